@@ -1,0 +1,97 @@
+/**
+ * The AutoPEFT search space (Zhou et al., TACL 2024) generalised to the model: one mask bit per
+ * transformer layer (`layer_0 .. layer_{L-1}`) and one size per module: serial adapter bottleneck
+ * `sa`, parallel adapter bottleneck `pa`, prefix length `pt`, each from {0, 1} ∪ {round(H / 2^k),
+ * k = 0..8}; optionally a LoRA rank `lora` (q and v projections) from {0,1,2,4,8,16,32,64}.
+ * 0 switches a module off. Valid iff at least one layer and at least one module is on.
+ */
+import type { Config, ObjectiveSpec } from '../types.js';
+import { SearchSpaceError } from './errors.js';
+import { SearchSpace, type ParamDef } from './space.js';
+
+export interface AutopeftModel {
+  /** Number of transformer layers L. */
+  numLayers: number;
+  /** Hidden size H. */
+  hidden: number;
+}
+
+export interface AutopeftSpaceOptions extends AutopeftModel {
+  /** Add a LoRA rank dimension (q and v projections). */
+  lora?: boolean;
+}
+
+export const LORA_RANKS: readonly number[] = [0, 1, 2, 4, 8, 16, 32, 64];
+
+/** {0, 1} ∪ {round(H / 2^k), k = 0..8}, sorted, unique. For H = 768: 0,1,3,6,12,24,48,96,192,384,768. */
+export function autopeftSizes(hidden: number): number[] {
+  const s = new Set<number>([0, 1]);
+  for (let k = 0; k <= 8; k++) s.add(Math.round(hidden / 2 ** k));
+  return [...s].sort((a, b) => a - b);
+}
+
+export const layerName = (l: number): string => `layer_${l}`;
+const MODULES = ['sa', 'pa', 'pt'] as const;
+
+function checkModel(m: AutopeftModel, where: string): void {
+  if (!Number.isInteger(m.numLayers) || m.numLayers < 1) {
+    throw new SearchSpaceError(`${where}: numLayers must be a positive integer, got ${m.numLayers}`);
+  }
+  if (!Number.isInteger(m.hidden) || m.hidden < 1) {
+    throw new SearchSpaceError(`${where}: hidden must be a positive integer, got ${m.hidden}`);
+  }
+}
+
+/** The AutoPEFT space: L + 3 (+1 with LoRA) params; 15-dim for 12 layers, 27-dim for 24. */
+export function autopeftSpace(opts: AutopeftSpaceOptions): SearchSpace {
+  checkModel(opts, 'autopeftSpace');
+  const sizes = autopeftSizes(opts.hidden);
+  const params: ParamDef[] = [];
+  for (let l = 0; l < opts.numLayers; l++) params.push({ kind: 'bool', name: layerName(l) });
+  for (const m of MODULES) params.push({ kind: 'int', name: m, values: sizes });
+  if (opts.lora) params.push({ kind: 'int', name: 'lora', values: LORA_RANKS });
+  const L = opts.numLayers;
+  const withLora = !!opts.lora;
+  return new SearchSpace(params, {
+    constraint: (c) => {
+      let anyLayer = false;
+      for (let l = 0; l < L; l++) if (c[layerName(l)] === true) { anyLayer = true; break; }
+      if (!anyLayer) return false;
+      return (c.sa as number) > 0 || (c.pa as number) > 0 || (c.pt as number) > 0 || (withLora && (c.lora as number) > 0);
+    },
+    constraintText: 'the AutoPEFT rule (at least one layer_i true and at least one of sa/pa/pt/lora > 0)',
+  });
+}
+
+export interface ParamPctModel extends AutopeftModel {
+  /** Parameter count of the frozen backbone (the paper's denominator). */
+  backboneParams: number;
+}
+
+/**
+ * The paper's tunable-parameter percentage: 100 * (#active layers) * (2·H·D_sa + 2·H·D_pa +
+ * 2·H·L_pt + 2·2·H·r_lora) / backboneParams. SA/PA count down + up projections, PT counts key +
+ * value prefixes, LoRA counts A and B for q and v. Biases and the PT reparametrisation MLP are not
+ * counted (as in the paper).
+ */
+export function paramPct(config: Config, model: ParamPctModel): number {
+  checkModel(model, 'paramPct');
+  if (!(model.backboneParams > 0)) throw new SearchSpaceError('paramPct: backboneParams must be > 0');
+  const H = model.hidden;
+  let active = 0;
+  for (let l = 0; l < model.numLayers; l++) if (config[layerName(l)] === true) active++;
+  const num = (k: string): number => {
+    const v = config[k];
+    return typeof v === 'number' ? v : 0;
+  };
+  const perLayer = 2 * H * num('sa') + 2 * H * num('pa') + 2 * H * num('pt') + 4 * H * num('lora');
+  return (100 * active * perLayer) / model.backboneParams;
+}
+
+/** The AutoPEFT objectives: the dev metric (maximised, unknown) and param % (minimised, known). */
+export function autopeftObjectives(model: ParamPctModel, metricName = 'metric'): ObjectiveSpec[] {
+  return [
+    { name: metricName, direction: 'maximize' },
+    { name: 'paramPct', direction: 'minimize', known: (c) => paramPct(c, model) },
+  ];
+}
