@@ -1,0 +1,306 @@
+/**
+ * The storage conformance suite: every backend must pass it. Call it from a backend's test file:
+ *
+ *   runStorageConformance('sqlite', (opts) => openSqliteStorage(tmpFile(), opts));
+ *
+ * It registers node:test tests; the factory gets a fake clock so staleness is tested without sleeping.
+ */
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import type { Config } from '../search/types.js';
+import {
+  DuplicateStudyError,
+  InvalidInputError,
+  StorageClosedError,
+  TrialNotRunningError,
+  UnknownStudyError,
+  UnknownTrialError,
+} from './errors.js';
+import type { Storage, StorageOptions } from './types.js';
+
+export type StorageFactory = (options: StorageOptions) => Storage | Promise<Storage>;
+
+/** A settable clock for the factory. */
+interface FakeClock {
+  t: number;
+  now: () => number;
+}
+
+function fakeClock(start = 1_000_000): FakeClock {
+  const c: FakeClock = { t: start, now: () => c.t };
+  return c;
+}
+
+async function withStorage(factory: StorageFactory, body: (s: Storage, clock: FakeClock) => Promise<void>): Promise<void> {
+  const clock = fakeClock();
+  const s = await factory({ now: clock.now });
+  try {
+    await body(s, clock);
+  } finally {
+    await s.close();
+  }
+}
+
+const TWO = { directions: ['maximize', 'minimize'] as const, objectiveNames: ['metric', 'paramPct'] };
+
+export function runStorageConformance(backend: string, factory: StorageFactory): void {
+  const it = (name: string, body: (s: Storage, clock: FakeClock) => Promise<void>) =>
+    test(name, () => withStorage(factory, body));
+
+  describe(`storage conformance: ${backend}`, () => {
+    it('creates, gets, finds, lists and deletes studies', async (s, clock) => {
+      const a = await s.createStudy({ name: 'a', ...TWO, userAttrs: { task: 'sst2', nested: { k: [1, 'x', null] } } });
+      assert.deepEqual(a, {
+        name: 'a',
+        directions: ['maximize', 'minimize'],
+        objectiveNames: ['metric', 'paramPct'],
+        userAttrs: { task: 'sst2', nested: { k: [1, 'x', null] } },
+        createdAt: clock.t,
+      });
+      clock.t += 5;
+      const b = await s.createStudy({ name: 'b', directions: ['minimize'] });
+      assert.deepEqual(b.objectiveNames, ['objective_0']);
+      assert.deepEqual(await s.getStudy('a'), a);
+      assert.equal(await s.findStudy('zzz'), undefined);
+      assert.deepEqual((await s.listStudies()).map((x) => x.name), ['a', 'b']);
+      await assert.rejects(s.createStudy({ name: 'a', directions: ['minimize'] }), DuplicateStudyError);
+      await assert.rejects(s.getStudy('zzz'), (e: unknown) => e instanceof UnknownStudyError && /"zzz"/.test(e.message) && /a, b/.test(e.message));
+      await s.createTrial('a', { state: 'WAITING', config: { x: 1 } });
+      await s.deleteStudy('a');
+      assert.equal(await s.findStudy('a'), undefined);
+      await assert.rejects(s.listTrials('a'), UnknownStudyError);
+      await assert.rejects(s.deleteStudy('a'), UnknownStudyError);
+      // A re-created study starts numbering from 0 again.
+      await s.createStudy({ name: 'a', directions: ['minimize'] });
+      assert.equal((await s.createTrial('a', { state: 'WAITING', config: {} })).number, 0);
+    });
+
+    it('rejects malformed study specs', async (s) => {
+      await assert.rejects(s.createStudy({ name: '', directions: ['minimize'] }), InvalidInputError);
+      await assert.rejects(s.createStudy({ name: 'x', directions: [] }), InvalidInputError);
+      await assert.rejects(s.createStudy({ name: 'x', directions: ['up' as 'maximize'] }), InvalidInputError);
+      await assert.rejects(s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], objectiveNames: ['m'] }), InvalidInputError);
+      await assert.rejects(s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], objectiveNames: ['m', 'm'] }), InvalidInputError);
+      await assert.rejects(s.createStudy({ name: 'x', directions: ['maximize'], userAttrs: { bad: Number.NaN } }), InvalidInputError);
+      assert.deepEqual(await s.listStudies(), []);
+    });
+
+    it('merges study user attributes', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO, userAttrs: { keep: 1, over: 'old' } });
+      await s.setStudyUserAttrs('a', { over: 'new', added: [true, { deep: 2.5 }] });
+      assert.deepEqual((await s.getStudy('a')).userAttrs, { keep: 1, over: 'new', added: [true, { deep: 2.5 }] });
+      await assert.rejects(s.setStudyUserAttrs('a', { bad: Infinity }), InvalidInputError);
+      await assert.rejects(s.setStudyUserAttrs('nope', { x: 1 }), UnknownStudyError);
+    });
+
+    it('numbers trials densely per study and records creation states', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createStudy({ name: 'b', ...TWO });
+      const w = await s.createTrial('a', { state: 'WAITING', config: { sa: 3, on: true, act: 'relu' }, userAttrs: { by: 'hand' } });
+      assert.deepEqual(w, { number: 0, state: 'WAITING', config: { sa: 3, on: true, act: 'relu' }, userAttrs: { by: 'hand' }, createdAt: clock.t });
+      clock.t += 10;
+      const r = await s.createTrial('a', { state: 'RUNNING', config: { sa: 6 }, workerId: 'w1' });
+      assert.deepEqual(r, {
+        number: 1,
+        state: 'RUNNING',
+        config: { sa: 6 },
+        userAttrs: {},
+        createdAt: clock.t,
+        startedAt: clock.t,
+        heartbeatAt: clock.t,
+        workerId: 'w1',
+      });
+      assert.equal((await s.createTrial('b', { state: 'WAITING', config: {} })).number, 0);
+      const c = await s.createTrial('a', { state: 'COMPLETE', config: { sa: 12 }, values: [0.5, 1.25], startedAt: 3, finishedAt: 4 });
+      assert.deepEqual(c, { number: 2, state: 'COMPLETE', config: { sa: 12 }, values: [0.5, 1.25], userAttrs: {}, createdAt: clock.t, startedAt: 3, finishedAt: 4 });
+      const f = await s.createTrial('a', { state: 'FAILED', config: { sa: 24 }, reason: 'oom' });
+      assert.deepEqual([f.number, f.state, f.reason, f.finishedAt], [3, 'FAILED', 'oom', clock.t]);
+      const p = await s.createTrial('a', { state: 'PRUNED', config: { sa: 48 } });
+      assert.deepEqual([p.number, p.state, p.reason], [4, 'PRUNED', undefined]);
+      assert.deepEqual((await s.listTrials('a')).map((t) => t.number), [0, 1, 2, 3, 4]);
+      assert.deepEqual(await s.getTrial('a', 1), r);
+    });
+
+    it('rejects malformed trials', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await assert.rejects(s.createTrial('nope', { state: 'WAITING', config: {} }), UnknownStudyError);
+      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: { x: Number.NaN } }), InvalidInputError);
+      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: { x: [1] as unknown as number } }), InvalidInputError);
+      await assert.rejects(s.createTrial('a', { state: 'RUNNING', config: {}, workerId: '' }), InvalidInputError);
+      await assert.rejects(s.createTrial('a', { state: 'COMPLETE', config: {}, values: [1] }), (e: unknown) => e instanceof InvalidInputError && /2 objectives \(metric, paramPct\)/.test(e.message));
+      await assert.rejects(s.createTrial('a', { state: 'COMPLETE', config: {}, values: [1, Infinity] }), InvalidInputError);
+      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: {}, userAttrs: { f: (() => 1) as unknown as number } }), InvalidInputError);
+      assert.deepEqual(await s.listTrials('a'), []);
+      await assert.rejects(s.getTrial('a', 0), UnknownTrialError);
+      await assert.rejects(s.getTrial('a', -1), InvalidInputError);
+      await assert.rejects(s.getTrial('a', 0.5), InvalidInputError);
+    });
+
+    it('claims the oldest WAITING trial, once', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      assert.equal(await s.claimWaiting('a', 'w1'), undefined);
+      await s.createTrial('a', { state: 'WAITING', config: { i: 0 } });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 1 }, workerId: 'w0' });
+      await s.createTrial('a', { state: 'WAITING', config: { i: 2 } });
+      clock.t += 7;
+      const c0 = await s.claimWaiting('a', 'w1');
+      assert.deepEqual(c0, { number: 0, state: 'RUNNING', config: { i: 0 }, userAttrs: {}, createdAt: clock.t - 7, startedAt: clock.t, heartbeatAt: clock.t, workerId: 'w1' });
+      assert.deepEqual(await s.getTrial('a', 0), c0);
+      const c2 = await s.claimWaiting('a', 'w2');
+      assert.deepEqual([c2?.number, c2?.workerId], [2, 'w2']);
+      assert.equal(await s.claimWaiting('a', 'w3'), undefined);
+      await assert.rejects(s.claimWaiting('nope', 'w'), UnknownStudyError);
+    });
+
+    it('never hands one WAITING trial to two concurrent claims', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      for (let i = 0; i < 20; i++) await s.createTrial('a', { state: 'WAITING', config: { i } });
+      const claims = await Promise.all(Array.from({ length: 30 }, (_, k) => s.claimWaiting('a', `w${k}`)));
+      const got = claims.filter((c) => c !== undefined).map((c) => c!.number);
+      assert.equal(got.length, 20);
+      assert.equal(new Set(got).size, 20);
+      assert.deepEqual(await s.listTrials('a', { states: ['WAITING'] }), []);
+    });
+
+    it('tells RUNNING trials COMPLETE, FAILED or PRUNED, and only RUNNING ones', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      for (let i = 0; i < 4; i++) await s.createTrial('a', { state: 'RUNNING', config: { i }, workerId: 'w' });
+      await s.createTrial('a', { state: 'WAITING', config: { i: 4 } });
+      clock.t += 100;
+      // Exact round trip of awkward doubles.
+      const vals = [0.1 + 0.2, -1e-300];
+      const done = await s.tellTrial('a', 0, { state: 'COMPLETE', values: vals });
+      assert.deepEqual([done.state, done.values, done.finishedAt, done.reason], ['COMPLETE', vals, clock.t, undefined]);
+      assert.ok(Object.is(done.values![0], 0.1 + 0.2));
+      const failed = await s.tellTrial('a', 1, { state: 'FAILED', reason: 'loss is NaN at step 3' });
+      assert.deepEqual([failed.state, failed.reason, failed.values], ['FAILED', 'loss is NaN at step 3', undefined]);
+      const pruned = await s.tellTrial('a', 2, { state: 'PRUNED' });
+      assert.deepEqual([pruned.state, pruned.reason], ['PRUNED', undefined]);
+      const pruned2 = await s.tellTrial('a', 3, { state: 'PRUNED', reason: 'below median' });
+      assert.equal(pruned2.reason, 'below median');
+      assert.deepEqual(await s.getTrial('a', 0), done);
+      assert.deepEqual(await s.getTrial('a', 1), failed);
+      // Already finished, or never started.
+      await assert.rejects(s.tellTrial('a', 0, { state: 'COMPLETE', values: [1, 2] }), (e: unknown) => e instanceof TrialNotRunningError && e.state === 'COMPLETE');
+      await assert.rejects(s.tellTrial('a', 4, { state: 'FAILED', reason: 'x' }), (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING');
+      await assert.rejects(s.tellTrial('a', 9, { state: 'PRUNED' }), UnknownTrialError);
+      // Bad outcomes leave the trial RUNNING.
+      await s.createTrial('a', { state: 'RUNNING', config: {}, workerId: 'w' });
+      await assert.rejects(s.tellTrial('a', 5, { state: 'COMPLETE', values: [1] }), InvalidInputError);
+      await assert.rejects(s.tellTrial('a', 5, { state: 'COMPLETE', values: [1, Number.NaN] }), InvalidInputError);
+      await assert.rejects(s.tellTrial('a', 5, { state: 'FAILED' } as unknown as { state: 'FAILED'; reason: string }), InvalidInputError);
+      await assert.rejects(s.tellTrial('a', 5, { state: 'RUNNING' } as unknown as { state: 'PRUNED' }), InvalidInputError);
+      assert.equal((await s.getTrial('a', 5)).state, 'RUNNING');
+    });
+
+    it('merges trial user attributes in any state', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createTrial('a', { state: 'RUNNING', config: {}, workerId: 'w', userAttrs: { fidelity: { epochs: 1 } } });
+      await s.setTrialUserAttrs('a', 0, { seconds: 12.5, curve: [0.5, 0.6] });
+      await s.tellTrial('a', 0, { state: 'COMPLETE', values: [0.6, 1] });
+      await s.setTrialUserAttrs('a', 0, { seconds: 13, note: null });
+      assert.deepEqual((await s.getTrial('a', 0)).userAttrs, { fidelity: { epochs: 1 }, seconds: 13, curve: [0.5, 0.6], note: null });
+      await assert.rejects(s.setTrialUserAttrs('a', 0, { x: -Infinity }), InvalidInputError);
+      await assert.rejects(s.setTrialUserAttrs('a', 0, { x: new Date() as unknown as string }), InvalidInputError);
+      await assert.rejects(s.setTrialUserAttrs('a', 3, { x: 1 }), UnknownTrialError);
+    });
+
+    it('records heartbeats of RUNNING trials only', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createTrial('a', { state: 'RUNNING', config: {}, workerId: 'w' });
+      await s.createTrial('a', { state: 'WAITING', config: {} });
+      clock.t += 42;
+      await s.heartbeat('a', 0);
+      assert.equal((await s.getTrial('a', 0)).heartbeatAt, clock.t);
+      await assert.rejects(s.heartbeat('a', 1), (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING');
+      await assert.rejects(s.heartbeat('a', 2), UnknownTrialError);
+      await s.tellTrial('a', 0, { state: 'PRUNED' });
+      await assert.rejects(s.heartbeat('a', 0), TrialNotRunningError);
+    });
+
+    it('lists trials by state, sorted by number', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      const states = ['WAITING', 'RUNNING', 'COMPLETE', 'WAITING', 'FAILED', 'RUNNING', 'PRUNED'] as const;
+      for (const [i, st] of states.entries()) {
+        if (st === 'WAITING') await s.createTrial('a', { state: st, config: { i } });
+        else if (st === 'RUNNING') await s.createTrial('a', { state: st, config: { i }, workerId: 'w' });
+        else if (st === 'COMPLETE') await s.createTrial('a', { state: st, config: { i }, values: [i, i] });
+        else await s.createTrial('a', { state: st, config: { i } });
+      }
+      const nums = async (f?: readonly (typeof states)[number][]) => (await s.listTrials('a', f ? { states: f } : {})).map((t) => t.number);
+      assert.deepEqual(await nums(), [0, 1, 2, 3, 4, 5, 6]);
+      assert.deepEqual(await nums(['WAITING']), [0, 3]);
+      assert.deepEqual(await nums(['RUNNING', 'WAITING']), [0, 1, 3, 5]);
+      assert.deepEqual(await nums(['COMPLETE', 'FAILED', 'PRUNED']), [2, 4, 6]);
+      assert.deepEqual(await nums([]), []);
+    });
+
+    it('fails stale RUNNING trials and optionally re-queues their configs', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      const t0 = clock.t;
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 0 }, workerId: 'dead', userAttrs: { partial: 1 } }); // beats at t0
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 1 }, workerId: 'alive' });
+      await s.createTrial('a', { state: 'WAITING', config: { i: 2 } });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 3 }, workerId: 'dead' });
+      clock.t = t0 + 150;
+      await s.heartbeat('a', 1);
+      clock.t = t0 + 200;
+      // Nothing is older than 200 ms: the boundary is exclusive.
+      assert.deepEqual(await s.failStale('a', { olderThanMs: 200 }), { failed: [], requeued: [] });
+      const r = await s.failStale('a', { olderThanMs: 100, requeue: true });
+      assert.deepEqual(r.failed.map((t) => [t.number, t.state, t.finishedAt]), [[0, 'FAILED', clock.t], [3, 'FAILED', clock.t]]);
+      assert.match(r.failed[0]!.reason ?? '', /^stale: no heartbeat for 200 ms from worker dead$/);
+      assert.deepEqual(r.requeued, [
+        { number: 4, state: 'WAITING', config: { i: 0 }, userAttrs: { requeuedFrom: 0 }, createdAt: clock.t },
+        { number: 5, state: 'WAITING', config: { i: 3 }, userAttrs: { requeuedFrom: 3 }, createdAt: clock.t },
+      ]);
+      assert.equal((await s.getTrial('a', 1)).state, 'RUNNING');
+      assert.deepEqual((await s.getTrial('a', 0)).userAttrs, { partial: 1 });
+      // The worker that went silent cannot tell its trial any more.
+      await assert.rejects(s.tellTrial('a', 0, { state: 'COMPLETE', values: [1, 1] }), (e: unknown) => e instanceof TrialNotRunningError && /stale/.test(e.message));
+      // Re-queued configs are claimed like any WAITING trial, oldest first.
+      assert.equal((await s.claimWaiting('a', 'w'))?.number, 2);
+      assert.equal((await s.claimWaiting('a', 'w'))?.number, 4);
+      clock.t += 1000;
+      const r2 = await s.failStale('a', { olderThanMs: 100 });
+      assert.deepEqual(r2.failed.map((t) => t.number), [1, 2, 4]);
+      assert.deepEqual(r2.requeued, []);
+      assert.deepEqual((await s.listTrials('a', { states: ['WAITING'] })).map((t) => t.number), [5]);
+      await assert.rejects(s.failStale('a', { olderThanMs: -1 }), InvalidInputError);
+    });
+
+    it('returns frozen snapshots detached from the stored data', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      const config: Config = { x: 1 };
+      const t = await s.createTrial('a', { state: 'WAITING', config, userAttrs: { a: { b: 1 } } });
+      config.x = 2;
+      assert.ok(Object.isFrozen(t) && Object.isFrozen(t.config) && Object.isFrozen(t.userAttrs));
+      assert.throws(() => {
+        (t.config as Config).x = 3;
+      }, TypeError);
+      assert.deepEqual((await s.getTrial('a', 0)).config, { x: 1 });
+      assert.ok(Object.isFrozen(await s.getStudy('a')));
+    });
+
+    it('keeps studies apart', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createStudy({ name: 'b', directions: ['minimize'] });
+      await s.createTrial('a', { state: 'WAITING', config: { s: 'a' } });
+      await s.createTrial('b', { state: 'WAITING', config: { s: 'b' } });
+      assert.deepEqual((await s.claimWaiting('b', 'w'))?.config, { s: 'b' });
+      assert.equal(await s.claimWaiting('b', 'w'), undefined);
+      assert.deepEqual((await s.listTrials('a')).map((t) => t.state), ['WAITING']);
+      await assert.rejects(s.tellTrial('b', 0, { state: 'COMPLETE', values: [1, 2] }), InvalidInputError);
+      await s.tellTrial('b', 0, { state: 'COMPLETE', values: [1] });
+    });
+
+    it('refuses calls after close', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.close();
+      await s.close();
+      await assert.rejects(s.getStudy('a'), StorageClosedError);
+      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: {} }), StorageClosedError);
+      await assert.rejects(s.listStudies(), StorageClosedError);
+    });
+  });
+}

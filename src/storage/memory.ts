@@ -1,0 +1,207 @@
+/**
+ * In-memory storage: for tests, notebooks and single-process searches that need no file.
+ * Configs, values and attributes are kept as JSON text, exactly like the SQLite backend, so both
+ * return identical snapshots for identical calls (the conformance suite compares them).
+ */
+import type { AttrValue, Direction } from '../search/types.js';
+import { DuplicateStudyError, StorageClosedError, TrialNotRunningError, UnknownStudyError, UnknownTrialError } from './errors.js';
+import type {
+  FailStaleOptions,
+  FailStaleResult,
+  ListTrialsOptions,
+  Storage,
+  StorageOptions,
+  StudyRecord,
+  StudySpec,
+  TrialInit,
+  TrialOutcome,
+  TrialRecord,
+} from './types.js';
+import {
+  checkAttrs,
+  checkOlderThan,
+  checkOutcome,
+  checkStudySpec,
+  checkTrialInit,
+  checkTrialNumber,
+  deepFreeze,
+} from './validate.js';
+import { staleReason } from './stale.js';
+import { newTrialRow, toTrialRecord, type TrialRow as Row } from './rows.js';
+
+interface StudyEntry {
+  name: string;
+  directions: Direction[];
+  objectiveNames: string[];
+  userAttrs: string;
+  createdAt: number;
+  trials: Row[];
+}
+
+
+
+export class MemoryStorage implements Storage {
+  readonly location = 'memory';
+  private readonly studies = new Map<string, StudyEntry>();
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(options: StorageOptions = {}) {
+    this.now = options.now ?? Date.now;
+  }
+
+  private open(): void {
+    if (this.closed) throw new StorageClosedError(this.location);
+  }
+
+  private study(name: string): StudyEntry {
+    this.open();
+    const s = this.studies.get(name);
+    if (!s) throw new UnknownStudyError(name, this.location, [...this.studies.keys()]);
+    return s;
+  }
+
+  private row(study: string, number: number): { s: StudyEntry; row: Row } {
+    const s = this.study(study);
+    checkTrialNumber(number, `study "${study}"`);
+    const row = s.trials[number];
+    if (!row) throw new UnknownTrialError(study, number);
+    return { s, row };
+  }
+
+  private record(s: StudyEntry): StudyRecord {
+    return deepFreeze({
+      name: s.name,
+      directions: [...s.directions],
+      objectiveNames: [...s.objectiveNames],
+      userAttrs: JSON.parse(s.userAttrs) as Record<string, AttrValue>,
+      createdAt: s.createdAt,
+    });
+  }
+
+  async createStudy(spec: StudySpec): Promise<StudyRecord> {
+    this.open();
+    const names = checkStudySpec(spec);
+    if (this.studies.has(spec.name)) throw new DuplicateStudyError(spec.name, this.location);
+    const s: StudyEntry = {
+      name: spec.name,
+      directions: [...spec.directions],
+      objectiveNames: names,
+      userAttrs: JSON.stringify(spec.userAttrs ?? {}),
+      createdAt: this.now(),
+      trials: [],
+    };
+    this.studies.set(spec.name, s);
+    return this.record(s);
+  }
+
+  async getStudy(name: string): Promise<StudyRecord> {
+    return this.record(this.study(name));
+  }
+
+  async findStudy(name: string): Promise<StudyRecord | undefined> {
+    this.open();
+    const s = this.studies.get(name);
+    return s ? this.record(s) : undefined;
+  }
+
+  async listStudies(): Promise<StudyRecord[]> {
+    this.open();
+    return [...this.studies.values()].map((s) => this.record(s));
+  }
+
+  async deleteStudy(name: string): Promise<void> {
+    this.study(name);
+    this.studies.delete(name);
+  }
+
+  async setStudyUserAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
+    const s = this.study(study);
+    checkAttrs(attrs, `study "${study}" userAttrs`);
+    s.userAttrs = JSON.stringify({ ...JSON.parse(s.userAttrs), ...attrs });
+  }
+
+  async createTrial(study: string, init: TrialInit): Promise<TrialRecord> {
+    const s = this.study(study);
+    checkTrialInit(init, s.directions.length, s.objectiveNames, `study "${study}" new trial`);
+    const row = newTrialRow(s.trials.length, init, this.now());
+    s.trials.push(row);
+    return toTrialRecord(row);
+  }
+
+  async claimWaiting(study: string, workerId: string): Promise<TrialRecord | undefined> {
+    const s = this.study(study);
+    const row = s.trials.find((t) => t.state === 'WAITING');
+    if (!row) return undefined;
+    const now = this.now();
+    row.state = 'RUNNING';
+    row.workerId = workerId;
+    row.startedAt = now;
+    row.heartbeatAt = now;
+    return toTrialRecord(row);
+  }
+
+  async tellTrial(study: string, number: number, outcome: TrialOutcome): Promise<TrialRecord> {
+    const { s, row } = this.row(study, number);
+    checkOutcome(outcome, s.directions.length, s.objectiveNames, `study "${study}" trial #${number}`);
+    if (row.state !== 'RUNNING') throw new TrialNotRunningError(study, number, row.state, 'tell');
+    row.state = outcome.state;
+    row.finishedAt = this.now();
+    if (outcome.state === 'COMPLETE') row.values = JSON.stringify(outcome.values);
+    else row.reason = outcome.reason ?? null;
+    return toTrialRecord(row);
+  }
+
+  async setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void> {
+    const { row } = this.row(study, number);
+    checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
+    row.userAttrs = JSON.stringify({ ...JSON.parse(row.userAttrs), ...attrs });
+  }
+
+  async heartbeat(study: string, number: number): Promise<void> {
+    const { row } = this.row(study, number);
+    if (row.state !== 'RUNNING') throw new TrialNotRunningError(study, number, row.state, 'heartbeat');
+    row.heartbeatAt = this.now();
+  }
+
+  async getTrial(study: string, number: number): Promise<TrialRecord> {
+    return toTrialRecord(this.row(study, number).row);
+  }
+
+  async listTrials(study: string, options: ListTrialsOptions = {}): Promise<TrialRecord[]> {
+    const s = this.study(study);
+    const states = options.states;
+    return s.trials.filter((t) => !states || states.includes(t.state)).map(toTrialRecord);
+  }
+
+  async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
+    const s = this.study(study);
+    checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
+    const now = this.now();
+    const failed: TrialRecord[] = [];
+    const requeued: TrialRecord[] = [];
+    for (const row of s.trials.filter((t) => t.state === 'RUNNING')) {
+      const last = row.heartbeatAt ?? row.startedAt ?? row.createdAt;
+      if (now - last <= options.olderThanMs) continue;
+      row.state = 'FAILED';
+      row.finishedAt = now;
+      row.reason = staleReason(now - last, row.workerId);
+      failed.push(toTrialRecord(row));
+      if (options.requeue) {
+        const again = newTrialRow(s.trials.length, { state: 'WAITING', config: JSON.parse(row.config), userAttrs: { requeuedFrom: row.number } }, now);
+        s.trials.push(again);
+        requeued.push(toTrialRecord(again));
+      }
+    }
+    return { failed, requeued };
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+  }
+}
+
+/** A fresh in-memory storage. */
+export function memoryStorage(options: StorageOptions = {}): MemoryStorage {
+  return new MemoryStorage(options);
+}

@@ -1,0 +1,352 @@
+/**
+ * SQLite storage (better-sqlite3): one file holds any number of studies; several processes may
+ * ask and tell on it at once.
+ *
+ * Concurrency: WAL journal (readers never block the writer), a busy timeout (a writer waits for
+ * the lock instead of failing), and every read-modify-write (claim, tell, numbering, attrs, stale
+ * sweep) inside `BEGIN IMMEDIATE`, which takes the write lock up front, so two processes can never
+ * both see the same WAITING trial as free or hand out the same trial number.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import Database from 'better-sqlite3';
+import type { AttrValue, Direction, TrialState } from '../search/types.js';
+import {
+  DuplicateStudyError,
+  NotAutopeftDatabaseError,
+  StorageClosedError,
+  TrialNotRunningError,
+  UnknownStudyError,
+  UnknownTrialError,
+} from './errors.js';
+import { checkIdentity, migrate, MIGRATIONS, type Migration } from './migrations.js';
+import { newTrialRow, toTrialRecord, type TrialRow } from './rows.js';
+import { staleReason } from './stale.js';
+import type {
+  FailStaleOptions,
+  FailStaleResult,
+  ListTrialsOptions,
+  Storage,
+  StorageOptions,
+  StudyRecord,
+  StudySpec,
+  TrialInit,
+  TrialOutcome,
+  TrialRecord,
+} from './types.js';
+import { checkAttrs, checkOlderThan, checkOutcome, checkStudySpec, checkTrialInit, checkTrialNumber, deepFreeze } from './validate.js';
+
+export interface SqliteStorageOptions extends StorageOptions {
+  /** How long a writer waits for another process's lock before failing. Default 30 000 ms. */
+  busyTimeoutMs?: number;
+  /** The schema migrations to apply; only tests of the migration machinery pass their own. */
+  migrations?: readonly Migration[];
+}
+
+interface StudyRow {
+  id: number;
+  name: string;
+  directions: string;
+  objective_names: string;
+  user_attrs: string;
+  created_at: number;
+}
+
+interface SqlTrialRow {
+  number: number;
+  state: TrialState;
+  config: string;
+  values_json: string | null;
+  reason: string | null;
+  user_attrs: string;
+  worker_id: string | null;
+  created_at: number;
+  started_at: number | null;
+  finished_at: number | null;
+  heartbeat_at: number | null;
+}
+
+const TRIAL_COLUMNS = `number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at`;
+
+function fromSql(r: SqlTrialRow): TrialRow {
+  return {
+    number: r.number,
+    state: r.state,
+    config: r.config,
+    values: r.values_json,
+    reason: r.reason,
+    userAttrs: r.user_attrs,
+    workerId: r.worker_id,
+    createdAt: r.created_at,
+    startedAt: r.started_at,
+    finishedAt: r.finished_at,
+    heartbeatAt: r.heartbeat_at,
+  };
+}
+
+function studyRecord(r: StudyRow): StudyRecord {
+  return deepFreeze({
+    name: r.name,
+    directions: JSON.parse(r.directions) as Direction[],
+    objectiveNames: JSON.parse(r.objective_names) as string[],
+    userAttrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
+    createdAt: r.created_at,
+  });
+}
+
+function isSqliteError(e: unknown): e is Error & { code: string } {
+  return e instanceof Database.SqliteError;
+}
+
+export class SqliteStorage implements Storage {
+  readonly location: string;
+  /** The resolved file path (or `:memory:`). */
+  readonly path: string;
+  /** The schema version of the file after opening. */
+  readonly schemaVersion: number;
+  private readonly db: Database.Database;
+  private readonly now: () => number;
+  private closed = false;
+
+  constructor(path: string, options: SqliteStorageOptions = {}) {
+    this.path = path === ':memory:' ? path : resolve(path);
+    this.location = `sqlite:${this.path}`;
+    this.now = options.now ?? Date.now;
+    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+    this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 30_000 });
+    try {
+      // Read-only look first: never turn someone else's file into WAL or add tables to it.
+      checkIdentity(this.db, this.path);
+      if (this.path !== ':memory:') this.db.pragma('journal_mode = WAL');
+      // NOTE: NORMAL is durable across process crashes in WAL mode (only an OS crash can lose the last commits).
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('foreign_keys = ON');
+      this.schemaVersion = migrate(this.db, this.path, options.migrations ?? MIGRATIONS);
+    } catch (e) {
+      this.db.close();
+      if (isSqliteError(e) && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT')) {
+        throw new NotAutopeftDatabaseError(this.path, e.message);
+      }
+      throw e;
+    }
+  }
+
+  private open(): void {
+    if (this.closed) throw new StorageClosedError(this.location);
+  }
+
+  private studyRow(name: string): StudyRow {
+    this.open();
+    const r = this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined;
+    if (!r) {
+      const known = (this.db.prepare(`SELECT name FROM studies ORDER BY id`).all() as { name: string }[]).map((x) => x.name);
+      throw new UnknownStudyError(name, this.location, known);
+    }
+    return r;
+  }
+
+  private trialRow(studyId: number, study: string, number: number): SqlTrialRow {
+    checkTrialNumber(number, `study "${study}"`);
+    const r = this.db.prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND number = ?`).get(studyId, number) as
+      | SqlTrialRow
+      | undefined;
+    if (!r) throw new UnknownTrialError(study, number);
+    return r;
+  }
+
+  private insertTrial(studyId: number, init: TrialInit, now: number): TrialRecord {
+    const { n } = this.db.prepare(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?`).get(studyId) as { n: number };
+    const row = newTrialRow(n, init, now);
+    this.db
+      .prepare(
+        `INSERT INTO trials (study_id, ${TRIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      )
+      .run(
+        studyId,
+        row.number,
+        row.state,
+        row.config,
+        row.values,
+        row.reason,
+        row.userAttrs,
+        row.workerId,
+        row.createdAt,
+        row.startedAt,
+        row.finishedAt,
+        row.heartbeatAt,
+      );
+    return toTrialRecord(row);
+  }
+
+  async createStudy(spec: StudySpec): Promise<StudyRecord> {
+    this.open();
+    const names = checkStudySpec(spec);
+    const run = this.db.transaction(() => {
+      if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(spec.name)) throw new DuplicateStudyError(spec.name, this.location);
+      this.db
+        .prepare(`INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, ?)`)
+        .run(spec.name, JSON.stringify(spec.directions), JSON.stringify(names), JSON.stringify(spec.userAttrs ?? {}), this.now());
+      return this.studyRow(spec.name);
+    });
+    return studyRecord(run.immediate());
+  }
+
+  async getStudy(name: string): Promise<StudyRecord> {
+    return studyRecord(this.studyRow(name));
+  }
+
+  async findStudy(name: string): Promise<StudyRecord | undefined> {
+    this.open();
+    const r = this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined;
+    return r ? studyRecord(r) : undefined;
+  }
+
+  async listStudies(): Promise<StudyRecord[]> {
+    this.open();
+    return (this.db.prepare(`SELECT * FROM studies ORDER BY id`).all() as StudyRow[]).map(studyRecord);
+  }
+
+  async deleteStudy(name: string): Promise<void> {
+    const run = this.db.transaction(() => {
+      const s = this.studyRow(name);
+      this.db.prepare(`DELETE FROM trials WHERE study_id = ?`).run(s.id);
+      this.db.prepare(`DELETE FROM studies WHERE id = ?`).run(s.id);
+    });
+    this.open();
+    run.immediate();
+  }
+
+  async setStudyUserAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
+    this.open();
+    checkAttrs(attrs, `study "${study}" userAttrs`);
+    const run = this.db.transaction(() => {
+      const s = this.studyRow(study);
+      const merged = { ...(JSON.parse(s.user_attrs) as Record<string, AttrValue>), ...attrs };
+      this.db.prepare(`UPDATE studies SET user_attrs = ? WHERE id = ?`).run(JSON.stringify(merged), s.id);
+    });
+    run.immediate();
+  }
+
+  async createTrial(study: string, init: TrialInit): Promise<TrialRecord> {
+    const s = this.studyRow(study);
+    const names = JSON.parse(s.objective_names) as string[];
+    checkTrialInit(init, names.length, names, `study "${study}" new trial`);
+    return this.db.transaction(() => this.insertTrial(s.id, init, this.now())).immediate();
+  }
+
+  async claimWaiting(study: string, workerId: string): Promise<TrialRecord | undefined> {
+    const s = this.studyRow(study);
+    const run = this.db.transaction((): TrialRecord | undefined => {
+      const r = this.db
+        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY number LIMIT 1`)
+        .get(s.id) as SqlTrialRow | undefined;
+      if (!r) return undefined;
+      const now = this.now();
+      this.db
+        .prepare(`UPDATE trials SET state = 'RUNNING', worker_id = ?, started_at = ?, heartbeat_at = ? WHERE study_id = ? AND number = ?`)
+        .run(workerId, now, now, s.id, r.number);
+      return toTrialRecord(fromSql({ ...r, state: 'RUNNING', worker_id: workerId, started_at: now, heartbeat_at: now }));
+    });
+    return run.immediate();
+  }
+
+  async tellTrial(study: string, number: number, outcome: TrialOutcome): Promise<TrialRecord> {
+    const s = this.studyRow(study);
+    const names = JSON.parse(s.objective_names) as string[];
+    checkOutcome(outcome, names.length, names, `study "${study}" trial #${number}`);
+    const run = this.db.transaction(() => {
+      const r = this.trialRow(s.id, study, number);
+      if (r.state !== 'RUNNING') throw new TrialNotRunningError(study, number, r.state, 'tell');
+      const now = this.now();
+      const values = outcome.state === 'COMPLETE' ? JSON.stringify(outcome.values) : null;
+      const reason = outcome.state === 'COMPLETE' ? null : (outcome.reason ?? null);
+      this.db
+        .prepare(`UPDATE trials SET state = ?, values_json = ?, reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`)
+        .run(outcome.state, values, reason, now, s.id, number);
+      return toTrialRecord(fromSql({ ...r, state: outcome.state, values_json: values, reason, finished_at: now }));
+    });
+    return run.immediate();
+  }
+
+  async setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void> {
+    const s = this.studyRow(study);
+    checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
+    const run = this.db.transaction(() => {
+      const r = this.trialRow(s.id, study, number);
+      const merged = { ...(JSON.parse(r.user_attrs) as Record<string, AttrValue>), ...attrs };
+      this.db.prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`).run(JSON.stringify(merged), s.id, number);
+    });
+    run.immediate();
+  }
+
+  async heartbeat(study: string, number: number): Promise<void> {
+    const s = this.studyRow(study);
+    checkTrialNumber(number, `study "${study}"`);
+    // One conditional UPDATE is atomic on its own: no explicit transaction needed on the hot path.
+    const res = this.db
+      .prepare(`UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'RUNNING'`)
+      .run(this.now(), s.id, number);
+    if (res.changes === 0) {
+      const r = this.trialRow(s.id, study, number);
+      throw new TrialNotRunningError(study, number, r.state, 'heartbeat');
+    }
+  }
+
+  async getTrial(study: string, number: number): Promise<TrialRecord> {
+    const s = this.studyRow(study);
+    return toTrialRecord(fromSql(this.trialRow(s.id, study, number)));
+  }
+
+  async listTrials(study: string, options: ListTrialsOptions = {}): Promise<TrialRecord[]> {
+    const s = this.studyRow(study);
+    const states = options.states;
+    let rows: SqlTrialRow[];
+    if (states && states.length === 0) return [];
+    if (states) {
+      const marks = states.map(() => '?').join(', ');
+      rows = this.db
+        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state IN (${marks}) ORDER BY number`)
+        .all(s.id, ...states) as SqlTrialRow[];
+    } else {
+      rows = this.db.prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? ORDER BY number`).all(s.id) as SqlTrialRow[];
+    }
+    return rows.map((r) => toTrialRecord(fromSql(r)));
+  }
+
+  async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
+    const s = this.studyRow(study);
+    checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
+    const run = this.db.transaction((): FailStaleResult => {
+      const now = this.now();
+      const running = this.db
+        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number`)
+        .all(s.id) as SqlTrialRow[];
+      const failed: TrialRecord[] = [];
+      const requeued: TrialRecord[] = [];
+      const update = this.db.prepare(`UPDATE trials SET state = 'FAILED', reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`);
+      for (const r of running) {
+        const last = r.heartbeat_at ?? r.started_at ?? r.created_at;
+        if (now - last <= options.olderThanMs) continue;
+        const reason = staleReason(now - last, r.worker_id);
+        update.run(reason, now, s.id, r.number);
+        failed.push(toTrialRecord(fromSql({ ...r, state: 'FAILED', reason, finished_at: now })));
+        if (options.requeue) {
+          requeued.push(this.insertTrial(s.id, { state: 'WAITING', config: JSON.parse(r.config), userAttrs: { requeuedFrom: r.number } }, now));
+        }
+      }
+      return { failed, requeued };
+    });
+    return run.immediate();
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+}
+
+/** Opens (creating if needed, migrating if older) an autopeft SQLite file. */
+export function openSqliteStorage(path: string, options: SqliteStorageOptions = {}): SqliteStorage {
+  return new SqliteStorage(path, options);
+}
