@@ -1,0 +1,128 @@
+/**
+ * Oracles for USE-lite (tests and dev scripts only; never imported by library code):
+ * - `loadPackageTokenizer()`: the tokenizer class of `@energetic-ai/embeddings` itself.
+ * - `loadTfjsOracle()`: the package's own tfjs graph model (model.json + shards) run by
+ *   `@tensorflow/tfjs` (cpu backend, dev dependency), fed the way the package's
+ *   `EmbeddingsModel.embed` feeds it: a sparse batch `indices` (N x 2: [text, position]) and
+ *   `values` (N token ids). It can also return any intermediate graph node, for layer-by-layer
+ *   comparisons.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { readTfjsModelJson } from '../io/tfjs.js';
+import { USE_LITE_CONST_NAMES, useLitePackageDir } from './load.js';
+
+/** `(text) => ids`, as the package's Tokenizer.encode. */
+export interface PackageTokenizer {
+  encode(text: string): number[];
+}
+
+interface EmbeddingsModule {
+  EmbeddingsModel: new (data: { vocabulary: unknown; model: unknown }) => { tokenizer: PackageTokenizer };
+}
+
+/** The package's own tokenizer over the package's vocab.json. */
+export function loadPackageTokenizer(dir: string = useLitePackageDir()): PackageTokenizer {
+  const require = createRequire(import.meta.url);
+  // The Tokenizer class is internal to @energetic-ai/embeddings; EmbeddingsModel builds one from the
+  // vocabulary (the graph model is only touched by embed(), which is not called here).
+  const mod = require('@energetic-ai/embeddings') as EmbeddingsModule;
+  const vocabulary: unknown = JSON.parse(readFileSync(join(dir, 'vocab.json'), 'utf8'));
+  return new mod.EmbeddingsModel({ vocabulary, model: null }).tokenizer;
+}
+
+/** Graph node names of the intermediate values that `traceUseLite` also returns. */
+const P = 'module_apply_default/Encoder_en/KonaTransformer/';
+export const USE_LITE_NODES = {
+  /** Layer-0 input x0, dense `B x T x 256` (zeros at padding). */
+  embedded: `${P}Encode/TransformerStack/Layer_0/add`,
+  /** After the attention residual add of layer l, dense `B x T x 512`. */
+  attnOutput: (l: number) => `${P}Encode/TransformerStack/Layer_${l}/TransformerLayer/layer_postprocess/add`,
+  /** Layer l output, dense `B x T x 512`. */
+  output: (l: number) => `${P}Encode/TransformerStack/Layer_${l}/TransformerLayer/FFN/layer_postprocess/add`,
+  /** Masked mean, `B x 512`. */
+  pooled: `${P}div`,
+  tanh: 'module_apply_default/Encoder_en/hidden_layers/tanh_layer_0/Tanh',
+  /** The model output, `B x 512`. */
+  embedding: 'module_apply_default/Encoder_en/hidden_layers/l2_normalize',
+} as const;
+
+export interface OracleTensor {
+  data: Float32Array;
+  shape: number[];
+}
+
+export interface TfjsOracle {
+  /** Embeddings (`B x 512`) of token-id lists, fed exactly as the package feeds its tokenizer's ids. */
+  embedIds(batch: readonly (readonly number[])[]): Promise<Float32Array[]>;
+  /** Values of arbitrary graph nodes for one batch. */
+  run(batch: readonly (readonly number[])[], nodes: readonly string[]): Promise<OracleTensor[]>;
+  /** Name of the tfjs backend in use. */
+  backend: string;
+  dispose(): void;
+}
+
+/** Loads the package's graph model into @tensorflow/tfjs (cpu backend unless told otherwise). */
+export async function loadTfjsOracle(dir: string = useLitePackageDir(), backend = 'cpu'): Promise<TfjsOracle> {
+  const tf = await import('@tensorflow/tfjs');
+  await tf.setBackend(backend);
+  await tf.ready();
+  const modelJson = join(dir, 'model.json');
+  const parsed = readTfjsModelJson(modelJson);
+  // One ArrayBuffer per group's shards, concatenated (tfjs accepts ArrayBuffer[] as WeightData).
+  const specs = parsed.weightsManifest.flatMap((g) => g.weights);
+  const parts = parsed.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
+  const total = parts.reduce((s, b) => s + b.byteLength, 0);
+  const weightData = new Uint8Array(total);
+  let o = 0;
+  for (const p of parts) {
+    weightData.set(p, o);
+    o += p.byteLength;
+  }
+  const model = await tf.loadGraphModel(
+    tf.io.fromMemory({ modelTopology: parsed.modelTopology as object, weightSpecs: specs, weightData: weightData.buffer, format: 'graph-model' }),
+  );
+  void USE_LITE_CONST_NAMES;
+
+  const feed = (batch: readonly (readonly number[])[]) => {
+    // Same construction as EmbeddingsModel.embed in @energetic-ai/embeddings.
+    const idx: number[] = [];
+    const vals: number[] = [];
+    batch.forEach((ids, i) => ids.forEach((id, p) => {
+      idx.push(i, p);
+      vals.push(id);
+    }));
+    return { indices: tf.tensor2d(idx, [vals.length, 2], 'int32'), values: tf.tensor1d(vals, 'int32') };
+  };
+
+  const run = async (batch: readonly (readonly number[])[], nodes: readonly string[]): Promise<OracleTensor[]> => {
+    const inputs = feed(batch);
+    try {
+      const out = await model.executeAsync(inputs, [...nodes]);
+      const list = Array.isArray(out) ? out : [out];
+      const res: OracleTensor[] = [];
+      for (const t of list) {
+        res.push({ data: Float32Array.from(await t.data()), shape: t.shape.slice() });
+        t.dispose();
+      }
+      return res;
+    } finally {
+      inputs.indices.dispose();
+      inputs.values.dispose();
+    }
+  };
+
+  return {
+    backend: tf.getBackend(),
+    run,
+    async embedIds(batch) {
+      const [e] = await run(batch, [USE_LITE_NODES.embedding]);
+      const d = e.shape[1];
+      return Array.from({ length: e.shape[0] }, (_, i) => e.data.slice(i * d, (i + 1) * d));
+    },
+    dispose() {
+      model.dispose();
+    },
+  };
+}
