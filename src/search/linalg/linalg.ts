@@ -1,0 +1,136 @@
+/**
+ * Dense Float64Array linear algebra for the GP: row-major n x n matrices, lower Cholesky factors.
+ * Inner loops run over contiguous rows (dot products and axpys) and write into caller buffers.
+ */
+
+/**
+ * In-place lower Cholesky of the symmetric positive definite A (n x n, row-major; only the lower
+ * triangle is read). On success L overwrites the lower triangle, the strict upper triangle is
+ * zeroed and true is returned; false when a pivot is not positive (A is left partly overwritten).
+ */
+export function choleskyInPlace(A: Float64Array, n: number): boolean {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let j = 0; j <= i; j++) {
+      const rj = j * n;
+      let s = A[ri + j]!;
+      for (let k = 0; k < j; k++) s -= A[ri + k]! * A[rj + k]!;
+      if (j === i) {
+        if (!(s > 0) || !Number.isFinite(s)) return false;
+        A[ri + i] = Math.sqrt(s);
+      } else {
+        A[ri + j] = s / A[rj + j]!;
+      }
+    }
+    for (let j = i + 1; j < n; j++) A[ri + j] = 0;
+  }
+  return true;
+}
+
+export interface CholeskyResult {
+  /** Lower factor, n x n. */
+  L: Float64Array;
+  /** Diagonal jitter that was added (0 when none was needed). */
+  jitter: number;
+}
+
+/**
+ * Cholesky of A + jitter I with retries: jitter 0, then 1e-9, 1e-8, ... 1e-3 times the mean
+ * diagonal. Writes the factor into `out` (allocated when absent); A is not modified.
+ * Returns null when even the largest jitter fails.
+ */
+export function choleskyJitter(A: Float64Array, n: number, out?: Float64Array): CholeskyResult | null {
+  const L = out ?? new Float64Array(n * n);
+  let meanDiag = 0;
+  for (let i = 0; i < n; i++) meanDiag += A[i * n + i]!;
+  meanDiag = n > 0 ? Math.abs(meanDiag / n) : 1;
+  // NOTE: relative jitter ladder; 1e-3 of the diagonal is the most we accept before calling it failed.
+  for (let t = -1; t <= 6; t++) {
+    const jitter = t < 0 ? 0 : meanDiag * 10 ** (t - 9);
+    L.set(A.subarray(0, n * n));
+    if (jitter > 0) for (let i = 0; i < n; i++) L[i * n + i]! += jitter;
+    if (choleskyInPlace(L, n)) return { L, jitter };
+  }
+  return null;
+}
+
+/** Solves L x = b (forward substitution); x may alias b. L lower n x n. */
+export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, x: Float64Array): Float64Array {
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    let s = b[i]!;
+    for (let k = 0; k < i; k++) s -= L[ri + k]! * x[k]!;
+    x[i] = s / L[ri + i]!;
+  }
+  return x;
+}
+
+/** Solves L^T x = b (back substitution with the lower factor); x may alias b. */
+export function solveLowerT(L: Float64Array, n: number, b: ArrayLike<number>, x: Float64Array): Float64Array {
+  if (x !== b) for (let i = 0; i < n; i++) x[i] = b[i]!;
+  for (let i = n - 1; i >= 0; i--) {
+    const v = x[i]! / L[i * n + i]!;
+    x[i] = v;
+    // subtract column i of L^T (= row i of L) from the entries above
+    const ri = i * n;
+    for (let k = 0; k < i; k++) x[k]! -= L[ri + k]! * v;
+  }
+  return x;
+}
+
+/** Solves (L L^T) x = b. */
+export function cholSolve(L: Float64Array, n: number, b: ArrayLike<number>, x: Float64Array): Float64Array {
+  solveLower(L, n, b, x);
+  return solveLowerT(L, n, x, x);
+}
+
+/** L^{-1} (lower, n x n) written into `out`, by rows: X_i = (e_i - Σ_{k<i} L_ik X_k) / L_ii. */
+export function invertLower(L: Float64Array, n: number, out: Float64Array): Float64Array {
+  out.fill(0, 0, n * n);
+  for (let i = 0; i < n; i++) {
+    const ri = i * n;
+    for (let k = 0; k < i; k++) {
+      const l = L[ri + k]!;
+      if (l === 0) continue;
+      const rk = k * n;
+      for (let j = 0; j <= k; j++) out[ri + j]! -= l * out[rk + j]!;
+    }
+    const inv = 1 / L[ri + i]!;
+    for (let j = 0; j < i; j++) out[ri + j]! *= inv;
+    out[ri + i] = inv;
+  }
+  return out;
+}
+
+/**
+ * (L L^T)^{-1} = L^{-T} L^{-1}, full symmetric n x n into `out`; `work` (n x n) receives L^{-1}.
+ */
+export function cholInverse(L: Float64Array, n: number, out: Float64Array, work: Float64Array): Float64Array {
+  const X = invertLower(L, n, work);
+  out.fill(0, 0, n * n);
+  // (K^-1)_ij = Σ_{k >= max(i,j)} X_ki X_kj: accumulate row k's outer product into the lower triangle
+  for (let k = 0; k < n; k++) {
+    const rk = k * n;
+    for (let i = 0; i <= k; i++) {
+      const xi = X[rk + i]!;
+      if (xi === 0) continue;
+      const ri = i * n;
+      for (let j = 0; j <= i; j++) out[ri + j]! += xi * X[rk + j]!;
+    }
+  }
+  for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) out[j * n + i] = out[i * n + j]!;
+  return out;
+}
+
+/** Σ log L_ii = ½ log det(L L^T). */
+export function halfLogDet(L: Float64Array, n: number): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += Math.log(L[i * n + i]!);
+  return s;
+}
+
+export function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number, ao = 0, bo = 0): number {
+  let s = 0;
+  for (let i = 0; i < n; i++) s += a[ao + i]! * b[bo + i]!;
+  return s;
+}
