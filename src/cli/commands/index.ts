@@ -1,0 +1,8 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { register as tasks } from './tasks.js';
+
+export type RegisterCommand = (program: Command, ctx: CliContext) => void;
+
+/** Subcommands in the order `--help` lists them. */
+export const COMMANDS: readonly RegisterCommand[] = [tasks];

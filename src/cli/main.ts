@@ -1,0 +1,37 @@
+/**
+ * `autopeft` command-line entry. Each subcommand lives in `commands/<name>.ts` and exports
+ * `register(program, ctx)`; this file only wires them and turns errors into one-line messages.
+ */
+import { Command, CommanderError } from 'commander';
+import { readFileSync } from 'node:fs';
+import { reportError } from './errors.js';
+import type { CliContext } from './context.js';
+import { COMMANDS } from './commands/index.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+export function buildProgram(ctx: CliContext): Command {
+  const program = new Command('autopeft')
+    .description('Find the smallest parameter-efficient fine-tuning configuration that reaches your accuracy (AutoPEFT).')
+    .version(version())
+    .showHelpAfterError('(run with --help for usage)')
+    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
+    .exitOverride();
+  for (const register of COMMANDS) register(program, ctx);
+  return program;
+}
+
+/** Runs the CLI on `argv` (process.argv shape) and returns the exit code. */
+export async function main(argv: string[], ctx: CliContext = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  const program = buildProgram(ctx);
+  try {
+    await program.parseAsync(argv);
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    return reportError(e, (s) => ctx.stderr.write(s));
+  }
+}

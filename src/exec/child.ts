@@ -1,0 +1,47 @@
+/**
+ * Entry point of a pool worker process: receives jobs over IPC, runs them one at a time, sends
+ * progress and results back. Exits when the parent disconnects (so a killed parent leaves no
+ * orphans behind).
+ */
+import { loadJobFunction } from './inline.js';
+import type { Json, JobSpec } from './types.js';
+
+export type ToChild = { type: 'job'; id: number; job: JobSpec; threads: number } | { type: 'abort'; id: number };
+export type FromChild =
+  | { type: 'ready' }
+  | { type: 'progress'; id: number; event: Json }
+  | { type: 'result'; id: number; value: Json }
+  | { type: 'error'; id: number; name: string; message: string; stack?: string; userFacing: boolean };
+
+const send = (m: FromChild): void => {
+  // After the parent has gone (closing pool, killed parent) there is no one to answer.
+  if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
+};
+const running = new Map<number, AbortController>();
+
+process.on('message', (raw: ToChild) => {
+  if (raw.type === 'abort') {
+    running.get(raw.id)?.abort();
+    return;
+  }
+  const { id, job, threads } = raw;
+  const controller = new AbortController();
+  running.set(id, controller);
+  void (async () => {
+    try {
+      const fn = await loadJobFunction(job);
+      const value = await fn(job.args, { threads, signal: controller.signal, progress: (event) => send({ type: 'progress', id, event }) });
+      send({ type: 'result', id, value });
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      const { isUserError } = await import('../cli/errors.js');
+      const msg: FromChild = { type: 'error', id, name: err.name, message: err.message, userFacing: isUserError(err) };
+      if (err.stack !== undefined) msg.stack = err.stack;
+      send(msg);
+    } finally {
+      running.delete(id);
+    }
+  })();
+});
+process.on('disconnect', () => process.exit(0));
+send({ type: 'ready' });

@@ -1,0 +1,67 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { ProcessPoolExecutor } from './pool.js';
+import { InlineExecutor } from './inline.js';
+import { JobError, type Json } from './types.js';
+
+const JOBS = fileURLToPath(new URL('./testing/jobs.ts', import.meta.url));
+
+test('process pool runs jobs in W worker processes with a per-worker thread budget', async () => {
+  const pool = new ProcessPoolExecutor({ workers: 2, threadsPerWorker: 1 });
+  try {
+    const progress: Json[] = [];
+    const results = (await Promise.all(
+      [1, 2, 3, 4, 5].map((x) => pool.run({ module: JOBS, fn: 'square', args: { x } }, (e) => progress.push(e))),
+    )) as { y: number; pid: number; threads: number }[];
+    assert.deepEqual(results.map((r) => r.y), [1, 4, 9, 16, 25]);
+    const pids = new Set(results.map((r) => r.pid));
+    assert.ok(pids.size >= 1 && pids.size <= 2, `jobs ran in ${pids.size} processes`);
+    assert.ok(!pids.has(process.pid), 'jobs must not run in the parent');
+    assert.ok(results.every((r) => r.threads === 1));
+    assert.equal(progress.length, 15);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('a job error keeps its message and whether the user caused it; a dead worker is replaced', async () => {
+  const pool = new ProcessPoolExecutor({ workers: 1 });
+  try {
+    await assert.rejects(pool.run({ module: JOBS, fn: 'userFailure', args: null }), (e: unknown) => {
+      assert.ok(e instanceof JobError);
+      assert.equal(e.causeName, 'DataError');
+      assert.match(e.message, /train\.tsv:1: no such column/);
+      assert.equal((e as JobError & { userFacing?: boolean }).userFacing, true);
+      return true;
+    });
+    await assert.rejects(pool.run({ module: JOBS, fn: 'crash', args: null }), /died running the job \(exit code 3\)/);
+    const r = (await pool.run({ module: JOBS, fn: 'square', args: { x: 7 } })) as { y: number };
+    assert.equal(r.y, 49);
+    await assert.rejects(pool.run({ module: JOBS, fn: 'nope', args: null }), /has no exported function 'nope'/);
+  } finally {
+    await pool.close();
+  }
+});
+
+test('closing the pool aborts running jobs and ends the workers', async () => {
+  const pool = new ProcessPoolExecutor({ workers: 1 });
+  const running = pool.run({ module: JOBS, fn: 'waitForAbort', args: null });
+  await new Promise((r) => setTimeout(r, 1500));
+  await pool.close();
+  // The job either answered its abort before the worker exited or the worker's exit failed it.
+  const outcome = await running.then(
+    (v) => v,
+    (e: Error) => e.message,
+  );
+  assert.ok(outcome === 'aborted' || /died|closed/.test(String(outcome)), String(outcome));
+});
+
+test('the inline executor runs the same job functions in-process', async () => {
+  const ex = new InlineExecutor(3);
+  const events: Json[] = [];
+  const r = (await ex.run({ module: JOBS, fn: 'square', args: { x: 3 } }, (e) => events.push(e))) as { y: number; pid: number; threads: number };
+  assert.deepEqual([r.y, r.pid, r.threads], [9, process.pid, 3]);
+  assert.equal(events.length, 3);
+  await ex.close();
+});

@@ -1,0 +1,142 @@
+/**
+ * A pool of W long-lived worker processes on this machine, each running one job at a time with its
+ * own intra-op thread budget (floor(cores / W), at least 1): `autopeft search --workers W`.
+ * A worker that dies mid-job (OOM, kill) fails that job and is replaced for the next one.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { FromChild, ToChild } from './child.js';
+import { InlineExecutor } from './inline.js';
+import { JobError, type Executor, type Json, type JobSpec } from './types.js';
+
+interface Pending {
+  id: number;
+  job: JobSpec;
+  onProgress: ((e: Json) => void) | undefined;
+  resolve: (v: Json) => void;
+  reject: (e: Error) => void;
+}
+
+interface Worker {
+  proc: ChildProcess;
+  busy: Pending | undefined;
+  exited: boolean;
+}
+
+export interface PoolOptions {
+  workers: number;
+  /** Threads per worker; default floor(cores / workers), at least 1. */
+  threadsPerWorker?: number;
+  /** Extra environment for the workers. */
+  env?: NodeJS.ProcessEnv;
+}
+
+const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+
+export class ProcessPoolExecutor implements Executor {
+  readonly concurrency: number;
+  readonly threadsPerWorker: number;
+  private readonly workers: Worker[] = [];
+  private readonly queue: Pending[] = [];
+  private nextId = 0;
+  private closed = false;
+
+  constructor(private readonly options: PoolOptions) {
+    if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`--workers must be a positive integer, got ${options.workers}`);
+    this.concurrency = options.workers;
+    this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / options.workers));
+  }
+
+  private spawn(): Worker {
+    // Workers run the TypeScript sources through tsx, resolved from this package (not the cwd).
+    const tsx = import.meta.resolve('tsx');
+    const proc = fork(CHILD, [], {
+      execArgv: ['--import', tsx],
+      env: { ...process.env, ...this.options.env, AUTOPEFT_WORKER: '1' },
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      serialization: 'advanced',
+    });
+    const w: Worker = { proc, busy: undefined, exited: false };
+    proc.on('message', (m: FromChild) => this.onMessage(w, m));
+    proc.on('exit', (code, signal) => {
+      w.exited = true;
+      const i = this.workers.indexOf(w);
+      if (i >= 0) this.workers.splice(i, 1);
+      const p = w.busy;
+      w.busy = undefined;
+      if (p) p.reject(new JobError(`worker process ${proc.pid} died running the job (${signal ?? `exit code ${code}`})`, 'WorkerDied'));
+      this.pump();
+    });
+    this.workers.push(w);
+    return w;
+  }
+
+  private onMessage(w: Worker, m: FromChild): void {
+    if (m.type === 'ready') return;
+    const p = w.busy;
+    if (!p || p.id !== m.id) return;
+    if (m.type === 'progress') {
+      p.onProgress?.(m.event);
+      return;
+    }
+    w.busy = undefined;
+    if (m.type === 'result') p.resolve(m.value);
+    else {
+      const err = new JobError(m.message, m.name, m.stack);
+      (err as JobError & { userFacing?: boolean }).userFacing = m.userFacing;
+      p.reject(err);
+    }
+    this.pump();
+  }
+
+  private pump(): void {
+    if (this.closed) return;
+    while (this.queue.length > 0) {
+      let w = this.workers.find((x) => !x.busy && !x.exited);
+      if (!w && this.workers.length < this.concurrency) w = this.spawn();
+      if (!w) return;
+      const p = this.queue.shift()!;
+      w.busy = p;
+      const msg: ToChild = { type: 'job', id: p.id, job: p.job, threads: this.threadsPerWorker };
+      w.proc.send(msg);
+    }
+  }
+
+  run(job: JobSpec, onProgress?: (event: Json) => void): Promise<Json> {
+    if (this.closed) return Promise.reject(new JobError('executor closed', 'AbortError'));
+    return new Promise<Json>((resolve, reject) => {
+      this.queue.push({ id: this.nextId++, job, onProgress, resolve, reject });
+      this.pump();
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const p of this.queue.splice(0)) p.reject(new JobError('executor closed', 'AbortError'));
+    const exits = this.workers.map(
+      (w) =>
+        new Promise<void>((res) => {
+          if (w.exited) return res();
+          w.proc.once('exit', () => res());
+          if (w.busy) w.proc.send({ type: 'abort', id: w.busy.id } satisfies ToChild);
+          // Disconnecting makes the child exit; a job that ignores its abort signal is killed.
+          w.proc.disconnect();
+          setTimeout(() => {
+            if (!w.exited) w.proc.kill('SIGKILL');
+          }, 5000).unref();
+        }),
+    );
+    await Promise.all(exits);
+  }
+}
+
+export function createExecutor(workers: number, threadsPerWorker?: number): Executor {
+  if (workers <= 1) {
+    return new InlineExecutor(threadsPerWorker);
+  }
+  const opts: PoolOptions = { workers };
+  if (threadsPerWorker !== undefined) opts.threadsPerWorker = threadsPerWorker;
+  return new ProcessPoolExecutor(opts);
+}
+

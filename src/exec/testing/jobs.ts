@@ -1,0 +1,22 @@
+/** Jobs used by the exec tests: real functions run in real worker processes. */
+import type { Json, JobContext } from '../types.js';
+import { DataError } from '../../data/errors.js';
+
+export async function square(args: Json, ctx: JobContext): Promise<Json> {
+  const x = (args as { x: number }).x;
+  for (let i = 1; i <= 3; i++) ctx.progress({ step: i });
+  return { y: x * x, pid: process.pid, threads: ctx.threads };
+}
+
+export async function userFailure(): Promise<Json> {
+  throw new DataError('no such column "sentence"', { file: 'train.tsv', line: 1 });
+}
+
+export async function crash(): Promise<Json> {
+  process.exit(3);
+}
+
+export async function waitForAbort(_args: Json, ctx: JobContext): Promise<Json> {
+  await new Promise<void>((res) => ctx.signal.addEventListener('abort', () => res()));
+  return 'aborted';
+}
