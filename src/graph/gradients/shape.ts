@@ -1,0 +1,70 @@
+/** Gradients of layout ops: Transpose, Reshape, Concat, Slice, Gather, Expand, Unsqueeze, Squeeze, Pad. */
+import { GraphError } from '../errors.js';
+import { cast } from '../ops/elementwise.js';
+import { expandLike, pad, reshapeTo, scatterNDAdd, slice, squeeze, transpose, unsqueeze } from '../ops/shape.js';
+import type { Value } from '../ir.js';
+import { constInts, type GradRule } from './types.js';
+
+export const Transpose: GradRule = (ctx) => {
+  const perm = ctx.node.attrs['perm']!.v as number[];
+  const inv = perm.map((_, i) => perm.indexOf(i));
+  return [transpose(ctx.dy[0]!, inv)];
+};
+export const Reshape: GradRule = (ctx) => [reshapeTo(ctx.dy[0]!, ctx.node.inputs[0]!.shape), undefined];
+export const Expand: GradRule = (ctx) => [ctx.dy[0], undefined];
+export const Unsqueeze: GradRule = (ctx) => [squeeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Unsqueeze axes')), undefined];
+export const Squeeze: GradRule = (ctx) => [unsqueeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Squeeze axes')), undefined];
+
+export const Concat: GradRule = (ctx) => {
+  const axis = ctx.node.attrs['axis']!.v as number;
+  let off = 0;
+  return ctx.node.inputs.map((x, i) => {
+    const d = x!.shape[axis]!;
+    if (typeof d !== 'number') throw new GraphError(`Concat gradient: axis ${axis} of ${x} is symbolic`);
+    const r = ctx.needs[i] ? slice(ctx.dy[0]!, [off], [off + d], [axis]) : undefined;
+    off += d;
+    return r;
+  });
+};
+
+export const Slice: GradRule = (ctx) => {
+  const x = ctx.node.inputs[0]!;
+  const starts = constInts(ctx.node.inputs[1], 'Slice starts');
+  const axes = constInts(ctx.node.inputs[3], 'Slice axes');
+  const steps = ctx.node.inputs[4] ? constInts(ctx.node.inputs[4], 'Slice steps') : axes.map(() => 1);
+  if (steps.some((s) => s !== 1)) throw new GraphError('Slice gradient: only step 1 is supported');
+  const y = ctx.node.outputs[0]!;
+  const pads = new Array<number>(2 * x.rank).fill(0);
+  axes.forEach((a, k) => {
+    const d = x.shape[a] as number;
+    const s = Math.min(Math.max(starts[k]! < 0 ? starts[k]! + d : starts[k]!, 0), d);
+    pads[a] = s;
+    pads[a + x.rank] = d - s - (y.shape[a] as number);
+  });
+  return [pad(ctx.dy[0]!, pads), undefined, undefined, undefined, undefined];
+};
+
+export const Pad: GradRule = (ctx) => {
+  const x = ctx.node.inputs[0]!;
+  const pads = constInts(ctx.node.inputs[1], 'Pad pads');
+  const axes: number[] = [];
+  const st: number[] = [];
+  const en: number[] = [];
+  x.shape.forEach((d, i) => {
+    if (pads[i] !== 0 || pads[i + x.rank] !== 0) {
+      axes.push(i);
+      st.push(pads[i]!);
+      en.push(pads[i]! + (d as number));
+    }
+  });
+  return [axes.length ? slice(ctx.dy[0]!, st, en, axes) : ctx.dy[0], undefined];
+};
+
+/** Embedding gradient: scatter-add rows of dY into zeros shaped like the table (axis 0 only). */
+export const Gather: GradRule = (ctx) => {
+  const [data, indices] = ctx.node.inputs as [Value, Value];
+  if ((ctx.node.attrs['axis']?.v ?? 0) !== 0) throw new GraphError('Gather gradient: only axis 0 is supported');
+  const zeros = expandLike(data.graph.scalar(0, data.dtype), data.shape);
+  const idx = unsqueeze(indices.dtype === 'int64' ? indices : cast(indices, 'int64'), [-1]);
+  return [scatterNDAdd(zeros, idx, ctx.dy[0]!), undefined];
+};
