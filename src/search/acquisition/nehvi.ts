@@ -1,0 +1,165 @@
+/**
+ * Noisy EHVI for one GP-modelled objective and k known objectives (minimisation convention).
+ *
+ * The incumbents' latent values are unknown (noisy observations), so the front itself is random.
+ * We draw S joint posterior samples f^(s) of the incumbents (observed configs plus pending ones,
+ * which makes pending trials "sampled fantasies": their values are drawn from the same joint
+ * posterior, with no refit), build the front of each sample, and average the closed-form EHVI of
+ * the candidate *conditioned on that sample*:
+ *   f(x) | f_U = f_U^(s)  ~  N(μ_x + w^T ε^(s), σ_x² - |w|²),  w = L_U^{-1} Σ_{U,x},
+ *   ε^(s) = L_U^{-1} (f_U^(s) - μ_U),
+ * where U is the set of incumbents that are on the front of at least one sample (the others do not
+ * change any sample's front, so conditioning on U only is exact for the same samples).
+ * This is qNEHVI (Daulton et al. 2021) for q = 1 with the inner expectation over the candidate done
+ * in closed form instead of by Monte Carlo.
+ */
+import { choleskyJitter, solveLower } from '../linalg/linalg.js';
+import type { MaternGp } from '../gp/gp.js';
+import type { Rng } from '../space/rng.js';
+import { paretoFrontIndices } from '../pareto/pareto.js';
+import { KnownFront } from './ehvi.js';
+
+export interface NoisyEhviArgs {
+  gp: MaternGp;
+  /** -1 when a larger latent is better (maximised metric), +1 when smaller is better. */
+  sign: 1 | -1;
+  /** Encoded incumbents (observed + pending), m x d row-major. */
+  incumbentsX: Float64Array;
+  /** Known objective values of the incumbents (minimisation convention), m rows of k. */
+  incumbentsKnown: readonly (readonly number[])[];
+  /** Reference point: k known coordinates then the uncertain one, minimisation convention, latent units. */
+  ref: readonly number[];
+  /** Posterior samples of the incumbents (S). */
+  nSamples: number;
+  rng: Rng;
+}
+
+export class NoisyEhvi {
+  private readonly gp: MaternGp;
+  private readonly sign: number;
+  private readonly fronts: KnownFront[];
+  /** Incumbents conditioned on: encoded rows (u x d). */
+  private readonly uX: Float64Array;
+  readonly u: number;
+  /** L^{-1} k(X, x_u) rows (u x n). */
+  private readonly VU: Float64Array;
+  /** Cholesky of the posterior covariance of f_U (u x u). */
+  private readonly LU: Float64Array;
+  /** Whitened samples ε^(s) (S x u). */
+  private readonly eps: Float64Array;
+  private readonly S: number;
+  private readonly kbuf: Float64Array;
+  private readonly cbuf: Float64Array;
+
+  constructor(a: NoisyEhviArgs) {
+    const { gp, incumbentsX, incumbentsKnown, ref } = a;
+    const m = incumbentsKnown.length;
+    const d = gp.d, n = gp.n;
+    const S = a.nSamples;
+    this.gp = gp;
+    this.sign = a.sign;
+    this.S = S;
+    this.kbuf = new Float64Array(n);
+    const k = ref.length - 1;
+    // joint posterior samples of all incumbents
+    let F = new Float64Array(0);
+    let mean = new Float64Array(0);
+    let cov = new Float64Array(0);
+    const onFront = new Set<number>();
+    if (m > 0) {
+      const joint = gp.predictJoint(incumbentsX, m);
+      mean = joint.mean;
+      cov = joint.cov;
+      const ch = choleskyJitter(cov, m);
+      if (!ch) throw new RangeError('NoisyEhvi: incumbent posterior covariance is not positive definite');
+      const Lm = ch.L;
+      F = new Float64Array(S * m);
+      const z = new Float64Array(m);
+      for (let s = 0; s < S; s++) {
+        for (let i = 0; i < m; i++) z[i] = a.rng.normal();
+        for (let i = 0; i < m; i++) {
+          let v = mean[i]!;
+          for (let j = 0; j <= i; j++) v += Lm[i * m + j]! * z[j]!;
+          F[s * m + i] = v;
+        }
+      }
+      // which incumbents are on some sample's front (inside the reference box)
+      const pts: number[][] = [];
+      const idx: number[] = [];
+      for (let s = 0; s < S; s++) {
+        pts.length = 0;
+        idx.length = 0;
+        for (let i = 0; i < m; i++) {
+          const v = this.sign * F[s * m + i]!;
+          let inside = v < ref[k]!;
+          for (let j = 0; j < k && inside; j++) inside = incumbentsKnown[i]![j]! < ref[j]!;
+          if (!inside) continue;
+          pts.push([...incumbentsKnown[i]!, v]);
+          idx.push(i);
+        }
+        for (const t of paretoFrontIndices(pts)) onFront.add(idx[t]!);
+      }
+    }
+    const U = [...onFront].sort((x, y) => x - y);
+    const u = U.length;
+    this.u = u;
+    this.uX = new Float64Array(u * d);
+    U.forEach((i, t) => this.uX.set(incumbentsX.subarray(i * d, (i + 1) * d), t * d));
+    this.VU = new Float64Array(u * n);
+    for (let t = 0; t < u; t++) {
+      const row = this.VU.subarray(t * n, (t + 1) * n);
+      gp.kernelVector(this.uX, t * d, row);
+      solveLower(gp.L, n, row, row);
+    }
+    const covU = new Float64Array(u * u);
+    for (let a1 = 0; a1 < u; a1++) for (let b = 0; b < u; b++) covU[a1 * u + b] = cov[U[a1]! * m + U[b]!]!;
+    const chU = choleskyJitter(covU, u);
+    if (!chU) throw new RangeError('NoisyEhvi: front posterior covariance is not positive definite');
+    this.LU = chU.L;
+    this.eps = new Float64Array(S * u);
+    this.fronts = [];
+    const resid = new Float64Array(u);
+    const knownU = U.map((i) => incumbentsKnown[i]!);
+    const vals = new Float64Array(u);
+    for (let s = 0; s < S; s++) {
+      for (let t = 0; t < u; t++) {
+        resid[t] = F[s * m + U[t]!]! - mean[U[t]!]!;
+        vals[t] = this.sign * F[s * m + U[t]!]!;
+      }
+      solveLower(this.LU, u, resid, this.eps.subarray(s * u, (s + 1) * u));
+      this.fronts.push(new KnownFront(knownU, vals, ref));
+    }
+    this.cbuf = new Float64Array(u);
+  }
+
+  /** Noisy EHVI of the candidate with encoded row x[xo..xo+d) and known coordinates `known` (minimisation). */
+  value(x: ArrayLike<number>, xo: number, known: ArrayLike<number>): number {
+    const gp = this.gp, n = gp.n, d = gp.d, u = this.u;
+    const v = this.kbuf;
+    gp.kernelVector(x, xo, v);
+    let mu = 0;
+    for (let i = 0; i < n; i++) mu += v[i]! * gp.alpha[i]!;
+    solveLower(gp.L, n, v, v);
+    let q = 0;
+    for (let i = 0; i < n; i++) q += v[i]! * v[i]!;
+    let varx = gp.outputscale - q;
+    const c = this.cbuf;
+    for (let t = 0; t < u; t++) {
+      let s = gp.kernel(this.uX, t * d, x, xo);
+      const o = t * n;
+      for (let i = 0; i < n; i++) s -= this.VU[o + i]! * v[i]!;
+      c[t] = s;
+    }
+    solveLower(this.LU, u, c, c);
+    for (let t = 0; t < u; t++) varx -= c[t]! * c[t]!;
+    const sd = Math.sqrt(Math.max(0, varx));
+    let total = 0;
+    for (let s = 0; s < this.S; s++) {
+      let cm = mu;
+      const o = s * u;
+      for (let t = 0; t < u; t++) cm += c[t]! * this.eps[o + t]!;
+      total += this.fronts[s]!.ehvi(known, this.sign * cm, sd);
+    }
+    return total / this.S;
+  }
+}
