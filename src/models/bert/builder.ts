@@ -1,0 +1,196 @@
+/**
+ * BERT / RoBERTa post-LN encoder + [CLS] classification head on the graph IR, from a weight map
+ * keyed by Hugging Face names (e.g. `bert.encoder.layer.0.attention.self.query.weight`).
+ *
+ * Hook points for PEFT modules (the caller creates their params on `g`):
+ * - `hooks.ffn`: sees the FFN sublayer's input (the attention block output) and its output (after
+ *   the second dense + dropout, before residual + LayerNorm) and returns the output to use: a serial
+ *   adapter transforms `output`, a parallel adapter adds a branch from `input`.
+ * - `hooks.prefix`: extra key/value rows [P, H] per layer (prefix-tuning), always attended.
+ * - `hooks.projection`: wraps the query/key/value projections (LoRA adds x A^T B^T * scale).
+ * Which weights are trainable is the caller's `trainable(name)` predicate.
+ */
+import { Graph, type Dim, type Value } from '../../graph/ir.js';
+import * as ops from '../../graph/ops/index.js';
+import { BertConfigError, type BertConfig } from './config.js';
+
+export type WeightMap = ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>;
+
+export interface FfnHookContext {
+  layer: number;
+  graph: Graph;
+  /** FFN input [B, S', H] (the attention sublayer's LayerNorm output). */
+  input: Value;
+  /** FFN output [B, S', H] before the residual add and LayerNorm. */
+  output: Value;
+}
+
+export interface ProjectionHookContext {
+  layer: number;
+  graph: Graph;
+  name: 'query' | 'key' | 'value';
+  /** Projection input [B, S', H]. */
+  input: Value;
+  /** The frozen (or trainable) projection's output [B, S', H]. */
+  output: Value;
+}
+
+export interface BertHooks {
+  ffn?: (ctx: FfnHookContext) => Value;
+  prefix?: (layer: number, graph: Graph) => { key: Value; value: Value } | undefined;
+  projection?: (ctx: ProjectionHookContext) => Value;
+}
+
+export interface BertBuildOptions {
+  config: BertConfig;
+  weights: WeightMap;
+  /** Static sequence length of the inputs. */
+  seqLen: number;
+  /** Batch dim (default the symbol 'batch'). */
+  batch?: Dim;
+  /** Which weights become params (default: none, everything frozen). */
+  trainable?: (name: string) => boolean;
+  hooks?: BertHooks;
+  /** Number of labels of the classification head; 0 builds no head (default 2). */
+  numLabels?: number;
+  /** Compute only the [CLS] row in the last layer (default true: the head reads only [CLS]). */
+  clsOnlyLastLayer?: boolean;
+  /** Base seed of the dropout sites (each site gets seed + its index). */
+  seed?: number;
+  /** Override the config's dropout rates (e.g. 0 for deterministic checks). */
+  hiddenDropout?: number;
+  attentionDropout?: number;
+  /** Build into this graph (default: a new one). */
+  graph?: Graph;
+}
+
+export interface BertGraph {
+  graph: Graph;
+  inputIds: Value;
+  attentionMask: Value;
+  /** Absent when typeVocabSize is 1 (RoBERTa). */
+  tokenTypeIds?: Value;
+  /** Last layer output: [B, S, H], or [B, 1, H] with clsOnlyLastLayer. */
+  hidden: Value;
+  /** [CLS] representation [B, H]. */
+  cls: Value;
+  /** Head logits [B, numLabels] (when numLabels > 0). */
+  logits?: Value;
+  /** Every weight made trainable, in creation order. */
+  params: Value[];
+}
+
+/** The trainable predicate for full fine-tuning with frozen embeddings (the bench setting). */
+export const allButEmbeddings = (name: string): boolean => !name.includes('.embeddings.');
+
+// NOTE: Hugging Face's additive mask value (torch.finfo(float32).min).
+const MASK_MIN = -3.4028234663852886e38;
+
+export function buildBert(opts: BertBuildOptions): BertGraph {
+  const cfg = opts.config;
+  const g = opts.graph ?? new Graph();
+  const S = opts.seqLen;
+  const B = opts.batch ?? 'batch';
+  const H = cfg.hiddenSize;
+  const nh = cfg.numHeads;
+  if (H % nh !== 0) throw new BertConfigError(`config: hidden_size ${H} is not a multiple of num_attention_heads ${nh}`);
+  const dh = H / nh;
+  const trainable = opts.trainable ?? (() => false);
+  const pre = cfg.flavour;
+  const params: Value[] = [];
+  const hidP = opts.hiddenDropout ?? cfg.hiddenDropout;
+  const attP = opts.attentionDropout ?? cfg.attentionDropout;
+  let site = 0;
+  const seed = opts.seed ?? 0;
+  const drop = (x: Value, p: number) => ops.dropout(x, p, seed * 1000 + site++);
+
+  const W = (name: string, shape: readonly number[]): Value => {
+    const w = opts.weights.get(name);
+    if (!w) throw new BertConfigError(`weights: missing '${name}'; check the checkpoint matches a ${pre} model`);
+    if (w.shape.length !== shape.length || w.shape.some((d, i) => d !== shape[i])) {
+      throw new BertConfigError(`weights: '${name}' has shape [${w.shape.join(',')}], expected [${shape.join(',')}]`);
+    }
+    if (trainable(name)) {
+      const p = g.param(name, w.data.slice(), shape);
+      params.push(p);
+      return p;
+    }
+    return g.constant(w.data, shape, name);
+  };
+  const lin = (x: Value, name: string, o: number, i: number) => ops.linear(x, W(`${name}.weight`, [o, i]), W(`${name}.bias`, [o]));
+  const ln = (x: Value, name: string) => ops.layerNorm(x, W(`${name}.weight`, [H]), W(`${name}.bias`, [H]), cfg.layerNormEps);
+
+  const inputIds = g.input('input_ids', 'int64', [B, S]);
+  const attentionMask = g.input('attention_mask', 'int64', [B, S]);
+  const tokenTypeIds = cfg.typeVocabSize > 1 ? g.input('token_type_ids', 'int64', [B, S]) : undefined;
+
+  // Embeddings.
+  const e = `${pre}.embeddings`;
+  const posOffset = cfg.flavour === 'roberta' ? cfg.padTokenId + 1 : 0;
+  if (S + posOffset > cfg.maxPositions) throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
+  const positions = g.constant(BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)), [S]);
+  let x = ops.add(ops.gather(W(`${e}.word_embeddings.weight`, [cfg.vocabSize, H]), inputIds), ops.gather(W(`${e}.position_embeddings.weight`, [cfg.maxPositions, H]), positions));
+  const tt = W(`${e}.token_type_embeddings.weight`, [cfg.typeVocabSize, H]);
+  x = ops.add(x, tokenTypeIds ? ops.gather(tt, tokenTypeIds) : ops.reshape(ops.slice(tt, [0], [1], [0]), [H]));
+  x = drop(ln(x, `${e}.LayerNorm`), hidP);
+
+  // Additive mask bias [B, 1, 1, S].
+  const maskBias = ops.unsqueeze(ops.mul(ops.sub(1, ops.cast(attentionMask, 'float32')), MASK_MIN), [1, 2]);
+  const clsOnly = opts.clsOnlyLastLayer ?? true;
+  const scale = 1 / Math.sqrt(dh);
+  const heads = (t: Value) => ops.transpose(ops.reshape(t, [0, 0, nh, dh]), [0, 2, 1, 3]);
+
+  for (let l = 0; l < cfg.numLayers; l++) {
+    const p = `${pre}.encoder.layer.${l}`;
+    const last = l === cfg.numLayers - 1;
+    // With clsOnly, the last layer computes queries (and everything after) for row 0 only.
+    const xq = last && clsOnly ? ops.slice(x, [0], [1], [1]) : x;
+    const proj = (name: 'query' | 'key' | 'value', inp: Value) => {
+      const out = lin(inp, `${p}.attention.self.${name}`, H, H);
+      return opts.hooks?.projection ? opts.hooks.projection({ layer: l, graph: g, name, input: inp, output: out }) : out;
+    };
+    const q = heads(proj('query', xq));
+    const k = heads(proj('key', x));
+    const v = heads(proj('value', x));
+    let scores = ops.add(ops.matmul(q, k, { transB: true, alpha: scale }), maskBias);
+    const prefix = opts.hooks?.prefix?.(l, g);
+    let probs: Value;
+    let ctx: Value;
+    if (prefix) {
+      const P = prefix.key.shape[0] as number;
+      // [P, H] -> [nh, P, dh], broadcast over the batch in the matmuls.
+      const ph = (t: Value) => ops.transpose(ops.reshape(t, [P, nh, dh]), [1, 0, 2]);
+      const pk = ph(prefix.key);
+      const pv = ph(prefix.value);
+      scores = ops.concat([ops.matmul(q, pk, { transB: true, alpha: scale }), scores], 3);
+      probs = drop(ops.softmax(scores, -1), attP);
+      const pp = ops.slice(probs, [0], [P], [3]);
+      const ps = ops.slice(probs, [P], [P + S], [3]);
+      ctx = ops.add(ops.matmul(ps, v), ops.matmul(pp, pv));
+    } else {
+      probs = drop(ops.softmax(scores, -1), attP);
+      ctx = ops.matmul(probs, v);
+    }
+    const merged = ops.reshape(ops.transpose(ctx, [0, 2, 1, 3]), [0, 0, H]);
+    const attn = ln(ops.add(drop(lin(merged, `${p}.attention.output.dense`, H, H), hidP), xq), `${p}.attention.output.LayerNorm`);
+    const inter = ops.gelu(lin(attn, `${p}.intermediate.dense`, cfg.intermediateSize, H));
+    let ffnOut = drop(lin(inter, `${p}.output.dense`, H, cfg.intermediateSize), hidP);
+    if (opts.hooks?.ffn) ffnOut = opts.hooks.ffn({ layer: l, graph: g, input: attn, output: ffnOut });
+    x = ln(ops.add(ffnOut, attn), `${p}.output.LayerNorm`);
+  }
+  const hidden = x;
+  const cls = ops.reshape(clsOnly ? hidden : ops.slice(hidden, [0], [1], [1]), [0, H]);
+
+  const numLabels = opts.numLabels ?? 2;
+  let logits: Value | undefined;
+  if (numLabels > 0) {
+    if (cfg.flavour === 'bert') {
+      const pooled = ops.tanh(lin(cls, `${pre}.pooler.dense`, H, H));
+      logits = lin(drop(pooled, hidP), 'classifier', numLabels, H);
+    } else {
+      const d = ops.tanh(lin(drop(cls, hidP), 'classifier.dense', H, H));
+      logits = lin(drop(d, hidP), 'classifier.out_proj', numLabels, H);
+    }
+  }
+  return { graph: g, inputIds, attentionMask, tokenTypeIds, hidden, cls, logits, params };
+}

@@ -1,0 +1,194 @@
+/**
+ * The tiny BERT graph (forward, our autodiff, AdamW) against the PyTorch oracle fixture written by
+ * scripts/oracle/bert_oracle.py: logits, loss, every gradient (embeddings included), two AdamW
+ * steps, and the PEFT hook points (serial adapter, prefix rows, LoRA on query/value).
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { gradients } from '../../graph/autodiff.js';
+import { emitOnnx } from '../../graph/onnx/emit.js';
+import type { Value } from '../../graph/ir.js';
+import * as ops from '../../graph/ops/index.js';
+import { createSession, tensor } from '../../runtime/session.js';
+import { compileTraining } from '../../runtime/training.js';
+import { buildBert, type BertHooks } from './builder.js';
+import type { BertConfig } from './config.js';
+
+const dir = fileURLToPath(new URL('../../../test/fixtures/oracle/', import.meta.url));
+const manifest = JSON.parse(readFileSync(dir + 'bert_tiny.json', 'utf8')) as {
+  config: Record<string, number>;
+  batch: number;
+  seq: number;
+  prefix: number;
+  bottleneck: number;
+  rank: number;
+  loraScale: number;
+  lr: number;
+  weightDecay: number;
+  steps: number;
+  inputs: Record<string, number[][] | number[]>;
+  tensors: Record<string, { offset: number; shape: number[] }>;
+};
+const blob = readFileSync(dir + 'bert_tiny.bin');
+const all = new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
+const T = (key: string) => {
+  const t = manifest.tensors[key];
+  if (!t) throw new Error(`fixture has no ${key}`);
+  const n = t.shape.reduce((a, b) => a * b, 1);
+  return { data: all.slice(t.offset, t.offset + n), shape: t.shape };
+};
+const prefixed = (p: string) => new Map(Object.keys(manifest.tensors).filter((k) => k.startsWith(p)).map((k) => [k.slice(p.length), T(k)]));
+
+const c = manifest.config;
+const config: BertConfig = {
+  vocabSize: c['vocab_size']!,
+  hiddenSize: c['hidden_size']!,
+  numLayers: c['num_hidden_layers']!,
+  numHeads: c['num_attention_heads']!,
+  intermediateSize: c['intermediate_size']!,
+  maxPositions: c['max_position_embeddings']!,
+  typeVocabSize: c['type_vocab_size']!,
+  layerNormEps: c['layer_norm_eps']!,
+  hiddenDropout: 0.1,
+  attentionDropout: 0.1,
+  flavour: 'bert',
+  padTokenId: 0,
+};
+const B = manifest.batch;
+const S = manifest.seq;
+const i64 = (k: string) => BigInt64Array.from((manifest.inputs[k] as number[][]).flat(), (x) => BigInt(x));
+const feeds = {
+  input_ids: tensor('int64', i64('input_ids'), [B, S]),
+  attention_mask: tensor('int64', i64('attention_mask'), [B, S]),
+  token_type_ids: tensor('int64', i64('token_type_ids'), [B, S]),
+  labels: tensor('int64', BigInt64Array.from(manifest.inputs['labels'] as number[], (x) => BigInt(x)), [B]),
+};
+const weights = prefixed('weight/');
+
+/**
+ * Largest |a - b| relative to max(|b|) of the tensor (scale-free, so small gradients are judged
+ * fairly), with an absolute floor of 1e-6 for tensors that are zero in exact arithmetic.
+ * NOTE: the key-projection bias gets an exactly-zero gradient (softmax ignores a per-row shift),
+ * so both sides hold float32 round-off (~1e-9) there; the floor covers that.
+ */
+function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  assert.equal(a.length, b.length);
+  let m = 0;
+  let e = 0;
+  for (let i = 0; i < b.length; i++) {
+    m = Math.max(m, Math.abs(b[i]!));
+    e = Math.max(e, Math.abs(a[i]! - b[i]!));
+  }
+  return e / Math.max(m, 1e-2);
+}
+
+function hooksFrom(hw: Map<string, { data: Float32Array; shape: number[] }>, params: Value[]): BertHooks {
+  const P = (g: Parameters<NonNullable<BertHooks['prefix']>>[1], name: string) => {
+    const t = hw.get(name)!;
+    const v = g.param(name, t.data.slice(), t.shape);
+    params.push(v);
+    return v;
+  };
+  return {
+    projection: ({ layer, graph, name, input, output }) => {
+      if (name === 'key') return output;
+      const a = P(graph, `peft.layer.${layer}.lora.${name}.A`);
+      const b = P(graph, `peft.layer.${layer}.lora.${name}.B`);
+      return ops.add(output, ops.mul(ops.matmul(ops.matmul(input, a, { transB: true }), b, { transB: true }), manifest.loraScale));
+    },
+    prefix: (layer, graph) => ({ key: P(graph, `peft.layer.${layer}.prefix.key`), value: P(graph, `peft.layer.${layer}.prefix.value`) }),
+    ffn: ({ layer, graph, output }) => {
+      const p = `peft.layer.${layer}.adapter`;
+      const d = ops.relu(ops.linear(output, P(graph, `${p}.down.weight`), P(graph, `${p}.down.bias`)));
+      return ops.add(output, ops.linear(d, P(graph, `${p}.up.weight`), P(graph, `${p}.up.bias`)));
+    },
+  };
+}
+
+async function runGrads(clsOnly: boolean, withHooks: boolean) {
+  const hookParams: Value[] = [];
+  const hooks = withHooks ? hooksFrom(prefixed('hookweight/'), hookParams) : undefined;
+  const m = buildBert({
+    config,
+    weights,
+    seqLen: S,
+    numLabels: c['num_labels']!,
+    trainable: withHooks ? (n) => n.startsWith('classifier') : () => true,
+    clsOnlyLastLayer: clsOnly,
+    hiddenDropout: 0,
+    attentionDropout: 0,
+    hooks,
+  });
+  const g = m.graph;
+  const labels = g.input('labels', 'int64', ['batch']);
+  const loss = ops.softmaxCrossEntropy(m.logits!, labels);
+  const params = [...m.params, ...hookParams];
+  const grads = gradients(loss, params);
+  const model = emitOnnx({
+    outputs: [['logits', m.logits!], ['loss', loss], ...params.map((p, i) => [`g${i}`, grads.get(p)!] as const)],
+    paramInputs: params,
+  });
+  const s = await createSession(model, { threads: 1 });
+  const f: Record<string, ReturnType<typeof tensor>> = { ...feeds };
+  for (const p of params) f[p.name] = tensor('float32', g.data.get(p) as Float32Array, p.shape as number[]);
+  const out = await s.run(f);
+  await s.release();
+  return { out, params };
+}
+
+describe('tiny BERT vs the PyTorch oracle', () => {
+  for (const clsOnly of [true, false]) {
+    it(`full fine-tuning: logits, loss and every gradient (clsOnlyLastLayer=${clsOnly})`, async () => {
+      const { out, params } = await runGrads(clsOnly, false);
+      assert.ok(relErr(out['logits']!.data as Float32Array, T('full/logits').data) < 1e-5);
+      assert.ok(Math.abs(Number(out['loss']!.data[0]) - T('full/loss').data[0]!) < 1e-6);
+      assert.equal(params.length, weights.size);
+      let worst = 0;
+      params.forEach((p, i) => {
+        const e = relErr(out[`g${i}`]!.data as Float32Array, T(`full/grad/${p.name}`).data);
+        worst = Math.max(worst, e);
+        assert.ok(e < 1e-4, `${p.name}: relative error ${e}`);
+      });
+      console.log(`  worst gradient error (relative to each tensor's max): ${worst.toExponential(2)}`);
+    });
+  }
+
+  it('PEFT hooks (serial adapter, prefix rows, LoRA q/v): logits, loss, gradients', async () => {
+    const { out, params } = await runGrads(true, true);
+    assert.ok(relErr(out['logits']!.data as Float32Array, T('hooks/logits').data) < 1e-5);
+    assert.ok(Math.abs(Number(out['loss']!.data[0]) - T('hooks/loss').data[0]!) < 1e-6);
+    params.forEach((p, i) => {
+      const e = relErr(out[`g${i}`]!.data as Float32Array, T(`hooks/grad/${p.name}`).data);
+      assert.ok(e < 1e-4, `${p.name}: relative error ${e}`);
+    });
+  });
+
+  it('two AdamW steps equal torch.optim.AdamW', async () => {
+    const m = buildBert({ config, weights, seqLen: S, numLabels: c['num_labels']!, trainable: () => true, hiddenDropout: 0, attentionDropout: 0 });
+    const labels = m.graph.input('labels', 'int64', ['batch']);
+    const prog = await compileTraining({ loss: ops.softmaxCrossEntropy(m.logits!, labels), optimizer: { weightDecay: manifest.weightDecay }, threads: 1 });
+    for (let i = 0; i < manifest.steps; i++) await prog.step(feeds, manifest.lr);
+    const got = prog.readParams();
+    let loose = 0;
+    let total = 0;
+    for (const [name, v] of got) {
+      const ref = T(`adamw/${name}`).data;
+      const g0 = T(`full/grad/${name}`).data;
+      for (let i = 0; i < ref.length; i++) {
+        // NOTE: Adam moves each weight by about lr * g / |g|. Where |g| is within float32 round-off
+        // of 0 (e.g. the key bias, whose exact gradient is 0) the sign is noise on both sides, so
+        // only there the bound is the step size itself; elsewhere 1e-5 (1% of lr).
+        const tiny = Math.abs(g0[i]!) < 1e-6;
+        const d = Math.abs(v.data[i]! - ref[i]!);
+        loose += d >= 1e-5 ? 1 : 0;
+        total++;
+        const tol = tiny ? 2 * manifest.lr * manifest.steps : 1e-5;
+        assert.ok(d < tol, `${name}[${i}]: ${v.data[i]} vs ${ref[i]} (grad ${g0[i]})`);
+      }
+    }
+    assert.ok(loose < total / 100, `${loose} of ${total} weights needed the loose bound`);
+    await prog.release();
+  });
+});
