@@ -43,16 +43,16 @@ export function parsePart(raw: string): MimePart {
 /** Content-Type -> {type: 'text/plain', params: {charset, boundary, ...}} (lower-cased type and keys). */
 export function parseContentType(value: string | undefined): { type: string; params: Record<string, string> } {
   if (value === undefined || value.trim() === '') return { type: 'text/plain', params: {} };
-  const [first, ...rest] = value.split(';');
+  const semi = value.indexOf(';');
+  const type = (semi < 0 ? value : value.slice(0, semi)).trim().toLowerCase() || 'text/plain';
   const params: Record<string, string> = {};
-  for (const p of rest) {
-    const eq = p.indexOf('=');
-    if (eq < 0) continue;
-    let v = p.slice(eq + 1).trim();
-    if (v.startsWith('"')) v = v.slice(1, v.indexOf('"', 1) > 0 ? v.indexOf('"', 1) : undefined);
-    params[p.slice(0, eq).trim().toLowerCase()] = v;
+  // name=value pairs after the type; values may be quoted strings holding ';' or '='.
+  const re = /;\s*([^=;\s]+)\s*=\s*("((?:[^"\\]|\\.)*)"|[^;]*)/g;
+  const rest = semi < 0 ? '' : value.slice(semi);
+  for (let m = re.exec(rest); m !== null; m = re.exec(rest)) {
+    params[m[1].toLowerCase()] = m[3] !== undefined ? m[3].replace(/\\(.)/g, '$1') : m[2].trim();
   }
-  return { type: first.trim().toLowerCase() || 'text/plain', params };
+  return { type, params };
 }
 
 /** Bytes (as a binary string or Uint8Array) -> text in `charset`; unknown or absent charsets try UTF-8, then Windows-1252. */
@@ -60,6 +60,7 @@ export function decodeCharset(bytes: string | Uint8Array, charset: string | unde
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
   const cs = charset?.trim().toLowerCase();
   if (cs !== undefined && cs !== '' && cs !== 'default' && cs !== 'us-ascii' && cs !== 'ascii') {
+    if (LATIN1_LABELS.has(cs)) return decodeWindows1252(buf);
     try {
       return new TextDecoder(cs).decode(buf);
     } catch {
@@ -69,8 +70,26 @@ export function decodeCharset(bytes: string | Uint8Array, charset: string | unde
   try {
     return new TextDecoder('utf-8', { fatal: true }).decode(buf);
   } catch {
-    return new TextDecoder('windows-1252').decode(buf);
+    return decodeWindows1252(buf);
   }
+}
+
+// As the WHATWG Encoding Standard (and every mail client) does, Latin-1 labels mean Windows-1252.
+const LATIN1_LABELS = new Set(['iso-8859-1', 'iso8859-1', 'latin1', 'l1', 'windows-1252', 'cp1252', 'x-cp1252']);
+// Windows-1252 0x80..0x9F; 0 = undefined byte (kept as the C1 control, as WHATWG does).
+const CP1252_HIGH = [0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178];
+
+/**
+ * Windows-1252 decoding written out: Node 20's TextDecoder('windows-1252') decodes 0x80..0x9F
+ * as Latin-1 C1 controls instead of the Windows-1252 characters (curly quotes, dashes, euro).
+ */
+export function decodeWindows1252(buf: Uint8Array): string {
+  let out = '';
+  for (let i = 0; i < buf.length; i += 8192) {
+    const codes = Array.from(buf.subarray(i, i + 8192), (b) => (b >= 0x80 && b <= 0x9f && CP1252_HIGH[b - 0x80] !== 0 ? CP1252_HIGH[b - 0x80] : b));
+    out += String.fromCharCode(...codes);
+  }
+  return out;
 }
 
 /** Quoted-printable -> binary string. Soft line breaks (`=` at line end) are removed. */
@@ -95,7 +114,9 @@ export function htmlToText(html: string): string {
   return html
     .replace(/<!--[\s\S]*?-->/g, ' ')
     .replace(/<(script|style|title)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<(br|p|div|tr|li|h[1-6]|table|center|blockquote)\b[^>]*>/gi, '\n')
+    .replace(/<\/?(br|p|div|tr|td|th|li|h[1-6]|table|center|blockquote)\b[^>]*>/gi, '\n')
+    // Inline tags vanish without a space (<b>bye</b>! -> bye!); other tags become a space.
+    .replace(/<\/?(b|i|u|em|strong|font|span|a|small|big|sup|sub)\b[^>]*>/gi, '')
     .replace(/<[^>]*>/g, ' ')
     .replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
       if (e[0] === '#') {

