@@ -77,6 +77,13 @@ function families(points: readonly BaselinePoint[]): Family[] {
   return out;
 }
 
+/** The families of `split`, keeping the shape/colour each family has across both splits. */
+function familiesOf(all: readonly BaselinePoint[], split: BaselinePoint['split']): Family[] {
+  return families(all)
+    .map((f) => ({ ...f, points: f.points.filter((b) => b.split === split) }))
+    .filter((f) => f.points.length > 0);
+}
+
 function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string): string {
   const out: string[] = [];
   for (const f of fams) {
@@ -168,13 +175,16 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   const frontMarks = front.map((t) => {
     const X = x.map(t.paramPct);
     const Y = y.map(t.metric);
+    // Flip a label that would cross the frame to the other side of its point.
+    const ldx = X + dx - 28 < f.left ? 7 : X + dx + 28 > f.left + f.width ? -7 : dx;
+    const ldy = Y + dy - 10 < f.top ? 14 : Y + dy > f.top + f.height ? -7 : dy;
     return (
       el('circle', { cx: X, cy: Y, r: 5.2, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1.2, class: 'trial front', 'data-trial': String(t.number) }, tip(trialTip(t, v))) +
-      (labelFront ? text({ x: X + dx, y: Y + dy, 'text-anchor': dx < 0 ? 'end' : 'start', 'font-size': 10, fill: '#7a2e00', class: 'front-label' }, `#${t.number}`) : '')
+      (labelFront ? text({ x: X + ldx, y: Y + ldy, 'text-anchor': ldx < 0 ? 'end' : 'start', 'font-size': 10, fill: '#7a2e00', class: 'front-label' }, `#${t.number}`) : '')
     );
   });
 
-  const fams = families(base);
+  const fams = familiesOf(data.baselines ?? [], 'search');
   const items: LegendItem[] = [
     { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 3.6, fill: TRIAL_COLOR, 'fill-opacity': 0.45, stroke: TRIAL_COLOR }), label: `trial (${complete.length - front.length})` },
     {
@@ -258,7 +268,7 @@ export function placementSvg(v: ReportView): string {
   const top = 96;
   const gridW = L * cw;
   const textX = left + gridW + 14;
-  const width = Math.max(640, textX + 380);
+  const width = Math.max(left + (modules.length + 1) * 170, textX + 380);
   const height = top + Math.max(1, rows.length) * (ch + gap) + 24;
   const title = `${v.data.study}: layer placement of the Pareto-front configurations`;
   const subtitle = `rows = front configurations by parameter % · columns = transformer layers 0-${Math.max(0, L - 1)}`;
@@ -267,6 +277,8 @@ export function placementSvg(v: ReportView): string {
     const X = left + i * 170;
     return el('rect', { x: X, y: 52, width: 14, height: 10, fill: MODULE_COLORS[m] }) + text({ x: X + 20, y: 61 }, names[m]);
   });
+  const offX = left + modules.length * 170;
+  legendItems.push(el('rect', { x: offX, y: 51, width: 14, height: 12, fill: '#f2f2f2', stroke: '#c8c8c8' }) + text({ x: offX + 20, y: 61 }, 'layer without modules'));
   const header: string[] = [];
   const every = cw >= 16 ? 1 : cw >= 10 ? 2 : 4;
   for (let l = 0; l < L; l++) if (l % every === 0) header.push(text({ x: left + l * cw + cw / 2, y: top - 8, 'text-anchor': 'middle', 'font-size': 10, fill: '#555' }, String(l)));
@@ -338,7 +350,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
       text({ x: X + 8, y: Y - 6, 'font-size': 10, fill: '#7a2e00' }, `#${t.number}`),
     );
   });
-  const fams = families(base);
+  const fams = familiesOf(v.data.baselines ?? [], 'dev');
   const seeds = [...new Set(rt.results.map((r) => r.seeds))].join('/');
   const items: LegendItem[] = [
     { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 4.5, fill: FRONT_COLOR }), label: `re-trained front (${pts.length})` },

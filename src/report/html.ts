@@ -5,7 +5,7 @@
  */
 import { escapeXml } from './format.js';
 import { summaryLines } from './summary.js';
-import { baselinesTable, frontTable, retrainTable, trialsTable, type Table } from './tables.js';
+import { baselinesTable, frontTable, retrainTable, trialsTable, type Column, type Table } from './tables.js';
 import type { ReportView } from './view.js';
 
 export interface HtmlCharts {
@@ -22,7 +22,8 @@ h1{font-size:24px;margin:0 0 16px}h2{font-size:19px;margin:32px 0 12px;border-bo
 table{border-collapse:collapse;margin:8px 0 16px;font-variant-numeric:tabular-nums}
 th,td{padding:4px 10px;border-bottom:1px solid #e6e6e6;text-align:left;vertical-align:top}
 th{background:#f0f0f0;font-weight:600;white-space:nowrap}
-td.num,th.num{text-align:right}
+td{white-space:nowrap}td.wrap{white-space:normal;min-width:14em}
+td.r,th.r{text-align:right}
 tbody tr:nth-child(even){background:#fafafa}
 table.summary th{background:none;text-align:left;padding-right:20px}
 table.sortable th{cursor:pointer;user-select:none}
@@ -68,10 +69,14 @@ function sortKey(v: number | string): string {
 
 /** An HTML table; `rowClass(i)` adds a class to row i (front, failed). */
 export function htmlTable(t: Table, rowClass: (i: number) => string = () => ''): string {
-  const head = t.columns.map((c) => `<th scope="col"${c.numeric ? ' class="num"' : ''}>${escapeXml(c.header)}</th>`).join('');
+  const colClass = (c: Column, th: boolean): string => {
+    const names = [...(th && c.numeric ? ['num'] : []), ...(c.numeric && !c.left ? ['r'] : []), ...(!th && c.wrap ? ['wrap'] : [])];
+    return names.length ? ` class="${names.join(' ')}"` : '';
+  };
+  const head = t.columns.map((c) => `<th scope="col"${colClass(c, true)}>${escapeXml(c.header)}</th>`).join('');
   const rows = t.rows.map((r, i) => {
     const cls = rowClass(i);
-    const cells = r.map((c, j) => `<td${t.columns[j].numeric ? ' class="num"' : ''} data-sort="${escapeXml(sortKey(c.sort ?? c.text))}">${escapeXml(c.text)}</td>`).join('');
+    const cells = r.map((c, j) => `<td${colClass(t.columns[j], false)} data-sort="${escapeXml(sortKey(c.sort ?? c.text))}">${escapeXml(c.text)}</td>`).join('');
     return `<tr${cls ? ` class="${cls}"` : ''}>${cells}</tr>`;
   });
   return `<div class="scroll"><table id="${escapeXml(t.id)}" class="sortable"><thead><tr>${head}</tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;

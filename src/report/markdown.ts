@@ -15,7 +15,7 @@ export const CHART_FILES = {
 /** A GitHub-flavoured Markdown table; numeric columns right-aligned. One line per row. */
 export function markdownTable(t: Table): string {
   const head = `| ${t.columns.map((c) => escapeMdCell(c.header)).join(' | ')} |`;
-  const sep = `|${t.columns.map((c) => (c.numeric ? ' ---: ' : ' --- ')).join('|')}|`;
+  const sep = `|${t.columns.map((c) => (c.numeric && !c.left ? ' ---: ' : ' --- ')).join('|')}|`;
   const rows = t.rows.map((r) => `| ${r.map((c) => escapeMdCell(c.text)).join(' | ')} |`);
   return [head, sep, ...rows].join('\n');
 }

@@ -164,7 +164,7 @@ export function axes(f: Frame, x: Scale, y: Scale, xTitle: string, yTitle: strin
   }
   return (
     el('g', { class: 'grid', stroke: '#e4e4e4', 'stroke-width': 1 }, ...grid) +
-    el('rect', { x: f.left, y: f.top, width: f.width, height: f.height, fill: 'none', stroke: '#333' }) +
+    el('rect', { x: f.left, y: f.top, width: f.width, height: f.height, fill: 'none', stroke: '#333', class: 'frame' }) +
     el('g', { class: 'axes', fill: '#333' }, ...parts) +
     text({ x: f.left + f.width / 2, y: bottom + 40, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' }, xTitle) +
     text(

@@ -14,7 +14,12 @@ export interface Cell {
 
 export interface Column {
   header: string;
+  /** Sorts numerically (by Cell.sort) and is right-aligned unless `left`. */
   numeric: boolean;
+  /** Left-align a numeric column whose text is not a plain number (layer ranges). */
+  left?: boolean;
+  /** Free text that may wrap (failure reasons); other columns never wrap in HTML. */
+  wrap?: boolean;
 }
 
 export interface Table {
@@ -52,8 +57,8 @@ export function frontTable(v: ReportView): Table {
       { header: v.metricLabel, numeric: true },
       { header: 'param %', numeric: true },
       { header: 'modules', numeric: false },
-      { header: 'layers', numeric: true },
-      ...(other ? [{ header: 'other', numeric: false }] : []),
+      { header: 'layers', numeric: true, left: true },
+      ...(other ? [{ header: 'other', numeric: false, wrap: true }] : []),
     ],
     rows: v.front.map((t) => [
       { text: String(t.number), sort: t.number },
@@ -75,14 +80,14 @@ export function trialsTable(v: ReportView): Table {
     columns: [
       { header: 'trial', numeric: true },
       { header: 'state', numeric: false },
-      { header: 'front', numeric: false },
+      { header: 'front', numeric: true, left: true },
       { header: v.metricLabel, numeric: true },
       { header: 'param %', numeric: true },
       { header: 'modules', numeric: false },
-      { header: 'layers', numeric: true },
-      ...(other ? [{ header: 'other', numeric: false }] : []),
+      { header: 'layers', numeric: true, left: true },
+      ...(other ? [{ header: 'other', numeric: false, wrap: true }] : []),
       { header: 'duration', numeric: true },
-      { header: 'reason', numeric: false },
+      { header: 'reason', numeric: false, wrap: true },
     ],
     rows: trials.map((t) => [
       { text: String(t.number), sort: t.number },
