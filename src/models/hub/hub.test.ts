@@ -151,9 +151,14 @@ test('downloads into the huggingface_hub cache layout; token sent; progress; sec
     (e: unknown) => e instanceof HubError && /org\/other \(revision main\) is not in the hub cache .* offline mode is on \(HF_HUB_OFFLINE\)/.test(e.message),
   );
   // Hub unreachable: falls back to the cache when the revision is there, else a clear error.
-  const dead = 'http://127.0.0.1:9';
+  // A port that was just free: connection refused.
+  const probe = createServer();
+  await new Promise<void>((r) => probe.listen(0, '127.0.0.1', r));
+  const deadPort = (probe.address() as AddressInfo).port;
+  await new Promise<void>((r) => probe.close(() => r()));
+  const dead = `http://127.0.0.1:${deadPort}`;
   assert.equal(await resolveModel('org/tiny-bert', { endpoint: dead, cacheDir, env: {} }), dir);
-  await assert.rejects(resolveModel('org/tiny-sharded', { endpoint: dead, cacheDir, env: {} }), /^cannot reach http:\/\/127\.0\.0\.1:9 for tiny-sharded\/config\.json \(.*\) and the model is not in the cache/);
+  await assert.rejects(resolveModel('org/tiny-sharded', { endpoint: dead, cacheDir, env: {} }), new RegExp(`cannot reach ${dead} for org/tiny-sharded/config\\.json \\(ECONNREFUSED\\) and the model is not in the cache`));
 });
 
 test('sharded weights + vocab.txt; vocab.json+merges.txt; HF_HOME/hub; local folders pass through', async () => {
