@@ -40,7 +40,7 @@ export class WhitespaceTokenizer implements Tokenizer {
     const budget = Math.max(0, maxLength - specials);
     // longest_first: drop from the end of the longer sequence until both fit.
     while (a.length + (b?.length ?? 0) > budget) {
-      if (b !== undefined && b.length > a.length) b.pop();
+      if (b !== undefined && b.length >= a.length) b.pop(); // ties cut the pair, as HF does
       else a.pop();
     }
     const inputIds = [1, ...a, 2, ...(b === undefined ? [] : [...b, 2])];
