@@ -62,9 +62,9 @@ export class NoisyEhvi {
     this.kbuf = new Float64Array(n);
     const k = ref.length - 1;
     // joint posterior samples of all incumbents
-    let F = new Float64Array(0);
-    let mean = new Float64Array(0);
-    let cov = new Float64Array(0);
+    let F: Float64Array = new Float64Array(0);
+    let mean: Float64Array = new Float64Array(0);
+    let cov: Float64Array = new Float64Array(0);
     const onFront = new Set<number>();
     if (m > 0) {
       const joint = gp.predictJoint(incumbentsX, m);

@@ -213,6 +213,17 @@ export class SearchSpace {
     return c;
   }
 
+  /**
+   * Moves one param to a random neighbouring value (bool flip, int step, categorical swap, float
+   * step); the constraint is not checked. Returns the config unchanged when the param has no neighbour.
+   */
+  mutateParam(config: Config, name: string, rng: Rng): Config {
+    const s = this.slots.find((x) => x.def.name === name);
+    if (!s) throw new SearchSpaceError(`search space: no param "${name}"`);
+    const vals = this.neighbourValues(s, config[name]!);
+    return vals.length === 0 ? config : { ...config, [name]: rng.pick(vals) };
+  }
+
   /** A valid random neighbour, or the config itself when it has none. */
   randomNeighbour(config: Config, rng: Rng): Config {
     const ns = this.neighbours(config);
