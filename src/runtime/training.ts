@@ -38,6 +38,13 @@ export interface TrainingOptions extends SessionConfig {
   outputs?: Record<string, Value>;
 }
 
+export interface TrainingState {
+  params: ort.Tensor;
+  m: ort.Tensor;
+  v: ort.Tensor;
+  stepsTaken: number;
+}
+
 export interface StepResult {
   loss: number;
   outputs: Record<string, ort.Tensor>;
@@ -135,6 +142,26 @@ export class TrainingProgram {
   /** Current Adam moments (copies of the flat vectors, param order as `store.params`). */
   readOptimizerState(): { m: Float32Array | Float64Array; v: Float32Array | Float64Array; step: number } {
     return { m: (this.m.data as Float32Array).slice(), v: (this.v.data as Float32Array).slice(), step: this.stepsTaken };
+  }
+
+  /**
+   * The optimiser state as the ORT tensors themselves (no copies): params, Adam moments, steps.
+   * Programs built from the same model at different static shapes (e.g. one per sequence-length
+   * bucket) share one training run by handing this state to each other with `setState`.
+   */
+  getState(): TrainingState {
+    return { params: this.store.current, m: this.m, v: this.v, stepsTaken: this.stepsTaken };
+  }
+
+  /** Adopts another program's state (same param layout); see `getState`. */
+  setState(state: TrainingState): void {
+    if (state.params.dims[0] !== this.store.size) {
+      throw new GraphError(`setState: state has ${state.params.dims[0]} params, this program has ${this.store.size}; build both programs from the same model and PEFT config`);
+    }
+    this.store.current = state.params;
+    this.m = state.m;
+    this.v = state.v;
+    this.stepsTaken = state.stepsTaken;
   }
 
   /** Forward-only program over the same graph that reads this program's current params. */
