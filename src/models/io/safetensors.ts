@@ -8,7 +8,7 @@
  * positioned read straight into its destination typed array, so a 440 MB BERT-base file never
  * sits in memory twice (F16/BF16 tensors pass through one temporary of their own size).
  */
-import { open, rename, unlink, writeFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { endianness } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { SafetensorsError } from './errors.js';
@@ -354,15 +354,22 @@ function tensorBytes(t: WritableTensor, dtype: WritableDtype): Uint8Array {
   return out;
 }
 
+interface Layout {
+  /** Space-padded header JSON bytes (length a multiple of 8). */
+  header: Uint8Array;
+  /** Tensor bytes in file order. */
+  chunks: Uint8Array[];
+  dataSize: number;
+}
+
 /**
- * Serialise tensors (+ string metadata) to safetensors bytes. Tensors are laid out by element
- * size (largest first) then name, as the Python implementation does, and the header is
- * space-padded to a multiple of 8 so every tensor starts aligned to its element size.
+ * Lay tensors out by element size (largest first) then name, as the Python implementation does,
+ * with the header space-padded to a multiple of 8 so every tensor starts aligned to its size.
  */
-export function encodeSafetensors(
+function layout(
   tensors: ReadonlyMap<string, WritableTensor> | Readonly<Record<string, WritableTensor>>,
   metadata?: Readonly<Record<string, string>>,
-): Uint8Array {
+): Layout {
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   const items = entries.map(([name, t]) => {
     if (name === '__metadata__') throw new TypeError(`'__metadata__' is reserved and cannot name a tensor`);
@@ -391,10 +398,25 @@ export function encodeSafetensors(
     p.set(headerBytes);
     headerBytes = p;
   }
-  const out = new Uint8Array(8 + headerBytes.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(headerBytes.length), true);
-  out.set(headerBytes, 8);
-  let pos = 8 + headerBytes.length;
+  return { header: headerBytes, chunks, dataSize: offset };
+}
+
+function lengthPrefix(n: number): Uint8Array {
+  const out = new Uint8Array(8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(n), true);
+  return out;
+}
+
+/** Serialise tensors (+ string metadata) to safetensors bytes, in memory. */
+export function encodeSafetensors(
+  tensors: ReadonlyMap<string, WritableTensor> | Readonly<Record<string, WritableTensor>>,
+  metadata?: Readonly<Record<string, string>>,
+): Uint8Array {
+  const { header, chunks, dataSize } = layout(tensors, metadata);
+  const out = new Uint8Array(8 + header.length + dataSize);
+  out.set(lengthPrefix(header.length), 0);
+  out.set(header, 8);
+  let pos = 8 + header.length;
   for (const c of chunks) {
     out.set(c, pos);
     pos += c.length;
@@ -402,16 +424,27 @@ export function encodeSafetensors(
   return out;
 }
 
-/** Write a safetensors file atomically (temp file in the same folder, then rename). */
+/**
+ * Write a safetensors file atomically (temp file in the same folder, then rename). F32/I32/I64
+ * tensors are written straight from their arrays (no whole-file buffer).
+ */
 export async function writeSafetensors(
   path: string,
   tensors: ReadonlyMap<string, WritableTensor> | Readonly<Record<string, WritableTensor>>,
   metadata?: Readonly<Record<string, string>>,
 ): Promise<void> {
-  const bytes = encodeSafetensors(tensors, metadata);
+  const { header, chunks } = layout(tensors, metadata);
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {
-    await writeFile(tmp, bytes);
+    const fh = await open(tmp, 'w');
+    try {
+      for (const c of [lengthPrefix(header.length), header, ...chunks]) {
+        // A single write may be partial for very large buffers: loop.
+        for (let done = 0; done < c.length; ) done += (await fh.write(c, done, Math.min(c.length - done, 1 << 30))).bytesWritten;
+      }
+    } finally {
+      await fh.close();
+    }
     await rename(tmp, path);
   } catch (e) {
     await unlink(tmp).catch(() => undefined);
