@@ -10,6 +10,7 @@
 import { ReportError } from './errors.js';
 import { formatNumber, formatPct, layerRanges, modulesText, placement, truncate } from './format.js';
 import { linearScale, logScale, type Scale } from './scale.js';
+import { placeLabels, type LabelRequest, type Side } from './labels.js';
 import { PALETTE, SHAPES, axes, el, heading, marker, px, svgRoot, text, tip, type Frame, type Shape } from './svg.js';
 import type { BaselinePoint, Direction, ReportOptions } from './types.js';
 import type { CompleteTrial, ReportView } from './view.js';
@@ -17,10 +18,20 @@ import type { CompleteTrial, ReportView } from './view.js';
 const TRIAL_COLOR = PALETTE.blue;
 const FRONT_COLOR = PALETTE.vermillion;
 /** Baseline family colours, avoiding the trials' blue and the front's vermillion. */
-const BASELINE_COLORS = [PALETTE.black, PALETTE.green, PALETTE.purple, PALETTE.orange, PALETTE.skyBlue];
+const BASELINE_COLORS = [PALETTE.black, PALETTE.green, PALETTE.purple, PALETTE.skyBlue, PALETTE.orange];
 
 /** Module colours of the placement grid (SA, PA, PT, LoRA): Okabe-Ito, distinct also in grey scale. */
 export const MODULE_COLORS = { sa: PALETTE.blue, pa: PALETTE.orange, pt: PALETTE.green, lora: PALETTE.purple } as const;
+
+type Obstacle = { x: number; y: number; r: number };
+
+/** Draws placed labels as text with a halo. */
+function labelText(placed: ReturnType<typeof placeLabels>, fill: string, cls: string): string {
+  return placed.map((l) => text({ x: l.x, y: l.y, 'text-anchor': l.anchor, 'font-size': 10, fill, class: cls, ...HALO }, l.text)).join('');
+}
+
+/** A white outline behind small labels so they stay readable over lines and markers. */
+const HALO = { stroke: '#ffffff', 'stroke-width': 3, 'stroke-linejoin': 'round', 'paint-order': 'stroke' } as const;
 
 const better = (dir: Direction): string => (dir === 'maximize' ? 'higher is better' : 'lower is better');
 
@@ -84,8 +95,13 @@ function familiesOf(all: readonly BaselinePoint[], split: BaselinePoint['split']
     .filter((f) => f.points.length > 0);
 }
 
-function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string): string {
+const BASELINE_SIDES: readonly Side[] = ['right', 'left', 'above-right', 'below-right', 'above-left', 'below-left'];
+
+/** Baseline markers (with error bars), plus their variant labels to place and their footprints. */
+function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string): { svg: string; labels: LabelRequest[]; obstacles: Obstacle[] } {
   const out: string[] = [];
+  const labels: LabelRequest[] = [];
+  const obstacles: Obstacle[] = [];
   for (const f of fams) {
     const marks: string[] = [];
     for (const b of f.points) {
@@ -102,11 +118,12 @@ function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string):
       marks.push(
         marker(f.shape, X, Y, 5.5, { fill: f.color, stroke: '#ffffff', 'stroke-width': 0.8, class: 'baseline', 'data-method': f.method }, tip(`${name}: ${metricLabel} ${formatNumber(b.metric)}${std}${seeds}, ${formatPct(b.paramPct)} % params`)),
       );
-      if (b.label) marks.push(text({ x: X + 8, y: Y + 4, 'font-size': 10, fill: '#444' }, b.label));
+      obstacles.push({ x: X, y: Y, r: 6 });
+      if (b.label) labels.push({ x: X, y: Y, r: 6, text: b.label, prefer: BASELINE_SIDES });
     }
     out.push(el('g', { class: 'baselines', 'data-method': f.method }, ...marks));
   }
-  return out.join('');
+  return { svg: out.join(''), labels, obstacles };
 }
 
 interface LegendItem {
@@ -168,23 +185,25 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     .map((t) =>
       el('circle', { cx: x.map(t.paramPct), cy: y.map(t.metric), r: 3.6, fill: TRIAL_COLOR, 'fill-opacity': 0.45, stroke: TRIAL_COLOR, 'stroke-width': 0.8, class: 'trial', 'data-trial': String(t.number) }, tip(trialTip(t, v))),
     );
-  // Front points on top, labelled on the non-dominated side (no trial can sit there).
-  const dx = pctObj.direction === 'minimize' ? -7 : 7;
-  const dy = metricObj.direction === 'maximize' ? -7 : 14;
-  const labelFront = front.length <= 25;
-  const frontMarks = front.map((t) => {
-    const X = x.map(t.paramPct);
-    const Y = y.map(t.metric);
-    // Flip a label that would cross the frame to the other side of its point.
-    const ldx = X + dx - 28 < f.left ? 7 : X + dx + 28 > f.left + f.width ? -7 : dx;
-    const ldy = Y + dy - 10 < f.top ? 14 : Y + dy > f.top + f.height ? -7 : dy;
-    return (
-      el('circle', { cx: X, cy: Y, r: 5.2, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1.2, class: 'trial front', 'data-trial': String(t.number) }, tip(trialTip(t, v))) +
-      (labelFront ? text({ x: X + ldx, y: Y + ldy, 'text-anchor': ldx < 0 ? 'end' : 'start', 'font-size': 10, fill: '#7a2e00', class: 'front-label' }, `#${t.number}`) : '')
-    );
-  });
-
+  // Front points on top, labelled preferably on the non-dominated side (no trial can sit there).
+  const vert = metricObj.direction === 'maximize' ? 'above' : 'below';
+  const overt = vert === 'above' ? 'below' : 'above';
+  const hor = pctObj.direction === 'minimize' ? 'left' : 'right';
+  const ohor = hor === 'left' ? 'right' : 'left';
+  const frontSides: Side[] = [`${vert}-${hor}`, hor, `${vert}-${ohor}`, ohor, `${overt}-${ohor}`, `${overt}-${hor}`];
+  const frontMarks = front.map((t) =>
+    el('circle', { cx: x.map(t.paramPct), cy: y.map(t.metric), r: 5.2, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1.2, class: 'trial front', 'data-trial': String(t.number) }, tip(trialTip(t, v))),
+  );
   const fams = familiesOf(data.baselines ?? [], 'search');
+  const bm = baselineMarks(fams, x, y, v.metricLabel);
+  const obstacles: Obstacle[] = [
+    ...complete.map((t) => ({ x: x.map(t.paramPct), y: y.map(t.metric), r: v.frontSet.has(t.number) ? 5.2 : 3.6 })),
+    ...bm.obstacles,
+  ];
+  const frontLabels: LabelRequest[] =
+    front.length <= 25 ? front.map((t) => ({ x: x.map(t.paramPct), y: y.map(t.metric), r: 5.2, text: `#${t.number}`, prefer: frontSides })) : [];
+  const placed = placeLabels([...frontLabels, ...bm.labels], obstacles, f);
+  const labels = labelText(placed.slice(0, frontLabels.length), '#7a2e00', 'front-label') + labelText(placed.slice(frontLabels.length), '#333', 'baseline-label');
   const items: LegendItem[] = [
     { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 3.6, fill: TRIAL_COLOR, 'fill-opacity': 0.45, stroke: TRIAL_COLOR }), label: `trial (${complete.length - front.length})` },
     {
@@ -209,7 +228,7 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     { width: SCATTER.width, height: SCATTER.height, id: 'scatter', title, desc },
     heading(f.left, title, subtitle),
     axes(f, x, y, xTitle, yTitle),
-    el('g', { class: 'plot' }, stairMarks, el('g', { class: 'points' }, ...trialMarks, ...frontMarks), baselineMarks(fams, x, y, v.metricLabel)),
+    el('g', { class: 'plot' }, stairMarks, el('g', { class: 'points' }, ...trialMarks, ...frontMarks), bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
   );
 }
@@ -347,10 +366,13 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
       { class: 'retrained', 'data-trial': String(t.number) },
       r.std > 0 ? el('path', { d: `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`, stroke: FRONT_COLOR, fill: 'none' }) : '',
       el('circle', { cx: X, cy: Y, r: 5, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1 }, tip(`trial ${t.number}: ${formatNumber(r.mean)} ± ${formatNumber(r.std)} over ${r.seeds} seeds, ${formatPct(t.paramPct)} % params`)),
-      text({ x: X + 8, y: Y - 6, 'font-size': 10, fill: '#7a2e00' }, `#${t.number}`),
     );
   });
   const fams = familiesOf(v.data.baselines ?? [], 'dev');
+  const bm = baselineMarks(fams, x, y, v.metricLabel);
+  const ptLabels: LabelRequest[] = pts.map(({ t, r }) => ({ x: x.map(t.paramPct), y: y.map(r.mean), r: 5, text: `#${t.number}`, prefer: BASELINE_SIDES }));
+  const placed = placeLabels([...ptLabels, ...bm.labels], [...ptLabels.map((l) => ({ x: l.x, y: l.y, r: l.r })), ...bm.obstacles], f);
+  const labels = labelText(placed.slice(0, ptLabels.length), '#7a2e00', 'front-label') + labelText(placed.slice(ptLabels.length), '#333', 'baseline-label');
   const seeds = [...new Set(rt.results.map((r) => r.seeds))].join('/');
   const items: LegendItem[] = [
     { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 4.5, fill: FRONT_COLOR }), label: `re-trained front (${pts.length})` },
@@ -364,7 +386,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },
     heading(f.left, title, subtitle),
     axes(f, x, y, `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`, `${v.metricLabel} on ${rt.split} (${better(metricObj.direction)})`),
-    el('g', { class: 'plot' }, ...marks, baselineMarks(fams, x, y, v.metricLabel)),
+    el('g', { class: 'plot' }, ...marks, bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
   );
 }
