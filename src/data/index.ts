@@ -6,10 +6,10 @@ export { readJsonl, parseJsonl, type RecordTable, type JsonRecord, type JsonValu
 export { readParquet, parquetRowsToTable } from './readers/parquet.js';
 export type { Example, TaskSpec, TaskInfo, TaskData, MetricName, FileFormat, ColumnRef, SplitName } from './tasks/types.js';
 export { taskInfo } from './tasks/types.js';
-export { BUILTIN_TASKS, getTaskSpec, taskNames } from './tasks/registry.js';
+export { BUILTIN_TASKS, SPAM_SPEC, getTaskSpec, taskNames } from './tasks/registry.js';
 export { loadTask, resolveTaskDir, finishSplits, type LoadTaskOptions } from './tasks/load.js';
 export { validateTaskSpec, loadTaskSpecFile } from './tasks/custom.js';
-export { loadSpamTask, readSpamCorpus, isSpamDev, SPAM_SPEC, type SpamOptions, type SpamMessage } from './tasks/spam.js';
+export { loadSpamTask, readSpamCorpus, isSpamDev, type SpamOptions, type SpamMessage } from './tasks/spam.js';
 export { carveValidation, subsample, stratifiedSelect, resolveSize, DEFAULT_VALIDATION, type CarveOptions, type SubsampleOptions, type SizeSpec } from './split.js';
 export {
   accuracy,
@@ -20,6 +20,7 @@ export {
   spearman,
   averageRanks,
   argmaxRows,
+  labelsOf,
   computeMetrics,
   type MetricResult,
 } from './metrics.js';

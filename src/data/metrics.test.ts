@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, argmaxRows, averageRanks, computeMetrics, f1Binary, macroF1, matthewsCorrelation, pearson, spearman } from './metrics.js';
+import { accuracy, argmaxRows, labelsOf, averageRanks, computeMetrics, f1Binary, macroF1, matthewsCorrelation, pearson, spearman } from './metrics.js';
 import { createRng, randInt } from './rng.js';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -99,7 +99,8 @@ test('average ranks and Spearman with ties (scipy values)', () => {
   close(spearman([1, 2, 3, 4, 5, 6], [1, 3, 2, 4, 6, 4.5]), 1 - (6 * 4) / (6 * 35));
 });
 
-test('argmaxRows picks the first maximum per row', () => {
+test('argmaxRows picks the first maximum per row; labelsOf', () => {
+  assert.deepEqual(Array.from(labelsOf([{ label: 2 }, { label: 0.5 }])), [2, 0.5]);
   assert.deepEqual(Array.from(argmaxRows([0.1, 0.9, 0.5, 2, -1, 2, 3, 3, 3], 3, 3)), [1, 0, 0]);
 });
 

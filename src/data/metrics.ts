@@ -155,6 +155,11 @@ export function argmaxRows(logits: ArrayLike<number>, n: number, k: number): Int
   return out;
 }
 
+/** The labels of examples as a Float64Array (class indices or regression targets), n. */
+export function labelsOf(examples: readonly { label: number }[]): Float64Array {
+  return Float64Array.from(examples, (e) => e.label);
+}
+
 export interface MetricResult {
   /** Every metric the task reports. */
   metrics: Partial<Record<MetricName, number>>;

@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
 import type { Encoding, Tokenizer } from '../models/tokenizers/types.js';
 
-/** ../shared/data from the repository root (absent on machines without it). */
-export const SHARED_DATA = fileURLToPath(new URL('../../../shared/data', import.meta.url));
+/** ../shared/data from the repository root (absent on machines without it); AUTOPEFT_SHARED_DATA overrides. */
+export const SHARED_DATA = process.env.AUTOPEFT_SHARED_DATA ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
 export const hasSharedData = (...rel: string[]): boolean => existsSync(join(SHARED_DATA, ...rel));
 export const SKIP_NO_DATA = `../shared/data not found at ${SHARED_DATA}: real-data tests skipped`;
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadTask } from './load.js';
-import { BUILTIN_TASKS, getTaskSpec, taskNames } from './registry.js';
+import { BUILTIN_TASKS, SPAM_SPEC, getTaskSpec, taskNames } from './registry.js';
 import { DataError } from '../errors.js';
 import { readJsonl } from '../readers/jsonl.js';
 import { join } from 'node:path';
@@ -109,6 +109,7 @@ test('registry: names, aliases, label orders as in HF datasets', () => {
   assert.deepEqual(getTaskSpec('mnli')?.labels, ['entailment', 'neutral', 'contradiction']);
   assert.deepEqual(getTaskSpec('cb')?.labels, ['entailment', 'contradiction', 'neutral']);
   assert.equal(getTaskSpec('nope'), undefined);
+  assert.equal(getTaskSpec('Spam-Assassin'), SPAM_SPEC);
   for (const t of BUILTIN_TASKS) assert.ok(t.metrics.includes(t.mainMetric), t.name);
 });
 

