@@ -133,3 +133,40 @@ test('writeReport writes every rendered file, and names an unwritable directory'
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a front member dominated by a complete trial is refused', () => {
+  const d = fixtureStudy();
+  d.front.push(1); // trial 1 (0.78 at 0.35 %) is dominated by trial 5 (0.80 at 0.05 %)
+  assert.throws(() => renderReport(d), (e: unknown) => e instanceof ReportError && e.field === `front[${d.front.length - 1}]` && /dominated by trial 5/.test(e.message));
+  // With the directions flipped, the given front is wrong too.
+  const flipped = fixtureStudy();
+  flipped.objectives[0].direction = 'minimize';
+  assert.throws(() => renderReport(flipped), ReportError);
+});
+
+test('writeReport writes a PNG per chart through the given rasteriser', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'autopeft-report-'));
+  try {
+    const seen: string[] = [];
+    const rasterize = (svg: string): Uint8Array => {
+      seen.push(svg);
+      return new TextEncoder().encode(`png of ${svg.length}`);
+    };
+    const { paths } = writeReport(dir, fixtureStudy(), { rasterize });
+    const svgs = readdirSync(dir).filter((n) => n.endsWith('.svg')).sort();
+    const pngs = readdirSync(dir).filter((n) => n.endsWith('.png')).sort();
+    assert.deepEqual(pngs, svgs.map((n) => n.replace('.svg', '.png')));
+    for (const n of svgs) {
+      const svg = readFileSync(join(dir, n), 'utf8');
+      assert.equal(readFileSync(join(dir, n.replace('.svg', '.png')), 'utf8'), `png of ${svg.length}`);
+    }
+    assert.equal(seen.length, svgs.length);
+    assert.equal(paths.length, readdirSync(dir).length);
+    assert.throws(
+      () => writeReport(dir, fixtureStudy(), { rasterize: () => { throw new Error('no font\nstack'); } }),
+      (e: unknown) => e instanceof ReportError && e.message.includes('no font') && !e.message.includes('\n'),
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

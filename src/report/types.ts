@@ -98,6 +98,12 @@ export interface ReportOptions {
    * every x is > 0 and max/min >= 30, since param % often spans orders of magnitude.
    */
   logX?: boolean | 'auto';
+  /**
+   * SVG -> PNG rasteriser. When given, writeReport also writes `<chart>.png` beside each SVG (the
+   * renderer itself stays dependency-free; e.g. pass `(svg) => new Resvg(svg).render().asPng()`
+   * from @resvg/resvg-js).
+   */
+  rasterize?: (svg: string) => Uint8Array;
 }
 
 /** The machine-readable summary (report.json, and the last line of `autopeft report --json`). */

@@ -40,7 +40,24 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
     if (seen.has(n)) throw new ReportError(`front[${i}]`, `trial ${n} is listed twice`);
     seen.add(n);
   });
-  const complete = data.trials.filter((t) => t.state === 'COMPLETE').length;
+  // A front member dominated by a complete trial means the front was computed with other
+  // directions or values than the ones given here: the staircase would be wrong.
+  const [mDir, pDir] = [data.objectives[0].direction, data.objectives[1].direction];
+  const better = (a: number, b: number, dir: string): boolean => (dir === 'maximize' ? a > b : a < b);
+  const noWorse = (a: number, b: number, dir: string): boolean => a === b || better(a, b, dir);
+  const completeTrials = data.trials.filter((t) => t.state === 'COMPLETE') as (ReportTrial & { metric: number; paramPct: number })[];
+  data.front.forEach((n, i) => {
+    const f = byNumber.get(n) as ReportTrial & { metric: number; paramPct: number };
+    const d = completeTrials.find(
+      (o) =>
+        noWorse(o.metric, f.metric, mDir) && noWorse(o.paramPct, f.paramPct, pDir) &&
+        (better(o.metric, f.metric, mDir) || better(o.paramPct, f.paramPct, pDir)),
+    );
+    if (d) {
+      throw new ReportError(`front[${i}]`, `trial ${n} is dominated by trial ${d.number}; compute the front with the objectives' directions (${mDir}, ${pDir})`);
+    }
+  });
+  const complete = completeTrials.length;
   if (data.hypervolume.length !== complete) {
     throw new ReportError('hypervolume', `has ${data.hypervolume.length} values but there are ${complete} COMPLETE trials; pass one value per completed trial`);
   }

@@ -47,8 +47,8 @@ export function reportJsonLine(data: ReportData): string {
 }
 
 /**
- * Renders and writes the report into `dir` (created if missing). Returns the written paths and the
- * JSON summary. Throws ReportError for inconsistent data or an unwritable directory.
+ * Renders and writes the report into `dir` (created if missing), plus a PNG per chart when
+ * `options.rasterize` is given. Returns the written paths and the JSON summary. Throws ReportError for inconsistent data or an unwritable directory.
  */
 export function writeReport(dir: string, data: ReportData, options: ReportOptions = {}): { paths: string[]; json: ReportJson } {
   const { files, json } = renderReport(data, options);
@@ -57,8 +57,21 @@ export function writeReport(dir: string, data: ReportData, options: ReportOption
   } catch (e) {
     throw new ReportError(dir, `cannot create the report directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass a writable --out directory`);
   }
+  const out: [string, string | Uint8Array][] = Object.entries(files);
+  if (options.rasterize) {
+    for (const [name, content] of Object.entries(files)) {
+      if (!name.endsWith('.svg')) continue;
+      let png: Uint8Array;
+      try {
+        png = options.rasterize(content);
+      } catch (e) {
+        throw new ReportError(`options.rasterize(${name})`, `the PNG rasteriser failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); drop the rasteriser to write SVG only`);
+      }
+      out.push([name.replace(/\.svg$/, '.png'), png]);
+    }
+  }
   const paths: string[] = [];
-  for (const [name, content] of Object.entries(files)) {
+  for (const [name, content] of out) {
     const p = join(dir, name);
     try {
       writeFileSync(p, content);
