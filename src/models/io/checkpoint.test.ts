@@ -35,6 +35,7 @@ test('tiny BERT: write -> load gives the same config, weights (HF names/shapes) 
     assert.deepEqual(loaded.tokenizer.encode('The movie, unable!').inputIds, [id('[CLS]'), id('the'), id('movie'), id(','), id('un'), id('##able'), id('!'), id('[SEP]')]);
     assert.equal(loaded.tokenizer.padId, 0);
     assert.equal(loaded.tokenizer.vocabSize, ck.config.vocabSize);
+    assert.equal(loaded.tokenizer.numTokens, ck.vocab.length);
     // Seeded: the same options give the same weights; another seed differs.
     const again = await writeTinyBert(join(dir, 'again'), { layers: 2, hidden: 8, heads: 2, intermediate: 16, seed: 3 });
     assertSameWeights(ck.weights, again.weights);
@@ -88,7 +89,7 @@ test('checkpoint errors: missing tensor, wrong shape, config/tokenizer mismatch,
     // Tokenizer larger than the embedding table.
     writeFileSync(join(ck.dir, 'config.json'), JSON.stringify(cfg));
     writeFileSync(join(ck.dir, 'vocab.txt'), [...ck.vocab, 'extra1', 'extra2'].join('\n'));
-    await assert.rejects(loadCheckpoint(ck.dir), new RegExp(`tokenizer has ${ck.vocab.length + 2} ids but config.json vocab_size is ${ck.vocab.length}`));
+    await assert.rejects(loadCheckpoint(ck.dir), new RegExp(`vocab\\.txt: tokenizer has ${ck.vocab.length + 2} ids but the model's vocab_size is ${ck.vocab.length}`));
     // Only a PyTorch .bin.
     ck = await writeTinyBert(join(dir, 'b'), base);
     unlinkSync(join(ck.dir, 'model.safetensors'));

@@ -105,9 +105,7 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   const label = files.length === 1 ? files[0]! : join(dir, 'model.safetensors.index.json');
   const { weights, skipped } = await loadEncoderWeights(files, config, label);
   if (opts.tokenizer === false) return { dir, config, weights, skipped };
-  const tokenizer = await loadTokenizer(dir, { padId: config.padTokenId, typeVocabSize: config.typeVocabSize });
-  if (tokenizer.vocabSize > config.vocabSize) {
-    throw new CheckpointError(tokenizer.file, `${tokenizer.file}: tokenizer has ${tokenizer.vocabSize} ids but config.json vocab_size is ${config.vocabSize}; tokenizer and model do not match`);
-  }
+  // vocabSize: the embedding rows, which may exceed the tokenizer's own ids (padded vocabularies).
+  const tokenizer = await loadTokenizer(dir, { padId: config.padTokenId, typeVocabSize: config.typeVocabSize, vocabSize: config.vocabSize });
   return { dir, config, weights, tokenizer, skipped };
 }

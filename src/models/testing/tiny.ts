@@ -108,14 +108,14 @@ const TINY_WORDS = [
   'this', 'that', 'i', 'you', 'he', 'she', 'hello', 'world', 'un', 'fun', 'story', 'plot',
 ];
 
-/** The built-in tiny BERT vocabulary (about 140 tokens; ids 0-4 are [PAD] [UNK] [CLS] [SEP] [MASK]). */
+/** The built-in tiny BERT vocabulary (116 distinct tokens; ids 0-4 are [PAD] [UNK] [CLS] [SEP] [MASK]). */
 export function tinyBertVocab(size?: number): string[] {
   const v = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]'];
   for (const c of ".,!?'-:;()") v.push(c);
   const letters = 'abcdefghijklmnopqrstuvwxyz0123456789';
   for (const c of letters) v.push(c);
   for (const c of letters) v.push('##' + c);
-  v.push(...TINY_WORDS, '##able', '##ing', '##ed', '##s', '##ly', '##er');
+  for (const w of [...TINY_WORDS, '##able', '##ing', '##ed', '##ly', '##er']) if (!v.includes(w)) v.push(w);
   if (size === undefined) return v;
   if (size < 5) throw new RangeError(`tiny BERT vocab needs >= 5 tokens (the specials), got ${size}`);
   if (size <= v.length) return v.slice(0, size);

@@ -24,6 +24,11 @@ export interface HfTokenizerOptions {
   padId?: number;
   /** Rows of the model's token type table; template type ids must be below it. */
   typeVocabSize?: number;
+  /**
+   * Rows of the model's embedding table (config.json vocab_size), reported as `vocabSize`; must
+   * be >= the tokenizer's own id count. Default: the tokenizer's id count.
+   */
+  vocabSize?: number;
 }
 
 type Json = Record<string, unknown>;
@@ -40,7 +45,10 @@ function tokenText(v: unknown): string | undefined {
 }
 
 export class HfTokenizer implements Tokenizer {
+  /** Embedding rows: `opts.vocabSize` when given, else `numTokens`. */
   readonly vocabSize: number;
+  /** Ids the tokenizer itself can produce: 1 + the largest id in its vocabulary and added tokens. */
+  readonly numTokens: number;
   readonly padId: number;
   /** Where it came from (for errors). */
   readonly file: string;
@@ -78,7 +86,11 @@ export class HfTokenizer implements Tokenizer {
     const vocab = this.lib.get_vocab(true);
     let maxId = -1;
     for (const id of vocab.values()) if (id > maxId) maxId = id;
-    this.vocabSize = maxId + 1;
+    this.numTokens = maxId + 1;
+    if (opts.vocabSize !== undefined && opts.vocabSize < this.numTokens) {
+      fail(`tokenizer has ${this.numTokens} ids but the model's vocab_size is ${opts.vocabSize}; tokenizer and model do not match`);
+    }
+    this.vocabSize = opts.vocabSize ?? this.numTokens;
     this.template = parseTemplate(tj['post_processor'] ?? null, (tok) => this.lib.token_to_id(tok), fail);
     this.numSpecialTokens = { single: countSpecial(this.template.single), pair: countSpecial(this.template.pair) };
     if (opts.typeVocabSize !== undefined) {

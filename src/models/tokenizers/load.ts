@@ -17,6 +17,8 @@ export interface LoadTokenizerOptions {
   padId?: number;
   /** The model's type_vocab_size: template type ids must be below it. */
   typeVocabSize?: number;
+  /** The model's vocab_size (embedding rows), reported as the tokenizer's vocabSize. */
+  vocabSize?: number;
 }
 
 async function readJson(path: string): Promise<unknown> {
@@ -54,7 +56,7 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
   const cfgRaw = existsSync(cfgPath) ? await readJson(cfgPath) : {};
   const cfg = (cfgRaw !== null && typeof cfgRaw === 'object' && !Array.isArray(cfgRaw) ? cfgRaw : {}) as Record<string, unknown>;
   const source = tokenizerSource(dir);
-  const common = { padId: opts.padId, typeVocabSize: opts.typeVocabSize };
+  const common = { padId: opts.padId, typeVocabSize: opts.typeVocabSize, vocabSize: opts.vocabSize };
   if (source === 'tokenizer.json') {
     const file = join(dir, 'tokenizer.json');
     return new HfTokenizer(await readJson(file), cfg, { ...common, file });

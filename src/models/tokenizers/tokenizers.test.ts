@@ -205,3 +205,11 @@ test('loadTokenizer: tokenizer.json, vocab.txt (+do_lower_case), vocab.json+merg
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('vocabSize reports the embedding rows when given (padded vocabularies), never fewer than the ids', () => {
+  const vocab = tinyBertVocab();
+  const t = new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { vocabSize: vocab.length + 10 });
+  assert.equal(t.vocabSize, vocab.length + 10);
+  assert.equal(t.numTokens, vocab.length);
+  assert.throws(() => new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { vocabSize: vocab.length - 1 }), /tokenizer has \d+ ids but the model's vocab_size is/);
+});
