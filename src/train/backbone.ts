@@ -1,0 +1,172 @@
+/**
+ * A backbone as the trainer sees it: dimensions, a tokenizer, and a function that builds the
+ * classifier graph (encoder + PEFT hooks + a fresh task head) at a static sequence length.
+ * BERT/RoBERTa checkpoints (a folder or a hub id) and USE-lite (npm) implement it.
+ */
+import type { Graph, Value } from '../graph/ir.js';
+import { buildBert, type BertHooks } from '../models/bert/builder.js';
+import type { BertConfig } from '../models/bert/config.js';
+import type { EncoderConfig } from '../models/config.js';
+import { loadPretrained } from '../models/hub/load.js';
+import type { ResolveModelOptions } from '../models/hub/resolve.js';
+import type { Tokenizer } from '../models/tokenizers/types.js';
+import { seededNormal } from '../models/testing/tiny.js';
+
+export interface BackboneDims {
+  numLayers: number;
+  hidden: number;
+  numHeads: number;
+}
+
+export interface ClassifierGraph {
+  graph: Graph;
+  /** [batch, numLabels] (numLabels = 1 for regression). */
+  logits: Value;
+  /** Names of the graph's data inputs (input_ids, attention_mask, maybe token_type_ids). */
+  inputNames: string[];
+  /** The head's trainable params (PEFT params are created by the hooks). */
+  headParams: Value[];
+}
+
+export interface BuildClassifierOptions {
+  seqLen: number;
+  numLabels: number;
+  hooks?: BertHooks;
+  /** Seed of the fresh head and of the dropout sites. */
+  seed: number;
+  /** Dropout on (training) or off. */
+  dropout: boolean;
+  /** Saved head weights to start from (evaluation of a trained adapter), by head param name. */
+  headWeights?: ReadonlyMap<string, { data: Float32Array }>;
+  /** Train the whole backbone too (full fine-tuning baseline). */
+  fullFineTune?: boolean;
+}
+
+export interface Backbone {
+  /** What the user passed: 'use-lite', a folder or a hub id. */
+  readonly id: string;
+  readonly kind: 'bert' | 'roberta' | 'use-lite';
+  readonly dims: BackboneDims;
+  /** Parameter count of the encoder without any head (the paper's param-% denominator). */
+  readonly backboneParams: number;
+  readonly tokenizer: Tokenizer;
+  /** Longest input the model takes (special tokens included). */
+  readonly maxLength: number;
+  /** Parameter count of the head for `numLabels` (exact trainable count = PEFT + head). */
+  headParams(numLabels: number): number;
+  buildClassifier(opts: BuildClassifierOptions): ClassifierGraph;
+}
+
+export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {
+  return {
+    vocabSize: c.vocabSize,
+    hiddenSize: c.hiddenSize,
+    numLayers: c.numHiddenLayers,
+    numHeads: c.numAttentionHeads,
+    intermediateSize: c.intermediateSize,
+    maxPositions: c.maxPositionEmbeddings,
+    typeVocabSize: c.typeVocabSize,
+    layerNormEps: c.layerNormEps,
+    hiddenDropout: c.hiddenDropoutProb,
+    attentionDropout: c.attentionProbsDropoutProb,
+    flavour: c.modelType,
+    padTokenId: c.padTokenId,
+  };
+}
+
+/** NOTE: head init as Hugging Face's BertPreTrainedModel._init_weights: N(0, 0.02), zero bias. */
+function freshHead(names: readonly [string, number[]][], seed: number): Map<string, { data: Float32Array; shape: number[] }> {
+  const rnd = seededNormal(seed);
+  const out = new Map<string, { data: Float32Array; shape: number[] }>();
+  for (const [name, shape] of names) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n);
+    if (!name.endsWith('.bias')) for (let i = 0; i < n; i++) data[i] = 0.02 * rnd();
+    out.set(name, { data, shape });
+  }
+  return out;
+}
+
+export class BertBackbone implements Backbone {
+  readonly kind: 'bert' | 'roberta';
+  readonly dims: BackboneDims;
+  readonly backboneParams: number;
+  readonly maxLength: number;
+  private readonly config: BertConfig;
+  /** Weights under the builder's names (`bert.` / `roberta.` prefix). */
+  private readonly weights: Map<string, { data: Float32Array; shape: readonly number[] }>;
+
+  constructor(
+    readonly id: string,
+    encoder: EncoderConfig,
+    canonical: ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>,
+    readonly tokenizer: Tokenizer,
+  ) {
+    this.config = bertConfigFromEncoder(encoder);
+    this.kind = this.config.flavour;
+    this.dims = { numLayers: this.config.numLayers, hidden: this.config.hiddenSize, numHeads: this.config.numHeads };
+    this.weights = new Map();
+    let count = 0;
+    for (const [name, t] of canonical) {
+      this.weights.set(`${this.kind}.${name}`, t);
+      if (!name.startsWith('pooler.')) count += t.data.length;
+    }
+    this.backboneParams = count;
+    this.maxLength = encoder.maxSequenceLength;
+    const H = this.config.hiddenSize;
+    // BERT checkpoints without a pooler (e.g. from a masked-LM model) get a fresh one.
+    if (this.kind === 'bert' && !this.weights.has('bert.pooler.dense.weight')) {
+      for (const [k, v] of freshHead([['bert.pooler.dense.weight', [H, H]], ['bert.pooler.dense.bias', [H]]], 7)) this.weights.set(k, v);
+    }
+  }
+
+  private headShapes(numLabels: number): [string, number[]][] {
+    const H = this.config.hiddenSize;
+    return this.kind === 'bert'
+      ? [['classifier.weight', [numLabels, H]], ['classifier.bias', [numLabels]]]
+      : [['classifier.dense.weight', [H, H]], ['classifier.dense.bias', [H]], ['classifier.out_proj.weight', [numLabels, H]], ['classifier.out_proj.bias', [numLabels]]];
+  }
+
+  headParams(numLabels: number): number {
+    // The trainable head: BERT's pooler + classifier, RoBERTa's classifier (dense + out_proj).
+    const H = this.config.hiddenSize;
+    const pooler = this.kind === 'bert' ? H * H + H : 0;
+    return pooler + this.headShapes(numLabels).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
+  }
+
+  buildClassifier(opts: BuildClassifierOptions): ClassifierGraph {
+    const weights = new Map(this.weights);
+    for (const [k, v] of freshHead(this.headShapes(opts.numLabels), opts.seed)) {
+      const saved = opts.headWeights?.get(k);
+      weights.set(k, saved ? { data: saved.data, shape: v.shape } : v);
+    }
+    if (this.kind === 'bert') {
+      for (const k of ['bert.pooler.dense.weight', 'bert.pooler.dense.bias']) {
+        const saved = opts.headWeights?.get(k);
+        if (saved) weights.set(k, { data: saved.data, shape: this.weights.get(k)!.shape });
+      }
+    }
+    const isHead = (name: string) => name.startsWith('classifier') || name.includes('.pooler.');
+    const built = buildBert({
+      config: this.config,
+      weights,
+      seqLen: opts.seqLen,
+      numLabels: opts.numLabels,
+      hooks: opts.hooks,
+      trainable: opts.fullFineTune ? (n) => !n.includes('.embeddings.') || isHead(n) : isHead,
+      seed: opts.seed,
+      ...(opts.dropout ? {} : { hiddenDropout: 0, attentionDropout: 0 }),
+    });
+    const inputNames = [built.inputIds.name, built.attentionMask.name];
+    if (built.tokenTypeIds) inputNames.push(built.tokenTypeIds.name);
+    return { graph: built.graph, logits: built.logits!, inputNames, headParams: built.params };
+  }
+}
+
+export interface LoadBackboneOptions extends ResolveModelOptions {}
+
+/** A checkpoint folder, or a hub id (downloaded into the HF cache). */
+export async function loadBackbone(model: string, opts: LoadBackboneOptions = {}): Promise<Backbone> {
+  const ckpt = await loadPretrained(model, opts);
+  return new BertBackbone(model, ckpt.config, ckpt.weights, ckpt.tokenizer);
+}
