@@ -1,13 +1,55 @@
-// NOTE: no Parquet file is read here: none can be produced without a writer package
-// (hyparquet-writer is the candidate dev dependency). What is tested: error paths and the
-// conversion of hyparquet's row objects.
+// The fixtures were written by a real writer (hyparquet-writer 0.17, not a dependency), see
+// fixtures/make-parquet.mjs: train.parquet is Snappy in 4 row groups, dev.parquet uncompressed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { parquetRowsToTable, readParquet } from './parquet.js';
 import { DataError } from '../errors.js';
+import { loadTask } from '../tasks/load.js';
+import { validateTaskSpec } from '../tasks/custom.js';
+
+const FIXTURES = fileURLToPath(new URL('./fixtures', import.meta.url));
+
+/** The generator's rowOf(i), as the reader should return it (int64 -> number). */
+function rowOf(i: number): Record<string, unknown> {
+  return {
+    sentence: `sentence ${i}: "quoted", a\ttab, ümlaut ✓`,
+    hypothesis: i % 3 === 0 ? null : `hypothesis ${i}`,
+    label: i % 2,
+    verdict: i % 2 === 0 ? 'entailment' : 'not_entailment',
+    score: i / 4,
+    flag: i % 5 === 0,
+  };
+}
+
+test('real Parquet files (Snappy, 4 row groups; uncompressed) read back exactly', async () => {
+  const train = await readParquet(join(FIXTURES, 'train.parquet'));
+  assert.deepEqual(train.columns, ['sentence', 'hypothesis', 'label', 'verdict', 'score', 'flag']);
+  assert.deepEqual(train.records, Array.from({ length: 30 }, (_, i) => rowOf(i)));
+  const dev = await readParquet(join(FIXTURES, 'dev.parquet'));
+  assert.deepEqual(dev.records, Array.from({ length: 7 }, (_, i) => rowOf(i)));
+  const head = await readParquet(join(FIXTURES, 'train.parquet'), { maxRows: 10, columns: ['label'] });
+  assert.deepEqual(head.records, Array.from({ length: 10 }, (_, i) => ({ label: i % 2 })));
+});
+
+test('a Parquet task loads through a custom spec (string and int64 labels)', async () => {
+  const byWord = validateTaskSpec({ name: 'pq', format: 'parquet', files: { train: 'train.parquet', dev: 'dev.parquet' }, textColumns: ['sentence'], labelColumn: 'verdict', labels: ['entailment', 'not_entailment'] });
+  const d = await loadTask(byWord, { dataDir: FIXTURES, validation: { count: 6, seed: 0 } });
+  assert.equal(d.train.length, 24);
+  assert.equal(d.validation!.filter((e) => e.label === 1).length, 3);
+  assert.deepEqual(d.dev![1], { text: rowOf(1).sentence, label: 1 });
+  const byInt = validateTaskSpec({ name: 'pq2', format: 'parquet', files: { dev: 'dev.parquet' }, textColumns: ['sentence'], labelColumn: 'label', labels: [0, 1] });
+  const e = await loadTask(byInt, { dataDir: FIXTURES, splits: ['dev'] });
+  assert.deepEqual(e.dev!.map((x) => x.label), [0, 1, 0, 1, 0, 1, 0]);
+  const reg = validateTaskSpec({ name: 'pq3', format: 'parquet', files: { dev: 'dev.parquet' }, textColumns: ['sentence'], labelColumn: 'score', regression: true });
+  assert.deepEqual((await loadTask(reg, { dataDir: FIXTURES, splits: ['dev'] })).dev!.map((x) => x.label), [0, 0.25, 0.5, 0.75, 1, 1.25, 1.5]);
+  // a null text is a DataError naming the file and row
+  const pair = validateTaskSpec({ name: 'pq4', format: 'parquet', files: { dev: 'dev.parquet' }, textColumns: ['sentence', 'hypothesis'], labelColumn: 'label', labels: ['0', '1'] });
+  await assert.rejects(loadTask(pair, { dataDir: FIXTURES, splits: ['dev'] }), (err: unknown) => err instanceof DataError && err.line === 1 && /field "hypothesis" is null/.test(err.message));
+});
 
 test('parquet rows convert to JSON records', () => {
   const t = parquetRowsToTable(
