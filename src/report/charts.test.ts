@@ -189,3 +189,40 @@ test('placement grid: a row per front config (param % order), cells and bands fo
     }
   }
 });
+
+test('scatter: a minimised metric flips the staircase (right and down on screen)', () => {
+  const cfg = { layer_0: true, sa: 3, pa: 0, pt: 0 };
+  const pts: [number, number][] = [[0.9, 0.01], [0.5, 0.1], [0.6, 0.2], [0.2, 1], [0.3, 3]];
+  const data: ReportData = {
+    study: 'loss', task: 't', model: 'm',
+    objectives: [{ name: 'loss', direction: 'minimize' }, { name: 'paramPct', direction: 'minimize' }],
+    trials: pts.map(([metric, paramPct], number) => ({ number, state: 'COMPLETE', metric, paramPct, config: cfg })),
+    front: [0, 1, 3],
+    hypervolume: [0.01, 0.05, 0.05, 0.2, 0.2],
+    refPoint: [1, 10],
+  };
+  const xml = parseXml(scatterSvg(buildView(data)));
+  assert.match(allText(xml), /lower is better/);
+  const [line] = findAll(xml, (e) => hasClass(e, 'front-line'));
+  const nums = line.attrs.d.slice(1).split(/[ HV]/).map(Number);
+  const vs: [number, number][] = [[nums[0], nums[1]]];
+  for (let i = 2; i < nums.length; i += 2) vs.push([nums[i], nums[i + 1]]);
+  assert.equal(vs.length, 3);
+  for (let i = 1; i < vs.length; i++) assert.ok(vs[i][0] > vs[i - 1][0] && vs[i][1] > vs[i - 1][1]);
+});
+
+test('every number a chart prints is short (no float noise), long names are cut to fit', () => {
+  const data = withBaselines(fixtureStudy());
+  data.trials[0].metric = 0.1 + 0.2 + 0.41000000000000003; // a float-noise metric
+  data.study = 'a-study-name-that-goes-on-and-on-'.repeat(4);
+  const v = buildView(data);
+  for (const svg of [scatterSvg(v), hypervolumeSvg(v), placementSvg(v)]) {
+    const xml = parseXml(svg);
+    const texts = findAll(xml, (e) => e.name === 'text' || e.name === 'title' || e.name === 'desc').map((e) => e.text);
+    for (const t of texts) assert.doesNotMatch(t, /\d\.0*[1-9]\d{5,}/, t); // at most 5 significant decimals
+    // The visible heading is cut, the accessible title is complete.
+    const heading = findAll(xml, (e) => e.name === 'text' && e.attrs['font-weight'] === 'bold' && e.attrs['font-size'] === '15')[0];
+    assert.ok(heading.text.endsWith('…') && heading.text.length * 9 <= Number(xml.attrs.width), heading.text);
+    assert.ok(xml.children[0].text.includes(data.study));
+  }
+});

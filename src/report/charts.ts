@@ -226,7 +226,7 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     (fams.length ? ` Baselines: ${fams.map((x2) => x2.method).join(', ')}.` : '');
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'scatter', title, desc },
-    heading(f.left, title, subtitle),
+    heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
     axes(f, x, y, xTitle, yTitle),
     el('g', { class: 'plot' }, stairMarks, el('g', { class: 'points' }, ...trialMarks, ...frontMarks), bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
@@ -259,7 +259,7 @@ export function hypervolumeSvg(v: ReportView): string {
       : `Hypervolume of the Pareto front after each of ${hv.length} completed trials, from ${formatNumber(hv[0])} to ${formatNumber(v.finalHypervolume)}.`;
   return svgRoot(
     { width, height, id: 'hypervolume', title, desc },
-    heading(f.left, title, subtitle),
+    heading(f.left, title, subtitle, width - f.left - 10),
     axes(f, x, y, 'completed trials', 'hypervolume (higher is better)'),
     line ? el('path', { d: line, stroke: PALETTE.blue, 'stroke-width': 2, fill: 'none', class: 'hv-line' }) : '',
     el('g', { class: 'points' }, ...dots),
@@ -332,7 +332,7 @@ export function placementSvg(v: ReportView): string {
   const desc = empty || `${rows.length} front configurations over ${L} layers. ` + rows.map(({ t, p }) => `Trial ${t.number}: ${modulesText(p)} on layers ${p.layers ? layerRanges(p.layers) : 'none'}.`).join(' ');
   return svgRoot(
     { width, height, id: 'placement', title, desc },
-    heading(left, title, subtitle),
+    heading(left, title, subtitle, width - left - 10),
     el('g', { class: 'legend' }, ...legendItems),
     el('g', { class: 'header' }, ...header),
     el('g', { class: 'rows' }, ...body),
@@ -384,7 +384,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
   const desc = `Re-trained front configurations on ${rt.split}: ` + pts.map(({ r, t }) => `trial ${t.number} ${formatNumber(r.mean)} ± ${formatNumber(r.std)} at ${formatPct(t.paramPct)} %`).join('; ') + '.';
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },
-    heading(f.left, title, subtitle),
+    heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
     axes(f, x, y, `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`, `${v.metricLabel} on ${rt.split} (${better(metricObj.direction)})`),
     el('g', { class: 'plot' }, ...marks, bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),

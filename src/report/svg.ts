@@ -3,7 +3,7 @@
  * the npm options either need a DOM (d3, vega without node-canvas) or pull large dependency trees;
  * hand-written SVG is ~small, deterministic (byte-stable for tests) and readable in a diff.
  */
-import { escapeXml } from './format.js';
+import { escapeXml, truncate } from './format.js';
 import type { Scale } from './scale.js';
 
 /** Okabe & Ito (2008) colour-blind-safe palette. */
@@ -166,18 +166,22 @@ export function axes(f: Frame, x: Scale, y: Scale, xTitle: string, yTitle: strin
     el('g', { class: 'grid', stroke: '#e4e4e4', 'stroke-width': 1 }, ...grid) +
     el('rect', { x: f.left, y: f.top, width: f.width, height: f.height, fill: 'none', stroke: '#333', class: 'frame' }) +
     el('g', { class: 'axes', fill: '#333' }, ...parts) +
-    text({ x: f.left + f.width / 2, y: bottom + 40, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' }, xTitle) +
+    text({ x: f.left + f.width / 2, y: bottom + 40, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' }, truncate(xTitle, Math.floor(f.width / 7.2))) +
     text(
       { x: 0, y: 0, transform: `translate(${px(f.left - 52)} ${px(f.top + f.height / 2)}) rotate(-90)`, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' },
-      yTitle,
+      truncate(yTitle, Math.floor(f.height / 7.2)),
     )
   );
 }
 
-/** A chart title (and optional subtitle) above the plot. */
-export function heading(x: number, title: string, subtitle?: string): string {
+/**
+ * A chart title (and optional subtitle) above the plot, cut to fit `maxWidth` pixels; the full text
+ * stays in the SVG's <title>.
+ */
+export function heading(x: number, title: string, subtitle: string | undefined, maxWidth: number): string {
+  // NOTE: ~0.6 em per character for the bold 15 px title, ~0.55 em for the 12 px subtitle.
   return (
-    text({ x, y: 22, 'font-size': 15, 'font-weight': 'bold' }, title) +
-    (subtitle ? text({ x, y: 40, fill: '#555' }, subtitle) : '')
+    text({ x, y: 22, 'font-size': 15, 'font-weight': 'bold' }, truncate(title, Math.floor(maxWidth / 9))) +
+    (subtitle ? text({ x, y: 40, fill: '#555' }, truncate(subtitle, Math.floor(maxWidth / 6.6))) : '')
   );
 }
