@@ -1,0 +1,36 @@
+/**
+ * The bottleneck adapter block shared by the serial and parallel adapters:
+ *
+ *   adapter(x) = up(relu(down(x)))      x [B, S, H] -> [B, S, D] -> [B, S, H]
+ *
+ * with down [D, H] + bias [D], up [H, D] + bias [H] (PyTorch layout [out, in]).
+ *
+ * NOTE (init): as adapter-transformers' "mam_adapter" init (the one its ParallelConfig uses and
+ * the one that makes the block a no-op): down.weight ~ Kaiming-uniform(a=sqrt(5)), i.e.
+ * U(-1/sqrt(H), 1/sqrt(H)); down.bias, up.weight and up.bias = 0, so adapter(x) = 0 at step 0.
+ */
+import type { Graph, Value } from '../graph/ir.js';
+import * as ops from '../graph/ops/index.js';
+import { kaimingUniformBound } from './init.js';
+import { layerTensorName, type MethodContext, type PeftMethodId, type TensorSpec } from './types.js';
+
+export function bottleneckSpecs(method: PeftMethodId, layer: number, D: number, H: number): TensorSpec[] {
+  const n = (rest: string) => layerTensorName(layer, method, rest);
+  return [
+    { name: n('down.weight'), shape: [D, H], init: { kind: 'uniform', bound: kaimingUniformBound(H) } },
+    { name: n('down.bias'), shape: [D], init: { kind: 'zeros' } },
+    { name: n('up.weight'), shape: [H, D], init: { kind: 'zeros' } },
+    { name: n('up.bias'), shape: [H], init: { kind: 'zeros' } },
+  ];
+}
+
+/** up(relu(down(x))) for `layer`: x [..., H] -> [..., H]. */
+export function bottleneck(method: PeftMethodId, layer: number, graph: Graph, x: Value, m: MethodContext): Value {
+  const [dw, db, uw, ub] = bottleneckSpecs(method, layer, m.size, m.dims.hidden).map((s) => m.tensor(graph, s)) as [Value, Value, Value, Value];
+  return ops.linear(ops.relu(ops.linear(x, dw, db)), uw, ub);
+}
+
+/** Specs for every active layer. */
+export function bottleneckTensors(method: PeftMethodId, layers: readonly number[], D: number, H: number): TensorSpec[] {
+  return D > 0 ? layers.flatMap((l) => bottleneckSpecs(method, l, D, H)) : [];
+}

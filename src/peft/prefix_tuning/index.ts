@@ -1,0 +1,142 @@
+/**
+ * Prefix-tuning (Li & Liang 2021) as adapter-transformers' PrefixTuning implements it: L extra
+ * key and value rows per active layer, always attended (the backbone concatenates them in front
+ * of the sequence's keys/values, see `BertHooks.prefix`).
+ *
+ * Reparameterisation (training form), ONE MLP shared by all active layers, as adapter-transformers
+ * does (PrefixTuningPool creates one PrefixTuning per model whose control_trans outputs
+ * n_layers * 2 * H columns, n_layers = the layers not left out):
+ *
+ *   E [L, H] (peft.pt.wte)  ->  tanh(E W1^T + b1) [L, P]  ->  KV = . W2^T + b2  [L, nActive * 2H]
+ *   active layer k (k-th in increasing order):  key = KV[:, 2kH : 2kH+H], value = KV[:, 2kH+H : 2kH+2H]
+ *
+ * P = options.ptBottleneck (800 in the reference). Sharing gives the prefixes of different layers a
+ * common low-rank-ish structure, which is what stabilises prefix training in Li & Liang.
+ * With ptBottleneck = 0 the rows are direct params `peft.layer.<l>.pt.key|value` (adapter-
+ * transformers' `flat=True`), initialised N(0, 1) as its torch.randn.
+ *
+ * NOTE (init): as PyTorch defaults: wte ~ N(0, 1) (nn.Embedding); W1, b1 ~ U(+-1/sqrt(H)),
+ * W2, b2 ~ U(+-1/sqrt(P)) (nn.Linear).
+ *
+ * Inference form: the MLP folds away (`foldPrefix`): KV is computed once and stored as constant
+ * rows `peft.layer.<l>.pt.key|value` [L, H].
+ *
+ * Prefix-tuning is NOT a no-op at init: the extra rows take softmax mass from the real tokens.
+ */
+import type { Graph, Value } from '../../graph/ir.js';
+import * as ops from '../../graph/ops/index.js';
+import { kaimingUniformBound } from '../init.js';
+import { registerPeftMethod } from '../registry.js';
+import { activeLayers, layerTensorName, type MethodContext, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from '../types.js';
+import type { PeftConfig } from '../config.js';
+import type { PeftDims } from '../types.js';
+
+export const PT_WTE = 'peft.pt.wte';
+export const PT_W1 = 'peft.pt.mlp.0.weight';
+export const PT_B1 = 'peft.pt.mlp.0.bias';
+export const PT_W2 = 'peft.pt.mlp.2.weight';
+export const PT_B2 = 'peft.pt.mlp.2.bias';
+
+/** The shared reparameterisation MLP's tensors (empty when off or ptBottleneck = 0). */
+export function prefixMlpSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
+  const L = cfg.pt;
+  const P = cfg.options.ptBottleneck;
+  const nA = activeLayers(cfg).length;
+  if (L === 0 || P === 0 || nA === 0) return [];
+  const H = dims.hidden;
+  return [
+    { name: PT_WTE, shape: [L, H], init: { kind: 'normal', std: 1 } },
+    { name: PT_W1, shape: [P, H], init: { kind: 'uniform', bound: kaimingUniformBound(H) } },
+    { name: PT_B1, shape: [P], init: { kind: 'uniform', bound: kaimingUniformBound(H) } },
+    { name: PT_W2, shape: [nA * 2 * H, P], init: { kind: 'uniform', bound: kaimingUniformBound(P) } },
+    { name: PT_B2, shape: [nA * 2 * H], init: { kind: 'uniform', bound: kaimingUniformBound(P) } },
+  ];
+}
+
+/** The inference-form rows of every active layer (also the direct params when ptBottleneck = 0). */
+export function prefixRowSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
+  if (cfg.pt === 0) return [];
+  return activeLayers(cfg).flatMap((l) =>
+    (['key', 'value'] as const).map((kv): TensorSpec => ({ name: layerTensorName(l, 'pt', kv), shape: [cfg.pt, dims.hidden], init: { kind: 'normal', std: 1 } })),
+  );
+}
+
+/**
+ * Folds the MLP: KV = tanh(E W1^T + b1) W2^T + b2 (float64 accumulation), split per active layer.
+ * E [L, H], W1 [P, H], b1 [P], W2 [nA*2H, P], b2 [nA*2H] -> per layer key, value [L, H] (Float32).
+ */
+export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftConfig, dims: PeftDims): PeftWeights {
+  const out: PeftWeights = new Map();
+  const specs = prefixMlpSpecs(cfg, dims);
+  if (specs.length === 0) return out;
+  const get = (name: string): ArrayLike<number> => {
+    const t = weights.get(name);
+    if (!t) throw new Error(`foldPrefix: missing '${name}'`);
+    return t.data;
+  };
+  const [E, W1, b1, W2, b2] = [PT_WTE, PT_W1, PT_B1, PT_W2, PT_B2].map(get) as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+  const L = cfg.pt;
+  const P = cfg.options.ptBottleneck;
+  const H = dims.hidden;
+  const layers = activeLayers(cfg);
+  const hid = new Float64Array(L * P);
+  for (let t = 0; t < L; t++) {
+    for (let p = 0; p < P; p++) {
+      let s = b1[p]!;
+      for (let i = 0; i < H; i++) s += E[t * H + i]! * W1[p * H + i]!;
+      hid[t * P + p] = Math.tanh(s);
+    }
+  }
+  layers.forEach((l, k) => {
+    const key = new Float32Array(L * H);
+    const value = new Float32Array(L * H);
+    for (let t = 0; t < L; t++) {
+      for (let c = 0; c < 2 * H; c++) {
+        const col = 2 * k * H + c;
+        let s = b2[col]!;
+        for (let p = 0; p < P; p++) s += hid[t * P + p]! * W2[col * P + p]!;
+        if (c < H) key[t * H + c] = s;
+        else value[t * H + c - H] = s;
+      }
+    }
+    out.set(layerTensorName(l, 'pt', 'key'), { data: key, shape: [L, H] });
+    out.set(layerTensorName(l, 'pt', 'value'), { data: value, shape: [L, H] });
+  });
+  return out;
+}
+
+// The MLP output of one build, shared by the layers' prefix hooks.
+const mlpOutputs = new WeakMap<Graph, Value>();
+
+function prefixRows(layer: number, graph: Graph, m: MethodContext): { key: Value; value: Value } {
+  const H = m.dims.hidden;
+  if (m.mode === 'frozen' || m.cfg.options.ptBottleneck === 0) {
+    const [k, v] = prefixRowSpecs(m.cfg, m.dims).filter((s) => s.name.startsWith(`peft.layer.${layer}.pt.`)) as [TensorSpec, TensorSpec];
+    return { key: m.tensor(graph, k), value: m.tensor(graph, v) };
+  }
+  let kv = mlpOutputs.get(graph);
+  if (!kv) {
+    const [E, W1, b1, W2, b2] = prefixMlpSpecs(m.cfg, m.dims).map((s) => m.tensor(graph, s)) as [Value, Value, Value, Value, Value];
+    kv = ops.linear(ops.tanh(ops.linear(E, W1, b1)), W2, b2);
+    mlpOutputs.set(graph, kv);
+  }
+  const k = m.activeLayers.indexOf(layer);
+  return {
+    key: ops.slice(kv, [2 * k * H], [2 * k * H + H], [1]),
+    value: ops.slice(kv, [2 * k * H + H], [2 * k * H + 2 * H], [1]),
+  };
+}
+
+export const prefixTuning: PeftMethod = {
+  id: 'pt',
+  title: 'prefix-tuning',
+  order: 40,
+  tensors: (cfg, dims) => (cfg.options.ptBottleneck === 0 ? prefixRowSpecs(cfg, dims) : prefixMlpSpecs(cfg, dims)),
+  // Key + value rows: 2 * L * H (the MLP is not counted, as in the paper).
+  paperCountPerLayer: (L, H) => 2 * H * L,
+  foldedTensors: prefixRowSpecs,
+  fold: (weights, cfg, dims) => (cfg.options.ptBottleneck === 0 ? new Map() : foldPrefix(weights, cfg, dims)),
+  prefix: (layer, graph, m) => prefixRows(layer, graph, m),
+};
+
+registerPeftMethod(prefixTuning);

@@ -1,0 +1,103 @@
+/**
+ * Test fixtures for the PEFT room: a tiny random BERT (2 layers, H 16, 2 heads), feeds, and the
+ * table of configurations every test runs over.
+ */
+import type { Value } from '../graph/ir.js';
+import { buildBert, type BertGraph, type WeightMap } from '../models/bert/builder.js';
+import type { BertConfig } from '../models/bert/config.js';
+import { randomBertWeights } from '../models/bert/random.js';
+import { compileEval } from '../runtime/eval.js';
+import { tensor, type ort } from '../runtime/session.js';
+import { Rng } from '../testing/random.js';
+import { parsePeftConfig, type PeftConfig } from './config.js';
+import { createPeft, isHeadWeight, type CreatePeftOptions, type Peft } from './create.js';
+import type { PeftDims } from './types.js';
+
+export const TINY: BertConfig = {
+  vocabSize: 40,
+  hiddenSize: 16,
+  numLayers: 2,
+  numHeads: 2,
+  intermediateSize: 32,
+  maxPositions: 16,
+  typeVocabSize: 2,
+  layerNormEps: 1e-12,
+  hiddenDropout: 0,
+  attentionDropout: 0,
+  flavour: 'bert',
+  padTokenId: 0,
+};
+export const TINY_DIMS: PeftDims = { numLayers: TINY.numLayers, hidden: TINY.hiddenSize, numHeads: TINY.numHeads };
+export const SEQ = 6;
+export const BATCH = 3;
+export const LABELS = 3;
+
+/** NOTE: std 0.2 (not HF's 0.02) so a tiny random model's logits depend visibly on its inputs. */
+export const tinyWeights = (): WeightMap => randomBertWeights(TINY, LABELS, 7, 0.2);
+
+/** A batch with padding in the last example. */
+export function tinyFeeds(seed = 3): Record<string, ort.Tensor> {
+  const r = new Rng(seed);
+  const ids = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => BigInt(i % SEQ === 0 ? 1 : 2 + r.int(TINY.vocabSize - 2)));
+  const mask = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => (Math.floor(i / SEQ) === BATCH - 1 && i % SEQ >= SEQ - 2 ? 0n : 1n));
+  const types = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => (i % SEQ >= SEQ / 2 ? 1n : 0n));
+  return {
+    input_ids: tensor('int64', ids, [BATCH, SEQ]),
+    attention_mask: tensor('int64', mask, [BATCH, SEQ]),
+    token_type_ids: tensor('int64', types, [BATCH, SEQ]),
+  };
+}
+
+export const tinyLabels = (): ort.Tensor => tensor('int64', BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % LABELS)), [BATCH]);
+
+/** The configuration table: one row per method, PT in both forms, and a combined row. */
+export const CASES: ReadonlyArray<{ name: string; raw: Record<string, unknown>; noopAtInit: boolean }> = [
+  { name: 'sa', raw: { sa: 4 }, noopAtInit: true },
+  { name: 'pa', raw: { pa: 3 }, noopAtInit: true },
+  { name: 'lora', raw: { lora: 2, loraAlpha: 4 }, noopAtInit: true },
+  { name: 'pt (MLP)', raw: { pt: 3, ptBottleneck: 8 }, noopAtInit: false },
+  { name: 'pt (flat)', raw: { pt: 2, ptBottleneck: 0 }, noopAtInit: false },
+  { name: 'sa+pa+lora @ layer 1', raw: { sa: 2, pa: 3, lora: 2, layers: [1] }, noopAtInit: true },
+  { name: 'combined @ layer 0', raw: { sa: 2, pa: 3, pt: 2, lora: 1, ptBottleneck: 5, layers: [0] }, noopAtInit: false },
+];
+
+export const caseConfig = (raw: Record<string, unknown>): PeftConfig => parsePeftConfig(raw, TINY.numLayers);
+
+export interface Built {
+  m: BertGraph;
+  peft: Peft;
+  logits: Value;
+}
+
+/** The tiny BERT with `cfg` woven in; the head is trainable unless `frozenHead`. */
+export function buildTiny(cfg: PeftConfig, opts: CreatePeftOptions & { weights?: CreatePeftOptions['weights']; backbone?: WeightMap; frozenHead?: boolean } = {}): Built {
+  const peft = createPeft(cfg, TINY_DIMS, opts);
+  const m = buildBert({
+    config: TINY,
+    weights: opts.backbone ?? tinyWeights(),
+    seqLen: SEQ,
+    numLabels: LABELS,
+    hooks: peft.hooks,
+    trainable: opts.frozenHead ? () => false : isHeadWeight,
+    hiddenDropout: 0,
+    attentionDropout: 0,
+  });
+  peft.assertBuilt();
+  return { m, peft, logits: m.logits! };
+}
+
+/** Logits of a graph's eval program (params fed from their current graph data). */
+export async function evalLogits(b: Built, feeds = tinyFeeds()): Promise<Float32Array> {
+  const params = [...b.m.graph.params];
+  const prog = await compileEval(b.m.graph, { logits: b.logits }, { threads: 1, params });
+  const out = await prog.run(feeds);
+  await prog.release();
+  return out['logits']!.data as Float32Array;
+}
+
+export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
+  return m;
+}
