@@ -181,7 +181,7 @@ test('sharded weights + vocab.txt; vocab.json+merges.txt; HF_HOME/hub; local fol
 
 test('errors: unknown model, unknown revision, no weights, interrupted download leaves no blob', async () => {
   const env = { HF_ENDPOINT: base, HF_HUB_CACHE: join(root, 'c3') };
-  await assert.rejects(resolveModel('org/missing', { env }), (e: unknown) => e instanceof HubError && e.status === 401 && /org\/missing: model not found on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\).*HF_TOKEN/.test(e.message));
+  await assert.rejects(resolveModel('org/missing', { env }), (e: unknown) => e instanceof HubError && e.status === 401 && /org\/missing: no local folder of that name, and no such model on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\).*HF_TOKEN/.test(e.message));
   await assert.rejects(resolveModel('org/tiny-bert', { env, revision: 'v9' }), /revision v9 not found/);
   await assert.rejects(resolveModel('org/no-weights', { env }), (e: unknown) => e instanceof HubError && e.modelId === 'org/no-weights' && /no model\.safetensors or model\.safetensors\.index\.json/.test(e.message));
   await assert.rejects(resolveModel('org/cut', { env }), (e: unknown) => e instanceof HubError && /org\/cut\/model\.safetensors: download interrupted after \d+ bytes/.test(e.message));

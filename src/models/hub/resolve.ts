@@ -187,7 +187,7 @@ class HubSession {
     const code = res.headers.get('x-error-code');
     const status = res.status;
     if (code === 'RepositoryNotFound' || ((status === 401 || status === 403) && code !== 'GatedRepo')) {
-      return new HubError(this.modelId, file, `${this.modelId}: model not found on ${this.endpoint} (HTTP ${status}); check the id, or set HF_TOKEN for a private model`, status);
+      return new HubError(this.modelId, file, `${this.modelId}: no local folder of that name, and no such model on ${this.endpoint} (HTTP ${status}); check the path or id, or set HF_TOKEN for a private model`, status);
     }
     if (code === 'GatedRepo') return new HubError(this.modelId, file, `${this.modelId} is gated (HTTP ${status}); accept its terms on the hub and set HF_TOKEN`, status);
     if (code === 'RevisionNotFound') return new HubError(this.modelId, file, `${this.modelId}: revision ${this.revision} not found (HTTP ${status}); check --revision`, status);
