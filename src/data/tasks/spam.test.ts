@@ -41,6 +41,9 @@ test('spam corpus: 6,046 messages, 1,896 spam, extracted text, fixed dev split',
   const short = await loadTask('spam', { spam: { maxChars: 100 }, splits: ['dev'] });
   assert.ok(short.dev!.every((x) => x.text.length <= 100));
   assert.equal(short.dev!.length, d.dev!.length);
+  const small = await loadTask('spam', { maxRows: 200, validation: { count: 20 } });
+  assert.deepEqual([small.train.length, small.validation!.length, small.dev!.length], [180, 20, 200]);
+  assert.ok(Math.abs(small.dev!.filter((x) => x.label === 1).length / 200 - spamShare) < 0.01);
   await assert.rejects(loadTask('spam', { spam: { devFraction: 1.5 } }), DataError);
   assert.throws(() => readSpamCorpus({ packageDir: '/nonexistent' }), (err: unknown) => err instanceof DataError && /file_list\.json/.test(err.message));
 });

@@ -15,6 +15,7 @@ import { emailText } from '../email/mime.js';
 import { DataError } from '../errors.js';
 import type { LoadTaskOptions } from './load.js';
 import { finishSplits } from './load.js';
+import { subsample } from '../split.js';
 import { SPAM_SPEC } from './registry.js';
 import type { Example, TaskData } from './types.js';
 import { taskInfo } from './types.js';
@@ -103,8 +104,10 @@ export function loadSpamTask(spam: SpamOptions = {}, options: LoadTaskOptions = 
   const train: Example[] = [];
   const dev: Example[] = [];
   for (const m of corpus) (isSpamDev(m.md5, devFraction) ? dev : train).push({ text: m.text, label: m.label });
-  const data: TaskData = { info: taskInfo(SPAM_SPEC), train: splits.includes('train') ? train : [], validationSource: 'none', files: {}, skipped: {} };
-  if (splits.includes('dev')) data.dev = dev;
+  // maxRows caps each split like a file read, but stratified (the corpus is grouped by class).
+  const cap = (xs: Example[]): Example[] => (options.maxRows === undefined ? xs : subsample(xs, { count: options.maxRows, seed: 0 }));
+  const data: TaskData = { info: taskInfo(SPAM_SPEC), train: splits.includes('train') ? cap(train) : [], validationSource: 'none', files: {}, skipped: {} };
+  if (splits.includes('dev')) data.dev = cap(dev);
   finishSplits(data, options);
   return data;
 }
