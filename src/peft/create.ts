@@ -175,5 +175,6 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
  * The classification head of the BERT/RoBERTa builder (trained with the PEFT modules, as
  * adapter-transformers trains its prediction head): BERT `*.pooler.dense.*` + `classifier.*`,
  * RoBERTa `classifier.dense.*` + `classifier.out_proj.*`. Pass as `buildBert({trainable})`.
+ * Also matches canonical (unprefixed) `pooler.*` names.
  */
-export const isHeadWeight = (name: string): boolean => name.startsWith('classifier') || /^(bert|roberta)\.pooler\./.test(name);
+export const isHeadWeight = (name: string): boolean => name.startsWith('classifier') || /^((bert|roberta)\.)?pooler\./.test(name);

@@ -1,0 +1,93 @@
+/**
+ * Parameter accounting for a PEFT config.
+ *
+ * - The paper's formula (AutoPEFT, and `paramPct` of the search room): per active layer
+ *   2·H·D_sa + 2·H·D_pa + 2·H·L_pt + 4·H·r_lora (SA/PA: down + up weights; PT: the key and value
+ *   rows; LoRA: A and B of query and value), as a % of the backbone without head.
+ * - The exact trainable count: every tensor `createPeft` makes trainable (adapter biases, the PT
+ *   reparameterisation MLP and its embedding) plus the head, whose size the caller passes.
+ * - The inference count: the tensors of the exported form (PT folded into its rows).
+ * docs/peft.md works an example through at BERT-base dims.
+ */
+import type { PeftConfig } from './config.js';
+import { isHeadWeight, peftFoldedSpecs, peftTensorSpecs } from './create.js';
+import { peftMethods } from './registry.js';
+import { activeLayers, shapeSize, type PeftDims, type PeftMethodId } from './types.js';
+
+/** The paper's tunable-parameter count (no biases, no PT MLP, no head). */
+export function paperParamCount(cfg: PeftConfig, hidden: number): number {
+  const perLayer = peftMethods().reduce((s, m) => s + (cfg[m.id] > 0 ? m.paperCountPerLayer(cfg[m.id], hidden) : 0), 0);
+  return activeLayers(cfg).length * perLayer;
+}
+
+/** 100 · paperParamCount / backboneParams (the search objective). */
+export function paperParamPct(cfg: PeftConfig, hidden: number, backboneParams: number): number {
+  if (!(backboneParams > 0)) throw new Error(`paperParamPct: backboneParams must be > 0, got ${backboneParams}`);
+  return (100 * paperParamCount(cfg, hidden)) / backboneParams;
+}
+
+/** Trainable PEFT elements (training form: biases and the PT MLP included), without the head. */
+export function exactPeftParamCount(cfg: PeftConfig, dims: PeftDims): number {
+  return peftTensorSpecs(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0);
+}
+
+/** Elements of the PEFT tensors in the exported model (PT folded into key/value rows). */
+export function inferencePeftParamCount(cfg: PeftConfig, dims: PeftDims): number {
+  return peftFoldedSpecs(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0);
+}
+
+export interface PeftParamCounts {
+  /** The paper's formula. */
+  paper: number;
+  /** 100 · paper / backboneParams. */
+  paperPct: number;
+  /** Trainable PEFT elements (training form). */
+  peft: number;
+  /** The head (as passed). */
+  head: number;
+  /** Exact trainable count = peft + head. */
+  trainable: number;
+  /** 100 · trainable / backboneParams. */
+  trainablePct: number;
+  /** PEFT elements in the exported model (PT folded). */
+  inference: number;
+  /** Per method: paper formula and exact trainable elements. */
+  byMethod: Partial<Record<PeftMethodId, { paper: number; exact: number }>>;
+}
+
+export function peftParamCounts(cfg: PeftConfig, dims: PeftDims, opts: { backboneParams: number; headParams: number }): PeftParamCounts {
+  const nA = activeLayers(cfg).length;
+  const byMethod: PeftParamCounts['byMethod'] = {};
+  for (const m of peftMethods()) {
+    if (cfg[m.id] === 0 || nA === 0) continue;
+    byMethod[m.id] = { paper: nA * m.paperCountPerLayer(cfg[m.id], dims.hidden), exact: m.tensors(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0) };
+  }
+  const paper = paperParamCount(cfg, dims.hidden);
+  const peft = exactPeftParamCount(cfg, dims);
+  return {
+    paper,
+    paperPct: paperParamPct(cfg, dims.hidden, opts.backboneParams),
+    peft,
+    head: opts.headParams,
+    trainable: peft + opts.headParams,
+    trainablePct: (100 * (peft + opts.headParams)) / opts.backboneParams,
+    inference: inferencePeftParamCount(cfg, dims),
+    byMethod,
+  };
+}
+
+type Shapes = ReadonlyMap<string, { readonly shape: readonly number[] }>;
+
+/** Elements of every weight that is not the head (the paper's denominator). */
+export function backboneParamCount(weights: Shapes, isHead: (name: string) => boolean = isHeadWeight): number {
+  let n = 0;
+  for (const [k, w] of weights) if (!isHead(k)) n += shapeSize(w.shape);
+  return n;
+}
+
+/** Elements of the head weights. */
+export function headParamCount(weights: Shapes, isHead: (name: string) => boolean = isHeadWeight): number {
+  let n = 0;
+  for (const [k, w] of weights) if (isHead(k)) n += shapeSize(w.shape);
+  return n;
+}
