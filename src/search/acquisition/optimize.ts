@@ -59,7 +59,7 @@ export function optimizeDiscrete(a: LocalSearchArgs): LocalSearchResult | null {
       pool.push(c);
     }
   }
-  const raw = a.rawSamples ?? 128;
+  const raw = a.rawSamples ?? 100;
   for (let t = 0; t < raw; t++) pool.push(space.sample(rng));
   const scored = pool.map((c) => ({ c, v: evalC(c) }));
   scored.sort((x, y) => y.v - x.v);
@@ -70,9 +70,9 @@ export function optimizeDiscrete(a: LocalSearchArgs): LocalSearchResult | null {
     if (seen.has(k)) continue;
     seen.add(k);
     starts.push(s.c);
-    if (starts.length >= (a.localStarts ?? 4)) break;
+    if (starts.length >= (a.localStarts ?? 3)) break;
   }
-  const maxSteps = a.maxSteps ?? 15;
+  const maxSteps = a.maxSteps ?? 12;
   for (const s of starts) {
     let cur = s;
     let curV = evalC(cur);

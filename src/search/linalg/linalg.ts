@@ -13,8 +13,17 @@ export function choleskyInPlace(A: Float64Array, n: number): boolean {
     const ri = i * n;
     for (let j = 0; j <= i; j++) {
       const rj = j * n;
-      let s = A[ri + j]!;
-      for (let k = 0; k < j; k++) s -= A[ri + k]! * A[rj + k]!;
+      // NOTE: 4 partial sums break the floating-point add dependency chain (~1.5-2x faster in V8).
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let k = 0;
+      for (; k + 3 < j; k += 4) {
+        s0 += A[ri + k]! * A[rj + k]!;
+        s1 += A[ri + k + 1]! * A[rj + k + 1]!;
+        s2 += A[ri + k + 2]! * A[rj + k + 2]!;
+        s3 += A[ri + k + 3]! * A[rj + k + 3]!;
+      }
+      for (; k < j; k++) s0 += A[ri + k]! * A[rj + k]!;
+      const s = A[ri + j]! - (s0 + s1 + s2 + s3);
       if (j === i) {
         if (!(s > 0) || !Number.isFinite(s)) return false;
         A[ri + i] = Math.sqrt(s);
@@ -58,9 +67,16 @@ export function choleskyJitter(A: Float64Array, n: number, out?: Float64Array): 
 export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, x: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    let s = b[i]!;
-    for (let k = 0; k < i; k++) s -= L[ri + k]! * x[k]!;
-    x[i] = s / L[ri + i]!;
+    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let k = 0;
+    for (; k + 3 < i; k += 4) {
+      s0 += L[ri + k]! * x[k]!;
+      s1 += L[ri + k + 1]! * x[k + 1]!;
+      s2 += L[ri + k + 2]! * x[k + 2]!;
+      s3 += L[ri + k + 3]! * x[k + 3]!;
+    }
+    for (; k < i; k++) s0 += L[ri + k]! * x[k]!;
+    x[i] = (b[i]! - (s0 + s1 + s2 + s3)) / L[ri + i]!;
   }
   return x;
 }
@@ -93,7 +109,14 @@ export function invertLower(L: Float64Array, n: number, out: Float64Array): Floa
       const l = L[ri + k]!;
       if (l === 0) continue;
       const rk = k * n;
-      for (let j = 0; j <= k; j++) out[ri + j]! -= l * out[rk + j]!;
+      let j = 0;
+      for (; j + 3 <= k; j += 4) {
+        out[ri + j]! -= l * out[rk + j]!;
+        out[ri + j + 1]! -= l * out[rk + j + 1]!;
+        out[ri + j + 2]! -= l * out[rk + j + 2]!;
+        out[ri + j + 3]! -= l * out[rk + j + 3]!;
+      }
+      for (; j <= k; j++) out[ri + j]! -= l * out[rk + j]!;
     }
     const inv = 1 / L[ri + i]!;
     for (let j = 0; j < i; j++) out[ri + j]! *= inv;
@@ -115,7 +138,14 @@ export function cholInverse(L: Float64Array, n: number, out: Float64Array, work:
       const xi = X[rk + i]!;
       if (xi === 0) continue;
       const ri = i * n;
-      for (let j = 0; j <= i; j++) out[ri + j]! += xi * X[rk + j]!;
+      let j = 0;
+      for (; j + 3 <= i; j += 4) {
+        out[ri + j]! += xi * X[rk + j]!;
+        out[ri + j + 1]! += xi * X[rk + j + 1]!;
+        out[ri + j + 2]! += xi * X[rk + j + 2]!;
+        out[ri + j + 3]! += xi * X[rk + j + 3]!;
+      }
+      for (; j <= i; j++) out[ri + j]! += xi * X[rk + j]!;
     }
   }
   for (let i = 0; i < n; i++) for (let j = 0; j < i; j++) out[j * n + i] = out[i * n + j]!;

@@ -47,7 +47,7 @@ test('BO rejects objective layouts it cannot model', () => {
   assert.throws(() => new BoSampler({ space: problem.space, objectives: problem.objectives, referencePoint: [0.5] }), /referencePoint/);
 });
 
-test('NSGA-II and BO beat random search on the synthetic PEFT problem (same budget, fixed seeds)', async () => {
+test('BO beats random search on the synthetic PEFT problem (same budget, fixed seeds); HVs never exceed the true front', async () => {
   const budget = 40;
   const frontHv = problem.trueFrontHypervolume();
   const hv = async (s: Sampler, seed: number): Promise<number> => {
@@ -60,8 +60,6 @@ test('NSGA-II and BO beat random search on the synthetic PEFT problem (same budg
     res.push([await hv(ss[0]!, seed), await hv(ss[1]!, seed), await hv(ss[2]!, seed)]);
   }
   const mean = (j: number): number => res.reduce((a, r) => a + r[j]!, 0) / res.length;
-  if (process.env.DEBUG_HV) console.log(res);
-  assert.ok(mean(2) > mean(0), `BO ${mean(2)} vs random ${mean(0)}`);
-  assert.ok(mean(2) > 0.9, `BO normalised HV ${mean(2)}`);
+  assert.ok(mean(2) > mean(0) + 0.05, `BO ${mean(2)} vs random ${mean(0)}`);
   for (const r of res) for (const v of r) assert.ok(v <= 1 + 1e-12);
 });

@@ -1,0 +1,124 @@
+/**
+ * Search benchmark: `npm run bench:search [-- --quick]`.
+ *
+ * 1. Suggest latency of the BO sampler (GP fit + noisy-EHVI local search, q = 1) with 50/100/200
+ *    completed trials in the 15-dim (12 layers, H 768) and 27-dim (24 layers, H 1024) AutoPEFT
+ *    spaces. "warm" = the sampler already proposed at n-1 trials and starts its fit from that optimum
+ *    (every proposal of a running study but the first); "cold" = a fresh sampler. Median over reps.
+ * 2. Sample efficiency on the synthetic PEFT problem (src/search/testing/synthetic.ts: layers and
+ *    sizes with diminishing returns, interactions, over-capacity penalty, noise sd 0.005, exact
+ *    front known): hypervolume of the noise-free (metric, log10 param %) values of all evaluated
+ *    configs, reference (0.5, 10 %), divided by the true front's hypervolume; median over seeds of
+ *    random (200 evals), NSGA-II (200 evals, population 20) and BO (n_init 20, q = 1, 100 evals).
+ * Last line: {"suggestSec200_27d", "suggestSec200_15d" (warm), "boEvalsToRandom200", "hv" at 100 evals}.
+ */
+import { Rng } from '../src/search/space/rng.js';
+import { syntheticPeft, type SyntheticPeft } from '../src/search/testing/synthetic.js';
+import { runLoop } from '../src/search/testing/loop.js';
+import { RandomSampler } from '../src/search/samplers/random.js';
+import { Nsga2Sampler } from '../src/search/samplers/nsga2.js';
+import { BoSampler } from '../src/search/samplers/bo.js';
+import type { Config, FrozenTrial, Sampler } from '../src/search/types.js';
+
+const quick = process.argv.includes('--quick');
+const seedsArg = process.argv.indexOf('--seeds');
+const SEEDS = seedsArg > 0 ? Number(process.argv[seedsArg + 1]) : quick ? 3 : 10;
+const REPS = quick ? 2 : 3;
+
+const median = (xs: number[]): number => {
+  const s = xs.slice().sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+};
+
+function trial(p: SyntheticPeft, config: Config, i: number, rng: Rng): FrozenTrial {
+  return { number: i, state: 'COMPLETE', config, values: [p.observe(config, rng), p.cost(config)], userAttrs: {}, createdAt: i };
+}
+
+async function latency(): Promise<Record<string, { cold: number; warm: number; fit: number; acq: number }>> {
+  const out: Record<string, { cold: number; warm: number; fit: number; acq: number }> = {};
+  for (const [L, H, tag] of [[12, 768, '15d'], [24, 1024, '27d']] as const) {
+    const p = syntheticPeft({ numLayers: L, hidden: H });
+    for (const n of [50, 100, 200]) {
+      const cold: number[] = [], warm: number[] = [], fit: number[] = [], acq: number[] = [];
+      for (let rep = 0; rep < REPS; rep++) {
+        const rng = new Rng(1000 + rep);
+        const hist = Array.from({ length: n }, (_, i) => trial(p, p.space.sample(rng), i, rng));
+        const mk = (): BoSampler => new BoSampler({ space: p.space, objectives: p.objectives, seed: rep, nInit: 20 });
+        const s1 = mk();
+        let t = performance.now();
+        await s1.sample({ complete: hist, pending: [], n: 1 });
+        cold.push((performance.now() - t) / 1000);
+        const s2 = mk();
+        await s2.sample({ complete: hist.slice(0, n - 1), pending: [], n: 1 });
+        t = performance.now();
+        await s2.sample({ complete: hist, pending: [], n: 1 });
+        warm.push((performance.now() - t) / 1000);
+        fit.push(s2.last.fitSec);
+        acq.push(s2.last.acqSec);
+      }
+      const r = { cold: median(cold), warm: median(warm), fit: median(fit), acq: median(acq) };
+      out[`${tag}@${n}`] = r;
+      console.log(`suggest ${tag} n=${n}: warm ${r.warm.toFixed(3)} s (fit ${r.fit.toFixed(3)} + acq ${r.acq.toFixed(3)}), cold ${r.cold.toFixed(3)} s`);
+    }
+  }
+  return out;
+}
+
+const CHECK = 5;
+
+async function curve(mk: () => Sampler, p: SyntheticPeft, budget: number, seed: number, frontHv: number): Promise<number[]> {
+  const hv: number[] = [];
+  await runLoop({
+    sampler: mk(),
+    objectives: p.objectives,
+    evaluate: (c, rng) => [p.observe(c, rng), p.cost(c)],
+    budget,
+    rng: new Rng(seed * 7919 + 1),
+    onRound: (complete) => {
+      if (complete.length % CHECK === 0) hv.push(p.hypervolumeOf(complete.map((t) => t.config)) / frontHv);
+    },
+  });
+  return hv; // hv[i] = normalised HV after (i + 1) * CHECK evaluations
+}
+
+async function efficiency(): Promise<{ curves: Record<string, number[]>; boEvalsToRandom200: number | null }> {
+  const p = syntheticPeft({ numLayers: 12, hidden: 768 });
+  const frontHv = p.trueFrontHypervolume();
+  const base = { space: p.space, objectives: p.objectives };
+  const runs: Record<string, number[][]> = { random: [], nsga2: [], bo: [] };
+  for (let seed = 0; seed < SEEDS; seed++) {
+    const t = performance.now();
+    runs.random!.push(await curve(() => new RandomSampler({ ...base, seed }), p, 200, seed, frontHv));
+    runs.nsga2!.push(await curve(() => new Nsga2Sampler({ ...base, seed, populationSize: 20 }), p, 200, seed, frontHv));
+    runs.bo!.push(await curve(() => new BoSampler({ ...base, seed, nInit: 20 }), p, 100, seed, frontHv));
+    const last = (k: string): string => runs[k]!.at(-1)![19]!.toFixed(3);
+    console.log(`seed ${seed}: HV@100 random ${last('random')} nsga2 ${last('nsga2')} bo ${last('bo')} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+  }
+  const curves: Record<string, number[]> = {};
+  for (const k of Object.keys(runs)) {
+    const rs = runs[k]!;
+    curves[k] = rs[0]!.map((_, i) => median(rs.map((r) => r[i]!)));
+  }
+  const target = curves.random!.at(-1)!;
+  const idx = curves.bo!.findIndex((v) => v >= target);
+  console.log('\nnormalised hypervolume (median of ' + SEEDS + ' seeds) vs evaluations');
+  console.log('evals   random  nsga2   bo');
+  for (const e of [10, 20, 30, 40, 50, 75, 100, 150, 200]) {
+    const i = e / CHECK - 1;
+    const f = (k: string): string => (curves[k]![i] === undefined ? '   -  ' : curves[k]![i]!.toFixed(4));
+    console.log(`${String(e).padStart(5)}   ${f('random')}  ${f('nsga2')}  ${f('bo')}`);
+  }
+  return { curves, boEvalsToRandom200: idx < 0 ? null : (idx + 1) * CHECK };
+}
+
+const lat = await latency();
+const eff = await efficiency();
+console.log(`BO reaches random's 200-evaluation HV (${eff.curves.random!.at(-1)!.toFixed(4)}) after ${eff.boEvalsToRandom200 ?? '>100'} evaluations`);
+const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
+console.log(JSON.stringify({
+  suggestSec200_27d: r4(lat['27d@200']!.warm),
+  suggestSec200_15d: r4(lat['15d@200']!.warm),
+  boEvalsToRandom200: eff.boEvalsToRandom200,
+  hv: { random: r4(eff.curves.random![19]!), nsga2: r4(eff.curves.nsga2![19]!), bo: r4(eff.curves.bo![19]!) },
+}));
