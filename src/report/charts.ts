@@ -8,7 +8,7 @@
  * person hovering in a browser sees the trial's numbers.
  */
 import { ReportError } from './errors.js';
-import { formatNumber, formatPct, layerRanges, modulesText, placement, truncate } from './format.js';
+import { count, formatNumber, formatPct, layerRanges, modulesText, placement, truncate } from './format.js';
 import { linearScale, logScale, type Scale } from './scale.js';
 import { placeLabels, type LabelRequest, type Side } from './labels.js';
 import { PALETTE, SHAPES, axes, el, heading, marker, px, svgRoot, text, tip, type Frame, type Shape } from './svg.js';
@@ -18,7 +18,7 @@ import type { CompleteTrial, ReportView } from './view.js';
 const TRIAL_COLOR = PALETTE.blue;
 const FRONT_COLOR = PALETTE.vermillion;
 /** Baseline family colours, avoiding the trials' blue and the front's vermillion. */
-const BASELINE_COLORS = [PALETTE.black, PALETTE.green, PALETTE.purple, PALETTE.skyBlue, PALETTE.orange];
+const BASELINE_COLORS = [PALETTE.black, PALETTE.green, PALETTE.purple, PALETTE.orange, PALETTE.skyBlue];
 
 /** Module colours of the placement grid (SA, PA, PT, LoRA): Okabe-Ito, distinct also in grey scale. */
 export const MODULE_COLORS = { sa: PALETTE.blue, pa: PALETTE.orange, pt: PALETTE.green, lora: PALETTE.purple } as const;
@@ -116,7 +116,7 @@ function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string):
         marks.push(el('path', { d: `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`, stroke: f.color, fill: 'none', class: 'errbar' }));
       }
       marks.push(
-        marker(f.shape, X, Y, 5.5, { fill: f.color, stroke: '#ffffff', 'stroke-width': 0.8, class: 'baseline', 'data-method': f.method }, tip(`${name}: ${metricLabel} ${formatNumber(b.metric)}${std}${seeds}, ${formatPct(b.paramPct)} % params`)),
+        marker(f.shape, X, Y, 5.5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9, class: 'baseline', 'data-method': f.method }, tip(`${name}: ${metricLabel} ${formatNumber(b.metric)}${std}${seeds}, ${formatPct(b.paramPct)} % params`)),
       );
       obstacles.push({ x: X, y: Y, r: 6 });
       if (b.label) labels.push({ x: X, y: Y, r: 6, text: b.label, prefer: BASELINE_SIDES });
@@ -140,7 +140,7 @@ function legend(x: number, y: number, items: LegendItem[]): string {
 }
 
 function familyLegend(fams: Family[]): LegendItem[] {
-  return fams.map((f) => ({ mark: (x: number, y: number) => marker(f.shape, x, y, 5, { fill: f.color }), label: f.method }));
+  return fams.map((f) => ({ mark: (x: number, y: number) => marker(f.shape, x, y, 5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9 }), label: f.method }));
 }
 
 const SCATTER = { width: 900, height: 480, frame: { left: 84, top: 58, width: 580, height: 350 } as Frame, legendX: 690 };
@@ -217,7 +217,7 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   }
 
   const title = `${data.study}: ${v.metricLabel} vs parameters tuned`;
-  const subtitle = `${data.task} · ${data.model} · ${complete.length} complete trials, ${front.length} on the Pareto front${base.length ? `, ${base.length} baselines` : ''}`;
+  const subtitle = `${data.task} · ${data.model} · ${count(complete.length, 'complete trial')}, ${front.length} on the Pareto front${base.length ? `, ${count(base.length, 'baseline')}` : ''}`;
   const xTitle = `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`;
   const yTitle = `${v.metricLabel} (${better(metricObj.direction)})`;
   const desc =
@@ -380,7 +380,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
     { mark: (lx, ly) => el('path', { d: `M${px(lx)} ${px(ly - 7)}V${px(ly + 7)}M${px(lx - 4)} ${px(ly - 7)}h8M${px(lx - 4)} ${px(ly + 7)}h8`, stroke: '#333', fill: 'none' }), label: '± 1 std over seeds' },
   ];
   const title = `${v.data.study}: re-trained front on ${rt.split}`;
-  const subtitle = `mean ± std over ${seeds} seeds · ${v.data.task} · ${v.data.model}${base.length ? ` · ${base.length} baselines` : ''}`;
+  const subtitle = `mean ± std over ${seeds} seeds · ${v.data.task} · ${v.data.model}${base.length ? ` · ${count(base.length, 'baseline')}` : ''}`;
   const desc = `Re-trained front configurations on ${rt.split}: ` + pts.map(({ r, t }) => `trial ${t.number} ${formatNumber(r.mean)} ± ${formatNumber(r.std)} at ${formatPct(t.paramPct)} %`).join('; ') + '.';
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },

@@ -108,3 +108,13 @@ export function modulesText(p: PlacementInfo): string {
 export function truncate(s: string, n: number): string {
   return s.length <= n ? s : s.slice(0, n - 1) + '…';
 }
+
+/** "1 trial", "3 trials"; `plural` defaults to word + "s". */
+export function count(n: number, word: string, plural = `${word}s`): string {
+  return `${n} ${n === 1 ? word : plural}`;
+}
+
+/** "a–b", or just "a" when both ends print the same. */
+export function span(a: string, b: string): string {
+  return a === b ? a : `${a}–${b}`;
+}

@@ -1,5 +1,5 @@
 /** The report's summary as key/value lines, shared by the Markdown and HTML writers. */
-import { formatDuration, formatNumber, formatPct } from './format.js';
+import { count, formatDuration, formatNumber, formatPct, span } from './format.js';
 import type { ReportJson, TrialState } from './types.js';
 import type { ReportView } from './view.js';
 
@@ -20,8 +20,8 @@ export function summaryLines(v: ReportView): [string, string][] {
     const ms = front.map((t) => t.metric);
     lines.push([
       'Pareto front',
-      `${front.length} configurations, ${formatPct(front[0].paramPct)}–${formatPct(front[front.length - 1].paramPct)} % params, ` +
-        `${v.metricLabel} ${formatNumber(Math.min(...ms))}–${formatNumber(Math.max(...ms))}`,
+      `${count(front.length, 'configuration')}, ${span(formatPct(front[0].paramPct), formatPct(front[front.length - 1].paramPct))} % params, ` +
+        `${v.metricLabel} ${span(formatNumber(Math.min(...ms)), formatNumber(Math.max(...ms)))}`,
     ]);
   } else {
     lines.push(['Pareto front', 'empty (no completed trial yet)']);
