@@ -170,9 +170,11 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     const xWorst = pctObj.direction === 'minimize' ? f.left + f.width : f.left;
     const yWorst = metricObj.direction === 'maximize' ? f.top + f.height : f.top;
     const P = stair.map((t) => [x.map(t.paramPct), y.map(t.metric)] as const);
-    let line = `M${px(P[0][0])} ${px(P[0][1])}`;
-    for (let i = 1; i < P.length; i++) line += `H${px(P[i][0])}V${px(P[i][1])}`;
-    const region = `M${px(P[0][0])} ${px(yWorst)}V${px(P[0][1])}${line.slice(line.indexOf('H') >= 0 ? line.indexOf('H') : line.length)}H${px(xWorst)}V${px(yWorst)}Z`;
+    let steps = '';
+    for (let i = 1; i < P.length; i++) steps += `H${px(P[i][0])}V${px(P[i][1])}`;
+    const line = `M${px(P[0][0])} ${px(P[0][1])}${steps}`;
+    // The dominated region: down (or up) from the first point, along the steps, out to the worst corner.
+    const region = `M${px(P[0][0])} ${px(yWorst)}V${px(P[0][1])}${steps}H${px(xWorst)}V${px(yWorst)}Z`;
     const last = P[P.length - 1];
     stairMarks =
       el('path', { d: region, fill: FRONT_COLOR, 'fill-opacity': 0.07, stroke: 'none', class: 'dominated' }) +
@@ -223,7 +225,7 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   const desc =
     `Scatter plot of ${complete.length} complete trials: x = ${pctObj.name} from ${formatPct(x.domain[0])} to ${formatPct(x.domain[1])}${log ? ' (log scale)' : ''}, ` +
     `y = ${v.metricLabel} from ${formatNumber(y.domain[0])} to ${formatNumber(y.domain[1])}. Pareto front trials: ${front.map((t) => t.number).join(', ') || 'none'}.` +
-    (fams.length ? ` Baselines: ${fams.map((x2) => x2.method).join(', ')}.` : '');
+    (fams.length ? ` Baselines: ${fams.map((fam) => fam.method).join(', ')}.` : '');
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'scatter', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),

@@ -17,7 +17,7 @@ const NAME = /^[A-Za-z_:][A-Za-z0-9_:.-]*/;
 const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'" };
 
 function decode(s: string, at: number): string {
-  return s.replace(/&([^;\s&<]*);|&/g, (m, ent: string | undefined) => {
+  return s.replace(/&([^;\s&<]*);|&/g, (_m, ent: string | undefined) => {
     if (ent === undefined) throw new XmlError(`bare '&' near offset ${at}`);
     if (ent in ENTITIES) return ENTITIES[ent];
     const num = /^#(x[0-9a-fA-F]+|[0-9]+)$/.exec(ent);
