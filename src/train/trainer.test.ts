@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBert } from '../models/testing/tiny.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
-import { loadBackbone, type Backbone } from './backbone.js';
+import { loadBackbone, type Backbone } from '../models/backbone.js';
 import { trainClassifier, type TrainEvent } from './trainer.js';
 import { DivergedError } from './errors.js';
 import { linearWarmupDecay } from './schedule.js';

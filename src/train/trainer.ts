@@ -17,7 +17,7 @@ import { compileTraining, type TrainingProgram } from '../runtime/training.js';
 import type { EvalProgram } from '../runtime/eval.js';
 import type { NamedTensor } from '../runtime/params.js';
 import { tensor, type ort } from '../runtime/session.js';
-import type { Backbone } from './backbone.js';
+import type { Backbone } from '../models/backbone.js';
 import { DivergedError, TrainingError } from './errors.js';
 import { linearWarmupDecay } from './schedule.js';
 

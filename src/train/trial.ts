@@ -15,7 +15,7 @@ import { createPeft } from '../peft/create.js';
 import { describePeft, isNoop, parsePeftConfig, type PeftConfig } from '../peft/config.js';
 import { paramPct } from '../search/space/autopeft.js';
 import type { Config } from '../search/types.js';
-import { loadBackbone, type Backbone } from './backbone.js';
+import { loadBackbone, type Backbone } from '../models/backbone.js';
 import { TrainingError } from './errors.js';
 import { trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
 

@@ -1,61 +1,10 @@
-/**
- * A backbone as the trainer sees it: dimensions, a tokenizer, and a function that builds the
- * classifier graph (encoder + PEFT hooks + a fresh task head) at a static sequence length.
- * BERT/RoBERTa checkpoints (a folder or a hub id) and USE-lite (npm) implement it.
- */
-import type { Graph, Value } from '../graph/ir.js';
-import { buildBert, type BertHooks } from '../models/bert/builder.js';
-import type { BertConfig } from '../models/bert/config.js';
-import type { EncoderConfig } from '../models/config.js';
-import { loadPretrained } from '../models/hub/load.js';
-import type { ResolveModelOptions } from '../models/hub/resolve.js';
-import type { Tokenizer } from '../models/tokenizers/types.js';
-import { seededNormal } from '../models/testing/tiny.js';
-
-export interface BackboneDims {
-  numLayers: number;
-  hidden: number;
-  numHeads: number;
-}
-
-export interface ClassifierGraph {
-  graph: Graph;
-  /** [batch, numLabels] (numLabels = 1 for regression). */
-  logits: Value;
-  /** Names of the graph's data inputs (input_ids, attention_mask, maybe token_type_ids). */
-  inputNames: string[];
-  /** The head's trainable params (PEFT params are created by the hooks). */
-  headParams: Value[];
-}
-
-export interface BuildClassifierOptions {
-  seqLen: number;
-  numLabels: number;
-  hooks?: BertHooks;
-  /** Seed of the fresh head and of the dropout sites. */
-  seed: number;
-  /** Dropout on (training) or off. */
-  dropout: boolean;
-  /** Saved head weights to start from (evaluation of a trained adapter), by head param name. */
-  headWeights?: ReadonlyMap<string, { data: Float32Array }>;
-  /** Train the whole backbone too (full fine-tuning baseline). */
-  fullFineTune?: boolean;
-}
-
-export interface Backbone {
-  /** What the user passed: 'use-lite', a folder or a hub id. */
-  readonly id: string;
-  readonly kind: 'bert' | 'roberta' | 'use-lite';
-  readonly dims: BackboneDims;
-  /** Parameter count of the encoder without any head (the paper's param-% denominator). */
-  readonly backboneParams: number;
-  readonly tokenizer: Tokenizer;
-  /** Longest input the model takes (special tokens included). */
-  readonly maxLength: number;
-  /** Parameter count of the head for `numLabels` (exact trainable count = PEFT + head). */
-  headParams(numLabels: number): number;
-  buildClassifier(opts: BuildClassifierOptions): ClassifierGraph;
-}
+/** BERT / RoBERTa checkpoints as a `Backbone` (see ../backbone.ts). */
+import { buildBert } from './builder.js';
+import type { BertConfig } from './config.js';
+import type { EncoderConfig } from '../config.js';
+import type { Tokenizer } from '../tokenizers/types.js';
+import { seededNormal } from '../testing/tiny.js';
+import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph } from '../backbone.js';
 
 export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {
   return {
@@ -163,10 +112,3 @@ export class BertBackbone implements Backbone {
   }
 }
 
-export interface LoadBackboneOptions extends ResolveModelOptions {}
-
-/** A checkpoint folder, or a hub id (downloaded into the HF cache). */
-export async function loadBackbone(model: string, opts: LoadBackboneOptions = {}): Promise<Backbone> {
-  const ckpt = await loadPretrained(model, opts);
-  return new BertBackbone(model, ckpt.config, ckpt.weights, ckpt.tokenizer);
-}
