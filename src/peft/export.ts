@@ -1,0 +1,112 @@
+/**
+ * The merged inference model: backbone + PEFT + head, every weight a constant, emitted as ONNX
+ * through the engine's emitter. Prefix-tuning's MLP is folded into its key/value rows; LoRA is
+ * optionally merged into W_q / W_v (W' = W + alpha/r · B A, then no LoRA nodes at all).
+ *
+ *   const bb = bertExportBackbone(bertConfig, backboneWeights, { seqLen: 128, numLabels: 2 });
+ *   const model = await exportMergedOnnx(bb, loaded, { path: 'out/model.onnx' });
+ *
+ * The exported graph has inputs input_ids, attention_mask (and token_type_ids for BERT), shape
+ * [batch, seqLen] (batch symbolic, seqLen fixed at export), and one output `logits` [batch, labels].
+ */
+import { writeFile } from 'node:fs/promises';
+import type { Graph, Value } from '../graph/ir.js';
+import { emitOnnx, type EmittedModel } from '../graph/onnx/emit.js';
+import { buildBert, type BertHooks, type WeightMap } from '../models/bert/builder.js';
+import type { BertConfig } from '../models/bert/config.js';
+import type { PeftConfig } from './config.js';
+import { createPeft, type Peft } from './create.js';
+import { LORA_TARGETS, loraScale, loraSpecs, mergeLoraWeight } from './lora/index.js';
+import { activeLayers, type PeftDims, type PeftTensor } from './types.js';
+
+/** What export needs from a backbone (BERT/RoBERTa here; USE-lite provides the same). */
+export interface ExportBackbone {
+  dims: PeftDims;
+  /** The frozen backbone weights, head included (the adapter's head weights replace those). */
+  weights: WeightMap;
+  /** Weight name of layer `layer`'s query/value projection ([H, H], [out, in]), for merging LoRA. */
+  projectionWeightName(layer: number, target: 'query' | 'value'): string;
+  /** Builds the inference graph (dropout off, nothing trainable) from `weights` with `hooks`. */
+  build(weights: WeightMap, hooks: BertHooks): { graph: Graph; logits: Value };
+}
+
+export function bertExportBackbone(config: BertConfig, weights: WeightMap, opts: { seqLen: number; numLabels: number }): ExportBackbone {
+  return {
+    dims: { numLayers: config.numLayers, hidden: config.hiddenSize, numHeads: config.numHeads },
+    weights,
+    projectionWeightName: (l, t) => `${config.flavour}.encoder.layer.${l}.attention.self.${t}.weight`,
+    build: (w, hooks) => {
+      const m = buildBert({ config, weights: w, seqLen: opts.seqLen, numLabels: opts.numLabels, hooks, hiddenDropout: 0, attentionDropout: 0 });
+      return { graph: m.graph, logits: m.logits! };
+    },
+  };
+}
+
+export interface AdapterWeights {
+  config: PeftConfig;
+  /** PEFT tensors, training form (or already folded). */
+  weights: ReadonlyMap<string, PeftTensor>;
+  /** Head tensors replacing the backbone's (e.g. `classifier.weight`). */
+  headWeights: ReadonlyMap<string, PeftTensor>;
+}
+
+export interface MergeOptions {
+  /** Merge LoRA into W_q / W_v (default true). */
+  mergeLora?: boolean;
+}
+
+/** The merged graph (all constants). */
+export function buildMergedModel(bb: ExportBackbone, a: AdapterWeights, opts: MergeOptions = {}): { graph: Graph; logits: Value; peft: Peft } {
+  const mergeLora = (opts.mergeLora ?? true) && a.config.lora > 0;
+  const weights = new Map<string, { data: Float32Array; shape: readonly number[] }>(bb.weights);
+  for (const [n, t] of a.headWeights) {
+    const prev = bb.weights.get(n);
+    if (!prev) throw new Error(`export: head weight '${n}' is not a weight of the backbone`);
+    if (prev.shape.join() !== t.shape.join()) throw new Error(`export: head weight '${n}' has shape [${t.shape}], the backbone's is [${prev.shape}]; was the adapter trained with another number of labels?`);
+    weights.set(n, { data: Float32Array.from(t.data), shape: t.shape });
+  }
+  let cfg = a.config;
+  if (mergeLora) {
+    const H = bb.dims.hidden;
+    const r = cfg.lora;
+    const scale = loraScale(cfg.options.loraAlpha, r);
+    for (const l of activeLayers(cfg)) {
+      for (const t of LORA_TARGETS) {
+        const [sa, sb] = loraSpecs(l, t, r, H);
+        const A = a.weights.get(sa.name);
+        const B = a.weights.get(sb.name);
+        if (!A || !B) throw new Error(`export: missing LoRA tensor '${A ? sb.name : sa.name}'`);
+        const wn = bb.projectionWeightName(l, t);
+        const W = weights.get(wn);
+        if (!W) throw new Error(`export: backbone has no '${wn}' to merge LoRA into`);
+        weights.set(wn, { data: mergeLoraWeight(W.data, A.data, B.data, H, r, scale), shape: W.shape });
+      }
+    }
+    cfg = { ...cfg, lora: 0 };
+  }
+  const peft = createPeft(cfg, bb.dims, { mode: 'frozen', weights: a.weights });
+  const { graph, logits } = bb.build(weights, peft.hooks);
+  peft.assertBuilt();
+  if (graph.params.length > 0) throw new Error(`export: the merged graph still has trainable params (${graph.params[0]!.name}); the backbone's build must freeze everything`);
+  return { graph, logits, peft };
+}
+
+export interface ExportOptions extends MergeOptions {
+  /** Write the model here. */
+  path?: string;
+  /** Write model.onnx + weights.bin here instead (needed above 2 GB). */
+  externalDataDir?: string;
+  /**
+   * Use ORT's com.microsoft contrib ops (FusedMatMul, Gelu). Default false: the file holds only
+   * standard ONNX opset-17 ops so any ONNX runtime can run it.
+   */
+  contribOps?: boolean;
+}
+
+/** Emits the merged model as ONNX; writes it to `path` when given. */
+export async function exportMergedOnnx(bb: ExportBackbone, a: AdapterWeights, opts: ExportOptions = {}): Promise<EmittedModel> {
+  const { logits } = buildMergedModel(bb, a, opts);
+  const model = emitOnnx({ outputs: [['logits', logits]], training: false, externalDataDir: opts.externalDataDir, contribOps: opts.contribOps ?? false });
+  if (opts.path && model.bytes) await writeFile(opts.path, model.bytes);
+  return model;
+}

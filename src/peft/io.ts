@@ -1,0 +1,167 @@
+/**
+ * Saving and loading a trained adapter: a folder with
+ *   adapter_model.safetensors   every PEFT tensor (training form, F32) + the head's weights
+ *   adapter_config.json         the PeftConfig, the backbone (id, dims), the head, versions
+ * Loading returns the same tensors (bit-identical F32) and the parsed config; build with
+ * `createPeft(config, dims, { mode: 'frozen', weights })` (or 'train' to continue training).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { readSafetensors, writeSafetensors, type WritableTensor } from '../models/io/safetensors.js';
+import { parsePeftConfig, type PeftConfig } from './config.js';
+import { checkDims, peftTensorSpecs } from './create.js';
+import { shapeSize, type PeftDims, type PeftTensor, type PeftWeights } from './types.js';
+
+export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export const ADAPTER_FORMAT = 'autopeft-adapter';
+export const ADAPTER_FORMAT_VERSION = 1;
+
+/** A saved adapter folder is missing, malformed, or does not match its config: one line with the fix. */
+export class PeftFileError extends Error {
+  override name = 'PeftFileError';
+  readonly userFacing = true;
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface AdapterBackbone {
+  /** Model id as the user gave it (hub id, folder, or 'use-lite'). */
+  id: string;
+  /** e.g. 'bert', 'roberta', 'use-lite'. */
+  type?: string;
+  dims: PeftDims;
+}
+
+export interface AdapterHead {
+  kind: 'classification' | 'regression';
+  numLabels: number;
+  /** Label names in logit order, when known. */
+  labels?: string[];
+}
+
+export interface AdapterConfigJson {
+  format: typeof ADAPTER_FORMAT;
+  formatVersion: number;
+  autopeftVersion: string;
+  peft: { layers: boolean[]; sa: number; pa: number; pt: number; lora: number; options: PeftConfig['options'] };
+  backbone: AdapterBackbone;
+  head?: AdapterHead;
+  /** Names of the head tensors stored beside the PEFT tensors. */
+  headWeights: string[];
+  task?: string;
+  /** Free-form extras (metrics, training args); kept as given. */
+  extra?: Record<string, unknown>;
+}
+
+export interface SavedAdapter {
+  config: PeftConfig;
+  backbone: AdapterBackbone;
+  head?: AdapterHead;
+  task?: string;
+  /** PEFT tensors (names `peft.*`). */
+  weights: PeftWeights;
+  /** Head tensors by backbone name (e.g. `classifier.weight`). */
+  headWeights: PeftWeights;
+  extra?: Record<string, unknown>;
+}
+
+let cachedVersion: string | undefined;
+/** The version in autopeft's package.json (looked up from this file's folder upwards). */
+export function autopeftVersion(): string {
+  if (cachedVersion) return cachedVersion;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    const p = join(dir, 'package.json');
+    if (existsSync(p)) {
+      const j = JSON.parse(readFileSync(p, 'utf8')) as { name?: string; version?: string };
+      if (j.name === 'autopeft' && j.version) return (cachedVersion = j.version);
+    }
+    dir = dirname(dir);
+  }
+  return (cachedVersion = 'unknown');
+}
+
+function checkTensors(file: string, cfg: PeftConfig, dims: PeftDims, weights: ReadonlyMap<string, PeftTensor>): void {
+  for (const s of peftTensorSpecs(cfg, dims)) {
+    const t = weights.get(s.name);
+    if (!t) throw new PeftFileError(file, `${file}: missing PEFT tensor '${s.name}' required by its config; the weights and adapter_config.json do not belong together`);
+    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.data.length !== shapeSize(s.shape)) {
+      throw new PeftFileError(file, `${file}: '${s.name}' has shape [${t.shape.join(',')}], its config needs [${s.shape.join(',')}]`);
+    }
+  }
+}
+
+/** Writes `dir/adapter_model.safetensors` + `dir/adapter_config.json` (creates `dir`). */
+export async function savePeftAdapter(dir: string, a: SavedAdapter): Promise<void> {
+  checkDims(a.config, a.backbone.dims);
+  checkTensors(join(dir, ADAPTER_WEIGHTS_FILE), a.config, a.backbone.dims, a.weights);
+  const names = new Set(peftTensorSpecs(a.config, a.backbone.dims).map((s) => s.name));
+  const tensors = new Map<string, WritableTensor>();
+  // NOTE: stored as F32 (the training dtype); float64 values are rounded once here.
+  const f32 = (t: PeftTensor) => ({ data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), shape: t.shape });
+  for (const n of names) tensors.set(n, f32(a.weights.get(n)!));
+  for (const [n, t] of a.headWeights) {
+    if (n.startsWith('peft.')) throw new PeftFileError(dir, `savePeftAdapter: head weight '${n}' uses the reserved 'peft.' prefix`);
+    tensors.set(n, f32(t));
+  }
+  const json: AdapterConfigJson = {
+    format: ADAPTER_FORMAT,
+    formatVersion: ADAPTER_FORMAT_VERSION,
+    autopeftVersion: autopeftVersion(),
+    peft: { layers: [...a.config.layers], sa: a.config.sa, pa: a.config.pa, pt: a.config.pt, lora: a.config.lora, options: { ...a.config.options } },
+    backbone: a.backbone,
+    ...(a.head ? { head: a.head } : {}),
+    headWeights: [...a.headWeights.keys()],
+    ...(a.task ? { task: a.task } : {}),
+    ...(a.extra ? { extra: a.extra } : {}),
+  };
+  await mkdir(dir, { recursive: true });
+  await writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: 'pt', autopeft: ADAPTER_FORMAT });
+  await writeFile(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
+}
+
+function isDims(d: unknown): d is PeftDims {
+  if (typeof d !== 'object' || d === null) return false;
+  const o = d as Record<string, unknown>;
+  return [o.numLayers, o.hidden, o.numHeads].every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0);
+}
+
+/** Reads a folder written by `savePeftAdapter`. */
+export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
+  const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
+  const wFile = join(dir, ADAPTER_WEIGHTS_FILE);
+  if (!existsSync(cfgFile)) throw new PeftFileError(cfgFile, `${cfgFile}: not found; point at a folder written by 'autopeft train --out'`);
+  if (!existsSync(wFile)) throw new PeftFileError(wFile, `${wFile}: not found; the adapter folder is incomplete`);
+  let json: AdapterConfigJson;
+  try {
+    json = JSON.parse(await readFile(cfgFile, 'utf8')) as AdapterConfigJson;
+  } catch (e) {
+    throw new PeftFileError(cfgFile, `${cfgFile}: not valid JSON (${(e as Error).message})`);
+  }
+  if (typeof json !== 'object' || json === null || json.format !== ADAPTER_FORMAT) throw new PeftFileError(cfgFile, `${cfgFile}: "format" must be "${ADAPTER_FORMAT}"; not an autopeft adapter config`);
+  if (json.formatVersion !== ADAPTER_FORMAT_VERSION) throw new PeftFileError(cfgFile, `${cfgFile}: "formatVersion" ${json.formatVersion} is not supported (expected ${ADAPTER_FORMAT_VERSION}); upgrade autopeft`);
+  if (!json.backbone || typeof json.backbone.id !== 'string' || !isDims(json.backbone.dims)) {
+    throw new PeftFileError(cfgFile, `${cfgFile}: "backbone" must be {"id": string, "dims": {"numLayers", "hidden", "numHeads"}}`);
+  }
+  const dims = json.backbone.dims;
+  const p = json.peft;
+  if (typeof p !== 'object' || p === null) throw new PeftFileError(cfgFile, `${cfgFile}: "peft" is missing`);
+  const config = parsePeftConfig({ layers: p.layers, sa: p.sa, pa: p.pa, pt: p.pt, lora: p.lora, ...(p.options ?? {}) }, dims.numLayers, `${cfgFile} "peft"`);
+  const { tensors } = await readSafetensors(wFile);
+  const weights: PeftWeights = new Map();
+  const headWeights: PeftWeights = new Map();
+  for (const [n, t] of tensors) {
+    if (!(t.data instanceof Float32Array)) throw new PeftFileError(wFile, `${wFile}: tensor '${n}' is ${t.dtype}, expected a float tensor`);
+    (n.startsWith('peft.') ? weights : headWeights).set(n, { data: t.data, shape: t.shape });
+  }
+  checkTensors(wFile, config, dims, weights);
+  for (const n of json.headWeights ?? []) if (!headWeights.has(n)) throw new PeftFileError(wFile, `${wFile}: head tensor '${n}' listed in adapter_config.json is missing`);
+  return { config, backbone: json.backbone, head: json.head, task: json.task, weights, headWeights, extra: json.extra };
+}
