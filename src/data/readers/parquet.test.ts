@@ -76,3 +76,25 @@ test('readParquet: missing file and non-Parquet file are DataErrors naming the f
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('built-in tasks load from Hugging Face hub Parquet layouts (shards, HF column names, ClassLabel ints)', async () => {
+  // refs/convert/parquet layout: <root>/rte/train/0000.parquet + 0001.parquet, rte/validation/0000.parquet
+  const rte = await loadTask('rte', { dataDir: join(FIXTURES, 'hf'), validation: false });
+  assert.equal(rte.train.length, 20);
+  assert.deepEqual(rte.train[13], { text: 'premise 13', pair: 'hypothesis 13', label: 1 });
+  assert.deepEqual(rte.dev!.map((x) => x.label), [0, 1, 0, 1, 0]);
+  assert.match(rte.files.train!, /0000\.parquet, .*0001\.parquet$/);
+  // maxRows spans shards
+  assert.equal((await loadTask('rte', { dataDir: join(FIXTURES, 'hf'), validation: false, maxRows: 15 })).train.length, 15);
+  // hub repo layout: <task dir>/data/train-00000-of-00001.parquet, pointed at directly
+  const cola = await loadTask('cola', { dataDir: join(FIXTURES, 'hf', 'cola'), validation: { count: 3 } });
+  assert.equal(cola.train.length + cola.validation!.length, 9);
+  assert.deepEqual(cola.dev, [0, 1, 2, 3].map((i) => ({ text: `cola ${i}`, label: i % 3 === 0 ? 0 : 1 })));
+  // explicit files
+  const ex = await loadTask('rte', { files: { train: [join(FIXTURES, 'hf/rte/train/0001.parquet')], dev: join(FIXTURES, 'hf/rte/validation/0000.parquet') }, validation: false });
+  assert.equal(ex.train.length, 8);
+  assert.equal(ex.train[0].text, 'premise 12');
+  // nothing there, or another task's shards: clear errors
+  await assert.rejects(loadTask('superglue-rte', { dataDir: join(FIXTURES, 'hf', 'rte', 'train') }), (e: unknown) => e instanceof DataError && /Hugging Face validation\/\*\.parquet/.test(e.message));
+  await assert.rejects(loadTask('superglue-rte', { dataDir: join(FIXTURES, 'hf', 'cola') }), (e: unknown) => e instanceof DataError && /no field "premise" \(fields: sentence, label, idx\)/.test(e.message));
+});

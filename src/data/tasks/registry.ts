@@ -28,6 +28,7 @@ const FILE_TASKS: TaskSpec[] = [
     labelNames: ['negative', 'positive'],
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['sentence'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'cola',
@@ -43,6 +44,7 @@ const FILE_TASKS: TaskSpec[] = [
     labelNames: ['unacceptable', 'acceptable'],
     metrics: ['mcc', 'accuracy'],
     mainMetric: 'mcc',
+    hf: { textColumns: ['sentence'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'mrpc',
@@ -56,6 +58,7 @@ const FILE_TASKS: TaskSpec[] = [
     labelNames: ['not_equivalent', 'equivalent'],
     metrics: ['acc_and_f1', 'accuracy', 'f1'],
     mainMetric: 'acc_and_f1',
+    hf: { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'rte',
@@ -68,6 +71,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: NLI2,
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'stsb',
@@ -80,6 +84,7 @@ const FILE_TASKS: TaskSpec[] = [
     regression: true,
     metrics: ['pearson', 'spearman', 'pearson_spearman'],
     mainMetric: 'pearson',
+    hf: { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'qnli',
@@ -92,6 +97,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: NLI2,
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['question', 'sentence'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'mnli',
@@ -104,6 +110,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: ['entailment', 'neutral', 'contradiction'],
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation_matched' } },
   },
   {
     name: 'mnli-mm',
@@ -116,6 +123,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: ['entailment', 'neutral', 'contradiction'],
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation_mismatched' } },
   },
   {
     name: 'qqp',
@@ -131,6 +139,7 @@ const FILE_TASKS: TaskSpec[] = [
     labelNames: ['not_duplicate', 'duplicate'],
     metrics: ['acc_and_f1', 'accuracy', 'f1'],
     mainMetric: 'acc_and_f1',
+    hf: { textColumns: ['question1', 'question2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'superglue-rte',
@@ -143,6 +152,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: NLI2,
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'cb',
@@ -155,6 +165,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: ['entailment', 'contradiction', 'neutral'],
     metrics: ['accuracy', 'macro_f1'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
   {
     name: 'boolq',
@@ -167,6 +178,7 @@ const FILE_TASKS: TaskSpec[] = [
     labels: ['false', 'true'],
     metrics: ['accuracy'],
     mainMetric: 'accuracy',
+    hf: { textColumns: ['question', 'passage'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
   },
 ];
 

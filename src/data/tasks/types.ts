@@ -69,6 +69,12 @@ export interface TaskSpec {
   mainMetric: MetricName;
   /** Class index treated as positive for binary F1; default 1. */
   positiveLabel?: number;
+  /**
+   * The same task as the Hugging Face hub publishes it (Parquet, e.g. `glue` / `super_glue`
+   * configs): its column names, and its split names for our train / dev. Labels there are
+   * ClassLabel integers in the same order as `labels` (or floats for regression).
+   */
+  hf?: { textColumns: [string] | [string, string]; labelColumn: string; splits: { train?: string; dev?: string } };
 }
 
 /** What a loaded task reports about itself. */
@@ -91,7 +97,7 @@ export interface TaskData {
   validationSource: 'file' | 'carved' | 'none';
   /** The official development set, for reporting. */
   dev?: Example[];
-  /** Where each split was read from. */
+  /** Where each split was read from (several Parquet shards: paths joined with ', '). */
   files: Partial<Record<SplitName, string>>;
   /** Rows skipped as malformed (only with `skipRaggedRows`), per split. */
   skipped: Partial<Record<SplitName, number>>;
