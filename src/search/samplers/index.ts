@@ -6,3 +6,5 @@ export { BoSampler } from './bo.js';
 export type { BoOptions, BoDiagnostics } from './bo.js';
 export type { SamplerOptions } from './common.js';
 export { minimizationMatrix, objectiveValue } from './common.js';
+export { createSampler, SAMPLER_NAMES } from './factory.js';
+export type { SamplerName } from './factory.js';

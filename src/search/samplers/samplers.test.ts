@@ -63,3 +63,31 @@ test('BO beats random search on the synthetic PEFT problem (same budget, fixed s
   assert.ok(mean(2) > mean(0) + 0.05, `BO ${mean(2)} vs random ${mean(0)}`);
   for (const r of res) for (const v of r) assert.ok(v <= 1 + 1e-12);
 });
+
+test('BO on a generic mixed space with a single objective (EHVI reduces to EI) finds a better optimum than random', async () => {
+  const { SearchSpace } = await import('../space/space.js');
+  const space = new SearchSpace([
+    { kind: 'float', name: 'x', low: 0, high: 1 },
+    { kind: 'categorical', name: 'act', choices: ['relu', 'gelu', 'tanh'] },
+    { kind: 'int', name: 'k', low: 1, high: 9 },
+  ]);
+  // optimum 1.0 at x = 0.7, act = gelu, k = 6
+  const f = (c: Config): number => 1 - (((c.x as number) - 0.7) ** 2) - 0.02 * ((c.k as number) - 6) ** 2 - (c.act === 'gelu' ? 0 : 0.3);
+  const objectives = [{ name: 'score', direction: 'maximize' as const }];
+  const best = async (s: Sampler): Promise<number> => {
+    const t = await runLoop({ sampler: s, objectives, evaluate: (c) => [f(c)], budget: 24, rng: new Rng(1) });
+    return Math.max(...t.map((x) => f(x.config)));
+  };
+  const bo = await best(new BoSampler({ space, objectives, seed: 3, nInit: 8, search: { rawSamples: 48, localStarts: 2, maxSteps: 8 } }));
+  const rnd = await best(new RandomSampler({ space, seed: 3 }));
+  assert.ok(bo > rnd, `BO best ${bo} vs random best ${rnd}`);
+});
+
+test('createSampler builds each sampler by name and rejects unknown names', async () => {
+  const { createSampler } = await import('./factory.js');
+  const opts = { space: problem.space, objectives: problem.objectives, seed: 1 };
+  assert.equal(createSampler('random', opts).name, 'random');
+  assert.equal(createSampler('nsga2', opts).name, 'nsga2');
+  assert.equal(createSampler('bo', opts).name, 'bo');
+  assert.throws(() => createSampler('tpe', opts), /sampler "tpe" is unknown/);
+});
