@@ -10,8 +10,11 @@
  *    front known): hypervolume of the noise-free (metric, log10 param %) values of all evaluated
  *    configs, reference (0.5, 10 %), divided by the true front's hypervolume; median over seeds of
  *    random (200 evals), NSGA-II (200 evals, population 20) and BO (n_init 20, q = 1, 100 evals).
- * Last line: {"suggestSec200_27d", "suggestSec200_15d" (warm), "boEvalsToRandom200", "hv" at 100 evals}.
+ * Wall seconds depend on what else runs on the machine, so each latency line also prints the CPU
+ * seconds this process used (on a busy shared machine wall >> CPU), and the load average is printed.
+ * Last line: {"suggestSec200_27d", "suggestSec200_15d" (warm, wall), "boEvalsToRandom200", "hv" at 100 evals}.
  */
+import { cpus, loadavg } from 'node:os';
 import { Rng } from '../src/search/space/rng.js';
 import { syntheticPeft, type SyntheticPeft } from '../src/search/testing/synthetic.js';
 import { runLoop } from '../src/search/testing/loop.js';
@@ -35,31 +38,43 @@ function trial(p: SyntheticPeft, config: Config, i: number, rng: Rng): FrozenTri
   return { number: i, state: 'COMPLETE', config, values: [p.observe(config, rng), p.cost(config)], userAttrs: {}, createdAt: i };
 }
 
-async function latency(): Promise<Record<string, { cold: number; warm: number; fit: number; acq: number }>> {
-  const out: Record<string, { cold: number; warm: number; fit: number; acq: number }> = {};
+interface Latency { cold: number; warm: number; warmCpu: number; fit: number; acq: number }
+
+/** Wall seconds and this process's CPU seconds of one call (the CPU figure is what a quiet core would take). */
+async function timed(f: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
+  const c0 = process.cpuUsage();
+  const t = performance.now();
+  await f();
+  const c = process.cpuUsage(c0);
+  return { wall: (performance.now() - t) / 1000, cpu: (c.user + c.system) / 1e6 };
+}
+
+async function latency(): Promise<Record<string, Latency>> {
+  const out: Record<string, Latency> = {};
   for (const [L, H, tag] of [[12, 768, '15d'], [24, 1024, '27d']] as const) {
     const p = syntheticPeft({ numLayers: L, hidden: H });
     for (const n of [50, 100, 200]) {
-      const cold: number[] = [], warm: number[] = [], fit: number[] = [], acq: number[] = [];
+      const cold: number[] = [], warm: number[] = [], warmCpu: number[] = [], fit: number[] = [], acq: number[] = [];
       for (let rep = 0; rep < REPS; rep++) {
         const rng = new Rng(1000 + rep);
         const hist = Array.from({ length: n }, (_, i) => trial(p, p.space.sample(rng), i, rng));
         const mk = (): BoSampler => new BoSampler({ space: p.space, objectives: p.objectives, seed: rep, nInit: 20 });
         const s1 = mk();
-        let t = performance.now();
-        await s1.sample({ complete: hist, pending: [], n: 1 });
-        cold.push((performance.now() - t) / 1000);
+        cold.push((await timed(() => s1.sample({ complete: hist, pending: [], n: 1 }))).wall);
         const s2 = mk();
         await s2.sample({ complete: hist.slice(0, n - 1), pending: [], n: 1 });
-        t = performance.now();
-        await s2.sample({ complete: hist, pending: [], n: 1 });
-        warm.push((performance.now() - t) / 1000);
+        const w = await timed(() => s2.sample({ complete: hist, pending: [], n: 1 }));
+        warm.push(w.wall);
+        warmCpu.push(w.cpu);
         fit.push(s2.last.fitSec);
         acq.push(s2.last.acqSec);
       }
-      const r = { cold: median(cold), warm: median(warm), fit: median(fit), acq: median(acq) };
+      const r = { cold: median(cold), warm: median(warm), warmCpu: median(warmCpu), fit: median(fit), acq: median(acq) };
       out[`${tag}@${n}`] = r;
-      console.log(`suggest ${tag} n=${n}: warm ${r.warm.toFixed(3)} s (fit ${r.fit.toFixed(3)} + acq ${r.acq.toFixed(3)}), cold ${r.cold.toFixed(3)} s`);
+      console.log(
+        `suggest ${tag} n=${n}: warm ${r.warm.toFixed(3)} s wall (fit ${r.fit.toFixed(3)} + acq ${r.acq.toFixed(3)}), ` +
+          `${r.warmCpu.toFixed(3)} s CPU; cold ${r.cold.toFixed(3)} s wall`,
+      );
     }
   }
   return out;
@@ -112,8 +127,10 @@ async function efficiency(): Promise<{ curves: Record<string, number[]>; boEvals
   return { curves, boEvalsToRandom200: idx < 0 ? null : (idx + 1) * CHECK };
 }
 
+console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
 const lat = await latency();
 const eff = await efficiency();
+console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
 console.log(`BO reaches random's 200-evaluation HV (${eff.curves.random!.at(-1)!.toFixed(4)}) after ${eff.boEvalsToRandom200 ?? '>100'} evaluations`);
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
 console.log(JSON.stringify({
