@@ -1,6 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { parseDelimited, readDelimited } from './delimited.js';
 import { DataError } from '../errors.js';
 import { hasSharedData, SHARED_DATA, SKIP_NO_DATA } from '../test-helpers.js';
@@ -77,4 +79,35 @@ test('real GLUE TSVs read quote-unaware with the published field counts', { skip
   const stsb = readDelimited(join(SHARED_DATA, 'glue/stsb/train.tsv'));
   assert.equal(stsb.rows.length, 5749);
   assert.equal(stsb.columns.length, 10);
+});
+
+test('file reader (byte scan) equals the string parser; select keeps some columns', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'autopeft-tsv-'));
+  try {
+    const p = join(dir, 'x.tsv');
+    const text = '\uFEFFid\ttext\tlabel\r\n1\tcafé "x\t0\r\n\r\n2\t✓ ok\t1';
+    writeFileSync(p, text);
+    const a = readDelimited(p);
+    assert.deepEqual(a, parseDelimited(text, p));
+    assert.deepEqual(a.rows, [['1', 'café "x', '0'], ['2', '✓ ok', '1']]);
+    const b = readDelimited(p, { select: (cols) => [cols.indexOf('label'), cols.indexOf('text')] });
+    assert.deepEqual(b.columns, ['label', 'text']);
+    assert.deepEqual(b.rows, [['0', 'café "x'], ['1', '✓ ok']]);
+    writeFileSync(p, 'a\tb\n1\t2\n3\n');
+    assert.throws(() => readDelimited(p, { select: () => [0] }), (e: unknown) => e instanceof DataError && e.line === 3);
+    const c = join(dir, 'x.csv');
+    writeFileSync(c, 'a,b\n"1,5",x\n');
+    assert.deepEqual(readDelimited(c, { delimiter: ',', select: () => [0] }).rows, [['1,5']]);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('real GLUE TSVs: byte-scan reader equals the string parser on every file', { skip: hasSharedData('glue') ? false : SKIP_NO_DATA }, () => {
+  for (const [task, header] of [['sst2', true], ['cola', false], ['mrpc', true], ['rte', true], ['stsb', true]] as const) {
+    for (const split of ['train', 'dev']) {
+      const p = join(SHARED_DATA, 'glue', task, `${split}.tsv`);
+      assert.deepEqual(readDelimited(p, { header }), parseDelimited(readFileSync(p, 'utf8'), p, { header }), p);
+    }
+  }
 });

@@ -30,6 +30,12 @@ export interface DelimitedOptions {
   onRagged?: 'error' | 'skip';
   /** Stop after this many data rows (for quick looks at big files). */
   maxRows?: number;
+  /**
+   * Keep only some columns: given the column names, return the indices to keep, in order. Rows
+   * then hold just those fields and `columns` their names (the field-count check still sees
+   * whole rows). Keeps memory small on wide files (MNLI's train.tsv carries parse trees).
+   */
+  select?: (columns: string[]) => number[];
 }
 
 export interface Table {
@@ -45,55 +51,75 @@ export interface Table {
   skipped: number[];
 }
 
-/** Read a delimited file (UTF-8). */
+/**
+ * Read a delimited file (UTF-8). Quote-unaware files are scanned line by line from the bytes, so
+ * a file far larger than the longest JS string (e.g. MNLI train, ~400 MB) never becomes one.
+ */
 export function readDelimited(path: string, options: DelimitedOptions = {}): Table {
-  let text: string;
+  let buf: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    buf = readFileSync(path);
   } catch (e) {
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, { file: path });
   }
-  return parseDelimited(text, path, options);
+  const delimiter = checkDelimiter(options.delimiter ?? '\t', path);
+  const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
+  if (quoting === 'rfc4180') return parseDelimited(buf.toString('utf8'), path, options);
+  return buildTable(splitPlainBuffer(buf, delimiter), path, options);
+}
+
+function checkDelimiter(delimiter: string, source: string): string {
+  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
+    throw new DataError(`delimiter must be one character other than '"' or a line break, got ${JSON.stringify(delimiter)}; fix: use '\\t' or ','`, { file: source });
+  }
+  return delimiter;
 }
 
 /** Parse delimited text; `source` names it in errors. */
 export function parseDelimited(text: string, source: string, options: DelimitedOptions = {}): Table {
-  const delimiter = options.delimiter ?? '\t';
-  if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-    throw new DataError(`delimiter must be one character other than '"' or a line break, got ${JSON.stringify(delimiter)}; fix: use '\\t' or ','`, { file: source });
-  }
+  const delimiter = checkDelimiter(options.delimiter ?? '\t', source);
   const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+  const records = quoting === 'none' ? splitPlain(text, delimiter) : splitRfc4180(text, delimiter, source);
+  return buildTable(records, source, { ...options, quoting });
+}
+
+/** Header, field-count check, column selection and maxRows over raw records. */
+function buildTable(records: Iterable<RawRecord>, source: string, options: DelimitedOptions): Table {
+  const quoting = options.quoting ?? ((options.delimiter ?? '\t') === '\t' ? 'none' : 'rfc4180');
   const header = options.header ?? true;
   const onRagged = options.onRagged ?? 'error';
   const maxRows = options.maxRows ?? Infinity;
-  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
-
-  const records = quoting === 'none' ? splitPlain(text, delimiter) : splitRfc4180(text, delimiter, source);
+  let width = -1;
+  let keep: number[] | undefined;
   let columns: string[] | undefined;
   const rows: string[][] = [];
   const lines: number[] = [];
   const skipped: number[] = [];
   for (const rec of records) {
     if (columns === undefined) {
-      if (header) {
-        columns = rec.fields.map((c) => c.trim());
-        continue;
-      }
-      columns = rec.fields.map((_, i) => String(i));
+      const fields = rec.all();
+      const all = header ? fields.map((c) => c.trim()) : fields.map((_, i) => String(i));
+      width = all.length;
+      if (options.select !== undefined) {
+        keep = options.select(all);
+        columns = keep.map((i) => all[i]);
+      } else columns = all;
+      if (header) continue;
     }
-    if (rec.fields.length !== columns.length) {
+    if (rec.width !== width) {
       if (onRagged === 'skip') {
         skipped.push(rec.line);
         continue;
       }
       const what = header ? 'the header has' : 'the first row has';
       throw new DataError(
-        `row has ${rec.fields.length} fields but ${what} ${columns.length}; fix: repair the row, or check the delimiter/quoting (${quoting === 'none' ? "quoting 'none': quotes are plain text" : "quoting 'rfc4180'"})`,
+        `row has ${rec.width} fields but ${what} ${width}; fix: repair the row, or check the delimiter/quoting (${quoting === 'none' ? "quoting 'none': quotes are plain text" : "quoting 'rfc4180'"})`,
         { file: source, line: rec.line },
       );
     }
     if (rows.length >= maxRows) break;
-    rows.push(rec.fields);
+    rows.push(keep === undefined ? rec.all() : keep.map((i) => rec.get(i)));
     lines.push(rec.line);
   }
   if (columns === undefined) throw new DataError('file is empty; fix: point at a file with data rows', { file: source });
@@ -101,8 +127,16 @@ export function parseDelimited(text: string, source: string, options: DelimitedO
 }
 
 interface RawRecord {
-  fields: string[];
   line: number;
+  /** Number of fields. */
+  width: number;
+  /** Field i (0 <= i < width). */
+  get(i: number): string;
+  all(): string[];
+}
+
+function record(fields: string[], line: number): RawRecord {
+  return { line, width: fields.length, get: (i) => fields[i], all: () => fields };
 }
 
 /** Quote-unaware split: one record per non-blank line. */
@@ -115,7 +149,40 @@ function* splitPlain(text: string, delimiter: string): Generator<RawRecord> {
     if (end < 0) end = n;
     let stop = end;
     if (stop > start && text.charCodeAt(stop - 1) === 13) stop--; // CRLF
-    if (stop > start) yield { fields: text.slice(start, stop).split(delimiter), line };
+    if (stop > start) yield record(text.slice(start, stop).split(delimiter), line);
+    start = end + 1;
+    line++;
+  }
+}
+
+/**
+ * Quote-unaware split over UTF-8 bytes: one record per non-blank line, BOM dropped. Fields are
+ * decoded one by one from the bytes only when asked for, so a kept field is a fresh string and
+ * does not pin its whole line (with MNLI's parse trees) in memory, as a slice of it would.
+ * An ASCII delimiter cannot occur inside a multi-byte UTF-8 sequence, so byte positions are exact.
+ */
+function* splitPlainBuffer(buf: Buffer, delimiter: string): Generator<RawRecord> {
+  const d = delimiter.charCodeAt(0);
+  if (d > 0x7f) {
+    // Non-ASCII delimiter: decode whole lines.
+    yield* splitPlain(buf.toString('utf8').replace(/^\uFEFF/, ''), delimiter);
+    return;
+  }
+  let start = buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
+  let line = 1;
+  const n = buf.length;
+  while (start < n) {
+    let end = buf.indexOf(10, start);
+    if (end < 0) end = n;
+    let stop = end;
+    if (stop > start && buf[stop - 1] === 13) stop--; // CRLF
+    if (stop > start) {
+      const bounds = [start - 1];
+      for (let p = buf.indexOf(d, start); p >= 0 && p < stop; p = buf.indexOf(d, p + 1)) bounds.push(p);
+      bounds.push(stop);
+      const get = (i: number): string => buf.toString('utf8', bounds[i] + 1, bounds[i + 1]);
+      yield { line, width: bounds.length - 1, get, all: () => Array.from({ length: bounds.length - 1 }, (_, i) => get(i)) };
+    }
     start = end + 1;
     line++;
   }
@@ -183,7 +250,7 @@ function* splitRfc4180(text: string, delimiter: string, source: string): Generat
       line++;
       break;
     }
-    yield { fields, line: recLine };
+    yield record(fields, recLine);
   }
 }
 

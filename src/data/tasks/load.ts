@@ -202,19 +202,21 @@ function hfShards(dir: string, split: string | undefined): string[] {
 async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefined): Promise<{ examples: Example[]; skipped: number }> {
   const opt = maxRows === undefined ? {} : { maxRows };
   if (spec.format === 'tsv' || spec.format === 'csv') {
+    // Keep only the text and label columns (selected by name or index against the header).
     const table = readDelimited(path, {
       delimiter: spec.delimiter ?? (spec.format === 'tsv' ? '\t' : ','),
       ...(spec.quoting === undefined ? {} : { quoting: spec.quoting }),
       header: spec.header ?? true,
       onRagged: spec.skipRaggedRows ? 'skip' : 'error',
+      select: (columns) => [...spec.textColumns.map((c) => columnIndex(columns, c, path, 'textColumns')), columnIndex(columns, spec.labelColumn, path, 'labelColumn')],
       ...opt,
     });
-    const textIdx = spec.textColumns.map((c) => columnIndex(table.columns, c, path, 'textColumns'));
-    const labelIdx = columnIndex(table.columns, spec.labelColumn, path, 'labelColumn');
+    const pair = spec.textColumns.length > 1;
+    const labelAt = pair ? 2 : 1;
     const conv = labelConverter(spec, path);
     const examples = table.rows.map((row, r) => {
-      const ex: Example = { text: row[textIdx[0]], label: conv(row[labelIdx], table.lines[r]) };
-      if (textIdx.length > 1) ex.pair = row[textIdx[1]];
+      const ex: Example = { text: row[0], label: conv(row[labelAt], table.lines[r]) };
+      if (pair) ex.pair = row[1];
       return ex;
     });
     return { examples, skipped: table.skipped.length };
