@@ -93,13 +93,13 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   const specs = mode === 'train' ? peftTensorSpecs(cfg, dims) : peftFoldedSpecs(cfg, dims);
   let source: ReadonlyMap<string, PeftTensor> = opts.weights ?? new Map();
   if (mode === 'frozen') {
-    if (!opts.weights) throw new PeftConfigError('createPeft: mode "frozen" needs the saved PEFT weights (options.weights)');
-    source = foldPeftWeights(cfg, dims, opts.weights);
+    if (!opts.weights && specs.length > 0) throw new PeftConfigError('createPeft: mode "frozen" needs the saved PEFT weights (options.weights)');
+    source = foldPeftWeights(cfg, dims, opts.weights ?? new Map());
   }
   for (const s of specs) {
     const t = source.get(s.name);
     if (!t) {
-      if (mode === 'frozen') throw new PeftConfigError(`peft weights: missing '${s.name}' for ${cfg.sa || cfg.pa || cfg.pt || cfg.lora ? 'this config' : 'the config'}; were they saved with the same config?`);
+      if (mode === 'frozen') throw new PeftConfigError(`peft weights: missing '${s.name}'; were they saved with the same config?`);
       continue;
     }
     if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.data.length !== shapeSize(s.shape)) {
