@@ -33,6 +33,7 @@ test('real Parquet files (Snappy, 4 row groups; uncompressed) read back exactly'
   assert.deepEqual(dev.records, Array.from({ length: 7 }, (_, i) => rowOf(i)));
   const head = await readParquet(join(FIXTURES, 'train.parquet'), { maxRows: 10, columns: ['label'] });
   assert.deepEqual(head.records, Array.from({ length: 10 }, (_, i) => ({ label: i % 2 })));
+  await assert.rejects(readParquet(join(FIXTURES, 'dev.parquet'), { columns: ['text'] }), (e: unknown) => e instanceof DataError && /no field "text" \(fields: sentence, hypothesis, label, verdict, score, flag\)/.test(e.message));
 });
 
 test('a Parquet task loads through a custom spec (string and int64 labels)', async () => {

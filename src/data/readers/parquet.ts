@@ -3,20 +3,34 @@
  * compressed with gzip/zstd/brotli need the `hyparquet-compressors` package, which is not a
  * dependency: the error says so). Hub datasets (`refs/convert/parquet`) are Snappy.
  */
-import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from 'hyparquet';
 import { DataError } from '../errors.js';
 import type { JsonRecord, JsonValue, RecordTable } from './jsonl.js';
 
+/**
+ * Read a Parquet file's rows. With `columns`, only those top-level columns are decoded (the
+ * schema is read first, so a missing column is a DataError listing the ones there).
+ */
 export async function readParquet(path: string, options: { maxRows?: number; columns?: string[] } = {}): Promise<RecordTable> {
   let rows: Record<string, unknown>[];
   try {
     const file = await asyncBufferFromFile(path);
+    const metadata = await parquetMetadataAsync(file);
+    if (options.columns !== undefined) {
+      const have = parquetSchema(metadata).children.map((c) => c.element.name);
+      const missing = options.columns.filter((c) => !have.includes(c));
+      if (missing.length > 0) {
+        throw new DataError(`no field "${missing[0]}" (fields: ${have.join(', ')}); fix: set the task spec's columns to fields of this file`, { file: path });
+      }
+    }
     rows = await parquetReadObjects({
       file,
+      metadata,
       ...(options.columns === undefined ? {} : { columns: options.columns }),
       ...(options.maxRows === undefined ? {} : { rowEnd: options.maxRows }),
     });
   } catch (e) {
+    if (e instanceof DataError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
     const msg = code === 'ENOENT' ? 'file not found; fix: check the path' : `cannot read as Parquet (${(e as Error).message}); fix: check that it is a Parquet file (gzip/zstd/brotli pages need the hyparquet-compressors package)`;
     throw new DataError(msg, { file: path });

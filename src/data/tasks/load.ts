@@ -221,7 +221,8 @@ async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefin
     });
     return { examples, skipped: table.skipped.length };
   }
-  const table: RecordTable = spec.format === 'jsonl' ? readJsonl(path, opt) : await readParquet(path, opt);
+  const wanted = [...spec.textColumns, spec.labelColumn].filter((c): c is string => typeof c === 'string');
+  const table: RecordTable = spec.format === 'jsonl' ? readJsonl(path, opt) : await readParquet(path, { ...opt, columns: [...new Set(wanted)] });
   const key = (c: ColumnRef, field: string): string => {
     if (typeof c === 'number') {
       throw new DataError(`${field} refers to column ${c} by index, but ${spec.format} records have names; fix: use a field name (${table.columns.join(', ')})`, { file: path });
