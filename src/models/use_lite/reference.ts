@@ -48,20 +48,20 @@ export interface UseLiteTrace {
 /** y = x W + b: x `n x W.rows`, returns `n x W.cols`. */
 export function denseForward(x: Float32Array, n: number, w: Dense): Float32Array {
   const { rows, cols, kernel, bias } = w;
-  const y = new Float32Array(n * cols);
-  const acc = new Float64Array(cols);
-  for (let t = 0; t < n; t++) {
-    acc.set(bias);
-    const xo = t * rows;
-    for (let k = 0; k < rows; k++) {
-      const a = x[xo + k];
+  // k-outer order streams each kernel row once for all n rows of x (the kernels do not fit in
+  // cache; x and the accumulator do). NOTE: float64 accumulation, rounded to float32 at the end.
+  const acc = new Float64Array(n * cols);
+  for (let t = 0; t < n; t++) acc.set(bias, t * cols);
+  for (let k = 0; k < rows; k++) {
+    const ko = k * cols;
+    for (let t = 0; t < n; t++) {
+      const a = x[t * rows + k];
       if (a === 0) continue;
-      const ko = k * cols;
-      for (let j = 0; j < cols; j++) acc[j] += a * kernel[ko + j];
+      const yo = t * cols;
+      for (let j = 0; j < cols; j++) acc[yo + j] += a * kernel[ko + j];
     }
-    y.set(acc, t * cols);
   }
-  return y;
+  return Float32Array.from(acc);
 }
 
 /** Layer norm over the last axis of `n x d`; NOTE: biased variance, eps inside the rsqrt (T2T). */

@@ -10,9 +10,12 @@
  * - Viterbi over code points, maximising the sum of piece scores; a score of `null` (the pieces
  *   holding ":" in vocab.json) counts as 0, as JavaScript's `null + x` does.
  * - a position where no piece starts gets the unknown piece (id 0, score 0).
- * - ties keep the later candidate (`>=`); a running best of exactly 0 counts as "unset".
- * - the back-trace steps back by the piece's UTF-16 length (vs code points in the forward pass),
- *   and runs of consecutive unknown ids collapse into one.
+ * - ties keep the later candidate (`>=`); a running best of exactly 0 counts as "unset" (this
+ *   matters after a zero-score start such as "▁:"). Exact float ties between two different
+ *   segmentations were never seen on the tested inputs, so `>=` vs `>` is followed, not tested.
+ * - the back-trace steps back by the piece's UTF-16 length (vs code points in the forward pass);
+ *   no piece of this vocab holds an astral character and "�" has length 1, so the two agree here.
+ * - runs of consecutive unknown ids collapse into one.
  * The graph clips each sentence to its first 128 ids (ClipToMaxLength), which `encode` applies.
  */
 import { readFileSync } from 'node:fs';
