@@ -5,8 +5,9 @@
  * Label orders follow Hugging Face `datasets` (glue / super_glue), so class indices agree with
  * models fine-tuned elsewhere. Main metrics (the one the search optimises):
  * - accuracy: sst2, rte, qnli, mnli, mnli-mm, superglue-rte, boolq, cb (cb also reports macro-F1);
- * - mrpc, qqp: `acc_and_f1` = (accuracy + F1) / 2, as the AutoPEFT paper's GLUE tables and HF's
- *   glue metric report them; F1 alone rewards the degenerate all-"paraphrase" classifier
+ * - mrpc, qqp: `acc_and_f1` = (accuracy + F1) / 2, as some of the AutoPEFT paper's GLUE tables
+ *   report them (transformers' glue_compute_metrics calls it acc_and_f1); F1 alone rewards the
+ *   degenerate all-"paraphrase" classifier
  *   (MRPC dev: F1 0.81 at accuracy 0.68), which a search would happily climb;
  * - cola: Matthews correlation; stsb: Pearson (Spearman also reported);
  * - spam: F1 of the spam class (31% of the corpus; accuracy also reported).
@@ -131,7 +132,7 @@ const FILE_TASKS: TaskSpec[] = [
     format: 'tsv',
     dirs: ['glue/qqp', 'QQP', 'qqp'],
     files: { train: 'train.tsv', dev: 'dev.tsv' },
-    // The published train.tsv has a few rows with missing fields; HF's processors skip them too.
+    // Copies of train.tsv with a few truncated rows circulate; transformers' QQP processor skips them too.
     skipRaggedRows: true,
     textColumns: ['question1', 'question2'],
     labelColumn: 'is_duplicate',
