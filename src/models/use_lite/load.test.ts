@@ -65,3 +65,22 @@ test('parameter count: closed form, and every other manifest tensor is a small g
 test('a directory without the model files is a typed error naming the file', () => {
   assert.throws(() => loadUseLite('/nonexistent-use-lite'), (e: unknown) => e instanceof CheckpointError && /\/nonexistent-use-lite\/model\.json not found/.test(e.message));
 });
+
+test('traceUseLiteBatch stacks per-text traces into padded B x T arrays with a mask', async () => {
+  const { traceUseLite, traceUseLiteBatch } = await import('./reference.js');
+  const batch = [model.tokenizer.encodeIds('a gentle film'), [], model.tokenizer.encodeIds('it is not a bad movie at all')];
+  const bt = traceUseLiteBatch(model, batch);
+  const T = Math.max(...batch.map((b) => b.length));
+  assert.equal(bt.seqLen, T);
+  assert.deepEqual(Array.from(bt.mask.subarray(0, T)), batch[0].map(() => 1).concat(new Array(T - batch[0].length).fill(0)));
+  assert.ok(bt.mask.subarray(T, 2 * T).every((m) => m === 0));
+  assert.ok(Array.from(bt.ids.subarray(T, 2 * T)).every((id) => id === model.tokenizer.padId));
+  const single = traceUseLite(model, batch[2]);
+  assert.deepEqual(bt.layers[1].output.subarray(2 * T * 512, 3 * T * 512), single.layers[1].output);
+  assert.ok(bt.layers[0].output.subarray(batch[0].length * 512, T * 512).every((v) => v === 0), 'zeros at padding');
+  assert.deepEqual(bt.embedding.subarray(2 * 512, 3 * 512), single.embedding);
+  // An empty text pools to zero: its embedding is the normalised tanh of the bias alone.
+  const z = model.params.pool.bias.map(Math.tanh);
+  const n = Math.sqrt(z.reduce((s, v) => s + v * v, 0));
+  bt.embedding.subarray(512, 1024).forEach((v, j) => assert.ok(Math.abs(v - z[j] / n) < 1e-6));
+});

@@ -17,6 +17,7 @@
  * change the values at real tokens, so texts are computed one by one here.
  */
 import type { Dense, Norm, UseLiteConfig, UseLiteLayerParams, UseLiteModel, UseLiteParams } from './load.js';
+import { PAD_ID } from './tokenizer.js';
 
 /** Intermediate values of one layer, each `T x width` row-major. */
 export interface UseLiteLayerTrace {
@@ -193,4 +194,68 @@ export function embedIdsReference(model: Pick<UseLiteModel, 'params' | 'config'>
 /** Sentence embeddings of texts, tokenized with the model's tokenizer. */
 export function embedReference(model: UseLiteModel, texts: readonly string[]): Float32Array[] {
   return embedIdsReference(model, texts.map((t) => model.tokenizer.encodeIds(t)));
+}
+
+/** A padded batch of traces, as an engine that runs `B x T` tensors produces them. */
+export interface UseLiteBatchTrace {
+  batch: number;
+  /** Padded length: the longest kept text (at least 1). */
+  seqLen: number;
+  /** `B x T` token ids (clipped to maxLength); padding slots hold `padId`. */
+  ids: Int32Array;
+  /** `B x T`, 1 at real tokens, 0 at padding. */
+  mask: Uint8Array;
+  /** Layer-0 input, `B x T x embedDim`, zeros at padding. */
+  embedded: Float32Array;
+  /** Per layer: attention-block output and layer output, `B x T x outDim`, zeros at padding. */
+  layers: { attnOutput: Float32Array; output: Float32Array }[];
+  /** `B x hidden` each. */
+  pooled: Float32Array;
+  tanh: Float32Array;
+  embedding: Float32Array;
+}
+
+/**
+ * Runs `traceUseLite` per text and stacks the results into padded `B x T x d` arrays (zeros at
+ * padding), for checking a batched port layer by layer: compare where `mask` is 1 (the graph
+ * itself leaves non-zero values at padded positions after layer 0's attention; they never reach
+ * real tokens or the pooled output).
+ */
+export function traceUseLiteBatch(model: Pick<UseLiteModel, 'params' | 'config'>, batch: readonly (readonly number[])[], padId: number = PAD_ID): UseLiteBatchTrace {
+  const { config } = model;
+  const traces = batch.map((ids) => traceUseLite(model, ids));
+  const B = traces.length;
+  const T = Math.max(1, ...traces.map((t) => t.length));
+  const ids = new Int32Array(B * T).fill(padId);
+  const mask = new Uint8Array(B * T);
+  const stack = (pick: (t: UseLiteTrace) => Float32Array, d: number) => {
+    const out = new Float32Array(B * T * d);
+    traces.forEach((t, b) => out.set(pick(t), b * T * d));
+    return out;
+  };
+  traces.forEach((t, b) => {
+    t.ids.forEach((id, p) => {
+      ids[b * T + p] = id;
+      mask[b * T + p] = 1;
+    });
+  });
+  const rows = (pick: (t: UseLiteTrace) => Float32Array) => {
+    const out = new Float32Array(B * config.hidden);
+    traces.forEach((t, b) => out.set(pick(t), b * config.hidden));
+    return out;
+  };
+  return {
+    batch: B,
+    seqLen: T,
+    ids,
+    mask,
+    embedded: stack((t) => t.embedded, config.embedDim),
+    layers: model.params.layers.map((l, i) => ({
+      attnOutput: stack((t) => t.layers[i].attnOutput, l.outDim),
+      output: stack((t) => t.layers[i].output, l.outDim),
+    })),
+    pooled: rows((t) => t.pooled),
+    tanh: rows((t) => t.tanh),
+    embedding: rows((t) => t.embedding),
+  };
 }
