@@ -4,6 +4,8 @@
  */
 export class DataError extends Error {
   override readonly name = 'DataError';
+  /** Marks the message as written for users (the CLI prints it alone; see src/cli/errors.ts). */
+  readonly userFacing = true;
   /** The file the problem is in, when it is a file. */
   readonly file?: string;
   /** 1-based line in `file`, when known. */
