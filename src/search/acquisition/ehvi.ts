@@ -21,6 +21,9 @@ export function expectedPositivePart(h: number, m: number, s: number): number {
   return (h - m) * normCdf(z) + s * normPdf(z);
 }
 
+/** Cells whose height is this many sd below the mean add < 1e-30 relative: skipped. */
+const CUTOFF_SD = 12;
+
 /** A front in the "k known + 1 uncertain" layout (minimisation), clipped to the reference box. */
 export class KnownFront {
   readonly k: number;
@@ -138,7 +141,7 @@ export class KnownFront {
     if (this.k === 1) return this.ehvi1(c[0]!, mean, sd);
     let total = 0;
     this.cells(c, (w, h) => {
-      if (w > 0 && h > mean - 40 * sd) total += w * expectedPositivePart(h, mean, sd);
+      if (w > 0 && h > mean - CUTOFF_SD * sd) total += w * expectedPositivePart(h, mean, sd);
     });
     return total;
   }
@@ -148,8 +151,8 @@ export class KnownFront {
     const rc = this.refKnown[0]!;
     if (!(cc < rc)) return 0;
     const sc = this.sc, sv = this.sv;
-    // NOTE: cells whose height is > 40 sd below the mean contribute < 1e-300: skipped.
-    const floor = mean - 40 * sd;
+    // NOTE: cells more than CUTOFF_SD sd below the mean contribute E < sd·1e-33: skipped.
+    const floor = mean - CUTOFF_SD * sd;
     let h = this.refValue;
     let t = 0;
     while (t < sc.length && sc[t]! <= cc) { h = sv[t]!; t++; }

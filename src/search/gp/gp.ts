@@ -205,6 +205,23 @@ export class MaternGp {
     this.buf = new Float64Array(n);
   }
 
+  /** k(X, x) into out (n): the hot loop of the acquisition, written without calls. */
+  kernelVector(x: ArrayLike<number>, xo: number, out: Float64Array): Float64Array {
+    const { n, d, X, kappa } = this;
+    const s2 = this.outputscale;
+    for (let i = 0; i < n; i++) {
+      const o = i * d;
+      let r2 = 0;
+      for (let k = 0; k < d; k++) {
+        const t = X[o + k]! - x[xo + k]!;
+        r2 += kappa[k]! * t * t;
+      }
+      const r = Math.sqrt(r2);
+      out[i] = s2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
+    }
+    return out;
+  }
+
   /** Noise-free kernel between rows a[ao..ao+d) and b[bo..bo+d). */
   kernel(a: ArrayLike<number>, ao: number, b: ArrayLike<number>, bo: number): number {
     let r2 = 0;
@@ -215,11 +232,6 @@ export class MaternGp {
     return matern(r2, this.outputscale).k;
   }
 
-  /** k(X, x) into out (n). */
-  kernelVector(x: ArrayLike<number>, xo: number, out: Float64Array): Float64Array {
-    for (let i = 0; i < this.n; i++) out[i] = this.kernel(this.X, i * this.d, x, xo);
-    return out;
-  }
 
   /**
    * Posterior of the latent f at x (row of length d at offset xo): mean k^T α and variance
@@ -274,6 +286,8 @@ export interface GpFitOptions {
   warmStart?: ArrayLike<number>;
   /** Needed when restarts > 0. */
   rng?: Rng;
+  /** L-BFGS relative-decrease tolerance (default 1e-7). */
+  ftol?: number;
 }
 
 /**
@@ -311,7 +325,7 @@ export function fitGp(X: Float64Array, n: number, d: number, y: Float64Array, op
     if (!Number.isFinite(obj.evaluate(s, grad))) continue;
     // NOTE: tolerances: 1e-7 relative in the log posterior (~2e-5 nats at n = 200) and 1e-3 in the
     // gradient are far below what changes the acquisition's ranking.
-    const r = lbfgs((x, g) => obj.evaluate(x, g), s, { maxIter: opts.maxIter ?? 60, gtol: 1e-3, ftol: 1e-7 });
+    const r = lbfgs((x, g) => obj.evaluate(x, g), s, { maxIter: opts.maxIter ?? 60, gtol: 1e-3, ftol: opts.ftol ?? 1e-7 });
     evaluations += r.evaluations;
     if (r.f < bestF) { bestF = r.f; best = r.x; }
   }

@@ -103,12 +103,14 @@ export class BoSampler implements Sampler {
     const canWarm = this.o.warmStart !== false && this.lastTheta?.length === d + 2 && n < 1.25 * this.lastColdN;
     const warm = canWarm ? this.lastTheta : null;
     if (!warm) this.lastColdN = n;
-    // NOTE: a warm start (last call's optimum) converges in a few iterations; a cold fit gets one
+    // NOTE: a warm start (last call's optimum) converges in a few iterations (looser ftol 1e-6:
+    // ~2e-4 nats at n = 200, invisible to the acquisition); a cold fit gets one
     // random restart besides the default start. Iteration caps bound the cost at n = 200 (each
     // evaluation is O(n^3)); a MAP optimum to 1e-4 in the gradient is far finer than the noise.
     const gp = fitGp(X, n, d, cop.z, {
       restarts: warm ? 0 : (fitO.restarts ?? 1),
-      maxIter: warm ? (fitO.warmMaxIter ?? 25) : (fitO.maxIter ?? 50),
+      maxIter: warm ? (fitO.warmMaxIter ?? 15) : (fitO.maxIter ?? 50),
+      ...(warm ? { ftol: 1e-6 } : {}),
       ...(warm ? { warmStart: warm } : {}),
       ...(fitO.prior ? { prior: fitO.prior } : {}),
       rng,
