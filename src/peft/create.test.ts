@@ -7,7 +7,7 @@ import type { BertConfig } from '../models/bert/config.js';
 import { randomBertWeights } from '../models/bert/random.js';
 import { createSession } from '../runtime/session.js';
 import { parsePeftConfig, PeftConfigError } from './config.js';
-import { createPeft, isHeadWeight, peftTensorSpecs } from './create.js';
+import { createPeft, foldPeftWeights, isHeadWeight, peftTensorSpecs } from './create.js';
 import { bertExportBackbone, exportMergedOnnx } from './export.js';
 import { initTensor } from './init.js';
 import { BATCH, buildTiny, caseConfig, evalLogits, maxAbsDiff, SEQ, TINY, TINY_DIMS, tinyFeeds } from './testing.js';
@@ -67,6 +67,18 @@ describe('createPeft', () => {
     assert.throws(() => createPeft(caseConfig({ sa: 2 }), TINY_DIMS, { weights: bad }), /has shape \[3,2\], expected \[2,16\]/);
     // A no-op config needs no weights, even frozen.
     assert.deepEqual(createPeft(caseConfig({}), TINY_DIMS, { mode: 'frozen' }).hooks, {});
+  });
+
+  it('frozen mode accepts training-form or already-folded weights (same logits)', async () => {
+    const cfg = caseConfig({ pt: 2, ptBottleneck: 6, sa: 2, layers: [1] });
+    const b = buildTiny(cfg, { seed: 9 });
+    const w: PeftWeights = new Map(b.peft.params.map((p) => [p.name, { data: b.m.graph.data.get(p) as Float32Array, shape: p.shape as number[] }]));
+    const folded = foldPeftWeights(cfg, TINY_DIMS, w);
+    assert.deepEqual([...folded.keys()].sort(), ['peft.layer.1.pt.key', 'peft.layer.1.pt.value', 'peft.layer.1.sa.down.bias', 'peft.layer.1.sa.down.weight', 'peft.layer.1.sa.up.bias', 'peft.layer.1.sa.up.weight']);
+    const a = await evalLogits(buildTiny(cfg, { mode: 'frozen', weights: w }));
+    const c = await evalLogits(buildTiny(cfg, { mode: 'frozen', weights: folded }));
+    assert.deepEqual(a, c);
+    assert.ok(maxAbsDiff(a, await evalLogits(b)) < 2e-5);
   });
 
   it('one Peft builds into one graph', () => {

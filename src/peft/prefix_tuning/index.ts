@@ -135,7 +135,8 @@ export const prefixTuning: PeftMethod = {
   // Key + value rows: 2 * L * H (the MLP is not counted, as in the paper).
   paperCountPerLayer: (L, H) => 2 * H * L,
   foldedTensors: prefixRowSpecs,
-  fold: (weights, cfg, dims) => (cfg.options.ptBottleneck === 0 ? new Map() : foldPrefix(weights, cfg, dims)),
+  // Flat rows, or weights that are already folded (no MLP present): nothing to fold.
+  fold: (weights, cfg, dims) => (cfg.options.ptBottleneck === 0 || !weights.has(PT_WTE) ? new Map() : foldPrefix(weights, cfg, dims)),
   prefix: (layer, graph, m) => prefixRows(layer, graph, m),
 };
 
