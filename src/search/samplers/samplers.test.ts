@@ -91,3 +91,23 @@ test('createSampler builds each sampler by name and rejects unknown names', asyn
   assert.equal(createSampler('bo', opts).name, 'bo');
   assert.throws(() => createSampler('tpe', opts), /sampler "tpe" is unknown/);
 });
+
+test('BO survives degenerate histories: constant metric, repeated configs, a given reference point, q = 4 with pending', async () => {
+  const rng = new Rng(17);
+  const cfgs = Array.from({ length: 12 }, () => problem.space.sample(rng));
+  const hist: FrozenTrial[] = [...cfgs, cfgs[0]!, cfgs[1]!].map((config, i) => ({
+    number: i, state: 'COMPLETE', config, values: [0.7, 0], userAttrs: {}, createdAt: i,
+  }));
+  const bo = new BoSampler({ space: problem.space, objectives: problem.objectives, seed: 1, nInit: 5, referencePoint: [0.5, 1], search: { rawSamples: 32, localStarts: 1, maxSteps: 4 } });
+  const pending = [problem.space.sample(rng)];
+  const out = await bo.sample({ complete: hist, pending, n: 4 });
+  assert.equal(out.length, 4);
+  const keys = new Set([...hist.map((t) => problem.space.key(t.config)), problem.space.key(pending[0]!)]);
+  for (const c of out) {
+    assert.ok(problem.space.isValid(c));
+    assert.ok(!keys.has(problem.space.key(c)));
+    keys.add(problem.space.key(c));
+  }
+  assert.equal(bo.last.values.length, 4);
+  for (const v of bo.last.values) assert.ok(Number.isFinite(v) && v >= 0);
+});

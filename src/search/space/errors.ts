@@ -3,6 +3,7 @@
  * naming the field and the fix; the CLI prints it without a stack.
  */
 export class SearchSpaceError extends Error {
+  readonly userFacing = true;
   constructor(message: string) {
     super(message);
     this.name = 'SearchSpaceError';
