@@ -14,7 +14,7 @@ import type { Graph, Value } from '../graph/ir.js';
 import { emitOnnx, type EmittedModel } from '../graph/onnx/emit.js';
 import { buildBert, type BertHooks, type WeightMap } from '../models/bert/builder.js';
 import type { BertConfig } from '../models/bert/config.js';
-import type { PeftConfig } from './config.js';
+import { PeftConfigError, type PeftConfig } from './config.js';
 import { createPeft, type Peft } from './create.js';
 import { LORA_TARGETS, loraScale, loraSpecs, mergeLoraWeight } from './lora/index.js';
 import { activeLayers, type PeftDims, type PeftTensor } from './types.js';
@@ -55,16 +55,25 @@ export interface MergeOptions {
   mergeLora?: boolean;
 }
 
+/**
+ * `weights` with the trained head tensors in place of the backbone's (a new map; the backbone's
+ * arrays are shared, not copied). A head of another shape is a user error (another label count).
+ */
+export function withHeadWeights(weights: WeightMap, headWeights: ReadonlyMap<string, PeftTensor>): Map<string, { data: Float32Array; shape: readonly number[] }> {
+  const out = new Map<string, { data: Float32Array; shape: readonly number[] }>(weights);
+  for (const [n, t] of headWeights) {
+    const prev = weights.get(n);
+    if (!prev) throw new PeftConfigError(`adapter head weight '${n}' is not a weight of this backbone; was the adapter trained on another model type?`);
+    if (prev.shape.join() !== t.shape.join()) throw new PeftConfigError(`adapter head weight '${n}' has shape [${t.shape}], the model's is [${prev.shape}]; build the model with the adapter's number of labels`);
+    out.set(n, { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), shape: t.shape });
+  }
+  return out;
+}
+
 /** The merged graph (all constants). */
 export function buildMergedModel(bb: ExportBackbone, a: AdapterWeights, opts: MergeOptions = {}): { graph: Graph; logits: Value; peft: Peft } {
   const mergeLora = (opts.mergeLora ?? true) && a.config.lora > 0;
-  const weights = new Map<string, { data: Float32Array; shape: readonly number[] }>(bb.weights);
-  for (const [n, t] of a.headWeights) {
-    const prev = bb.weights.get(n);
-    if (!prev) throw new Error(`export: head weight '${n}' is not a weight of the backbone`);
-    if (prev.shape.join() !== t.shape.join()) throw new Error(`export: head weight '${n}' has shape [${t.shape}], the backbone's is [${prev.shape}]; was the adapter trained with another number of labels?`);
-    weights.set(n, { data: Float32Array.from(t.data), shape: t.shape });
-  }
+  const weights = withHeadWeights(bb.weights, a.headWeights);
   let cfg = a.config;
   if (mergeLora) {
     const H = bb.dims.hidden;

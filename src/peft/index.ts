@@ -4,7 +4,7 @@ export { createPeft, isHeadWeight, peftTensorSpecs, peftFoldedSpecs, foldPeftWei
 export { peftMethod, peftMethods, registerPeftMethod } from './registry.js';
 export { activeLayers, type PeftDims, type PeftMethod, type PeftMethodId, type PeftTensor, type PeftWeights, type TensorSpec, type MethodContext } from './types.js';
 export { paperParamCount, paperParamPct, exactPeftParamCount, inferencePeftParamCount, peftParamCounts, backboneParamCount, headParamCount, type PeftParamCounts } from './params.js';
-export { savePeftAdapter, loadPeftAdapter, autopeftVersion, PeftFileError, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type SavedAdapter, type AdapterBackbone, type AdapterHead, type AdapterConfigJson } from './io.js';
-export { bertExportBackbone, buildMergedModel, exportMergedOnnx, type ExportBackbone, type AdapterWeights, type MergeOptions, type ExportOptions } from './export.js';
+export { savePeftAdapter, loadPeftAdapter, checkAdapterBackbone, autopeftVersion, PeftFileError, ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, type SavedAdapter, type AdapterBackbone, type AdapterHead, type AdapterConfigJson } from './io.js';
+export { bertExportBackbone, buildMergedModel, exportMergedOnnx, withHeadWeights, type ExportBackbone, type AdapterWeights, type MergeOptions, type ExportOptions } from './export.js';
 export { mergeLoraWeight, loraScale } from './lora/index.js';
 export { foldPrefix } from './prefix_tuning/index.js';

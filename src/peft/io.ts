@@ -133,6 +133,14 @@ function isDims(d: unknown): d is PeftDims {
   return [o.numLayers, o.hidden, o.numHeads].every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0);
 }
 
+/** Throws unless the adapter was trained on a backbone with these dims (one line for the CLI). */
+export function checkAdapterBackbone(a: Pick<SavedAdapter, 'backbone'>, dims: PeftDims, where = ADAPTER_CONFIG_FILE): void {
+  const d = a.backbone.dims;
+  if (d.numLayers !== dims.numLayers || d.hidden !== dims.hidden || d.numHeads !== dims.numHeads) {
+    throw new PeftFileError(where, `${where}: the adapter was trained on '${a.backbone.id}' (${d.numLayers} layers, hidden ${d.hidden}, ${d.numHeads} heads) but the model has ${dims.numLayers} layers, hidden ${dims.hidden}, ${dims.numHeads} heads; use the same --model`);
+  }
+}
+
 /** Reads a folder written by `savePeftAdapter`. */
 export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
   const cfgFile = join(dir, ADAPTER_CONFIG_FILE);

@@ -8,8 +8,9 @@ import { softmaxCrossEntropy } from '../graph/ops/index.js';
 import { createSession } from '../runtime/session.js';
 import { compileTraining } from '../runtime/training.js';
 import { isHeadWeight } from './create.js';
-import { bertExportBackbone, exportMergedOnnx } from './export.js';
-import { ADAPTER_CONFIG_FILE, loadPeftAdapter, PeftFileError, savePeftAdapter } from './io.js';
+import { bertExportBackbone, exportMergedOnnx, withHeadWeights } from './export.js';
+import { ADAPTER_CONFIG_FILE, checkAdapterBackbone, loadPeftAdapter, PeftFileError, savePeftAdapter } from './io.js';
+import { PeftConfigError } from './config.js';
 import { buildTiny, CASES, caseConfig, evalLogits, LABELS, maxAbsDiff, SEQ, TINY, TINY_DIMS, tinyFeeds, tinyLabels, tinyWeights } from './testing.js';
 import type { PeftWeights } from './types.js';
 
@@ -55,8 +56,8 @@ describe('save / load / export', () => {
       for (const [n, t] of headWeights) assert.deepEqual(loaded.headWeights.get(n)!.data, t.data, n);
 
       // Same graph (trainable form) from the loaded weights: bit-identical logits.
-      const withHead = new Map(backbone);
-      for (const [n, t] of loaded.headWeights) withHead.set(n, { data: t.data as Float32Array, shape: t.shape });
+      checkAdapterBackbone(loaded, TINY_DIMS);
+      const withHead = withHeadWeights(backbone, loaded.headWeights);
       const again = await evalLogits(buildTiny(loaded.config, { weights: loaded.weights, backbone: withHead }), feeds);
       assert.deepEqual(again, ref);
 
@@ -115,6 +116,10 @@ describe('save / load / export', () => {
     await writeFile(join(out, ADAPTER_CONFIG_FILE), JSON.stringify({ ...good, format: 'other' }));
     await assert.rejects(loadPeftAdapter(out), /"format" must be "autopeft-adapter"/);
     await writeFile(join(out, ADAPTER_CONFIG_FILE), JSON.stringify(good));
-    assert.equal((await loadPeftAdapter(out)).weights.size, w.size);
+    const ok = await loadPeftAdapter(out);
+    assert.equal(ok.weights.size, w.size);
+    assert.throws(() => checkAdapterBackbone(ok, { ...TINY_DIMS, hidden: 32 }), (e: unknown) => e instanceof PeftFileError && /trained on 'x' \(2 layers, hidden 16, 2 heads\) but the model has 2 layers, hidden 32/.test(e.message));
+    const head = new Map([['classifier.weight', { data: new Float32Array(16 * 5), shape: [5, 16] }]]);
+    assert.throws(() => withHeadWeights(tinyWeights(), head), (e: unknown) => e instanceof PeftConfigError && /has shape \[5,16\], the model's is \[3,16\]/.test(e.message));
   });
 });
