@@ -9,12 +9,18 @@ export interface SessionConfig {
   threads?: number;
   /** ORT graph optimisation level (default 'all'). */
   optimization?: 'disabled' | 'basic' | 'extended' | 'all';
-  /** Let idle worker threads spin between ops (default true: lower latency, burns CPU while waiting). */
+  /**
+   * Let idle worker threads spin between ops. Default false. NOTE: spinning saves a little latency on
+   * an idle machine but collapses when cores are shared (other trials, other processes): measured on
+   * the 2-core dev box under load, the full-FT step's median went from ~110-170 ms to ~220-280 ms.
+   */
   spinning?: boolean;
   /** Use com.microsoft contrib kernels (FusedMatMul, Gelu). Default true. */
   contribOps?: boolean;
   /** Write the model with external data here (needed above 2 GB of weights). */
   externalDataDir?: string;
+  /** Write an ORT profile (chrome trace JSON) with this file prefix; call session.endProfiling() to flush. */
+  profilePrefix?: string;
 }
 
 export async function createSession(model: EmittedModel, cfg: SessionConfig): Promise<ort.InferenceSession> {
@@ -24,8 +30,12 @@ export async function createSession(model: EmittedModel, cfg: SessionConfig): Pr
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: cfg.optimization ?? 'all',
-    extra: { session: { 'intra_op.allow_spinning': cfg.spinning === false ? '0' : '1' } },
+    extra: { session: { 'intra_op.allow_spinning': cfg.spinning === true ? '1' : '0' } },
   };
+  if (cfg.profilePrefix) {
+    options.enableProfiling = true;
+    options.profileFilePrefix = cfg.profilePrefix;
+  }
   if (model.path) return ort.InferenceSession.create(model.path, options);
   return ort.InferenceSession.create(model.bytes!, options);
 }
