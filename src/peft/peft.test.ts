@@ -53,6 +53,19 @@ describe('PEFT modules on a tiny BERT', () => {
         else assert.ok(d > 1e-4, `prefix rows should change the logits, max |diff| ${d}`);
       });
 
+      it(`with the head frozen, the PEFT params alone fit a fixed batch (loss x${c.fit ?? 0.5} in 40 steps)`, async () => {
+        const b = buildTiny(caseConfig(c.raw), { seed: 1, frozenHead: true });
+        const labels = b.m.graph.input('labels', 'int64', ['batch']);
+        const prog = await compileTraining({ loss: softmaxCrossEntropy(b.logits, labels), threads: 1 });
+        assert.deepEqual(prog.store.params.map((p) => p.name).sort(), [...b.peft.names].sort());
+        const feeds = { ...tinyFeeds(), labels: tinyLabels() };
+        const losses: number[] = [];
+        for (let i = 0; i < 40; i++) losses.push((await prog.step(feeds, 5e-2)).loss);
+        await prog.release();
+        assert.ok(losses.every(Number.isFinite));
+        assert.ok(losses.at(-1)! < (c.fit ?? 0.5) * losses[0]!, `loss ${losses[0]} -> ${losses.at(-1)}`);
+      });
+
       it('after training steps only PEFT params and the head change; frozen weights stay bit-identical', async () => {
         const backbone = tinyWeights();
         const before = new Map([...backbone].map(([k, v]) => [k, v.data.slice()]));
