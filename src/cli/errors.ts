@@ -6,11 +6,11 @@ import { DataError } from '../data/errors.js';
 import { ModelFileError } from '../models/io/errors.js';
 import { SearchSpaceError } from '../search/space/errors.js';
 import { StorageError } from '../storage/errors.js';
+import { ReportError } from '../report/errors.js';
 
-/** A wrong flag, a missing option or an invalid config file: one line naming the flag/field and the fix. */
-export class UsageError extends Error {
-  override name = 'UsageError';
-}
+import { UsageError } from '../errors.js';
+
+export { UsageError };
 
 /** Classes whose messages are written for users (one line, names the file/field and the fix). */
 const USER_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [
@@ -19,6 +19,7 @@ const USER_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [
   ModelFileError,
   SearchSpaceError,
   StorageError,
+  ReportError,
 ];
 
 export function registerUserError(cls: abstract new (...args: never[]) => Error): void {

@@ -2,8 +2,10 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { register as tasks } from './tasks.js';
 import { register as train } from './train.js';
+import { register as search } from './search.js';
+import { register as report } from './report.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Subcommands in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [train, tasks];
+export const COMMANDS: readonly RegisterCommand[] = [search, report, train, tasks];

@@ -1,0 +1,49 @@
+import type { Command } from 'commander';
+import { existsSync } from 'node:fs';
+import type { CliContext } from '../context.js';
+import { fmtNum } from '../progress.js';
+import { UsageError } from '../errors.js';
+import { openSqliteStorage } from '../../storage/sqlite.js';
+import { summarizeStudy } from '../../pipeline/report.js';
+import { writeReport } from '../../report/index.js';
+import { describePeft, fromSearchConfig } from '../../peft/config.js';
+import { readSetup } from '../../pipeline/attrs.js';
+import { DEFAULT_STORAGE } from './search.js';
+
+function parseRef(v: string): [number, number] {
+  const parts = v.split(',').map(Number);
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x))) throw new UsageError(`--ref must be "<metric>,<paramPct>", e.g. 0.5,10; got "${v}"`);
+  return [parts[0]!, parts[1]!];
+}
+
+/** `autopeft report`: Markdown/HTML/JSON report with SVG charts of a study. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('report')
+    .description('write a report of a study: Pareto front, all trials, charts (SVG), hypervolume')
+    .requiredOption('--study <name>', 'study name')
+    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option('--out <dir>', 'output folder (default: report-<study>)')
+    .option('--ref <metric,paramPct>', 'hypervolume reference point (default: nadir of the trials with a 10% margin)', parseRef)
+    .option('--json', 'end with one JSON line: {"study","trials","hypervolume","refPoint","front"}')
+    .action(async (flags: { study: string; storage: string; out?: string; ref?: [number, number]; json?: boolean }) => {
+      if (!existsSync(flags.storage)) throw new UsageError(`--storage ${flags.storage} does not exist; run \`autopeft search\` first or point --storage at your study file`);
+      const storage = openSqliteStorage(flags.storage);
+      try {
+        const { data, front } = await summarizeStudy(storage, flags.study, flags.ref ? { refPoint: flags.ref } : {});
+        const setup = readSetup((await storage.getStudy(flags.study)).userAttrs, flags.study);
+        const dir = flags.out ?? `report-${flags.study}`;
+        const { paths, json } = writeReport(dir, data);
+        const out = ctx.stdout;
+        out.write(`study "${flags.study}" (${data.task}, ${data.model}): ${json.trials.complete} complete, ${json.trials.failed} failed; hypervolume ${fmtNum(json.hypervolume)} at ref [${json.refPoint.map(fmtNum).join(', ')}]\n`);
+        out.write(`Pareto front (${front.length}):\n`);
+        for (const f of [...json.front]) {
+          out.write(`  trial ${String(f.trial).padStart(3)}  metric ${fmtNum(f.metric)}  params ${fmtNum(f.paramPct)}%  ${describePeft(fromSearchConfig(f.config, setup.numLayers))}\n`);
+        }
+        out.write(`wrote ${paths.length} files to ${dir}/ (open ${dir}/report.html)\n`);
+        if (flags.json) out.write(JSON.stringify(json) + '\n');
+      } finally {
+        await storage.close();
+      }
+    });
+}

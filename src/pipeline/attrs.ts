@@ -1,0 +1,61 @@
+/**
+ * What a search study records about itself (study user attrs), so `report`, `retrain`,
+ * `baselines`, `transfer` and `export` can pick up where `search` left off.
+ */
+import type { AttrValue } from '../search/types.js';
+import type { TrialSpec } from '../train/trial.js';
+import { UsageError } from '../errors.js';
+
+export interface SearchSetup {
+  model: string;
+  task: string;
+  dataDir?: string;
+  numLayers: number;
+  hidden: number;
+  backboneParams: number;
+  sampler: 'bo' | 'nsga2' | 'random';
+  seed: number;
+  /** The low-fidelity training every trial gets. */
+  hyper: TrialSpec['hyper'];
+  fidelity?: TrialSpec['fidelity'];
+  lora: boolean;
+}
+
+/** Mean ± std of a configuration re-trained with several seeds, on the official dev set. */
+export interface RetrainRecord {
+  trial: number;
+  metricName: string;
+  values: number[];
+  mean: number;
+  std: number;
+  paramPct: number;
+}
+
+export interface BaselineRecord {
+  method: string;
+  config: Record<string, AttrValue>;
+  metricName: string;
+  /** Search-fidelity score on the validation split (same as the search trials). */
+  metric: number;
+  /** Official dev-set score(s) at full fidelity when retrained. */
+  devValues?: number[];
+  paramPct: number;
+}
+
+export const SETUP_KEY = 'autopeft';
+
+export function readSetup(attrs: Readonly<Record<string, AttrValue>>, study: string): SearchSetup {
+  const s = attrs[SETUP_KEY];
+  if (s === undefined || s === null || typeof s !== 'object' || Array.isArray(s)) {
+    throw new UsageError(`study "${study}" was not created by \`autopeft search\` (no "${SETUP_KEY}" attributes)`);
+  }
+  return s as unknown as SearchSetup;
+}
+
+export function meanStd(xs: readonly number[]): { mean: number; std: number } {
+  const n = xs.length;
+  const mean = xs.reduce((a, b) => a + b, 0) / Math.max(1, n);
+  // NOTE: sample standard deviation (n - 1), as papers report over seeds; 0 for one seed.
+  const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
+  return { mean, std };
+}
