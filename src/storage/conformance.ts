@@ -171,7 +171,7 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       const vals = [0.1 + 0.2, -1e-300];
       const done = await s.tellTrial('a', 0, { state: 'COMPLETE', values: vals });
       assert.deepEqual([done.state, done.values, done.finishedAt, done.reason], ['COMPLETE', vals, clock.t, undefined]);
-      assert.ok(Object.is(done.values![0], 0.1 + 0.2));
+      assert.ok(Object.is(done.values![0], 0.1 + 0.2), 'values must round-trip bit-exactly');
       const failed = await s.tellTrial('a', 1, { state: 'FAILED', reason: 'loss is NaN at step 3' });
       assert.deepEqual([failed.state, failed.reason, failed.values], ['FAILED', 'loss is NaN at step 3', undefined]);
       const pruned = await s.tellTrial('a', 2, { state: 'PRUNED' });
@@ -274,12 +274,12 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       const config: Config = { x: 1 };
       const t = await s.createTrial('a', { state: 'WAITING', config, userAttrs: { a: { b: 1 } } });
       config.x = 2;
-      assert.ok(Object.isFrozen(t) && Object.isFrozen(t.config) && Object.isFrozen(t.userAttrs));
+      assert.ok(Object.isFrozen(t) && Object.isFrozen(t.config) && Object.isFrozen(t.userAttrs), 'snapshot not frozen');
       assert.throws(() => {
         (t.config as Config).x = 3;
       }, TypeError);
       assert.deepEqual((await s.getTrial('a', 0)).config, { x: 1 });
-      assert.ok(Object.isFrozen(await s.getStudy('a')));
+      assert.ok(Object.isFrozen(await s.getStudy('a')), 'study snapshot not frozen');
     });
 
     it('keeps studies apart', async (s) => {

@@ -253,9 +253,9 @@ export class SqliteStorage implements Storage {
   async tellTrial(study: string, number: number, outcome: TrialOutcome): Promise<TrialRecord> {
     const s = this.studyRow(study);
     const names = JSON.parse(s.objective_names) as string[];
-    checkOutcome(outcome, names.length, names, `study "${study}" trial #${number}`);
     const run = this.db.transaction(() => {
       const r = this.trialRow(s.id, study, number);
+      checkOutcome(outcome, names.length, names, `study "${study}" trial #${number}`);
       if (r.state !== 'RUNNING') throw new TrialNotRunningError(study, number, r.state, 'tell');
       const now = this.now();
       const values = outcome.state === 'COMPLETE' ? JSON.stringify(outcome.values) : null;
@@ -270,9 +270,9 @@ export class SqliteStorage implements Storage {
 
   async setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void> {
     const s = this.studyRow(study);
-    checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
     const run = this.db.transaction(() => {
       const r = this.trialRow(s.id, study, number);
+      checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
       const merged = { ...(JSON.parse(r.user_attrs) as Record<string, AttrValue>), ...attrs };
       this.db.prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`).run(JSON.stringify(merged), s.id, number);
     });

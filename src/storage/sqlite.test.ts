@@ -1,0 +1,226 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import Database from 'better-sqlite3';
+import { runStorageConformance } from './conformance.js';
+import { NotAutopeftDatabaseError, SchemaTooNewError, StorageError } from './errors.js';
+import { memoryStorage } from './memory.js';
+import { MIGRATIONS, type Migration } from './migrations.js';
+import { openSqliteStorage } from './sqlite.js';
+import type { Storage, TrialInit, TrialOutcome } from './types.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'autopeft-sqlite-test-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+let counter = 0;
+const tmpFile = () => join(dir, `s${counter++}.db`);
+
+runStorageConformance('sqlite file', (opts) => openSqliteStorage(tmpFile(), opts));
+runStorageConformance('sqlite :memory:', (opts) => openSqliteStorage(':memory:', opts));
+
+describe('sqlite storage file handling', () => {
+  test('reopening a file resumes studies, trials and numbering', async () => {
+    const file = tmpFile();
+    const a = openSqliteStorage(file);
+    await a.createStudy({ name: 's', directions: ['maximize', 'minimize'], userAttrs: { task: 'rte' } });
+    await a.createTrial('s', { state: 'RUNNING', config: { x: 1 }, workerId: 'w' });
+    await a.tellTrial('s', 0, { state: 'COMPLETE', values: [0.7, 2] });
+    await a.createTrial('s', { state: 'WAITING', config: { x: 2 } });
+    const before = await a.listTrials('s');
+    await a.close();
+    const b = openSqliteStorage(file);
+    assert.deepEqual(await b.listTrials('s'), before);
+    assert.deepEqual((await b.getStudy('s')).userAttrs, { task: 'rte' });
+    assert.equal((await b.claimWaiting('s', 'w2'))?.number, 1);
+    assert.equal((await b.createTrial('s', { state: 'WAITING', config: {} })).number, 2);
+    assert.equal(b.schemaVersion, MIGRATIONS.length);
+    await b.close();
+    const raw = new Database(file, { readonly: true });
+    assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+    raw.close();
+  });
+
+  test('refuses files that are not autopeft databases, without touching them', () => {
+    const text = join(dir, 'notes.db');
+    writeFileSync(text, 'these are my notes, not a database\n'.repeat(200));
+    assert.throws(() => openSqliteStorage(text), (e: unknown) => e instanceof NotAutopeftDatabaseError && e.message.includes(text));
+    assert.equal(readFileSync(text, 'utf8'), 'these are my notes, not a database\n'.repeat(200));
+
+    const other = join(dir, 'other.db');
+    const db = new Database(other);
+    db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY)');
+    db.close();
+    const bytes = readFileSync(other);
+    assert.throws(() => openSqliteStorage(other), (e: unknown) => e instanceof NotAutopeftDatabaseError && /customers/.test(e.message));
+    assert.deepEqual(readFileSync(other), bytes);
+
+    const app = join(dir, 'app.db');
+    const db2 = new Database(app);
+    db2.pragma('application_id = 1234');
+    db2.close();
+    assert.throws(() => openSqliteStorage(app), NotAutopeftDatabaseError);
+  });
+
+  test('an empty SQLite file is initialised', async () => {
+    const file = join(dir, 'empty.db');
+    new Database(file).close();
+    const s = openSqliteStorage(file);
+    assert.equal(s.schemaVersion, MIGRATIONS.length);
+    await s.close();
+  });
+
+  test('refuses a schema newer than this code', async () => {
+    const file = tmpFile();
+    await openSqliteStorage(file).close();
+    const db = new Database(file);
+    db.prepare('INSERT INTO autopeft_schema (version, description, applied_at) VALUES (?, ?, ?)').run(MIGRATIONS.length + 1, 'future', 0);
+    db.close();
+    assert.throws(
+      () => openSqliteStorage(file),
+      (e: unknown) => e instanceof SchemaTooNewError && e.fileVersion === MIGRATIONS.length + 1 && e.codeVersion === MIGRATIONS.length && e.message.includes(file),
+    );
+  });
+
+  test('applies pending migrations in order, once, keeping data', async () => {
+    const v1 = MIGRATIONS[0]!;
+    const log: number[] = [];
+    const v2: Migration = {
+      version: 2,
+      description: 'test: add a column',
+      up(db) {
+        log.push(2);
+        db.exec(`ALTER TABLE trials ADD COLUMN extra TEXT NOT NULL DEFAULT 'x'`);
+      },
+    };
+    const v3: Migration = {
+      version: 3,
+      description: 'test: fill it from the config',
+      up(db) {
+        log.push(3);
+        db.exec(`UPDATE trials SET extra = json_extract(config, '$.x')`);
+      },
+    };
+    const file = tmpFile();
+    const a = openSqliteStorage(file, { migrations: [v1] });
+    assert.equal(a.schemaVersion, 1);
+    await a.createStudy({ name: 's', directions: ['minimize'] });
+    await a.createTrial('s', { state: 'WAITING', config: { x: 'kept' } });
+    await a.close();
+    // Given out of order on purpose: the runner sorts them.
+    const b = openSqliteStorage(file, { migrations: [v3, v1, v2] });
+    assert.equal(b.schemaVersion, 3);
+    assert.deepEqual(log, [2, 3]);
+    assert.deepEqual((await b.getTrial('s', 0)).config, { x: 'kept' });
+    await b.close();
+    openSqliteStorage(file, { migrations: [v1, v2, v3] }).close();
+    assert.deepEqual(log, [2, 3]);
+    const raw = new Database(file, { readonly: true });
+    assert.deepEqual(raw.prepare('SELECT version FROM autopeft_schema ORDER BY version').pluck().all(), [1, 2, 3]);
+    assert.deepEqual(raw.prepare('SELECT extra FROM trials').pluck().all(), ['kept']);
+    raw.close();
+    assert.throws(() => openSqliteStorage(file, { migrations: [v1, v2] }), SchemaTooNewError);
+    assert.throws(() => openSqliteStorage(tmpFile(), { migrations: [v1, v3] }), /without gaps/);
+  });
+
+  test('a failing migration rolls back entirely', async () => {
+    const file = tmpFile();
+    await openSqliteStorage(file, { migrations: [MIGRATIONS[0]!] }).close();
+    const bad: Migration = {
+      version: 2,
+      description: 'test: fails half way',
+      up(db) {
+        db.exec('CREATE TABLE half (x INTEGER)');
+        throw new Error('boom');
+      },
+    };
+    assert.throws(() => openSqliteStorage(file, { migrations: [MIGRATIONS[0]!, bad] }), /boom/);
+    const raw = new Database(file, { readonly: true });
+    assert.equal(raw.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'`).pluck().get(), 0);
+    assert.equal(raw.prepare('SELECT MAX(version) FROM autopeft_schema').pluck().get(), 1);
+    raw.close();
+  });
+});
+
+// Differential test: the same random sequence of calls on the memory and SQLite backends must give
+// identical snapshots and identical error classes (the memory backend is the simple reference).
+test('sqlite and memory backends agree on a random call sequence', async () => {
+  let seed = 12345;
+  const rand = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)]!;
+  let t = 5000;
+  const now = () => t;
+  const backends: Storage[] = [memoryStorage({ now }), openSqliteStorage(tmpFile(), { now })];
+  const okCount = new Map<string, number>();
+  let op = '';
+  const run = async (f: (s: Storage) => Promise<unknown>) => {
+    const out = [];
+    for (const s of backends) {
+      try {
+        out.push({ ok: await f(s) });
+      } catch (e) {
+        assert.ok(e instanceof StorageError, `unexpected ${String(e)}`);
+        out.push({ err: e.constructor.name, msg: e.message.replace(/sqlite:\S+|memory/g, 'LOC') });
+      }
+    }
+    assert.deepEqual(out[1], out[0]);
+    if ('ok' in out[0]!) okCount.set(op, (okCount.get(op) ?? 0) + 1);
+  };
+  await run((s) => s.createStudy({ name: 'a', directions: ['maximize', 'minimize'] }));
+  await run((s) => s.createStudy({ name: 'b', directions: ['minimize'] }));
+  for (let step = 0; step < 800; step++) {
+    t += Math.floor(rand() * 8);
+    const study = pick(['a', 'a', 'b', 'zz']);
+    const nObj = study === 'a' ? 2 : 1;
+    // Mostly recent trials (likely RUNNING), sometimes out of range.
+    const count = study === 'zz' ? 0 : (await backends[0]!.listTrials(study)).length;
+    const num = rand() < 0.1 ? pick([-1, count, 0.5]) : Math.max(0, count - 1 - Math.floor(rand() * 6));
+    op = pick(['create', 'create', 'claim', 'tell', 'tell', 'attrs', 'beat', 'list', 'get', 'stale']);
+    if (op === 'create') {
+      const state = pick(['WAITING', 'RUNNING', 'COMPLETE', 'FAILED'] as const);
+      const init: TrialInit =
+        state === 'WAITING'
+          ? { state, config: { i: step } }
+          : state === 'RUNNING'
+            ? { state, config: { i: step }, workerId: `w${step % 3}` }
+            : state === 'COMPLETE'
+              ? { state, config: { i: step }, values: Array.from({ length: rand() < 0.9 ? nObj : 3 }, () => rand()) }
+              : { state, config: { i: step }, reason: 'r' };
+      await run((s) => s.createTrial(study, init));
+    } else if (op === 'claim') await run((s) => s.claimWaiting(study, `w${step % 3}`));
+    else if (op === 'tell') {
+      const outcome: TrialOutcome = pick([
+        { state: 'COMPLETE', values: Array.from({ length: rand() < 0.9 ? nObj : 1 + nObj }, () => rand() * 10 - 5) },
+        { state: 'FAILED', reason: `f${step}` },
+        { state: 'PRUNED' },
+      ] as const);
+      await run((s) => s.tellTrial(study, num, outcome));
+    } else if (op === 'attrs') await run((s) => s.setTrialUserAttrs(study, num, { [`k${step % 4}`]: step }));
+    else if (op === 'beat') await run((s) => s.heartbeat(study, num));
+    else if (op === 'list') {
+      const states = [pick(['WAITING', 'RUNNING', 'COMPLETE', 'FAILED', 'PRUNED'] as const)];
+      await run((s) => s.listTrials(study, { states }));
+    }
+    else if (op === 'get') await run((s) => s.getTrial(study, num));
+    else {
+      const requeue = rand() < 0.5;
+      await run(async (s) => {
+        const r = await s.failStale(study, { olderThanMs: 200, requeue });
+        if (r.failed.length === 0) throw new StorageError('NONE', 'nothing stale');
+        return r;
+      });
+    }
+  }
+  await run((s) => s.listTrials('a'));
+  await run((s) => s.listTrials('b'));
+  await run((s) => s.listStudies());
+  // The sequence must have exercised the success paths, not only the errors.
+  for (const op of ['create', 'claim', 'tell', 'attrs', 'beat', 'stale']) assert.ok((okCount.get(op) ?? 0) >= 5, `only ${okCount.get(op) ?? 0} successful ${op} calls`);
+  const all = [...(await backends[0]!.listTrials('a')), ...(await backends[0]!.listTrials('b'))];
+  for (const st of ['WAITING', 'COMPLETE', 'FAILED', 'PRUNED'] as const) assert.ok(all.some((x) => x.state === st), `no ${st} trial`);
+  assert.ok(all.some((x) => x.userAttrs.requeuedFrom !== undefined), 'nothing re-queued');
+  for (const s of backends) await s.close();
+});
