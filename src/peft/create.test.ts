@@ -65,6 +65,8 @@ describe('createPeft', () => {
     assert.throws(() => createPeft(caseConfig({ sa: 2 }), TINY_DIMS, { mode: 'frozen', weights: new Map() }), /missing 'peft\.layer\.0\.sa\.down\.weight'/);
     const bad: PeftWeights = new Map([['peft.layer.0.sa.down.weight', { data: new Float32Array(6), shape: [3, 2] }]]);
     assert.throws(() => createPeft(caseConfig({ sa: 2 }), TINY_DIMS, { weights: bad }), /has shape \[3,2\], expected \[2,16\]/);
+    const extra: PeftWeights = new Map([['peft.layer.0.pa.up.bias', { data: new Float32Array(16), shape: [16] }]]);
+    assert.throws(() => createPeft(caseConfig({ sa: 2 }), TINY_DIMS, { weights: extra }), /'peft\.layer\.0\.pa\.up\.bias' is not a tensor of this config \(SA2 @ all layers\)/);
     // A no-op config needs no weights, even frozen.
     assert.deepEqual(createPeft(caseConfig({}), TINY_DIMS, { mode: 'frozen' }).hooks, {});
   });

@@ -12,7 +12,7 @@
  */
 import type { Graph, Value } from '../graph/ir.js';
 import type { BertHooks, FfnHookContext, ProjectionHookContext } from '../models/bert/builder.js';
-import { isNoop, PeftConfigError, type PeftConfig } from './config.js';
+import { describePeft, isNoop, PeftConfigError, type PeftConfig } from './config.js';
 import { initTensor } from './init.js';
 import './methods.js';
 import { peftMethods } from './registry.js';
@@ -95,6 +95,12 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   if (mode === 'frozen') {
     if (!opts.weights && specs.length > 0) throw new PeftConfigError('createPeft: mode "frozen" needs the saved PEFT weights (options.weights)');
     source = foldPeftWeights(cfg, dims, opts.weights ?? new Map());
+  }
+  if (mode === 'train' && opts.weights) {
+    const known = new Set(specs.map((s) => s.name));
+    for (const n of opts.weights.keys()) {
+      if (n.startsWith('peft.') && !known.has(n)) throw new PeftConfigError(`peft weights: '${n}' is not a tensor of this config (${describePeft(cfg)}); were they saved with another config?`);
+    }
   }
   for (const s of specs) {
     const t = source.get(s.name);

@@ -79,11 +79,6 @@ export interface PeftMethod {
   projection?(ctx: ProjectionHookContext, m: MethodContext): Value;
 }
 
-/** Module sizes by method id. */
-export function methodSize(cfg: PeftConfig, id: PeftMethodId): number {
-  return cfg[id];
-}
-
 export function activeLayers(cfg: PeftConfig): number[] {
   return cfg.layers.flatMap((on, l) => (on ? [l] : []));
 }
