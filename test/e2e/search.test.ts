@@ -1,0 +1,103 @@
+/**
+ * End to end through the real CLI process: a tiny search on a custom task, killed with SIGKILL in
+ * the middle, resumed by rerunning the same command, then reported.
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { writeTinyBert } from '../../src/models/testing/tiny.js';
+import { openSqliteStorage } from '../../src/storage/sqlite.js';
+
+const BIN = join(import.meta.dirname, '../../bin/autopeft.mjs');
+let dir: string;
+
+/** A keyword task the tiny model can learn a bit of: label 1 iff "good" occurs. */
+function writeTask(root: string): string {
+  const words = ['the', 'movie', 'film', 'was', 'bad', 'not', 'fun', 'story', 'plot', 'great', 'this', 'it'];
+  const rows = (n: number, off: number) =>
+    Array.from({ length: n }, (_, i) => {
+      const k = i + off;
+      const t = Array.from({ length: 3 + (k % 9) }, (_, j) => words[(k * 7 + j * 5) % words.length]!);
+      if (k % 2) t[k % t.length] = 'good';
+      return `${t.join(' ')}\t${k % 2}`;
+    });
+  writeFileSync(join(root, 'train.tsv'), ['sentence\tlabel', ...rows(160, 0)].join('\n') + '\n');
+  writeFileSync(join(root, 'dev.tsv'), ['sentence\tlabel', ...rows(40, 1000)].join('\n') + '\n');
+  const spec = join(root, 'toy.json');
+  writeFileSync(spec, JSON.stringify({ name: 'toy', format: 'tsv', files: { train: 'train.tsv', dev: 'dev.tsv' }, textColumns: ['sentence'], labelColumn: 'label', labels: ['0', '1'], metrics: ['accuracy'] }));
+  return spec;
+}
+
+before(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'autopeft-e2e-'));
+  await writeTinyBert(join(dir, 'tiny'), { layers: 2, hidden: 32, heads: 2, std: 0.1 });
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+test('search survives kill -9, resumes to the target, and reports', async () => {
+  const spec = writeTask(dir);
+  const db = join(dir, 'studies.sqlite');
+  const args = [BIN, 'search', '--model', join(dir, 'tiny'), '--task', spec, '--trials', '8', '--n-init', '4', '--batch', '2', '--epochs', '2', '--max-length', '24', '--batch-size', '8', '--storage', db, '--study', 'e2e', '--threads', '1', '--quiet'];
+  const first = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let log = '';
+  first.stderr.on('data', (d: Buffer) => (log += d.toString()));
+  // Kill it once two trials are told and a third is running (read from the study file while it runs).
+  const finishedBeforeKill = await new Promise<{ number: number; values: readonly number[] }[]>((resolve, reject) => {
+    const timer = setInterval(async () => {
+      if (!existsSync(db)) return;
+      const s = openSqliteStorage(db);
+      try {
+        if (!(await s.findStudy('e2e'))) return;
+        const done = await s.listTrials('e2e', { states: ['COMPLETE'] });
+        const running = await s.listTrials('e2e', { states: ['RUNNING'] });
+        if (done.length >= 2 && running.length >= 1) {
+          clearInterval(timer);
+          first.kill('SIGKILL');
+          resolve(done.map((t) => ({ number: t.number, values: t.values! })));
+        }
+      } catch (e) {
+        clearInterval(timer);
+        reject(e);
+      } finally {
+        await s.close();
+      }
+    }, 100);
+    first.on('exit', () => {
+      clearInterval(timer);
+      reject(new Error(`search exited before it could be killed:\n${log}`));
+    });
+  });
+  await new Promise((r) => first.once('exit', r));
+
+  const second = spawnSync(process.execPath, args, { encoding: 'utf8' });
+  assert.equal(second.status, 0, second.stderr);
+  assert.match(second.stderr, /resuming study "e2e" .*: \d+ complete, 0 failed, 1 interrupted trial\(s\) re-queued/);
+
+  const s = openSqliteStorage(db);
+  try {
+    const all = await s.listTrials('e2e');
+    const complete = all.filter((t) => t.state === 'COMPLETE');
+    assert.equal(complete.length, 8, all.map((t) => `${t.number}:${t.state}:${t.reason ?? ''}`).join(' '));
+    // Nothing finished before the kill was lost or changed.
+    for (const f of finishedBeforeKill) assert.deepEqual(complete.find((t) => t.number === f.number)?.values, f.values);
+    // A trial the kill interrupted was failed as interrupted and its config re-queued and run.
+    const interrupted = all.filter((t) => t.state === 'FAILED' && /^interrupted/.test(t.reason ?? ''));
+    assert.equal(interrupted.length, 1);
+    for (const t of interrupted) assert.ok(complete.some((c) => JSON.stringify(c.config) === JSON.stringify(t.config)), `config of trial ${t.number} was not re-run`);
+    assert.equal(all.filter((t) => t.state === 'RUNNING' || t.state === 'WAITING').length, all.filter((t) => t.state === 'WAITING').length);
+  } finally {
+    await s.close();
+  }
+
+  const out = join(dir, 'report');
+  const rep = spawnSync(process.execPath, [BIN, 'report', '--study', 'e2e', '--storage', db, '--out', out, '--json'], { encoding: 'utf8' });
+  assert.equal(rep.status, 0, rep.stderr);
+  const json = JSON.parse(rep.stdout.trim().split('\n').pop()!) as { trials: { complete: number }; front: { trial: number }[]; hypervolume: number };
+  assert.equal(json.trials.complete, 8);
+  assert.ok(json.front.length >= 1 && json.hypervolume >= 0);
+  for (const f of ['report.md', 'report.html', 'report.json', 'scatter.svg', 'hypervolume.svg', 'placement.svg']) assert.ok(existsSync(join(out, f)), f);
+  assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Pareto front/i);
+});
