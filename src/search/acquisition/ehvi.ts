@@ -12,13 +12,12 @@
  * plain expected improvement); k >= 2: the grid of the front's coordinates inside [c, r_c]
  * (O(|P|^k) cells, fine for small k and fronts).
  */
-import { normCdf, normPdf } from '../linalg/normal.js';
+import { normExpectedPositivePart } from '../linalg/normal.js';
 
 /** E[(h - V)_+] for V ~ N(m, s²). */
 export function expectedPositivePart(h: number, m: number, s: number): number {
   if (!(s > 0)) return Math.max(0, h - m);
-  const z = (h - m) / s;
-  return (h - m) * normCdf(z) + s * normPdf(z);
+  return normExpectedPositivePart(h, m, s);
 }
 
 /** Cells whose height is this many sd below the mean add < 1e-30 relative: skipped. */

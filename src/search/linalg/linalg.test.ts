@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Rng } from '../space/rng.js';
 import { choleskyJitter, cholInverse, cholSolve, halfLogDet } from './linalg.js';
-import { normCdf, normPdf, normQuantile } from './normal.js';
+import { normCdf, normExpectedPositivePart, normPdf, normQuantile } from './normal.js';
 import { lbfgs } from './lbfgs.js';
 
 function randomSpd(rng: Rng, n: number): Float64Array {
@@ -92,4 +92,19 @@ test('lbfgs minimises Rosenbrock and an ill-conditioned quadratic', () => {
   };
   const b = lbfgs(barrier, [3], { maxIter: 100, gtol: 1e-10, ftol: 0 });
   assert.ok(Math.abs(b.x[0]! - 1e-3) < 1e-7, String(b.x[0]));
+});
+
+test('fused E[(h - V)+] equals (h - m) Φ(z) + s φ(z) and a quadrature of the integral', () => {
+  for (const [h, m, s] of [[0.3, 0.1, 0.2], [-1, 2, 0.5], [5, 0, 0.6], [0, 0, 1], [1, 0.2, 1e-3]] as const) {
+    const z = (h - m) / s;
+    const want = (h - m) * normCdf(z) + s * normPdf(z);
+    assert.ok(Math.abs(normExpectedPositivePart(h, m, s) - want) < 1e-15 * Math.max(1, Math.abs(want)));
+    // ∫_{-∞}^{h} (h - v) φ((v - m)/s)/s dv by the midpoint rule over [m - 12 s, h]
+    const lo = m - 12 * s;
+    if (h <= lo) continue;
+    const K = 200000, dv = (h - lo) / K;
+    let q = 0;
+    for (let i = 0; i < K; i++) { const v = lo + (i + 0.5) * dv; q += (h - v) * normPdf((v - m) / s) / s * dv; }
+    assert.ok(Math.abs(q - want) < 1e-8 * Math.max(1, want), `${q} vs ${want}`);
+  }
 });
