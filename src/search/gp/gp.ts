@@ -288,6 +288,11 @@ export interface GpFitOptions {
   rng?: Rng;
   /** L-BFGS relative-decrease tolerance (default 1e-7). */
   ftol?: number;
+  /**
+   * Rows used to fit the hyperparameters (default: all). The returned GP conditions on all n rows;
+   * fitting θ on a subset bounds the O(n³)-per-evaluation cost for large histories.
+   */
+  fitRows?: readonly number[];
 }
 
 /**
@@ -297,7 +302,14 @@ export interface GpFitOptions {
 export function fitGp(X: Float64Array, n: number, d: number, y: Float64Array, opts: GpFitOptions = {}): MaternGp {
   if (n === 0) throw new RangeError('fitGp: no observations');
   const prior = opts.prior ?? DEFAULT_PRIOR;
-  const obj = new GpObjective(X, n, d, y, prior);
+  let obj: GpObjective;
+  if (opts.fitRows && opts.fitRows.length < n) {
+    const m = opts.fitRows.length;
+    const Xs = new Float64Array(m * d);
+    const ys = new Float64Array(m);
+    opts.fitRows.forEach((r, i) => { Xs.set(X.subarray(r * d, (r + 1) * d), i * d); ys[i] = y[r]!; });
+    obj = new GpObjective(Xs, m, d, ys, prior);
+  } else obj = new GpObjective(X, n, d, y, prior);
   const starts: Float64Array[] = [];
   const base = new Float64Array(d + 2);
   // NOTE: default start: lengthscale 1 (κ = 1) everywhere, unit outputscale, noise at the prior median.

@@ -32,7 +32,14 @@ export interface BoOptions extends SamplerOptions {
   /** Joint posterior samples of the incumbents for the noisy EHVI. */
   posteriorSamples?: number;
   /** GP fitting effort. */
-  fit?: { restarts?: number; maxIter?: number; warmMaxIter?: number; prior?: GpPrior };
+  fit?: {
+    restarts?: number;
+    maxIter?: number;
+    warmMaxIter?: number;
+    prior?: GpPrior;
+    /** Hyperparameters are fitted on at most this many trials (the observed front + a seeded random rest); default 300. */
+    maxFitPoints?: number;
+  };
   /** Acquisition optimisation effort. */
   search?: LocalSearchOptions;
   /** Reuse the previous fit's hyperparameters as a start (faster; results then depend on the call sequence). Default true. */
@@ -87,6 +94,8 @@ export class BoSampler implements Sampler {
       this.last = { fitSec: 0, acqSec: 0, values: new Array<number>(args.n).fill(NaN), gp: null, fitEvaluations: 0, acqEvaluations: 0 };
       return sampleUnique(space, rng, args.n, taken);
     }
+    for (const t of args.complete) space.checkDomain(t.config, `trial ${t.number}`);
+    for (const c of args.pending) space.checkDomain(c, 'a pending trial');
     const objs = this.o.objectives;
     const uo = objs[this.unknown]!;
     // the modelled objective through the copula; sign: latent -> minimisation convention
@@ -107,7 +116,22 @@ export class BoSampler implements Sampler {
     // ~2e-4 nats at n = 200, invisible to the acquisition); a cold fit gets one
     // random restart besides the default start. Iteration caps bound the cost at n = 200 (each
     // evaluation is O(n^3)); a MAP optimum to 1e-4 in the gradient is far finer than the noise.
+    // NOTE: beyond maxFitPoints trials θ is fitted on a subset (the observed front plus a seeded
+    // random rest): each evaluation costs O(m³); the GP still conditions on every trial.
+    const maxFit = fitO.maxFitPoints ?? 300;
+    let fitRows: number[] | undefined;
+    if (n > maxFit) {
+      const objPts = args.complete.map((t, i) => [
+        ...this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * objs[j]!.known!(t.config)),
+        sign * cop.z[i]!,
+      ]);
+      const front = paretoFrontIndices(objPts).slice(0, maxFit);
+      const inFront = new Set(front);
+      const rest = rng.shuffle(Array.from({ length: n }, (_, i) => i).filter((i) => !inFront.has(i)));
+      fitRows = [...front, ...rest.slice(0, maxFit - front.length)].sort((a, b) => a - b);
+    }
     const gp = fitGp(X, n, d, cop.z, {
+      ...(fitRows ? { fitRows } : {}),
       restarts: warm ? 0 : (fitO.restarts ?? 1),
       maxIter: warm ? (fitO.warmMaxIter ?? 15) : (fitO.maxIter ?? 50),
       ...(warm ? { ftol: 1e-6 } : {}),

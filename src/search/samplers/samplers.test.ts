@@ -111,3 +111,18 @@ test('BO survives degenerate histories: constant metric, repeated configs, a giv
   assert.equal(bo.last.values.length, 4);
   for (const v of bo.last.values) assert.ok(Number.isFinite(v) && v >= 0);
 });
+
+test('BO: hyperparameters fitted on a subset beyond maxFitPoints; a foreign config is a typed error', async () => {
+  const rng = new Rng(23);
+  const hist: FrozenTrial[] = Array.from({ length: 30 }, (_, i) => {
+    const config = problem.space.sample(rng);
+    return { number: i, state: 'COMPLETE', config, values: [problem.observe(config, rng), 0], userAttrs: {}, createdAt: i };
+  });
+  const bo = new BoSampler({ space: problem.space, objectives: problem.objectives, seed: 2, nInit: 5, fit: { maxFitPoints: 12 }, search: { rawSamples: 16, localStarts: 1, maxSteps: 2 } });
+  const [c] = await bo.sample({ complete: hist, pending: [], n: 1 });
+  assert.ok(problem.space.isValid(c!));
+  assert.equal(bo.last.gp!.n, 30); // conditions on every trial
+  const foreign = { ...hist[3]!, config: { ...hist[3]!.config, layer_9: true } as Config };
+  delete (foreign.config as Record<string, unknown>).layer_0;
+  await assert.rejects(async () => bo.sample({ complete: [...hist, foreign], pending: [], n: 1 }), /trial 3: field "layer_0" is missing/);
+});

@@ -106,6 +106,21 @@ export class SearchSpace {
     }
   }
 
+  /**
+   * Throws a SearchSpaceError when a field is missing or outside its domain (the constraint is not
+   * checked: a hand-enqueued config may break it and still be modelled). `where` names the source.
+   */
+  checkDomain(config: Config, where = 'config'): void {
+    for (const s of this.slots) {
+      const v = config[s.def.name];
+      if (!inDomain(s.def, v)) {
+        throw new SearchSpaceError(
+          `${where}: field "${s.def.name}" is ${JSON.stringify(v) ?? 'missing'}, expected ${describe(s.def)}; was it made for another search space?`,
+        );
+      }
+    }
+  }
+
   /** Canonical string of a config (param order, only the space's params): the dedup key. */
   key(config: Config): string {
     const vals: ParamValue[] = [];
