@@ -53,21 +53,9 @@ export class Nsga2Sampler implements Sampler {
     return out;
   }
 
-  /** Elitist survival over the whole history: fill by fronts, the last front by crowding distance. */
   private survivors(complete: readonly FrozenTrial[]): Member[] {
     const Y = minimizationMatrix(complete, this.o.objectives);
-    const fronts = nonDominatedSort(Y);
-    const pop: Member[] = [];
-    for (let r = 0; r < fronts.length && pop.length < this.o.populationSize; r++) {
-      const f = fronts[r]!;
-      const cd = crowdingDistance(Y, f);
-      const order = f.map((_, t) => t).sort((a, b) => cd[b]! - cd[a]! || f[a]! - f[b]!);
-      for (const t of order) {
-        if (pop.length >= this.o.populationSize) break;
-        pop.push({ config: complete[f[t]!]!.config, rank: r, crowd: cd[t]! });
-      }
-    }
-    return pop;
+    return nsga2Survivors(Y, this.o.populationSize).map((s) => ({ config: complete[s.index]!.config, rank: s.rank, crowd: s.crowd }));
   }
 
   private tournament(pop: Member[], rng: Rng): Member {
@@ -92,4 +80,23 @@ export class Nsga2Sampler implements Sampler {
     if (!moved) child = space.mutateParam(child, space.params[rng.int(P)]!.name, rng);
     return space.repair(child, rng);
   }
+}
+
+/**
+ * NSGA-II elitist survival: fill `size` slots front by front (minimisation rows of Y); the front
+ * that does not fit entirely is cut by crowding distance (largest first, ties by index).
+ */
+export function nsga2Survivors(Y: readonly (readonly number[])[], size: number): { index: number; rank: number; crowd: number }[] {
+  const fronts = nonDominatedSort(Y);
+  const out: { index: number; rank: number; crowd: number }[] = [];
+  for (let r = 0; r < fronts.length && out.length < size; r++) {
+    const f = fronts[r]!;
+    const cd = crowdingDistance(Y, f);
+    const order = f.map((_, t) => t).sort((a, b) => cd[b]! - cd[a]! || f[a]! - f[b]!);
+    for (const t of order) {
+      if (out.length >= size) break;
+      out.push({ index: f[t]!, rank: r, crowd: cd[t]! });
+    }
+  }
+  return out;
 }

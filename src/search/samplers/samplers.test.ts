@@ -126,3 +126,38 @@ test('BO: hyperparameters fitted on a subset beyond maxFitPoints; a foreign conf
   delete (foreign.config as Record<string, unknown>).layer_0;
   await assert.rejects(async () => bo.sample({ complete: [...hist, foreign], pending: [], n: 1 }), /trial 3: field "layer_0" is missing/);
 });
+
+test('NSGA-II survival: whole better fronts first, the cut front by crowding distance (brute-force check)', async () => {
+  const { nsga2Survivors } = await import('./nsga2.js');
+  const { dominates } = await import('../pareto/pareto.js');
+  const rng = new Rng(31);
+  for (let t = 0; t < 20; t++) {
+    const Y = Array.from({ length: 30 }, () => [rng.int(8), rng.int(8)]);
+    const size = 5 + rng.int(20);
+    const surv = nsga2Survivors(Y, size);
+    assert.equal(surv.length, size);
+    // brute-force ranks by peeling
+    const rank = new Array<number>(Y.length).fill(-1);
+    let left = Y.map((_, i) => i);
+    for (let r = 0; left.length > 0; r++) {
+      const cur = left.filter((i) => !left.some((j) => dominates(Y[j]!, Y[i]!)));
+      for (const i of cur) rank[i] = r;
+      left = left.filter((i) => rank[i] === -1);
+    }
+    const chosen = new Set(surv.map((s) => s.index));
+    const worstChosen = Math.max(...surv.map((s) => rank[s.index]!));
+    for (const s of surv) assert.equal(s.rank, rank[s.index]);
+    for (let i = 0; i < Y.length; i++) {
+      if (chosen.has(i)) continue;
+      assert.ok(rank[i]! >= worstChosen, 'a better-ranked point was dropped');
+      if (rank[i] === worstChosen) {
+        // every chosen member of the cut front is at least as crowded-apart as any dropped one
+        const { crowdingDistance } = await import('../pareto/pareto.js');
+        const front = Y.map((_, j) => j).filter((j) => rank[j] === worstChosen);
+        const cd = crowdingDistance(Y, front);
+        const cdOf = (j: number): number => cd[front.indexOf(j)]!;
+        for (const s of surv) if (rank[s.index] === worstChosen) assert.ok(cdOf(s.index) >= cdOf(i));
+      }
+    }
+  }
+});
