@@ -1,0 +1,373 @@
+/**
+ * The ask/tell Study: glues a Sampler (proposes configs) to a Storage (persists trials).
+ *
+ *   const study = await createStudy({ storage, name, objectives, sampler, loadIfExists: true });
+ *   const trial = await study.ask();          // a WAITING (enqueued) trial if any, else a sampled one
+ *   await study.tell(trial.number, [metric]);  // known objectives (param %) are filled in here
+ *
+ * Several Study objects (in one or several processes) may work on one stored study at once: every
+ * state change is an atomic storage call, so a trial is claimed and told exactly once.
+ */
+import { hostname } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import { paretoFrontIndices, toMinimization } from '../pareto/index.js';
+import type { AttrValue, Config, Direction, ObjectiveSpec, Sampler, TrialState } from '../types.js';
+import { DuplicateStudyError, TrialNotRunningError } from '../../storage/errors.js';
+import type { FailStaleResult, Storage, StudyRecord, TrialOutcome, TrialRecord } from '../../storage/types.js';
+import { SamplerOutputError, StudyMismatchError, TellValuesError } from './errors.js';
+
+/**
+ * What `tell` accepts for a finished trial:
+ * - all objective values in objective order;
+ * - only the values of the objectives without `known` (in objective order): the study computes the rest;
+ * - an object by objective name (known objectives may be left out);
+ * - `{ state: 'FAILED', reason }` or `{ state: 'PRUNED', reason? }`, or a storage `TrialOutcome`.
+ */
+export type TellArg = readonly number[] | Readonly<Record<string, number>> | TrialOutcome;
+
+export interface HeartbeatOptions {
+  /** Beat every RUNNING trial this Study asked for, this often. */
+  intervalMs: number;
+  /** When set, each ask first fails RUNNING trials silent for longer than this (any worker's). */
+  staleAfterMs?: number;
+  /** Re-queue the configs of trials failed as stale (default true). */
+  requeueStale?: boolean;
+  /** Heartbeat write errors other than "trial no longer RUNNING" (default: one console.warn line). */
+  onError?: (error: unknown) => void;
+}
+
+interface CommonOptions {
+  storage: Storage;
+  name: string;
+  sampler: Sampler;
+  /** Identifies this worker in the trials it claims. Default `<host>:<pid>:<random>`. */
+  workerId?: string;
+  heartbeat?: HeartbeatOptions;
+}
+
+export interface CreateStudyOptions extends CommonOptions {
+  objectives: readonly ObjectiveSpec[];
+  /** Load the study when it exists (its objectives must match) instead of failing. Default false. */
+  loadIfExists?: boolean;
+  /** Stored with a newly created study (ignored when an existing one is loaded). */
+  userAttrs?: Record<string, AttrValue>;
+}
+
+export interface LoadStudyOptions extends CommonOptions {
+  /**
+   * The objectives, to supply their `known` functions (functions are not stored). Names and
+   * directions must match the stored ones. Default: the stored names and directions, none known.
+   */
+  objectives?: readonly ObjectiveSpec[];
+}
+
+export interface EnqueueOptions {
+  userAttrs?: Record<string, AttrValue>;
+  /**
+   * Return the existing trial instead when one with an equal config is WAITING, RUNNING or
+   * COMPLETE (a check-then-insert: two processes enqueueing the same config at the same instant
+   * may still both insert it).
+   */
+  skipIfExists?: boolean;
+}
+
+/** Where `warmStartFrom` copies from: another Study, or a stored study by name. */
+export type WarmStartSource = Study | { storage: Storage; name: string };
+
+function defaultWorkerId(): string {
+  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+}
+
+/** JSON of a config with sorted keys, to compare configs regardless of key order. */
+function configKey(config: Config): string {
+  return JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k]]));
+}
+
+function checkObjectivesMatch(record: StudyRecord, objectives: readonly ObjectiveSpec[], where: string): void {
+  const want = objectives.map((o) => `${o.name}:${o.direction}`).join(', ');
+  const have = record.objectiveNames.map((n, i) => `${n}:${record.directions[i]}`).join(', ');
+  if (want !== have) {
+    throw new StudyMismatchError(`${where}: study "${record.name}" has objectives (${have}) but (${want}) were given; use the same objectives or another study name`);
+  }
+}
+
+export class Study {
+  readonly storage: Storage;
+  readonly name: string;
+  readonly sampler: Sampler;
+  readonly objectives: readonly ObjectiveSpec[];
+  readonly directions: readonly Direction[];
+  readonly workerId: string;
+  private readonly heartbeatOptions: HeartbeatOptions | undefined;
+  /** Trials this object asked for and has not told yet: the ones its heartbeat keeps alive. */
+  private readonly running = new Set<number>();
+  private timer: NodeJS.Timeout | undefined;
+  private beating: Promise<void> | undefined;
+
+  /** Use `createStudy` / `loadStudy`. */
+  constructor(record: StudyRecord, options: CommonOptions & { objectives: readonly ObjectiveSpec[] }) {
+    checkObjectivesMatch(record, options.objectives, 'Study');
+    this.storage = options.storage;
+    this.name = record.name;
+    this.sampler = options.sampler;
+    this.objectives = options.objectives.map((o) => ({ ...o }));
+    this.directions = record.directions;
+    this.workerId = options.workerId ?? defaultWorkerId();
+    this.heartbeatOptions = options.heartbeat;
+    const hb = options.heartbeat;
+    if (hb) {
+      if (!(hb.intervalMs > 0)) throw new RangeError(`study "${this.name}": heartbeat.intervalMs must be > 0, got ${hb.intervalMs}`);
+      if (hb.staleAfterMs !== undefined && !(hb.staleAfterMs > hb.intervalMs)) {
+        throw new RangeError(`study "${this.name}": heartbeat.staleAfterMs (${hb.staleAfterMs}) must exceed intervalMs (${hb.intervalMs}) or live trials get failed`);
+      }
+      this.timer = setInterval(() => void this.beatAll(), hb.intervalMs);
+      // A forgotten close() must not keep the process alive.
+      this.timer.unref();
+    }
+  }
+
+  /** Numbers of the trials this Study object asked for and has not told yet. */
+  runningTrials(): number[] {
+    return [...this.running].sort((a, b) => a - b);
+  }
+
+  private async beatAll(): Promise<void> {
+    if (this.beating) return; // a slow write must not pile up beats
+    const run = async () => {
+      for (const n of [...this.running]) {
+        try {
+          await this.storage.heartbeat(this.name, n);
+        } catch (e) {
+          // Failed as stale (or told) elsewhere: nothing left to keep alive.
+          if (e instanceof TrialNotRunningError) this.running.delete(n);
+          else (this.heartbeatOptions?.onError ?? ((err) => console.warn(`autopeft: heartbeat of trial #${n} failed: ${String(err)}`)))(e);
+        }
+      }
+    };
+    this.beating = run().finally(() => {
+      this.beating = undefined;
+    });
+    return this.beating;
+  }
+
+  /** One trial to run: the oldest enqueued one if any, else a new config from the sampler. */
+  async ask(): Promise<TrialRecord> {
+    const [t] = await this.askBatch(1);
+    return t!;
+  }
+
+  /**
+   * `n` trials to run at once: enqueued ones first, then `n - claimed` configs sampled together,
+   * with every WAITING/RUNNING config (including the ones just claimed) passed as pending.
+   */
+  async askBatch(n: number): Promise<TrialRecord[]> {
+    if (!Number.isInteger(n) || n < 1) throw new RangeError(`study "${this.name}": askBatch needs an integer n >= 1, got ${n}`);
+    const hb = this.heartbeatOptions;
+    if (hb?.staleAfterMs !== undefined) await this.failStaleTrials(hb.staleAfterMs, { requeue: hb.requeueStale ?? true });
+    const out: TrialRecord[] = [];
+    while (out.length < n) {
+      const t = await this.storage.claimWaiting(this.name, this.workerId);
+      if (!t) break;
+      out.push(t);
+      this.running.add(t.number);
+    }
+    const k = n - out.length;
+    if (k === 0) return out;
+    const all = await this.storage.listTrials(this.name);
+    const complete = all.filter((t) => t.state === 'COMPLETE');
+    const pending = all.filter((t) => t.state === 'WAITING' || t.state === 'RUNNING').map((t) => t.config);
+    const configs = await this.sampler.sample({ complete, pending, n: k });
+    if (!Array.isArray(configs) || configs.length !== k) {
+      throw new SamplerOutputError(
+        `sampler "${this.sampler.name}" returned ${Array.isArray(configs) ? configs.length : typeof configs} configs for study "${this.name}" but ${k} were asked; fix the sampler`,
+      );
+    }
+    for (const config of configs) {
+      const t = await this.storage.createTrial(this.name, { state: 'RUNNING', config, workerId: this.workerId });
+      out.push(t);
+      this.running.add(t.number);
+    }
+    return out;
+  }
+
+  /** Turns a tell argument into a storage outcome, computing known objectives from the config. */
+  private async resolve(number: number, result: TellArg): Promise<TrialOutcome> {
+    if (!Array.isArray(result) && typeof (result as { state?: unknown }).state === 'string') return result as TrialOutcome;
+    const objs = this.objectives;
+    const where = `study "${this.name}" trial #${number}`;
+    const unknownIdx = objs.flatMap((o, i) => (o.known ? [] : [i]));
+    const given = new Map<number, number>();
+    if (Array.isArray(result)) {
+      const arr = result as readonly number[];
+      if (arr.length === objs.length) arr.forEach((v, i) => given.set(i, v));
+      else if (arr.length === unknownIdx.length) arr.forEach((v, j) => given.set(unknownIdx[j]!, v));
+      else {
+        throw new TellValuesError(
+          `${where}: got ${arr.length} values; pass all ${objs.length} (${objs.map((o) => o.name).join(', ')}) or only the ${unknownIdx.length} not known (${unknownIdx.map((i) => objs[i]!.name).join(', ') || 'none'})`,
+        );
+      }
+    } else {
+      const rec = result as Readonly<Record<string, number>>;
+      for (const key of Object.keys(rec)) {
+        const i = objs.findIndex((o) => o.name === key);
+        if (i < 0) throw new TellValuesError(`${where}: "${key}" is not an objective (${objs.map((o) => o.name).join(', ')})`);
+        given.set(i, rec[key]!);
+      }
+    }
+    let config: Config | undefined;
+    const values: number[] = [];
+    for (const [i, o] of objs.entries()) {
+      const v = given.get(i);
+      if (v !== undefined) {
+        values.push(v);
+        continue;
+      }
+      if (!o.known) throw new TellValuesError(`${where}: no value for objective "${o.name}"; pass it or tell the trial FAILED`);
+      config ??= (await this.storage.getTrial(this.name, number)).config;
+      const k = o.known(config);
+      if (!Number.isFinite(k)) throw new TellValuesError(`${where}: known objective "${o.name}" computed ${k} from the config; fix its known() function`);
+      values.push(k);
+    }
+    return { state: 'COMPLETE', values };
+  }
+
+  /** Finishes a RUNNING trial: values (see `TellArg`), or FAILED with a reason, or PRUNED. */
+  async tell(number: number, result: TellArg): Promise<TrialRecord> {
+    const outcome = await this.resolve(number, result);
+    try {
+      const t = await this.storage.tellTrial(this.name, number, outcome);
+      this.running.delete(number);
+      return t;
+    } catch (e) {
+      // Not RUNNING any more (e.g. failed as stale): stop keeping it alive. Bad values keep it RUNNING.
+      if (e instanceof TrialNotRunningError) this.running.delete(number);
+      throw e;
+    }
+  }
+
+  /** Queues a config by hand; the next ask (of any worker) claims it before sampling. */
+  async enqueue(config: Config, options: EnqueueOptions = {}): Promise<TrialRecord> {
+    if (options.skipIfExists) {
+      const key = configKey(config);
+      const existing = (await this.storage.listTrials(this.name, { states: ['WAITING', 'RUNNING', 'COMPLETE'] })).find(
+        (t) => configKey(t.config) === key,
+      );
+      if (existing) return existing;
+    }
+    return this.storage.createTrial(this.name, { state: 'WAITING', config, ...(options.userAttrs ? { userAttrs: options.userAttrs } : {}) });
+  }
+
+  /** Records that a RUNNING trial's worker is alive (the heartbeat option does this periodically). */
+  async heartbeat(number: number): Promise<void> {
+    await this.storage.heartbeat(this.name, number);
+  }
+
+  /** Fails RUNNING trials (of any worker) silent for more than `olderThanMs`, re-queueing their configs if asked. */
+  async failStaleTrials(olderThanMs: number, options: { requeue?: boolean } = {}): Promise<FailStaleResult> {
+    const r = await this.storage.failStale(this.name, { olderThanMs, requeue: options.requeue ?? false });
+    for (const t of r.failed) this.running.delete(t.number);
+    return r;
+  }
+
+  async setUserAttr(key: string, value: AttrValue): Promise<void> {
+    await this.storage.setStudyUserAttrs(this.name, { [key]: value });
+  }
+
+  async userAttrs(): Promise<Readonly<Record<string, AttrValue>>> {
+    return (await this.storage.getStudy(this.name)).userAttrs;
+  }
+
+  async setTrialUserAttr(number: number, key: string, value: AttrValue): Promise<void> {
+    await this.storage.setTrialUserAttrs(this.name, number, { [key]: value });
+  }
+
+  async setTrialUserAttrs(number: number, attrs: Record<string, AttrValue>): Promise<void> {
+    await this.storage.setTrialUserAttrs(this.name, number, attrs);
+  }
+
+  async trial(number: number): Promise<TrialRecord> {
+    return this.storage.getTrial(this.name, number);
+  }
+
+  /** Trials sorted by number, optionally only in the given states. */
+  async trials(states?: readonly TrialState[]): Promise<TrialRecord[]> {
+    return this.storage.listTrials(this.name, states ? { states } : {});
+  }
+
+  /** The COMPLETE trials on the Pareto front of the objectives (equal points are all kept), by number. */
+  async bestTrials(): Promise<TrialRecord[]> {
+    const complete = await this.trials(['COMPLETE']);
+    const front = paretoFrontIndices(toMinimization(complete.map((t) => t.values!), this.directions));
+    return front.map((i) => complete[i]!);
+  }
+
+  /**
+   * Copies the COMPLETE trials of another study with the same objectives into this one (config,
+   * values, user attrs, times), tagged `userAttrs.warmStartFrom = {study, trial}`. Idempotent:
+   * trials copied before are skipped, so a resumed script can call it again. Returns how many were copied.
+   */
+  async warmStartFrom(source: WarmStartSource): Promise<number> {
+    const src = await source.storage.getStudy(source.name);
+    if (source.storage === this.storage && source.name === this.name) {
+      throw new StudyMismatchError(`study "${this.name}" cannot warm-start from itself; pass another study`);
+    }
+    checkObjectivesMatch(src, this.objectives, `warm start of "${this.name}"`);
+    const done = new Set<string>();
+    for (const t of await this.trials(['COMPLETE'])) {
+      const w = t.userAttrs.warmStartFrom;
+      if (w && typeof w === 'object' && !Array.isArray(w)) done.add(`${String(w.study)}#${String(w.trial)}`);
+    }
+    let copied = 0;
+    for (const t of await source.storage.listTrials(source.name, { states: ['COMPLETE'] })) {
+      if (done.has(`${source.name}#${t.number}`)) continue;
+      await this.storage.createTrial(this.name, {
+        state: 'COMPLETE',
+        config: t.config,
+        values: t.values!,
+        userAttrs: { ...t.userAttrs, warmStartFrom: { study: source.name, trial: t.number } },
+        ...(t.startedAt !== undefined ? { startedAt: t.startedAt } : {}),
+        ...(t.finishedAt !== undefined ? { finishedAt: t.finishedAt } : {}),
+      });
+      copied++;
+    }
+    return copied;
+  }
+
+  /** Stops the heartbeat timer (after a last beat in flight). Does not close the storage. */
+  async close(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    await this.beating;
+  }
+}
+
+/** Creates a study, or with `loadIfExists` loads the stored one so a rerun resumes where it stopped. */
+export async function createStudy(options: CreateStudyOptions): Promise<Study> {
+  const { storage, name, objectives } = options;
+  let record = await storage.findStudy(name);
+  if (!record) {
+    try {
+      record = await storage.createStudy({
+        name,
+        directions: objectives.map((o) => o.direction),
+        objectiveNames: objectives.map((o) => o.name),
+        ...(options.userAttrs ? { userAttrs: options.userAttrs } : {}),
+      });
+    } catch (e) {
+      // Another process created it between our look and our insert.
+      record = options.loadIfExists ? await storage.findStudy(name) : undefined;
+      if (!record) throw e;
+    }
+  } else if (!options.loadIfExists) {
+    throw new DuplicateStudyError(name, storage.location);
+  }
+  return new Study(record, { ...options, objectives });
+}
+
+/** Loads a stored study; throws `UnknownStudyError` when absent. */
+export async function loadStudy(options: LoadStudyOptions): Promise<Study> {
+  const record = await options.storage.getStudy(options.name);
+  const objectives: readonly ObjectiveSpec[] =
+    options.objectives ?? record.objectiveNames.map((name, i) => ({ name, direction: record.directions[i]! }));
+  return new Study(record, { ...options, objectives });
+}
