@@ -49,20 +49,32 @@ export interface UseLiteTrace {
 /** y = x W + b: x `n x W.rows`, returns `n x W.cols`. */
 export function denseForward(x: Float32Array, n: number, w: Dense): Float32Array {
   const { rows, cols, kernel, bias } = w;
-  // k-outer order streams each kernel row once for all n rows of x (the kernels do not fit in
-  // cache; x and the accumulator do). NOTE: float64 accumulation, rounded to float32 at the end.
-  const acc = new Float64Array(n * cols);
-  for (let t = 0; t < n; t++) acc.set(bias, t * cols);
-  for (let k = 0; k < rows; k++) {
-    const ko = k * cols;
-    for (let t = 0; t < n; t++) {
-      const a = x[t * rows + k];
-      if (a === 0) continue;
-      const yo = t * cols;
-      for (let j = 0; j < cols; j++) acc[yo + j] += a * kernel[ko + j];
+  const y = new Float32Array(n * cols);
+  // Four rows of x per sweep over the kernel: each kernel value is loaded once per four rows (the
+  // kernels do not fit in cache). NOTE: float64 accumulation in the order bias + sum over k
+  // ascending, rounded to float32 once at the end.
+  const acc = new Float64Array(4 * cols);
+  for (let t0 = 0; t0 < n; t0 += 4) {
+    const m = Math.min(4, n - t0);
+    for (let r = 0; r < 4; r++) acc.set(bias, r * cols);
+    const x0 = t0 * rows;
+    for (let k = 0; k < rows; k++) {
+      const a0 = x[x0 + k];
+      const a1 = m > 1 ? x[x0 + rows + k] : 0;
+      const a2 = m > 2 ? x[x0 + 2 * rows + k] : 0;
+      const a3 = m > 3 ? x[x0 + 3 * rows + k] : 0;
+      const ko = k * cols;
+      for (let j = 0; j < cols; j++) {
+        const v = kernel[ko + j];
+        acc[j] += a0 * v;
+        acc[cols + j] += a1 * v;
+        acc[2 * cols + j] += a2 * v;
+        acc[3 * cols + j] += a3 * v;
+      }
     }
+    for (let r = 0; r < m; r++) y.set(acc.subarray(r * cols, (r + 1) * cols), (t0 + r) * cols);
   }
-  return Float32Array.from(acc);
+  return y;
 }
 
 /** Layer norm over the last axis of `n x d`; NOTE: biased variance, eps inside the rsqrt (T2T). */
