@@ -64,8 +64,8 @@ export function gradients(loss: Value, wrt: readonly Value[]): Map<Value, Value>
     if (!needs.some(Boolean)) continue;
     const rule = gradRules.get(n.op);
     if (!rule) throw new GraphError(`gradients: no gradient rule for ${n.op} (node producing ${n.outputs[0]}); keep it off the path from params to the loss`);
-    // Rules assume a gradient for output 0; outputs whose loss-path ends elsewhere get none.
-    if (dy[0] === undefined) throw new GraphError(`gradients: ${n.op} is differentiated only through its main output`);
+    // Rules assume a gradient for output 0 (Split handles any output).
+    if (dy[0] === undefined && n.op !== 'Split') throw new GraphError(`gradients: ${n.op} is differentiated only through its main output`);
     const res = rule({ node: n, dy, needs });
     n.inputs.forEach((v, k) => {
       if (!v || !needs[k]) return;

@@ -127,6 +127,31 @@ const cases: Case[] = [
   { op: 'Expand', name: 'Expand [3,1] -> [2,3,4]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [3, 1]); return { out: ops.expandLike(a, [2, 3, 4]), wrt: [a] }; } },
   { op: 'Unsqueeze', name: 'Unsqueeze [2,3] axes [0,2]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); return { out: ops.mul(ops.unsqueeze(a, [0, 2]), P(g, r, dt, 'b', [2, 2, 4, 3])), wrt: [a] }; } },
   { op: 'Squeeze', name: 'Squeeze [2,1,3] axes [1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 1, 3]); return { out: ops.squeeze(a, [1]), wrt: [a] }; } },
+  {
+    op: 'Split',
+    name: 'Split [2,5] into [2,3] on axis 1, one part unused',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 5]);
+      const [p0] = ops.split(a, 1, [2, 3]);
+      return { out: ops.exp(p0!), wrt: [a] };
+    },
+  },
+  {
+    op: 'Split',
+    name: 'Concat + Split with a symbolic size (prefix rows), Slice on a symbolic axis',
+    build: (g, dt, r) => {
+      const w = P(g, r, dt, 'w', [3, 3]);
+      const pre = P(g, r, dt, 'prefix', [2, 3]);
+      const x = g.input('x', dt, ['n', 3]);
+      const xd = r.float64(12);
+      const h = ops.tanh(ops.matmul(x, w));
+      const c = ops.concat([pre, h], 0);
+      const [p0, p1] = ops.split(ops.sigmoid(c), 0, [2, 'n'], h);
+      const first = ops.slice(h, [0], [1], [0]);
+      const out = ops.add(ops.add(ops.reduceSum(ops.mul(p1!, p1!), [0]), ops.reduceSum(p0!, [0])), ops.reshape(first, [3]));
+      return { out, wrt: [w, pre], feeds: { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [4, 3]) } };
+    },
+  },
   { op: 'Pad', name: 'Pad [2,3] by (1,0),(0,2)', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); return { out: ops.pad(a, [1, 0, 0, 2]), wrt: [a] }; } },
 ];
 

@@ -1,7 +1,7 @@
 /** Gradients of layout ops: Transpose, Reshape, Concat, Slice, Gather, Expand, Unsqueeze, Squeeze, Pad. */
 import { GraphError } from '../errors.js';
 import { cast } from '../ops/elementwise.js';
-import { expandLike, pad, reshapeTo, scatterNDAdd, slice, squeeze, transpose, unsqueeze } from '../ops/shape.js';
+import { concat, expandLike, pad, padDynamic, reshapeTo, scatterNDAdd, shapeOf, slice, split, squeeze, transpose, unsqueeze, withShape } from '../ops/shape.js';
 import type { Value } from '../ir.js';
 import { constInts, type GradRule } from './types.js';
 
@@ -15,16 +15,14 @@ export const Expand: GradRule = (ctx) => [ctx.dy[0], undefined];
 export const Unsqueeze: GradRule = (ctx) => [squeeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Unsqueeze axes')), undefined];
 export const Squeeze: GradRule = (ctx) => [unsqueeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Squeeze axes')), undefined];
 
+/** Concat: one Split of dY into the inputs' sizes (a symbolic size is read from its input at run time). */
 export const Concat: GradRule = (ctx) => {
   const axis = ctx.node.attrs['axis']!.v as number;
-  let off = 0;
-  return ctx.node.inputs.map((x, i) => {
-    const d = x!.shape[axis]!;
-    if (typeof d !== 'number') throw new GraphError(`Concat gradient: axis ${axis} of ${x} is symbolic`);
-    const r = ctx.needs[i] ? slice(ctx.dy[0]!, [off], [off + d], [axis]) : undefined;
-    off += d;
-    return r;
-  });
+  const xs = ctx.node.inputs as Value[];
+  const sym = xs.filter((x) => typeof x.shape[axis] !== 'number');
+  if (sym.length > 1) throw new GraphError(`Concat gradient: more than one input has a symbolic size on axis ${axis}`);
+  const parts = split(ctx.dy[0]!, axis, xs.map((x) => x.shape[axis]!), sym[0]);
+  return parts.map((p, i) => (ctx.needs[i] ? p : undefined));
 };
 
 export const Slice: GradRule = (ctx) => {
@@ -35,13 +33,37 @@ export const Slice: GradRule = (ctx) => {
   if (steps.some((s) => s !== 1)) throw new GraphError('Slice gradient: only step 1 is supported');
   const y = ctx.node.outputs[0]!;
   const pads = new Array<number>(2 * x.rank).fill(0);
+  const dynamicEnd: number[] = [];
   axes.forEach((a, k) => {
-    const d = x.shape[a] as number;
+    const d = x.shape[a]!;
+    if (typeof d !== 'number') {
+      // Symbolic axis (0 <= start <= end, see ops.slice): the end padding is known at run time only.
+      pads[a] = starts[k]!;
+      dynamicEnd.push(a);
+      return;
+    }
     const s = Math.min(Math.max(starts[k]! < 0 ? starts[k]! + d : starts[k]!, 0), d);
     pads[a] = s;
     pads[a + x.rank] = d - s - (y.shape[a] as number);
   });
-  return [pad(ctx.dy[0]!, pads), undefined, undefined, undefined, undefined];
+  if (dynamicEnd.length === 0) return [pad(ctx.dy[0]!, pads), undefined, undefined, undefined, undefined];
+  const g = x.graph;
+  // pads = static part + (shape(x) - start - len) on the symbolic axes.
+  const parts = pads.map((p, i) => {
+    const a = i - x.rank;
+    if (!dynamicEnd.includes(a)) return g.ints([p]);
+    const rest = (pads[a] ?? 0) + (y.shape[a] as number);
+    return g.node('Sub', [shapeOf(x, a, a + 1), g.ints([rest])], {}, [{ dtype: 'int64', shape: [1] }])[0]!;
+  });
+  return [padDynamic(ctx.dy[0]!, concat(parts, 0), x.shape), undefined, undefined, undefined, undefined];
+};
+
+/** Split: the input gradient is the concat of the parts' gradients (zeros where a part has none). */
+export const Split: GradRule = (ctx) => {
+  const axis = ctx.node.attrs['axis']!.v as number;
+  const parts = ctx.node.outputs.map((o, i) => ctx.dy[i] ?? expandLike(o.graph.scalar(0, o.dtype), o));
+  // Same size as the input at run time; keep the input's dim name (e.g. '2+seq').
+  return [withShape(concat(parts, axis), ctx.node.inputs[0]!.shape), undefined];
 };
 
 export const Pad: GradRule = (ctx) => {

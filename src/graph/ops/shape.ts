@@ -95,14 +95,26 @@ export function concat(xs: readonly Value[], axis: number): Value {
   return x0.graph.node('Concat', xs, { axis: attr.int(a) }, [{ dtype: x0.dtype, shape }])[0]!;
 }
 
-/** x[starts:ends] along `axes` (step 1 unless given); the sliced dims must be static. */
+/**
+ * x[starts:ends] along `axes` (step 1 unless given). On a symbolic axis, starts/ends must be
+ * non-negative and the slice is taken to be static (end - start): the caller guarantees the dim is
+ * at least `end` at run time (e.g. the [CLS] row 0:1 of a sequence).
+ */
 export function slice(x: Value, starts: readonly number[], ends: readonly number[], axes: readonly number[], steps?: readonly number[]): Value {
   const shape = [...x.shape];
   const ax = axes.map((a) => normAxis('Slice', a, x.rank));
   const st = steps ?? axes.map(() => 1);
   ax.forEach((a, k) => {
     const d = x.shape[a]!;
-    if (typeof d !== 'number') throw new GraphError(`Slice: axis ${a} of ${x} is symbolic; slice static axes only`);
+    if (typeof d !== 'number') {
+      const s0 = starts[k]!;
+      const e0 = ends[k]!;
+      if (s0 < 0 || e0 < s0 || e0 >= 2 ** 31 || (st[k] ?? 1) !== 1) {
+        throw new GraphError(`Slice: axis ${a} of ${x} is symbolic; use 0 <= start <= end (finite, step 1) or split()`);
+      }
+      shape[a] = e0 - s0;
+      return;
+    }
     const step = st[k]!;
     if (step <= 0) throw new GraphError('Slice: steps must be positive');
     const clamp = (v: number) => Math.min(Math.max(v < 0 ? v + d : v, 0), d);
@@ -164,6 +176,63 @@ export function pad(x: Value, pads: readonly number[]): Value {
     return d + pads[i]! + pads[i + x.rank]!;
   });
   return x.graph.node('Pad', [x, x.graph.ints(pads)], {}, [{ dtype: x.dtype, shape }])[0]!;
+}
+
+/**
+ * Renames the symbolic dims of `v` to `shape` (same rank, same static dims): for values the caller
+ * knows to be equal in size at run time but whose inferred dim names differ ('2+seq' vs 'n').
+ */
+export function withShape(v: Value, shape: Shape): Value {
+  if (shape.length !== v.rank || shape.some((d, i) => typeof d === 'number' && typeof v.shape[i] === 'number' && d !== v.shape[i])) {
+    throw new GraphError(`withShape: ${v} cannot be [${shape.join(',')}]`);
+  }
+  (v as { shape: Shape }).shape = [...shape];
+  return v;
+}
+
+/** Zero padding by a run-time int64 `pads` value ([2 * rank]), producing `outShape` (known to the caller). */
+export function padDynamic(x: Value, pads: Value, outShape: Shape): Value {
+  if (pads.dtype !== 'int64' || pads.rank !== 1) throw new GraphError(`Pad: pads ${pads} must be int64 [${2 * x.rank}]`);
+  return x.graph.node('Pad', [x, pads], {}, [{ dtype: x.dtype, shape: outShape }])[0]!;
+}
+
+/**
+ * Splits x along `axis` into parts of the given sizes; a size may be a symbolic dim name, whose
+ * run-time value is taken from `sizeOf` (a value whose `axis` dim has that size).
+ */
+export function split(x: Value, axis: number, sizes: readonly Dim[], sizeOf?: Value): Value[] {
+  const a = normAxis('Split', axis, x.rank);
+  const g = x.graph;
+  const symbolic = sizes.filter((d) => typeof d === 'string');
+  let splitInput: Value;
+  if (symbolic.length === 0) splitInput = g.ints(sizes as number[]);
+  else {
+    if (symbolic.length > 1 || !sizeOf || sizeOf.shape[a] !== symbolic[0]) {
+      throw new GraphError(`Split: one symbolic size at most, with sizeOf holding it at axis ${a}`);
+    }
+    const parts = sizes.map((d) => (typeof d === 'number' ? g.ints([d]) : shapeOf(sizeOf, a, a + 1)));
+    splitInput = concat(parts, 0);
+  }
+  return g.node(
+    'Split',
+    [x, splitInput],
+    { axis: attr.int(a) },
+    sizes.map((d) => {
+      const shape = [...x.shape];
+      shape[a] = d;
+      return { dtype: x.dtype, shape };
+    }),
+  );
+}
+
+/** int64 [start, start + n) where n is `like`'s dim `axis` (static or symbolic); no gradient. */
+export function rangeOf(like: Value, axis: number, start = 0): Value {
+  const a = normAxis('Range', axis, like.rank);
+  const g = like.graph;
+  const d = like.shape[a]!;
+  const limit = typeof d === 'number' ? g.scalar(start + d, 'int64') : squeeze(shapeOf(like, a, a + 1), [0]);
+  const lim = typeof d === 'number' || start === 0 ? limit : g.node('Add', [limit, g.scalar(start, 'int64')], {}, [{ dtype: 'int64', shape: [] }])[0]!;
+  return g.node('Range', [g.scalar(start, 'int64'), lim, g.scalar(1, 'int64')], {}, [{ dtype: 'int64', shape: [d] }])[0]!;
 }
 
 /** data with `updates` added at `indices` (ScatterND, reduction add). No gradient rule. */

@@ -98,6 +98,24 @@ describe('buildBert', () => {
     close(await logitsOf(r, false), await logitsOf(b));
   });
 
+  it('a symbolic seqLen program runs any length and equals the static builds', async () => {
+    const dyn = buildBert({ config: cfg, weights, seqLen: 'seq', numLabels: 3 });
+    const ev = await compileEval(dyn.graph, { logits: dyn.logits! }, { threads: 1 });
+    for (const len of [S, 4]) {
+      const cut = (a: BigInt64Array) => BigInt64Array.from({ length: B * len }, (_, i) => a[Math.floor(i / len) * S + (i % len)]!);
+      const f = {
+        input_ids: tensor('int64', cut(ids), [B, len]),
+        attention_mask: tensor('int64', cut(mask), [B, len]),
+        token_type_ids: tensor('int64', new BigInt64Array(B * len), [B, len]),
+      };
+      const st = buildBert({ config: cfg, weights, seqLen: len, numLabels: 3 });
+      const es = await compileEval(st.graph, { logits: st.logits! }, { threads: 1 });
+      close((await ev.run(f))['logits']!.data as Float32Array, (await es.run(f))['logits']!.data as Float32Array);
+      await es.release();
+    }
+    await ev.release();
+  });
+
   it('prefix rows change the output and take a gradient path; seqLen over max positions is an error', async () => {
     assert.throws(() => buildBert({ config: cfg, weights, seqLen: 21, numLabels: 3 }), /exceeds max_position_embeddings/);
     const pre = buildBert({

@@ -44,8 +44,11 @@ export interface BertHooks {
 export interface BertBuildOptions {
   config: BertConfig;
   weights: WeightMap;
-  /** Static sequence length of the inputs. */
-  seqLen: number;
+  /**
+   * Sequence length: a number for a static length, or a symbol (e.g. 'seq') for one program that
+   * takes any length up to max_position_embeddings (dynamic padding).
+   */
+  seqLen: Dim;
   /** Batch dim (default the symbol 'batch'). */
   batch?: Dim;
   /** Which weights become params (default: none, everything frozen). */
@@ -127,8 +130,8 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   // Embeddings.
   const e = `${pre}.embeddings`;
   const posOffset = cfg.flavour === 'roberta' ? cfg.padTokenId + 1 : 0;
-  if (S + posOffset > cfg.maxPositions) throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
-  const positions = g.constant(BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)), [S]);
+  if (typeof S === 'number' && S + posOffset > cfg.maxPositions) throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
+  const positions = typeof S === 'number' ? g.constant(BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)), [S]) : ops.rangeOf(inputIds, 1, posOffset);
   let x = ops.add(ops.gather(W(`${e}.word_embeddings.weight`, [cfg.vocabSize, H]), inputIds), ops.gather(W(`${e}.position_embeddings.weight`, [cfg.maxPositions, H]), positions));
   const tt = W(`${e}.token_type_embeddings.weight`, [cfg.typeVocabSize, H]);
   x = ops.add(x, tokenTypeIds ? ops.gather(tt, tokenTypeIds) : ops.reshape(ops.slice(tt, [0], [1], [0]), [H]));
@@ -162,11 +165,11 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
       const ph = (t: Value) => ops.transpose(ops.reshape(t, [P, nh, dh]), [1, 0, 2]);
       const pk = ph(prefix.key);
       const pv = ph(prefix.value);
-      scores = ops.concat([ops.matmul(q, pk, { transB: true, alpha: scale }), scores], 3);
+      const own = scores;
+      scores = ops.concat([ops.matmul(q, pk, { transB: true, alpha: scale }), own], 3);
       probs = drop(ops.softmax(scores, -1), attP);
-      const pp = ops.slice(probs, [0], [P], [3]);
-      const ps = ops.slice(probs, [P], [P + S], [3]);
-      ctx = ops.add(ops.matmul(ps, v), ops.matmul(pp, pv));
+      const [pp, ps] = ops.split(probs, 3, [P, S], own);
+      ctx = ops.add(ops.matmul(ps!, v), ops.matmul(pp!, pv));
     } else {
       probs = drop(ops.softmax(scores, -1), attP);
       ctx = ops.matmul(probs, v);

@@ -107,13 +107,13 @@ function hooksFrom(hw: Map<string, { data: Float32Array; shape: number[] }>, par
   };
 }
 
-async function runGrads(clsOnly: boolean, withHooks: boolean) {
+async function runGrads(clsOnly: boolean, withHooks: boolean, seqLen: number | string = S) {
   const hookParams: Value[] = [];
   const hooks = withHooks ? hooksFrom(prefixed('hookweight/'), hookParams) : undefined;
   const m = buildBert({
     config,
     weights,
-    seqLen: S,
+    seqLen,
     numLabels: c['num_labels']!,
     trainable: withHooks ? (n) => n.startsWith('classifier') : () => true,
     clsOnlyLastLayer: clsOnly,
@@ -154,6 +154,18 @@ describe('tiny BERT vs the PyTorch oracle', () => {
       console.log(`  worst gradient error (relative to each tensor's max): ${worst.toExponential(2)}`);
     });
   }
+
+  it('symbolic sequence length (one program for any length): same logits and gradients', async () => {
+    for (const hooks of [false, true]) {
+      const { out, params } = await runGrads(true, hooks, 'seq');
+      const pre = hooks ? 'hooks' : 'full';
+      assert.ok(relErr(out['logits']!.data as Float32Array, T(`${pre}/logits`).data) < 1e-5);
+      params.forEach((p, i) => {
+        const e = relErr(out[`g${i}`]!.data as Float32Array, T(`${pre}/grad/${p.name}`).data);
+        assert.ok(e < 1e-4, `${pre} ${p.name}: relative error ${e}`);
+      });
+    }
+  });
 
   it('PEFT hooks (serial adapter, prefix rows, LoRA q/v): logits, loss, gradients', async () => {
     const { out, params } = await runGrads(true, true);
