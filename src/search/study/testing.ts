@@ -3,7 +3,7 @@
  * Given a seed and the history it is shown, it always returns the same configs, and it records
  * every call so tests can check what the Study passed it.
  */
-import type { Config, FrozenTrial, Sampler } from '../types.js';
+import type { Config, FrozenTrial, ObjectiveSpec, Sampler } from '../types.js';
 
 export interface SamplerCall {
   /** Numbers of the COMPLETE trials shown. */
@@ -35,3 +35,9 @@ export function countingSampler(seed = 1, prefix = 's'): CountingSampler {
     },
   };
 }
+
+/** Objectives of the two-process test: score (max, told) and size = config.x (min, known). */
+export const TWO_PROCESS_OBJECTIVES: ObjectiveSpec[] = [
+  { name: 'score', direction: 'maximize' },
+  { name: 'size', direction: 'minimize', known: (c: Config) => Number(c.x) },
+];

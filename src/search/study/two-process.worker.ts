@@ -1,0 +1,52 @@
+/**
+ * Worker for the two-process test (two-process.test.ts): loops ask/tell on one SQLite file.
+ * Usage: node --import tsx two-process.worker.ts <db file> <worker id> <asks> <barrier dir>
+ * Prints one JSON line: {"worker":…, "asked":[numbers], "claimedIds":[enqueued ids], "failed":[numbers]}.
+ */
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openSqliteStorage } from '../../storage/sqlite.js';
+import { createStudy } from './study.js';
+import { countingSampler, TWO_PROCESS_OBJECTIVES } from './testing.js';
+
+async function main(): Promise<void> {
+  const [file, worker, asksArg, barrier] = process.argv.slice(2);
+  if (!file || !worker || !asksArg || !barrier) throw new Error('usage: two-process.worker.ts <db> <worker> <asks> <barrier dir>');
+  const asks = Number(asksArg);
+  const storage = openSqliteStorage(file);
+  const study = await createStudy({
+    storage,
+    name: 'duo',
+    objectives: TWO_PROCESS_OBJECTIVES,
+    sampler: countingSampler(worker.length, `${worker}-`),
+    workerId: worker,
+    loadIfExists: true,
+  });
+  // Start together: announce readiness, wait for the parent's go.
+  writeFileSync(join(barrier, `ready-${worker}`), '');
+  while (!existsSync(join(barrier, 'go'))) await new Promise((r) => setTimeout(r, 5));
+
+  const asked: number[] = [];
+  const claimedIds: number[] = [];
+  const failed: number[] = [];
+  while (asked.length < asks) {
+    // Mix single asks and batches so both claim paths race.
+    const batch = asked.length % 3 === 0 ? await study.askBatch(Math.min(2, asks - asked.length)) : [await study.ask()];
+    for (const t of batch) {
+      asked.push(t.number);
+      if (typeof t.config.id === 'number') claimedIds.push(t.config.id);
+      await study.setTrialUserAttr(t.number, 'by', worker);
+      if (t.number % 7 === 3) {
+        await study.tell(t.number, { state: 'FAILED', reason: `synthetic failure in ${worker}` });
+        failed.push(t.number);
+      } else {
+        await study.tell(t.number, [Number(t.config.x) / 100]);
+      }
+    }
+  }
+  await study.close();
+  await storage.close();
+  process.stdout.write(`${JSON.stringify({ worker, asked, claimedIds, failed })}\n`);
+}
+
+await main();
