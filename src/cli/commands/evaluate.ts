@@ -1,0 +1,37 @@
+import type { Command } from 'commander';
+import type { CliContext } from '../context.js';
+import { fmtNum } from '../progress.js';
+import { int } from '../options.js';
+import { UsageError } from '../errors.js';
+import { loadPeftAdapter } from '../../peft/io.js';
+import { getBackbone, getTask } from '../../train/trial.js';
+import { evaluateAdapter } from '../../train/evaluate.js';
+import { describePeft } from '../../peft/config.js';
+
+/** `autopeft evaluate`: score a saved adapter on a task split. */
+export function register(program: Command, ctx: CliContext): void {
+  program
+    .command('evaluate')
+    .description('score a saved adapter (from `train --out`) on the official dev set or another split')
+    .requiredOption('--adapter <dir>', 'adapter folder (adapter_config.json + adapter_model.safetensors)')
+    .option('--task <name|spec.json>', 'task (default: the one it was trained on)')
+    .option('--data <dir>', 'folder holding the task files')
+    .option('--model <name|dir|hub id>', 'backbone (default: the one it was trained on)')
+    .option('--split <dev|validation>', 'which split to score', 'dev')
+    .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 128)
+    .option('--threads <n>', 'intra-op threads', int('--threads', 1))
+    .option('--json', 'end with one JSON line: {"task","split","metric","metrics","examples"}')
+    .action(async (f: { adapter: string; task?: string; data?: string; model?: string; split: string; maxLength: number; threads?: number; json?: boolean }) => {
+      if (f.split !== 'dev' && f.split !== 'validation') throw new UsageError(`--split must be dev or validation, got "${f.split}"`);
+      const adapter = await loadPeftAdapter(f.adapter);
+      const task = f.task ?? adapter.task;
+      if (!task) throw new UsageError(`${f.adapter} does not record its task; pass --task`);
+      const backbone = await getBackbone(f.model ?? adapter.backbone.id);
+      const data = await getTask(task, f.data, 0);
+      const examples = f.split === 'dev' ? data.dev : data.validation;
+      if (!examples || examples.length === 0) throw new UsageError(`task ${task} has no ${f.split} split${f.data ? ` under ${f.data}` : '; pass --data'}`);
+      const r = await evaluateAdapter({ backbone, adapter, task: data.info, examples, maxLength: f.maxLength, ...(f.threads !== undefined ? { threads: f.threads } : {}) });
+      ctx.stdout.write(`${task} ${f.split} (${r.n} examples) · ${describePeft(adapter.config)}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtNum(v!)}`).join(', ')}\n`);
+      if (f.json) ctx.stdout.write(JSON.stringify({ task, split: f.split, metric: r.main, metrics: r.metrics, examples: r.n }) + '\n');
+    });
+}

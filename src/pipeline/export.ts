@@ -1,0 +1,88 @@
+/**
+ * Export a trained adapter for inference outside autopeft: the merged model (backbone + PEFT
+ * modules + head, every weight a constant, prefix-tuning's MLP folded into its rows) as one ONNX
+ * file that onnxruntime (node, web) or transformers.js-style pipelines run, plus the adapter's own
+ * safetensors + config. The export is checked before it is reported: the ONNX file is loaded by
+ * onnxruntime-node and its logits are compared with autopeft's own forward program.
+ */
+import { copyFile, mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { emitOnnx } from '../graph/onnx/emit.js';
+import { Batcher } from '../data/batching.js';
+import type { Backbone } from '../models/backbone.js';
+import { createPeft } from '../peft/create.js';
+import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterBackbone, type SavedAdapter } from '../peft/io.js';
+import { compileEval } from '../runtime/eval.js';
+import { ort, tensor } from '../runtime/session.js';
+
+export interface ExportResult {
+  onnxPath: string;
+  files: string[];
+  seqLen: number;
+  inputs: string[];
+  bytes: number;
+  /** Largest |logit difference| between the exported file and autopeft's forward, on `checkTexts`. */
+  maxAbsDiff: number;
+}
+
+export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapter; adapterDir: string; outDir: string; seqLen: number; checkTexts: readonly string[] }): Promise<ExportResult> {
+  const { backbone, adapter } = o;
+  checkAdapterBackbone(adapter, backbone.dims);
+  const numLabels = adapter.head?.numLabels ?? 2;
+  const seqLen = Math.min(o.seqLen, backbone.maxLength);
+  const headWeights = new Map([...adapter.headWeights].map(([k, t]) => [k, { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]));
+  const build = (s: number) => {
+    const peft = createPeft(adapter.config, backbone.dims, { mode: 'frozen', weights: adapter.weights });
+    const built = backbone.buildClassifier({ seqLen: s, numLabels, hooks: peft.hooks, seed: 0, dropout: false, headWeights });
+    peft.assertBuilt();
+    return built;
+  };
+  const built = build(seqLen);
+  // Standard opset-17 ops only (no com.microsoft contrib kernels), so any ONNX runtime runs it.
+  const model = emitOnnx({ outputs: [['logits', built.logits]], training: false, contribOps: false });
+  await mkdir(o.outDir, { recursive: true });
+  const onnxPath = join(o.outDir, 'model.onnx');
+  await writeFile(onnxPath, model.bytes!);
+  await copyFile(join(o.adapterDir, ADAPTER_CONFIG_FILE), join(o.outDir, ADAPTER_CONFIG_FILE));
+  await copyFile(join(o.adapterDir, ADAPTER_WEIGHTS_FILE), join(o.outDir, ADAPTER_WEIGHTS_FILE));
+  const meta = {
+    model: 'model.onnx',
+    backbone: adapter.backbone,
+    task: adapter.task ?? null,
+    head: adapter.head ?? null,
+    inputs: built.inputNames.map((n) => ({ name: n, dtype: 'int64', shape: ['batch', seqLen] })),
+    outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', numLabels] }],
+    note: `inputs are padded to exactly ${seqLen} tokens (attention_mask 0 on padding); tokenize with the backbone's tokenizer`,
+  };
+  await writeFile(join(o.outDir, 'export.json'), JSON.stringify(meta, null, 2) + '\n');
+
+  // Check: the file, run by onnxruntime-node, against autopeft's forward at the texts' own length.
+  const session = await ort.InferenceSession.create(onnxPath);
+  const examples = o.checkTexts.map((text) => ({ text, label: 0 }));
+  const fixed = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, padding: 'fixed', shuffle: false });
+  const b = [...fixed.batches()][0]!;
+  const feeds = (names: readonly string[], bb: typeof b) =>
+    Object.fromEntries(names.map((n) => [n, tensor('int64', n === 'input_ids' ? bb.inputIds : n === 'attention_mask' ? bb.attentionMask : bb.tokenTypeIds, [bb.batch, bb.seq])]));
+  const got = (await session.run(feeds(built.inputNames, b))).logits!.data as Float32Array;
+  await session.release();
+  const dyn = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, shuffle: false });
+  const db = [...dyn.batches()][0]!;
+  const ref = build(db.seq);
+  const prog = await compileEval(ref.graph, { logits: ref.logits });
+  const want = (await prog.run(feeds(ref.inputNames, db))).logits!.data as Float32Array;
+  await prog.release();
+  let maxAbsDiff = 0;
+  // Batches are sorted by length: map rows back through `indices`.
+  b.indices.forEach((ex, r) => {
+    const r2 = db.indices.indexOf(ex);
+    for (let j = 0; j < numLabels; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[r * numLabels + j]! - want[r2 * numLabels + j]!));
+  });
+  return {
+    onnxPath,
+    files: ['model.onnx', 'export.json', ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE],
+    seqLen,
+    inputs: built.inputNames,
+    bytes: model.bytes!.length,
+    maxAbsDiff,
+  };
+}
