@@ -62,6 +62,18 @@ describe('TrainingProgram', () => {
       assert.deepEqual(got.get('w')!.shape, [2, 2]);
       const st = prog.readOptimizerState();
       assert.equal(st.step, 4);
+      // Resuming: a fresh program with the saved params and moments continues identically.
+      if (clip === undefined) {
+        const prog2 = await compileTraining({ loss, optimizer: cfg, threads: 1 });
+        prog2.store.write(got);
+        prog2.restoreOptimizerState(st);
+        await prog.step({}, 0.1);
+        await prog2.step({}, 0.1);
+        const a = prog.readParams().get('w')!.data;
+        const b = prog2.readParams().get('w')!.data;
+        assert.deepEqual(Array.from(a), Array.from(b));
+        await prog2.release();
+      }
       assert.ok(losses[3]! < losses[0]!);
       await prog.release();
     });

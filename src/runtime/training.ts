@@ -164,6 +164,16 @@ export class TrainingProgram {
     this.stepsTaken = state.stepsTaken;
   }
 
+  /** Restores Adam moments and the step count (e.g. when resuming from a checkpoint). */
+  restoreOptimizerState(state: { m: ArrayLike<number>; v: ArrayLike<number>; step: number }): void {
+    const n = this.store.size;
+    if (state.m.length !== n || state.v.length !== n) throw new FeedError(`restoreOptimizerState: m and v must have ${n} values (got ${state.m.length}, ${state.v.length})`);
+    const mk = (x: ArrayLike<number>) => tensor(this.store.dtype, this.store.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x), [n]);
+    this.m = mk(state.m);
+    this.v = mk(state.v);
+    this.stepsTaken = state.step;
+  }
+
   /** Forward-only program over the same graph that reads this program's current params. */
   async evalProgram(outputs: Record<string, Value>, cfg: SessionConfig = this.config): Promise<EvalProgram> {
     return compileEvalWithStore(this.store, outputs, cfg);

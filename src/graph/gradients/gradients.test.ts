@@ -168,6 +168,14 @@ describe('gradcheck: every gradient rule against finite differences', () => {
       assert.ok(r.checked > 0);
     });
   }
+  it('dropoutWithMask: gradcheck through Where + Mul with a fed mask', async () => {
+    const r = await gradcheck((g, dt, rng) => {
+      const x = P(g, rng, dt, 'x', [2, 4]);
+      const m = g.input('mask', 'bool', [2, 4]);
+      return { out: ops.dropoutWithMask(x, m, 0.25), wrt: [x], feeds: { mask: tensor('bool', Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 0]), [2, 4]) } };
+    });
+    assert.deepEqual(r.failures, []);
+  });
   it('Dropout: dx = dy * mask / (1 - p) with the mask of the same run', async () => {
     const g = new Graph();
     const rng = new Rng(7);

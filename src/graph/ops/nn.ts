@@ -1,7 +1,7 @@
 /** Fused NN ops ORT has kernels for (Softmax, LogSoftmax, LayerNormalization, SoftmaxCrossEntropyLoss, Dropout, Gelu) and composite losses. */
 import { GraphError } from '../errors.js';
 import { attr, type Dim, type Value } from '../ir.js';
-import { mul, sub } from './elementwise.js';
+import { mul, sub, where } from './elementwise.js';
 import { reduceMean } from './reduce.js';
 import { normAxis, requireFloat, sameDtype } from './util.js';
 
@@ -74,6 +74,16 @@ export function dropout(x: Value, p: number, seed: number): Value {
     { dtype: x.dtype, shape: x.shape },
     { dtype: 'bool', shape: x.shape },
   ])[0]!;
+}
+
+/**
+ * Inverted dropout with a caller-supplied keep mask (bool, broadcastable to x), e.g. fed per step
+ * from a seeded generator: x * mask / (1 - p). Built from Where + Mul, so it is differentiable.
+ */
+export function dropoutWithMask(x: Value, mask: Value, p: number): Value {
+  if (mask.dtype !== 'bool') throw new GraphError(`dropoutWithMask: mask ${mask} must be bool`);
+  if (!(p >= 0 && p < 1)) throw new GraphError(`dropoutWithMask: ratio ${p} must be in [0, 1)`);
+  return where(mask, mul(x, 1 / (1 - p)), 0);
 }
 
 /** Exact GELU x * Phi(x) (erf form). Lowered to com.microsoft.Gelu or to Erf primitives. */
