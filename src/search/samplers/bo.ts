@@ -18,6 +18,7 @@ import { normalCopula } from '../gp/copula.js';
 import { inferReferencePoint } from '../pareto/hypervolume.js';
 import { paretoFrontIndices } from '../pareto/pareto.js';
 import { NoisyEhvi } from '../acquisition/nehvi.js';
+import { PlainEhvi } from '../acquisition/plain.js';
 import { optimizeDiscrete, type LocalSearchOptions } from '../acquisition/optimize.js';
 import { checkObjectives, objectiveValue, sampleUnique, takenKeys, type SamplerOptions } from './common.js';
 
@@ -29,6 +30,12 @@ export interface BoOptions extends SamplerOptions {
    * param %]). Default: inferred from the observed front (nadir + 10% of its range, like BoTorch).
    */
   referencePoint?: readonly number[];
+  /**
+   * 'nehvi' (default): noisy EHVI over joint posterior samples of the incumbents, pending trials as
+   * sampled fantasies. 'ehvi': the front from the observed (warped) values, pending trials at their
+   * posterior mean (Kriging believer): cheaper, right for noise-free metrics.
+   */
+  acquisition?: 'nehvi' | 'ehvi';
   /** Joint posterior samples of the incumbents for the noisy EHVI. */
   posteriorSamples?: number;
   /** GP fitting effort. */
@@ -157,14 +164,22 @@ export class BoSampler implements Sampler {
     const pendingCfg: Config[] = [...args.pending];
     for (let q = 0; q < args.n; q++) {
       const inc = [...args.complete.map((t) => t.config), ...pendingCfg];
-      const acq = new NoisyEhvi({
-        gp, sign,
-        incumbentsX: space.encodeAll(inc),
-        incumbentsKnown: inc.map(knownMin),
-        ref,
-        nSamples: this.o.posteriorSamples ?? 32,
-        rng,
-      });
+      let acq: { value(x: ArrayLike<number>, xo: number, known: ArrayLike<number>): number };
+      if (this.o.acquisition === 'ehvi') {
+        // Kriging believer: pending configs enter the front at their posterior mean
+        const pl = Array.from(cop.z);
+        for (const c of pendingCfg) pl.push(gp.predict(space.encode(c)).mean);
+        acq = new PlainEhvi({ gp, sign, known: inc.map(knownMin), latent: pl, ref });
+      } else {
+        acq = new NoisyEhvi({
+          gp, sign,
+          incumbentsX: space.encodeAll(inc),
+          incumbentsKnown: inc.map(knownMin),
+          ref,
+          nSamples: this.o.posteriorSamples ?? 32,
+          rng,
+        });
+      }
       const xb = new Float64Array(d);
       const best = optimizeDiscrete({
         space, rng, exclude: taken, paretoConfigs,

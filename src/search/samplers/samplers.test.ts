@@ -161,3 +161,16 @@ test('NSGA-II survival: whole better fronts first, the cut front by crowding dis
     }
   }
 });
+
+test("BO with acquisition 'ehvi' (Kriging believer for pending) also beats random", async () => {
+  const budget = 40;
+  const frontHv = problem.trueFrontHypervolume();
+  const run = async (s: Sampler): Promise<number> => {
+    const t = await runLoop({ sampler: s, objectives: problem.objectives, evaluate, budget, batch: 2, rng: new Rng(1) });
+    return problem.hypervolumeOf(t.map((x) => x.config)) / frontHv;
+  };
+  const base = { space: problem.space, objectives: problem.objectives, seed: 1 };
+  const bo = await run(new BoSampler({ ...base, nInit: 10, acquisition: 'ehvi', search: { rawSamples: 48, localStarts: 2, maxSteps: 6 } }));
+  const rnd = await run(new RandomSampler(base));
+  assert.ok(bo > rnd + 0.05, `BO(ehvi) ${bo} vs random ${rnd}`);
+});
