@@ -6,6 +6,8 @@ import { loadPackageOracle } from './oracle.js';
 import { MISSING_DATA_MESSAGE, sst2Dev } from './test_sentences.js';
 import { buildUseLite, UseLiteBuildError } from './graph.js';
 import { compileEval } from '../../runtime/eval.js';
+import * as ops from '../../graph/ops/index.js';
+import type { BertHooks } from '../bert/builder.js';
 import { tensor, type ort } from '../../runtime/session.js';
 
 let model: UseLiteModel;
@@ -159,4 +161,52 @@ test('an empty text pools to zero without NaN; bad options are one-line errors',
   assert.throws(() => buildUseLite({ model, seqLen: 129 }), (e: unknown) => e instanceof UseLiteBuildError && /seqLen 129 .*--max-length/.test(e.message));
   assert.throws(() => buildUseLite({ model, seqLen: 8, fromLayer: 3 }), UseLiteBuildError);
   assert.throws(() => buildUseLite({ model, seqLen: 8, toLayer: 1, head: { numLabels: 2 } }), UseLiteBuildError);
+});
+
+test('layer-0 hooks: padded contexts at 512 give what native 256-wide hooks give on the live block', async () => {
+  const texts = ['a gripping , funny film', 'dull'];
+  const ids = texts.map((s) => model.tokenizer.encode(s).inputIds);
+  const S = 8;
+  const rng = (n: number, seed: number) => Float32Array.from({ length: n }, (_, i) => 0.05 * Math.sin(seed + i * 0.7));
+  const M = rng(512 * 512, 1); // [in, out], the padded hook's map
+  const Pk = rng(3 * 512, 2);
+  const Pv = rng(3 * 512, 3);
+  const top = (a: Float32Array, rows: number, cols: number, w: number) => Float32Array.from({ length: rows * w }, (_, i) => a[Math.floor(i / w) * cols + (i % w)]);
+  const seen: string[] = [];
+  const hooksFor = (mode: 'padded' | 'native'): BertHooks => ({
+    projection: (c) => {
+      seen.push(`${mode} ${c.layer} ${c.name} ${c.input.shape[2]}x${c.output.shape[2]}`);
+      if (c.name === 'key') return c.output;
+      const w = c.input.shape[2] as number;
+      const m = w === 512 ? c.graph.constant(M, [512, 512]) : c.graph.constant(top(M, 512, 512, 256).subarray(0, 256 * 256), [256, 256]);
+      return ops.add(c.output, ops.matmul(c.input, m));
+    },
+    prefix: (layer, g) => {
+      const w = mode === 'native' && layer === 0 ? 256 : 512;
+      return { key: g.constant(w === 512 ? Pk : top(Pk, 3, 512, 256), [3, w]), value: g.constant(w === 512 ? Pv : top(Pv, 3, 512, 256), [3, w]) };
+    },
+    ffn: (c) => {
+      seen.push(`${mode} ffn ${c.layer} ${c.input.shape[2]}x${c.output.shape[2]}`);
+      return c.output;
+    },
+  });
+  const run = async (mode: 'padded' | 'native') => {
+    const b = buildUseLite({ model, seqLen: S, hooks: hooksFor(mode), attentionHookWidth: mode });
+    const ev = await compileEval(b.graph, { e: b.embedding! }, { threads: 2 });
+    const out = (await ev.run(feeds(ids, S))).e.data as Float32Array;
+    await ev.release();
+    return out;
+  };
+  const padded = await run('padded');
+  const native = await run('native');
+  const plain = buildUseLite({ model, seqLen: S });
+  const ev = await compileEval(plain.graph, { e: plain.embedding! }, { threads: 2 });
+  const frozen = (await ev.run(feeds(ids, S))).e.data as Float32Array;
+  await ev.release();
+  for (let i = 0; i < padded.length; i++) assert.ok(Math.abs(padded[i] - native[i]) < 1e-6, `element ${i}: ${padded[i]} vs ${native[i]}`);
+  assert.ok(padded.some((v, i) => Math.abs(v - frozen[i]) > 1e-3), 'the hooks changed the embedding');
+  assert.ok(seen.includes('padded 0 query 512x512') && seen.includes('native 0 query 256x256') && seen.includes('padded 1 value 512x512'));
+  assert.ok(seen.includes('padded ffn 0 512x512') && seen.includes('native ffn 1 512x512'));
+  const bad: BertHooks = { prefix: (_l, g) => ({ key: g.constant(new Float32Array(6), [2, 3]), value: g.constant(new Float32Array(6), [2, 3]) }) };
+  assert.throws(() => buildUseLite({ model, seqLen: S, hooks: bad }), (e: unknown) => e instanceof UseLiteBuildError && /prefix key of layer 0 is \[2,3\]/.test(e.message));
 });

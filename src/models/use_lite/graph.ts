@@ -227,11 +227,14 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     const qkv = dense(h, lp.qkv, 'qkv', l);
     const padTo = hookWidth === 'padded' && d < hidden ? hidden - d : 0;
     const widen = (t: Value) => (padTo > 0 ? ops.pad(t, [0, 0, 0, 0, 0, padTo]) : t);
+    let hWide: Value | undefined;
     const proj = (name: 'query' | 'key' | 'value', i: number): Value => {
       const out = ops.slice(qkv, [i * d], [(i + 1) * d], [2]);
       if (!opts.hooks?.projection) return out;
       const ctxOut = widen(out);
-      const res = opts.hooks.projection({ layer: l, graph: g, name, input: widen(h), output: ctxOut });
+      hWide ??= widen(h);
+      // Unused widened values (a hook that passes the output through) are pruned at emission.
+      const res = opts.hooks.projection({ layer: l, graph: g, name, input: hWide, output: ctxOut });
       if (res === ctxOut) return out;
       return padTo > 0 ? ops.slice(res, [0], [d], [2]) : res;
     };
