@@ -120,19 +120,18 @@ export class BoSampler implements Sampler {
     const warm = canWarm ? this.lastTheta : null;
     if (!warm) this.lastColdN = n;
     // NOTE: a warm start (last call's optimum) converges in a few iterations (looser ftol 1e-6:
-    // ~2e-4 nats at n = 200, invisible to the acquisition); a cold fit gets one
-    // random restart besides the default start. Iteration caps bound the cost at n = 200 (each
-    // evaluation is O(n^3)); a MAP optimum to 1e-4 in the gradient is far finer than the noise.
+    // ~2e-4 nats at n = 200, invisible to the acquisition); a cold fit gets one random restart
+    // besides the default start. Iteration caps bound the cost (each evaluation is O(n³)).
     // NOTE: beyond maxFitPoints trials θ is fitted on a subset (the observed front plus a seeded
     // random rest): each evaluation costs O(m³); the GP still conditions on every trial.
+    const knownMin = (c: Config): number[] =>
+      this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * objs[j]!.known!(c));
+    // observed points in (known..., latent) minimisation coordinates
+    const obsPts = args.complete.map((t, i) => [...knownMin(t.config), sign * cop.z[i]!]);
     const maxFit = fitO.maxFitPoints ?? 300;
     let fitRows: number[] | undefined;
     if (n > maxFit) {
-      const objPts = args.complete.map((t, i) => [
-        ...this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * objs[j]!.known!(t.config)),
-        sign * cop.z[i]!,
-      ]);
-      const front = paretoFrontIndices(objPts).slice(0, maxFit);
+      const front = paretoFrontIndices(obsPts).slice(0, maxFit);
       const inFront = new Set(front);
       const rest = rng.shuffle(Array.from({ length: n }, (_, i) => i).filter((i) => !inFront.has(i)));
       fitRows = [...front, ...rest.slice(0, maxFit - front.length)].sort((a, b) => a - b);
@@ -148,10 +147,6 @@ export class BoSampler implements Sampler {
     });
     this.lastTheta = gp.theta;
     const t1 = performance.now();
-    const knownMin = (c: Config): number[] =>
-      this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * objs[j]!.known!(c));
-    // reference point in (known..., latent) minimisation coordinates
-    const obsPts = args.complete.map((t, i) => [...knownMin(t.config), sign * cop.z[i]!]);
     let ref: number[];
     if (this.o.referencePoint) {
       const rp = this.o.referencePoint;
