@@ -150,6 +150,9 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       assert.deepEqual([c2?.number, c2?.workerId], [2, 'w2']);
       assert.equal(await s.claimWaiting('a', 'w3'), undefined);
       await assert.rejects(s.claimWaiting('nope', 'w'), UnknownStudyError);
+      await s.createTrial('a', { state: 'WAITING', config: { i: 3 } });
+      await assert.rejects(s.claimWaiting('a', ''), InvalidInputError);
+      assert.equal((await s.getTrial('a', 3)).state, 'WAITING');
     });
 
     it('never hands one WAITING trial to two concurrent claims', async (s) => {

@@ -89,3 +89,9 @@ export class StorageClosedError extends StorageError {
     super('STORAGE_CLOSED', `storage ${location} is closed; open it again before using it`);
   }
 }
+
+export class StorageBusyError extends StorageError {
+  constructor(location: string, timeoutMs: number) {
+    super('STORAGE_BUSY', `${location} stayed locked by another process for more than ${timeoutMs} ms; retry, or raise busyTimeoutMs`);
+  }
+}

@@ -16,6 +16,7 @@ export {
   InvalidInputError,
   NotAutopeftDatabaseError,
   SchemaTooNewError,
+  StorageBusyError,
   StorageClosedError,
   StorageError,
   TrialNotRunningError,

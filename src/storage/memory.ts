@@ -24,6 +24,7 @@ import {
   checkStudySpec,
   checkTrialInit,
   checkTrialNumber,
+  checkWorkerId,
   deepFreeze,
 } from './validate.js';
 import { staleReason } from './stale.js';
@@ -131,6 +132,7 @@ export class MemoryStorage implements Storage {
 
   async claimWaiting(study: string, workerId: string): Promise<TrialRecord | undefined> {
     const s = this.study(study);
+    checkWorkerId(workerId, `study "${study}" claim`);
     const row = s.trials.find((t) => t.state === 'WAITING');
     if (!row) return undefined;
     const now = this.now();

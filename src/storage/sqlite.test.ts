@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import Database from 'better-sqlite3';
 import { runStorageConformance } from './conformance.js';
-import { NotAutopeftDatabaseError, SchemaTooNewError, StorageError } from './errors.js';
+import { NotAutopeftDatabaseError, SchemaTooNewError, StorageBusyError, StorageError } from './errors.js';
 import { memoryStorage } from './memory.js';
 import { MIGRATIONS, type Migration } from './migrations.js';
 import { openSqliteStorage } from './sqlite.js';
@@ -121,6 +121,24 @@ describe('sqlite storage file handling', () => {
     raw.close();
     assert.throws(() => openSqliteStorage(file, { migrations: [v1, v2] }), SchemaTooNewError);
     assert.throws(() => openSqliteStorage(tmpFile(), { migrations: [v1, v3] }), /without gaps/);
+  });
+
+  test('a lock held past the busy timeout is a StorageBusyError, and the call can be retried', async () => {
+    const file = tmpFile();
+    const s = openSqliteStorage(file, { busyTimeoutMs: 50 });
+    await s.createStudy({ name: 's', directions: ['minimize'] });
+    await s.createTrial('s', { state: 'WAITING', config: {} });
+    const other = new Database(file);
+    other.exec('BEGIN IMMEDIATE'); // another process holding the write lock
+    await assert.rejects(s.claimWaiting('s', 'w'), (e: unknown) => e instanceof StorageBusyError && /more than 50 ms/.test(e.message));
+    await assert.rejects(s.createTrial('s', { state: 'WAITING', config: {} }), StorageBusyError);
+    // Reads still work under WAL while the lock is held.
+    assert.equal((await s.listTrials('s')).length, 1);
+    other.exec('ROLLBACK');
+    other.close();
+    assert.equal((await s.claimWaiting('s', 'w'))?.number, 0);
+    await assert.rejects(s.heartbeat('s', 1), /no trial #1/);
+    await s.close();
   });
 
   test('a failing migration rolls back entirely', async () => {

@@ -14,6 +14,7 @@ import type { AttrValue, Direction, TrialState } from '../search/types.js';
 import {
   DuplicateStudyError,
   NotAutopeftDatabaseError,
+  StorageBusyError,
   StorageClosedError,
   TrialNotRunningError,
   UnknownStudyError,
@@ -34,7 +35,7 @@ import type {
   TrialOutcome,
   TrialRecord,
 } from './types.js';
-import { checkAttrs, checkOlderThan, checkOutcome, checkStudySpec, checkTrialInit, checkTrialNumber, deepFreeze } from './validate.js';
+import { checkAttrs, checkOlderThan, checkOutcome, checkStudySpec, checkTrialInit, checkTrialNumber, checkWorkerId, deepFreeze } from './validate.js';
 
 export interface SqliteStorageOptions extends StorageOptions {
   /** How long a writer waits for another process's lock before failing. Default 30 000 ms. */
@@ -106,6 +107,7 @@ export class SqliteStorage implements Storage {
   readonly schemaVersion: number;
   private readonly db: Database.Database;
   private readonly now: () => number;
+  private readonly busyTimeoutMs: number;
   private closed = false;
 
   constructor(path: string, options: SqliteStorageOptions = {}) {
@@ -113,7 +115,8 @@ export class SqliteStorage implements Storage {
     this.location = `sqlite:${this.path}`;
     this.now = options.now ?? Date.now;
     if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
-    this.db = new Database(this.path, { timeout: options.busyTimeoutMs ?? 30_000 });
+    this.busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
+    this.db = new Database(this.path, { timeout: this.busyTimeoutMs });
     try {
       // Read-only look first: never turn someone else's file into WAL or add tables to it.
       checkIdentity(this.db, this.path);
@@ -127,12 +130,29 @@ export class SqliteStorage implements Storage {
       if (isSqliteError(e) && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT')) {
         throw new NotAutopeftDatabaseError(this.path, e.message);
       }
-      throw e;
+      throw this.busy(e);
     }
   }
 
   private open(): void {
     if (this.closed) throw new StorageClosedError(this.location);
+  }
+
+  /** `fn` as a `BEGIN IMMEDIATE` transaction; a lock held past the busy timeout becomes `StorageBusyError`. */
+  private tx<A extends unknown[], T>(fn: (...args: A) => T): { immediate: (...args: A) => T } {
+    return {
+      immediate: (...args: A): T => {
+        try {
+          return this.db.transaction(fn).immediate(...args);
+        } catch (e) {
+          throw this.busy(e);
+        }
+      },
+    };
+  }
+
+  private busy(e: unknown): unknown {
+    return isSqliteError(e) && (e.code === 'SQLITE_BUSY' || e.code.startsWith('SQLITE_BUSY_')) ? new StorageBusyError(this.location, this.busyTimeoutMs) : e;
   }
 
   private studyRow(name: string): StudyRow {
@@ -181,7 +201,7 @@ export class SqliteStorage implements Storage {
   async createStudy(spec: StudySpec): Promise<StudyRecord> {
     this.open();
     const names = checkStudySpec(spec);
-    const run = this.db.transaction(() => {
+    const run = this.tx(() => {
       if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(spec.name)) throw new DuplicateStudyError(spec.name, this.location);
       this.db
         .prepare(`INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, ?)`)
@@ -207,7 +227,7 @@ export class SqliteStorage implements Storage {
   }
 
   async deleteStudy(name: string): Promise<void> {
-    const run = this.db.transaction(() => {
+    const run = this.tx(() => {
       const s = this.studyRow(name);
       this.db.prepare(`DELETE FROM trials WHERE study_id = ?`).run(s.id);
       this.db.prepare(`DELETE FROM studies WHERE id = ?`).run(s.id);
@@ -219,7 +239,7 @@ export class SqliteStorage implements Storage {
   async setStudyUserAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
     this.open();
     checkAttrs(attrs, `study "${study}" userAttrs`);
-    const run = this.db.transaction(() => {
+    const run = this.tx(() => {
       const s = this.studyRow(study);
       const merged = { ...(JSON.parse(s.user_attrs) as Record<string, AttrValue>), ...attrs };
       this.db.prepare(`UPDATE studies SET user_attrs = ? WHERE id = ?`).run(JSON.stringify(merged), s.id);
@@ -231,12 +251,13 @@ export class SqliteStorage implements Storage {
     const s = this.studyRow(study);
     const names = JSON.parse(s.objective_names) as string[];
     checkTrialInit(init, names.length, names, `study "${study}" new trial`);
-    return this.db.transaction(() => this.insertTrial(s.id, init, this.now())).immediate();
+    return this.tx(() => this.insertTrial(s.id, init, this.now())).immediate();
   }
 
   async claimWaiting(study: string, workerId: string): Promise<TrialRecord | undefined> {
     const s = this.studyRow(study);
-    const run = this.db.transaction((): TrialRecord | undefined => {
+    checkWorkerId(workerId, `study "${study}" claim`);
+    const run = this.tx((): TrialRecord | undefined => {
       const r = this.db
         .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY number LIMIT 1`)
         .get(s.id) as SqlTrialRow | undefined;
@@ -253,7 +274,7 @@ export class SqliteStorage implements Storage {
   async tellTrial(study: string, number: number, outcome: TrialOutcome): Promise<TrialRecord> {
     const s = this.studyRow(study);
     const names = JSON.parse(s.objective_names) as string[];
-    const run = this.db.transaction(() => {
+    const run = this.tx(() => {
       const r = this.trialRow(s.id, study, number);
       checkOutcome(outcome, names.length, names, `study "${study}" trial #${number}`);
       if (r.state !== 'RUNNING') throw new TrialNotRunningError(study, number, r.state, 'tell');
@@ -270,7 +291,7 @@ export class SqliteStorage implements Storage {
 
   async setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void> {
     const s = this.studyRow(study);
-    const run = this.db.transaction(() => {
+    const run = this.tx(() => {
       const r = this.trialRow(s.id, study, number);
       checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
       const merged = { ...(JSON.parse(r.user_attrs) as Record<string, AttrValue>), ...attrs };
@@ -283,9 +304,12 @@ export class SqliteStorage implements Storage {
     const s = this.studyRow(study);
     checkTrialNumber(number, `study "${study}"`);
     // One conditional UPDATE is atomic on its own: no explicit transaction needed on the hot path.
-    const res = this.db
-      .prepare(`UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'RUNNING'`)
-      .run(this.now(), s.id, number);
+    let res: Database.RunResult;
+    try {
+      res = this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'RUNNING'`).run(this.now(), s.id, number);
+    } catch (e) {
+      throw this.busy(e);
+    }
     if (res.changes === 0) {
       const r = this.trialRow(s.id, study, number);
       throw new TrialNotRunningError(study, number, r.state, 'heartbeat');
@@ -316,7 +340,7 @@ export class SqliteStorage implements Storage {
   async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
     const s = this.studyRow(study);
     checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
-    const run = this.db.transaction((): FailStaleResult => {
+    const run = this.tx((): FailStaleResult => {
       const now = this.now();
       const running = this.db
         .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number`)

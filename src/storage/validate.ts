@@ -93,9 +93,7 @@ export function checkTrialInit(init: TrialInit, nObjectives: number, objectiveNa
     case 'WAITING':
       return;
     case 'RUNNING':
-      if (typeof init.workerId !== 'string' || init.workerId.length === 0) {
-        throw new InvalidInputError(`${where}: a RUNNING trial needs a non-empty workerId`);
-      }
+      checkWorkerId(init.workerId, `${where} (RUNNING)`);
       return;
     case 'COMPLETE':
       checkValues(init.values, nObjectives, objectiveNames, where);
@@ -125,6 +123,10 @@ export function checkOutcome(outcome: TrialOutcome, nObjectives: number, objecti
         `${where}: outcome state must be COMPLETE, FAILED or PRUNED, got ${JSON.stringify((outcome as { state?: unknown } | undefined)?.state)}`,
       );
   }
+}
+
+export function checkWorkerId(workerId: string, where: string): void {
+  if (typeof workerId !== 'string' || workerId.length === 0) throw new InvalidInputError(`${where}: workerId must be a non-empty string`);
 }
 
 export function checkTrialNumber(number: number, where: string): void {
