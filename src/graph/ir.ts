@@ -183,9 +183,15 @@ export class Graph {
     return v;
   }
 
-  /** A 1-D int64 constant (shapes, axes, pads). */
+  /** A 1-D int64 constant (shapes, axes, pads), shared per content. */
   ints(xs: readonly number[]): Value {
-    return this.constant(BigInt64Array.from(xs, (x) => BigInt(x)), [xs.length]);
+    const key = `ints:${xs.join(',')}`;
+    let v = this.scalarCache.get(key);
+    if (!v) {
+      v = this.constant(BigInt64Array.from(xs, (x) => BigInt(x)), [xs.length]);
+      this.scalarCache.set(key, v);
+    }
+    return v;
   }
 
   /** Low-level node constructor used by the op builders (which do shape inference). */

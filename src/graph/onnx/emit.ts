@@ -139,11 +139,17 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     ps.forEach((p, k) => nodes.push({ opType: 'Reshape', input: [parts[k]!, ints(p.shape as number[])], output: [p.name] }));
   }
 
-  const name = (v: Value | null) => (v ? v.name : '');
+  // A node-produced value fetched under one output name is emitted under that name (no Identity copy).
+  const rename = new Map<Value, string>();
+  const taken = new Set(g.values.map((v) => v.name));
+  for (const [oname, v] of opts.outputs) {
+    if (v.kind === 'node' && !rename.has(v) && (oname === v.name || !taken.has(oname))) rename.set(v, oname);
+  }
+  const name = (v: Value | null) => (v ? (rename.get(v) ?? v.name) : '');
   for (const n of g.nodes) {
     if (!needed.has(n)) continue;
     const ins = n.inputs.map(name);
-    const outs = n.outputs.map((o) => o.name);
+    const outs = n.outputs.map(name);
     const attrs = Object.entries(n.attrs);
     const x = n.inputs[0]!;
     switch (n.op) {
@@ -163,11 +169,11 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
           });
         } else {
           const swap = (v: Value, t: boolean) => {
-            if (!t) return v.name;
+            if (!t) return name(v);
             const perm = v.shape.map((_, i) => i);
             [perm[v.rank - 1], perm[v.rank - 2]] = [perm[v.rank - 2]!, perm[v.rank - 1]!];
             const o = fresh('T');
-            nodes.push({ opType: 'Transpose', input: [v.name], output: [o], attribute: [attrProto('perm', { kind: 'ints', v: perm })] });
+            nodes.push({ opType: 'Transpose', input: [name(v)], output: [o], attribute: [attrProto('perm', { kind: 'ints', v: perm })] });
             return o;
           };
           const a = swap(n.inputs[0]!, tA);
@@ -220,8 +226,8 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
   for (const [oname, v] of opts.outputs) {
     if (seen.has(oname)) throw new GraphError(`emitOnnx: duplicate output name '${oname}'`);
     seen.add(oname);
-    // Outputs named differently from their value (or that are inputs/weights) go through an Identity.
-    if (oname !== v.name || v.kind !== 'node') nodes.push({ opType: 'Identity', input: [v.name], output: [oname] });
+    // Outputs that are inputs/weights, or a value fetched twice, go through an Identity.
+    if (rename.get(v) !== oname) nodes.push({ opType: 'Identity', input: [name(v)], output: [oname] });
     outputNames.push(oname);
     outputInfos.push(valueInfo(oname, v.dtype, v.shape));
   }
