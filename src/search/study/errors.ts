@@ -29,3 +29,10 @@ export class SamplerOutputError extends StudyError {
     super('SAMPLER_OUTPUT', message);
   }
 }
+
+/** A Study option out of range (heartbeat timings, batch size). */
+export class StudyOptionsError extends StudyError {
+  constructor(message: string) {
+    super('STUDY_OPTIONS', message);
+  }
+}

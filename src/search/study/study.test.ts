@@ -8,7 +8,7 @@ import { memoryStorage } from '../../storage/memory.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import type { Storage, StorageOptions } from '../../storage/types.js';
 import type { Config, ObjectiveSpec } from '../types.js';
-import { SamplerOutputError, StudyMismatchError, TellValuesError } from './errors.js';
+import { SamplerOutputError, StudyMismatchError, StudyOptionsError, TellValuesError } from './errors.js';
 import { createStudy, loadStudy } from './study.js';
 import { countingSampler } from './testing.js';
 
@@ -246,8 +246,9 @@ test('the heartbeat timer keeps asked trials alive until told', async () => {
       { name: 's', directions: ['maximize', 'minimize'], objectiveNames: ['metric', 'paramPct'], userAttrs: {}, createdAt: 0 },
       { storage, name: 's', sampler: countingSampler(), objectives: OBJ, heartbeat: { intervalMs: 10, staleAfterMs: 5 } },
     ),
-    /must exceed intervalMs/,
+    (e: unknown) => e instanceof StudyOptionsError && /must exceed intervalMs/.test(e.message),
   );
+  await assert.rejects(study.askBatch(0), StudyOptionsError);
 });
 
 test('resuming an SQLite study continues numbering and history', async () => {

@@ -14,7 +14,7 @@ import { paretoFrontIndices, toMinimization } from '../pareto/index.js';
 import type { AttrValue, Config, Direction, ObjectiveSpec, Sampler, TrialState } from '../types.js';
 import { DuplicateStudyError, TrialNotRunningError } from '../../storage/errors.js';
 import type { FailStaleResult, Storage, StudyRecord, TrialOutcome, TrialRecord } from '../../storage/types.js';
-import { SamplerOutputError, StudyMismatchError, TellValuesError } from './errors.js';
+import { SamplerOutputError, StudyMismatchError, StudyOptionsError, TellValuesError } from './errors.js';
 
 /**
  * What `tell` accepts for a finished trial:
@@ -116,9 +116,9 @@ export class Study {
     this.heartbeatOptions = options.heartbeat;
     const hb = options.heartbeat;
     if (hb) {
-      if (!(hb.intervalMs > 0)) throw new RangeError(`study "${this.name}": heartbeat.intervalMs must be > 0, got ${hb.intervalMs}`);
+      if (!(hb.intervalMs > 0)) throw new StudyOptionsError(`study "${this.name}": heartbeat.intervalMs must be > 0, got ${hb.intervalMs}`);
       if (hb.staleAfterMs !== undefined && !(hb.staleAfterMs > hb.intervalMs)) {
-        throw new RangeError(`study "${this.name}": heartbeat.staleAfterMs (${hb.staleAfterMs}) must exceed intervalMs (${hb.intervalMs}) or live trials get failed`);
+        throw new StudyOptionsError(`study "${this.name}": heartbeat.staleAfterMs (${hb.staleAfterMs}) must exceed intervalMs (${hb.intervalMs}) or live trials get failed`);
       }
       this.timer = setInterval(() => void this.beatAll(), hb.intervalMs);
       // A forgotten close() must not keep the process alive.
@@ -161,7 +161,7 @@ export class Study {
    * with every WAITING/RUNNING config (including the ones just claimed) passed as pending.
    */
   async askBatch(n: number): Promise<TrialRecord[]> {
-    if (!Number.isInteger(n) || n < 1) throw new RangeError(`study "${this.name}": askBatch needs an integer n >= 1, got ${n}`);
+    if (!Number.isInteger(n) || n < 1) throw new StudyOptionsError(`study "${this.name}": askBatch needs an integer n >= 1, got ${n}`);
     const hb = this.heartbeatOptions;
     if (hb?.staleAfterMs !== undefined) await this.failStaleTrials(hb.staleAfterMs, { requeue: hb.requeueStale ?? true });
     const out: TrialRecord[] = [];

@@ -92,3 +92,56 @@ test('two processes on one SQLite file lose and duplicate nothing', { timeout: 1
   // Report the interleaving (not asserted: the OS decides who runs when).
   console.log(`two-process: ${reports.map((r) => `${r.worker} ran ${r.asked.length} trials, claimed ${r.claimedIds.length} enqueued`).join('; ')}`);
 });
+
+test('a worker killed with SIGKILL: its trial goes stale, is failed and its config re-queued', { timeout: 120_000 }, async () => {
+  const file = join(dir, 'kill.db');
+  const setup = openSqliteStorage(file);
+  const study = await createStudy({ storage: setup, name: 'duo', objectives: TWO_PROCESS_OBJECTIVES, sampler: countingSampler() });
+  await study.enqueue({ id: 100, x: 5 });
+
+  const script = fileURLToPath(new URL('./two-process.worker.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, file, 'crashy', 'hang', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
+  const line = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('\n')) resolve(out.split('\n')[0]!);
+    });
+    child.on('close', (code) => reject(new Error(`hanging worker exited ${code} early: ${err.trim()}`)));
+  });
+  const { trial } = JSON.parse(line) as { trial: number };
+  assert.equal(trial, 0);
+  // Its heartbeat timer runs: wait for a beat after the start.
+  let t = await setup.getTrial('duo', 0);
+  while (!(t.heartbeatAt! > t.startedAt!)) {
+    await new Promise((r) => setTimeout(r, 10));
+    t = await setup.getTrial('duo', 0);
+  }
+  child.kill('SIGKILL');
+  await exited;
+  const lastBeat = (await setup.getTrial('duo', 0)).heartbeatAt!;
+  // Let it go silent for longer than the stale limit below (a wait, not a timing assertion).
+  while (Date.now() - lastBeat <= 400) await new Promise((r) => setTimeout(r, 50));
+  assert.equal((await setup.getTrial('duo', 0)).heartbeatAt, lastBeat, 'a killed worker must not beat');
+
+  const survivor = await createStudy({
+    storage: setup,
+    name: 'duo',
+    objectives: TWO_PROCESS_OBJECTIVES,
+    sampler: countingSampler(),
+    loadIfExists: true,
+    workerId: 'survivor',
+    heartbeat: { intervalMs: 100, staleAfterMs: 300 },
+  });
+  const again = await survivor.ask();
+  assert.deepEqual([again.number, again.config, again.userAttrs, again.workerId], [1, { id: 100, x: 5 }, { requeuedFrom: 0 }, 'survivor']);
+  const dead = await setup.getTrial('duo', 0);
+  assert.equal(dead.state, 'FAILED');
+  assert.match(dead.reason!, /^stale: no heartbeat for \d+ ms from worker crashy$/);
+  assert.deepEqual((await survivor.tell(again.number, [0.5])).values, [0.5, 5]);
+  await survivor.close();
+  await setup.close();
+});

@@ -2,6 +2,9 @@
  * Worker for the two-process test (two-process.test.ts): loops ask/tell on one SQLite file.
  * Usage: node --import tsx two-process.worker.ts <db file> <worker id> <asks> <barrier dir>
  * Prints one JSON line: {"worker":…, "asked":[numbers], "claimedIds":[enqueued ids], "failed":[numbers]}.
+ *
+ * With <asks> = "hang": asks one trial with a 20 ms heartbeat, prints {"worker":…, "trial":n}, then
+ * runs forever (the test kills it with SIGKILL, like a crashed trainer).
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,8 +15,24 @@ import { countingSampler, TWO_PROCESS_OBJECTIVES } from './testing.js';
 async function main(): Promise<void> {
   const [file, worker, asksArg, barrier] = process.argv.slice(2);
   if (!file || !worker || !asksArg || !barrier) throw new Error('usage: two-process.worker.ts <db> <worker> <asks> <barrier dir>');
-  const asks = Number(asksArg);
   const storage = openSqliteStorage(file);
+  if (asksArg === 'hang') {
+    const study = await createStudy({
+      storage,
+      name: 'duo',
+      objectives: TWO_PROCESS_OBJECTIVES,
+      sampler: countingSampler(9, 'hang-'),
+      workerId: worker,
+      loadIfExists: true,
+      heartbeat: { intervalMs: 20 },
+    });
+    const t = await study.ask();
+    process.stdout.write(`${JSON.stringify({ worker, trial: t.number })}\n`);
+    // Keep the event loop (and so the heartbeat timer) alive until killed.
+    setInterval(() => undefined, 1000);
+    return;
+  }
+  const asks = Number(asksArg);
   const study = await createStudy({
     storage,
     name: 'duo',
