@@ -2,4 +2,6 @@
 export interface CliContext {
   stdout: NodeJS.WritableStream;
   stderr: NodeJS.WriteStream | NodeJS.WritableStream;
+  /** Set by a command that ends without an error but not in success (e.g. 130 when interrupted). */
+  exitCode?: number;
 }

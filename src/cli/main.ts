@@ -29,7 +29,7 @@ export async function main(argv: string[], ctx: CliContext = { stdout: process.s
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);
-    return 0;
+    return ctx.exitCode ?? 0;
   } catch (e) {
     if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
     return reportError(e, (s) => ctx.stderr.write(s));

@@ -148,8 +148,11 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const executor: Executor = createExecutor(o.workers, o.threadsPerWorker);
   const running = new Map<number, { trial: TrialRecord; done: Promise<void> }>();
   let interrupted = false;
+  let closing: Promise<void> | undefined;
   const onAbort = () => {
     interrupted = true;
+    // Abort the running jobs now: their trials fail as interrupted and are re-queued.
+    closing ??= executor.close();
   };
   o.signal?.addEventListener('abort', onAbort);
   const beat = setInterval(() => {
@@ -232,9 +235,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       await Promise.race([...running.values()].map((r) => r.done));
     }
     if (interrupted) {
-      // Abort the running jobs; their trials are failed as interrupted and re-queued.
       const waits = [...running.values()].map((r) => r.done);
-      await executor.close();
+      await (closing ?? executor.close());
       await Promise.all(waits);
     }
   } finally {

@@ -6,8 +6,11 @@ import { register as search } from './search.js';
 import { register as report } from './report.js';
 import { register as evaluate } from './evaluate.js';
 import { register as exportCmd } from './export.js';
+import { register as retrain } from './retrain.js';
+import { register as baselines } from './baselines.js';
+import { register as transfer } from './transfer.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Subcommands in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [search, report, train, evaluate, exportCmd, tasks];
+export const COMMANDS: readonly RegisterCommand[] = [search, report, retrain, baselines, transfer, exportCmd, train, evaluate, tasks];

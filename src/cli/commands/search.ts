@@ -175,7 +175,7 @@ export function register(program: Command, ctx: CliContext): void {
             ? `interrupted: ${out.complete} complete, ${out.failed} failed; rerun the same command to resume\n`
             : `study "${study}": ${out.complete} complete, ${out.failed} failed. Next: autopeft report --study ${study}${flags.storage !== DEFAULT_STORAGE ? ` --storage ${flags.storage}` : ''}\n`,
         );
-        if (out.interrupted) process.exitCode = 130;
+        if (out.interrupted) ctx.exitCode = 130;
       } finally {
         process.off('SIGINT', onSigint);
         bar.stop();

@@ -1,0 +1,143 @@
+/**
+ * What happens after a search: re-train the Pareto front at full fidelity with several seeds,
+ * train single-method baselines the same ways, and transfer the front to other tasks. Results are
+ * stored on the search study (user attrs `retrain`, `baselines`, `transfer`) so `report` shows them.
+ */
+import type { Storage } from '../storage/types.js';
+import type { AttrValue, Config } from '../search/types.js';
+import { paretoFrontIndices, toMinimization } from '../search/pareto/index.js';
+import type { TrialResult, TrialSpec } from '../train/trial.js';
+import { UsageError } from '../errors.js';
+import { meanStd, readSetup, type BaselineRecord, type RetrainRecord, type SearchSetup } from './attrs.js';
+import { runTrials, type BatchEvents } from './batch.js';
+
+export interface FollowupOptions {
+  storage: Storage;
+  study: string;
+  /** Full-fidelity training (epochs, lr, ...; seed is replaced per run). */
+  hyper: TrialSpec['hyper'];
+  seeds: number;
+  workers: number;
+  threadsPerWorker?: number;
+  events?: BatchEvents;
+}
+
+export async function frontTrials(storage: Storage, study: string, only?: readonly number[]) {
+  const trials = (await storage.listTrials(study, { states: ['COMPLETE'] })).filter((t) => t.values && t.values.every(Number.isFinite));
+  if (trials.length === 0) throw new UsageError(`study "${study}" has no complete trials; run the search first`);
+  if (only && only.length > 0) {
+    return only.map((n) => {
+      const t = trials.find((x) => x.number === n);
+      if (!t) throw new UsageError(`--trials: trial ${n} is not a complete trial of study "${study}"`);
+      return t;
+    });
+  }
+  const idx = paretoFrontIndices(toMinimization(trials.map((t) => t.values!), ['maximize', 'minimize']));
+  return idx.map((i) => trials[i]!).sort((a, b) => a.values![1]! - b.values![1]!);
+}
+
+function specFor(setup: SearchSetup, config: Config | Record<string, AttrValue>, hyper: TrialSpec['hyper'], seed: number, task = setup.task, dataDir = setup.dataDir): TrialSpec {
+  return {
+    model: setup.model,
+    task,
+    ...(dataDir !== undefined ? { dataDir } : {}),
+    peft: config as Config,
+    hyper: { ...hyper, seed },
+    reportDev: true,
+  };
+}
+
+function collect(results: (TrialResult | Error)[], from: number, n: number, what: string): TrialResult[] {
+  const out: TrialResult[] = [];
+  for (let i = from; i < from + n; i++) {
+    const r = results[i]!;
+    if (r instanceof Error) throw new UsageError(`${what} failed: ${r.message.split('\n')[0]}`);
+    out.push(r);
+  }
+  return out;
+}
+
+/** Re-trains front (or chosen) trials with `seeds` seeds; stores and returns mean ± std on dev. */
+export async function retrainFront(o: FollowupOptions & { trials?: readonly number[] }): Promise<RetrainRecord[]> {
+  const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
+  const front = await frontTrials(o.storage, o.study, o.trials);
+  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s)));
+  const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
+  const records = front.map((t, k) => {
+    const rs = collect(results, k * o.seeds, o.seeds, `re-training trial ${t.number}`);
+    const values = rs.map((r) => r.devMetric!);
+    return { trial: t.number, metricName: rs[0]!.metricName, values, ...meanStd(values), paramPct: rs[0]!.paramPct };
+  });
+  await o.storage.setStudyUserAttrs(o.study, { retrain: records as unknown as AttrValue });
+  return records;
+}
+
+export interface BaselineSpec {
+  method: string;
+  config: Record<string, AttrValue>;
+  fullFineTune?: boolean;
+}
+
+/** Single-method baselines for a backbone of hidden size H: each method alone in every layer, at two sizes. */
+export function defaultBaselines(hidden: number, full: boolean): BaselineSpec[] {
+  const small = Math.max(1, Math.round(hidden / 64));
+  const big = Math.max(2, Math.round(hidden / 8));
+  const b: BaselineSpec[] = [
+    { method: `SA ${small}`, config: { sa: small } },
+    { method: `SA ${big}`, config: { sa: big } },
+    { method: `PA ${small}`, config: { pa: small } },
+    { method: `PA ${big}`, config: { pa: big } },
+    { method: 'PT 4', config: { pt: 4 } },
+    { method: 'PT 16', config: { pt: 16 } },
+    { method: 'LoRA 2', config: { lora: 2 } },
+    { method: 'LoRA 8', config: { lora: 8 } },
+  ];
+  if (full) b.push({ method: 'full FT', config: {}, fullFineTune: true });
+  return b;
+}
+
+/**
+ * Trains each baseline at the search's own fidelity (scored on the validation split, like the
+ * trials: same chart) and, with `seeds` > 0, at full fidelity on the official dev set.
+ */
+export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpec[] }): Promise<BaselineRecord[]> {
+  const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
+  const low: TrialSpec[] = o.baselines.map((b) => ({ ...specFor(setup, b.config, setup.hyper, setup.seed), ...(setup.fidelity ? { fidelity: setup.fidelity } : {}), reportDev: false, ...(b.fullFineTune ? { fullFineTune: true } : {}) }));
+  const full: TrialSpec[] = o.baselines.flatMap((b) => Array.from({ length: o.seeds }, (_, s) => ({ ...specFor(setup, b.config, o.hyper, o.hyper.seed + s), ...(b.fullFineTune ? { fullFineTune: true } : {}) })));
+  const results = await runTrials([...low, ...full], o.workers, o.events, o.threadsPerWorker);
+  const records: BaselineRecord[] = o.baselines.map((b, k) => {
+    const [lr] = collect(results, k, 1, `baseline ${b.method}`);
+    const dev = o.seeds > 0 ? collect(results, low.length + k * o.seeds, o.seeds, `baseline ${b.method}`).map((r) => r.devMetric!) : undefined;
+    return { method: b.method, config: b.config, metricName: lr!.metricName, metric: lr!.metric, paramPct: lr!.paramPct, ...(dev ? { devValues: dev } : {}) };
+  });
+  await o.storage.setStudyUserAttrs(o.study, { baselines: records as unknown as AttrValue });
+  return records;
+}
+
+export interface TransferRecord {
+  trial: number;
+  config: Config;
+  sourceMetric: number;
+  paramPct: number;
+  metricName: string;
+  values: number[];
+  mean: number;
+  std: number;
+}
+
+/** Trains the front of `study` on another task; stores the results under `transfer.<task>`. */
+export async function transferFront(o: FollowupOptions & { task: string; dataDir?: string; trials?: readonly number[] }): Promise<TransferRecord[]> {
+  const record = await o.storage.getStudy(o.study);
+  const setup = readSetup(record.userAttrs, o.study);
+  const front = await frontTrials(o.storage, o.study, o.trials);
+  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.task, o.dataDir ?? setup.dataDir)));
+  const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
+  const out = front.map((t, k) => {
+    const rs = collect(results, k * o.seeds, o.seeds, `transferring trial ${t.number}`);
+    const values = rs.map((r) => r.devMetric!);
+    return { trial: t.number, config: t.config, sourceMetric: t.values![0]!, paramPct: rs[0]!.paramPct, metricName: rs[0]!.metricName, values, ...meanStd(values) };
+  });
+  const prev = (record.userAttrs['transfer'] ?? {}) as Record<string, AttrValue>;
+  await o.storage.setStudyUserAttrs(o.study, { transfer: { ...prev, [o.task]: out as unknown as AttrValue } });
+  return out;
+}
