@@ -192,3 +192,17 @@ test('frozen-prefix caching: training from cached layer-1 inputs gives the full 
     await Promise.all([full.prog.release(), cached.prog.release()]);
   }
 });
+
+test('fromLayer above a PEFT module is refused (the module would vanish)', () => {
+  for (const raw of [{ sa: 4 }, { lora: 2 }, { pt: 2, ptBottleneck: 0 }, { pa: 4, layers: [0] }]) {
+    const cfg = parsePeftConfig(raw, 2);
+    assert.throws(
+      () => bb.buildClassifier({ seqLen: 4, numLabels: 2, seed: 0, dropout: false, hooks: createPeft(cfg, bb.dims).hooks, fromLayer: 1 }),
+      /fromLayer 1 skips layer 0, which has a PEFT module/,
+      JSON.stringify(raw),
+    );
+  }
+  const ok = bb.buildClassifier({ seqLen: 4, numLabels: 2, seed: 0, dropout: false, hooks: createPeft(parsePeftConfig({ sa: 4, lora: 2, layers: [1] }, 2), bb.dims).hooks, fromLayer: 1 });
+  assert.deepEqual(ok.inputNames, ['hidden_in', 'attention_mask']);
+  assert.throws(() => bb.buildClassifier({ seqLen: 4, numLabels: 2, seed: 0, dropout: false, fullFineTune: true, fromLayer: 1 }), /full fine-tuning/);
+});

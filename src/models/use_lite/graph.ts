@@ -210,6 +210,8 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     x = ops.add(ops.mul(ops.gather(E, inputIds), config.embeddingMultiplier), timing);
   } else x = hiddenIn!;
 
+  if (from > 0 && opts.hooks) checkNoHooksBelow(g, opts.hooks, from, params, hookWidth === 'padded' ? hidden : 0);
+
   const maskF = ops.cast(attentionMask, 'float32');
   // [B, 1, 1, S]: the graph's -1e9 on padded keys.
   const maskBias = ops.unsqueeze(ops.mul(ops.sub(1, maskF), config.attentionMaskBias), [1, 2]);
@@ -310,4 +312,28 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     out.logits = ops.linear(hin, headTensor(USE_LITE_HEAD.weight), headTensor(USE_LITE_HEAD.bias));
   }
   return out;
+}
+
+/**
+ * With fromLayer k the layers below k are not built, so a PEFT module there would silently vanish:
+ * ask each hook about those layers with placeholder contexts and refuse any that acts. (A hook that
+ * acts may have created its params on `g`; the build is abandoned, so they never reach a program.)
+ */
+function checkNoHooksBelow(g: Graph, hooks: BertHooks, from: number, params: UseLiteParams, padded: number): void {
+  for (let l = 0; l < from; l++) {
+    const lp = params.layers[l];
+    const w = Math.max(lp.inDim, padded);
+    const probe = (width: number) => g.constant(new Float32Array(width), [1, 1, width]);
+    let acts = hooks.prefix?.(l, g) !== undefined;
+    if (!acts && hooks.ffn) {
+      const output = probe(lp.outDim);
+      acts = hooks.ffn({ layer: l, graph: g, input: probe(lp.outDim), output }) !== output;
+    }
+    for (const name of ['query', 'key', 'value'] as const) {
+      if (acts || !hooks.projection) break;
+      const output = probe(w);
+      acts = hooks.projection({ layer: l, graph: g, name, input: probe(w), output }) !== output;
+    }
+    if (acts) throw new UseLiteBuildError(`fromLayer ${from} skips layer ${l}, which has a PEFT module; cache from the lowest PEFT layer (cacheableLayer) instead`);
+  }
 }
