@@ -190,6 +190,20 @@ describe('ONNX emission', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+  it('outputs: a value fetched twice, an input fetched back, a node output under a new name', async () => {
+    const g = new Graph();
+    const x = g.input('x', 'float32', [2]);
+    const y = ops.exp(x);
+    const z = ops.mul(y, 2); // consumes y, which is also an output under another name
+    const model = emitOnnx({ outputs: [['first', y], ['again', y], ['echo', x], ['z', z]] });
+    assert.equal(model.outputNames.join(), 'first,again,echo,z');
+    const s = await createSession(model, { threads: 1 });
+    const out = await s.run({ x: tensor('float32', Float32Array.from([0, 1]), [2]) });
+    assert.deepEqual(Array.from(out['first']!.data as Float32Array), Array.from(out['again']!.data as Float32Array));
+    assert.deepEqual(Array.from(out['echo']!.data as Float32Array), [0, 1]);
+    assert.ok(Math.abs((out['z']!.data as Float32Array)[1]! - 2 * Math.E) < 1e-5);
+    await s.release();
+  });
   it('compileEval without params freezes everything into the model', async () => {
     const g = new Graph();
     const x = g.input('x', 'float32', [1, 2]);
