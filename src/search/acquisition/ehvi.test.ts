@@ -121,3 +121,40 @@ test('noise-free limit: noisy EHVI equals plain EHVI on the observed front', asy
   }
   assert.ok(nonzero >= 5);
 });
+
+test('noisy EHVI with pruned incumbents still equals brute-force Monte Carlo over all of them', () => {
+  const rng = new Rng(25);
+  const d = 2, n = 24;
+  const X = Float64Array.from({ length: n * d }, () => rng.float());
+  // a smooth latent with a clear trade-off against the known coordinate x_0, small noise
+  const y = Float64Array.from({ length: n }, (_, i) => 2 * X[i * d]! + Math.sin(5 * X[i * d + 1]!) + 0.05 * rng.normal());
+  const gp = new MaternGp(X, n, d, y, [Math.log(2), Math.log(2), Math.log(2), Math.log(0.003)]);
+  const known = Array.from({ length: n }, (_, i) => [X[i * d]!]);
+  const ref = [1.1, 1];
+  const acq = new NoisyEhvi({ gp, sign: -1, incumbentsX: X, incumbentsKnown: known, ref, nSamples: 3000, rng: new Rng(6) });
+  assert.ok(acq.pruned <= n - 6, `kept ${acq.pruned} of ${n}: the test needs pruning to happen`);
+  for (const cand of [[0.05, 0.3], [0.3, 0.35]]) {
+    const got = acq.value(Float64Array.from(cand), 0, [cand[0]!]);
+    const all = Float64Array.from([...X, ...cand]);
+    const { mean, cov } = gp.predictJoint(all, n + 1);
+    const L = choleskyJitter(cov, n + 1)!.L;
+    const N = 6000;
+    let s = 0, s2 = 0;
+    const z = new Float64Array(n + 1);
+    for (let t = 0; t < N; t++) {
+      for (let i = 0; i <= n; i++) z[i] = rng.normal();
+      const f = new Array<number>(n + 1);
+      for (let i = 0; i <= n; i++) {
+        let v = mean[i]!;
+        for (let j = 0; j <= i; j++) v += L[i * (n + 1) + j]! * z[j]!;
+        f[i] = v;
+      }
+      const front = new KnownFront(known, f.slice(0, n).map((v) => -v), ref);
+      const h = front.hvi([cand[0]!], -f[n]!);
+      s += h; s2 += h * h;
+    }
+    const mc = s / N, se = Math.sqrt((s2 / N - mc * mc) / N);
+    assert.ok(mc > 1e-3, `candidate ${cand} has no improvement to compare (${mc})`);
+    assert.ok(Math.abs(got - mc) < 4 * se * Math.sqrt(1 + N / 3000) + 1e-9, `${got} vs ${mc} ± ${se}`);
+  }
+});
