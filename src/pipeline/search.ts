@@ -14,7 +14,8 @@ import type { Executor, Json } from '../exec/types.js';
 import { createExecutor } from '../exec/pool.js';
 import { autopeftObjectives, autopeftSpace } from '../search/space/autopeft.js';
 import { BoSampler, Nsga2Sampler, RandomSampler } from '../search/samplers/index.js';
-import type { AttrValue, Config, FrozenTrial, Sampler } from '../search/types.js';
+import type { AttrValue, Config, Sampler } from '../search/types.js';
+import { createStudy } from '../search/study/index.js';
 import type { Storage, TrialRecord } from '../storage/types.js';
 import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js';
 import type { TrainEvent } from '../train/trainer.js';
@@ -110,29 +111,40 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
         : new RandomSampler({ space, seed: o.seed });
 
   const { storage, study } = o;
-  let record = await storage.findStudy(study);
-  const resumed = record !== undefined;
-  if (!record) {
-    record = await storage.createStudy({ name: study, directions: ['maximize', 'minimize'], objectiveNames: ['metric', 'paramPct'], userAttrs: { [SETUP_KEY]: setup as unknown as AttrValue } });
-  } else {
-    const stored = record.userAttrs[SETUP_KEY] as unknown as SearchSetup | undefined;
+  const existing = await storage.findStudy(study);
+  const resumed = existing !== undefined;
+  if (existing) {
+    const stored = existing.userAttrs[SETUP_KEY] as unknown as SearchSetup | undefined;
     if (!stored) throw new UsageError(`study "${study}" in ${storage.location} was not created by autopeft search; choose another --study`);
     const diff = sameSetup(stored, setup);
     if (diff) throw new UsageError(`study "${study}" exists with other settings (${diff}); resume it with the same flags or choose another --study`);
   }
   const workerId = `${hostname()}:${process.pid}`;
 
-  // Trials left RUNNING by a dead search process on this host: re-queue them now.
+  // Trials left RUNNING by a dead search process on this host: re-queue them now (other hosts'
+  // trials are re-queued by the Study once their heartbeat is older than STALE_MS).
   let requeued = 0;
-  for (const t of await storage.listTrials(study, { states: ['RUNNING'] })) {
-    const [host, pid] = (t.workerId ?? '').split(':');
-    if (host === hostname() && pid !== undefined && !processAlive(Number(pid))) {
-      await storage.tellTrial(study, t.number, { state: 'FAILED', reason: `${INTERRUPTED}: its process ${pid} died` });
-      await storage.createTrial(study, { state: 'WAITING', config: t.config, userAttrs: { requeuedFrom: t.number } });
-      requeued++;
+  if (existing) {
+    for (const t of await storage.listTrials(study, { states: ['RUNNING'] })) {
+      const [host, pid] = (t.workerId ?? '').split(':');
+      if (host === hostname() && pid !== undefined && !processAlive(Number(pid))) {
+        await storage.tellTrial(study, t.number, { state: 'FAILED', reason: `${INTERRUPTED}: its process ${pid} died` });
+        await storage.createTrial(study, { state: 'WAITING', config: t.config, userAttrs: { requeuedFrom: t.number } });
+        requeued++;
+      }
     }
+    requeued += (await storage.failStale(study, { olderThanMs: STALE_MS, requeue: true })).requeued.length;
   }
-  requeued += (await storage.failStale(study, { olderThanMs: STALE_MS, requeue: true })).requeued.length;
+  const st = await createStudy({
+    storage,
+    name: study,
+    objectives,
+    sampler,
+    loadIfExists: true,
+    userAttrs: { [SETUP_KEY]: setup as unknown as AttrValue },
+    workerId,
+    heartbeat: { intervalMs: HEARTBEAT_MS, staleAfterMs: STALE_MS, requeueStale: true },
+  });
 
   const counts = async () => {
     const all = await storage.listTrials(study);
@@ -155,10 +167,6 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     closing ??= executor.close();
   };
   o.signal?.addEventListener('abort', onAbort);
-  const beat = setInterval(() => {
-    for (const n of running.keys()) storage.heartbeat(study, n).catch(() => undefined);
-  }, HEARTBEAT_MS);
-  beat.unref();
 
   const specFor = (config: Config): TrialSpec => ({
     model: o.model,
@@ -169,18 +177,16 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     ...(o.fidelity ? { fidelity: o.fidelity } : {}),
   });
 
-  /** Claims a queued trial or asks the sampler for a batch of q (the rest wait in the queue). */
-  const nextTrial = async (): Promise<TrialRecord> => {
-    const waiting = await storage.claimWaiting(study, workerId);
-    if (waiting) return waiting;
-    const all = await storage.listTrials(study);
-    const complete = all.filter((t) => t.state === 'COMPLETE') as FrozenTrial[];
-    const pending = all.filter((t) => t.state === 'RUNNING' || t.state === 'WAITING').map((t) => t.config);
-    const configs = await sampler.sample({ complete, pending, n: o.batch });
-    if (configs.length === 0) throw new Error(`sampler ${sampler.name} proposed no configuration`);
-    const first = await storage.createTrial(study, { state: 'RUNNING', config: configs[0]!, workerId });
-    for (const c of configs.slice(1)) await storage.createTrial(study, { state: 'WAITING', config: c });
-    return first;
+  /**
+   * The Study claims a queued trial or asks the sampler for a batch of q (pending trials are the
+   * sampler's fantasies); trials of a batch beyond the free workers wait here, RUNNING and kept
+   * alive by the Study's heartbeat.
+   */
+  const reserved: TrialRecord[] = [];
+  /** `budget`: trials still to start; a batch never exceeds it. */
+  const nextTrial = async (budget: number): Promise<TrialRecord> => {
+    if (reserved.length === 0) reserved.push(...(await st.askBatch(Math.max(1, Math.min(o.batch, budget)))));
+    return reserved.shift()!;
   };
 
   const finishTrial = async (trial: TrialRecord, result: TrialResult | undefined, error: Error | undefined) => {
@@ -197,15 +203,15 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
         trainExamples: result.trainExamples,
         description: result.description,
       });
-      await storage.tellTrial(study, trial.number, { state: 'COMPLETE', values: [result.metric, result.paramPct] });
+      await st.tell(trial.number, { metric: result.metric });
       const c = await counts();
       const ref = referencePoint(c.complete);
       const best = Math.max(...c.complete.map((t) => t.values![0]!));
       o.onEvent?.({ kind: 'trial-done', number: trial.number, result, hypervolume: hypervolumeOf(c.complete, ref), bestMetric: best, complete: c.complete.length, failed: c.failed.length, running: running.size });
     } else {
       const reason = interrupted ? `${INTERRUPTED} by the user` : (error?.message ?? 'unknown error').split('\n')[0]!;
-      await storage.tellTrial(study, trial.number, { state: 'FAILED', reason });
-      if (interrupted) await storage.createTrial(study, { state: 'WAITING', config: trial.config, userAttrs: { requeuedFrom: trial.number } });
+      await st.tell(trial.number, { state: 'FAILED', reason });
+      if (interrupted) await st.enqueue(trial.config, { userAttrs: { requeuedFrom: trial.number } });
       const c = await counts();
       o.onEvent?.({ kind: 'trial-failed', number: trial.number, reason, complete: c.complete.length, failed: c.failed.length, running: running.size });
     }
@@ -217,7 +223,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       const c = await counts();
       const done = c.complete.length + c.failed.length;
       if (done + running.size < o.trials && running.size < executor.concurrency) {
-        const trial = await nextTrial();
+        const trial = await nextTrial(o.trials - done - running.size);
         const cfg = fromSearchConfig(trial.config, numLayers);
         o.onEvent?.({ kind: 'trial-start', number: trial.number, description: describePeft(cfg) });
         const job = executor
@@ -239,8 +245,13 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       await (closing ?? executor.close());
       await Promise.all(waits);
     }
+    // Reserved but never started (interrupted, or the target was reached by others): back to the queue.
+    for (const t of reserved.splice(0)) {
+      await st.tell(t.number, { state: 'FAILED', reason: `${INTERRUPTED}: never started` });
+      await st.enqueue(t.config, { userAttrs: { requeuedFrom: t.number } });
+    }
   } finally {
-    clearInterval(beat);
+    await st.close();
     o.signal?.removeEventListener('abort', onAbort);
     await executor.close();
   }

@@ -74,7 +74,7 @@ test('search survives kill -9, resumes to the target, and reports', async () => 
 
   const second = spawnSync(process.execPath, args, { encoding: 'utf8' });
   assert.equal(second.status, 0, second.stderr);
-  assert.match(second.stderr, /resuming study "e2e" .*: \d+ complete, 0 failed, 1 interrupted trial\(s\) re-queued/);
+  assert.match(second.stderr, /resuming study "e2e" .*: \d+ complete, 0 failed, \d+ interrupted trial\(s\) re-queued/);
 
   const s = openSqliteStorage(db);
   try {
@@ -85,7 +85,7 @@ test('search survives kill -9, resumes to the target, and reports', async () => 
     for (const f of finishedBeforeKill) assert.deepEqual(complete.find((t) => t.number === f.number)?.values, f.values);
     // A trial the kill interrupted was failed as interrupted and its config re-queued and run.
     const interrupted = all.filter((t) => t.state === 'FAILED' && /^interrupted/.test(t.reason ?? ''));
-    assert.equal(interrupted.length, 1);
+    assert.ok(interrupted.length >= 1, 'the kill interrupted a trial');
     for (const t of interrupted) assert.ok(complete.some((c) => JSON.stringify(c.config) === JSON.stringify(t.config)), `config of trial ${t.number} was not re-run`);
     assert.equal(all.filter((t) => t.state === 'RUNNING' || t.state === 'WAITING').length, all.filter((t) => t.state === 'WAITING').length);
   } finally {
@@ -134,7 +134,7 @@ test('Ctrl-C stops a search cleanly and re-queues the running trial', async () =
     assert.equal(all.filter((t) => t.state === 'RUNNING').length, 0);
     const interrupted = all.filter((t) => t.state === 'FAILED');
     const states = all.map((t) => `${t.number}:${t.state}:${t.reason ?? ''}`).join(' ');
-    assert.ok(interrupted.length >= 1 && interrupted.every((t) => /^interrupted by the user/.test(t.reason ?? '')), states);
+    assert.ok(interrupted.length >= 1 && interrupted.some((t) => /^interrupted by the user/.test(t.reason ?? '')) && interrupted.every((t) => /^interrupted/.test(t.reason ?? '')), states);
     const waiting = all.filter((t) => t.state === 'WAITING').map((t) => JSON.stringify(t.config));
     for (const t of interrupted) assert.ok(waiting.includes(JSON.stringify(t.config)));
   } finally {
