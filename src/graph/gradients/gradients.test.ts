@@ -73,6 +73,19 @@ const cases: Case[] = [
   { op: 'ReduceSum', name: 'ReduceSum [2,3,4] axes [1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceSum(a, [1]), wrt: [a] }; } },
   { op: 'ReduceSum', name: 'ReduceSum keepdims axes [0,2]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceSum(a, [0, 2], true), wrt: [a] }; } },
   { op: 'ReduceMean', name: 'ReduceMean [2,3,4] axes [-1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceMean(a, [-1]), wrt: [a] }; } },
+  {
+    op: 'ReduceMean',
+    name: 'mseLoss over a symbolic batch (run-time count)',
+    build: (g, dt, r) => {
+      const w = P(g, r, dt, 'w', [3, 2]);
+      const x = g.input('x', dt, ['batch', 3]);
+      const t = g.input('t', dt, ['batch', 2]);
+      const xd = r.float64(12);
+      const td = r.float64(8);
+      const feeds = { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [4, 3]), t: tensor(dt, dt === 'float64' ? td : Float32Array.from(td), [4, 2]) };
+      return { out: ops.add(ops.mseLoss(ops.matmul(x, w), t), ops.reduceSum(ops.reduceMean(ops.matmul(x, w), [0]))), wrt: [w], feeds };
+    },
+  },
   { op: 'ReduceMax', name: 'ReduceMax [2,3,4] axes [1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceMax(a, [1]), wrt: [a] }; } },
   { op: 'Softmax', name: 'Softmax [2,3,4] axis -1', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.softmax(a, -1), wrt: [a] }; } },
   { op: 'LogSoftmax', name: 'LogSoftmax [2,3,4] axis 1', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.logSoftmax(a, 1), wrt: [a] }; } },
@@ -113,6 +126,18 @@ const cases: Case[] = [
   },
   { op: 'Transpose', name: 'Transpose [2,3,4] perm [2,0,1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.transpose(a, [2, 0, 1]), wrt: [a] }; } },
   { op: 'Reshape', name: 'Reshape [2,3,4] -> [4,-1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reshape(a, [4, -1]), wrt: [a] }; } },
+  {
+    op: 'Reshape',
+    name: 'Reshape [b, s, 3] -> [-1, 3] -> back, two symbolic dims',
+    build: (g, dt, r) => {
+      const w = P(g, r, dt, 'w', [3, 3]);
+      const x = g.input('x', dt, ['b', 's', 3]);
+      const xd = r.float64(18);
+      const flat = ops.reshape(ops.matmul(x, w), [-1, 3]);
+      const out = ops.reduceSum(ops.mul(ops.tanh(flat), flat), [0]);
+      return { out, wrt: [w], feeds: { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [2, 3, 3]) } };
+    },
+  },
   { op: 'Concat', name: 'Concat [2,3] ++ [2,2] axis 1', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); const b = P(g, r, dt, 'b', [2, 2]); return { out: ops.concat([a, b, a], 1), wrt: [a, b] }; } },
   { op: 'Slice', name: 'Slice [4,5][1:3, 0:-1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [4, 5]); return { out: ops.slice(a, [1, 0], [3, -1], [0, 1]), wrt: [a] }; } },
   {

@@ -1,7 +1,6 @@
 /** Gradients of ReduceSum / ReduceMean / ReduceMax. */
-import { GraphError } from '../errors.js';
-import { cast, equal, mul } from '../ops/elementwise.js';
-import { expandLike, unsqueeze } from '../ops/shape.js';
+import { cast, div, equal, mul } from '../ops/elementwise.js';
+import { expandLike, sizeOf, unsqueeze } from '../ops/shape.js';
 import type { Value } from '../ir.js';
 import type { GradContext, GradRule } from './types.js';
 
@@ -17,12 +16,16 @@ export const ReduceMean: GradRule = (ctx) => {
   const x = ctx.node.inputs[0]!;
   const { g, axes } = keepShapeGrad(ctx);
   let n = 1;
+  let symbolic = false;
   for (const a of axes) {
     const d = x.shape[a]!;
-    if (typeof d !== 'number') throw new GraphError(`ReduceMean gradient: axis ${a} of ${x} is symbolic; reduce static axes or use ReduceSum and divide`);
-    n *= d;
+    if (typeof d !== 'number') symbolic = true;
+    else n *= d;
   }
-  return [expandLike(mul(g, 1 / n), x)];
+  if (!symbolic) return [expandLike(mul(g, 1 / n), x)];
+  // Count known at run time only: size(x) / size(y).
+  const count = div(cast(sizeOf(x), x.dtype), cast(sizeOf(ctx.node.outputs[0]!), x.dtype));
+  return [expandLike(div(g, count), x)];
 };
 /** NOTE: every element equal to the max gets the full gradient (ties are rare in float data). */
 export const ReduceMax: GradRule = (ctx) => {

@@ -1,7 +1,7 @@
 /** Gradients of layout ops: Transpose, Reshape, Concat, Slice, Gather, Expand, Unsqueeze, Squeeze, Pad. */
 import { GraphError } from '../errors.js';
 import { cast } from '../ops/elementwise.js';
-import { concat, expandLike, pad, padDynamic, reshapeTo, scatterNDAdd, shapeOf, slice, split, squeeze, transpose, unsqueeze, withShape } from '../ops/shape.js';
+import { concat, expandLike, pad, padDynamic, reshapeLike, reshapeTo, scatterNDAdd, shapeOf, slice, split, squeeze, transpose, unsqueeze, withShape } from '../ops/shape.js';
 import type { Value } from '../ir.js';
 import { constInts, type GradRule } from './types.js';
 
@@ -10,7 +10,12 @@ export const Transpose: GradRule = (ctx) => {
   const inv = perm.map((_, i) => perm.indexOf(i));
   return [transpose(ctx.dy[0]!, inv)];
 };
-export const Reshape: GradRule = (ctx) => [reshapeTo(ctx.dy[0]!, ctx.node.inputs[0]!.shape), undefined];
+export const Reshape: GradRule = (ctx) => {
+  const x = ctx.node.inputs[0]!;
+  // One symbolic dim at most can be written as -1; more are read from x's shape at run time.
+  const syms = x.shape.filter((d, i) => typeof d === 'string' && ctx.dy[0]!.shape[i] !== d).length;
+  return [syms <= 1 ? reshapeTo(ctx.dy[0]!, x.shape) : reshapeLike(ctx.dy[0]!, x), undefined];
+};
 export const Expand: GradRule = (ctx) => [ctx.dy[0], undefined];
 export const Unsqueeze: GradRule = (ctx) => [squeeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Unsqueeze axes')), undefined];
 export const Squeeze: GradRule = (ctx) => [unsqueeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Squeeze axes')), undefined];

@@ -78,6 +78,11 @@ export function reshapeTo(x: Value, shape: Shape): Value {
   return y;
 }
 
+/** Reshape x to `like`'s shape, read at run time (any number of symbolic dims). */
+export function reshapeLike(x: Value, like: Value): Value {
+  return x.graph.node('Reshape', [x, isStatic(like.shape) ? x.graph.ints(like.shape) : shapeOf(like)], {}, [{ dtype: x.dtype, shape: like.shape }])[0]!;
+}
+
 export function concat(xs: readonly Value[], axis: number): Value {
   if (xs.length === 0) throw new GraphError('Concat: no inputs');
   const x0 = xs[0]!;
@@ -142,6 +147,11 @@ export function shapeOf(x: Value, start = 0, end = x.rank): Value {
   if (start !== 0) attrs['start'] = attr.int(start);
   if (end !== x.rank) attrs['end'] = attr.int(end);
   return x.graph.node('Shape', [x], attrs, [{ dtype: 'int64', shape: [end - start] }])[0]!;
+}
+
+/** Number of elements of x as an int64 scalar (ONNX Size), for counts only known at run time. */
+export function sizeOf(x: Value): Value {
+  return x.graph.node('Size', [x], {}, [{ dtype: 'int64', shape: [] }])[0]!;
 }
 
 /** Broadcasts x to `like`'s shape (numpy rules). */
