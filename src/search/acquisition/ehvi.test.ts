@@ -158,3 +158,22 @@ test('noisy EHVI with pruned incumbents still equals brute-force Monte Carlo ove
     assert.ok(Math.abs(got - mc) < 4 * se * Math.sqrt(1 + N / 3000) + 1e-9, `${got} vs ${mc} ± ${se}`);
   }
 });
+
+test('pending points as sampled fantasies: a candidate equal to a pending point has ~zero noisy EHVI', () => {
+  const rng = new Rng(26);
+  const d = 2, n = 10;
+  const X = Float64Array.from({ length: n * d }, () => rng.float());
+  const y = Float64Array.from({ length: n }, () => rng.normal());
+  const gp = new MaternGp(X, n, d, y, [Math.log(2), Math.log(2), 0, Math.log(0.1)]);
+  const cand = [0.02, 0.5];
+  const known = Array.from({ length: n }, (_, i) => [X[i * d]!]);
+  const ref = [1.1, 3];
+  const without = new NoisyEhvi({ gp, sign: -1, incumbentsX: X, incumbentsKnown: known, ref, nSamples: 64, rng: new Rng(1) });
+  const withPending = new NoisyEhvi({
+    gp, sign: -1, incumbentsX: Float64Array.from([...X, ...cand]), incumbentsKnown: [...known, [cand[0]!]], ref, nSamples: 64, rng: new Rng(1),
+  });
+  const a = without.value(Float64Array.from(cand), 0, [cand[0]!]);
+  const b = withPending.value(Float64Array.from(cand), 0, [cand[0]!]);
+  assert.ok(a > 0.05, `improvement without the fantasy ${a}`);
+  assert.ok(b < 1e-3 * a, `improvement with itself pending ${b} (without: ${a})`);
+});
