@@ -174,3 +174,15 @@ test("BO with acquisition 'ehvi' (Kriging believer for pending) also beats rando
   const rnd = await run(new RandomSampler(base));
   assert.ok(bo > rnd + 0.05, `BO(ehvi) ${bo} vs random ${rnd}`);
 });
+
+test('BO with a minimised modelled objective (error = 1 - metric) also beats random', async () => {
+  const objectives = [{ name: 'error', direction: 'minimize' as const }, problem.objectives[1]!];
+  const frontHv = problem.trueFrontHypervolume();
+  const run = async (s: Sampler): Promise<number> => {
+    const t = await runLoop({ sampler: s, objectives, evaluate: (c, r) => [1 - problem.observe(c, r), 0], budget: 40, batch: 2, rng: new Rng(3) });
+    return problem.hypervolumeOf(t.map((x) => x.config)) / frontHv;
+  };
+  const bo = await run(new BoSampler({ space: problem.space, objectives, seed: 4, nInit: 10, search: { rawSamples: 48, localStarts: 2, maxSteps: 6 } }));
+  const rnd = await run(new RandomSampler({ space: problem.space, seed: 4 }));
+  assert.ok(bo > rnd + 0.05, `BO ${bo} vs random ${rnd}`);
+});
