@@ -53,6 +53,12 @@ export interface BoOptions extends SamplerOptions {
   warmStart?: boolean;
 }
 
+/** What `BoSampler.exportState` returns. */
+export interface BoState {
+  theta: number[];
+  lastColdN: number;
+}
+
 export interface BoDiagnostics {
   /** Seconds spent fitting the GP and optimising the acquisition in the last call. */
   fitSec: number;
@@ -90,6 +96,24 @@ export class BoSampler implements Sampler {
     this.o = opts;
     this.unknown = unknown[0]!;
     this.knownIdx = opts.objectives.map((o, j) => (o.known ? j : -1)).filter((j) => j >= 0);
+  }
+
+  /**
+   * The state that warm starts depend on (last hyperparameters, size at the last multi-start fit),
+   * plain JSON: store it with the study and `importState` it after a restart so that a resumed run
+   * proposes exactly what the uninterrupted one would have.
+   */
+  exportState(): BoState | null {
+    return this.lastTheta ? { theta: Array.from(this.lastTheta), lastColdN: this.lastColdN } : null;
+  }
+
+  importState(state: BoState | null): void {
+    if (state === null) { this.lastTheta = null; this.lastColdN = 0; return; }
+    if (!Array.isArray(state.theta) || state.theta.some((v) => typeof v !== 'number' || !Number.isFinite(v)) || !Number.isInteger(state.lastColdN)) {
+      throw new SearchSpaceError('BoSampler.importState: state must be {theta: finite numbers, lastColdN: integer} as exportState returns');
+    }
+    this.lastTheta = Float64Array.from(state.theta);
+    this.lastColdN = state.lastColdN;
   }
 
   sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {

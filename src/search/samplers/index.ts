@@ -3,7 +3,7 @@ export type { RandomSamplerOptions } from './random.js';
 export { Nsga2Sampler, nsga2Survivors } from './nsga2.js';
 export type { Nsga2Options } from './nsga2.js';
 export { BoSampler } from './bo.js';
-export type { BoOptions, BoDiagnostics } from './bo.js';
+export type { BoOptions, BoDiagnostics, BoState } from './bo.js';
 export type { SamplerOptions } from './common.js';
 export { minimizationMatrix, objectiveValue } from './common.js';
 export { createSampler, SAMPLER_NAMES } from './factory.js';

@@ -186,3 +186,25 @@ test('BO with a minimised modelled objective (error = 1 - metric) also beats ran
   const rnd = await run(new RandomSampler({ space: problem.space, seed: 4 }));
   assert.ok(bo > rnd + 0.05, `BO ${bo} vs random ${rnd}`);
 });
+
+test('BO exportState/importState: a restarted sampler proposes what the uninterrupted one does', async () => {
+  const rng = new Rng(41);
+  const hist: FrozenTrial[] = [];
+  const add = (config: Config): void => {
+    hist.push({ number: hist.length, state: 'COMPLETE', config, values: [problem.observe(config, rng), 0], userAttrs: {}, createdAt: hist.length });
+  };
+  for (let i = 0; i < 12; i++) add(problem.space.sample(rng));
+  const opts = { space: problem.space, objectives: problem.objectives, seed: 8, nInit: 10, search: { rawSamples: 24, localStarts: 1, maxSteps: 3 } };
+  const a = new BoSampler(opts);
+  for (let r = 0; r < 2; r++) for (const c of await a.sample({ complete: hist, pending: [], n: 1 })) add(c);
+  const saved = JSON.parse(JSON.stringify(a.exportState()));
+  const b = new BoSampler(opts);
+  b.importState(saved);
+  const fresh = new BoSampler(opts);
+  const [ca] = await a.sample({ complete: hist, pending: [], n: 1 });
+  const [cb] = await b.sample({ complete: hist, pending: [], n: 1 });
+  assert.deepEqual(cb, ca);
+  assert.deepEqual(a.exportState(), b.exportState());
+  await fresh.sample({ complete: hist, pending: [], n: 1 }); // runs (cold), may differ
+  assert.throws(() => b.importState({ theta: [NaN], lastColdN: 1 }), SearchSpaceError);
+});
