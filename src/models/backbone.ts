@@ -38,6 +38,19 @@ export interface BuildClassifierOptions {
   headWeights?: ReadonlyMap<string, { data: Float32Array }>;
   /** Train the whole backbone too (full fine-tuning baseline). */
   fullFineTune?: boolean;
+  /**
+   * Frozen-prefix caching: start at layer k from its cached input (`hidden_in` [batch, seq,
+   * width]) instead of token ids. Only backbones with `layerCache` support k > 0.
+   */
+  fromLayer?: number;
+}
+
+/** Computes, once per example, the input of a frozen layer k (rows `T_i x width`). */
+export interface LayerCache {
+  readonly layer: number;
+  readonly width: number;
+  compute(ids: readonly (readonly number[])[]): Promise<Float32Array[]>;
+  release(): Promise<void>;
 }
 
 export interface Backbone {

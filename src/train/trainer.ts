@@ -19,6 +19,9 @@ import type { NamedTensor } from '../runtime/params.js';
 import { tensor, type ort } from '../runtime/session.js';
 import type { Backbone } from '../models/backbone.js';
 import { DivergedError, TrainingError } from './errors.js';
+import { createLayerCache, DEFAULT_CACHE_BYTES } from './layer_cache.js';
+import type { LayerCache } from '../models/backbone.js';
+import type { TokenizedSet } from '../data/batching.js';
 import { linearWarmupDecay } from './schedule.js';
 
 export interface TrainHyper {
@@ -48,7 +51,8 @@ export interface TrainHyper {
 export type TrainEvent =
   | { kind: 'start'; totalSteps: number; epochs: number; trainExamples: number }
   | { kind: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number }
-  | { kind: 'eval'; epoch: number; metric: number; metrics: MetricResult['metrics']; best: boolean; seconds: number };
+  | { kind: 'eval'; epoch: number; metric: number; metrics: MetricResult['metrics']; best: boolean; seconds: number }
+  | { kind: 'cache'; layer: number; examples: number; bytes: number; seconds: number; skipped?: string };
 
 export interface TrainerOptions extends TrainHyper {
   backbone: Backbone;
@@ -61,6 +65,13 @@ export interface TrainerOptions extends TrainHyper {
   /** Head weights to start from (evaluation of a saved adapter). */
   headWeights?: ReadonlyMap<string, { data: Float32Array }>;
   fullFineTune?: boolean;
+  /**
+   * Frozen-prefix caching (see ./layer_cache.ts): train from layer k's cached input. 0 or absent:
+   * off. Only for backbones whose layers below k are deterministic (USE-lite).
+   */
+  cacheLayer?: number;
+  /** Do not cache when the cached rows would exceed this many bytes (default 3e9). */
+  cacheMaxBytes?: number;
   onEvent?: (e: TrainEvent) => void;
   signal?: AbortSignal;
 }
@@ -109,6 +120,29 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     seed: opts.seed,
     regression: task.regression,
   });
+  // Frozen-prefix cache: the rows of every example entering layer k, computed once.
+  let cache: LayerCache | undefined;
+  let fromLayer = 0;
+  const rowsOf = new WeakMap<readonly Example[], Float32Array[]>();
+  const idsOf = (t: TokenizedSet) => Array.from({ length: t.n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
+  if ((opts.cacheLayer ?? 0) > 0) {
+    const k = opts.cacheLayer!;
+    const tc = performance.now();
+    const candidate = await createLayerCache(backbone, k, opts.threads);
+    const evalTokens = new Batcher(opts.eval, backbone.tokenizer, { batchSize: 1, maxLength, shuffle: false, regression: task.regression }).tokens;
+    const bytes = (batcher.tokens.ids.length + evalTokens.ids.length) * candidate.width * 4;
+    const limit = opts.cacheMaxBytes ?? DEFAULT_CACHE_BYTES;
+    if (bytes > limit) {
+      await candidate.release();
+      opts.onEvent?.({ kind: 'cache', layer: k, examples: 0, bytes, seconds: 0, skipped: `the cache would take ${(bytes / 1e9).toFixed(1)} GB (limit ${(limit / 1e9).toFixed(1)} GB)` });
+    } else {
+      cache = candidate;
+      fromLayer = k;
+      rowsOf.set(opts.train, await cache.compute(idsOf(batcher.tokens)));
+      rowsOf.set(opts.eval, await cache.compute(idsOf(evalTokens)));
+      opts.onEvent?.({ kind: 'cache', layer: k, examples: opts.train.length + opts.eval.length, bytes, seconds: (performance.now() - tc) / 1000 });
+    }
+  }
   const perEpoch = batcher.numBatches;
   const totalSteps = Math.min(opts.maxSteps ?? Infinity, opts.epochs * perEpoch);
   if (!(totalSteps > 0)) throw new TrainingError(`nothing to train: epochs ${opts.epochs}, max steps ${opts.maxSteps}`);
@@ -129,6 +163,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
         dropout: true,
         headWeights: opts.headWeights,
         fullFineTune: opts.fullFineTune,
+        ...(fromLayer > 0 ? { fromLayer } : {}),
       });
       const g = built.graph;
       let loss: Value;
@@ -163,9 +198,16 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     return p;
   };
 
-  const feedsOf = (b: Batch, names: readonly string[], withLabels: boolean): Record<string, ort.Tensor> => {
+  const feedsOf = (b: Batch, names: readonly string[], withLabels: boolean, rows?: readonly Float32Array[]): Record<string, ort.Tensor> => {
     const f: Record<string, ort.Tensor> = {};
     for (const n of names) {
+      if (n === 'hidden_in') {
+        const w = cache!.width;
+        const data = new Float32Array(b.batch * b.seq * w);
+        b.indices.forEach((ex, r) => data.set(rows![ex]!, r * b.seq * w));
+        f[n] = tensor('float32', data, [b.batch, b.seq, w]);
+        continue;
+      }
       const data = n === 'input_ids' ? b.inputIds : n === 'attention_mask' ? b.attentionMask : b.tokenTypeIds;
       f[n] = tensor('int64', data, [b.batch, b.seq]);
     }
@@ -180,12 +222,17 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
   const predict = async (examples: readonly Example[]): Promise<MetricResult> => {
     const eb = new Batcher(examples, backbone.tokenizer, { batchSize: evalBatchSize, maxLength, padToMultipleOf: seqBucket, shuffle: false, regression: task.regression });
     const state = active!.train.getState();
+    let rows = cache ? rowsOf.get(examples) : undefined;
+    if (cache && !rows) {
+      rows = await cache.compute(idsOf(eb.tokens));
+      rowsOf.set(examples, rows);
+    }
     const preds = new Float64Array(examples.length);
     for (const b of eb.batches()) {
       const p = await programFor(b.seq);
       p.train.setState(state);
       p.eval ??= await p.train.evalProgram({ logits: p.logits });
-      const out = await p.eval.run(feedsOf(b, p.inputNames, false));
+      const out = await p.eval.run(feedsOf(b, p.inputNames, false, rows));
       const logits = out.logits!.data as Float32Array;
       if (task.regression) b.indices.forEach((ex, r) => (preds[ex] = logits[r]!));
       else {
@@ -214,7 +261,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       const p = await use(b.seq);
       step++;
       const lr = linearWarmupDecay(step, opts.lr, warmup, totalSteps);
-      const { loss } = await p.train.step(feedsOf(b, p.inputNames, true), lr);
+      const { loss } = await p.train.step(feedsOf(b, p.inputNames, true, rowsOf.get(opts.train)), lr);
       if (!Number.isFinite(loss)) throw new DivergedError(step, loss, opts.lr);
       lossSum += loss;
       lossN++;
@@ -251,6 +298,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
         await p.train.release();
         await p.eval?.release();
       }
+      await cache?.release();
     },
   };
 }

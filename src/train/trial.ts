@@ -18,6 +18,7 @@ import type { Config } from '../search/types.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
 import { TrainingError } from './errors.js';
 import { trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
+import { cacheLayerFor } from './layer_cache.js';
 
 export interface Fidelity {
   /** Use this fraction of the (post-validation) training split. */
@@ -45,6 +46,8 @@ export interface TrialSpec {
   reportDev?: boolean;
   /** Seed of the validation carve (fixed across trials so they are comparable). Default 0. */
   splitSeed?: number;
+  /** Frozen-prefix caching when the backbone allows it (default true; see ./layer_cache.ts). */
+  layerCache?: boolean;
   /** Save the trained adapter (PEFT + head weights, adapter_config.json) into this folder. */
   saveDir?: string;
 }
@@ -140,6 +143,7 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
     train,
     eval: validation,
     hooks: () => createPeft(cfg, dims, { seed: hyper.seed }).hooks,
+    cacheLayer: spec.layerCache === false ? 0 : cacheLayerFor(backbone, cfg, spec.fullFineTune === true),
     ...(spec.fullFineTune ? { fullFineTune: true } : {}),
     ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
     ...(hooks.signal ? { signal: hooks.signal } : {}),

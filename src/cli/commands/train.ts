@@ -23,6 +23,7 @@ export interface TrainFlags {
   threads?: number;
   fullFt?: boolean;
   out?: string;
+  layerCache?: boolean;
   json?: boolean;
   quiet?: boolean;
 }
@@ -50,7 +51,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--data <dir>', 'folder holding the task files (GLUE/SuperGLUE layout, e.g. glue/sst2/train.tsv)')
     .option('--peft <json|file>', 'PEFT config, e.g. \'{"sa":16}\' or \'{"pa":64,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices)', '{"sa":64}')
     .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; --peft ignored)')
-    .option('--out <dir>', 'save the trained adapter here (adapter_model.safetensors + adapter_config.json)');
+    .option('--out <dir>', 'save the trained adapter here (adapter_model.safetensors + adapter_config.json)')
+    .option('--no-layer-cache', 'do not cache the frozen layers below the lowest PEFT module (USE-lite)');
   addTrainingFlags(cmd)
     .option('--json', 'end with one JSON line: {"task","metric","metrics","paramPct","trainableParams","trainSeconds"}')
     .option('--quiet', 'no progress output')
@@ -77,6 +79,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(flags.trainLimit ? { fidelity: { ...(flags.trainLimit.count !== undefined ? { trainCount: flags.trainLimit.count } : { trainFraction: flags.trainLimit.fraction! }) } } : {}),
         reportDev: true,
         ...(flags.out !== undefined ? { saveDir: flags.out } : {}),
+        ...(flags.layerCache === false ? { layerCache: false } : {}),
       };
       const bar = createProgress({ label: 'train', total: 1, quiet: flags.quiet === true, stream: ctx.stderr as NodeJS.WriteStream });
       const onEvent = (e: TrainEvent) => {
@@ -84,6 +87,7 @@ export function register(program: Command, ctx: CliContext): void {
           bar.setTotal(e.totalSteps);
           bar.log(`training on ${e.trainExamples} examples, ${e.epochs} epochs, ${e.totalSteps} steps`);
         } else if (e.kind === 'step') bar.update(e.step, { epoch: e.epoch, loss: e.loss, lr: e.lr });
+        else if (e.kind === 'cache') bar.log(e.skipped ? `frozen-prefix cache skipped: ${e.skipped}` : `frozen-prefix cache: layers below ${e.layer} computed once for ${e.examples} examples (${(e.bytes / 1e6).toFixed(0)} MB, ${fmtDuration(e.seconds)})`);
         else bar.log(`epoch ${e.epoch}: validation ${Object.entries(e.metrics).map(([k, v]) => `${k} ${fmtNum(v!)}`).join(', ')}${e.best ? '  (best so far)' : ''}`);
       };
       const r = await runTrial(spec, { onEvent });
