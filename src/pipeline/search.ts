@@ -3,7 +3,7 @@
  * configurations in batches of q; each becomes a trial in a persistent study; an executor trains
  * it at low fidelity (inline or in a pool of worker processes); the result (validation metric,
  * parameter %) is told back. Everything is stored as it happens, so:
- * - rerunning the same command resumes the study (the sampler is deterministic given the history);
+ * - rerunning the same command resumes the study (the sampler refits on the stored history);
  * - Ctrl-C stops cleanly: running trials are marked FAILED ("interrupted") and re-queued;
  * - after a kill -9 no finished trial is lost, and trials left RUNNING by a dead process on this
  *   machine are re-queued at the next start (other hosts' trials by heartbeat age).
