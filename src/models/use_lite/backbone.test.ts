@@ -10,8 +10,13 @@ import { compileEval } from '../../runtime/eval.js';
 import { compileTraining } from '../../runtime/training.js';
 import { tensor, type ort } from '../../runtime/session.js';
 import { trainClassifier } from '../../train/trainer.js';
-import { buildUseLite } from './graph.js';
-import { cacheableLayer, loadUseLiteBackbone, UseLiteLayerCache, type UseLiteBackbone } from './backbone.js';
+import { buildUseLite, freshUseLiteHead } from './graph.js';
+import { cacheableLayer, loadUseLiteBackbone, useLiteExportBackbone, UseLiteLayerCache, type UseLiteBackbone } from './backbone.js';
+import { exportMergedOnnx } from '../../peft/export.js';
+import { loadPeftAdapter, savePeftAdapter } from '../../peft/io.js';
+import { createSession } from '../../runtime/session.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { MISSING_DATA_MESSAGE, SHARED_DATA_DIR } from './test_sentences.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -205,4 +210,47 @@ test('fromLayer above a PEFT module is refused (the module would vanish)', () =>
   const ok = bb.buildClassifier({ seqLen: 4, numLabels: 2, seed: 0, dropout: false, hooks: createPeft(parsePeftConfig({ sa: 4, lora: 2, layers: [1] }, 2), bb.dims).hooks, fromLayer: 1 });
   assert.deepEqual(ok.inputNames, ['hidden_in', 'attention_mask']);
   assert.throws(() => bb.buildClassifier({ seqLen: 4, numLabels: 2, seed: 0, dropout: false, fullFineTune: true, fromLayer: 1 }), /full fine-tuning/);
+});
+
+test('trained adapters: save -> load -> merged ONNX export (LoRA merged and not, PT folded) gives the trained logits', async () => {
+  const S = 10;
+  const f = feeds(TEXTS, S);
+  const labels = tensor('int64', BigInt64Array.from([1n, 0n, 1n, 0n]), [4]);
+  const dir = await mkdtemp(join(tmpdir(), 'autopeft-use-lite-'));
+  const exportBb = useLiteExportBackbone(bb, { seqLen: S, numLabels: 2 });
+  try {
+    const cases: [Record<string, unknown>, boolean][] = [[{ sa: 4 }, true], [{ lora: 2 }, true], [{ lora: 2 }, false], [{ pt: 2, ptBottleneck: 8 }, true], [{ pa: 4, lora: 2, layers: [0] }, true]];
+    for (const [k, [raw, mergeLora]] of cases.entries()) {
+      const what = `${JSON.stringify(raw)} mergeLora ${mergeLora}`;
+      const cfg = parsePeftConfig(raw, 2);
+      const built = buildUseLite({ model: bb.model, seqLen: S, hooks: createPeft(cfg, bb.dims, { seed: 4 }).hooks, head: { numLabels: 2, seed: 4 } });
+      const y = built.graph.input('labels', 'int64', ['batch']);
+      const prog = await compileTraining({ loss: ops.softmaxCrossEntropy(built.logits!, y), threads: 2 });
+      for (let i = 0; i < 2; i++) await prog.step({ ...f, labels }, 5e-2);
+      const ev = await prog.evalProgram({ logits: built.logits! }, { threads: 2 });
+      const ref = (await ev.run(f)).logits.data as Float32Array;
+      await ev.release();
+      const trained = prog.readParams();
+      await prog.release();
+      const out = join(dir, String(k));
+      await savePeftAdapter(out, {
+        config: cfg,
+        backbone: { id: 'use-lite', type: 'use-lite', dims: bb.dims },
+        head: { kind: 'classification', numLabels: 2 },
+        weights: new Map([...trained].filter(([n]) => n.startsWith('peft.'))),
+        headWeights: new Map([...trained].filter(([n]) => n.startsWith('classifier.'))),
+      });
+      const loaded = await loadPeftAdapter(out);
+      const model = await exportMergedOnnx(exportBb, { config: loaded.config, weights: loaded.weights, headWeights: loaded.headWeights }, { mergeLora });
+      const session = await createSession(model, { threads: 2 });
+      const got = (await session.run(f)).logits.data as Float32Array;
+      await session.release();
+      const scale = Math.max(1, ...Array.from(ref, Math.abs));
+      for (let i = 0; i < ref.length; i++) assert.ok(Math.abs(got[i] - ref[i]) < 2e-5 * scale, `${what} logit ${i}: ${got[i]} vs ${ref[i]}`);
+      // Training moved the logits away from the fresh model's, so the comparison has teeth.
+      assert.ok(trained.get('classifier.weight')!.data.some((v, i) => v !== freshUseLiteHead(2, 512, 4).get('classifier.weight')!.data[i]));
+    }
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 });

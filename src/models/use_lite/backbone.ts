@@ -10,11 +10,13 @@
  * - fullFineTune: every encoder weight but the embedding table is trainable.
  */
 import type { PeftConfig } from '../../peft/config.js';
+import type { ExportBackbone } from '../../peft/export.js';
+import type { WeightMap } from '../bert/builder.js';
 import { compileEval, type EvalProgram } from '../../runtime/eval.js';
 import { tensor, type SessionConfig } from '../../runtime/session.js';
 import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph } from '../backbone.js';
-import { allButUseLiteEmbeddings, buildUseLite, layerInputWidth, UseLiteBuildError, USE_LITE_INPUTS } from './graph.js';
-import { loadUseLite, type UseLiteModel } from './load.js';
+import { allButUseLiteEmbeddings, buildUseLite, freshUseLiteHead, layerInputWidth, UseLiteBuildError, USE_LITE_HEAD, USE_LITE_INPUTS, USE_LITE_NAMES } from './graph.js';
+import { loadUseLite, type Dense, type Norm, type UseLiteLayerParams, type UseLiteModel, type UseLiteParams } from './load.js';
 import type { UseLiteTokenizer } from './tokenizer.js';
 
 /** BackboneDims plus the per-layer attention widths (q/k/v and prefix rows: 256, 512). */
@@ -178,4 +180,92 @@ export class UseLiteLayerCache {
     for (const p of this.programs.values()) await p.release();
     this.programs.clear();
   }
+}
+
+type Tensor = { data: Float32Array; shape: readonly number[] };
+
+/** Virtual `[H, H]` (PyTorch `[out, in]`) query/value weights for LoRA merging: `use_lite.layer.<l>.<query|value>.weight`. */
+export const useLiteProjectionName = (l: number, t: 'query' | 'value'): string => `use_lite.layer.${l}.${t}.weight`;
+
+/**
+ * The frozen encoder + a head as the PEFT export's `ExportBackbone` (src/peft/export.ts).
+ *
+ * Weights are the encoder tensors under USE_LITE_NAMES, `classifier.*`, and for LoRA merging a
+ * virtual `[H, H]` `[out, in]` matrix per query/value projection (H = 512): the transposed slice of
+ * the packed q|k|v kernel, zero-padded in layer 0 (width 256) as the hooks are. `build` writes
+ * those matrices back into the packed kernel (layer 0: the top-left 256 x 256 block, which is
+ * exactly W + scale * B[:256] A[:, :256], the live part of padded LoRA).
+ */
+export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: number; numLabels: number }): ExportBackbone {
+  const { params, config } = bb.model;
+  const H = config.hidden;
+  const weights = new Map<string, Tensor>();
+  const put = (name: string, data: Float32Array, shape: number[]) => weights.set(name, { data, shape });
+  put(USE_LITE_NAMES.embeddings, params.embeddings, [config.vocabSize, config.embedDim]);
+  const dense = (l: number, part: 'qkv' | 'out' | 'residual' | 'ffn1' | 'ffn2', d: Dense) => {
+    put(USE_LITE_NAMES.layer(l, part, 'kernel'), d.kernel, [d.rows, d.cols]);
+    put(USE_LITE_NAMES.layer(l, part, 'bias'), d.bias, [d.cols]);
+  };
+  const norm = (l: number, part: 'attn_norm' | 'ffn_norm', n: Norm, d: number) => {
+    put(USE_LITE_NAMES.layer(l, part, 'scale'), n.scale, [d]);
+    put(USE_LITE_NAMES.layer(l, part, 'bias'), n.bias, [d]);
+  };
+  params.layers.forEach((lp, l) => {
+    norm(l, 'attn_norm', lp.attnNorm, lp.inDim);
+    dense(l, 'qkv', lp.qkv);
+    dense(l, 'out', lp.out);
+    if (lp.residual) dense(l, 'residual', lp.residual);
+    norm(l, 'ffn_norm', lp.ffnNorm, lp.outDim);
+    dense(l, 'ffn1', lp.ffn1);
+    dense(l, 'ffn2', lp.ffn2);
+    const d = lp.inDim;
+    (['query', 'value'] as const).forEach((t) => {
+      const off = t === 'query' ? 0 : 2 * d;
+      const w = new Float32Array(H * H);
+      for (let o = 0; o < d; o++) for (let i = 0; i < d; i++) w[o * H + i] = lp.qkv.kernel[i * 3 * d + off + o];
+      put(useLiteProjectionName(l, t), w, [H, H]);
+    });
+  });
+  put(USE_LITE_NAMES.pool('kernel'), params.pool.kernel, [params.pool.rows, params.pool.cols]);
+  put(USE_LITE_NAMES.pool('bias'), params.pool.bias, [params.pool.cols]);
+  for (const [n, t] of freshUseLiteHead(opts.numLabels, H, 0)) put(n, t.data, t.shape);
+
+  const build = (w: WeightMap, hooks: Parameters<ExportBackbone['build']>[1]) => {
+    const get = (name: string, size: number): Float32Array => {
+      const t = w.get(name);
+      if (!t || t.data.length !== size) throw new UseLiteBuildError(`export: weight '${name}' is missing or has ${t?.data.length} values (expected ${size})`);
+      return t.data;
+    };
+    const dn = (l: number, part: 'out' | 'residual' | 'ffn1' | 'ffn2', d: Dense): Dense => ({ ...d, kernel: get(USE_LITE_NAMES.layer(l, part, 'kernel'), d.rows * d.cols), bias: get(USE_LITE_NAMES.layer(l, part, 'bias'), d.cols) });
+    const nm = (l: number, part: 'attn_norm' | 'ffn_norm', n: Norm): Norm => ({ scale: get(USE_LITE_NAMES.layer(l, part, 'scale'), n.scale.length), bias: get(USE_LITE_NAMES.layer(l, part, 'bias'), n.bias.length) });
+    const layers = params.layers.map((lp, l): UseLiteLayerParams => {
+      const d = lp.inDim;
+      const kernel = get(USE_LITE_NAMES.layer(l, 'qkv', 'kernel'), d * 3 * d).slice();
+      (['query', 'value'] as const).forEach((t) => {
+        const off = t === 'query' ? 0 : 2 * d;
+        const m = get(useLiteProjectionName(l, t), H * H);
+        for (let o = 0; o < d; o++) for (let i = 0; i < d; i++) kernel[i * 3 * d + off + o] = m[o * H + i];
+      });
+      return {
+        ...lp,
+        attnNorm: nm(l, 'attn_norm', lp.attnNorm),
+        qkv: { ...lp.qkv, kernel, bias: get(USE_LITE_NAMES.layer(l, 'qkv', 'bias'), 3 * d) },
+        out: dn(l, 'out', lp.out),
+        residual: lp.residual ? dn(l, 'residual', lp.residual) : null,
+        ffnNorm: nm(l, 'ffn_norm', lp.ffnNorm),
+        ffn1: dn(l, 'ffn1', lp.ffn1),
+        ffn2: dn(l, 'ffn2', lp.ffn2),
+      };
+    });
+    const merged: UseLiteParams = {
+      embeddings: get(USE_LITE_NAMES.embeddings, params.embeddings.length),
+      invTimescales: params.invTimescales,
+      layers,
+      pool: { ...params.pool, kernel: get(USE_LITE_NAMES.pool('kernel'), H * H), bias: get(USE_LITE_NAMES.pool('bias'), H) },
+    };
+    const head = new Map([USE_LITE_HEAD.weight, USE_LITE_HEAD.bias].map((n) => [n, { data: get(n, n === USE_LITE_HEAD.weight ? opts.numLabels * H : opts.numLabels) }] as const));
+    const built = buildUseLite({ model: { params: merged, config }, seqLen: opts.seqLen, hooks, head: { numLabels: opts.numLabels, weights: head, trainable: false } });
+    return { graph: built.graph, logits: built.logits! };
+  };
+  return { dims: bb.dims, weights, projectionWeightName: useLiteProjectionName, build };
 }
