@@ -172,10 +172,12 @@ test('frozen-prefix caching: training from cached layer-1 inputs gives the full 
   const cached = await program(k);
   assert.deepEqual(cached.inputs, ['hidden_in', 'attention_mask']);
   // Per-example rows (computed in their own length-sorted batches), assembled into this batch.
-  const cache = new UseLiteLayerCache(bb, k, { threads: 2, batchSize: 3 });
+  const cache = bb.layerCache(k, { threads: 2, batchSize: 3 });
   const rows = await cache.compute(TEXTS.map((t) => bb.tokenizer.encode(t, undefined, S).inputIds));
   assert.equal(rows[3].length, bb.tokenizer.encode(TEXTS[3]).inputIds.length * 512);
-  const hiddenIn = tensor('float32', UseLiteLayerCache.assemble(rows, S, cache.width), [4, S, 512]);
+  const hiddenIn = tensor('float32', cache.assemble(rows, S), [4, S, 512]);
+  assert.deepEqual(cache.assemble(rows, S), UseLiteLayerCache.assemble(rows, S, 512));
+  assert.throws(() => cache.assemble(rows, 2), /more than the batch length 2/);
   await cache.release();
   try {
     for (let step = 0; step < 2; step++) {

@@ -79,6 +79,11 @@ export class UseLiteBackbone implements Backbone {
     return { graph: built.graph, logits: built.logits!, inputNames, headParams: [...built.encoderParams, ...built.headParams] };
   }
 
+  /** Per-example cache of layer k's inputs (frozen-prefix caching; pair with buildClassifier({fromLayer: k})). */
+  layerCache(k: number, cfg: SessionConfig & { batchSize?: number; seqBucket?: number } = {}): UseLiteLayerCache {
+    return new UseLiteLayerCache(this, k, cfg);
+  }
+
   /** A forward program [input_ids, attention_mask] -> the input of layer k, `hidden` [B, seqLen, width_k]. */
   async compileLayerInputs(seqLen: number, k: number, cfg: SessionConfig = {}): Promise<EvalProgram> {
     const built = buildUseLite({ model: this.model, seqLen, toLayer: k });
@@ -164,6 +169,11 @@ export class UseLiteLayerCache {
       });
     }
     return out;
+  }
+
+  /** `hidden_in` data for one batch of cached rows (`[rows.length, seqLen, width]`). */
+  assemble(rows: readonly Float32Array[], seqLen: number): Float32Array {
+    return UseLiteLayerCache.assemble(rows, seqLen, this.width);
   }
 
   /** `hidden_in` for one batch: rows[i] (`T_i x width`) at batch row i, zeros at padding. */
