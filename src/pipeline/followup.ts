@@ -16,6 +16,8 @@ export interface FollowupOptions {
   study: string;
   /** Full-fidelity training (epochs, lr, ...; seed is replaced per run). */
   hyper: TrialSpec['hyper'];
+  /** Training-set limit of these runs (default: the whole training split). */
+  fidelity?: TrialSpec['fidelity'];
   seeds: number;
   workers: number;
   threadsPerWorker?: number;
@@ -36,13 +38,14 @@ export async function frontTrials(storage: Storage, study: string, only?: readon
   return idx.map((i) => trials[i]!).sort((a, b) => a.values![1]! - b.values![1]!);
 }
 
-function specFor(setup: SearchSetup, config: Config | Record<string, AttrValue>, hyper: TrialSpec['hyper'], seed: number, task = setup.task, dataDir = setup.dataDir): TrialSpec {
+function specFor(setup: SearchSetup, config: Config | Record<string, AttrValue>, hyper: TrialSpec['hyper'], seed: number, fidelity?: TrialSpec['fidelity'], task = setup.task, dataDir = setup.dataDir): TrialSpec {
   return {
     model: setup.model,
     task,
     ...(dataDir !== undefined ? { dataDir } : {}),
     peft: config as Config,
     hyper: { ...hyper, seed },
+    ...(fidelity ? { fidelity } : {}),
     reportDev: true,
   };
 }
@@ -61,7 +64,7 @@ function collect(results: (TrialResult | Error)[], from: number, n: number, what
 export async function retrainFront(o: FollowupOptions & { trials?: readonly number[] }): Promise<RetrainRecord[]> {
   const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
   const front = await frontTrials(o.storage, o.study, o.trials);
-  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s)));
+  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity)));
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
   const records = front.map((t, k) => {
     const rs = collect(results, k * o.seeds, o.seeds, `re-training trial ${t.number}`);
@@ -102,8 +105,8 @@ export function defaultBaselines(hidden: number, full: boolean): BaselineSpec[] 
  */
 export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpec[] }): Promise<BaselineRecord[]> {
   const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
-  const low: TrialSpec[] = o.baselines.map((b) => ({ ...specFor(setup, b.config, setup.hyper, setup.seed), ...(setup.fidelity ? { fidelity: setup.fidelity } : {}), reportDev: false, ...(b.fullFineTune ? { fullFineTune: true } : {}) }));
-  const full: TrialSpec[] = o.baselines.flatMap((b) => Array.from({ length: o.seeds }, (_, s) => ({ ...specFor(setup, b.config, o.hyper, o.hyper.seed + s), ...(b.fullFineTune ? { fullFineTune: true } : {}) })));
+  const low: TrialSpec[] = o.baselines.map((b) => ({ ...specFor(setup, b.config, setup.hyper, setup.seed, setup.fidelity), reportDev: false, ...(b.fullFineTune ? { fullFineTune: true } : {}) }));
+  const full: TrialSpec[] = o.baselines.flatMap((b) => Array.from({ length: o.seeds }, (_, s) => ({ ...specFor(setup, b.config, o.hyper, o.hyper.seed + s, o.fidelity), ...(b.fullFineTune ? { fullFineTune: true } : {}) })));
   const results = await runTrials([...low, ...full], o.workers, o.events, o.threadsPerWorker);
   const records: BaselineRecord[] = o.baselines.map((b, k) => {
     const [lr] = collect(results, k, 1, `baseline ${b.method}`);
@@ -130,7 +133,7 @@ export async function transferFront(o: FollowupOptions & { task: string; dataDir
   const record = await o.storage.getStudy(o.study);
   const setup = readSetup(record.userAttrs, o.study);
   const front = await frontTrials(o.storage, o.study, o.trials);
-  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.task, o.dataDir ?? setup.dataDir)));
+  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity, o.task, o.dataDir ?? setup.dataDir)));
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
   const out = front.map((t, k) => {
     const rs = collect(results, k * o.seeds, o.seeds, `transferring trial ${t.number}`);

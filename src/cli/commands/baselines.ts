@@ -6,7 +6,7 @@ import { defaultBaselines, runBaselines } from '../../pipeline/followup.js';
 import { batchProgress } from '../batch_progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { hyperOf, openStudy, type FollowFlags } from './retrain.js';
+import { fidelityOf, hyperOf, openStudy, type FollowFlags } from './retrain.js';
 
 /** `autopeft baselines`: single-method baselines on the same plot as a study. */
 export function register(program: Command, ctx: CliContext): void {
@@ -26,7 +26,7 @@ export function register(program: Command, ctx: CliContext): void {
       const baselines = defaultBaselines(setup.hidden, f.fullFt === true);
       const labels = [...baselines.map((b) => `${b.method} (search fidelity)`), ...baselines.flatMap((b) => Array.from({ length: f.seeds }, (_, s) => `${b.method} seed ${f.seed + s}`))];
       const events = batchProgress(ctx, 'baselines', labels.length, (i) => labels[i]!, f.quiet === true);
-      const records = await runBaselines({ storage, study: f.study, hyper: hyperOf(f), seeds: f.seeds, workers: f.workers, baselines, events, ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}) });
+      const records = await runBaselines({ storage, study: f.study, hyper: hyperOf(f), ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}), seeds: f.seeds, workers: f.workers, baselines, events, ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}) });
       events.stop();
       ctx.stdout.write(`baselines for "${f.study}" (${setup.task}, ${setup.model}):\n`);
       for (const r of records) {

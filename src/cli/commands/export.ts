@@ -11,7 +11,7 @@ import { exportAdapter } from '../../pipeline/export.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import { readSetup } from '../../pipeline/attrs.js';
 import { DEFAULT_STORAGE } from './search.js';
-import { addTrainingFlags, type TrainFlags } from './train.js';
+import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
 interface ExportFlags extends Partial<TrainFlags> {
   adapter?: string;
@@ -49,7 +49,8 @@ export function register(program: Command, ctx: CliContext): void {
           task: setup.task,
           ...(setup.dataDir !== undefined ? { dataDir: setup.dataDir } : {}),
           peft: trial.config,
-          hyper: { epochs: f.epochs!, lr: f.lr!, batchSize: f.batchSize!, maxLength: f.maxLength!, seed: f.seed!, ...(f.threads !== undefined ? { threads: f.threads } : {}), ...(f.patience !== undefined ? { patience: f.patience } : {}) },
+          hyper: { ...hyperOf(f as TrainFlags), ...(f.threads !== undefined ? { threads: f.threads } : {}) },
+          ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
           reportDev: true,
           saveDir: adapterDir,
         };

@@ -10,7 +10,9 @@ import { readSetup } from '../../pipeline/attrs.js';
 import { describePeft, fromSearchConfig } from '../../peft/config.js';
 import { batchProgress } from '../batch_progress.js';
 import { DEFAULT_STORAGE } from './search.js';
-import { addTrainingFlags, type TrainFlags } from './train.js';
+import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
+
+export { hyperOf, fidelityOf };
 
 export function trialList(v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -38,18 +40,6 @@ export async function openStudy(flags: { study: string; storage: string }) {
   }
 }
 
-export function hyperOf(f: TrainFlags) {
-  return {
-    epochs: f.epochs,
-    lr: f.lr,
-    batchSize: f.batchSize,
-    maxLength: f.maxLength,
-    seed: f.seed,
-    ...(f.patience !== undefined ? { patience: f.patience } : {}),
-    ...(f.maxSteps !== undefined ? { maxSteps: f.maxSteps } : {}),
-  };
-}
-
 /** `autopeft retrain`: the front at full fidelity with several seeds, mean ± std on the dev set. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -69,7 +59,7 @@ export function register(program: Command, ctx: CliContext): void {
       const front = await frontTrials(storage, f.study, f.trials);
       const labels = front.flatMap((t) => Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`));
       const events = batchProgress(ctx, 'retrain', labels.length, (i) => labels[i]!, f.quiet === true);
-      const records = await retrainFront({ storage, study: f.study, hyper: hyperOf(f), seeds: f.seeds, workers: f.workers, ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}), events, ...(f.trials ? { trials: f.trials } : {}) });
+      const records = await retrainFront({ storage, study: f.study, hyper: hyperOf(f), ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}), seeds: f.seeds, workers: f.workers, ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}), events, ...(f.trials ? { trials: f.trials } : {}) });
       events.stop();
       ctx.stdout.write(`re-trained ${records.length} configuration(s) of "${f.study}" with ${f.seeds} seed(s), ${f.epochs} epoch(s); dev ${records[0]?.metricName ?? ''} mean ± std:\n`);
       for (const r of records) {

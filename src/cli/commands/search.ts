@@ -8,6 +8,7 @@ import { UsageError } from '../errors.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
 import type { TrialSpec } from '../../train/trial.js';
+import { hyperOf } from './train.js';
 
 export const DEFAULT_STORAGE = 'autopeft.sqlite';
 
@@ -81,14 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
       if (!flags.task) throw new UsageError('--task is required (or "task" in --config)');
       if (!['bo', 'nsga2', 'random'].includes(flags.sampler)) throw new UsageError(`--sampler must be bo, nsga2 or random, got "${flags.sampler}"`);
       const sampler = flags.sampler as 'bo' | 'nsga2' | 'random';
-      const hyper: TrialSpec['hyper'] = {
-        epochs: flags.epochs,
-        lr: flags.lr,
-        batchSize: flags.batchSize,
-        maxLength: flags.maxLength,
-        seed: flags.seed,
-        ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
-      };
+      const hyper = hyperOf({ ...flags, maxSteps: undefined });
       const fidelity: NonNullable<TrialSpec['fidelity']> = {};
       if (flags.maxSteps !== undefined) fidelity.maxSteps = flags.maxSteps;
       if (flags.trainLimit?.count !== undefined) fidelity.trainCount = flags.trainLimit.count;

@@ -28,6 +28,25 @@ export interface TrainFlags {
   quiet?: boolean;
 }
 
+/** The training hyperparameters the common flags describe. */
+export function hyperOf(f: Pick<TrainFlags, 'epochs' | 'lr' | 'batchSize' | 'maxLength' | 'seed' | 'patience' | 'maxSteps'>): TrialSpec['hyper'] {
+  return {
+    epochs: f.epochs,
+    lr: f.lr,
+    batchSize: f.batchSize,
+    maxLength: f.maxLength,
+    seed: f.seed,
+    ...(f.patience !== undefined ? { patience: f.patience } : {}),
+    ...(f.maxSteps !== undefined ? { maxSteps: f.maxSteps } : {}),
+  };
+}
+
+/** `--train-limit` as a trial fidelity (undefined: the whole training split). */
+export function fidelityOf(f: Pick<TrainFlags, 'trainLimit'>): TrialSpec['fidelity'] {
+  if (!f.trainLimit) return undefined;
+  return f.trainLimit.count !== undefined ? { trainCount: f.trainLimit.count } : { trainFraction: f.trainLimit.fraction! };
+}
+
 export function addTrainingFlags(cmd: Command): Command {
   return cmd
     .option('--epochs <n>', 'passes over the training data', int('--epochs', 1), 3)
@@ -66,17 +85,8 @@ export function register(program: Command, ctx: CliContext): void {
         ...(flags.data !== undefined ? { dataDir: flags.data } : {}),
         peft: peft ? { layers: peft.layers, sa: peft.sa, pa: peft.pa, pt: peft.pt, lora: peft.lora } : {},
         ...(flags.fullFt ? { fullFineTune: true } : {}),
-        hyper: {
-          epochs: flags.epochs,
-          lr: flags.lr,
-          batchSize: flags.batchSize,
-          maxLength: flags.maxLength,
-          seed: flags.seed,
-          ...(flags.patience !== undefined ? { patience: flags.patience } : {}),
-          ...(flags.maxSteps !== undefined ? { maxSteps: flags.maxSteps } : {}),
-          ...(flags.threads !== undefined ? { threads: flags.threads } : {}),
-        },
-        ...(flags.trainLimit ? { fidelity: { ...(flags.trainLimit.count !== undefined ? { trainCount: flags.trainLimit.count } : { trainFraction: flags.trainLimit.fraction! }) } } : {}),
+        hyper: { ...hyperOf(flags), ...(flags.threads !== undefined ? { threads: flags.threads } : {}) },
+        ...(fidelityOf(flags) ? { fidelity: fidelityOf(flags)! } : {}),
         reportDev: true,
         ...(flags.out !== undefined ? { saveDir: flags.out } : {}),
         ...(flags.layerCache === false ? { layerCache: false } : {}),

@@ -7,7 +7,7 @@ import { describePeft, fromSearchConfig } from '../../peft/config.js';
 import { batchProgress } from '../batch_progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { hyperOf, openStudy, trialList, type FollowFlags } from './retrain.js';
+import { fidelityOf, hyperOf, openStudy, trialList, type FollowFlags } from './retrain.js';
 
 /** `autopeft transfer`: a study's front configurations trained on another task. */
 export function register(program: Command, ctx: CliContext): void {
@@ -29,7 +29,7 @@ export function register(program: Command, ctx: CliContext): void {
       const front = await frontTrials(storage, f.study, f.trials);
       const labels = front.flatMap((t) => Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`));
       const events = batchProgress(ctx, 'transfer', labels.length, (i) => labels[i]!, f.quiet === true);
-      const out = await transferFront({ storage, study: f.study, task: f.task, ...(f.data !== undefined ? { dataDir: f.data } : {}), hyper: hyperOf(f), seeds: f.seeds, workers: f.workers, events, ...(f.trials ? { trials: f.trials } : {}), ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}) });
+      const out = await transferFront({ storage, study: f.study, task: f.task, ...(f.data !== undefined ? { dataDir: f.data } : {}), hyper: hyperOf(f), ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}), seeds: f.seeds, workers: f.workers, events, ...(f.trials ? { trials: f.trials } : {}), ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}) });
       events.stop();
       ctx.stdout.write(`front of "${f.study}" (${setup.task}) transferred to ${f.task}; dev ${out[0]?.metricName ?? ''}:\n`);
       for (const r of out) {
