@@ -20,6 +20,7 @@ export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {
     attentionDropout: c.attentionProbsDropoutProb,
     flavour: c.modelType,
     padTokenId: c.padTokenId,
+    hiddenAct: c.hiddenAct,
   };
 }
 

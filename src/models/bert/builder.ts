@@ -89,6 +89,22 @@ export const allButEmbeddings = (name: string): boolean => !name.includes('.embe
 // NOTE: Hugging Face's additive mask value (torch.finfo(float32).min).
 const MASK_MIN = -3.4028234663852886e38;
 
+/** The FFN activation. NOTE: gelu_tanh is 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), as HF's gelu_new. */
+export function activate(x: Value, act: NonNullable<BertConfig['hiddenAct']>): Value {
+  switch (act) {
+    case 'gelu':
+      return ops.gelu(x);
+    case 'relu':
+      return ops.relu(x);
+    case 'silu':
+      return ops.mul(x, ops.sigmoid(x));
+    case 'gelu_tanh': {
+      const inner = ops.mul(ops.add(x, ops.mul(ops.mul(ops.mul(x, x), x), 0.044715)), Math.sqrt(2 / Math.PI));
+      return ops.mul(ops.mul(x, 0.5), ops.add(ops.tanh(inner), 1));
+    }
+  }
+}
+
 export function buildBert(opts: BertBuildOptions): BertGraph {
   const cfg = opts.config;
   const g = opts.graph ?? new Graph();
@@ -176,7 +192,7 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
     }
     const merged = ops.reshape(ops.transpose(ctx, [0, 2, 1, 3]), [0, 0, H]);
     const attn = ln(ops.add(drop(lin(merged, `${p}.attention.output.dense`, H, H), hidP), xq), `${p}.attention.output.LayerNorm`);
-    const inter = ops.gelu(lin(attn, `${p}.intermediate.dense`, cfg.intermediateSize, H));
+    const inter = activate(lin(attn, `${p}.intermediate.dense`, cfg.intermediateSize, H), cfg.hiddenAct ?? 'gelu');
     let ffnOut = drop(lin(inter, `${p}.output.dense`, H, cfg.intermediateSize), hidP);
     if (opts.hooks?.ffn) ffnOut = opts.hooks.ffn({ layer: l, graph: g, input: attn, output: ffnOut });
     x = ln(ops.add(ffnOut, attn), `${p}.output.LayerNorm`);

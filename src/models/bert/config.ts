@@ -14,6 +14,8 @@ export interface BertConfig {
   flavour: 'bert' | 'roberta';
   /** RoBERTa's padding_idx (positions start at padIdx + 1). */
   padTokenId: number;
+  /** FFN activation (default 'gelu', the exact erf form; 'gelu_tanh' is HF's gelu_new / gelu_pytorch_tanh). */
+  hiddenAct?: 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
 }
 
 /** Reads the fields we need from a Hugging Face config.json object. */
@@ -38,7 +40,16 @@ export function bertConfigFromHf(json: Record<string, unknown>): BertConfig {
     attentionDropout: num('attention_probs_dropout_prob', 0.1),
     flavour: roberta ? 'roberta' : 'bert',
     padTokenId: num('pad_token_id', roberta ? 1 : 0),
+    hiddenAct: activation(json['hidden_act']),
   };
+}
+
+function activation(v: unknown): BertConfig['hiddenAct'] {
+  if (v === undefined || v === 'gelu') return 'gelu';
+  if (v === 'gelu_new' || v === 'gelu_pytorch_tanh' || v === 'gelu_fast') return 'gelu_tanh';
+  if (v === 'relu') return 'relu';
+  if (v === 'silu' || v === 'swish') return 'silu';
+  throw new BertConfigError(`config.json: hidden_act "${String(v)}" is not supported (gelu, gelu_new, relu, silu)`);
 }
 
 export class BertConfigError extends Error {
