@@ -81,6 +81,10 @@ export function checkDims(cfg: PeftConfig, dims: PeftDims): void {
   if (cfg.layers.length !== dims.numLayers) {
     throw new PeftConfigError(`peft config: "layers" has ${cfg.layers.length} flags but the backbone has ${dims.numLayers} layers; rebuild the config for this model`);
   }
+  const w = dims.attentionWidths;
+  if (w !== undefined && (!Array.isArray(w) || w.length !== dims.numLayers || !w.every((x) => Number.isInteger(x) && x > 0))) {
+    throw new PeftConfigError(`peft dims: "attentionWidths" must list ${dims.numLayers} positive integers (one per layer), got ${JSON.stringify(w)}`);
+  }
 }
 
 export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOptions = {}): Peft {

@@ -17,14 +17,17 @@ import type { BertConfig } from '../models/bert/config.js';
 import { PeftConfigError, type PeftConfig } from './config.js';
 import { createPeft, type Peft } from './create.js';
 import { LORA_TARGETS, loraScale, loraSpecs, mergeLoraWeight } from './lora/index.js';
-import { activeLayers, type PeftDims, type PeftTensor } from './types.js';
+import { activeLayers, attentionWidth, type PeftDims, type PeftTensor } from './types.js';
 
 /** What export needs from a backbone (BERT/RoBERTa here; USE-lite provides the same). */
 export interface ExportBackbone {
   dims: PeftDims;
   /** The frozen backbone weights, head included (the adapter's head weights replace those). */
   weights: WeightMap;
-  /** Weight name of layer `layer`'s query/value projection ([H, H], [out, in]), for merging LoRA. */
+  /**
+   * Weight name of layer `layer`'s query/value projection ([w, w], [out, in], w = the layer's
+   * attention width from `dims`), for merging LoRA.
+   */
   projectionWeightName(layer: number, target: 'query' | 'value'): string;
   /** Builds the inference graph (dropout off, nothing trainable) from `weights` with `hooks`. */
   build(weights: WeightMap, hooks: BertHooks): { graph: Graph; logits: Value };
@@ -76,19 +79,19 @@ export function buildMergedModel(bb: ExportBackbone, a: AdapterWeights, opts: Me
   const weights = withHeadWeights(bb.weights, a.headWeights);
   let cfg = a.config;
   if (mergeLora) {
-    const H = bb.dims.hidden;
     const r = cfg.lora;
     const scale = loraScale(cfg.options.loraAlpha, r);
     for (const l of activeLayers(cfg)) {
+      const w = attentionWidth(bb.dims, l);
       for (const t of LORA_TARGETS) {
-        const [sa, sb] = loraSpecs(l, t, r, H);
+        const [sa, sb] = loraSpecs(l, t, r, w);
         const A = a.weights.get(sa.name);
         const B = a.weights.get(sb.name);
         if (!A || !B) throw new Error(`export: missing LoRA tensor '${A ? sb.name : sa.name}'`);
         const wn = bb.projectionWeightName(l, t);
         const W = weights.get(wn);
         if (!W) throw new Error(`export: backbone has no '${wn}' to merge LoRA into`);
-        weights.set(wn, { data: mergeLoraWeight(W.data, A.data, B.data, H, r, scale), shape: W.shape });
+        weights.set(wn, { data: mergeLoraWeight(W.data, A.data, B.data, w, r, scale), shape: W.shape });
       }
     }
     cfg = { ...cfg, lora: 0 };

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '../models/io/safetensors.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { checkDims, peftTensorSpecs } from './create.js';
-import { shapeSize, type PeftDims, type PeftTensor, type PeftWeights } from './types.js';
+import { activeLayers, attentionWidthsOf, shapeSize, type PeftDims, type PeftTensor, type PeftWeights } from './types.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -127,17 +127,36 @@ export async function savePeftAdapter(dir: string, a: SavedAdapter): Promise<voi
   await writeFile(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
 }
 
+const isPosInt = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && x > 0;
+
 function isDims(d: unknown): d is PeftDims {
   if (typeof d !== 'object' || d === null) return false;
   const o = d as Record<string, unknown>;
-  return [o.numLayers, o.hidden, o.numHeads].every((x) => typeof x === 'number' && Number.isInteger(x) && x > 0);
+  if (![o.numLayers, o.hidden, o.numHeads].every(isPosInt)) return false;
+  // Optional per-layer attention widths (absent: `hidden` in every layer).
+  return o.attentionWidths === undefined || (Array.isArray(o.attentionWidths) && o.attentionWidths.length === o.numLayers && o.attentionWidths.every(isPosInt));
 }
 
-/** Throws unless the adapter was trained on a backbone with these dims (one line for the CLI). */
-export function checkAdapterBackbone(a: Pick<SavedAdapter, 'backbone'>, dims: PeftDims, where = ADAPTER_CONFIG_FILE): void {
+/**
+ * Throws unless the adapter was trained on a backbone with these dims (one line for the CLI).
+ * Per-layer attention widths are compared when the adapter records them, or when its config has
+ * LoRA or prefix-tuning (whose tensors are sized by them); an SA/PA adapter does not depend on them.
+ */
+export function checkAdapterBackbone(a: Pick<SavedAdapter, 'backbone'> & { config?: PeftConfig }, dims: PeftDims, where = ADAPTER_CONFIG_FILE): void {
   const d = a.backbone.dims;
   if (d.numLayers !== dims.numLayers || d.hidden !== dims.hidden || d.numHeads !== dims.numHeads) {
     throw new PeftFileError(where, `${where}: the adapter was trained on '${a.backbone.id}' (${d.numLayers} layers, hidden ${d.hidden}, ${d.numHeads} heads) but the model has ${dims.numLayers} layers, hidden ${dims.hidden}, ${dims.numHeads} heads; use the same --model`);
+  }
+  const cfg = a.config;
+  const sized = d.attentionWidths !== undefined || !cfg || ((cfg.lora > 0 || cfg.pt > 0) && activeLayers(cfg).length > 0);
+  const aw = attentionWidthsOf(d);
+  const mw = attentionWidthsOf(dims);
+  if (sized && aw.some((w, l) => w !== mw[l])) {
+    // Name the first tensor that does not fit, when the config is known.
+    const want = cfg ? new Map(peftTensorSpecs(cfg, dims).map((t) => [t.name, t.shape])) : new Map<string, number[]>();
+    const bad = cfg ? peftTensorSpecs(cfg, d).find((t) => want.get(t.name)?.join() !== t.shape.join()) : undefined;
+    const tensor = bad ? ` ('${bad.name}' is [${bad.shape.join(',')}], the model needs [${want.get(bad.name)?.join(',')}])` : '';
+    throw new PeftFileError(where, `${where}: the adapter (trained on '${a.backbone.id}') has attention widths [${aw.join(',')}] per layer but the model attends at [${mw.join(',')}]${tensor}; adapters saved before per-layer widths must be retrained`);
   }
 }
 
@@ -156,7 +175,7 @@ export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
   if (typeof json !== 'object' || json === null || json.format !== ADAPTER_FORMAT) throw new PeftFileError(cfgFile, `${cfgFile}: "format" must be "${ADAPTER_FORMAT}"; not an autopeft adapter config`);
   if (json.formatVersion !== ADAPTER_FORMAT_VERSION) throw new PeftFileError(cfgFile, `${cfgFile}: "formatVersion" ${json.formatVersion} is not supported (expected ${ADAPTER_FORMAT_VERSION}); upgrade autopeft`);
   if (!json.backbone || typeof json.backbone.id !== 'string' || !isDims(json.backbone.dims)) {
-    throw new PeftFileError(cfgFile, `${cfgFile}: "backbone" must be {"id": string, "dims": {"numLayers", "hidden", "numHeads"}}`);
+    throw new PeftFileError(cfgFile, `${cfgFile}: "backbone" must be {"id": string, "dims": {"numLayers", "hidden", "numHeads", optional "attentionWidths" (one per layer)}}`);
   }
   const dims = json.backbone.dims;
   const p = json.peft;

@@ -7,12 +7,17 @@ import { join } from 'node:path';
 import { softmaxCrossEntropy } from '../graph/ops/index.js';
 import { createSession } from '../runtime/session.js';
 import { compileTraining } from '../runtime/training.js';
-import { isHeadWeight } from './create.js';
+import { isHeadWeight, peftTensorSpecs } from './create.js';
+import { initTensor } from './init.js';
 import { bertExportBackbone, exportMergedOnnx, withHeadWeights } from './export.js';
 import { ADAPTER_CONFIG_FILE, checkAdapterBackbone, loadPeftAdapter, PeftFileError, savePeftAdapter } from './io.js';
 import { PeftConfigError } from './config.js';
-import { buildTiny, CASES, caseConfig, evalLogits, LABELS, maxAbsDiff, SEQ, TINY, TINY_DIMS, tinyFeeds, tinyLabels, tinyWeights } from './testing.js';
-import type { PeftWeights } from './types.js';
+import { buildTiny, CASES, caseConfig, evalLogits, LABELS, maxAbsDiff, SEQ, TINY, TINY_DIMS, tinyFeeds, tinyLabels, tinyWeights, WIDE_DIMS } from './testing.js';
+import type { PeftConfig } from './config.js';
+import type { PeftDims, PeftWeights } from './types.js';
+
+/** Fresh PEFT weights of `cfg` at `dims` (what a training run would save, minus the training). */
+const freshWeights = (cfg: PeftConfig, dims: PeftDims): PeftWeights => new Map(peftTensorSpecs(cfg, dims).map((s) => [s.name, { data: initTensor(s, 1, 'float32') as Float32Array, shape: s.shape }]));
 
 // NOTE: a different graph for the same maths (constants instead of fed params, ORT pre-transposed
 // weights, the PT MLP folded in float64, LoRA merged into W) agrees to float32 round-off; logits
@@ -121,5 +126,31 @@ describe('save / load / export', () => {
     assert.throws(() => checkAdapterBackbone(ok, { ...TINY_DIMS, hidden: 32 }), (e: unknown) => e instanceof PeftFileError && /trained on 'x' \(2 layers, hidden 16, 2 heads\) but the model has 2 layers, hidden 32/.test(e.message));
     const head = new Map([['classifier.weight', { data: new Float32Array(16 * 5), shape: [5, 16] }]]);
     assert.throws(() => withHeadWeights(tinyWeights(), head), (e: unknown) => e instanceof PeftConfigError && /has shape \[5,16\], the model's is \[3,16\]/.test(e.message));
+  });
+
+  it('per-layer attention widths: saved and checked; adapters sized by one hidden size are refused with the tensor named', async () => {
+    const lora = caseConfig({ lora: 2 });
+    // Saved with widths [8, 16]: the dims round-trip, and the model's dims must match them.
+    const out = join(dir, 'wide');
+    await savePeftAdapter(out, { config: lora, backbone: { id: 'wide', dims: WIDE_DIMS }, weights: freshWeights(lora, WIDE_DIMS), headWeights: new Map() });
+    const ok = await loadPeftAdapter(out);
+    assert.deepEqual(ok.backbone.dims, { ...WIDE_DIMS, attentionWidths: [8, 16] });
+    assert.deepEqual(ok.weights.get('peft.layer.0.lora.query.A')!.shape, [2, 8]);
+    checkAdapterBackbone(ok, WIDE_DIMS);
+    assert.throws(() => checkAdapterBackbone(ok, { ...WIDE_DIMS, attentionWidths: undefined }), (e: unknown) => e instanceof PeftFileError && /trained on 'wide'\) has attention widths \[8,16\] per layer but the model attends at \[16,16\] \('peft\.layer\.0\.lora\.query\.A' is \[2,8\], the model needs \[2,16\]\)/.test(e.message));
+    // An adapter saved before per-layer widths (one hidden size, no widths recorded) ...
+    const old = join(dir, 'old');
+    await savePeftAdapter(old, { config: lora, backbone: { id: 'old', dims: TINY_DIMS }, weights: freshWeights(lora, TINY_DIMS), headWeights: new Map() });
+    const loadedOld = await loadPeftAdapter(old);
+    assert.throws(() => checkAdapterBackbone(loadedOld, WIDE_DIMS), (e: unknown) => e instanceof PeftFileError && /'peft\.layer\.0\.lora\.query\.A' is \[2,16\], the model needs \[2,8\]\); adapters saved before per-layer widths must be retrained/.test(e.message));
+    // ... or with the widths recorded but 16-wide layer-0 tensors: loading names the tensor and shape.
+    const json = JSON.parse(await import('node:fs/promises').then((f) => f.readFile(join(old, ADAPTER_CONFIG_FILE), 'utf8'))) as Record<string, unknown> & { backbone: Record<string, unknown> };
+    await writeFile(join(old, ADAPTER_CONFIG_FILE), JSON.stringify({ ...json, backbone: { ...json.backbone, dims: WIDE_DIMS } }));
+    await assert.rejects(loadPeftAdapter(old), (e: unknown) => e instanceof PeftFileError && /'peft\.layer\.0\.lora\.query\.A' has shape \[2,16\], its config needs \[2,8\]/.test(e.message));
+    await writeFile(join(old, ADAPTER_CONFIG_FILE), JSON.stringify({ ...json, backbone: { ...json.backbone, dims: { ...WIDE_DIMS, attentionWidths: [8] } } }));
+    await assert.rejects(loadPeftAdapter(old), (e: unknown) => e instanceof PeftFileError && /optional "attentionWidths" \(one per layer\)/.test(e.message));
+    // SA/PA do not depend on attention widths: an adapter without recorded widths still fits.
+    const sa = caseConfig({ sa: 2, pa: 2 });
+    checkAdapterBackbone({ backbone: { id: 'sa', dims: TINY_DIMS }, config: sa }, WIDE_DIMS);
   });
 });

@@ -21,6 +21,24 @@ describe('parameter accounting', () => {
       const backboneParams = 1e6 + rng.int(1e8);
       const want = paramPct(toSearchConfig(cfg), { numLayers: L, hidden: 768, backboneParams });
       assert.ok(Math.abs(paperParamPct(cfg, 768, backboneParams) - want) <= 1e-12 * Math.max(1, want), `${JSON.stringify(cfg)}`);
+      // Default widths given explicitly: the same numbers.
+      assert.equal(paperParamPct(cfg, { hidden: 768, attentionWidths: Array(L).fill(768) }, backboneParams), paperParamPct(cfg, 768, backboneParams));
+    }
+  });
+
+  it("with per-layer attention widths, paper formula % equals paramPct given the same widths (random configs)", () => {
+    const rng = new Rng(6);
+    const sizes = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
+    for (let i = 0; i < 200; i++) {
+      const L = 1 + rng.int(6);
+      const layers = Array.from({ length: L }, () => rng.next() < 0.5);
+      const attentionWidths = Array.from({ length: L }, () => [128, 256, 512][rng.int(3)]!);
+      const cfg = parsePeftConfig({ layers, sa: sizes[rng.int(11)], pa: sizes[rng.int(11)], pt: sizes[rng.int(11)], lora: [0, 1, 2, 4, 8][rng.int(5)] }, L);
+      const backboneParams = 1e6 + rng.int(1e7);
+      const want = paramPct(toSearchConfig(cfg), { numLayers: L, hidden: 512, backboneParams, attentionWidths });
+      const dims = { numLayers: L, hidden: 512, numHeads: 4, attentionWidths };
+      assert.ok(Math.abs(paperParamPct(cfg, dims, backboneParams) - want) <= 1e-12 * Math.max(1, want), `${JSON.stringify(cfg)} widths ${attentionWidths}`);
+      assert.equal(peftParamCounts(cfg, dims, { backboneParams, headParams: 0 }).paperPct, paperParamPct(cfg, dims, backboneParams));
     }
   });
 

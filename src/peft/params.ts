@@ -1,9 +1,10 @@
 /**
  * Parameter accounting for a PEFT config.
  *
- * - The paper's formula (AutoPEFT, and `paramPct` of the search room): per active layer
- *   2·H·D_sa + 2·H·D_pa + 2·H·L_pt + 4·H·r_lora (SA/PA: down + up weights; PT: the key and value
- *   rows; LoRA: A and B of query and value), as a % of the backbone without head.
+ * - The paper's formula (AutoPEFT, and `paramPct` of the search room): per active layer l
+ *   2·H·D_sa + 2·H·D_pa + 2·w_l·L_pt + 4·w_l·r_lora (SA/PA: down + up weights; PT: the key and
+ *   value rows; LoRA: A and B of query and value; w_l = the layer's attention width, H unless
+ *   `PeftDims.attentionWidths` says otherwise), as a % of the backbone without head.
  * - The exact trainable count: every tensor `createPeft` makes trainable (adapter biases, the PT
  *   reparameterisation MLP and its embedding) plus the head, whose size the caller passes.
  * - The inference count: the tensors of the exported form (PT folded into its rows).
@@ -12,18 +13,29 @@
 import type { PeftConfig } from './config.js';
 import { isHeadWeight, peftFoldedSpecs, peftTensorSpecs } from './create.js';
 import { peftMethods } from './registry.js';
-import { activeLayers, shapeSize, type PeftDims, type PeftMethodId } from './types.js';
+import { activeLayers, attentionWidth, shapeSize, type PeftDims, type PeftMethod, type PeftMethodId } from './types.js';
+
+/** What the paper formula needs: the hidden size, or dims with per-layer attention widths. */
+export type PaperDims = number | Pick<PeftDims, 'hidden' | 'attentionWidths'>;
+
+const asDims = (d: PaperDims): Pick<PeftDims, 'hidden' | 'attentionWidths'> => (typeof d === 'number' ? { hidden: d } : d);
+
+/** One method's paper count summed over the active layers (each at its own attention width). */
+function methodPaperCount(m: PeftMethod, cfg: PeftConfig, dims: PaperDims): number {
+  if (!(cfg[m.id] > 0)) return 0;
+  const d = asDims(dims);
+  return activeLayers(cfg).reduce((s, l) => s + m.paperCountPerLayer(cfg[m.id], d.hidden, attentionWidth(d, l)), 0);
+}
 
 /** The paper's tunable-parameter count (no biases, no PT MLP, no head). */
-export function paperParamCount(cfg: PeftConfig, hidden: number): number {
-  const perLayer = peftMethods().reduce((s, m) => s + (cfg[m.id] > 0 ? m.paperCountPerLayer(cfg[m.id], hidden) : 0), 0);
-  return activeLayers(cfg).length * perLayer;
+export function paperParamCount(cfg: PeftConfig, dims: PaperDims): number {
+  return peftMethods().reduce((s, m) => s + methodPaperCount(m, cfg, dims), 0);
 }
 
 /** 100 · paperParamCount / backboneParams (the search objective). */
-export function paperParamPct(cfg: PeftConfig, hidden: number, backboneParams: number): number {
+export function paperParamPct(cfg: PeftConfig, dims: PaperDims, backboneParams: number): number {
   if (!(backboneParams > 0)) throw new Error(`paperParamPct: backboneParams must be > 0, got ${backboneParams}`);
-  return (100 * paperParamCount(cfg, hidden)) / backboneParams;
+  return (100 * paperParamCount(cfg, dims)) / backboneParams;
 }
 
 /** Trainable PEFT elements (training form: biases and the PT MLP included), without the head. */
@@ -60,13 +72,13 @@ export function peftParamCounts(cfg: PeftConfig, dims: PeftDims, opts: { backbon
   const byMethod: PeftParamCounts['byMethod'] = {};
   for (const m of peftMethods()) {
     if (cfg[m.id] === 0 || nA === 0) continue;
-    byMethod[m.id] = { paper: nA * m.paperCountPerLayer(cfg[m.id], dims.hidden), exact: m.tensors(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0) };
+    byMethod[m.id] = { paper: methodPaperCount(m, cfg, dims), exact: m.tensors(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0) };
   }
-  const paper = paperParamCount(cfg, dims.hidden);
+  const paper = paperParamCount(cfg, dims);
   const peft = exactPeftParamCount(cfg, dims);
   return {
     paper,
-    paperPct: paperParamPct(cfg, dims.hidden, opts.backboneParams),
+    paperPct: paperParamPct(cfg, dims, opts.backboneParams),
     peft,
     head: opts.headParams,
     trainable: peft + opts.headParams,

@@ -3,8 +3,11 @@ import { before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { softmaxCrossEntropy } from '../graph/ops/index.js';
 import { compileTraining } from '../runtime/training.js';
-import { isHeadWeight } from './create.js';
-import { BATCH, buildTiny, CASES, caseConfig, evalLogits, LABELS, maxAbsDiff, tinyFeeds, tinyLabels, tinyWeights } from './testing.js';
+import { createPeft, isHeadWeight, peftTensorSpecs } from './create.js';
+import { exactPeftParamCount, inferencePeftParamCount, paperParamCount, peftParamCounts } from './params.js';
+import { BATCH, buildTiny, buildTinyWide, CASES, caseConfig, evalLogits, evalWideLogits, LABELS, maxAbsDiff, tinyFeeds, tinyLabels, tinyUseLite, tinyWeights, tinyWideFeeds, WIDE_DIMS } from './testing.js';
+import { buildUseLite } from '../models/use_lite/graph.js';
+import { activeLayers, attentionWidth } from './types.js';
 
 describe('PEFT modules on a tiny BERT', () => {
   let frozen: Float32Array;
@@ -103,3 +106,108 @@ describe('PEFT modules on a tiny BERT', () => {
     });
   }
 });
+
+describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8, 16], hidden 16)', () => {
+  let frozen: Float32Array;
+  before(async () => {
+    frozen = await evalWideLogits(buildTinyWide(caseConfig({ layers: [false, false] })));
+  });
+
+  it('the frozen reference logits are finite and input-dependent', () => {
+    assert.equal(frozen.length, BATCH * LABELS);
+    assert.ok(frozen.every(Number.isFinite));
+    assert.ok(maxAbsDiff(frozen.subarray(0, LABELS), frozen.subarray(LABELS, 2 * LABELS)) > 1e-4, 'examples give different logits');
+  });
+
+  for (const c of CASES) {
+    describe(c.name, () => {
+      it('tensors sized per layer: LoRA A [r, w_l], B [w_l, r]; rows [L, w_l]; the MLP outputs sum 2 w_l; adapters at hidden', () => {
+        const cfg = caseConfig(c.raw);
+        const H = WIDE_DIMS.hidden;
+        const shapes = new Map(peftTensorSpecs(cfg, WIDE_DIMS).map((t) => [t.name, t.shape.join(',')]));
+        for (const l of activeLayers(cfg)) {
+          const w = attentionWidth(WIDE_DIMS, l);
+          if (cfg.lora) for (const t of ['query', 'value']) {
+            assert.equal(shapes.get(`peft.layer.${l}.lora.${t}.A`), `${cfg.lora},${w}`);
+            assert.equal(shapes.get(`peft.layer.${l}.lora.${t}.B`), `${w},${cfg.lora}`);
+          }
+          if (cfg.pt && cfg.options.ptBottleneck === 0) for (const kv of ['key', 'value']) assert.equal(shapes.get(`peft.layer.${l}.pt.${kv}`), `${cfg.pt},${w}`);
+          if (cfg.sa) assert.equal(shapes.get(`peft.layer.${l}.sa.up.weight`), `${H},${cfg.sa}`);
+        }
+        if (cfg.pt && cfg.options.ptBottleneck > 0) {
+          const out = activeLayers(cfg).reduce((s, l) => s + 2 * attentionWidth(WIDE_DIMS, l), 0);
+          assert.equal(shapes.get('peft.pt.mlp.2.weight'), `${out},${cfg.options.ptBottleneck}`);
+          assert.equal(shapes.get('peft.pt.wte'), `${cfg.pt},${H}`);
+        }
+      });
+
+      it(c.noopAtInit ? 'no-op at init: reproduces the frozen logits' : 'NOT a no-op at init (attended prefix rows change the logits)', async () => {
+        const b = buildTinyWide(caseConfig(c.raw), { seed: 1 });
+        assert.deepEqual([...b.peft.params.map((p) => p.name)].sort(), [...b.peft.names].sort());
+        const logits = await evalWideLogits(b);
+        assert.ok(logits.every(Number.isFinite));
+        const d = maxAbsDiff(logits, frozen);
+        if (c.noopAtInit) assert.equal(d, 0, `max |diff| ${d}`);
+        else assert.ok(d > 1e-5, `prefix rows should change the logits, max |diff| ${d}`);
+      });
+
+      it('exact count = the built params; paper formula per layer; inference = formula + biases', () => {
+        const cfg = caseConfig(c.raw);
+        const b = buildTinyWide(cfg);
+        const built = b.peft.params.reduce((s, p) => s + (p.size ?? NaN), 0);
+        assert.equal(exactPeftParamCount(cfg, WIDE_DIMS), built);
+        const H = WIDE_DIMS.hidden;
+        const layers = activeLayers(cfg);
+        const ws = layers.map((l) => attentionWidth(WIDE_DIMS, l));
+        const sumW = ws.reduce((a, w) => a + w, 0);
+        const paper = layers.length * 2 * H * (cfg.sa + cfg.pa) + sumW * (2 * cfg.pt + 4 * cfg.lora);
+        assert.equal(paperParamCount(cfg, WIDE_DIMS), paper);
+        const bias = layers.length * ((cfg.sa > 0 ? cfg.sa + H : 0) + (cfg.pa > 0 ? cfg.pa + H : 0));
+        const P = cfg.options.ptBottleneck;
+        const ptMlp = cfg.pt > 0 && P > 0 ? cfg.pt * H + P * H + P + 2 * sumW * P + 2 * sumW - 2 * sumW * cfg.pt : 0;
+        assert.equal(built, paper + bias + ptMlp);
+        assert.equal(inferencePeftParamCount(cfg, WIDE_DIMS), paper + bias);
+        const counts = peftParamCounts(cfg, WIDE_DIMS, { backboneParams: 1000, headParams: LABELS * H + LABELS });
+        assert.equal(counts.trainable, b.u.graph.paramCount());
+      });
+
+      it('two training steps move every PEFT tensor; the frozen (folded) form gives the trained logits', async () => {
+        const cfg = caseConfig(c.raw);
+        const b = buildTinyWide(cfg, { seed: 1 });
+        const labels = b.u.graph.input('labels', 'int64', ['batch']);
+        const prog = await compileTraining({ loss: softmaxCrossEntropy(b.logits, labels), threads: 1 });
+        const p0 = prog.readParams();
+        const feeds = { ...tinyWideFeeds(), labels: tinyLabels() };
+        for (let i = 0; i < 2; i++) await prog.step(feeds, 1e-2);
+        const p2 = prog.readParams();
+        const ev = await prog.evalProgram({ logits: b.logits }, { threads: 1 });
+        const trainedLogits = (await ev.run(tinyWideFeeds()))['logits']!.data as Float32Array;
+        await ev.release();
+        await prog.release();
+        assert.deepEqual([...p0.keys()].sort(), [...b.peft.names, 'classifier.bias', 'classifier.weight'].sort());
+        for (const n of b.peft.names) assert.ok(maxAbsDiff(p0.get(n)!.data, p2.get(n)!.data) > 0, `${n} did not change in two steps`);
+        // Frozen form: PT folded into [L, w_l] rows at the MLP's per-layer offsets.
+        const weights = new Map([...p2].filter(([n]) => n.startsWith('peft.')).map(([n, t]) => [n, { data: t.data as Float32Array, shape: [...t.shape] }]));
+        const peft = createPeft(cfg, WIDE_DIMS, { mode: 'frozen', weights });
+        const head = new Map([...p2].filter(([n]) => n.startsWith('classifier.')).map(([n, t]) => [n, { data: t.data as Float32Array }]));
+        const u = buildUseLite({ model: tinyUseLite(), seqLen: 6, hooks: peft.hooks, head: { numLabels: LABELS, weights: head, trainable: false } });
+        peft.assertBuilt();
+        assert.equal(u.graph.params.length, 0);
+        const got = await evalWideLogits({ u, peft, logits: u.logits! });
+        assert.ok(maxAbsDiff(got, trainedLogits) < 2e-5, `frozen vs trained: ${maxAbsDiff(got, trainedLogits)}`);
+        assert.ok(maxAbsDiff(got, frozen) > 1e-6, 'training moved the logits');
+      });
+    });
+  }
+
+  it('dims with the wrong number of attention widths, or a backbone wider than the dims, are refused', () => {
+    const cfg = caseConfig({ lora: 2 });
+    assert.throws(() => createPeft(cfg, { ...WIDE_DIMS, attentionWidths: [8] }), /"attentionWidths" must list 2 positive integers/);
+    assert.throws(() => buildTinyWideWith(cfg, { ...WIDE_DIMS, attentionWidths: undefined }), /layer 0's query projection is 8 wide but PeftDims gives attention width 16/);
+  });
+});
+
+function buildTinyWideWith(cfg: ReturnType<typeof caseConfig>, dims: typeof WIDE_DIMS): void {
+  const peft = createPeft(cfg, dims);
+  buildUseLite({ model: tinyUseLite(), seqLen: 6, hooks: peft.hooks });
+}

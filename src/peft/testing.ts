@@ -1,11 +1,14 @@
 /**
  * Test fixtures for the PEFT room: a tiny random BERT (2 layers, H 16, 2 heads), feeds, and the
- * table of configurations every test runs over.
+ * table of configurations every test runs over; a tiny random USE-lite-shaped encoder whose
+ * attention widths differ per layer (8, 16 on a 16-wide stream) for `PeftDims.attentionWidths`.
  */
 import type { Value } from '../graph/ir.js';
 import { buildBert, type BertGraph, type WeightMap } from '../models/bert/builder.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { randomBertWeights } from '../models/bert/random.js';
+import { buildUseLite, type UseLiteGraph } from '../models/use_lite/graph.js';
+import type { Dense, Norm, UseLiteConfig, UseLiteLayerParams, UseLiteParams } from '../models/use_lite/load.js';
 import { compileEval } from '../runtime/eval.js';
 import { tensor, type ort } from '../runtime/session.js';
 import { Rng } from '../testing/random.js';
@@ -105,4 +108,72 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]! - b[i]!));
   return m;
+}
+
+// --- Per-layer attention widths: a tiny random USE-lite-shaped encoder ---------------------------
+
+/** Layer 0 attends at 8 (then widens to the 16-wide stream, as USE-lite's 256 -> 512), layer 1 at 16. */
+export const WIDE_DIMS: PeftDims = { numLayers: 2, hidden: 16, numHeads: 2, attentionWidths: [8, 16] };
+
+/** A random tiny USE-lite model (`buildUseLite`'s `model`): vocab 40, embed 8, hidden 16, FFN 24. */
+export function tinyUseLite(seed = 11): { params: UseLiteParams; config: UseLiteConfig } {
+  const r = new Rng(seed);
+  // NOTE: std 0.3 weights, so a tiny random model's embedding depends visibly on its inputs.
+  const rand = (n: number, std = 0.3) => Float32Array.from({ length: n }, () => std * r.normal());
+  const dense = (rows: number, cols: number): Dense => ({ kernel: rand(rows * cols), bias: rand(cols, 0.1), rows, cols });
+  const norm = (d: number): Norm => ({ scale: Float32Array.from(rand(d, 0.1), (v) => 1 + v), bias: rand(d, 0.1) });
+  const [embed, hidden, ffn, heads] = [8, 16, 24, 2];
+  const layer = (inDim: number): UseLiteLayerParams => ({
+    inDim,
+    outDim: hidden,
+    heads,
+    headDim: inDim / heads,
+    attnScale: Math.fround((inDim / heads) ** -0.5),
+    attnNorm: norm(inDim),
+    qkv: dense(inDim, 3 * inDim),
+    out: dense(inDim, hidden),
+    residual: inDim === hidden ? null : dense(inDim, hidden),
+    ffnNorm: norm(hidden),
+    ffn1: dense(hidden, ffn),
+    ffn2: dense(ffn, hidden),
+  });
+  const params: UseLiteParams = {
+    embeddings: rand(40 * embed),
+    invTimescales: Float32Array.from({ length: embed / 2 }, (_, j) => 1e-4 ** (j / (embed / 2 - 1))),
+    layers: [layer(8), layer(16)],
+    pool: dense(hidden, hidden),
+  };
+  const config: UseLiteConfig = {
+    vocabSize: 40, pieces: 40, embedDim: embed, hidden, layers: 2, heads, ffn, maxLength: 16,
+    layerNormEpsilon: 1e-6, attentionMaskBias: -1e9, l2Epsilon: 1e-12, embeddingMultiplier: 2, params: 0,
+  };
+  return { params, config };
+}
+
+export interface BuiltWide {
+  u: UseLiteGraph;
+  peft: Peft;
+  logits: Value;
+}
+
+/** The tiny USE-lite with `cfg` woven in at native per-layer widths; the head is trainable unless `frozenHead`. */
+export function buildTinyWide(cfg: PeftConfig, opts: CreatePeftOptions & { frozenHead?: boolean } = {}): BuiltWide {
+  const peft = createPeft(cfg, WIDE_DIMS, opts);
+  const u = buildUseLite({ model: tinyUseLite(), seqLen: SEQ, hooks: peft.hooks, attentionHookWidth: 'native', head: { numLabels: LABELS, seed: 2, trainable: !opts.frozenHead } });
+  peft.assertBuilt();
+  return { u, peft, logits: u.logits! };
+}
+
+/** `tinyFeeds` without token types (USE-lite reads input_ids and attention_mask). */
+export function tinyWideFeeds(seed = 3): Record<string, ort.Tensor> {
+  const { input_ids, attention_mask } = tinyFeeds(seed);
+  return { input_ids: input_ids!, attention_mask: attention_mask! };
+}
+
+export async function evalWideLogits(b: BuiltWide, feeds = tinyWideFeeds()): Promise<Float32Array> {
+  const params = [...b.u.graph.params];
+  const prog = await compileEval(b.u.graph, { logits: b.logits }, { threads: 1, params });
+  const out = await prog.run(feeds);
+  await prog.release();
+  return out['logits']!.data as Float32Array;
 }

@@ -12,9 +12,24 @@ export type PeftMethodId = 'sa' | 'pa' | 'pt' | 'lora';
 /** The backbone dims a PEFT module needs. */
 export interface PeftDims {
   numLayers: number;
-  /** Hidden size H. */
+  /** Hidden size H (the residual stream: SA/PA width, PT embedding width). */
   hidden: number;
   numHeads: number;
+  /**
+   * Width of each layer's attention (q/k/v projections: LoRA's A [r, w_l] and B [w_l, r]; prefix
+   * rows [L, w_l]), one per layer. Default: `hidden` in every layer (BERT/RoBERTa). USE-lite: [256, 512].
+   */
+  attentionWidths?: readonly number[];
+}
+
+/** The attention width of `layer`: `dims.attentionWidths[layer]`, else `dims.hidden`. */
+export function attentionWidth(dims: Pick<PeftDims, 'hidden' | 'attentionWidths'>, layer: number): number {
+  return dims.attentionWidths?.[layer] ?? dims.hidden;
+}
+
+/** Every layer's attention width (`hidden` where `attentionWidths` is absent). */
+export function attentionWidthsOf(dims: Pick<PeftDims, 'numLayers' | 'hidden' | 'attentionWidths'>): number[] {
+  return Array.from({ length: dims.numLayers }, (_, l) => attentionWidth(dims, l));
 }
 
 /** How a fresh trainable tensor is initialised. */
@@ -65,8 +80,12 @@ export interface PeftMethod {
   order: number;
   /** Trainable tensors for the whole config (every active layer + shared ones), fresh init. */
   tensors(cfg: PeftConfig, dims: PeftDims): TensorSpec[];
-  /** The paper's count per active layer at size `size`. */
-  paperCountPerLayer(size: number, hidden: number): number;
+  /**
+   * The paper's count for one active layer at size `size`; `attentionWidth` is that layer's
+   * attention width (= `hidden` unless `PeftDims.attentionWidths` says otherwise): methods acting
+   * inside attention (LoRA, PT) count with it, those on the residual stream (SA, PA) with `hidden`.
+   */
+  paperCountPerLayer(size: number, hidden: number, attentionWidth: number): number;
   /**
    * Tensors of the inference form (after `fold`); default: same as `tensors`.
    * PT: the folded key/value rows per active layer instead of the reparameterisation MLP.

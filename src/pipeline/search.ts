@@ -102,7 +102,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     lora: o.lora,
   };
   const space = autopeftSpace({ numLayers, hidden, lora: o.lora });
-  const objectives = autopeftObjectives({ numLayers, hidden, backboneParams: backbone.backboneParams });
+  // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
+  const { attentionWidths } = backbone.dims as { attentionWidths?: readonly number[] };
+  const objectives = autopeftObjectives({ numLayers, hidden, backboneParams: backbone.backboneParams, ...(attentionWidths ? { attentionWidths } : {}) });
   const sampler: Sampler =
     o.sampler === 'bo'
       ? new BoSampler({ space, objectives, seed: o.seed, nInit: o.nInit })

@@ -152,7 +152,8 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
     const flat: Config = {};
     cfg.layers.forEach((on, l) => (flat[`layer_${l}`] = on));
     Object.assign(flat, { sa: cfg.sa, pa: cfg.pa, pt: cfg.pt, lora: cfg.lora });
-    const pct = spec.fullFineTune ? 100 : paramPct(flat, { numLayers: dims.numLayers, hidden: dims.hidden, backboneParams: backbone.backboneParams });
+    const { attentionWidths } = dims as { attentionWidths?: readonly number[] };
+    const pct = spec.fullFineTune ? 100 : paramPct(flat, { numLayers: dims.numLayers, hidden: dims.hidden, backboneParams: backbone.backboneParams, ...(attentionWidths ? { attentionWidths } : {}) });
     const result: TrialResult = {
       metric: out.best.metric,
       metricName: data.info.mainMetric,

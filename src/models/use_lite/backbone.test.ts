@@ -4,8 +4,10 @@ import { shapeSize } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import { loadTask } from '../../data/tasks/load.js';
 import type { Example, TaskInfo } from '../../data/tasks/types.js';
-import { parsePeftConfig } from '../../peft/config.js';
+import { parsePeftConfig, toSearchConfig } from '../../peft/config.js';
 import { createPeft, peftTensorSpecs } from '../../peft/create.js';
+import { peftParamCounts } from '../../peft/params.js';
+import { paramPct } from '../../search/space/autopeft.js';
 import { compileEval } from '../../runtime/eval.js';
 import { compileTraining } from '../../runtime/training.js';
 import { tensor, type ort } from '../../runtime/session.js';
@@ -13,7 +15,7 @@ import { trainClassifier } from '../../train/trainer.js';
 import { buildUseLite, freshUseLiteHead } from './graph.js';
 import { cacheableLayer, loadUseLiteBackbone, useLiteExportBackbone, UseLiteLayerCache, type UseLiteBackbone } from './backbone.js';
 import { exportMergedOnnx } from '../../peft/export.js';
-import { loadPeftAdapter, savePeftAdapter } from '../../peft/io.js';
+import { checkAdapterBackbone, loadPeftAdapter, PeftFileError, savePeftAdapter } from '../../peft/io.js';
 import { createSession } from '../../runtime/session.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -61,6 +63,39 @@ test('dims, parameter counts, and what full fine-tuning trains', () => {
   assert.equal(cacheableLayer(parsePeftConfig({ lora: 2 }, 2)), 0);
   assert.equal(cacheableLayer(parsePeftConfig({}, 2)), 2);
   assert.equal(cacheableLayer(parsePeftConfig({ sa: 8, layers: [1] }, 2), true), 0);
+});
+
+test('exact counts at the native attention widths (layer 0 attends at 256): LoRA and PT on both layers', () => {
+  const head = bb.headParams(2);
+  const counts = (raw: Record<string, unknown>) => {
+    const cfg = parsePeftConfig(raw, 2);
+    const c = peftParamCounts(cfg, bb.dims, { backboneParams: bb.backboneParams, headParams: head });
+    const built = bb.buildClassifier({ seqLen: 4, numLabels: 2, seed: 1, dropout: false, hooks: createPeft(cfg, bb.dims).hooks });
+    assert.equal(built.graph.paramCount(), c.trainable, `${JSON.stringify(raw)}: the built graph's trainable count`);
+    // The search objective (paramPct with the backbone's widths) is the paper formula.
+    const pct = paramPct(toSearchConfig(cfg), { numLayers: 2, hidden: 512, backboneParams: bb.backboneParams, attentionWidths: bb.dims.attentionWidths });
+    assert.ok(Math.abs(pct - c.paperPct) < 1e-12, `${pct} vs ${c.paperPct}`);
+    return c;
+  };
+  // LoRA r=8 on q and v: 2 (r*256 + 256*r) + 2 (r*512 + 512*r) + head.
+  const lora = counts({ lora: 8 });
+  assert.deepEqual([lora.paper, lora.peft, lora.trainable, lora.inference], [24_576, 24_576, 24_576 + 1_026, 24_576]);
+  assert.equal(lora.trainable, 2 * (8 * 256 + 256 * 8) + 2 * (8 * 512 + 512 * 8) + head);
+  // PT L=16, MLP 800: E [16, 512], W1 [800, 512] + b1, W2 [2*256 + 2*512, 800] + b2; folded rows 2*16*(256+512).
+  const pt = counts({ pt: 16 });
+  assert.deepEqual([pt.paper, pt.peft, pt.trainable, pt.inference], [24_576, 1_648_928, 1_648_928 + 1_026, 24_576]);
+  assert.equal(pt.peft, 16 * 512 + 800 * 512 + 800 + 1536 * 800 + 1536);
+  // SA/PA live on the 512-wide stream in both layers.
+  assert.equal(counts({ sa: 64 }).paper, 2 * 2 * 512 * 64);
+  assert.equal(counts({ pt: 2, lora: 4, layers: [0] }).paper, 2 * 256 * 2 + 4 * 256 * 4);
+});
+
+test('an adapter saved with 512-wide layer-0 LoRA tensors (before per-layer widths) is refused, naming the tensor', () => {
+  const cfg = parsePeftConfig({ lora: 8 }, 2);
+  const old = { backbone: { id: 'use-lite', type: 'use-lite', dims: { numLayers: 2, hidden: 512, numHeads: 4 } }, config: cfg };
+  assert.throws(() => checkAdapterBackbone(old, bb.dims), (e: unknown) => e instanceof PeftFileError && /'peft\.layer\.0\.lora\.query\.A' is \[8,512\], the model needs \[8,256\]/.test(e.message));
+  // SA/PA adapters do not depend on the attention widths.
+  checkAdapterBackbone({ ...old, config: parsePeftConfig({ sa: 8, pa: 4 }, 2) }, bb.dims);
 });
 
 test('fresh SA / PA / LoRA (every layer) and a no-op config reproduce the frozen embeddings', async () => {
@@ -137,16 +172,20 @@ test('2 training steps on an SST-2 slice change only PEFT + head params (SA, PA,
         for (const l of [0, 1]) assert.ok(changed.includes(`peft.layer.${l}.${m}.up.weight`), `${what}: layer ${l} adapter trained (${changed.join(', ')})`);
       }
       if (cfg.lora) {
-        for (const l of [0, 1]) assert.ok(changed.includes(`peft.layer.${l}.lora.value.B`), `${what}: layer ${l} LoRA trained`);
-        // Layer 0 attends at width 256: the padded halves of A (columns 256..) and B (rows 256..) are dead.
-        const A = out.params.get('peft.layer.0.lora.query.A')!.data;
-        const A0 = init.get('peft.layer.0.lora.query.A')!;
-        const B = out.params.get('peft.layer.0.lora.query.B')!.data;
-        for (let r = 0; r < 2; r++) for (let c = 256; c < 512; c++) assert.equal(A[r * 512 + c], A0[r * 512 + c]);
-        for (let i = 256 * 2; i < 512 * 2; i++) assert.equal(B[i], 0);
-        assert.ok(B.subarray(0, 512).some((v) => v !== 0));
+        for (const l of [0, 1]) for (const n of ['query.A', 'value.B']) assert.ok(changed.includes(`peft.layer.${l}.lora.${n}`), `${what}: layer ${l} LoRA ${n} trained`);
+        // Layer 0 attends at width 256: its LoRA is sized [r, 256] / [256, r], no dead halves.
+        assert.deepEqual(out.params.get('peft.layer.0.lora.query.A')!.shape, [2, 256]);
+        assert.deepEqual(out.params.get('peft.layer.0.lora.query.B')!.shape, [256, 2]);
+        assert.deepEqual(out.params.get('peft.layer.1.lora.query.A')!.shape, [2, 512]);
       }
-      if (cfg.pt) assert.ok(changed.includes('peft.pt.wte') && changed.includes('peft.pt.mlp.2.weight'), `${what}: prefix MLP trained`);
+      if (cfg.pt) {
+        assert.ok(changed.includes('peft.pt.wte') && changed.includes('peft.pt.mlp.2.weight'), `${what}: prefix MLP trained`);
+        assert.deepEqual(out.params.get('peft.pt.mlp.2.weight')!.shape, [2 * 256 + 2 * 512, 8]);
+        // Every row of the shared MLP's last layer feeds a live prefix column (none is dead).
+        const W2 = out.params.get('peft.pt.mlp.2.weight')!.data;
+        const W20 = init.get('peft.pt.mlp.2.weight')!;
+        for (let row = 0; row < 1536; row++) assert.ok([...Array(8).keys()].some((p) => W2[row * 8 + p] !== W20[row * 8 + p]), `${what}: W2 row ${row} moved`);
+      }
       const r = await out.evaluate(evalSet);
       assert.ok(Number.isFinite(r.main));
     } finally {

@@ -71,6 +71,7 @@ export class UseLiteBackbone implements Backbone {
       seqLen: opts.seqLen,
       hooks: opts.hooks,
       fromLayer: from,
+      attentionHookWidth: 'native',
       trainable: opts.fullFineTune ? allButUseLiteEmbeddings : undefined,
       head: { numLabels: opts.numLabels, seed: opts.seed, weights: opts.headWeights, dropout: opts.dropout ? USE_LITE_HEAD_DROPOUT : 0 },
     });
@@ -194,17 +195,17 @@ export class UseLiteLayerCache {
 
 type Tensor = { data: Float32Array; shape: readonly number[] };
 
-/** Virtual `[H, H]` (PyTorch `[out, in]`) query/value weights for LoRA merging: `use_lite.layer.<l>.<query|value>.weight`. */
+/** Virtual `[w_l, w_l]` (PyTorch `[out, in]`) query/value weights for LoRA merging: `use_lite.layer.<l>.<query|value>.weight`. */
 export const useLiteProjectionName = (l: number, t: 'query' | 'value'): string => `use_lite.layer.${l}.${t}.weight`;
 
 /**
  * The frozen encoder + a head as the PEFT export's `ExportBackbone` (src/peft/export.ts).
  *
  * Weights are the encoder tensors under USE_LITE_NAMES, `classifier.*`, and for LoRA merging a
- * virtual `[H, H]` `[out, in]` matrix per query/value projection (H = 512): the transposed slice of
- * the packed q|k|v kernel, zero-padded in layer 0 (width 256) as the hooks are. `build` writes
- * those matrices back into the packed kernel (layer 0: the top-left 256 x 256 block, which is
- * exactly W + scale * B[:256] A[:, :256], the live part of padded LoRA).
+ * virtual `[w, w]` `[out, in]` matrix per query/value projection (w = the layer's attention width,
+ * `bb.dims.attentionWidths`: 256 in layer 0, 512 in layer 1): the transposed slice of the packed
+ * q|k|v kernel. `build` writes those matrices back into the packed kernel; the hooks see the
+ * native widths, as in training.
  */
 export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: number; numLabels: number }): ExportBackbone {
   const { params, config } = bb.model;
@@ -231,9 +232,9 @@ export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: numbe
     const d = lp.inDim;
     (['query', 'value'] as const).forEach((t) => {
       const off = t === 'query' ? 0 : 2 * d;
-      const w = new Float32Array(H * H);
-      for (let o = 0; o < d; o++) for (let i = 0; i < d; i++) w[o * H + i] = lp.qkv.kernel[i * 3 * d + off + o];
-      put(useLiteProjectionName(l, t), w, [H, H]);
+      const w = new Float32Array(d * d);
+      for (let o = 0; o < d; o++) for (let i = 0; i < d; i++) w[o * d + i] = lp.qkv.kernel[i * 3 * d + off + o];
+      put(useLiteProjectionName(l, t), w, [d, d]);
     });
   });
   put(USE_LITE_NAMES.pool('kernel'), params.pool.kernel, [params.pool.rows, params.pool.cols]);
@@ -253,8 +254,8 @@ export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: numbe
       const kernel = get(USE_LITE_NAMES.layer(l, 'qkv', 'kernel'), d * 3 * d).slice();
       (['query', 'value'] as const).forEach((t) => {
         const off = t === 'query' ? 0 : 2 * d;
-        const m = get(useLiteProjectionName(l, t), H * H);
-        for (let o = 0; o < d; o++) for (let i = 0; i < d; i++) kernel[i * 3 * d + off + o] = m[o * H + i];
+        const m = get(useLiteProjectionName(l, t), d * d);
+        for (let o = 0; o < d; o++) for (let i = 0; i < d; i++) kernel[i * 3 * d + off + o] = m[o * d + i];
       });
       return {
         ...lp,
@@ -274,7 +275,7 @@ export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: numbe
       pool: { ...params.pool, kernel: get(USE_LITE_NAMES.pool('kernel'), H * H), bias: get(USE_LITE_NAMES.pool('bias'), H) },
     };
     const head = new Map([USE_LITE_HEAD.weight, USE_LITE_HEAD.bias].map((n) => [n, { data: get(n, n === USE_LITE_HEAD.weight ? opts.numLabels * H : opts.numLabels) }] as const));
-    const built = buildUseLite({ model: { params: merged, config }, seqLen: opts.seqLen, hooks, head: { numLabels: opts.numLabels, weights: head, trainable: false } });
+    const built = buildUseLite({ model: { params: merged, config }, seqLen: opts.seqLen, hooks, attentionHookWidth: 'native', head: { numLabels: opts.numLabels, weights: head, trainable: false } });
     return { graph: built.graph, logits: built.logits! };
   };
   return { dims: bb.dims, weights, projectionWeightName: useLiteProjectionName, build };

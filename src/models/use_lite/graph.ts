@@ -26,15 +26,14 @@
  *   LN(y) ("beside the FFN", reading what the FFN reads, summed into the FFN output). Both are 512
  *   wide in every layer (layer 0 widens before its FFN), so `PeftDims.hidden = 512` fits exactly.
  * - `projection`: q, k, v of the packed projection (split after the matmul). Layer 0's attention is
- *   256 wide while the PEFT modules size everything by one hidden size (512): with
- *   `attentionHookWidth: 'padded'` (default) layer-0 contexts are zero-padded to 512 (input and
- *   output) and the hook's result is cut back to the first 256 columns. LoRA's update is then
- *   exactly rank-r LoRA on the 256-d projection: A's columns 256.. multiply zeros and B's rows
- *   256.. are cut away, so those halves get zero gradient (dead parameters, see
- *   docs/use-lite-training.md). `'native'` hands the 256-wide values to the hooks unchanged (for
- *   PEFT modules that size per layer).
- * - `prefix`: rows [P, d] per layer, or [P, 512] cut to [P, d] in layer 0 (same reasoning: the
- *   dropped columns get zero gradient).
+ *   256 wide: with `attentionHookWidth: 'native'` (default) the hooks get the 256-wide values
+ *   (PEFT modules size LoRA per layer from `PeftDims.attentionWidths` = [256, 512]). `'padded'`
+ *   zero-pads layer-0 contexts to 512 (input and output) and cuts the hook's result back to the
+ *   first 256 columns, for modules sized by the one hidden size: LoRA's update is then exactly
+ *   rank-r LoRA on the 256-d projection, but A's columns 256.. and B's rows 256.. are dead
+ *   (zero gradient).
+ * - `prefix`: rows [P, d] per layer; in 'padded' mode also [P, 512], cut to [P, d] in layer 0
+ *   (the dropped columns get zero gradient).
  */
 import { Graph, type Dim, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
@@ -89,7 +88,10 @@ export interface UseLiteBuildOptions {
    * or head is built. Default: all layers, then pooling, tanh, L2 norm (and the head if given).
    */
   toLayer?: number;
-  /** How layer-0 attention contexts (256 wide) meet PEFT hooks sized by the 512 hidden size. */
+  /**
+   * How layer-0 attention contexts (256 wide) meet PEFT hooks: 'native' (default) as they are
+   * (PEFT sized per layer by `PeftDims.attentionWidths`); 'padded' zero-padded to the 512 hidden size.
+   */
   attentionHookWidth?: 'padded' | 'native';
   /** Classification head on the sentence embedding. */
   head?: UseLiteHeadOptions;
@@ -176,7 +178,7 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   if (!Number.isInteger(to) || to < from || to > L) throw new UseLiteBuildError(`toLayer ${to} is outside fromLayer (${from})..${L}`);
   if (opts.head && to < L) throw new UseLiteBuildError(`a head needs every layer; drop toLayer (${to}) or the head`);
   const trainable = opts.trainable ?? (() => false);
-  const hookWidth = opts.attentionHookWidth ?? 'padded';
+  const hookWidth = opts.attentionHookWidth ?? 'native';
   const hidden = config.hidden;
   const encoderParams: Value[] = [];
 

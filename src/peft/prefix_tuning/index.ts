@@ -7,8 +7,12 @@
  * does (PrefixTuningPool creates one PrefixTuning per model whose control_trans outputs
  * n_layers * 2 * H columns, n_layers = the layers not left out):
  *
- *   E [L, H] (peft.pt.wte)  ->  tanh(E W1^T + b1) [L, P]  ->  KV = . W2^T + b2  [L, nActive * 2H]
- *   active layer k (k-th in increasing order):  key = KV[:, 2kH : 2kH+H], value = KV[:, 2kH+H : 2kH+2H]
+ *   E [L, H] (peft.pt.wte)  ->  tanh(E W1^T + b1) [L, P]  ->  KV = . W2^T + b2  [L, sum_k 2 w_k]
+ *   active layer k (k-th in increasing order, attention width w_k, o_k = sum_{j<k} 2 w_j):
+ *     key = KV[:, o_k : o_k + w_k], value = KV[:, o_k + w_k : o_k + 2 w_k]
+ *
+ * w_k = the layer's attention width (`attentionWidth(dims, l)`): H for BERT/RoBERTa, where this is
+ * exactly adapter-transformers' layout (o_k = 2kH); USE-lite's layer 0 attends at 256 (H = 512).
  *
  * P = options.ptBottleneck (800 in the reference). Sharing gives the prefixes of different layers a
  * common low-rank-ish structure, which is what stabilises prefix training in Li & Liang.
@@ -19,7 +23,7 @@
  * W2, b2 ~ U(+-1/sqrt(P)) (nn.Linear).
  *
  * Inference form: the MLP folds away (`foldPrefix`): KV is computed once and stored as constant
- * rows `peft.layer.<l>.pt.key|value` [L, H].
+ * rows `peft.layer.<l>.pt.key|value` [L, w_l].
  *
  * Prefix-tuning is NOT a no-op at init: the extra rows take softmax mass from the real tokens.
  */
@@ -27,7 +31,7 @@ import type { Graph, Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import { kaimingUniformBound } from '../init.js';
 import { registerPeftMethod } from '../registry.js';
-import { activeLayers, layerTensorName, type MethodContext, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from '../types.js';
+import { activeLayers, attentionWidth, layerTensorName, type MethodContext, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from '../types.js';
 import type { PeftConfig } from '../config.js';
 import type { PeftDims } from '../types.js';
 
@@ -44,26 +48,44 @@ export function prefixMlpSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
   const nA = activeLayers(cfg).length;
   if (L === 0 || P === 0 || nA === 0) return [];
   const H = dims.hidden;
+  const out = prefixColumns(cfg, dims).total;
   return [
     { name: PT_WTE, shape: [L, H], init: { kind: 'normal', std: 1 } },
     { name: PT_W1, shape: [P, H], init: { kind: 'uniform', bound: kaimingUniformBound(H) } },
     { name: PT_B1, shape: [P], init: { kind: 'uniform', bound: kaimingUniformBound(H) } },
-    { name: PT_W2, shape: [nA * 2 * H, P], init: { kind: 'uniform', bound: kaimingUniformBound(P) } },
-    { name: PT_B2, shape: [nA * 2 * H], init: { kind: 'uniform', bound: kaimingUniformBound(P) } },
+    { name: PT_W2, shape: [out, P], init: { kind: 'uniform', bound: kaimingUniformBound(P) } },
+    { name: PT_B2, shape: [out], init: { kind: 'uniform', bound: kaimingUniformBound(P) } },
   ];
+}
+
+/**
+ * Where each active layer's rows sit in the shared MLP's output: layer l takes columns
+ * [offset, offset + width) as keys and [offset + width, offset + 2 width) as values, offsets
+ * running over the active layers in increasing order; `total` = sum of 2 * width.
+ */
+export function prefixColumns(cfg: PeftConfig, dims: PeftDims): { layers: Map<number, { offset: number; width: number }>; total: number } {
+  const layers = new Map<number, { offset: number; width: number }>();
+  let total = 0;
+  for (const l of activeLayers(cfg)) {
+    const width = attentionWidth(dims, l);
+    layers.set(l, { offset: total, width });
+    total += 2 * width;
+  }
+  return { layers, total };
 }
 
 /** The inference-form rows of every active layer (also the direct params when ptBottleneck = 0). */
 export function prefixRowSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
   if (cfg.pt === 0) return [];
   return activeLayers(cfg).flatMap((l) =>
-    (['key', 'value'] as const).map((kv): TensorSpec => ({ name: layerTensorName(l, 'pt', kv), shape: [cfg.pt, dims.hidden], init: { kind: 'normal', std: 1 } })),
+    (['key', 'value'] as const).map((kv): TensorSpec => ({ name: layerTensorName(l, 'pt', kv), shape: [cfg.pt, attentionWidth(dims, l)], init: { kind: 'normal', std: 1 } })),
   );
 }
 
 /**
  * Folds the MLP: KV = tanh(E W1^T + b1) W2^T + b2 (float64 accumulation), split per active layer.
- * E [L, H], W1 [P, H], b1 [P], W2 [nA*2H, P], b2 [nA*2H] -> per layer key, value [L, H] (Float32).
+ * E [L, H], W1 [P, H], b1 [P], W2 [sum 2w, P], b2 [sum 2w] -> per layer key, value [L, w_l] (Float32),
+ * split at the offsets of `prefixColumns`.
  */
 export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftConfig, dims: PeftDims): PeftWeights {
   const out: PeftWeights = new Map();
@@ -78,7 +100,7 @@ export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftCo
   const L = cfg.pt;
   const P = cfg.options.ptBottleneck;
   const H = dims.hidden;
-  const layers = activeLayers(cfg);
+  const cols = prefixColumns(cfg, dims);
   const hid = new Float64Array(L * P);
   for (let t = 0; t < L; t++) {
     for (let p = 0; p < P; p++) {
@@ -87,21 +109,21 @@ export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftCo
       hid[t * P + p] = Math.tanh(s);
     }
   }
-  layers.forEach((l, k) => {
-    const key = new Float32Array(L * H);
-    const value = new Float32Array(L * H);
+  for (const [l, { offset, width: w }] of cols.layers) {
+    const key = new Float32Array(L * w);
+    const value = new Float32Array(L * w);
     for (let t = 0; t < L; t++) {
-      for (let c = 0; c < 2 * H; c++) {
-        const col = 2 * k * H + c;
+      for (let c = 0; c < 2 * w; c++) {
+        const col = offset + c;
         let s = b2[col]!;
         for (let p = 0; p < P; p++) s += hid[t * P + p]! * W2[col * P + p]!;
-        if (c < H) key[t * H + c] = s;
-        else value[t * H + c - H] = s;
+        if (c < w) key[t * w + c] = s;
+        else value[t * w + c - w] = s;
       }
     }
-    out.set(layerTensorName(l, 'pt', 'key'), { data: key, shape: [L, H] });
-    out.set(layerTensorName(l, 'pt', 'value'), { data: value, shape: [L, H] });
-  });
+    out.set(layerTensorName(l, 'pt', 'key'), { data: key, shape: [L, w] });
+    out.set(layerTensorName(l, 'pt', 'value'), { data: value, shape: [L, w] });
+  }
   return out;
 }
 
@@ -109,7 +131,6 @@ export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftCo
 const mlpOutputs = new WeakMap<Graph, Value>();
 
 function prefixRows(layer: number, graph: Graph, m: MethodContext): { key: Value; value: Value } {
-  const H = m.dims.hidden;
   if (m.mode === 'frozen' || m.cfg.options.ptBottleneck === 0) {
     const [k, v] = prefixRowSpecs(m.cfg, m.dims).filter((s) => s.name.startsWith(`peft.layer.${layer}.pt.`)) as [TensorSpec, TensorSpec];
     return { key: m.tensor(graph, k), value: m.tensor(graph, v) };
@@ -120,10 +141,12 @@ function prefixRows(layer: number, graph: Graph, m: MethodContext): { key: Value
     kv = ops.linear(ops.tanh(ops.linear(E, W1, b1)), W2, b2);
     mlpOutputs.set(graph, kv);
   }
-  const k = m.activeLayers.indexOf(layer);
+  const at = prefixColumns(m.cfg, m.dims).layers.get(layer);
+  if (!at) throw new Error(`prefix-tuning: layer ${layer} is not active`);
+  const { offset: o, width: w } = at;
   return {
-    key: ops.slice(kv, [2 * k * H], [2 * k * H + H], [1]),
-    value: ops.slice(kv, [2 * k * H + H], [2 * k * H + 2 * H], [1]),
+    key: ops.slice(kv, [o], [o + w], [1]),
+    value: ops.slice(kv, [o + w], [o + 2 * w], [1]),
   };
 }
 
@@ -132,8 +155,8 @@ export const prefixTuning: PeftMethod = {
   title: 'prefix-tuning',
   order: 40,
   tensors: (cfg, dims) => (cfg.options.ptBottleneck === 0 ? prefixRowSpecs(cfg, dims) : prefixMlpSpecs(cfg, dims)),
-  // Key + value rows: 2 * L * H (the MLP is not counted, as in the paper).
-  paperCountPerLayer: (L, H) => 2 * H * L,
+  // Key + value rows: 2 * L * w, w = the layer's attention width (the MLP is not counted, as in the paper).
+  paperCountPerLayer: (L, _H, w) => 2 * w * L,
   foldedTensors: prefixRowSpecs,
   // Flat rows, or weights that are already folded (no MLP present): nothing to fold.
   fold: (weights, cfg, dims) => (cfg.options.ptBottleneck === 0 || !weights.has(PT_WTE) ? new Map() : foldPrefix(weights, cfg, dims)),

@@ -40,6 +40,10 @@ function checkModel(m: AutopeftModel, where: string): void {
   if (!Number.isInteger(m.hidden) || m.hidden < 1) {
     throw new SearchSpaceError(`${where}: hidden must be a positive integer, got ${m.hidden}`);
   }
+  const w = (m as { attentionWidths?: readonly number[] }).attentionWidths;
+  if (w !== undefined && (w.length !== m.numLayers || !w.every((x) => Number.isInteger(x) && x > 0))) {
+    throw new SearchSpaceError(`${where}: attentionWidths must list ${m.numLayers} positive integers (one per layer), got [${w.join(',')}]`);
+  }
 }
 
 /** The AutoPEFT space: L + 3 (+1 with LoRA) params; 15-dim for 12 layers, 27-dim for 24. */
@@ -66,26 +70,34 @@ export function autopeftSpace(opts: AutopeftSpaceOptions): SearchSpace {
 export interface ParamPctModel extends AutopeftModel {
   /** Parameter count of the frozen backbone (the paper's denominator). */
   backboneParams: number;
+  /**
+   * Attention width of each layer (where PT rows and LoRA live), one per layer; default `hidden`
+   * everywhere. USE-lite: [256, 512] (its layer 0 attends at 256 on a 512-wide stream).
+   */
+  attentionWidths?: readonly number[];
 }
 
 /**
- * The paper's tunable-parameter percentage: 100 * (#active layers) * (2·H·D_sa + 2·H·D_pa +
- * 2·H·L_pt + 2·2·H·r_lora) / backboneParams. SA/PA count down + up projections, PT counts key +
- * value prefixes, LoRA counts A and B for q and v. Biases and the PT reparametrisation MLP are not
- * counted (as in the paper).
+ * The paper's tunable-parameter percentage: 100 * sum over active layers l of (2·H·D_sa +
+ * 2·H·D_pa + 2·w_l·L_pt + 2·2·w_l·r_lora) / backboneParams, w_l = the layer's attention width
+ * (H by default). SA/PA count down + up projections, PT counts key + value prefixes, LoRA counts A
+ * and B for q and v. Biases and the PT reparametrisation MLP are not counted (as in the paper).
  */
 export function paramPct(config: Config, model: ParamPctModel): number {
   checkModel(model, 'paramPct');
   if (!(model.backboneParams > 0)) throw new SearchSpaceError('paramPct: backboneParams must be > 0');
   const H = model.hidden;
-  let active = 0;
-  for (let l = 0; l < model.numLayers; l++) if (config[layerName(l)] === true) active++;
   const num = (k: string): number => {
     const v = config[k];
     return typeof v === 'number' ? v : 0;
   };
-  const perLayer = 2 * H * num('sa') + 2 * H * num('pa') + 2 * H * num('pt') + 4 * H * num('lora');
-  return (100 * active * perLayer) / model.backboneParams;
+  const residual = 2 * H * num('sa') + 2 * H * num('pa');
+  const attention = 2 * num('pt') + 4 * num('lora');
+  let total = 0;
+  for (let l = 0; l < model.numLayers; l++) {
+    if (config[layerName(l)] === true) total += residual + (model.attentionWidths?.[l] ?? H) * attention;
+  }
+  return (100 * total) / model.backboneParams;
 }
 
 /** The AutoPEFT objectives: the dev metric (maximised, unknown) and param % (minimised, known). */

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { Rng, mixSeed } from './rng.js';
 import { SearchSpace } from './space.js';
 import { SearchSpaceError } from './errors.js';
-import { autopeftSizes, autopeftSpace, paramPct, layerName } from './autopeft.js';
+import { autopeftObjectives, autopeftSizes, autopeftSpace, paramPct, layerName } from './autopeft.js';
 import type { Config } from '../types.js';
 
 test('rng: deterministic, uniform moments, normal moments', () => {
@@ -111,4 +111,24 @@ test('generic space: encode/decode round trip, one-hot categoricals, floats, err
   assert.throws(() => new SearchSpace([{ kind: 'float', name: 'x', low: 0, high: 1, log: true }]), /log scale/);
   assert.throws(() => space.check({ lr: 1, opt: 'adam', bin: 'a', k: 2, flag: false }), /"lr"/);
   assert.throws(() => space.check({ lr: 1e-3, opt: 'sgd', bin: 'a', k: 2, flag: true }), /no sgd with flag/);
+});
+
+test('paramPct with per-layer attention widths (USE-lite: 256, 512): PT and LoRA count w_l, SA/PA count H', () => {
+  const model = { numLayers: 2, hidden: 512, backboneParams: 6_975_744, attentionWidths: [256, 512] };
+  const both = { layer_0: true, layer_1: true };
+  // LoRA r=8 on q, v in both layers: 4*256*8 + 4*512*8 = 24,576 (one hidden size would say 32,768).
+  assert.equal(paramPct({ ...both, sa: 0, pa: 0, pt: 0, lora: 8 }, model), (100 * 24_576) / 6_975_744);
+  assert.equal(paramPct({ ...both, sa: 0, pa: 0, pt: 0, lora: 8 }, { ...model, attentionWidths: undefined }), (100 * 32_768) / 6_975_744);
+  // PT L=16: 2*256*16 + 2*512*16 = 24,576; SA 64 is at H in both layers: 2 * 2*512*64.
+  assert.equal(paramPct({ ...both, sa: 0, pa: 0, pt: 16, lora: 0 }, model), (100 * 24_576) / 6_975_744);
+  assert.equal(paramPct({ ...both, sa: 64, pa: 0, pt: 0, lora: 0 }, model), (100 * 2 * 2 * 512 * 64) / 6_975_744);
+  // Only layer 0 on: its own width.
+  assert.equal(paramPct({ layer_0: true, layer_1: false, sa: 0, pa: 0, pt: 2, lora: 4 }, model), (100 * (2 * 256 * 2 + 4 * 256 * 4)) / 6_975_744);
+  // Widths equal to H everywhere = the default.
+  const c: Config = { ...both, sa: 3, pa: 6, pt: 12, lora: 2 };
+  assert.equal(paramPct(c, { ...model, attentionWidths: [512, 512] }), paramPct(c, { ...model, attentionWidths: undefined }));
+  // The search's known objective uses the same widths.
+  const known = autopeftObjectives(model)[1]!.known!;
+  assert.equal(known({ ...both, sa: 0, pa: 0, pt: 16, lora: 0 }), (100 * 24_576) / 6_975_744);
+  assert.throws(() => paramPct(c, { ...model, attentionWidths: [256] }), (e: unknown) => e instanceof SearchSpaceError && /attentionWidths must list 2 positive integers/.test(e.message));
 });
