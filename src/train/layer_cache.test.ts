@@ -50,3 +50,31 @@ test('frozen-prefix caching trains USE-lite exactly like the full forward', { sk
     assert.ok(d < 1e-4, `${name} differs by ${d}`);
   }
 });
+
+test('USE-lite LoRA + prefix adapters (layer 0 is 256 wide) save, load and evaluate to the same score', { skip: !existsSync(join(DATA, 'glue/sst2')) && `no ${DATA}/glue/sst2` }, async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { runTrial } = await import('./trial.js');
+  const { loadPeftAdapter } = await import('../peft/io.js');
+  const { evaluateAdapter } = await import('./evaluate.js');
+  const dir = mkdtempSync(join(tmpdir(), 'autopeft-uselite-save-'));
+  try {
+    const r = await runTrial({
+      model: 'use-lite',
+      task: 'sst2',
+      dataDir: DATA,
+      peft: { lora: 4, pt: 2, layers: 'all' },
+      hyper: { epochs: 1, lr: 1e-3, batchSize: 16, maxLength: 32, seed: 0, threads: 1 },
+      fidelity: { trainCount: 32 },
+      saveDir: dir,
+    });
+    const adapter = await loadPeftAdapter(dir);
+    assert.equal(adapter.weights.get('peft.layer.0.lora.query.A')!.shape.join(), '4,256');
+    const backbone = await loadBackbone('use-lite');
+    const data = await loadTask('sst2', { dataDir: DATA });
+    const ev = await evaluateAdapter({ backbone, adapter, task: data.info, examples: data.validation!, maxLength: 32, threads: 1 });
+    assert.equal(ev.main, r.metric, 'the saved adapter scores the validation split like the trained model');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
