@@ -387,7 +387,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
-    axes(f, x, y, `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`, `${v.metricLabel} on ${rt.split} (${better(metricObj.direction)})`),
+    axes(f, x, y, `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`, `${v.metricLabel.replace(/^validation /, '')} on ${rt.split} (${better(metricObj.direction)})`),
     el('g', { class: 'plot' }, ...marks, bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
   );
