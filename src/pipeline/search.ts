@@ -3,7 +3,7 @@
  * configurations in batches of q; each becomes a trial in a persistent study; an executor trains
  * it at low fidelity (inline or in a pool of worker processes); the result (validation metric,
  * parameter %) is told back. Everything is stored as it happens, so:
- * - rerunning the same command resumes the study (the sampler refits on the stored history);
+ * - rerunning the same command resumes the study (BO continues from its stored warm-start state);
  * - Ctrl-C stops cleanly: running trials are marked FAILED ("interrupted") and re-queued;
  * - after a kill -9 no finished trial is lost, and trials left RUNNING by a dead process on this
  *   machine are re-queued at the next start (other hosts' trials by heartbeat age).
@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import type { Executor, Json } from '../exec/types.js';
 import { createExecutor } from '../exec/pool.js';
 import { autopeftObjectives, autopeftSpace } from '../search/space/autopeft.js';
-import { BoSampler, Nsga2Sampler, RandomSampler } from '../search/samplers/index.js';
+import { BoSampler, Nsga2Sampler, RandomSampler, type BoState } from '../search/samplers/index.js';
 import type { AttrValue, Config, Sampler } from '../search/types.js';
 import { createStudy } from '../search/study/index.js';
 import type { Storage, TrialRecord } from '../storage/types.js';
@@ -60,6 +60,8 @@ const HEARTBEAT_MS = 5000;
 /** Trials RUNNING without a heartbeat for this long (another host's dead worker) are re-queued. */
 const STALE_MS = 60_000;
 const INTERRUPTED = 'interrupted';
+/** Study attribute holding the BO sampler's warm-start state. */
+export const BO_STATE_KEY = 'boState';
 
 function sameSetup(a: SearchSetup, b: SearchSetup): string | undefined {
   const keys: (keyof SearchSetup)[] = ['model', 'task', 'sampler', 'lora', 'numLayers', 'hidden'];
@@ -137,6 +139,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     }
     requeued += (await storage.failStale(study, { olderThanMs: STALE_MS, requeue: true })).requeued.length;
   }
+  // A resumed BO continues from its last GP hyperparameters (warm start), so it proposes what an
+  // uninterrupted run would have.
+  const boState = existing?.userAttrs[BO_STATE_KEY] as unknown as BoState | undefined;
+  if (sampler instanceof BoSampler && boState) sampler.importState(boState);
   const st = await createStudy({
     storage,
     name: study,
@@ -187,7 +193,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const reserved: TrialRecord[] = [];
   /** `budget`: trials still to start; a batch never exceeds it. */
   const nextTrial = async (budget: number): Promise<TrialRecord> => {
-    if (reserved.length === 0) reserved.push(...(await st.askBatch(Math.max(1, Math.min(o.batch, budget)))));
+    if (reserved.length === 0) {
+      reserved.push(...(await st.askBatch(Math.max(1, Math.min(o.batch, budget)))));
+      if (sampler instanceof BoSampler) await storage.setStudyUserAttrs(study, { [BO_STATE_KEY]: sampler.exportState() as unknown as AttrValue });
+    }
     return reserved.shift()!;
   };
 

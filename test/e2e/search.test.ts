@@ -5,31 +5,15 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBert } from '../../src/models/testing/tiny.js';
 import { openSqliteStorage } from '../../src/storage/sqlite.js';
+import { writeToyTask } from '../helpers/toy_task.js';
 
 const BIN = join(import.meta.dirname, '../../bin/autopeft.mjs');
 let dir: string;
-
-/** A keyword task the tiny model can learn a bit of: label 1 iff "good" occurs. */
-function writeTask(root: string): string {
-  const words = ['the', 'movie', 'film', 'was', 'bad', 'not', 'fun', 'story', 'plot', 'great', 'this', 'it'];
-  const rows = (n: number, off: number) =>
-    Array.from({ length: n }, (_, i) => {
-      const k = i + off;
-      const t = Array.from({ length: 3 + (k % 9) }, (_, j) => words[(k * 7 + j * 5) % words.length]!);
-      if (k % 2) t[k % t.length] = 'good';
-      return `${t.join(' ')}\t${k % 2}`;
-    });
-  writeFileSync(join(root, 'train.tsv'), ['sentence\tlabel', ...rows(160, 0)].join('\n') + '\n');
-  writeFileSync(join(root, 'dev.tsv'), ['sentence\tlabel', ...rows(40, 1000)].join('\n') + '\n');
-  const spec = join(root, 'toy.json');
-  writeFileSync(spec, JSON.stringify({ name: 'toy', format: 'tsv', files: { train: 'train.tsv', dev: 'dev.tsv' }, textColumns: ['sentence'], labelColumn: 'label', labels: ['0', '1'], metrics: ['accuracy'] }));
-  return spec;
-}
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'autopeft-e2e-'));
@@ -38,7 +22,7 @@ before(async () => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 test('search survives kill -9, resumes to the target, and reports', async () => {
-  const spec = writeTask(dir);
+  const spec = writeToyTask(dir);
   const db = join(dir, 'studies.sqlite');
   const args = [BIN, 'search', '--model', join(dir, 'tiny'), '--task', spec, '--trials', '8', '--n-init', '4', '--batch', '2', '--epochs', '2', '--max-length', '24', '--batch-size', '8', '--storage', db, '--study', 'e2e', '--threads', '1', '--quiet'];
   const first = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -114,7 +98,7 @@ test('search survives kill -9, resumes to the target, and reports', async () => 
 });
 
 test('Ctrl-C stops a search cleanly and re-queues the running trial', async () => {
-  const spec = writeTask(dir);
+  const spec = writeToyTask(dir);
   const db = join(dir, 'sigint.sqlite');
   const args = [BIN, 'search', '--model', join(dir, 'tiny'), '--task', spec, '--trials', '20', '--sampler', 'random', '--epochs', '3', '--max-length', '24', '--batch-size', '8', '--storage', db, '--study', 'int', '--threads', '1', '--quiet'];
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
