@@ -105,9 +105,3 @@ export function migrate(db: BetterSqlite3.Database, path: string, migrations: re
   });
   return run.immediate();
 }
-
-/** The schema version of an open file (0 when not initialised). */
-export function schemaVersion(db: BetterSqlite3.Database): number {
-  if (!tableNames(db).includes('autopeft_schema')) return 0;
-  return ((db.prepare(`SELECT MAX(version) AS v FROM autopeft_schema`).get() as { v: number | null }).v ?? 0);
-}
