@@ -5,84 +5,20 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { gradients } from '../../graph/autodiff.js';
 import { emitOnnx } from '../../graph/onnx/emit.js';
 import type { Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import { createSession, tensor } from '../../runtime/session.js';
 import { compileTraining } from '../../runtime/training.js';
+import { loadBertOracle, relErr } from '../../testing/oracle.js';
 import { buildBert, type BertHooks } from './builder.js';
-import type { BertConfig } from './config.js';
 
-const dir = fileURLToPath(new URL('../../../test/fixtures/oracle/', import.meta.url));
-const manifest = JSON.parse(readFileSync(dir + 'bert_tiny.json', 'utf8')) as {
-  config: Record<string, number>;
-  batch: number;
-  seq: number;
-  prefix: number;
-  bottleneck: number;
-  rank: number;
-  loraScale: number;
-  lr: number;
-  weightDecay: number;
-  steps: number;
-  inputs: Record<string, number[][] | number[]>;
-  tensors: Record<string, { offset: number; shape: number[] }>;
-};
-const blob = readFileSync(dir + 'bert_tiny.bin');
-const all = new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
-const T = (key: string) => {
-  const t = manifest.tensors[key];
-  if (!t) throw new Error(`fixture has no ${key}`);
-  const n = t.shape.reduce((a, b) => a * b, 1);
-  return { data: all.slice(t.offset, t.offset + n), shape: t.shape };
-};
-const prefixed = (p: string) => new Map(Object.keys(manifest.tensors).filter((k) => k.startsWith(p)).map((k) => [k.slice(p.length), T(k)]));
-
+const { manifest, config, T, prefixed, feeds: batchFeeds } = loadBertOracle();
 const c = manifest.config;
-const config: BertConfig = {
-  vocabSize: c['vocab_size']!,
-  hiddenSize: c['hidden_size']!,
-  numLayers: c['num_hidden_layers']!,
-  numHeads: c['num_attention_heads']!,
-  intermediateSize: c['intermediate_size']!,
-  maxPositions: c['max_position_embeddings']!,
-  typeVocabSize: c['type_vocab_size']!,
-  layerNormEps: c['layer_norm_eps']!,
-  hiddenDropout: 0.1,
-  attentionDropout: 0.1,
-  flavour: 'bert',
-  padTokenId: 0,
-};
-const B = manifest.batch;
 const S = manifest.seq;
-const i64 = (k: string) => BigInt64Array.from((manifest.inputs[k] as number[][]).flat(), (x) => BigInt(x));
-const feeds = {
-  input_ids: tensor('int64', i64('input_ids'), [B, S]),
-  attention_mask: tensor('int64', i64('attention_mask'), [B, S]),
-  token_type_ids: tensor('int64', i64('token_type_ids'), [B, S]),
-  labels: tensor('int64', BigInt64Array.from(manifest.inputs['labels'] as number[], (x) => BigInt(x)), [B]),
-};
+const feeds = batchFeeds();
 const weights = prefixed('weight/');
-
-/**
- * Largest |a - b| relative to max(|b|) of the tensor (scale-free, so small gradients are judged
- * fairly), with an absolute floor of 1e-6 for tensors that are zero in exact arithmetic.
- * NOTE: the key-projection bias gets an exactly-zero gradient (softmax ignores a per-row shift),
- * so both sides hold float32 round-off (~1e-9) there; the floor covers that.
- */
-function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  assert.equal(a.length, b.length);
-  let m = 0;
-  let e = 0;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(b[i]!));
-    e = Math.max(e, Math.abs(a[i]! - b[i]!));
-  }
-  return e / Math.max(m, 1e-2);
-}
 
 function hooksFrom(hw: Map<string, { data: Float32Array; shape: number[] }>, params: Value[]): BertHooks {
   const P = (g: Parameters<NonNullable<BertHooks['prefix']>>[1], name: string) => {
