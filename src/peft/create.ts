@@ -100,10 +100,10 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
     if (!opts.weights && specs.length > 0) throw new PeftConfigError('createPeft: mode "frozen" needs the saved PEFT weights (options.weights)');
     source = foldPeftWeights(cfg, dims, opts.weights ?? new Map());
   }
+  const specNames = new Set(specs.map((s) => s.name));
   if (mode === 'train' && opts.weights) {
-    const known = new Set(specs.map((s) => s.name));
     for (const n of opts.weights.keys()) {
-      if (n.startsWith('peft.') && !known.has(n)) throw new PeftConfigError(`peft weights: '${n}' is not a tensor of this config (${describePeft(cfg)}); were they saved with another config?`);
+      if (n.startsWith('peft.') && !specNames.has(n)) throw new PeftConfigError(`peft weights: '${n}' is not a tensor of this config (${describePeft(cfg)}); were they saved with another config?`);
     }
   }
   for (const s of specs) {
@@ -120,7 +120,6 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   const created = new Map<string, Value>();
   const params: Value[] = [];
   let graph: Graph | undefined;
-  const specNames = new Set(specs.map((s) => s.name));
   const tensor = (g: Graph, spec: TensorSpec): Value => {
     if (graph && graph !== g) throw new PeftConfigError('createPeft: this Peft already built into another graph; call createPeft once per graph');
     graph = g;
@@ -139,25 +138,17 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   const ctxFor = (m: PeftMethod): MethodContext => ({ cfg, dims, size: cfg[m.id], mode, tensor, activeLayers: layers });
   const on = (l: number) => cfg.layers[l] === true;
 
+  // Each method's fragment in turn on the sublayer's output; inactive layers pass it through.
+  const chain =
+    <C extends { layer: number; output: Value }>(ms: readonly PeftMethod[], step: (m: PeftMethod, ctx: C, mc: MethodContext) => Value) =>
+    (ctx: C): Value =>
+      on(ctx.layer) ? ms.reduce((out, m) => step(m, { ...ctx, output: out }, ctxFor(m)), ctx.output) : ctx.output;
+
   const hooks: BertHooks = {};
   const ffnMethods = methods.filter((m) => m.ffn);
-  if (ffnMethods.length > 0) {
-    hooks.ffn = (ctx: FfnHookContext) => {
-      if (!on(ctx.layer)) return ctx.output;
-      let out = ctx.output;
-      for (const m of ffnMethods) out = m.ffn!({ ...ctx, output: out }, ctxFor(m));
-      return out;
-    };
-  }
+  if (ffnMethods.length > 0) hooks.ffn = chain<FfnHookContext>(ffnMethods, (m, c, mc) => m.ffn!(c, mc));
   const projMethods = methods.filter((m) => m.projection);
-  if (projMethods.length > 0) {
-    hooks.projection = (ctx: ProjectionHookContext) => {
-      if (!on(ctx.layer)) return ctx.output;
-      let out = ctx.output;
-      for (const m of projMethods) out = m.projection!({ ...ctx, output: out }, ctxFor(m));
-      return out;
-    };
-  }
+  if (projMethods.length > 0) hooks.projection = chain<ProjectionHookContext>(projMethods, (m, c, mc) => m.projection!(c, mc));
   const prefixMethods = methods.filter((m) => m.prefix);
   if (prefixMethods.length > 1) throw new Error(`createPeft: two prefix methods (${prefixMethods.map((m) => m.id).join(', ')}) are not supported`);
   const pm = prefixMethods[0];
