@@ -27,7 +27,7 @@ import {
   checkWorkerId,
   deepFreeze,
 } from './validate.js';
-import { staleReason } from './stale.js';
+import { requeueInit, staleReason } from './stale.js';
 import { newTrialRow, toTrialRecord, type TrialRow as Row } from './rows.js';
 
 interface StudyEntry {
@@ -183,14 +183,14 @@ export class MemoryStorage implements Storage {
     const failed: TrialRecord[] = [];
     const requeued: TrialRecord[] = [];
     for (const row of s.trials.filter((t) => t.state === 'RUNNING')) {
-      const last = row.heartbeatAt ?? row.startedAt ?? row.createdAt;
-      if (now - last <= options.olderThanMs) continue;
+      const reason = staleReason(row, now, options.olderThanMs);
+      if (reason === undefined) continue;
       row.state = 'FAILED';
       row.finishedAt = now;
-      row.reason = staleReason(now - last, row.workerId);
+      row.reason = reason;
       failed.push(toTrialRecord(row));
       if (options.requeue) {
-        const again = newTrialRow(s.trials.length, { state: 'WAITING', config: JSON.parse(row.config), userAttrs: { requeuedFrom: row.number } }, now);
+        const again = newTrialRow(s.trials.length, requeueInit(row), now);
         s.trials.push(again);
         requeued.push(toTrialRecord(again));
       }

@@ -22,7 +22,7 @@ import {
 } from './errors.js';
 import { checkIdentity, migrate, MIGRATIONS, type Migration } from './migrations.js';
 import { newTrialRow, toTrialRecord, type TrialRow } from './rows.js';
-import { staleReason } from './stale.js';
+import { requeueInit, staleReason } from './stale.js';
 import type {
   FailStaleOptions,
   FailStaleResult,
@@ -348,15 +348,12 @@ export class SqliteStorage implements Storage {
       const failed: TrialRecord[] = [];
       const requeued: TrialRecord[] = [];
       const update = this.db.prepare(`UPDATE trials SET state = 'FAILED', reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`);
-      for (const r of running) {
-        const last = r.heartbeat_at ?? r.started_at ?? r.created_at;
-        if (now - last <= options.olderThanMs) continue;
-        const reason = staleReason(now - last, r.worker_id);
-        update.run(reason, now, s.id, r.number);
-        failed.push(toTrialRecord(fromSql({ ...r, state: 'FAILED', reason, finished_at: now })));
-        if (options.requeue) {
-          requeued.push(this.insertTrial(s.id, { state: 'WAITING', config: JSON.parse(r.config), userAttrs: { requeuedFrom: r.number } }, now));
-        }
+      for (const row of running.map(fromSql)) {
+        const reason = staleReason(row, now, options.olderThanMs);
+        if (reason === undefined) continue;
+        update.run(reason, now, s.id, row.number);
+        failed.push(toTrialRecord({ ...row, state: 'FAILED', reason, finishedAt: now }));
+        if (options.requeue) requeued.push(this.insertTrial(s.id, requeueInit(row), now));
       }
       return { failed, requeued };
     });
