@@ -11,6 +11,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { ModelFileError } from './errors.js';
+import { f16BitsToF32Bits, f32FromBits } from './half.js';
 
 /** A manifest or shard is malformed, truncated or uses an unsupported dtype. */
 export class TfjsWeightsError extends ModelFileError {
@@ -144,12 +145,7 @@ export function weightByteLength(spec: TfjsWeightSpec): number {
 
 /** IEEE 754 half -> float (exact: every half is a float32). */
 export function float16ToFloat32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // subnormal
-  if (exp === 0x1f) return frac === 0 ? sign * Infinity : NaN;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
+  return f32FromBits(f16BitsToF32Bits(h));
 }
 
 /** Decodes one weight from `bytes` (exactly weightByteLength(spec) bytes, little-endian). */
