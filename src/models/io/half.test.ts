@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { Rng } from '../../testing/random.js';
 import {
   bf16ToF32,
   f16BitsToF32Bits,
@@ -103,28 +104,17 @@ function nearestEvenOracle(x: number, finite: Array<[number, number]>, overflowA
   return r;
 }
 
-function seededRandom(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 test('F32 -> F16 matches a brute-force nearest-even oracle on random and near-tie inputs', () => {
   const finite: Array<[number, number]> = [];
   for (let h = 0; h < 0x7c00; h++) finite.push([f16Value(h), h], [f16Value(h | 0x8000), h | 0x8000]);
   finite.sort((p, q) => p[0] - q[0] || (p[1] & 0x8000 ? -1 : 1));
   const dedup = finite.filter((p, i) => i === 0 || p[0] !== finite[i - 1]![0]);
-  const rnd = seededRandom(7);
+  const rng = new Rng(7);
   const xs: number[] = [];
-  for (let i = 0; i < 4000; i++) xs.push(f32FromBits(Math.floor(rnd() * 2 ** 32)));
+  for (let i = 0; i < 4000; i++) xs.push(f32FromBits(Math.floor(rng.next() * 2 ** 32)));
   for (let i = 0; i < 4000; i++) {
     // Exact midpoints between adjacent F16 values (representable in f32) and their neighbours.
-    const k = Math.floor(rnd() * (dedup.length - 1));
+    const k = Math.floor(rng.next() * (dedup.length - 1));
     const mid = (dedup[k]![0] + dedup[k + 1]![0]) / 2;
     xs.push(mid, f32FromBits(f32Bits(mid) + 1), f32FromBits(f32Bits(mid) - 1));
   }

@@ -8,6 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Rng } from '../../testing/random.js';
 import { encoderConfigToJson, parseEncoderConfig, type EncoderConfig, type HiddenAct } from '../config.js';
 import { encoderWeightShapes } from '../io/weights.js';
 import { writeSafetensors, type FloatTensor, type WritableTensor } from '../io/safetensors.js';
@@ -75,14 +76,8 @@ export interface TinyCheckpoint {
 
 /** Seeded uniform [0, 1) generator (mulberry32). */
 export function seededUniform(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const rng = new Rng(seed);
+  return () => rng.next();
 }
 
 /** Seeded standard normal generator (Box-Muller over mulberry32). */
