@@ -13,7 +13,8 @@ import type { Backbone } from '../models/backbone.js';
 import { createPeft } from '../peft/create.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterBackbone, type SavedAdapter } from '../peft/io.js';
 import { compileEval } from '../runtime/eval.js';
-import { ort, tensor } from '../runtime/session.js';
+import { ort } from '../runtime/session.js';
+import { tokenFeeds } from '../train/feeds.js';
 
 export interface ExportResult {
   onnxPath: string;
@@ -61,15 +62,13 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
   const examples = o.checkTexts.map((text) => ({ text, label: 0 }));
   const fixed = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, padding: 'fixed', shuffle: false });
   const b = [...fixed.batches()][0]!;
-  const feeds = (names: readonly string[], bb: typeof b) =>
-    Object.fromEntries(names.map((n) => [n, tensor('int64', n === 'input_ids' ? bb.inputIds : n === 'attention_mask' ? bb.attentionMask : bb.tokenTypeIds, [bb.batch, bb.seq])]));
-  const got = (await session.run(feeds(built.inputNames, b))).logits!.data as Float32Array;
+  const got = (await session.run(tokenFeeds(b, built.inputNames))).logits!.data as Float32Array;
   await session.release();
   const dyn = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, shuffle: false });
   const db = [...dyn.batches()][0]!;
   const ref = build(db.seq);
   const prog = await compileEval(ref.graph, { logits: ref.logits });
-  const want = (await prog.run(feeds(ref.inputNames, db))).logits!.data as Float32Array;
+  const want = (await prog.run(tokenFeeds(db, ref.inputNames))).logits!.data as Float32Array;
   await prog.release();
   let maxAbsDiff = 0;
   // Batches are sorted by length: map rows back through `indices`.

@@ -3,13 +3,13 @@
  * are built as frozen constants into one forward program per padded length.
  */
 import { Batcher } from '../data/batching.js';
-import { argmaxRows, computeMetrics, type MetricResult } from '../data/metrics.js';
+import { computeMetrics, type MetricResult } from '../data/metrics.js';
+import { scatterPredictions, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import type { Backbone } from '../models/backbone.js';
 import { createPeft } from '../peft/create.js';
 import { checkAdapterBackbone, type SavedAdapter } from '../peft/io.js';
 import { compileEval, type EvalProgram } from '../runtime/eval.js';
-import { tensor } from '../runtime/session.js';
 import { TrainingError } from './errors.js';
 
 export interface EvaluateOptions {
@@ -47,14 +47,8 @@ export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult 
         p = { prog: await compileEval(built.graph, { logits: built.logits }, o.threads !== undefined ? { threads: o.threads } : {}), inputs: built.inputNames };
         programs.set(b.seq, p);
       }
-      const feeds: Record<string, ReturnType<typeof tensor>> = {};
-      for (const n of p.inputs) feeds[n] = tensor('int64', n === 'input_ids' ? b.inputIds : n === 'attention_mask' ? b.attentionMask : b.tokenTypeIds, [b.batch, b.seq]);
-      const logits = (await p.prog.run(feeds)).logits!.data as Float32Array;
-      if (task.regression) b.indices.forEach((ex, r) => (preds[ex] = logits[r]!));
-      else {
-        const am = argmaxRows(logits, b.batch, numLabels);
-        b.indices.forEach((ex, r) => (preds[ex] = am[r]!));
-      }
+      const logits = (await p.prog.run(tokenFeeds(b, p.inputs))).logits!.data as Float32Array;
+      scatterPredictions(preds, b, logits, numLabels, task.regression);
     }
   } finally {
     for (const p of programs.values()) await p.prog.release();

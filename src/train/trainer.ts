@@ -10,8 +10,9 @@
 import type { Value } from '../graph/ir.js';
 import * as ops from '../graph/ops/index.js';
 import type { BertHooks } from '../models/bert/builder.js';
-import { Batcher, type Batch } from '../data/batching.js';
-import { argmaxRows, computeMetrics, type MetricResult } from '../data/metrics.js';
+import { Batcher, tokenizeExamples, type Batch } from '../data/batching.js';
+import { computeMetrics, type MetricResult } from '../data/metrics.js';
+import { scatterPredictions, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import { compileTraining, type TrainingProgram } from '../runtime/training.js';
 import type { EvalProgram } from '../runtime/eval.js';
@@ -129,7 +130,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     const k = opts.cacheLayer!;
     const tc = performance.now();
     const candidate = await createLayerCache(backbone, k, opts.threads);
-    const evalTokens = new Batcher(opts.eval, backbone.tokenizer, { batchSize: 1, maxLength, shuffle: false, regression: task.regression }).tokens;
+    const evalTokens = tokenizeExamples(opts.eval, backbone.tokenizer, maxLength);
     const bytes = (batcher.tokens.ids.length + evalTokens.ids.length) * candidate.width * 4;
     const limit = opts.cacheMaxBytes ?? DEFAULT_CACHE_BYTES;
     if (bytes > limit) {
@@ -186,7 +187,6 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       });
       trainableParams = train.store.size;
       p = { train, inputNames: built.inputNames, logits: built.logits };
-      if (active) train.setState(active.train.getState());
       programs.set(seq, p);
     }
     return p;
@@ -208,8 +208,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
         f[n] = tensor('float32', data, [b.batch, b.seq, w]);
         continue;
       }
-      const data = n === 'input_ids' ? b.inputIds : n === 'attention_mask' ? b.attentionMask : b.tokenTypeIds;
-      f[n] = tensor('int64', data, [b.batch, b.seq]);
+      Object.assign(f, tokenFeeds(b, [n]));
     }
     if (withLabels) {
       f.labels = b.labels instanceof Float32Array ? tensor('float32', b.labels, [b.batch]) : tensor('int64', b.labels, [b.batch]);
@@ -233,12 +232,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       p.train.setState(state);
       p.eval ??= await p.train.evalProgram({ logits: p.logits });
       const out = await p.eval.run(feedsOf(b, p.inputNames, false, rows));
-      const logits = out.logits!.data as Float32Array;
-      if (task.regression) b.indices.forEach((ex, r) => (preds[ex] = logits[r]!));
-      else {
-        const am = argmaxRows(logits, b.batch, numLabels);
-        b.indices.forEach((ex, r) => (preds[ex] = am[r]!));
-      }
+      scatterPredictions(preds, b, out.logits!.data as Float32Array, numLabels, task.regression);
     }
     active!.train.setState(state);
     const labels = Float64Array.from(examples, (e) => e.label);
