@@ -3,7 +3,7 @@
  * table of configurations every test runs over; a tiny random USE-lite-shaped encoder whose
  * attention widths differ per layer (8, 16 on a 16-wide stream) for `PeftDims.attentionWidths`.
  */
-import type { Value } from '../graph/ir.js';
+import type { Graph, Value } from '../graph/ir.js';
 import { buildBert, type BertGraph, type WeightMap } from '../models/bert/builder.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { randomBertWeights } from '../models/bert/random.js';
@@ -95,13 +95,14 @@ export function buildTiny(cfg: PeftConfig, opts: CreatePeftOptions & { weights?:
 }
 
 /** Logits of a graph's eval program (params fed from their current graph data). */
-export async function evalLogits(b: Built, feeds = tinyFeeds()): Promise<Float32Array> {
-  const params = [...b.m.graph.params];
-  const prog = await compileEval(b.m.graph, { logits: b.logits }, { threads: 1, params });
+async function graphLogits(graph: Graph, logits: Value, feeds: Record<string, ort.Tensor>): Promise<Float32Array> {
+  const prog = await compileEval(graph, { logits }, { threads: 1, params: [...graph.params] });
   const out = await prog.run(feeds);
   await prog.release();
   return out['logits']!.data as Float32Array;
 }
+
+export const evalLogits = (b: Built, feeds = tinyFeeds()): Promise<Float32Array> => graphLogits(b.m.graph, b.logits, feeds);
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
@@ -170,10 +171,4 @@ export function tinyWideFeeds(seed = 3): Record<string, ort.Tensor> {
   return { input_ids: input_ids!, attention_mask: attention_mask! };
 }
 
-export async function evalWideLogits(b: BuiltWide, feeds = tinyWideFeeds()): Promise<Float32Array> {
-  const params = [...b.u.graph.params];
-  const prog = await compileEval(b.u.graph, { logits: b.logits }, { threads: 1, params });
-  const out = await prog.run(feeds);
-  await prog.release();
-  return out['logits']!.data as Float32Array;
-}
+export const evalWideLogits = (b: BuiltWide, feeds = tinyWideFeeds()): Promise<Float32Array> => graphLogits(b.u.graph, b.logits, feeds);
