@@ -138,17 +138,13 @@ export class SqliteStorage implements Storage {
     if (this.closed) throw new StorageClosedError(this.location);
   }
 
-  /** `fn` as a `BEGIN IMMEDIATE` transaction; a lock held past the busy timeout becomes `StorageBusyError`. */
-  private tx<A extends unknown[], T>(fn: (...args: A) => T): { immediate: (...args: A) => T } {
-    return {
-      immediate: (...args: A): T => {
-        try {
-          return this.db.transaction(fn).immediate(...args);
-        } catch (e) {
-          throw this.busy(e);
-        }
-      },
-    };
+  /** Runs `fn` in a `BEGIN IMMEDIATE` transaction; a lock held past the busy timeout becomes `StorageBusyError`. */
+  private immediate<T>(fn: () => T): T {
+    try {
+      return this.db.transaction(fn).immediate();
+    } catch (e) {
+      throw this.busy(e);
+    }
   }
 
   private busy(e: unknown): unknown {
@@ -201,14 +197,14 @@ export class SqliteStorage implements Storage {
   async createStudy(spec: StudySpec): Promise<StudyRecord> {
     this.open();
     const names = checkStudySpec(spec);
-    const run = this.tx(() => {
+    const row = this.immediate(() => {
       if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(spec.name)) throw new DuplicateStudyError(spec.name, this.location);
       this.db
         .prepare(`INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, ?)`)
         .run(spec.name, JSON.stringify(spec.directions), JSON.stringify(names), JSON.stringify(spec.userAttrs ?? {}), this.now());
       return this.studyRow(spec.name);
     });
-    return studyRecord(run.immediate());
+    return studyRecord(row);
   }
 
   async getStudy(name: string): Promise<StudyRecord> {
@@ -227,37 +223,35 @@ export class SqliteStorage implements Storage {
   }
 
   async deleteStudy(name: string): Promise<void> {
-    const run = this.tx(() => {
+    this.open();
+    this.immediate(() => {
       const s = this.studyRow(name);
       this.db.prepare(`DELETE FROM trials WHERE study_id = ?`).run(s.id);
       this.db.prepare(`DELETE FROM studies WHERE id = ?`).run(s.id);
     });
-    this.open();
-    run.immediate();
   }
 
   async setStudyUserAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
     this.open();
     checkAttrs(attrs, `study "${study}" userAttrs`);
-    const run = this.tx(() => {
+    this.immediate(() => {
       const s = this.studyRow(study);
       const merged = { ...(JSON.parse(s.user_attrs) as Record<string, AttrValue>), ...attrs };
       this.db.prepare(`UPDATE studies SET user_attrs = ? WHERE id = ?`).run(JSON.stringify(merged), s.id);
     });
-    run.immediate();
   }
 
   async createTrial(study: string, init: TrialInit): Promise<TrialRecord> {
     const s = this.studyRow(study);
     const names = JSON.parse(s.objective_names) as string[];
     checkTrialInit(init, names.length, names, `study "${study}" new trial`);
-    return this.tx(() => this.insertTrial(s.id, init, this.now())).immediate();
+    return this.immediate(() => this.insertTrial(s.id, init, this.now()));
   }
 
   async claimWaiting(study: string, workerId: string): Promise<TrialRecord | undefined> {
     const s = this.studyRow(study);
     checkWorkerId(workerId, `study "${study}" claim`);
-    const run = this.tx((): TrialRecord | undefined => {
+    return this.immediate((): TrialRecord | undefined => {
       const r = this.db
         .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY number LIMIT 1`)
         .get(s.id) as SqlTrialRow | undefined;
@@ -268,13 +262,12 @@ export class SqliteStorage implements Storage {
         .run(workerId, now, now, s.id, r.number);
       return toTrialRecord(fromSql({ ...r, state: 'RUNNING', worker_id: workerId, started_at: now, heartbeat_at: now }));
     });
-    return run.immediate();
   }
 
   async tellTrial(study: string, number: number, outcome: TrialOutcome): Promise<TrialRecord> {
     const s = this.studyRow(study);
     const names = JSON.parse(s.objective_names) as string[];
-    const run = this.tx(() => {
+    return this.immediate(() => {
       const r = this.trialRow(s.id, study, number);
       checkOutcome(outcome, names.length, names, `study "${study}" trial #${number}`);
       if (r.state !== 'RUNNING') throw new TrialNotRunningError(study, number, r.state, 'tell');
@@ -286,18 +279,16 @@ export class SqliteStorage implements Storage {
         .run(outcome.state, values, reason, now, s.id, number);
       return toTrialRecord(fromSql({ ...r, state: outcome.state, values_json: values, reason, finished_at: now }));
     });
-    return run.immediate();
   }
 
   async setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void> {
     const s = this.studyRow(study);
-    const run = this.tx(() => {
+    this.immediate(() => {
       const r = this.trialRow(s.id, study, number);
       checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
       const merged = { ...(JSON.parse(r.user_attrs) as Record<string, AttrValue>), ...attrs };
       this.db.prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`).run(JSON.stringify(merged), s.id, number);
     });
-    run.immediate();
   }
 
   async heartbeat(study: string, number: number): Promise<void> {
@@ -340,7 +331,7 @@ export class SqliteStorage implements Storage {
   async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
     const s = this.studyRow(study);
     checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
-    const run = this.tx((): FailStaleResult => {
+    return this.immediate((): FailStaleResult => {
       const now = this.now();
       const running = this.db
         .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number`)
@@ -357,7 +348,6 @@ export class SqliteStorage implements Storage {
       }
       return { failed, requeued };
     });
-    return run.immediate();
   }
 
   async close(): Promise<void> {
