@@ -7,41 +7,41 @@ export function normPdf(x: number): number {
 }
 
 /**
- * Φ(x) by Hart's (1968) rational approximation as given by West (2005, "Better approximations to
- * cumulative normal functions"): absolute error ~1e-15 (relative ~1e-8 beyond |x| = 7.07), computed from the tail so that Φ(-x) for
- * large x keeps its relative precision.
+ * Φ(-a) for a = |x| >= 0 given e = exp(-a²/2), by Hart's (1968) rational approximation as given by
+ * West (2005, "Better approximations to cumulative normal functions"): absolute error ~1e-15
+ * (relative ~1e-8 beyond a = 7.07), computed from the tail so that Φ(-a) for large a keeps its
+ * relative precision. Shared by normCdf and normExpectedPositivePart (which reuses e for φ).
  */
+function lowerTail(a: number, e: number): number {
+  if (a < 7.07106781186547) {
+    let b = 3.52624965998911e-2 * a + 0.700383064443688;
+    b = b * a + 6.37396220353165;
+    b = b * a + 33.912866078383;
+    b = b * a + 112.079291497871;
+    b = b * a + 221.213596169931;
+    b = b * a + 220.206867912376;
+    const c = e * b;
+    b = 8.83883476483184e-2 * a + 1.75566716318264;
+    b = b * a + 16.064177579207;
+    b = b * a + 86.7807322029461;
+    b = b * a + 296.564248779674;
+    b = b * a + 637.333633378831;
+    b = b * a + 793.826512519948;
+    b = b * a + 440.413735824752;
+    return c / b;
+  }
+  let b = a + 0.65;
+  b = a + 4 / b;
+  b = a + 3 / b;
+  b = a + 2 / b;
+  b = a + 1 / b;
+  return e / b / 2.506628274631;
+}
+
+/** Φ(x) (see lowerTail for the approximation and its error). */
 export function normCdf(x: number): number {
   const a = Math.abs(x);
-  let c: number;
-  if (a > 37) c = 0;
-  else {
-    const e = Math.exp(-0.5 * a * a);
-    if (a < 7.07106781186547) {
-      let b = 3.52624965998911e-2 * a + 0.700383064443688;
-      b = b * a + 6.37396220353165;
-      b = b * a + 33.912866078383;
-      b = b * a + 112.079291497871;
-      b = b * a + 221.213596169931;
-      b = b * a + 220.206867912376;
-      c = e * b;
-      b = 8.83883476483184e-2 * a + 1.75566716318264;
-      b = b * a + 16.064177579207;
-      b = b * a + 86.7807322029461;
-      b = b * a + 296.564248779674;
-      b = b * a + 637.333633378831;
-      b = b * a + 793.826512519948;
-      b = b * a + 440.413735824752;
-      c /= b;
-    } else {
-      let b = a + 0.65;
-      b = a + 4 / b;
-      b = a + 3 / b;
-      b = a + 2 / b;
-      b = a + 1 / b;
-      c = e / b / 2.506628274631;
-    }
-  }
+  const c = a > 37 ? 0 : lowerTail(a, Math.exp(-0.5 * a * a));
   return x > 0 ? 1 - c : c;
 }
 
@@ -54,31 +54,7 @@ export function normExpectedPositivePart(h: number, m: number, s: number): numbe
   const a = Math.abs(z);
   if (a > 37) return z > 0 ? h - m : 0;
   const e = Math.exp(-0.5 * a * a);
-  let c: number;
-  if (a < 7.07106781186547) {
-    let b = 3.52624965998911e-2 * a + 0.700383064443688;
-    b = b * a + 6.37396220353165;
-    b = b * a + 33.912866078383;
-    b = b * a + 112.079291497871;
-    b = b * a + 221.213596169931;
-    b = b * a + 220.206867912376;
-    c = e * b;
-    b = 8.83883476483184e-2 * a + 1.75566716318264;
-    b = b * a + 16.064177579207;
-    b = b * a + 86.7807322029461;
-    b = b * a + 296.564248779674;
-    b = b * a + 637.333633378831;
-    b = b * a + 793.826512519948;
-    b = b * a + 440.413735824752;
-    c /= b;
-  } else {
-    let b = a + 0.65;
-    b = a + 4 / b;
-    b = a + 3 / b;
-    b = a + 2 / b;
-    b = a + 1 / b;
-    c = e / b / 2.506628274631;
-  }
+  const c = lowerTail(a, e);
   const cdf = z > 0 ? 1 - c : c;
   return (h - m) * cdf + s * INV_SQRT_2PI * e;
 }
