@@ -68,20 +68,14 @@ export class NoisyEhvi {
     this.S = S;
     this.kbuf = new Float64Array(n);
     const k = ref.length - 1;
-    // posterior marginals of every incumbent; V rows (L^{-1} k(X, x_i)) are kept for reuse
+    // posterior marginals of every incumbent; predict leaves the V rows (L^{-1} k(X, x_i)) in Vall for reuse
     const Vall = new Float64Array(m * n);
     const mu = new Float64Array(m);
     const sd = new Float64Array(m);
     for (let i = 0; i < m; i++) {
-      const row = Vall.subarray(i * n, (i + 1) * n);
-      gp.kernelVector(incumbentsX, i * d, row);
-      let mi = 0;
-      for (let t = 0; t < n; t++) mi += row[t]! * gp.alpha[t]!;
-      mu[i] = mi;
-      solveLower(gp.L, n, row, row);
-      let q = 0;
-      for (let t = 0; t < n; t++) q += row[t]! * row[t]!;
-      sd[i] = Math.sqrt(Math.max(0, gp.outputscale - q));
+      const p = gp.predict(incumbentsX, i * d, Vall.subarray(i * n, (i + 1) * n));
+      mu[i] = p.mean;
+      sd[i] = Math.sqrt(p.variance);
     }
     // NOTE: prune incumbents that can matter with probability < ~1e-6: outside the reference box
     // even at +5 sd, or dominated by another incumbent whose known coordinates are no worse and whose
@@ -186,13 +180,9 @@ export class NoisyEhvi {
   value(x: ArrayLike<number>, xo: number, known: ArrayLike<number>): number {
     const gp = this.gp, n = gp.n, d = gp.d, u = this.u;
     const v = this.kbuf;
-    gp.kernelVector(x, xo, v);
-    let mu = 0;
-    for (let i = 0; i < n; i++) mu += v[i]! * gp.alpha[i]!;
-    solveLower(gp.L, n, v, v);
-    let q = 0;
-    for (let i = 0; i < n; i++) q += v[i]! * v[i]!;
-    let varx = gp.outputscale - q;
+    // v = L^{-1} k(X, x) after predict; the marginal variance is then reduced by conditioning on f_U
+    const { mean: mu, variance } = gp.predict(x, xo, v);
+    let varx = variance;
     const c = this.cbuf;
     for (let t = 0; t < u; t++) {
       let s = gp.kernel(this.uX, t * d, x, xo);
