@@ -36,11 +36,10 @@ export const DEFAULT_PRIOR: GpPrior = { tau: 0.1, logOutputscaleMean: 0, logOutp
 /** Hyperparameter vector layout helpers: θ has d + 2 entries. */
 export const thetaSize = (d: number): number => d + 2;
 
-/** Matérn-5/2 value and dk/d(r²) for a given r² and outputscale s². */
-function matern(r2: number, s2: number): { k: number; dk: number } {
+/** Matérn-5/2 value for a given r² and outputscale s². */
+function matern(r2: number, s2: number): number {
   const r = Math.sqrt(r2);
-  const e = Math.exp(-SQRT5 * r);
-  return { k: s2 * (1 + SQRT5 * r + (5 / 3) * r2) * e, dk: (-5 / 6) * s2 * (1 + SQRT5 * r) * e };
+  return s2 * (1 + SQRT5 * r + (5 / 3) * r2) * Math.exp(-SQRT5 * r);
 }
 
 /**
@@ -229,7 +228,7 @@ export class MaternGp {
       const t = a[ao + k]! - b[bo + k]!;
       r2 += this.kappa[k]! * t * t;
     }
-    return matern(r2, this.outputscale).k;
+    return matern(r2, this.outputscale);
   }
 
 
