@@ -10,7 +10,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { GraphError } from '../errors.js';
-import type { Attr, DType, Node, TensorData, Value } from '../ir.js';
+import { shapeSize, type Attr, type DType, type Node, type TensorData, type Value } from '../ir.js';
 import { onnxDtypeCode } from '../ops/elementwise.js';
 
 const { onnx } = onnxProto;
@@ -119,6 +119,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     return name;
   };
   const ints = (xs: number[]) => constInit(`i64:${xs.join(',')}`, 'int64', [xs.length], BigInt64Array.from(xs, BigInt));
+  const floatScalar = (dtype: DType, v: number) => constInit(`${dtype}:${v}`, dtype, [], dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v));
   let usesContrib = false;
 
   for (const v of g.values) {
@@ -132,7 +133,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
   }
   if (opts.flatParams && usedValues.has(opts.flatParams.input)) {
     const ps = opts.flatParams.params;
-    const sizes = ps.map((p) => (p.shape as number[]).reduce((a, b) => a * b, 1));
+    const sizes = ps.map((p) => shapeSize(p.shape));
     const flatName = opts.flatParams.input.name;
     const parts = ps.length === 1 ? [flatName] : ps.map((p) => fresh(`${p.name}_flat`));
     if (ps.length > 1) nodes.push({ opType: 'Split', input: [flatName, ints(sizes)], output: parts, attribute: [attrProto('axis', { kind: 'int', v: 0 })] });
@@ -182,8 +183,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
           else {
             const m = fresh('mm');
             nodes.push({ opType: 'MatMul', input: [a, b], output: [m] });
-            const s = constInit(`${x.dtype}:${alpha}`, x.dtype, [], x.dtype === 'float64' ? Float64Array.of(alpha) : Float32Array.of(alpha));
-            nodes.push({ opType: 'Mul', input: [m, s], output: outs });
+            nodes.push({ opType: 'Mul', input: [m, floatScalar(x.dtype, alpha)], output: outs });
           }
         }
         break;
@@ -198,7 +198,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
           usesContrib = true;
           nodes.push({ opType: 'Gelu', domain: 'com.microsoft', input: ins, output: outs });
         } else {
-          const sc = (v: number) => constInit(`${x.dtype}:${v}`, x.dtype, [], x.dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v));
+          const sc = (v: number) => floatScalar(x.dtype, v);
           const [t1, t2, t3, t4] = [fresh('g'), fresh('g'), fresh('g'), fresh('g')];
           nodes.push({ opType: 'Mul', input: [ins[0]!, sc(Math.SQRT1_2)], output: [t1] });
           nodes.push({ opType: 'Erf', input: [t1], output: [t2] });
@@ -210,7 +210,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
       }
       case 'Dropout': {
         const ratio = n.attrs['ratio']!.v as number;
-        const r = constInit(`${x.dtype}:${ratio}`, x.dtype, [], x.dtype === 'float64' ? Float64Array.of(ratio) : Float32Array.of(ratio));
+        const r = floatScalar(x.dtype, ratio);
         const t = constInit(`bool:${training}`, 'bool', [], Uint8Array.of(training ? 1 : 0));
         nodes.push({ opType: 'Dropout', input: [ins[0]!, r, t], output: outs, attribute: [attrProto('seed', n.attrs['seed']!)] });
         break;
