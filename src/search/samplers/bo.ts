@@ -150,12 +150,14 @@ export class BoSampler implements Sampler {
     // random rest): each evaluation costs O(m³); the GP still conditions on every trial.
     const knownMin = (c: Config): number[] =>
       this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * objs[j]!.known!(c));
-    // observed points in (known..., latent) minimisation coordinates
-    const obsPts = args.complete.map((t, i) => [...knownMin(t.config), sign * cop.z[i]!]);
+    // observed points in (known..., latent) minimisation coordinates, and their front
+    const completeKnown = args.complete.map((t) => knownMin(t.config));
+    const obsPts = completeKnown.map((kn, i) => [...kn, sign * cop.z[i]!]);
+    const obsFront = paretoFrontIndices(obsPts);
     const maxFit = fitO.maxFitPoints ?? 300;
     let fitRows: number[] | undefined;
     if (n > maxFit) {
-      const front = paretoFrontIndices(obsPts).slice(0, maxFit);
+      const front = obsFront.slice(0, maxFit);
       const inFront = new Set(front);
       const rest = rng.shuffle(Array.from({ length: n }, (_, i) => i).filter((i) => !inFront.has(i)));
       fitRows = [...front, ...rest.slice(0, maxFit - front.length)].sort((a, b) => a - b);
@@ -176,24 +178,25 @@ export class BoSampler implements Sampler {
       const rp = this.o.referencePoint;
       ref = [...this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * rp[j]!), sign * cop.toLatent(rp[this.unknown]!)];
     } else ref = inferReferencePoint(obsPts, 0.1);
-    const paretoConfigs = paretoFrontIndices(obsPts).map((i) => args.complete[i]!.config);
+    const paretoConfigs = obsFront.map((i) => args.complete[i]!.config);
     const out: Config[] = [];
     const values: number[] = [];
     let acqEvaluations = 0;
     const pendingCfg: Config[] = [...args.pending];
     for (let q = 0; q < args.n; q++) {
-      const inc = [...args.complete.map((t) => t.config), ...pendingCfg];
+      // incumbents: the complete trials (encoded and known values computed above), then the pending configs
+      const incKnown = [...completeKnown, ...pendingCfg.map(knownMin)];
       let acq: { value(x: ArrayLike<number>, xo: number, known: ArrayLike<number>): number };
       if (this.o.acquisition === 'ehvi') {
         // Kriging believer: pending configs enter the front at their posterior mean
         const pl = Array.from(cop.z);
         for (const c of pendingCfg) pl.push(gp.predict(space.encode(c)).mean);
-        acq = new PlainEhvi({ gp, sign, known: inc.map(knownMin), latent: pl, ref });
+        acq = new PlainEhvi({ gp, sign, known: incKnown, latent: pl, ref });
       } else {
         acq = new NoisyEhvi({
           gp, sign,
-          incumbentsX: space.encodeAll(inc),
-          incumbentsKnown: inc.map(knownMin),
+          incumbentsX: concatRows(X, space.encodeAll(pendingCfg)),
+          incumbentsKnown: incKnown,
           ref,
           nSamples: this.o.posteriorSamples ?? 32,
           rng,
@@ -225,3 +228,10 @@ export class BoSampler implements Sampler {
   }
 }
 
+/** a then b (row-major blocks of equal width) in one array. */
+function concatRows(a: Float64Array, b: Float64Array): Float64Array {
+  const out = new Float64Array(a.length + b.length);
+  out.set(a);
+  out.set(b, a.length);
+  return out;
+}
