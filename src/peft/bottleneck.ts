@@ -12,7 +12,8 @@
 import type { Graph, Value } from '../graph/ir.js';
 import * as ops from '../graph/ops/index.js';
 import { kaimingUniformBound } from './init.js';
-import { layerTensorName, type MethodContext, type PeftMethodId, type TensorSpec } from './types.js';
+import type { PeftConfig } from './config.js';
+import { activeLayers, layerTensorName, type MethodContext, type PeftMethodId, type TensorSpec } from './types.js';
 
 export function bottleneckSpecs(method: PeftMethodId, layer: number, D: number, H: number): TensorSpec[] {
   const n = (rest: string) => layerTensorName(layer, method, rest);
@@ -30,7 +31,8 @@ export function bottleneck(method: PeftMethodId, layer: number, graph: Graph, x:
   return ops.linear(ops.relu(ops.linear(x, dw, db)), uw, ub);
 }
 
-/** Specs for every active layer. */
-export function bottleneckTensors(method: PeftMethodId, layers: readonly number[], D: number, H: number): TensorSpec[] {
-  return D > 0 ? layers.flatMap((l) => bottleneckSpecs(method, l, D, H)) : [];
+/** Specs for every active layer of `cfg`, at bottleneck D = cfg[method] (none when 0). */
+export function bottleneckTensors(method: 'sa' | 'pa', cfg: PeftConfig, H: number): TensorSpec[] {
+  const D = cfg[method];
+  return D > 0 ? activeLayers(cfg).flatMap((l) => bottleneckSpecs(method, l, D, H)) : [];
 }

@@ -9,13 +9,13 @@
 import { add, mul } from '../../graph/ops/index.js';
 import { bottleneck, bottleneckTensors } from '../bottleneck.js';
 import { registerPeftMethod } from '../registry.js';
-import { activeLayers, type PeftMethod } from '../types.js';
+import type { PeftMethod } from '../types.js';
 
 export const parallelAdapter: PeftMethod = {
   id: 'pa',
   title: 'parallel adapter',
   order: 10,
-  tensors: (cfg, dims) => bottleneckTensors('pa', activeLayers(cfg), cfg.pa, dims.hidden),
+  tensors: (cfg, dims) => bottleneckTensors('pa', cfg, dims.hidden),
   paperCountPerLayer: (D, H) => 2 * H * D,
   ffn: (ctx, m) => {
     const branch = bottleneck('pa', ctx.layer, ctx.graph, ctx.input, m);

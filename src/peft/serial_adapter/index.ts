@@ -10,13 +10,13 @@
 import { add } from '../../graph/ops/index.js';
 import { bottleneck, bottleneckTensors } from '../bottleneck.js';
 import { registerPeftMethod } from '../registry.js';
-import { activeLayers, type PeftMethod } from '../types.js';
+import type { PeftMethod } from '../types.js';
 
 export const serialAdapter: PeftMethod = {
   id: 'sa',
   title: 'serial adapter',
   order: 20,
-  tensors: (cfg, dims) => bottleneckTensors('sa', activeLayers(cfg), cfg.sa, dims.hidden),
+  tensors: (cfg, dims) => bottleneckTensors('sa', cfg, dims.hidden),
   paperCountPerLayer: (D, H) => 2 * H * D,
   ffn: (ctx, m) => add(ctx.output, bottleneck('sa', ctx.layer, ctx.graph, ctx.output, m)),
 };
