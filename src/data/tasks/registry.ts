@@ -16,27 +16,55 @@ import type { TaskSpec } from './types.js';
 
 const NLI2 = ['entailment', 'not_entailment'];
 
+type Columns = [string] | [string, string];
+
+/** What differs between the GLUE / SuperGLUE specs; `builtin` fills in the rest. */
+interface BuiltinFields extends Omit<TaskSpec, 'name' | 'description' | 'format' | 'dirs' | 'files' | 'mainMetric' | 'hf'> {
+  /** Default: the benchmark's train / dev file names. */
+  files?: TaskSpec['files'];
+  /** Hub column names, when they differ from `textColumns`. */
+  hfText?: Columns;
+  /** Hub split read as our dev (default 'validation'). */
+  hfDev?: string;
+}
+
+/**
+ * A GLUE (tsv) or SuperGLUE (jsonl) spec as published: looked up in `<bench>/<dir>`, then the
+ * official download folder `folder`, then `dir`; the main metric is the first listed; on the hub,
+ * labels are the ClassLabel (or float) column `label` and the splits are train / validation.
+ */
+function builtin(bench: 'glue' | 'superglue', name: string, description: string, [dir, folder]: [string, string], fields: BuiltinFields): TaskSpec {
+  const { hfText, hfDev = 'validation', ...rest } = fields;
+  const glue = bench === 'glue';
+  return {
+    name,
+    description,
+    format: glue ? 'tsv' : 'jsonl',
+    dirs: [`${bench}/${dir}`, folder, dir],
+    files: glue ? { train: 'train.tsv', dev: 'dev.tsv' } : { train: 'train.jsonl', dev: 'val.jsonl' },
+    ...rest,
+    mainMetric: rest.metrics[0],
+    hf: { textColumns: hfText ?? (rest.textColumns as Columns), labelColumn: 'label', splits: { train: 'train', dev: hfDev } },
+  };
+}
+
+const MNLI: BuiltinFields = {
+  textColumns: ['sentence1', 'sentence2'],
+  labelColumn: 'gold_label',
+  labels: ['entailment', 'neutral', 'contradiction'],
+  metrics: ['accuracy'],
+  hfText: ['premise', 'hypothesis'],
+};
+
 const FILE_TASKS: TaskSpec[] = [
-  {
-    name: 'sst2',
-    description: 'GLUE SST-2: movie-review sentence sentiment',
-    format: 'tsv',
-    dirs: ['glue/sst2', 'SST-2', 'sst2'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+  builtin('glue', 'sst2', 'GLUE SST-2: movie-review sentence sentiment', ['sst2', 'SST-2'], {
     textColumns: ['sentence'],
     labelColumn: 'label',
     labels: ['0', '1'],
     labelNames: ['negative', 'positive'],
     metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['sentence'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'cola',
-    description: 'GLUE CoLA: grammatical acceptability (files have no header)',
-    format: 'tsv',
-    dirs: ['glue/cola', 'CoLA', 'cola'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+  }),
+  builtin('glue', 'cola', 'GLUE CoLA: grammatical acceptability (files have no header)', ['cola', 'CoLA'], {
     header: false,
     // columns: source, label, original mark, sentence
     textColumns: [3],
@@ -44,94 +72,45 @@ const FILE_TASKS: TaskSpec[] = [
     labels: ['0', '1'],
     labelNames: ['unacceptable', 'acceptable'],
     metrics: ['mcc', 'accuracy'],
-    mainMetric: 'mcc',
-    hf: { textColumns: ['sentence'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'mrpc',
-    description: 'GLUE MRPC: paraphrase detection',
-    format: 'tsv',
-    dirs: ['glue/mrpc', 'MRPC', 'mrpc'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+    hfText: ['sentence'],
+  }),
+  builtin('glue', 'mrpc', 'GLUE MRPC: paraphrase detection', ['mrpc', 'MRPC'], {
     textColumns: ['#1 String', '#2 String'],
     labelColumn: 'Quality',
     labels: ['0', '1'],
     labelNames: ['not_equivalent', 'equivalent'],
     metrics: ['acc_and_f1', 'accuracy', 'f1'],
-    mainMetric: 'acc_and_f1',
-    hf: { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'rte',
-    description: 'GLUE RTE: textual entailment',
-    format: 'tsv',
-    dirs: ['glue/rte', 'RTE', 'rte'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+    hfText: ['sentence1', 'sentence2'],
+  }),
+  builtin('glue', 'rte', 'GLUE RTE: textual entailment', ['rte', 'RTE'], {
     textColumns: ['sentence1', 'sentence2'],
     labelColumn: 'label',
     labels: NLI2,
     metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'stsb',
-    description: 'GLUE STS-B: sentence similarity, regression on 0..5',
-    format: 'tsv',
-    dirs: ['glue/stsb', 'STS-B', 'stsb'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+  }),
+  builtin('glue', 'stsb', 'GLUE STS-B: sentence similarity, regression on 0..5', ['stsb', 'STS-B'], {
     textColumns: ['sentence1', 'sentence2'],
     labelColumn: 'score',
     regression: true,
     metrics: ['pearson', 'spearman', 'pearson_spearman'],
-    mainMetric: 'pearson',
-    hf: { textColumns: ['sentence1', 'sentence2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'qnli',
-    description: 'GLUE QNLI: does the sentence answer the question',
-    format: 'tsv',
-    dirs: ['glue/qnli', 'QNLI', 'qnli'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+  }),
+  builtin('glue', 'qnli', 'GLUE QNLI: does the sentence answer the question', ['qnli', 'QNLI'], {
     textColumns: ['question', 'sentence'],
     labelColumn: 'label',
     labels: NLI2,
     metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['question', 'sentence'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'mnli',
-    description: 'GLUE MNLI, evaluated on dev matched',
-    format: 'tsv',
-    dirs: ['glue/mnli', 'MNLI', 'mnli'],
+  }),
+  builtin('glue', 'mnli', 'GLUE MNLI, evaluated on dev matched', ['mnli', 'MNLI'], {
     files: { train: 'train.tsv', dev: 'dev_matched.tsv' },
-    textColumns: ['sentence1', 'sentence2'],
-    labelColumn: 'gold_label',
-    labels: ['entailment', 'neutral', 'contradiction'],
-    metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation_matched' } },
-  },
-  {
-    name: 'mnli-mm',
-    description: 'GLUE MNLI, evaluated on dev mismatched',
-    format: 'tsv',
-    dirs: ['glue/mnli', 'MNLI', 'mnli'],
+    ...MNLI,
+    hfDev: 'validation_matched',
+  }),
+  builtin('glue', 'mnli-mm', 'GLUE MNLI, evaluated on dev mismatched', ['mnli', 'MNLI'], {
     files: { train: 'train.tsv', dev: 'dev_mismatched.tsv' },
-    textColumns: ['sentence1', 'sentence2'],
-    labelColumn: 'gold_label',
-    labels: ['entailment', 'neutral', 'contradiction'],
-    metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation_mismatched' } },
-  },
-  {
-    name: 'qqp',
-    description: 'GLUE QQP: duplicate Quora questions',
-    format: 'tsv',
-    dirs: ['glue/qqp', 'QQP', 'qqp'],
-    files: { train: 'train.tsv', dev: 'dev.tsv' },
+    ...MNLI,
+    hfDev: 'validation_mismatched',
+  }),
+  builtin('glue', 'qqp', 'GLUE QQP: duplicate Quora questions', ['qqp', 'QQP'], {
     // Copies of train.tsv with a few truncated rows circulate; transformers' QQP processor skips them too.
     skipRaggedRows: true,
     textColumns: ['question1', 'question2'],
@@ -139,48 +118,25 @@ const FILE_TASKS: TaskSpec[] = [
     labels: ['0', '1'],
     labelNames: ['not_duplicate', 'duplicate'],
     metrics: ['acc_and_f1', 'accuracy', 'f1'],
-    mainMetric: 'acc_and_f1',
-    hf: { textColumns: ['question1', 'question2'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'superglue-rte',
-    description: 'SuperGLUE RTE (JSONL form of GLUE RTE)',
-    format: 'jsonl',
-    dirs: ['superglue/rte', 'RTE', 'rte'],
-    files: { train: 'train.jsonl', dev: 'val.jsonl' },
+  }),
+  builtin('superglue', 'superglue-rte', 'SuperGLUE RTE (JSONL form of GLUE RTE)', ['rte', 'RTE'], {
     textColumns: ['premise', 'hypothesis'],
     labelColumn: 'label',
     labels: NLI2,
     metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'cb',
-    description: 'SuperGLUE CommitmentBank: 3-way entailment',
-    format: 'jsonl',
-    dirs: ['superglue/cb', 'CB', 'cb'],
-    files: { train: 'train.jsonl', dev: 'val.jsonl' },
+  }),
+  builtin('superglue', 'cb', 'SuperGLUE CommitmentBank: 3-way entailment', ['cb', 'CB'], {
     textColumns: ['premise', 'hypothesis'],
     labelColumn: 'label',
     labels: ['entailment', 'contradiction', 'neutral'],
     metrics: ['accuracy', 'macro_f1'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['premise', 'hypothesis'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
-  {
-    name: 'boolq',
-    description: 'SuperGLUE BoolQ: yes/no question about a passage',
-    format: 'jsonl',
-    dirs: ['superglue/boolq', 'BoolQ', 'boolq'],
-    files: { train: 'train.jsonl', dev: 'val.jsonl' },
+  }),
+  builtin('superglue', 'boolq', 'SuperGLUE BoolQ: yes/no question about a passage', ['boolq', 'BoolQ'], {
     textColumns: ['question', 'passage'],
     labelColumn: 'label',
     labels: ['false', 'true'],
     metrics: ['accuracy'],
-    mainMetric: 'accuracy',
-    hf: { textColumns: ['question', 'passage'], labelColumn: 'label', splits: { train: 'train', dev: 'validation' } },
-  },
+  }),
 ];
 
 /** The demo task: spam vs ham e-mail from the npm package (see ./spam.ts for text and splits). */
