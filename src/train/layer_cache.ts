@@ -11,20 +11,19 @@
  */
 import type { Backbone, LayerCache } from '../models/backbone.js';
 import type { PeftConfig } from '../peft/config.js';
+import { cacheableLayer, UseLiteBackbone, UseLiteLayerCache } from '../models/use_lite/backbone.js';
 
 export const DEFAULT_CACHE_BYTES = 3e9;
 
-/** The layer whose input can be cached for this config and backbone, or 0 (nothing to cache). */
+/**
+ * The layer whose input can be cached for this config and backbone, or 0 (nothing to cache):
+ * USE-lite's `cacheableLayer` (the lowest layer with a module); other backbones never cache.
+ */
 export function cacheLayerFor(backbone: Backbone, cfg: PeftConfig | undefined, fullFineTune: boolean): number {
-  if (backbone.kind !== 'use-lite' || fullFineTune || !cfg) return 0;
-  const k = cfg.layers.indexOf(true);
-  // No module anywhere caches nothing useful (the trial is refused upstream anyway).
-  return k < 0 ? 0 : k;
+  return backbone.kind === 'use-lite' ? cacheableLayer(cfg, fullFineTune) : 0;
 }
 
-export async function createLayerCache(backbone: Backbone, layer: number, threads?: number): Promise<LayerCache> {
-  if (backbone.kind !== 'use-lite') throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
-  const { UseLiteBackbone, UseLiteLayerCache } = await import('../models/use_lite/backbone.js');
-  if (!(backbone instanceof UseLiteBackbone)) throw new Error('frozen-prefix caching: not a USE-lite backbone instance');
+export function createLayerCache(backbone: Backbone, layer: number, threads?: number): LayerCache {
+  if (!(backbone instanceof UseLiteBackbone)) throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
   return new UseLiteLayerCache(backbone, layer, threads !== undefined ? { threads } : {});
 }

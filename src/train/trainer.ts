@@ -129,7 +129,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
   if ((opts.cacheLayer ?? 0) > 0) {
     const k = opts.cacheLayer!;
     const tc = performance.now();
-    const candidate = await createLayerCache(backbone, k, opts.threads);
+    const candidate = createLayerCache(backbone, k, opts.threads);
     const evalTokens = tokenizeExamples(opts.eval, backbone.tokenizer, maxLength);
     const bytes = (batcher.tokens.ids.length + evalTokens.ids.length) * candidate.width * 4;
     const limit = opts.cacheMaxBytes ?? DEFAULT_CACHE_BYTES;

@@ -12,7 +12,7 @@ import type { JobContext, Json } from '../exec/types.js';
 import { loadTask } from '../data/tasks/load.js';
 import type { TaskData } from '../data/tasks/types.js';
 import { createPeft } from '../peft/create.js';
-import { describePeft, isNoop, parsePeftConfig, type PeftConfig } from '../peft/config.js';
+import { describePeft, isNoop, parsePeftConfig, toSearchConfig, type PeftConfig } from '../peft/config.js';
 import { paramPct } from '../search/space/autopeft.js';
 import type { Config } from '../search/types.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
@@ -149,9 +149,7 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   try {
-    const flat: Config = {};
-    cfg.layers.forEach((on, l) => (flat[`layer_${l}`] = on));
-    Object.assign(flat, { sa: cfg.sa, pa: cfg.pa, pt: cfg.pt, lora: cfg.lora });
+    const flat = toSearchConfig(cfg);
     const { attentionWidths } = dims as { attentionWidths?: readonly number[] };
     const pct = spec.fullFineTune ? 100 : paramPct(flat, { numLayers: dims.numLayers, hidden: dims.hidden, backboneParams: backbone.backboneParams, ...(attentionWidths ? { attentionWidths } : {}) });
     const result: TrialResult = {
