@@ -33,9 +33,6 @@ export interface GpPrior {
 // warped targets' unit variance.
 export const DEFAULT_PRIOR: GpPrior = { tau: 0.1, logOutputscaleMean: 0, logOutputscaleSd: 1, logNoiseMean: -4, logNoiseSd: 2 };
 
-/** Hyperparameter vector layout helpers: θ has d + 2 entries. */
-export const thetaSize = (d: number): number => d + 2;
-
 /** Matérn-5/2 value for a given r² and outputscale s². */
 function matern(r2: number, s2: number): number {
   const r = Math.sqrt(r2);

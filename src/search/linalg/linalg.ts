@@ -158,9 +158,3 @@ export function halfLogDet(L: Float64Array, n: number): number {
   for (let i = 0; i < n; i++) s += Math.log(L[i * n + i]!);
   return s;
 }
-
-export function dot(a: ArrayLike<number>, b: ArrayLike<number>, n: number, ao = 0, bo = 0): number {
-  let s = 0;
-  for (let i = 0; i < n; i++) s += a[ao + i]! * b[bo + i]!;
-  return s;
-}
