@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AttrValue, Direction, TrialState } from '../search/types.js';
+import type { AttrValue, Direction } from '../search/types.js';
 import {
   DuplicateStudyError,
   NotAutopeftDatabaseError,
@@ -53,37 +53,9 @@ interface StudyRow {
   created_at: number;
 }
 
-interface SqlTrialRow {
-  number: number;
-  state: TrialState;
-  config: string;
-  values_json: string | null;
-  reason: string | null;
-  user_attrs: string;
-  worker_id: string | null;
-  created_at: number;
-  started_at: number | null;
-  finished_at: number | null;
-  heartbeat_at: number | null;
-}
-
-const TRIAL_COLUMNS = `number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at`;
-
-function fromSql(r: SqlTrialRow): TrialRow {
-  return {
-    number: r.number,
-    state: r.state,
-    config: r.config,
-    values: r.values_json,
-    reason: r.reason,
-    userAttrs: r.user_attrs,
-    workerId: r.worker_id,
-    createdAt: r.created_at,
-    startedAt: r.started_at,
-    finishedAt: r.finished_at,
-    heartbeatAt: r.heartbeat_at,
-  };
-}
+/** The trial columns, selected under `TrialRow`'s field names so rows come back ready for `toTrialRecord`. */
+const SELECT_TRIAL = `SELECT number, state, config, values_json AS "values", reason, user_attrs AS userAttrs, worker_id AS workerId,
+  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, heartbeat_at AS heartbeatAt FROM trials`;
 
 function studyRecord(r: StudyRow): StudyRecord {
   return deepFreeze({
@@ -161,11 +133,9 @@ export class SqliteStorage implements Storage {
     return r;
   }
 
-  private trialRow(studyId: number, study: string, number: number): SqlTrialRow {
+  private trialRow(studyId: number, study: string, number: number): TrialRow {
     checkTrialNumber(number, `study "${study}"`);
-    const r = this.db.prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND number = ?`).get(studyId, number) as
-      | SqlTrialRow
-      | undefined;
+    const r = this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? AND number = ?`).get(studyId, number) as TrialRow | undefined;
     if (!r) throw new UnknownTrialError(study, number);
     return r;
   }
@@ -175,7 +145,8 @@ export class SqliteStorage implements Storage {
     const row = newTrialRow(n, init, now);
     this.db
       .prepare(
-        `INSERT INTO trials (study_id, ${TRIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         studyId,
@@ -253,14 +224,14 @@ export class SqliteStorage implements Storage {
     checkWorkerId(workerId, `study "${study}" claim`);
     return this.immediate((): TrialRecord | undefined => {
       const r = this.db
-        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'WAITING' ORDER BY number LIMIT 1`)
-        .get(s.id) as SqlTrialRow | undefined;
+        .prepare(`${SELECT_TRIAL} WHERE study_id = ? AND state = 'WAITING' ORDER BY number LIMIT 1`)
+        .get(s.id) as TrialRow | undefined;
       if (!r) return undefined;
       const now = this.now();
       this.db
         .prepare(`UPDATE trials SET state = 'RUNNING', worker_id = ?, started_at = ?, heartbeat_at = ? WHERE study_id = ? AND number = ?`)
         .run(workerId, now, now, s.id, r.number);
-      return toTrialRecord(fromSql({ ...r, state: 'RUNNING', worker_id: workerId, started_at: now, heartbeat_at: now }));
+      return toTrialRecord({ ...r, state: 'RUNNING', workerId, startedAt: now, heartbeatAt: now });
     });
   }
 
@@ -277,7 +248,7 @@ export class SqliteStorage implements Storage {
       this.db
         .prepare(`UPDATE trials SET state = ?, values_json = ?, reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`)
         .run(outcome.state, values, reason, now, s.id, number);
-      return toTrialRecord(fromSql({ ...r, state: outcome.state, values_json: values, reason, finished_at: now }));
+      return toTrialRecord({ ...r, state: outcome.state, values, reason, finishedAt: now });
     });
   }
 
@@ -286,7 +257,7 @@ export class SqliteStorage implements Storage {
     this.immediate(() => {
       const r = this.trialRow(s.id, study, number);
       checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
-      const merged = { ...(JSON.parse(r.user_attrs) as Record<string, AttrValue>), ...attrs };
+      const merged = { ...(JSON.parse(r.userAttrs) as Record<string, AttrValue>), ...attrs };
       this.db.prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`).run(JSON.stringify(merged), s.id, number);
     });
   }
@@ -309,23 +280,23 @@ export class SqliteStorage implements Storage {
 
   async getTrial(study: string, number: number): Promise<TrialRecord> {
     const s = this.studyRow(study);
-    return toTrialRecord(fromSql(this.trialRow(s.id, study, number)));
+    return toTrialRecord(this.trialRow(s.id, study, number));
   }
 
   async listTrials(study: string, options: ListTrialsOptions = {}): Promise<TrialRecord[]> {
     const s = this.studyRow(study);
     const states = options.states;
-    let rows: SqlTrialRow[];
+    let rows: TrialRow[];
     if (states && states.length === 0) return [];
     if (states) {
       const marks = states.map(() => '?').join(', ');
       rows = this.db
-        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state IN (${marks}) ORDER BY number`)
-        .all(s.id, ...states) as SqlTrialRow[];
+        .prepare(`${SELECT_TRIAL} WHERE study_id = ? AND state IN (${marks}) ORDER BY number`)
+        .all(s.id, ...states) as TrialRow[];
     } else {
-      rows = this.db.prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? ORDER BY number`).all(s.id) as SqlTrialRow[];
+      rows = this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? ORDER BY number`).all(s.id) as TrialRow[];
     }
-    return rows.map((r) => toTrialRecord(fromSql(r)));
+    return rows.map(toTrialRecord);
   }
 
   async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
@@ -334,12 +305,12 @@ export class SqliteStorage implements Storage {
     return this.immediate((): FailStaleResult => {
       const now = this.now();
       const running = this.db
-        .prepare(`SELECT ${TRIAL_COLUMNS} FROM trials WHERE study_id = ? AND state = 'RUNNING' ORDER BY number`)
-        .all(s.id) as SqlTrialRow[];
+        .prepare(`${SELECT_TRIAL} WHERE study_id = ? AND state = 'RUNNING' ORDER BY number`)
+        .all(s.id) as TrialRow[];
       const failed: TrialRecord[] = [];
       const requeued: TrialRecord[] = [];
       const update = this.db.prepare(`UPDATE trials SET state = 'FAILED', reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`);
-      for (const row of running.map(fromSql)) {
+      for (const row of running) {
         const reason = staleReason(row, now, options.olderThanMs);
         if (reason === undefined) continue;
         update.run(reason, now, s.id, row.number);
