@@ -2,7 +2,7 @@ import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadUseLite, type UseLiteModel } from './load.js';
 import { traceUseLite } from './reference.js';
-import { loadPackageOracle } from './oracle.js';
+import { cosine, loadPackageOracle } from './oracle.js';
 import { MISSING_DATA_MESSAGE, sst2Dev } from './test_sentences.js';
 import { buildUseLite, UseLiteBuildError } from './graph.js';
 import { compileEval } from '../../runtime/eval.js';
@@ -27,18 +27,6 @@ function feeds(ids: readonly (readonly number[])[], S: number): Record<string, o
     mask[b * S + t] = 1n;
   }));
   return { input_ids: tensor('int64', inputIds, [B, S]), attention_mask: tensor('int64', mask, [B, S]) };
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let d = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    d += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return d / Math.sqrt(na * nb);
 }
 
 /** Max |got - want| over the real rows of one batch row, relative to max(1, max |want|). */

@@ -194,3 +194,16 @@ export async function loadPackageOracle(): Promise<PackageOracle> {
     dispose: () => pkg.model.dispose(),
   };
 }
+
+/** Cosine similarity of two vectors (n), the measure the oracle tests hold embeddings to. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let ab = 0;
+  let aa = 0;
+  let bb = 0;
+  for (let i = 0; i < a.length; i++) {
+    ab += a[i] * b[i];
+    aa += a[i] * a[i];
+    bb += b[i] * b[i];
+  }
+  return ab / Math.sqrt(aa * bb);
+}

@@ -5,23 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { loadUseLite } from './load.js';
-import { loadPackageOracle, USE_LITE_NODES, type OracleTensor } from './oracle.js';
+import { cosine, loadPackageOracle, USE_LITE_NODES, type OracleTensor } from './oracle.js';
 import { traceUseLite, type UseLiteTrace } from './reference.js';
 import { MISSING_DATA_MESSAGE, rteDev, sst2Dev } from './test_sentences.js';
 
 const model = loadUseLite();
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i] * b[i];
-    aa += a[i] * a[i];
-    bb += b[i] * b[i];
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 /** Largest |ours - graph| over the real tokens of a dense `B x T x d` graph tensor, and max |graph|. */
 function compareDense(traces: UseLiteTrace[], pick: (t: UseLiteTrace) => Float32Array, graph: OracleTensor): { err: number; scale: number } {
