@@ -116,9 +116,9 @@ export function renderHtml(v: ReportView, charts: HtmlCharts): string {
   const bt = baselinesTable(v);
   if (bt) parts.push('<h2>Baselines</h2>', htmlTable(bt));
   const tt = trialsTable(v);
-  const trials = [...data.trials].sort((a, b) => a.number - b.number);
   parts.push('<h2>All trials</h2>', '<p>Click a column header to sort.</p>');
-  parts.push(htmlTable(tt, (i) => (v.frontSet.has(trials[i].number) ? 'front' : trials[i].state === 'FAILED' ? 'failed' : '')));
+  // trialsTable's rows are v.trials, in that order.
+  parts.push(htmlTable(tt, (i) => (v.frontSet.has(v.trials[i].number) ? 'front' : v.trials[i].state === 'FAILED' ? 'failed' : '')));
   return (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +

@@ -4,7 +4,7 @@
  */
 import { formatDuration, formatNumber, formatPct, layerRanges, modulesText, placement } from './format.js';
 import type { ReportTrial } from './types.js';
-import type { ReportView } from './view.js';
+import type { CompleteTrial, ReportView } from './view.js';
 
 export interface Cell {
   text: string;
@@ -73,7 +73,7 @@ export function frontTable(v: ReportView): Table {
 
 /** Every trial in number order, one row each, whatever its state. */
 export function trialsTable(v: ReportView): Table {
-  const trials = [...v.data.trials].sort((a, b) => a.number - b.number);
+  const trials = v.trials;
   const other = hasOther(trials);
   return {
     id: 'trials',
@@ -136,7 +136,7 @@ export function retrainTable(v: ReportView): Table | null {
   const rt = v.data.retrain;
   if (!rt || rt.results.length === 0) return null;
   const rows = rt.results
-    .map((r) => ({ r, t: v.byNumber.get(r.trial) as ReportTrial & { metric: number; paramPct: number } }))
+    .map((r) => ({ r, t: v.byNumber.get(r.trial) as CompleteTrial }))
     .sort((a, b) => a.t.paramPct - b.t.paramPct || a.t.number - b.t.number);
   return {
     id: 'retrain',

@@ -11,6 +11,8 @@ export type CompleteTrial = ReportTrial & { metric: number; paramPct: number };
 export interface ReportView {
   data: ReportData;
   byNumber: Map<number, ReportTrial>;
+  /** Every trial in trial-number order, whatever its state. */
+  trials: ReportTrial[];
   /** COMPLETE trials in trial-number order. */
   complete: CompleteTrial[];
   failed: ReportTrial[];
@@ -37,6 +39,7 @@ export function buildView(data: ReportData): ReportView {
   return {
     data,
     byNumber,
+    trials: sorted,
     complete,
     failed: sorted.filter((t) => t.state === 'FAILED'),
     front,
