@@ -117,7 +117,8 @@ export interface BatchingOptions {
 /** Batches over a fixed example set, tokenized once. */
 export class Batcher {
   readonly tokens: TokenizedSet;
-  private readonly opts: Required<Omit<BatchingOptions, 'bucketSize'>> & { bucketSize: number };
+  private readonly opts: Required<BatchingOptions>;
+  private readonly padId: number;
 
   constructor(examples: readonly Example[], tokenizer: Tokenizer, options: BatchingOptions) {
     const { batchSize, maxLength } = options;
@@ -144,8 +145,6 @@ export class Batcher {
     }
   }
 
-  private readonly padId: number;
-
   get size(): number {
     return this.tokens.n;
   }
@@ -171,10 +170,8 @@ export class Batcher {
     const perm = permutation(n, rng);
     for (let b = 0; b < n; b += bucketSize) {
       const bucket = perm.slice(b, Math.min(n, b + bucketSize));
-      // Stable sort by length: ties keep their (random) permutation order.
-      const pos = new Map<number, number>();
-      bucket.forEach((ex, j) => pos.set(ex, j));
-      bucket.sort((x, y) => lengths[x] - lengths[y] || pos.get(x)! - pos.get(y)!);
+      // Sort by length; typed-array sort is stable (ES2019), so ties keep their random order.
+      bucket.sort((x, y) => lengths[x] - lengths[y]);
       for (let s = 0; s < bucket.length; s += batchSize) out.push(bucket.slice(s, Math.min(bucket.length, s + batchSize)));
     }
     if (dropLast && out.length > 0 && out[out.length - 1].length < batchSize) out.pop();
