@@ -224,34 +224,20 @@ function parseTemplate(pp: unknown, idOf: (tok: string) => number | undefined, f
       if (!Array.isArray(pp['single']) || !Array.isArray(pp['pair'])) return fail('TemplateProcessing needs "single" and "pair" arrays');
       return { single: pp['single'].map(item), pair: pp['pair'].map(item) };
     }
-    case 'BertProcessing': {
-      const cls = pairTok(pp['cls'], 'cls');
-      const sep = pairTok(pp['sep'], 'sep');
-      return {
-        single: [{ kind: 'special', ids: [cls], typeId: 0 }, { kind: 'seq', seq: 'A', typeId: 0 }, { kind: 'special', ids: [sep], typeId: 0 }],
-        pair: [
-          { kind: 'special', ids: [cls], typeId: 0 },
-          { kind: 'seq', seq: 'A', typeId: 0 },
-          { kind: 'special', ids: [sep], typeId: 0 },
-          { kind: 'seq', seq: 'B', typeId: 1 },
-          { kind: 'special', ids: [sep], typeId: 1 },
-        ],
-      };
-    }
+    case 'BertProcessing':
     case 'RobertaProcessing': {
-      // NOTE: RoBERTa has one token type (type_vocab_size 1): every position gets type 0, as
-      // transformers' RobertaTokenizer does; pairs are <s> A </s></s> B </s>.
+      // NOTE: BERT pairs are [CLS] A [SEP] B [SEP] with B and its [SEP] type 1. RoBERTa has one
+      // token type (type_vocab_size 1): every position gets type 0, as transformers'
+      // RobertaTokenizer does; pairs are <s> A </s></s> B </s>.
       const cls = pairTok(pp['cls'], 'cls');
       const sep = pairTok(pp['sep'], 'sep');
+      const roberta = pp['type'] === 'RobertaProcessing';
+      const bType = roberta ? 0 : 1;
+      const special = (ids: number[], typeId = 0): TemplateItem => ({ kind: 'special', ids, typeId });
+      const seq = (id: 'A' | 'B', typeId = 0): TemplateItem => ({ kind: 'seq', seq: id, typeId });
       return {
-        single: [{ kind: 'special', ids: [cls], typeId: 0 }, { kind: 'seq', seq: 'A', typeId: 0 }, { kind: 'special', ids: [sep], typeId: 0 }],
-        pair: [
-          { kind: 'special', ids: [cls], typeId: 0 },
-          { kind: 'seq', seq: 'A', typeId: 0 },
-          { kind: 'special', ids: [sep, sep], typeId: 0 },
-          { kind: 'seq', seq: 'B', typeId: 0 },
-          { kind: 'special', ids: [sep], typeId: 0 },
-        ],
+        single: [special([cls]), seq('A'), special([sep])],
+        pair: [special([cls]), seq('A'), special(roberta ? [sep, sep] : [sep]), seq('B', bType), special([sep], bType)],
       };
     }
     case 'ByteLevel':
