@@ -65,7 +65,7 @@ export function readDelimited(path: string, options: DelimitedOptions = {}): Tab
   const delimiter = checkDelimiter(options.delimiter ?? '\t', path);
   const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
   if (quoting === 'rfc4180') return parseDelimited(buf.toString('utf8'), path, options);
-  return buildTable(splitPlainBuffer(buf, delimiter), path, options);
+  return buildTable(splitPlainBuffer(buf, delimiter), path, options, quoting);
 }
 
 function checkDelimiter(delimiter: string, source: string): string {
@@ -81,12 +81,11 @@ export function parseDelimited(text: string, source: string, options: DelimitedO
   const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
   const records = quoting === 'none' ? splitPlain(text, delimiter) : splitRfc4180(text, delimiter, source);
-  return buildTable(records, source, { ...options, quoting });
+  return buildTable(records, source, options, quoting);
 }
 
 /** Header, field-count check, column selection and maxRows over raw records. */
-function buildTable(records: Iterable<RawRecord>, source: string, options: DelimitedOptions): Table {
-  const quoting = options.quoting ?? ((options.delimiter ?? '\t') === '\t' ? 'none' : 'rfc4180');
+function buildTable(records: Iterable<RawRecord>, source: string, options: DelimitedOptions, quoting: Quoting): Table {
   const header = options.header ?? true;
   const onRagged = options.onRagged ?? 'error';
   const maxRows = options.maxRows ?? Infinity;
