@@ -38,7 +38,7 @@ function isObj(v: unknown): v is Json {
 }
 
 /** Token text of a tokenizer_config special token (a string or an AddedToken dict). */
-function tokenText(v: unknown): string | undefined {
+export function tokenText(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (isObj(v) && typeof v['content'] === 'string') return v['content'];
   return undefined;

@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { TokenizerError } from '../io/errors.js';
-import { HfTokenizer } from './hf.js';
+import { HfTokenizer, tokenText } from './hf.js';
 import { readVocabTxt, wordPieceTokenizerJson } from './wordpiece.js';
 import { byteLevelBpeTokenizerJson, parseMergesTxt } from './bpe.js';
 
@@ -33,14 +33,6 @@ async function readJson(path: string): Promise<unknown> {
   } catch (e) {
     throw new TokenizerError(path, `${path}: not valid JSON (${(e as Error).message})`);
   }
-}
-
-function str(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (v !== null && typeof v === 'object' && typeof (v as Record<string, unknown>)['content'] === 'string') {
-    return (v as Record<string, string>)['content'];
-  }
-  return undefined;
 }
 
 /** Which tokenizer source a folder has, in order of preference; undefined when none. */
@@ -70,11 +62,11 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
       lowercase: bool('do_lower_case'),
       stripAccents: bool('strip_accents'),
       tokenizeChineseChars: bool('tokenize_chinese_chars'),
-      unkToken: str(cfg['unk_token']),
-      clsToken: str(cfg['cls_token']),
-      sepToken: str(cfg['sep_token']),
-      padToken: str(cfg['pad_token']),
-      maskToken: str(cfg['mask_token']),
+      unkToken: tokenText(cfg['unk_token']),
+      clsToken: tokenText(cfg['cls_token']),
+      sepToken: tokenText(cfg['sep_token']),
+      padToken: tokenText(cfg['pad_token']),
+      maskToken: tokenText(cfg['mask_token']),
     });
     return new HfTokenizer(json, cfg, { ...common, file });
   }
@@ -87,11 +79,11 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
     const merges = parseMergesTxt(await readFile(join(dir, 'merges.txt'), 'utf8'));
     const json = byteLevelBpeTokenizerJson(vocab as Record<string, number>, merges, {
       file,
-      bosToken: str(cfg['bos_token']),
-      eosToken: str(cfg['eos_token']),
-      unkToken: str(cfg['unk_token']) ?? '<unk>',
-      padToken: str(cfg['pad_token']),
-      maskToken: str(cfg['mask_token']),
+      bosToken: tokenText(cfg['bos_token']),
+      eosToken: tokenText(cfg['eos_token']),
+      unkToken: tokenText(cfg['unk_token']) ?? '<unk>',
+      padToken: tokenText(cfg['pad_token']),
+      maskToken: tokenText(cfg['mask_token']),
       addPrefixSpace: typeof cfg['add_prefix_space'] === 'boolean' ? cfg['add_prefix_space'] : undefined,
     });
     return new HfTokenizer(json, cfg, { ...common, file });
