@@ -12,7 +12,7 @@ import { count, formatNumber, formatPct, layerRanges, modulesText, placement, tr
 import { linearScale, logScale, type Scale } from './scale.js';
 import { placeLabels, type LabelRequest, type Side } from './labels.js';
 import { PALETTE, SHAPES, axes, el, heading, marker, px, svgRoot, text, tip, type Frame, type Shape } from './svg.js';
-import type { BaselinePoint, Direction, ReportOptions } from './types.js';
+import type { BaselinePoint, Direction, ReportObjective, ReportOptions } from './types.js';
 import type { CompleteTrial, ReportView } from './view.js';
 
 const TRIAL_COLOR = PALETTE.blue;
@@ -34,6 +34,12 @@ function labelText(placed: ReturnType<typeof placeLabels>, fill: string, cls: st
 const HALO = { stroke: '#ffffff', 'stroke-width': 3, 'stroke-linejoin': 'round', 'paint-order': 'stroke' } as const;
 
 const better = (dir: Direction): string => (dir === 'maximize' ? 'higher is better' : 'lower is better');
+
+/** The x axis title of the scatter and retrain charts. */
+const pctAxisTitle = (pct: ReportObjective, log: boolean): string => `parameters tuned (${pct.name}, % of backbone${log ? ', log scale' : ''}, ${better(pct.direction)})`;
+
+/** Path data of a vertical error bar at X from y0 to y1, with 8-pixel caps. */
+const errorBarD = (X: number, y0: number, y1: number): string => `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`;
 
 /** Decides the x scale kind: explicit log needs positive values; auto picks log for wide positive ranges. */
 export function useLogX(xs: readonly number[], opt: ReportOptions['logX']): boolean {
@@ -113,7 +119,7 @@ function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string):
       if (b.metricStd !== undefined && b.metricStd > 0) {
         const y0 = y.map(b.metric - b.metricStd);
         const y1 = y.map(b.metric + b.metricStd);
-        marks.push(el('path', { d: `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`, stroke: f.color, fill: 'none', class: 'errbar' }));
+        marks.push(el('path', { d: errorBarD(X, y0, y1), stroke: f.color, fill: 'none', class: 'errbar' }));
       }
       marks.push(
         marker(f.shape, X, Y, 5.5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9, class: 'baseline', 'data-method': f.method }, tip(`${name}: ${metricLabel} ${formatNumber(b.metric)}${std}${seeds}, ${formatPct(b.paramPct)} % params`)),
@@ -138,6 +144,8 @@ function legend(x: number, y: number, items: LegendItem[]): string {
   });
   return el('g', { class: 'legend' }, text({ x, y, 'font-weight': 'bold' }, 'Legend'), ...rows);
 }
+
+const STD_LEGEND: LegendItem = { mark: (lx, ly) => el('path', { d: errorBarD(lx, ly - 7, ly + 7), stroke: '#333', fill: 'none' }), label: '± 1 std over seeds' };
 
 function familyLegend(fams: Family[]): LegendItem[] {
   return fams.map((f) => ({ mark: (x: number, y: number) => marker(f.shape, x, y, 5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9 }), label: f.method }));
@@ -215,12 +223,12 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     ...familyLegend(fams),
   ];
   if (base.some((b) => b.metricStd !== undefined)) {
-    items.push({ mark: (lx, ly) => el('path', { d: `M${px(lx)} ${px(ly - 7)}V${px(ly + 7)}M${px(lx - 4)} ${px(ly - 7)}h8M${px(lx - 4)} ${px(ly + 7)}h8`, stroke: '#333', fill: 'none' }), label: '± 1 std over seeds' });
+    items.push(STD_LEGEND);
   }
 
   const title = `${data.study}: ${v.metricLabel} vs parameters tuned`;
   const subtitle = `${data.task} · ${data.model} · ${count(complete.length, 'complete trial')}, ${front.length} on the Pareto front${base.length ? `, ${count(base.length, 'baseline')}` : ''}`;
-  const xTitle = `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`;
+  const xTitle = pctAxisTitle(pctObj, log);
   const yTitle = `${v.metricLabel} (${better(metricObj.direction)})`;
   const desc =
     `Scatter plot of ${complete.length} complete trials: x = ${pctObj.name} from ${formatPct(x.domain[0])} to ${formatPct(x.domain[1])}${log ? ' (log scale)' : ''}, ` +
@@ -366,7 +374,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
     return el(
       'g',
       { class: 'retrained', 'data-trial': String(t.number) },
-      r.std > 0 ? el('path', { d: `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`, stroke: FRONT_COLOR, fill: 'none' }) : '',
+      r.std > 0 ? el('path', { d: errorBarD(X, y0, y1), stroke: FRONT_COLOR, fill: 'none' }) : '',
       el('circle', { cx: X, cy: Y, r: 5, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1 }, tip(`trial ${t.number}: ${formatNumber(r.mean)} ± ${formatNumber(r.std)} over ${r.seeds} seeds, ${formatPct(t.paramPct)} % params`)),
     );
   });
@@ -379,7 +387,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
   const items: LegendItem[] = [
     { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 4.5, fill: FRONT_COLOR }), label: `re-trained front (${pts.length})` },
     ...familyLegend(fams),
-    { mark: (lx, ly) => el('path', { d: `M${px(lx)} ${px(ly - 7)}V${px(ly + 7)}M${px(lx - 4)} ${px(ly - 7)}h8M${px(lx - 4)} ${px(ly + 7)}h8`, stroke: '#333', fill: 'none' }), label: '± 1 std over seeds' },
+    STD_LEGEND,
   ];
   const title = `${v.data.study}: re-trained front on ${rt.split}`;
   const subtitle = `mean ± std over ${seeds} seeds · ${v.data.task} · ${v.data.model}${base.length ? ` · ${count(base.length, 'baseline')}` : ''}`;
@@ -387,7 +395,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
-    axes(f, x, y, `parameters tuned (${pctObj.name}, % of backbone${log ? ', log scale' : ''}, ${better(pctObj.direction)})`, `${v.metricLabel.replace(/^validation /, '')} on ${rt.split} (${better(metricObj.direction)})`),
+    axes(f, x, y, pctAxisTitle(pctObj, log), `${v.metricLabel.replace(/^validation /, '')} on ${rt.split} (${better(metricObj.direction)})`),
     el('g', { class: 'plot' }, ...marks, bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
   );
