@@ -6,7 +6,8 @@ import { defaultBaselines, runBaselines } from '../../pipeline/followup.js';
 import { batchProgress } from '../batch_progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { fidelityOf, hyperOf, openStudy, type FollowFlags } from './retrain.js';
+import { fidelityOf, hyperOf, type FollowFlags } from './retrain.js';
+import { openStudy } from '../study.js';
 
 /** `autopeft baselines`: single-method baselines on the same plot as a study. */
 export function register(program: Command, ctx: CliContext): void {

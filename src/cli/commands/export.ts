@@ -1,5 +1,4 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
@@ -8,8 +7,7 @@ import { UsageError } from '../errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
 import { getBackbone, getTask, runTrial } from '../../train/trial.js';
 import { exportAdapter } from '../../pipeline/export.js';
-import { openSqliteStorage } from '../../storage/sqlite.js';
-import { readSetup } from '../../pipeline/attrs.js';
+import { openStudy } from '../study.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
@@ -37,11 +35,9 @@ export function register(program: Command, ctx: CliContext): void {
     let adapterDir = f.adapter;
     if (!adapterDir) {
       if (!f.study || f.trial === undefined) throw new UsageError('pass --adapter <dir>, or --study <name> with --trial <n>');
-      if (!existsSync(f.storage)) throw new UsageError(`--storage ${f.storage} does not exist`);
-      const storage = openSqliteStorage(f.storage);
+      const { storage, setup } = await openStudy({ study: f.study, storage: f.storage });
       let spec;
       try {
-        const setup = readSetup((await storage.getStudy(f.study)).userAttrs, f.study);
         const trial = await storage.getTrial(f.study, f.trial);
         adapterDir = join(f.out, 'adapter');
         spec = {

@@ -1,13 +1,11 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { UsageError } from '../errors.js';
-import { openSqliteStorage } from '../../storage/sqlite.js';
 import { summarizeStudy } from '../../pipeline/report.js';
 import { writeReport } from '../../report/index.js';
 import { describePeft, fromSearchConfig } from '../../peft/config.js';
-import { readSetup } from '../../pipeline/attrs.js';
+import { openStudy } from '../study.js';
 import { DEFAULT_STORAGE } from './search.js';
 
 function parseRef(v: string): [number, number] {
@@ -27,11 +25,9 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--ref <metric,paramPct>', 'hypervolume reference point (default: nadir of the trials with a 10% margin)', parseRef)
     .option('--json', 'end with one JSON line: {"study","trials","hypervolume","refPoint","front"}')
     .action(async (flags: { study: string; storage: string; out?: string; ref?: [number, number]; json?: boolean }) => {
-      if (!existsSync(flags.storage)) throw new UsageError(`--storage ${flags.storage} does not exist; run \`autopeft search\` first or point --storage at your study file`);
-      const storage = openSqliteStorage(flags.storage);
+      const { storage, setup } = await openStudy(flags);
       try {
         const { data, front } = await summarizeStudy(storage, flags.study, flags.ref ? { refPoint: flags.ref } : {});
-        const setup = readSetup((await storage.getStudy(flags.study)).userAttrs, flags.study);
         const dir = flags.out ?? `report-${flags.study}`;
         const { paths, json } = writeReport(dir, data);
         const out = ctx.stdout;

@@ -1,15 +1,13 @@
 import type { Command } from 'commander';
-import { existsSync } from 'node:fs';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { UsageError } from '../errors.js';
-import { openSqliteStorage } from '../../storage/sqlite.js';
 import { frontTrials, retrainFront } from '../../pipeline/followup.js';
-import { readSetup } from '../../pipeline/attrs.js';
 import { describePeft, fromSearchConfig } from '../../peft/config.js';
 import { batchProgress } from '../batch_progress.js';
 import { DEFAULT_STORAGE } from './search.js';
+import { openStudy } from '../study.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
 export { hyperOf, fidelityOf };
@@ -28,17 +26,6 @@ export interface FollowFlags extends TrainFlags {
   workers: number;
 }
 
-export async function openStudy(flags: { study: string; storage: string }) {
-  if (!existsSync(flags.storage)) throw new UsageError(`--storage ${flags.storage} does not exist; run \`autopeft search\` first or point --storage at your study file`);
-  const storage = openSqliteStorage(flags.storage);
-  try {
-    const setup = readSetup((await storage.getStudy(flags.study)).userAttrs, flags.study);
-    return { storage, setup };
-  } catch (e) {
-    await storage.close();
-    throw e;
-  }
-}
 
 /** `autopeft retrain`: the front at full fidelity with several seeds, mean ± std on the dev set. */
 export function register(program: Command, ctx: CliContext): void {

@@ -7,7 +7,8 @@ import { describePeft, fromSearchConfig } from '../../peft/config.js';
 import { batchProgress } from '../batch_progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { fidelityOf, hyperOf, openStudy, trialList, type FollowFlags } from './retrain.js';
+import { fidelityOf, hyperOf, trialList, type FollowFlags } from './retrain.js';
+import { openStudy } from '../study.js';
 
 /** `autopeft transfer`: a study's front configurations trained on another task. */
 export function register(program: Command, ctx: CliContext): void {
