@@ -7,10 +7,10 @@ export { readParquet, parquetRowsToTable } from './readers/parquet.js';
 export type { Example, TaskSpec, TaskInfo, TaskData, MetricName, FileFormat, ColumnRef, SplitName } from './tasks/types.js';
 export { taskInfo } from './tasks/types.js';
 export { BUILTIN_TASKS, SPAM_SPEC, getTaskSpec, taskNames } from './tasks/registry.js';
-export { loadTask, locateFiles, finishSplits, type LoadTaskOptions, type LocatedFiles } from './tasks/load.js';
+export { loadTask, locateFiles, type LoadTaskOptions, type LocatedFiles } from './tasks/load.js';
 export { validateTaskSpec, loadTaskSpecFile } from './tasks/custom.js';
 export { loadSpamTask, readSpamCorpus, isSpamDev, type SpamOptions, type SpamMessage } from './tasks/spam.js';
-export { carveValidation, subsample, stratifiedSelect, resolveSize, DEFAULT_VALIDATION, type CarveOptions, type SubsampleOptions, type SizeSpec } from './split.js';
+export { carveValidation, subsample, finishSplits, stratifiedSelect, resolveSize, DEFAULT_VALIDATION, type CarveOptions, type SubsampleOptions, type SizeSpec } from './split.js';
 export {
   accuracy,
   f1Binary,

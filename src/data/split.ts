@@ -4,7 +4,7 @@
  */
 import { DataError } from './errors.js';
 import { createRng, permutation } from './rng.js';
-import type { Example } from './tasks/types.js';
+import type { Example, TaskData } from './tasks/types.js';
 
 export interface SizeSpec {
   /** Fraction of the examples in (0, 1]. */
@@ -137,4 +137,17 @@ export function subsample(examples: readonly Example[], options: SubsampleOption
   const stratify = options.stratified === false ? 'none' : options.regression ? 'quantile' : 'class';
   const chosen = stratifiedSelect(examples.map((e) => e.label), k, { seed: options.seed ?? 0, stratify });
   return partition(examples, chosen).chosen;
+}
+
+/** Carve validation (when there is train and no validation file) and subsample train. Mutates. */
+export function finishSplits(data: TaskData, options: { validation?: false | CarveOptions; subsample?: SubsampleOptions }): void {
+  const regression = data.info.regression;
+  if (data.validation === undefined && data.train.length > 0 && options.validation !== false) {
+    const carve = { ...(options.validation ?? DEFAULT_VALIDATION), regression };
+    const { train, validation } = carveValidation(data.train, carve);
+    data.train = train;
+    data.validation = validation;
+    data.validationSource = 'carved';
+  }
+  if (options.subsample !== undefined) data.train = subsample(data.train, { ...options.subsample, regression });
 }

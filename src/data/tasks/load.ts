@@ -8,7 +8,7 @@ import { DataError } from '../errors.js';
 import { readDelimited } from '../readers/delimited.js';
 import { readJsonl, type JsonValue, type RecordTable } from '../readers/jsonl.js';
 import { readParquet } from '../readers/parquet.js';
-import { carveValidation, DEFAULT_VALIDATION, subsample, type CarveOptions, type SubsampleOptions } from '../split.js';
+import { finishSplits, type CarveOptions, type SubsampleOptions } from '../split.js';
 import { loadTaskSpecFile } from './custom.js';
 import { getTaskSpec, taskNames } from './registry.js';
 import { loadSpamTask, type SpamOptions } from './spam.js';
@@ -90,19 +90,6 @@ export async function loadTask(task: string | TaskSpec, options: LoadTaskOptions
   }
   finishSplits(data, options);
   return data;
-}
-
-/** Carve validation (when there is train and no validation file) and subsample train. Mutates. */
-export function finishSplits(data: TaskData, options: Pick<LoadTaskOptions, 'validation' | 'subsample'>): void {
-  const regression = data.info.regression;
-  if (data.validation === undefined && data.train.length > 0 && options.validation !== false) {
-    const carve = { ...(options.validation ?? DEFAULT_VALIDATION), regression };
-    const { train, validation } = carveValidation(data.train, carve);
-    data.train = train;
-    data.validation = validation;
-    data.validationSource = 'carved';
-  }
-  if (options.subsample !== undefined) data.train = subsample(data.train, { ...options.subsample, regression });
 }
 
 /**
