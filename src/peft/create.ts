@@ -16,7 +16,7 @@ import { describePeft, isNoop, PeftConfigError, type PeftConfig } from './config
 import { initTensor } from './init.js';
 import './methods.js';
 import { peftMethods } from './registry.js';
-import { activeLayers, shapeSize, type MethodContext, type PeftDims, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from './types.js';
+import { activeLayers, fitsSpec, type MethodContext, type PeftDims, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from './types.js';
 
 export interface CreatePeftOptions {
   /** Seed of the fresh init (each tensor's stream also depends on its name). Default 0. */
@@ -112,7 +112,7 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
       if (mode === 'frozen') throw new PeftConfigError(`peft weights: missing '${s.name}'; were they saved with the same config?`);
       continue;
     }
-    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.data.length !== shapeSize(s.shape)) {
+    if (!fitsSpec(t, s)) {
       throw new PeftConfigError(`peft weights: '${s.name}' has shape [${t.shape.join(',')}], expected [${s.shape.join(',')}]; the weights belong to another config or model`);
     }
   }

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '../models/io/safetensors.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { checkDims, peftTensorSpecs } from './create.js';
-import { activeLayers, attentionWidthsOf, shapeSize, type PeftDims, type PeftTensor, type PeftWeights } from './types.js';
+import { activeLayers, attentionWidthsOf, fitsSpec, type PeftDims, type PeftTensor, type PeftWeights } from './types.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -92,7 +92,7 @@ function checkTensors(file: string, cfg: PeftConfig, dims: PeftDims, weights: Re
   for (const s of peftTensorSpecs(cfg, dims)) {
     const t = weights.get(s.name);
     if (!t) throw new PeftFileError(file, `${file}: missing PEFT tensor '${s.name}' required by its config; the weights and adapter_config.json do not belong together`);
-    if (t.shape.length !== s.shape.length || t.shape.some((d, i) => d !== s.shape[i]) || t.data.length !== shapeSize(s.shape)) {
+    if (!fitsSpec(t, s)) {
       throw new PeftFileError(file, `${file}: '${s.name}' has shape [${t.shape.join(',')}], its config needs [${s.shape.join(',')}]`);
     }
   }

@@ -108,3 +108,8 @@ export const layerTensorName = (layer: number, method: PeftMethodId, rest: strin
 export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
+
+/** Whether `t` has exactly the shape of `spec` (and data to match). */
+export function fitsSpec(t: PeftTensor, spec: TensorSpec): boolean {
+  return t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i]) && t.data.length === shapeSize(spec.shape);
+}
