@@ -149,9 +149,11 @@ export async function readEncoderConfig(path: string): Promise<EncoderConfig> {
   return parseEncoderConfig(json, path);
 }
 
+/** The config.json `hidden_act` written for each HiddenAct. */
+export const HIDDEN_ACT_JSON: Readonly<Record<HiddenAct, string>> = { gelu: 'gelu', gelu_tanh: 'gelu_new', relu: 'relu', silu: 'silu' };
+
 /** The config.json object (snake_case, as transformers writes it) for an EncoderConfig. */
 export function encoderConfigToJson(c: EncoderConfig): Record<string, unknown> {
-  const act: Record<HiddenAct, string> = { gelu: 'gelu', gelu_tanh: 'gelu_new', relu: 'relu', silu: 'silu' };
   return {
     architectures: [c.modelType === 'bert' ? 'BertModel' : 'RobertaModel'],
     model_type: c.modelType,
@@ -160,7 +162,7 @@ export function encoderConfigToJson(c: EncoderConfig): Record<string, unknown> {
     num_hidden_layers: c.numHiddenLayers,
     num_attention_heads: c.numAttentionHeads,
     intermediate_size: c.intermediateSize,
-    hidden_act: act[c.hiddenAct],
+    hidden_act: HIDDEN_ACT_JSON[c.hiddenAct],
     hidden_dropout_prob: c.hiddenDropoutProb,
     attention_probs_dropout_prob: c.attentionProbsDropoutProb,
     max_position_embeddings: c.maxPositionEmbeddings,

@@ -9,7 +9,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Rng } from '../../testing/random.js';
-import { encoderConfigToJson, parseEncoderConfig, type EncoderConfig, type HiddenAct } from '../config.js';
+import { encoderConfigToJson, HIDDEN_ACT_JSON, parseEncoderConfig, type EncoderConfig, type HiddenAct } from '../config.js';
 import { encoderWeightShapes } from '../io/weights.js';
 import { writeSafetensors, type FloatTensor, type WritableTensor } from '../io/safetensors.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../io/half.js';
@@ -209,7 +209,7 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptio
       num_hidden_layers: opts.layers ?? 2,
       num_attention_heads: opts.heads ?? 2,
       intermediate_size: opts.intermediate ?? 4 * hidden,
-      hidden_act: { gelu: 'gelu', gelu_tanh: 'gelu_new', relu: 'relu', silu: 'silu' }[opts.hiddenAct ?? 'gelu'],
+      hidden_act: HIDDEN_ACT_JSON[opts.hiddenAct ?? 'gelu'],
       max_position_embeddings: opts.maxPositions ?? 64 + offset,
       type_vocab_size: roberta ? 1 : 2,
       layer_norm_eps: roberta ? 1e-5 : 1e-12,
