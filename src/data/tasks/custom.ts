@@ -8,10 +8,8 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { DataError } from '../errors.js';
-import type { ColumnRef, FileFormat, MetricName, TaskSpec } from './types.js';
+import { FILE_FORMATS, METRIC_NAMES, type ColumnRef, type FileFormat, type MetricName, type TaskSpec } from './types.js';
 
-const FORMATS: readonly FileFormat[] = ['tsv', 'csv', 'jsonl', 'parquet'];
-const METRICS: readonly MetricName[] = ['accuracy', 'f1', 'macro_f1', 'mcc', 'pearson', 'spearman', 'acc_and_f1', 'pearson_spearman'];
 const CLASS_METRICS: readonly MetricName[] = ['accuracy', 'f1', 'macro_f1', 'mcc', 'acc_and_f1'];
 const KNOWN_KEYS = new Set(['name', 'description', 'format', 'files', 'dirs', 'header', 'delimiter', 'quoting', 'skipRaggedRows', 'textColumns', 'labelColumn', 'labels', 'labelNames', 'regression', 'metrics', 'mainMetric', 'positiveLabel']);
 
@@ -42,7 +40,7 @@ export function validateTaskSpec(obj: unknown, source = 'task spec'): TaskSpec {
   for (const k of Object.keys(o)) if (!KNOWN_KEYS.has(k)) fail(k, 'is not a task spec field', `remove it, or use one of ${[...KNOWN_KEYS].join(', ')}`);
 
   if (typeof o.name !== 'string' || o.name.trim() === '') fail('name', 'must be a non-empty string', 'set "name": "my-task"');
-  if (typeof o.format !== 'string' || !FORMATS.includes(o.format as FileFormat)) fail('format', `must be one of ${FORMATS.join(', ')}`, 'set "format": "csv" (or tsv, jsonl, parquet)');
+  if (typeof o.format !== 'string' || !FILE_FORMATS.includes(o.format as FileFormat)) fail('format', `must be one of ${FILE_FORMATS.join(', ')}`, 'set "format": "csv" (or tsv, jsonl, parquet)');
   const format = o.format as FileFormat;
 
   const files = o.files;
@@ -88,7 +86,7 @@ export function validateTaskSpec(obj: unknown, source = 'task spec'): TaskSpec {
   const defaultMetrics: MetricName[] = regression === true ? ['pearson', 'spearman'] : numLabels === 2 ? ['accuracy', 'f1'] : ['accuracy', 'macro_f1'];
   let metrics = defaultMetrics;
   if (o.metrics !== undefined) {
-    if (!Array.isArray(o.metrics) || o.metrics.length === 0 || !o.metrics.every((m) => METRICS.includes(m as MetricName))) fail('metrics', `must be a non-empty array of ${METRICS.join(', ')}`, 'fix the names or remove the field');
+    if (!Array.isArray(o.metrics) || o.metrics.length === 0 || !o.metrics.every((m) => METRIC_NAMES.includes(m as MetricName))) fail('metrics', `must be a non-empty array of ${METRIC_NAMES.join(', ')}`, 'fix the names or remove the field');
     metrics = o.metrics as MetricName[];
   }
   for (const m of metrics) {
