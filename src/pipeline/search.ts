@@ -13,8 +13,8 @@ import { fileURLToPath } from 'node:url';
 import type { Executor, Json } from '../exec/types.js';
 import { createExecutor } from '../exec/pool.js';
 import { autopeftObjectives, autopeftSpace } from '../search/space/autopeft.js';
-import { BoSampler, Nsga2Sampler, RandomSampler, type BoState } from '../search/samplers/index.js';
-import type { AttrValue, Config, Sampler } from '../search/types.js';
+import { BoSampler, createSampler, type BoState, type SamplerName } from '../search/samplers/index.js';
+import type { AttrValue, Config } from '../search/types.js';
 import { createStudy } from '../search/study/index.js';
 import type { Storage, TrialRecord } from '../storage/types.js';
 import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js';
@@ -36,7 +36,7 @@ export interface SearchOptions {
   nInit: number;
   /** Configurations proposed per sampler call (q). */
   batch: number;
-  sampler: 'bo' | 'nsga2' | 'random';
+  sampler: SamplerName;
   seed: number;
   lora: boolean;
   hyper: TrialSpec['hyper'];
@@ -107,12 +107,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
   const { attentionWidths } = backbone.dims as { attentionWidths?: readonly number[] };
   const objectives = autopeftObjectives({ numLayers, hidden, backboneParams: backbone.backboneParams, ...(attentionWidths ? { attentionWidths } : {}) });
-  const sampler: Sampler =
-    o.sampler === 'bo'
-      ? new BoSampler({ space, objectives, seed: o.seed, nInit: o.nInit })
-      : o.sampler === 'nsga2'
-        ? new Nsga2Sampler({ space, objectives, seed: o.seed })
-        : new RandomSampler({ space, seed: o.seed });
+  const sampler = createSampler(o.sampler, { space, objectives, seed: o.seed, nInit: o.nInit });
 
   const { storage, study } = o;
   const existing = await storage.findStudy(study);

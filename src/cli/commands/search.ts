@@ -7,6 +7,7 @@ import { readConfigFile, type OptionKind } from '../config_file.js';
 import { UsageError } from '../errors.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
+import { SAMPLER_NAMES, type SamplerName } from '../../search/samplers/index.js';
 import type { TrialSpec } from '../../train/trial.js';
 import { hyperOf } from './train.js';
 
@@ -80,8 +81,8 @@ export function register(program: Command, ctx: CliContext): void {
       const flags = { ...cli } as SearchFlags & Record<string, unknown>;
       for (const [k, v] of Object.entries(fromFile)) if (cmd.getOptionValueSource(k) !== 'cli') flags[k] = v;
       if (!flags.task) throw new UsageError('--task is required (or "task" in --config)');
-      if (!['bo', 'nsga2', 'random'].includes(flags.sampler)) throw new UsageError(`--sampler must be bo, nsga2 or random, got "${flags.sampler}"`);
-      const sampler = flags.sampler as 'bo' | 'nsga2' | 'random';
+      if (!(SAMPLER_NAMES as readonly string[]).includes(flags.sampler)) throw new UsageError(`--sampler must be bo, nsga2 or random, got "${flags.sampler}"`);
+      const sampler = flags.sampler as SamplerName;
       const hyper = hyperOf({ ...flags, maxSteps: undefined });
       const fidelity: NonNullable<TrialSpec['fidelity']> = {};
       if (flags.maxSteps !== undefined) fidelity.maxSteps = flags.maxSteps;
