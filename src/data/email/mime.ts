@@ -56,7 +56,7 @@ export function parseContentType(value: string | undefined): { type: string; par
 }
 
 /** Bytes (as a binary string or Uint8Array) -> text in `charset`; unknown or absent charsets try UTF-8, then Windows-1252. */
-export function decodeCharset(bytes: string | Uint8Array, charset: string | undefined): string {
+function decodeCharset(bytes: string | Uint8Array, charset: string | undefined): string {
   const buf = typeof bytes === 'string' ? Buffer.from(bytes, 'latin1') : bytes;
   const cs = charset?.trim().toLowerCase();
   if (cs !== undefined && cs !== '' && cs !== 'default' && cs !== 'us-ascii' && cs !== 'ascii') {
@@ -83,7 +83,7 @@ const CP1252_HIGH = [0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 
  * Windows-1252 decoding written out: Node 20's TextDecoder('windows-1252') decodes 0x80..0x9F
  * as Latin-1 C1 controls instead of the Windows-1252 characters (curly quotes, dashes, euro).
  */
-export function decodeWindows1252(buf: Uint8Array): string {
+function decodeWindows1252(buf: Uint8Array): string {
   let out = '';
   for (let i = 0; i < buf.length; i += 8192) {
     const codes = Array.from(buf.subarray(i, i + 8192), (b) => (b >= 0x80 && b <= 0x9f && CP1252_HIGH[b - 0x80] !== 0 ? CP1252_HIGH[b - 0x80] : b));
