@@ -94,7 +94,7 @@ export class UseLiteBackbone implements Backbone {
 
 /** USE-lite from the installed npm package (or a directory with model.json, shards, vocab.json). */
 export function loadUseLiteBackbone(dir?: string, id = 'use-lite'): UseLiteBackbone {
-  return new UseLiteBackbone(dir === undefined ? loadUseLite() : loadUseLite(dir), id);
+  return new UseLiteBackbone(loadUseLite(dir), id);
 }
 
 /**
