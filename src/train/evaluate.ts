@@ -3,7 +3,7 @@
  * are built as frozen constants into one forward program per padded length.
  */
 import { Batcher } from '../data/batching.js';
-import { computeMetrics, type MetricResult } from '../data/metrics.js';
+import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
 import { scatterPredictions, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import type { Backbone } from '../models/backbone.js';
@@ -53,6 +53,6 @@ export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult 
   } finally {
     for (const p of programs.values()) await p.prog.release();
   }
-  const r = computeMetrics(task, preds, Float64Array.from(o.examples, (e) => e.label));
+  const r = computeMetrics(task, preds, labelsOf(o.examples));
   return { ...r, n: o.examples.length };
 }

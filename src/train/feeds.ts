@@ -2,7 +2,7 @@
  * Batches to ONNX feeds and logits back to per-example predictions: the two conversions every
  * forward program here needs (training steps, epoch evaluation, saved-adapter evaluation, export check).
  */
-import type { Batch } from '../data/batching.js';
+import { scatterRows, type Batch } from '../data/batching.js';
 import { argmaxRows } from '../data/metrics.js';
 import { tensor, type ort } from '../runtime/session.js';
 
@@ -18,9 +18,5 @@ export function tokenFeeds(b: Batch, names: readonly string[]): Record<string, o
  * argmax class of each row of `logits` [batch, numLabels].
  */
 export function scatterPredictions(preds: Float64Array, b: Batch, logits: Float32Array, numLabels: number, regression: boolean): void {
-  if (regression) b.indices.forEach((ex, r) => (preds[ex] = logits[r]!));
-  else {
-    const am = argmaxRows(logits, b.batch, numLabels);
-    b.indices.forEach((ex, r) => (preds[ex] = am[r]!));
-  }
+  scatterRows(preds, 1, b.indices, regression ? logits : argmaxRows(logits, b.batch, numLabels));
 }

@@ -11,7 +11,7 @@ import type { Value } from '../graph/ir.js';
 import * as ops from '../graph/ops/index.js';
 import type { BertHooks } from '../models/bert/builder.js';
 import { Batcher, tokenizeExamples, type Batch } from '../data/batching.js';
-import { computeMetrics, type MetricResult } from '../data/metrics.js';
+import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
 import { scatterPredictions, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import { compileTraining, type TrainingProgram } from '../runtime/training.js';
@@ -235,8 +235,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       scatterPredictions(preds, b, out.logits!.data as Float32Array, numLabels, task.regression);
     }
     active!.train.setState(state);
-    const labels = Float64Array.from(examples, (e) => e.label);
-    return computeMetrics(task, preds, labels);
+    return computeMetrics(task, preds, labelsOf(examples));
   };
 
   opts.onEvent?.({ kind: 'start', totalSteps, epochs: opts.epochs, trainExamples: opts.train.length });
