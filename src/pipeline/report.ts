@@ -71,7 +71,7 @@ export async function summarizeStudy(storage: Storage, study: string, opts: { re
     refPoint: ref,
     ...(points.length > 0 ? { baselines: points } : {}),
     ...(retrain && retrain.length > 0
-      ? { retrain: { split: 'dev', results: retrain.map((r) => ({ trial: r.trial, mean: r.mean, std: r.std, seeds: r.values.length, values: r.values })) } }
+      ? { retrain: { split: 'dev', metricLabel: retrain[0]!.metricName, results: retrain.map((r) => ({ trial: r.trial, mean: r.mean, std: r.std, seeds: r.values.length, values: r.values })) } }
       : {}),
     settings: {
       sampler: setup.sampler,

@@ -395,7 +395,7 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
-    axes(f, x, y, pctAxisTitle(pctObj, log), `${v.metricLabel.replace(/^validation /, '')} on ${rt.split} (${better(metricObj.direction)})`),
+    axes(f, x, y, pctAxisTitle(pctObj, log), `${rt.metricLabel ?? v.metricLabel} on ${rt.split} (${better(metricObj.direction)})`),
     el('g', { class: 'plot' }, ...marks, bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
   );

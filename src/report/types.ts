@@ -68,6 +68,8 @@ export interface RetrainResult {
 export interface RetrainData {
   /** Where the scores come from, e.g. "SST-2 official dev set". */
   split: string;
+  /** Name of the re-trained metric (default: the first objective's label). */
+  metricLabel?: string;
   results: RetrainResult[];
 }
 
