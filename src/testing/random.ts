@@ -29,3 +29,27 @@ export class Rng {
     return Float32Array.from({ length: n }, () => scale * this.normal());
   }
 }
+
+/** Seeded uniform [0, 1) generator (mulberry32). */
+export function seededUniform(seed: number): () => number {
+  const rng = new Rng(seed);
+  return () => rng.next();
+}
+
+/** Seeded standard normal generator (Box-Muller over mulberry32). */
+export function seededNormal(seed: number): () => number {
+  const u = seededUniform(seed);
+  let spare: number | undefined;
+  return () => {
+    if (spare !== undefined) {
+      const s = spare;
+      spare = undefined;
+      return s;
+    }
+    const u1 = Math.max(u(), 1e-12);
+    const u2 = u();
+    const r = Math.sqrt(-2 * Math.log(u1));
+    spare = r * Math.sin(2 * Math.PI * u2);
+    return r * Math.cos(2 * Math.PI * u2);
+  };
+}

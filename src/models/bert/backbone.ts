@@ -3,7 +3,7 @@ import { buildBert } from './builder.js';
 import type { BertConfig } from './config.js';
 import type { EncoderConfig } from '../config.js';
 import type { Tokenizer } from '../tokenizers/types.js';
-import { seededNormal } from '../testing/tiny.js';
+import { seededNormal } from '../../testing/random.js';
 import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph } from '../backbone.js';
 
 export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {

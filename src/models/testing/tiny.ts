@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Rng } from '../../testing/random.js';
+import { seededNormal, seededUniform } from '../../testing/random.js';
 import { encoderConfigToJson, HIDDEN_ACT_JSON, parseEncoderConfig, type EncoderConfig, type HiddenAct } from '../config.js';
 import { encoderWeightShapes } from '../io/weights.js';
 import { writeSafetensors, type FloatTensor, type WritableTensor } from '../io/safetensors.js';
@@ -74,29 +74,7 @@ export interface TinyCheckpoint {
   files: string[];
 }
 
-/** Seeded uniform [0, 1) generator (mulberry32). */
-export function seededUniform(seed: number): () => number {
-  const rng = new Rng(seed);
-  return () => rng.next();
-}
-
-/** Seeded standard normal generator (Box-Muller over mulberry32). */
-export function seededNormal(seed: number): () => number {
-  const u = seededUniform(seed);
-  let spare: number | undefined;
-  return () => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    const u1 = Math.max(u(), 1e-12);
-    const u2 = u();
-    const r = Math.sqrt(-2 * Math.log(u1));
-    spare = r * Math.sin(2 * Math.PI * u2);
-    return r * Math.cos(2 * Math.PI * u2);
-  };
-}
+export { seededNormal, seededUniform };
 
 const TINY_WORDS = [
   'the', 'a', 'is', 'it', 'movie', 'film', 'good', 'bad', 'not', 'and', 'of', 'to', 'was', 'great',

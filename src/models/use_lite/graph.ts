@@ -38,7 +38,7 @@
 import { Graph, type Dim, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import type { BertHooks } from '../bert/builder.js';
-import { seededNormal } from '../testing/tiny.js';
+import { seededNormal } from '../../testing/random.js';
 import type { Dense, Norm, UseLiteConfig, UseLiteParams } from './load.js';
 
 /** A build option the caller got wrong: one line naming the option and the fix. */
