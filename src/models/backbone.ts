@@ -9,6 +9,7 @@ import type { Graph, Value } from '../graph/ir.js';
 import type { BertHooks } from './bert/builder.js';
 import type { ResolveModelOptions } from './hub/resolve.js';
 import type { Tokenizer } from './tokenizers/types.js';
+import type { ExportBackbone } from '../peft/export.js';
 
 export interface BackboneDims {
   numLayers: number;
@@ -66,6 +67,11 @@ export interface Backbone {
   /** Parameter count of the head for `numLabels` (exact trainable count = PEFT + head). */
   headParams(numLabels: number): number;
   buildClassifier(opts: BuildClassifierOptions): ClassifierGraph;
+  /**
+   * The backbone as `exportMergedOnnx` / `buildMergedModel` (src/peft/export.ts) take it: frozen
+   * weights (a placeholder head of the right shape, replaced by the adapter's) at a static length.
+   */
+  exportBackbone(opts: { seqLen: number; numLabels: number }): ExportBackbone;
 }
 
 export interface LoadBackboneOptions extends ResolveModelOptions {}

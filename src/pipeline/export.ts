@@ -7,10 +7,9 @@
  */
 import { copyFile, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { emitOnnx } from '../graph/onnx/emit.js';
 import { Batcher } from '../data/batching.js';
 import type { Backbone } from '../models/backbone.js';
-import { createPeft } from '../peft/create.js';
+import { buildMergedModel, exportMergedOnnx } from '../peft/export.js';
 import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterBackbone, type SavedAdapter } from '../peft/io.js';
 import { compileEval } from '../runtime/eval.js';
 import { ort } from '../runtime/session.js';
@@ -31,19 +30,13 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
   checkAdapterBackbone(adapter, backbone.dims);
   const numLabels = adapter.head?.numLabels ?? 2;
   const seqLen = Math.min(o.seqLen, backbone.maxLength);
-  const headWeights = new Map([...adapter.headWeights].map(([k, t]) => [k, { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]));
-  const build = (s: number) => {
-    const peft = createPeft(adapter.config, backbone.dims, { mode: 'frozen', weights: adapter.weights });
-    const built = backbone.buildClassifier({ seqLen: s, numLabels, hooks: peft.hooks, seed: 0, dropout: false, headWeights });
-    peft.assertBuilt();
-    return built;
-  };
-  const built = build(seqLen);
-  // Standard opset-17 ops only (no com.microsoft contrib kernels), so any ONNX runtime runs it.
-  const model = emitOnnx({ outputs: [['logits', built.logits]], training: false, contribOps: false });
+  // The peft room's merged export (head shape checks, prefix MLP folded). NOTE: LoRA stays a
+  // branch (mergeLora: false), as this export has always written it; merging is one flag away.
+  const merge = { mergeLora: false };
   await mkdir(o.outDir, { recursive: true });
   const onnxPath = join(o.outDir, 'model.onnx');
-  await writeFile(onnxPath, model.bytes!);
+  const model = await exportMergedOnnx(backbone.exportBackbone({ seqLen, numLabels }), adapter, { ...merge, path: onnxPath });
+  const inputNames = model.inputs.map((v) => v.name);
   await copyFile(join(o.adapterDir, ADAPTER_CONFIG_FILE), join(o.outDir, ADAPTER_CONFIG_FILE));
   await copyFile(join(o.adapterDir, ADAPTER_WEIGHTS_FILE), join(o.outDir, ADAPTER_WEIGHTS_FILE));
   const meta = {
@@ -51,7 +44,7 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
     backbone: adapter.backbone,
     task: adapter.task ?? null,
     head: adapter.head ?? null,
-    inputs: built.inputNames.map((n) => ({ name: n, dtype: 'int64', shape: ['batch', seqLen] })),
+    inputs: inputNames.map((n) => ({ name: n, dtype: 'int64', shape: ['batch', seqLen] })),
     outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', numLabels] }],
     note: `inputs are padded to exactly ${seqLen} tokens (attention_mask 0 on padding); tokenize with the backbone's tokenizer`,
   };
@@ -62,13 +55,13 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
   const examples = o.checkTexts.map((text) => ({ text, label: 0 }));
   const fixed = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, padding: 'fixed', shuffle: false });
   const b = [...fixed.batches()][0]!;
-  const got = (await session.run(tokenFeeds(b, built.inputNames))).logits!.data as Float32Array;
+  const got = (await session.run(tokenFeeds(b, inputNames))).logits!.data as Float32Array;
   await session.release();
   const dyn = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, shuffle: false });
   const db = [...dyn.batches()][0]!;
-  const ref = build(db.seq);
+  const ref = buildMergedModel(backbone.exportBackbone({ seqLen: db.seq, numLabels }), adapter, merge);
   const prog = await compileEval(ref.graph, { logits: ref.logits });
-  const want = (await prog.run(tokenFeeds(db, ref.inputNames))).logits!.data as Float32Array;
+  const want = (await prog.run(tokenFeeds(db, ref.graph.inputs.map((v) => v.name)))).logits!.data as Float32Array;
   await prog.release();
   let maxAbsDiff = 0;
   // Batches are sorted by length: map rows back through `indices`.
@@ -80,7 +73,7 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
     onnxPath,
     files: ['model.onnx', 'export.json', ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE],
     seqLen,
-    inputs: built.inputNames,
+    inputs: inputNames,
     bytes: model.bytes!.length,
     maxAbsDiff,
   };

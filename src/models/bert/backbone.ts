@@ -1,5 +1,6 @@
 /** BERT / RoBERTa checkpoints as a `Backbone` (see ../backbone.ts). */
 import { buildBert } from './builder.js';
+import { bertExportBackbone, type ExportBackbone } from '../../peft/export.js';
 import type { BertConfig } from './config.js';
 import type { EncoderConfig } from '../config.js';
 import type { Tokenizer } from '../tokenizers/types.js';
@@ -82,6 +83,12 @@ export class BertBackbone implements Backbone {
     const H = this.config.hiddenSize;
     const pooler = this.kind === 'bert' ? H * H + H : 0;
     return pooler + this.headShapes(numLabels).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
+  }
+
+  exportBackbone(opts: { seqLen: number; numLabels: number }): ExportBackbone {
+    const weights = new Map(this.weights);
+    for (const [k, v] of freshHead(this.headShapes(opts.numLabels), 0)) weights.set(k, v);
+    return bertExportBackbone(this.config, weights, opts);
   }
 
   buildClassifier(opts: BuildClassifierOptions): ClassifierGraph {

@@ -85,6 +85,10 @@ export class UseLiteBackbone implements Backbone {
     return new UseLiteLayerCache(this, k, cfg);
   }
 
+  exportBackbone(opts: { seqLen: number; numLabels: number }): ExportBackbone {
+    return useLiteExportBackbone(this, opts);
+  }
+
   /** A forward program [input_ids, attention_mask] -> the input of layer k, `hidden` [B, seqLen, width_k]. */
   async compileLayerInputs(seqLen: number, k: number, cfg: SessionConfig = {}): Promise<EvalProgram> {
     const built = buildUseLite({ model: this.model, seqLen, toLayer: k });
