@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Graph } from '../src/graph/ir.js';
 import * as ops from '../src/graph/ops/index.js';
 import { compileEval, tensor } from '../src/runtime/index.js';
-import { benchFeeds, buildProgram, BENCH } from './engine_model.js';
+import { benchFeeds, buildProgram, BENCH } from './engine-model.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: number) => {
@@ -78,7 +78,12 @@ async function ioCost(n: number): Promise<number> {
   const v = g.input('v', 'float32', [n]);
   const lr = g.input('lr', 'float32', []);
   const ev = await compileEval(g, { p2: ops.add(p, lr), m2: ops.add(m, lr), v2: ops.add(v, lr) }, { threads: THREADS });
-  let feeds = { p: tensor('float32', new Float32Array(n), [n]), m: tensor('float32', new Float32Array(n), [n]), v: tensor('float32', new Float32Array(n), [n]), lr: tensor('float32', Float32Array.of(0), []) };
+  let feeds = {
+    p: tensor('float32', new Float32Array(n), [n]),
+    m: tensor('float32', new Float32Array(n), [n]),
+    v: tensor('float32', new Float32Array(n), [n]),
+    lr: tensor('float32', Float32Array.of(0), []),
+  };
   const ts: number[] = [];
   for (let i = 0; i < 40; i++) {
     const t = performance.now();
@@ -91,12 +96,20 @@ async function ioCost(n: number): Promise<number> {
 }
 
 async function main() {
-  const hasTorch = !args.includes('--no-torch') && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  console.log(`tiny-BERT ${JSON.stringify(BENCH)}, ${THREADS} threads each, ${ROUNDS} rounds x ${BLOCK} steps per config, interleaved`);
+  const hasTorch =
+    !args.includes('--no-torch') && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  console.log(
+    `tiny-BERT ${JSON.stringify(BENCH)}, ${THREADS} threads each, ${ROUNDS} rounds x ${BLOCK} steps per config, interleaved`,
+  );
   const feeds = benchFeeds();
   const t0 = performance.now();
-  const ours = { adapter: await buildProgram('adapter', { threads: THREADS }), full: await buildProgram('full', { threads: THREADS }) };
-  console.log(`ours: compiled in ${r1(performance.now() - t0)} ms; ONNX nodes adapter ${ours.adapter.nodeCount}, full ${ours.full.nodeCount}; trainable adapter ${ours.adapter.store.size}, full ${ours.full.store.size}`);
+  const ours = {
+    adapter: await buildProgram('adapter', { threads: THREADS }),
+    full: await buildProgram('full', { threads: THREADS }),
+  };
+  console.log(
+    `ours: compiled in ${r1(performance.now() - t0)} ms; ONNX nodes adapter ${ours.adapter.nodeCount}, full ${ours.full.nodeCount}; trainable adapter ${ours.adapter.store.size}, full ${ours.full.store.size}`,
+  );
   const peers: TorchPeer[] = [];
   if (hasTorch) {
     peers.push(await TorchPeer.start('default', {}));
@@ -118,25 +131,35 @@ async function main() {
       add(`ours/${k}`, ms);
       for (const p of peers) add(`torch-${p.label}/${k}`, await p.steps(k, BLOCK));
     }
-    process.stdout.write(`round ${r + 1}/${ROUNDS}: ${Object.entries(times).map(([k, v]) => `${k} ${r1(median(v))}`).join(', ')}\n`);
+    process.stdout.write(
+      `round ${r + 1}/${ROUNDS}: ${Object.entries(times)
+        .map(([k, v]) => `${k} ${r1(median(v))}`)
+        .join(', ')}\n`,
+    );
   }
   for (const p of peers) p.stop();
   const io = await ioCost(ours.full.store.size);
-  console.log(`param/moment I/O through the binding (3 x ${ours.full.store.size} floats in and out, full FT): ${r1(io)} ms per run`);
+  console.log(
+    `param/moment I/O through the binding (3 x ${ours.full.store.size} floats in and out, full FT): ${r1(io)} ms per run`,
+  );
   await ours.adapter.release();
   await ours.full.release();
 
   const oursA = median(times['ours/adapter']!);
   const oursF = median(times['ours/full']!);
-  const peer = (k: string) => (peers.length ? Math.min(...peers.map((p) => median(times[`torch-${p.label}/${k}`]!))) : null);
+  const peer = (k: string) =>
+    peers.length ? Math.min(...peers.map((p) => median(times[`torch-${p.label}/${k}`]!))) : null;
   const tA = peer('adapter');
   const tF = peer('full');
-  for (const [k, v] of Object.entries(times)) console.log(`${k.padEnd(22)} median ${r1(median(v))} ms (n=${v.length}, min ${r1(Math.min(...v))})`);
+  for (const [k, v] of Object.entries(times))
+    console.log(`${k.padEnd(22)} median ${r1(median(v))} ms (n=${v.length}, min ${r1(Math.min(...v))})`);
   if (peers.length) {
     // Minima are the least load-sensitive view when other processes share the cores.
     const mn = (k: string) => Math.min(...times[k]!);
     const pm = (k: string) => Math.min(...peers.map((p) => mn(`torch-${p.label}/${k}`)));
-    console.log(`ratios of minima (less sensitive to load): adapter ${(mn('ours/adapter') / pm('adapter')).toFixed(3)}, full ${(mn('ours/full') / pm('full')).toFixed(3)}`);
+    console.log(
+      `ratios of minima (less sensitive to load): adapter ${(mn('ours/adapter') / pm('adapter')).toFixed(3)}, full ${(mn('ours/full') / pm('full')).toFixed(3)}`,
+    );
   }
   console.log(
     JSON.stringify({

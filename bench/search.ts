@@ -39,10 +39,23 @@ const median = (xs: number[]): number => {
 };
 
 function trial(p: SyntheticPeft, config: Config, i: number, rng: Rng): FrozenTrial {
-  return { number: i, state: 'COMPLETE', config, values: [p.observe(config, rng), p.cost(config)], userAttrs: {}, createdAt: i };
+  return {
+    number: i,
+    state: 'COMPLETE',
+    config,
+    values: [p.observe(config, rng), p.cost(config)],
+    userAttrs: {},
+    createdAt: i,
+  };
 }
 
-interface Latency { cold: number; warm: number; warmCpu: number; fit: number; acq: number }
+interface Latency {
+  cold: number;
+  warm: number;
+  warmCpu: number;
+  fit: number;
+  acq: number;
+}
 
 /** Wall seconds and this process's CPU seconds of one call (the CPU figure is what a quiet core would take). */
 async function timed(f: () => Promise<unknown> | unknown): Promise<{ wall: number; cpu: number }> {
@@ -55,10 +68,17 @@ async function timed(f: () => Promise<unknown> | unknown): Promise<{ wall: numbe
 
 async function latency(): Promise<Record<string, Latency>> {
   const out: Record<string, Latency> = {};
-  for (const [L, H, tag] of [[12, 768, '15d'], [24, 1024, '27d']] as const) {
+  for (const [L, H, tag] of [
+    [12, 768, '15d'],
+    [24, 1024, '27d'],
+  ] as const) {
     const p = syntheticPeft({ numLayers: L, hidden: H });
     for (const n of [50, 100, 200]) {
-      const cold: number[] = [], warm: number[] = [], warmCpu: number[] = [], fit: number[] = [], acq: number[] = [];
+      const cold: number[] = [],
+        warm: number[] = [],
+        warmCpu: number[] = [],
+        fit: number[] = [],
+        acq: number[] = [];
       for (let rep = 0; rep < REPS; rep++) {
         const rng = new Rng(1000 + rep);
         const hist = Array.from({ length: n }, (_, i) => trial(p, p.space.sample(rng), i, rng));
@@ -73,7 +93,13 @@ async function latency(): Promise<Record<string, Latency>> {
         fit.push(s2.last.fitSec);
         acq.push(s2.last.acqSec);
       }
-      const r = { cold: median(cold), warm: median(warm), warmCpu: median(warmCpu), fit: median(fit), acq: median(acq) };
+      const r = {
+        cold: median(cold),
+        warm: median(warm),
+        warmCpu: median(warmCpu),
+        fit: median(fit),
+        acq: median(acq),
+      };
       out[`${tag}@${n}`] = r;
       console.log(
         `suggest ${tag} n=${n}: warm ${r.warm.toFixed(3)} s wall (fit ${r.fit.toFixed(3)} + acq ${r.acq.toFixed(3)}), ` +
@@ -86,7 +112,13 @@ async function latency(): Promise<Record<string, Latency>> {
 
 const CHECK = 5;
 
-async function curve(mk: () => Sampler, p: SyntheticPeft, budget: number, seed: number, frontHv: number): Promise<number[]> {
+async function curve(
+  mk: () => Sampler,
+  p: SyntheticPeft,
+  budget: number,
+  seed: number,
+  frontHv: number,
+): Promise<number[]> {
   const hv: number[] = [];
   await runLoop({
     sampler: mk(),
@@ -116,7 +148,9 @@ async function efficiency(): Promise<{ curves: Record<string, number[]>; boEvals
     runs.nsga2!.push(await curve(() => new Nsga2Sampler({ ...base, seed, populationSize: 20 }), p, 200, seed, frontHv));
     runs.bo!.push(await curve(() => new BoSampler({ ...base, seed, nInit: 20 }), p, 100, seed, frontHv));
     const last = (k: string): string => runs[k]!.at(-1)![19]!.toFixed(3);
-    console.log(`seed ${seed}: HV@100 random ${last('random')} nsga2 ${last('nsga2')} bo ${last('bo')} (${((performance.now() - t) / 1000).toFixed(0)} s)`);
+    console.log(
+      `seed ${seed}: HV@100 random ${last('random')} nsga2 ${last('nsga2')} bo ${last('bo')} (${((performance.now() - t) / 1000).toFixed(0)} s)`,
+    );
   }
   const curves: Record<string, number[]> = {};
   for (const k of Object.keys(runs)) {
@@ -135,15 +169,27 @@ async function efficiency(): Promise<{ curves: Record<string, number[]>; boEvals
   return { curves, boEvalsToRandom200: idx < 0 ? null : (idx + 1) * CHECK };
 }
 
-console.log(`load average at start: ${loadavg().map((x) => x.toFixed(1)).join(' ')} on ${cpus().length} cores`);
+console.log(
+  `load average at start: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')} on ${cpus().length} cores`,
+);
 const lat = await latency();
 const eff = await efficiency();
-console.log(`load average at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
-console.log(`BO reaches random's 200-evaluation HV (${eff.curves.random!.at(-1)!.toFixed(4)}) after ${eff.boEvalsToRandom200 ?? '>100'} evaluations`);
+console.log(
+  `load average at end: ${loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}`,
+);
+console.log(
+  `BO reaches random's 200-evaluation HV (${eff.curves.random!.at(-1)!.toFixed(4)}) after ${eff.boEvalsToRandom200 ?? '>100'} evaluations`,
+);
 const r4 = (x: number): number => Math.round(x * 1e4) / 1e4;
-console.log(JSON.stringify({
-  suggestSec200_27d: r4(lat['27d@200']!.warm),
-  suggestSec200_15d: r4(lat['15d@200']!.warm),
-  boEvalsToRandom200: eff.boEvalsToRandom200,
-  hv: { random: r4(eff.curves.random![19]!), nsga2: r4(eff.curves.nsga2![19]!), bo: r4(eff.curves.bo![19]!) },
-}));
+console.log(
+  JSON.stringify({
+    suggestSec200_27d: r4(lat['27d@200']!.warm),
+    suggestSec200_15d: r4(lat['15d@200']!.warm),
+    boEvalsToRandom200: eff.boEvalsToRandom200,
+    hv: { random: r4(eff.curves.random![19]!), nsga2: r4(eff.curves.nsga2![19]!), bo: r4(eff.curves.bo![19]!) },
+  }),
+);

@@ -39,6 +39,8 @@ export function reportError(e: unknown, write: (s: string) => void = (s) => proc
     return 2;
   }
   if (e instanceof Error && e.name === 'CommanderError') return (e as Error & { exitCode?: number }).exitCode ?? 2;
-  write(`autopeft: internal error (please report it with the command you ran):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  write(
+    `autopeft: internal error (please report it with the command you ran):\n${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`,
+  );
   return 1;
 }

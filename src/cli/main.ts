@@ -15,7 +15,9 @@ function version(): string {
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('autopeft')
-    .description('Find the smallest parameter-efficient fine-tuning configuration that reaches your accuracy (AutoPEFT).')
+    .description(
+      'Find the smallest parameter-efficient fine-tuning configuration that reaches your accuracy (AutoPEFT).',
+    )
     .version(version())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
@@ -25,13 +27,19 @@ export function buildProgram(ctx: CliContext): Command {
 }
 
 /** Runs the CLI on `argv` (process.argv shape) and returns the exit code. */
-export async function main(argv: string[], ctx: CliContext = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(
+  argv: string[],
+  ctx: CliContext = { stdout: process.stdout, stderr: process.stderr },
+): Promise<number> {
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);
     return ctx.exitCode ?? 0;
   } catch (e) {
-    if (e instanceof CommanderError) return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    if (e instanceof CommanderError)
+      return e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help'
+        ? 0
+        : 2;
     return reportError(e, (s) => ctx.stderr.write(s));
   }
 }

@@ -49,7 +49,7 @@ export function fmtDuration(sec: number): string {
 export function createProgress(opts: ProgressOptions): ProgressBar {
   const stream = opts.stream ?? process.stderr;
   if (opts.quiet) {
-    return { update() {}, setTotal() {}, log: (l) => stream.write(l + '\n'), stop() {} };
+    return { update() {}, setTotal() {}, log: (l) => stream.write(`${l}\n`), stop() {} };
   }
   if (stream.isTTY) {
     const bar = new cliProgress.SingleBar(
@@ -69,7 +69,7 @@ export function createProgress(opts: ProgressOptions): ProgressBar {
       setTotal: (t) => bar.setTotal(t),
       log: (line) => {
         // cli-progress has no "print above": clear the line, print, redraw.
-        stream.write('\r\x1b[2K' + line + '\n');
+        stream.write(`\r\x1b[2K${line}\n`);
         bar.render();
       },
       stop: () => bar.stop(),
@@ -86,12 +86,14 @@ export function createProgress(opts: ProgressOptions): ProgressBar {
       last = now;
       const el = (now - t0) / 1000;
       const eta = v > 0 ? (el * (total - v)) / v : NaN;
-      stream.write(`${opts.label} ${v}/${total} (${Math.round((100 * v) / Math.max(total, 1))}%, ${fmtDuration(el)} elapsed, eta ${fmtDuration(eta)})${fields ? '  ' + formatFields(fields) : ''}\n`);
+      stream.write(
+        `${opts.label} ${v}/${total} (${Math.round((100 * v) / Math.max(total, 1))}%, ${fmtDuration(el)} elapsed, eta ${fmtDuration(eta)})${fields ? `  ${formatFields(fields)}` : ''}\n`,
+      );
     },
     setTotal(t) {
       total = t;
     },
-    log: (line) => stream.write(line + '\n'),
+    log: (line) => stream.write(`${line}\n`),
     stop() {},
   };
 }

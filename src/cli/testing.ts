@@ -20,7 +20,10 @@ export async function runCli(args: string[]): Promise<CliRun> {
         cb();
       },
     });
-  const code = await main(['node', 'autopeft', ...args], { stdout: sink((s) => (stdout += s)), stderr: sink((s) => (stderr += s)) });
+  const code = await main(['node', 'autopeft', ...args], {
+    stdout: sink((s) => (stdout += s)),
+    stderr: sink((s) => (stderr += s)),
+  });
   return {
     code,
     stdout,

@@ -15,8 +15,30 @@ before(async () => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('autopeft train: real RTE slice on a tiny checkpoint, summary and --json line', { skip: !existsSync(join(DATA, 'glue/rte')) && `no ${DATA}/glue/rte` }, async () => {
-  const r = await runCli(['train', '--model', join(dir, 'tiny'), '--task', 'rte', '--data', DATA, '--peft', '{"pa":4,"layers":[1]}', '--epochs', '1', '--train-limit', '64', '--max-length', '48', '--threads', '1', '--json', '--quiet']);
+test('autopeft train: real RTE slice on a tiny checkpoint, summary and --json line', {
+  skip: !existsSync(join(DATA, 'glue/rte')) && `no ${DATA}/glue/rte`,
+}, async () => {
+  const r = await runCli([
+    'train',
+    '--model',
+    join(dir, 'tiny'),
+    '--task',
+    'rte',
+    '--data',
+    DATA,
+    '--peft',
+    '{"pa":4,"layers":[1]}',
+    '--epochs',
+    '1',
+    '--train-limit',
+    '64',
+    '--max-length',
+    '48',
+    '--threads',
+    '1',
+    '--json',
+    '--quiet',
+  ]);
   assert.equal(r.code, 0, r.stderr);
   const j = r.json();
   assert.equal(j.task, 'rte');
@@ -44,9 +66,33 @@ test('user errors print one line and exit 2', async () => {
   assert.equal(model.stderr.split('\n').filter(Boolean).length, 1, model.stderr);
 });
 
-test('train --out -> evaluate reproduces the dev score -> export runs in onnxruntime with the same logits', { skip: !existsSync(join(DATA, 'glue/rte')) && `no ${DATA}/glue/rte` }, async () => {
+test('train --out -> evaluate reproduces the dev score -> export runs in onnxruntime with the same logits', {
+  skip: !existsSync(join(DATA, 'glue/rte')) && `no ${DATA}/glue/rte`,
+}, async () => {
   const ad = join(dir, 'adapter');
-  const tr = await runCli(['train', '--model', join(dir, 'tiny'), '--task', 'rte', '--data', DATA, '--peft', '{"sa":4,"pt":2,"lora":2,"layers":[0]}', '--epochs', '1', '--train-limit', '48', '--max-length', '40', '--threads', '1', '--out', ad, '--json', '--quiet']);
+  const tr = await runCli([
+    'train',
+    '--model',
+    join(dir, 'tiny'),
+    '--task',
+    'rte',
+    '--data',
+    DATA,
+    '--peft',
+    '{"sa":4,"pt":2,"lora":2,"layers":[0]}',
+    '--epochs',
+    '1',
+    '--train-limit',
+    '48',
+    '--max-length',
+    '40',
+    '--threads',
+    '1',
+    '--out',
+    ad,
+    '--json',
+    '--quiet',
+  ]);
   assert.equal(tr.code, 0, tr.stderr);
   const ev = await runCli(['evaluate', '--adapter', ad, '--data', DATA, '--max-length', '40', '--json']);
   assert.equal(ev.code, 0, ev.stderr);
@@ -56,7 +102,8 @@ test('train --out -> evaluate reproduces the dev score -> export runs in onnxrun
   assert.equal(ex.code, 0, ex.stderr);
   const m = /match autopeft's forward to ([0-9.e+-]+)/.exec(ex.stdout);
   assert.ok(m && Number(m[1]) < 1e-4, ex.stdout);
-  for (const f of ['model.onnx', 'export.json', 'adapter_config.json', 'adapter_model.safetensors']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of ['model.onnx', 'export.json', 'adapter_config.json', 'adapter_model.safetensors'])
+    assert.ok(existsSync(join(out, f)), f);
   const bad = await runCli(['evaluate', '--adapter', join(dir, 'nope')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /adapter_config\.json: not found/);

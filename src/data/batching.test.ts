@@ -10,7 +10,11 @@ import { createRng, randInt } from './rng.js';
 function randomExamples(n: number, seed: number, pairs = false): Example[] {
   const rng = createRng(seed);
   const words = (k: number): string => Array.from({ length: k }, () => `w${randInt(rng, 50)}`).join(' ');
-  return Array.from({ length: n }, (_, i) => ({ text: words(1 + randInt(rng, 30)), ...(pairs ? { pair: words(randInt(rng, 20)) } : {}), label: i % 3 }));
+  return Array.from({ length: n }, (_, i) => ({
+    text: words(1 + randInt(rng, 30)),
+    ...(pairs ? { pair: words(randInt(rng, 20)) } : {}),
+    label: i % 3,
+  }));
 }
 
 test('whitespace tokenizer helper follows the contract (specials, longest-first truncation)', () => {
@@ -28,7 +32,11 @@ test('batches: shapes, dtypes, padding, masks, labels; every example exactly onc
   assert.equal(b.numBatches, 7);
   const seen = new Int32Array(ex.length);
   for (const batch of b.batches(0)) {
-    assert.ok(batch.inputIds instanceof BigInt64Array && batch.attentionMask instanceof BigInt64Array && batch.tokenTypeIds instanceof BigInt64Array);
+    assert.ok(
+      batch.inputIds instanceof BigInt64Array &&
+        batch.attentionMask instanceof BigInt64Array &&
+        batch.tokenTypeIds instanceof BigInt64Array,
+    );
     assert.ok(batch.labels instanceof BigInt64Array);
     assert.equal(batch.inputIds.length, batch.batch * batch.seq);
     assert.ok(batch.seq % 8 === 0 && batch.seq <= 24);
@@ -71,24 +79,47 @@ test('within a bucket, batches are length-sorted; eval order is sorted by length
   const b = new Batcher(ex, tok, { batchSize: 8, maxLength: 64, bucketSize: 64, seed: 0 });
   const lengths = b.tokens.lengths;
   // one bucket: batch ranges do not overlap in length
-  const ranges = b.plan(0).map((p) => [Math.min(...Array.from(p, (i) => lengths[i])), Math.max(...Array.from(p, (i) => lengths[i]))]).sort((x, y) => x[0] - y[0]);
+  const ranges = b
+    .plan(0)
+    .map((p) => [Math.min(...Array.from(p, (i) => lengths[i])), Math.max(...Array.from(p, (i) => lengths[i]))])
+    .sort((x, y) => x[0] - y[0]);
   for (let j = 1; j < ranges.length; j++) assert.ok(ranges[j][0] >= ranges[j - 1][1]);
   const ev = new Batcher(ex, tok, { batchSize: 8, maxLength: 64, shuffle: false });
   const order = ev.plan().flatMap((p) => Array.from(p));
-  for (let j = 1; j < order.length; j++) assert.ok(lengths[order[j]] > lengths[order[j - 1]] || (lengths[order[j]] === lengths[order[j - 1]] && order[j] > order[j - 1]));
+  for (let j = 1; j < order.length; j++)
+    assert.ok(
+      lengths[order[j]] > lengths[order[j - 1]] ||
+        (lengths[order[j]] === lengths[order[j - 1]] && order[j] > order[j - 1]),
+    );
 });
 
 test('fixed padding, exact padding, regression labels as float32', () => {
-  const ex: Example[] = [{ text: 'a b', label: 0.25 }, { text: 'a b c d e f g h i', label: 4.5 }];
+  const ex: Example[] = [
+    { text: 'a b', label: 0.25 },
+    { text: 'a b c d e f g h i', label: 4.5 },
+  ];
   const tok = new WhitespaceTokenizer();
-  const fixed = [...new Batcher(ex, tok, { batchSize: 2, maxLength: 32, padding: 'fixed', regression: true }).batches()];
+  const fixed = [
+    ...new Batcher(ex, tok, { batchSize: 2, maxLength: 32, padding: 'fixed', regression: true }).batches(),
+  ];
   assert.equal(fixed[0].seq, 32);
   assert.ok(fixed[0].labels instanceof Float32Array);
   assert.deepEqual(Array.from(fixed[0].labels as Float32Array).sort(), [0.25, 4.5]);
-  assert.throws(() => new Batcher(ex, tok, { batchSize: 2, maxLength: 32 }), (e: unknown) => e instanceof DataError && /not a class index/.test(e.message));
+  assert.throws(
+    () => new Batcher(ex, tok, { batchSize: 2, maxLength: 32 }),
+    (e: unknown) => e instanceof DataError && /not a class index/.test(e.message),
+  );
   const exact = [...new Batcher(ex, tok, { batchSize: 2, maxLength: 32, shuffle: false, regression: true }).batches()]; // default: exact
   assert.equal(exact[0].seq, 11); // [CLS] + 9 words + [SEP]
-  const capped = [...new Batcher(ex, tok, { batchSize: 2, maxLength: 10, padToMultipleOf: 8, shuffle: false, regression: true }).batches()];
+  const capped = [
+    ...new Batcher(ex, tok, {
+      batchSize: 2,
+      maxLength: 10,
+      padToMultipleOf: 8,
+      shuffle: false,
+      regression: true,
+    }).batches(),
+  ];
   assert.equal(capped[0].seq, 10); // rounding to 8 is capped at maxLength
   assert.throws(() => new Batcher(ex, tok, { batchSize: 0, maxLength: 8 }), DataError);
   assert.throws(() => new Batcher(ex, tok, { batchSize: 2, maxLength: 0 }), DataError);
@@ -118,10 +149,13 @@ test('scatterRows puts outputs back in example order', () => {
   for (let i = 0; i < 10; i++) assert.deepEqual([out[2 * i], out[2 * i + 1]], [i, -i]);
 });
 
-test('length bucketing pads less than random batches on real SST-2 (deterministic counts)', { skip: hasSharedData('glue/sst2') ? false : SKIP_NO_DATA }, async () => {
+test('length bucketing pads less than random batches on real SST-2 (deterministic counts)', {
+  skip: hasSharedData('glue/sst2') ? false : SKIP_NO_DATA,
+}, async () => {
   const d = await loadTask('sst2', { dataDir: SHARED_DATA, maxRows: 4000, validation: false, splits: ['train'] });
   const tok = new WhitespaceTokenizer();
-  const eff = (o: object): number => paddingEfficiency(new Batcher(d.train, tok, { batchSize: 32, maxLength: 64, seed: 0, ...o }).batches(0));
+  const eff = (o: object): number =>
+    paddingEfficiency(new Batcher(d.train, tok, { batchSize: 32, maxLength: 64, seed: 0, ...o }).batches(0));
   const bucketed = eff({});
   const random = eff({ bucketSize: 32 });
   const mult8 = eff({ padToMultipleOf: 8 });

@@ -44,7 +44,8 @@ const tokenCache = new WeakMap<readonly Example[], WeakMap<Tokenizer, Map<number
 
 /** Tokenize every example (truncating to maxLength), once: later calls return the cached set. */
 export function tokenizeExamples(examples: readonly Example[], tokenizer: Tokenizer, maxLength: number): TokenizedSet {
-  if (!(Number.isInteger(maxLength) && maxLength > 0)) throw new DataError(`maxLength must be a positive integer, got ${maxLength}; fix: e.g. --max-length 128`);
+  if (!(Number.isInteger(maxLength) && maxLength > 0))
+    throw new DataError(`maxLength must be a positive integer, got ${maxLength}; fix: e.g. --max-length 128`);
   let byTok = tokenCache.get(examples);
   if (byTok === undefined) tokenCache.set(examples, (byTok = new WeakMap()));
   let byLen = byTok.get(tokenizer);
@@ -62,7 +63,9 @@ export function tokenizeExamples(examples: readonly Example[], tokenizer: Tokeni
     const ex = examples[i];
     const enc = tokenizer.encode(ex.text, ex.pair, maxLength);
     if (enc.inputIds.length > maxLength || enc.tokenTypeIds.length !== enc.inputIds.length) {
-      throw new Error(`tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`);
+      throw new Error(
+        `tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`,
+      );
     }
     chunks[i] = { ids: enc.inputIds, types: enc.tokenTypeIds };
     lengths[i] = enc.inputIds.length;
@@ -122,9 +125,13 @@ export class Batcher {
 
   constructor(examples: readonly Example[], tokenizer: Tokenizer, options: BatchingOptions) {
     const { batchSize, maxLength } = options;
-    if (!(Number.isInteger(batchSize) && batchSize > 0)) throw new DataError(`batchSize must be a positive integer, got ${batchSize}; fix: e.g. --batch-size 32`);
+    if (!(Number.isInteger(batchSize) && batchSize > 0))
+      throw new DataError(`batchSize must be a positive integer, got ${batchSize}; fix: e.g. --batch-size 32`);
     const mult = options.padToMultipleOf ?? 1;
-    if (!(Number.isInteger(mult) && mult > 0)) throw new DataError(`padToMultipleOf must be a positive integer, got ${mult}; fix: use 8, or 1 for exact padding`);
+    if (!(Number.isInteger(mult) && mult > 0))
+      throw new DataError(
+        `padToMultipleOf must be a positive integer, got ${mult}; fix: use 8, or 1 for exact padding`,
+      );
     const bucket = Math.ceil((options.bucketSize ?? 32 * batchSize) / batchSize) * batchSize;
     this.opts = {
       batchSize,
@@ -141,7 +148,10 @@ export class Batcher {
     this.padId = tokenizer.padId;
     if (!this.opts.regression) {
       const bad = this.tokens.labels.findIndex((l) => !Number.isInteger(l) || l < 0);
-      if (bad >= 0) throw new DataError(`example ${bad} has label ${this.tokens.labels[bad]}, not a class index; fix: pass regression: true for a regression task`);
+      if (bad >= 0)
+        throw new DataError(
+          `example ${bad} has label ${this.tokens.labels[bad]}, not a class index; fix: pass regression: true for a regression task`,
+        );
     }
   }
 
@@ -172,7 +182,8 @@ export class Batcher {
       const bucket = perm.slice(b, Math.min(n, b + bucketSize));
       // Sort by length; typed-array sort is stable (ES2019), so ties keep their random order.
       bucket.sort((x, y) => lengths[x] - lengths[y]);
-      for (let s = 0; s < bucket.length; s += batchSize) out.push(bucket.slice(s, Math.min(bucket.length, s + batchSize)));
+      for (let s = 0; s < bucket.length; s += batchSize)
+        out.push(bucket.slice(s, Math.min(bucket.length, s + batchSize)));
     }
     if (dropLast && out.length > 0 && out[out.length - 1].length < batchSize) out.pop();
     return shuffleInPlace(out, rng);
@@ -190,7 +201,8 @@ export class Batcher {
     const b = indices.length;
     let longest = 1;
     for (const i of indices) longest = Math.max(longest, lengths[i]);
-    const seq = padding === 'fixed' ? maxLength : Math.min(maxLength, Math.ceil(longest / padToMultipleOf) * padToMultipleOf);
+    const seq =
+      padding === 'fixed' ? maxLength : Math.min(maxLength, Math.ceil(longest / padToMultipleOf) * padToMultipleOf);
     const inputIds = new BigInt64Array(b * seq).fill(BigInt(this.padId));
     const attentionMask = new BigInt64Array(b * seq);
     const tokenTypeIds = new BigInt64Array(b * seq);
@@ -227,8 +239,14 @@ export function paddingEfficiency(batches: Iterable<Batch>): number {
  * Put per-batch outputs back in example order: `rows` is batch x width for the example indices
  * `indices`; `target` is n x width.
  */
-export function scatterRows(target: Float32Array | Float64Array, width: number, indices: Int32Array, rows: ArrayLike<number>): void {
-  if (rows.length !== indices.length * width) throw new Error(`scatterRows: ${rows.length} values for ${indices.length} rows of width ${width}`);
+export function scatterRows(
+  target: Float32Array | Float64Array,
+  width: number,
+  indices: Int32Array,
+  rows: ArrayLike<number>,
+): void {
+  if (rows.length !== indices.length * width)
+    throw new Error(`scatterRows: ${rows.length} values for ${indices.length} rows of width ${width}`);
   for (let r = 0; r < indices.length; r++) {
     const dst = indices[r] * width;
     for (let j = 0; j < width; j++) target[dst + j] = rows[r * width + j];

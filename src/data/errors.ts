@@ -12,7 +12,8 @@ export class DataError extends Error {
   readonly line?: number;
 
   constructor(message: string, where: { file?: string; line?: number } = {}) {
-    const loc = where.file === undefined ? '' : where.line === undefined ? `${where.file}: ` : `${where.file}:${where.line}: `;
+    const loc =
+      where.file === undefined ? '' : where.line === undefined ? `${where.file}: ` : `${where.file}:${where.line}: `;
     super(loc + message);
     if (where.file !== undefined) this.file = where.file;
     if (where.line !== undefined) this.line = where.line;

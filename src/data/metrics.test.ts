@@ -1,6 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { accuracy, argmaxRows, labelsOf, averageRanks, computeMetrics, f1Binary, macroF1, matthewsCorrelation, pearson, spearman } from './metrics.js';
+import {
+  accuracy,
+  argmaxRows,
+  labelsOf,
+  averageRanks,
+  computeMetrics,
+  f1Binary,
+  macroF1,
+  matthewsCorrelation,
+  pearson,
+  spearman,
+} from './metrics.js';
 import { createRng, randInt } from './rng.js';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
@@ -66,14 +77,21 @@ test('MCC equals the binary closed form and the one-hot correlation on random da
     const gold = Array.from({ length: n }, () => randInt(rng, k));
     close(matthewsCorrelation(pred, gold), mccOneHot(pred, gold, k), 1e-12);
     if (k === 2) {
-      let tp = 0, tn = 0, fp = 0, fn = 0;
+      let tp = 0,
+        tn = 0,
+        fp = 0,
+        fn = 0;
       for (let i = 0; i < n; i++) {
         if (pred[i] === 1 && gold[i] === 1) tp++;
         else if (pred[i] === 0 && gold[i] === 0) tn++;
         else if (pred[i] === 1) fp++;
         else fn++;
       }
-      close(matthewsCorrelation(pred, gold), (tp * tn - fp * fn) / Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)), 1e-12);
+      close(
+        matthewsCorrelation(pred, gold),
+        (tp * tn - fp * fn) / Math.sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn)),
+        1e-12,
+      );
     }
   }
 });
@@ -105,11 +123,19 @@ test('argmaxRows picks the first maximum per row; labelsOf', () => {
 });
 
 test('computeMetrics reports each metric and the main one', () => {
-  const r = computeMetrics({ metrics: ['acc_and_f1', 'accuracy', 'f1'], mainMetric: 'acc_and_f1', positiveLabel: 1 }, [1, 1, 0, 1, 0], [1, 0, 0, 1, 1]);
+  const r = computeMetrics(
+    { metrics: ['acc_and_f1', 'accuracy', 'f1'], mainMetric: 'acc_and_f1', positiveLabel: 1 },
+    [1, 1, 0, 1, 0],
+    [1, 0, 0, 1, 1],
+  );
   close(r.metrics.accuracy!, 0.6);
   close(r.metrics.f1!, 4 / 6);
   close(r.main, (0.6 + 4 / 6) / 2);
-  const s = computeMetrics({ metrics: ['pearson', 'spearman', 'pearson_spearman'], mainMetric: 'pearson', positiveLabel: 1 }, [1, 2, 3, 4], [1, 3, 2, 4]);
+  const s = computeMetrics(
+    { metrics: ['pearson', 'spearman', 'pearson_spearman'], mainMetric: 'pearson', positiveLabel: 1 },
+    [1, 2, 3, 4],
+    [1, 3, 2, 4],
+  );
   close(s.main, 0.8);
   close(s.metrics.spearman!, 0.8);
   close(s.metrics.pearson_spearman!, 0.8);

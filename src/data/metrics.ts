@@ -12,7 +12,10 @@ import type { MetricName, TaskInfo } from './tasks/types.js';
 type Num = ArrayLike<number>;
 
 function checkLengths(pred: Num, gold: Num, name: string): number {
-  if (pred.length !== gold.length) throw new DataError(`${name}: predictions (${pred.length}) and labels (${gold.length}) differ in length; fix: pass one prediction per example`);
+  if (pred.length !== gold.length)
+    throw new DataError(
+      `${name}: predictions (${pred.length}) and labels (${gold.length}) differ in length; fix: pass one prediction per example`,
+    );
   return pred.length;
 }
 
@@ -138,7 +141,10 @@ export function spearman(x: Num, y: Num): number {
  * Index of the largest of each row of `logits` (n x k, row-major); first index on ties.
  */
 export function argmaxRows(logits: ArrayLike<number>, n: number, k: number): Int32Array {
-  if (logits.length !== n * k) throw new DataError(`argmaxRows: logits have ${logits.length} values, expected ${n} x ${k}; fix: pass the model's [batch, numLabels] output`);
+  if (logits.length !== n * k)
+    throw new DataError(
+      `argmaxRows: logits have ${logits.length} values, expected ${n} x ${k}; fix: pass the model's [batch, numLabels] output`,
+    );
   const out = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     let best = 0;
@@ -171,7 +177,11 @@ export interface MetricResult {
 /**
  * Compute a task's metrics. Classification: `predictions` are class indices; regression: values.
  */
-export function computeMetrics(info: Pick<TaskInfo, 'metrics' | 'mainMetric' | 'positiveLabel'>, predictions: Num, labels: Num): MetricResult {
+export function computeMetrics(
+  info: Pick<TaskInfo, 'metrics' | 'mainMetric' | 'positiveLabel'>,
+  predictions: Num,
+  labels: Num,
+): MetricResult {
   const out: Partial<Record<MetricName, number>> = {};
   const value = (m: MetricName): number => {
     switch (m) {

@@ -35,7 +35,8 @@ test('carveValidation: disjoint, union is train, order kept, stratified, capped'
   assert.equal(all.size, 1000);
   // original relative order kept in both parts
   const pos = new Map(train.map((e, i) => [e, i]));
-  for (const part of [rest, validation]) for (let j = 1; j < part.length; j++) assert.ok(pos.get(part[j])! > pos.get(part[j - 1])!);
+  for (const part of [rest, validation])
+    for (let j = 1; j < part.length; j++) assert.ok(pos.get(part[j])! > pos.get(part[j - 1])!);
   // default cap: 10% of 20,000 = 2,000 -> 1,000
   const big = make(new Array(20000).fill(0));
   assert.equal(carveValidation(big).validation.length, 1000);
@@ -59,6 +60,9 @@ test('subsample by count and fraction, stratified or not', () => {
   assert.equal(subsample(ex, { fraction: 0.5 }).length, 150);
   assert.equal(subsample(ex, { count: 1000 }).length, 300);
   assert.equal(subsample(ex, { count: 50, stratified: false, seed: 9 }).length, 50);
-  assert.throws(() => resolveSize({ fraction: 1.5 }, 10, 'subsample'), (e: unknown) => e instanceof DataError && /subsample\.fraction/.test(e.message));
+  assert.throws(
+    () => resolveSize({ fraction: 1.5 }, 10, 'subsample'),
+    (e: unknown) => e instanceof DataError && /subsample\.fraction/.test(e.message),
+  );
   assert.throws(() => resolveSize({}, 10, 'subsample'), DataError);
 });

@@ -25,11 +25,17 @@ export interface StratifyOptions {
 /** Resolve a SizeSpec against n items; `field` names the option in errors. */
 export function resolveSize(size: SizeSpec, n: number, field: string): number {
   if (size.count !== undefined) {
-    if (!Number.isInteger(size.count) || size.count < 0) throw new DataError(`${field}.count must be a non-negative integer, got ${size.count}; fix: pass e.g. { count: 1000 }`);
+    if (!Number.isInteger(size.count) || size.count < 0)
+      throw new DataError(
+        `${field}.count must be a non-negative integer, got ${size.count}; fix: pass e.g. { count: 1000 }`,
+      );
     return Math.min(size.count, n);
   }
   if (size.fraction !== undefined) {
-    if (!(size.fraction > 0 && size.fraction <= 1)) throw new DataError(`${field}.fraction must be in (0, 1], got ${size.fraction}; fix: pass e.g. { fraction: 0.1 }`);
+    if (!(size.fraction > 0 && size.fraction <= 1))
+      throw new DataError(
+        `${field}.fraction must be in (0, 1], got ${size.fraction}; fix: pass e.g. { fraction: 0.1 }`,
+      );
     return Math.round(size.fraction * n);
   }
   throw new DataError(`${field} needs a count or a fraction; fix: pass { count: N } or { fraction: F }`);
@@ -84,7 +90,9 @@ function strataOf(labels: ArrayLike<number>, mode: 'class' | 'quantile' | 'none'
   } else if (mode === 'quantile') {
     const bins = 10;
     const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => labels[a] - labels[b] || a - b);
-    order.forEach((idx, rank) => (out[idx] = Math.floor((rank * bins) / n)));
+    order.forEach((idx, rank) => {
+      out[idx] = Math.floor((rank * bins) / n);
+    });
   }
   return out;
 }
@@ -95,7 +103,9 @@ function partition(examples: readonly Example[], chosen: Int32Array): { chosen: 
   for (const i of chosen) mark[i] = 1;
   const a: Example[] = [];
   const b: Example[] = [];
-  examples.forEach((e, i) => (mark[i] ? a : b).push(e));
+  examples.forEach((e, i) => {
+    (mark[i] ? a : b).push(e);
+  });
   return { chosen: a, rest: b };
 }
 
@@ -113,13 +123,22 @@ export const DEFAULT_VALIDATION: Readonly<CarveOptions> = { fraction: 0.1, maxCo
  * Carve a validation split out of train (stratified; seeded). The two parts are disjoint and
  * together are exactly `train`.
  */
-export function carveValidation(train: readonly Example[], options: CarveOptions = DEFAULT_VALIDATION): { train: Example[]; validation: Example[] } {
+export function carveValidation(
+  train: readonly Example[],
+  options: CarveOptions = DEFAULT_VALIDATION,
+): { train: Example[]; validation: Example[] } {
   let k = resolveSize(options, train.length, 'validation');
   if (options.count === undefined && options.maxCount !== undefined) k = Math.min(k, options.maxCount);
   if (k >= train.length && train.length > 0) {
-    throw new DataError(`validation would take all ${train.length} training examples; fix: use a smaller validation fraction or count`);
+    throw new DataError(
+      `validation would take all ${train.length} training examples; fix: use a smaller validation fraction or count`,
+    );
   }
-  const chosen = stratifiedSelect(train.map((e) => e.label), k, { seed: options.seed ?? 0, stratify: options.regression ? 'quantile' : 'class' });
+  const chosen = stratifiedSelect(
+    train.map((e) => e.label),
+    k,
+    { seed: options.seed ?? 0, stratify: options.regression ? 'quantile' : 'class' },
+  );
   const { chosen: validation, rest } = partition(train, chosen);
   return { train: rest, validation };
 }
@@ -135,12 +154,19 @@ export interface SubsampleOptions extends SizeSpec {
 export function subsample(examples: readonly Example[], options: SubsampleOptions): Example[] {
   const k = resolveSize(options, examples.length, 'subsample');
   const stratify = options.stratified === false ? 'none' : options.regression ? 'quantile' : 'class';
-  const chosen = stratifiedSelect(examples.map((e) => e.label), k, { seed: options.seed ?? 0, stratify });
+  const chosen = stratifiedSelect(
+    examples.map((e) => e.label),
+    k,
+    { seed: options.seed ?? 0, stratify },
+  );
   return partition(examples, chosen).chosen;
 }
 
 /** Carve validation (when there is train and no validation file) and subsample train. Mutates. */
-export function finishSplits(data: TaskData, options: { validation?: false | CarveOptions; subsample?: SubsampleOptions }): void {
+export function finishSplits(
+  data: TaskData,
+  options: { validation?: false | CarveOptions; subsample?: SubsampleOptions },
+): void {
   const regression = data.info.regression;
   if (data.validation === undefined && data.train.length > 0 && options.validation !== false) {
     const carve = { ...(options.validation ?? DEFAULT_VALIDATION), regression };

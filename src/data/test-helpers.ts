@@ -9,7 +9,8 @@ import { join } from 'node:path';
 import type { Encoding, Tokenizer } from '../models/tokenizers/types.js';
 
 /** ../shared/data from the repository root (absent on machines without it); AUTOPEFT_SHARED_DATA overrides. */
-export const SHARED_DATA = process.env.AUTOPEFT_SHARED_DATA ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
+export const SHARED_DATA =
+  process.env.AUTOPEFT_SHARED_DATA ?? fileURLToPath(new URL('../../../shared/data', import.meta.url));
 export const hasSharedData = (...rel: string[]): boolean => existsSync(join(SHARED_DATA, ...rel));
 export const SKIP_NO_DATA = `../shared/data not found at ${SHARED_DATA}: real-data tests skipped`;
 
@@ -34,17 +35,30 @@ export class WhitespaceTokenizer implements Tokenizer {
 
   encode(text: string, pair?: string, maxLength = 512): Encoding {
     this.calls++;
-    const a = text.split(/\s+/).filter((w) => w !== '').map((w) => this.idOf(w));
-    const b = pair === undefined ? undefined : pair.split(/\s+/).filter((w) => w !== '').map((w) => this.idOf(w));
+    const a = text
+      .split(/\s+/)
+      .filter((w) => w !== '')
+      .map((w) => this.idOf(w));
+    const b =
+      pair === undefined
+        ? undefined
+        : pair
+            .split(/\s+/)
+            .filter((w) => w !== '')
+            .map((w) => this.idOf(w));
     const specials = b === undefined ? 2 : 3;
     const budget = Math.max(0, maxLength - specials);
     // longest_first: drop from the end of the longer sequence until both fit.
     while (a.length + (b?.length ?? 0) > budget) {
-      if (b !== undefined && b.length >= a.length) b.pop(); // ties cut the pair, as HF does
+      if (b !== undefined && b.length >= a.length)
+        b.pop(); // ties cut the pair, as HF does
       else a.pop();
     }
     const inputIds = [1, ...a, 2, ...(b === undefined ? [] : [...b, 2])];
-    const tokenTypeIds = [...new Array<number>(a.length + 2).fill(0), ...new Array<number>(b === undefined ? 0 : b.length + 1).fill(1)];
+    const tokenTypeIds = [
+      ...new Array<number>(a.length + 2).fill(0),
+      ...new Array<number>(b === undefined ? 0 : b.length + 1).fill(1),
+    ];
     return { inputIds, tokenTypeIds };
   }
 }

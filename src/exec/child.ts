@@ -30,7 +30,11 @@ process.on('message', (raw: ToChild) => {
   void (async () => {
     try {
       const fn = await loadJobFunction(job);
-      const value = await fn(job.args, { threads, signal: controller.signal, progress: (event) => send({ type: 'progress', id, event }) });
+      const value = await fn(job.args, {
+        threads,
+        signal: controller.signal,
+        progress: (event) => send({ type: 'progress', id, event }),
+      });
       send({ type: 'result', id, value });
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));

@@ -6,7 +6,8 @@ export async function loadJobFunction(job: JobSpec): Promise<JobFunction> {
   const url = job.module.startsWith('file:') ? job.module : pathToFileURL(job.module).href;
   const mod = (await import(url)) as Record<string, unknown>;
   const fn = mod[job.fn];
-  if (typeof fn !== 'function') throw new JobError(`job module ${job.module} has no exported function '${job.fn}'`, 'Error');
+  if (typeof fn !== 'function')
+    throw new JobError(`job module ${job.module} has no exported function '${job.fn}'`, 'Error');
   return fn as JobFunction;
 }
 

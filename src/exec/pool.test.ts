@@ -14,7 +14,10 @@ test('process pool runs jobs in W worker processes with a per-worker thread budg
     const results = (await Promise.all(
       [1, 2, 3, 4, 5].map((x) => pool.run({ module: JOBS, fn: 'square', args: { x } }, (e) => progress.push(e))),
     )) as { y: number; pid: number; threads: number }[];
-    assert.deepEqual(results.map((r) => r.y), [1, 4, 9, 16, 25]);
+    assert.deepEqual(
+      results.map((r) => r.y),
+      [1, 4, 9, 16, 25],
+    );
     const pids = new Set(results.map((r) => r.pid));
     assert.ok(pids.size >= 1 && pids.size <= 2, `jobs ran in ${pids.size} processes`);
     assert.ok(!pids.has(process.pid), 'jobs must not run in the parent');
@@ -60,7 +63,11 @@ test('closing the pool aborts running jobs and ends the workers', async () => {
 test('the inline executor runs the same job functions in-process', async () => {
   const ex = new InlineExecutor(3);
   const events: Json[] = [];
-  const r = (await ex.run({ module: JOBS, fn: 'square', args: { x: 3 } }, (e) => events.push(e))) as { y: number; pid: number; threads: number };
+  const r = (await ex.run({ module: JOBS, fn: 'square', args: { x: 3 } }, (e) => events.push(e))) as {
+    y: number;
+    pid: number;
+    threads: number;
+  };
   assert.deepEqual([r.y, r.pid, r.threads], [9, process.pid, 3]);
   assert.equal(events.length, 3);
   await ex.close();

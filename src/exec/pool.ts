@@ -43,9 +43,11 @@ export class ProcessPoolExecutor implements Executor {
   private closed = false;
 
   constructor(private readonly options: PoolOptions) {
-    if (!Number.isInteger(options.workers) || options.workers < 1) throw new RangeError(`--workers must be a positive integer, got ${options.workers}`);
+    if (!Number.isInteger(options.workers) || options.workers < 1)
+      throw new RangeError(`--workers must be a positive integer, got ${options.workers}`);
     this.concurrency = options.workers;
-    this.threadsPerWorker = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / options.workers));
+    this.threadsPerWorker =
+      options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / options.workers));
   }
 
   private spawn(): Worker {
@@ -65,7 +67,13 @@ export class ProcessPoolExecutor implements Executor {
       if (i >= 0) this.workers.splice(i, 1);
       const p = w.busy;
       w.busy = undefined;
-      if (p) p.reject(new JobError(`worker process ${proc.pid} died running the job (${signal ?? `exit code ${code}`})`, 'WorkerDied'));
+      if (p)
+        p.reject(
+          new JobError(
+            `worker process ${proc.pid} died running the job (${signal ?? `exit code ${code}`})`,
+            'WorkerDied',
+          ),
+        );
       this.pump();
     });
     this.workers.push(w);
@@ -139,4 +147,3 @@ export function createExecutor(workers: number, threadsPerWorker?: number): Exec
   if (threadsPerWorker !== undefined) opts.threadsPerWorker = threadsPerWorker;
   return new ProcessPoolExecutor(opts);
 }
-

@@ -63,9 +63,13 @@ export function gradients(loss: Value, wrt: readonly Value[]): Map<Value, Value>
     const needs = n.inputs.map((v) => !!v && fromWrt.has(v) && toLoss.has(v));
     if (!needs.some(Boolean)) continue;
     const rule = gradRules.get(n.op);
-    if (!rule) throw new GraphError(`gradients: no gradient rule for ${n.op} (node producing ${n.outputs[0]}); keep it off the path from params to the loss`);
+    if (!rule)
+      throw new GraphError(
+        `gradients: no gradient rule for ${n.op} (node producing ${n.outputs[0]}); keep it off the path from params to the loss`,
+      );
     // Rules assume a gradient for output 0 (Split handles any output).
-    if (dy[0] === undefined && n.op !== 'Split') throw new GraphError(`gradients: ${n.op} is differentiated only through its main output`);
+    if (dy[0] === undefined && n.op !== 'Split')
+      throw new GraphError(`gradients: ${n.op} is differentiated only through its main output`);
     const res = rule({ node: n, dy, needs });
     n.inputs.forEach((v, k) => {
       if (!v || !needs[k]) return;

@@ -7,7 +7,9 @@ import { compileTraining, tensor } from '../runtime/index.js';
 it('docs/engine.md example: build, differentiate, train, read params, evaluate', async () => {
   // Toy data: the label is the index of the largest of 3 features.
   const xs = Float32Array.from({ length: 8 * 3 }, (_, i) => Math.sin(i * 1.7) * 2);
-  const ys = BigInt64Array.from({ length: 8 }, (_, r) => BigInt([0, 1, 2].reduce((a, c) => (xs[r * 3 + c]! > xs[r * 3 + a]! ? c : a), 0)));
+  const ys = BigInt64Array.from({ length: 8 }, (_, r) =>
+    BigInt([0, 1, 2].reduce((a, c) => (xs[r * 3 + c]! > xs[r * 3 + a]! ? c : a), 0)),
+  );
 
   const g = new Graph();
   const x = g.input('x', 'float32', ['batch', 3]);
@@ -32,7 +34,9 @@ it('docs/engine.md example: build, differentiate, train, read params, evaluate',
 
   assert.ok(last < first / 2, `loss ${first} -> ${last}`);
   assert.deepEqual([...params.keys()], ['head.weight', 'head.bias']);
-  const pred = Array.from({ length: 8 }, (_, r) => [0, 1, 2].reduce((a, c) => (out[r * 3 + c]! > out[r * 3 + a]! ? c : a), 0));
+  const pred = Array.from({ length: 8 }, (_, r) =>
+    [0, 1, 2].reduce((a, c) => (out[r * 3 + c]! > out[r * 3 + a]! ? c : a), 0),
+  );
   assert.deepEqual(pred, Array.from(ys, Number));
   await Promise.all([ev.release(), prog.release()]);
 });

@@ -131,8 +131,18 @@ export class Graph {
   }
 
   private newValue(name: string, dtype: DType, shape: Shape, kind: ValueKind, producer?: Node, exact = false): Value {
-    if (exact && this.names.has(name)) throw new GraphError(`duplicate value name '${name}': names of inputs, params and constants must be unique`);
-    const v = new Value(this, this.values.length, exact ? (this.names.add(name), name) : this.uniqueName(name), dtype, [...shape], kind, producer);
+    if (exact && this.names.has(name))
+      throw new GraphError(`duplicate value name '${name}': names of inputs, params and constants must be unique`);
+    if (exact) this.names.add(name);
+    const v = new Value(
+      this,
+      this.values.length,
+      exact ? name : this.uniqueName(name),
+      dtype,
+      [...shape],
+      kind,
+      producer,
+    );
     this.values.push(v);
     return v;
   }
@@ -188,7 +198,10 @@ export class Graph {
     const key = `ints:${xs.join(',')}`;
     let v = this.scalarCache.get(key);
     if (!v) {
-      v = this.constant(BigInt64Array.from(xs, (x) => BigInt(x)), [xs.length]);
+      v = this.constant(
+        BigInt64Array.from(xs, (x) => BigInt(x)),
+        [xs.length],
+      );
       this.scalarCache.set(key, v);
     }
     return v;
@@ -225,5 +238,6 @@ function checkData(name: string, data: TensorData, shape: Shape): void {
     }
   }
   const n = shapeSize(shape);
-  if (data.length !== n) throw new GraphError(`${name}: data has ${data.length} elements but shape [${shape.join(',')}] needs ${n}`);
+  if (data.length !== n)
+    throw new GraphError(`${name}: data has ${data.length} elements but shape [${shape.join(',')}] needs ${n}`);
 }

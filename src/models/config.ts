@@ -75,12 +75,14 @@ export function parseEncoderConfig(json: unknown, file = 'config.json'): Encoder
   const int = (field: string, min: number, dflt?: number): number => {
     const v = raw[field] ?? dflt;
     if (v === undefined) return fail(field, `is missing; it is required for ${mt} configs`);
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) return fail(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min)
+      return fail(field, `must be an integer >= ${min}, got ${JSON.stringify(v)}`);
     return v;
   };
   const prob = (field: string): number => {
     const v = raw[field] ?? 0.1;
-    if (typeof v !== 'number' || !(v >= 0 && v < 1)) return fail(field, `must be a number in [0, 1), got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !(v >= 0 && v < 1))
+      return fail(field, `must be a number in [0, 1), got ${JSON.stringify(v)}`);
     return v;
   };
   const vocabSize = int('vocab_size', 1);
@@ -100,17 +102,24 @@ export function parseEncoderConfig(json: unknown, file = 'config.json'): Encoder
     fail('hidden_act', `is ${JSON.stringify(actRaw)}; supported: ${Object.keys(ACTS).join(', ')}`);
   }
   const eps = raw['layer_norm_eps'] ?? 1e-12;
-  if (typeof eps !== 'number' || !(eps > 0 && eps < 1)) fail('layer_norm_eps', `must be a number in (0, 1), got ${JSON.stringify(eps)}`);
+  if (typeof eps !== 'number' || !(eps > 0 && eps < 1))
+    fail('layer_norm_eps', `must be a number in (0, 1), got ${JSON.stringify(eps)}`);
   const pet = raw['position_embedding_type'];
   if (pet !== undefined && pet !== 'absolute') {
     fail('position_embedding_type', `is ${JSON.stringify(pet)}; only "absolute" position embeddings are supported`);
   }
   if (raw['is_decoder'] === true || raw['add_cross_attention'] === true) {
-    fail(raw['is_decoder'] === true ? 'is_decoder' : 'add_cross_attention', 'is true; only encoder-only checkpoints are supported');
+    fail(
+      raw['is_decoder'] === true ? 'is_decoder' : 'add_cross_attention',
+      'is true; only encoder-only checkpoints are supported',
+    );
   }
   const positionOffset = mt === 'roberta' ? padTokenId + 1 : 0;
   if (maxPositionEmbeddings <= positionOffset) {
-    fail('max_position_embeddings', `(${maxPositionEmbeddings}) must exceed the RoBERTa position offset pad_token_id + 1 (${positionOffset})`);
+    fail(
+      'max_position_embeddings',
+      `(${maxPositionEmbeddings}) must exceed the RoBERTa position offset pad_token_id + 1 (${positionOffset})`,
+    );
   }
   return {
     modelType: mt,
@@ -138,7 +147,11 @@ export async function readEncoderConfig(path: string): Promise<EncoderConfig> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new ModelConfigError(path, '', `${path}: cannot read config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); a checkpoint folder needs a config.json`);
+    throw new ModelConfigError(
+      path,
+      '',
+      `${path}: cannot read config (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); a checkpoint folder needs a config.json`,
+    );
   }
   let json: unknown;
   try {
@@ -150,7 +163,12 @@ export async function readEncoderConfig(path: string): Promise<EncoderConfig> {
 }
 
 /** The config.json `hidden_act` written for each HiddenAct. */
-export const HIDDEN_ACT_JSON: Readonly<Record<HiddenAct, string>> = { gelu: 'gelu', gelu_tanh: 'gelu_new', relu: 'relu', silu: 'silu' };
+export const HIDDEN_ACT_JSON: Readonly<Record<HiddenAct, string>> = {
+  gelu: 'gelu',
+  gelu_tanh: 'gelu_new',
+  relu: 'relu',
+  silu: 'silu',
+};
 
 /** The config.json object (snake_case, as transformers writes it) for an EncoderConfig. */
 export function encoderConfigToJson(c: EncoderConfig): Record<string, unknown> {

@@ -27,7 +27,12 @@ export function bottleneckSpecs(method: PeftMethodId, layer: number, D: number, 
 
 /** up(relu(down(x))) for `layer`: x [..., H] -> [..., H]. */
 export function bottleneck(method: PeftMethodId, layer: number, graph: Graph, x: Value, m: MethodContext): Value {
-  const [dw, db, uw, ub] = bottleneckSpecs(method, layer, m.size, m.dims.hidden).map((s) => m.tensor(graph, s)) as [Value, Value, Value, Value];
+  const [dw, db, uw, ub] = bottleneckSpecs(method, layer, m.size, m.dims.hidden).map((s) => m.tensor(graph, s)) as [
+    Value,
+    Value,
+    Value,
+    Value,
+  ];
   return ops.linear(ops.relu(ops.linear(x, dw, db)), uw, ub);
 }
 

@@ -1,6 +1,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parsePeftConfig, readPeftArg, fromSearchConfig, toSearchConfig, describePeft, isNoop, PeftConfigError } from './config.js';
+import {
+  parsePeftConfig,
+  readPeftArg,
+  fromSearchConfig,
+  toSearchConfig,
+  describePeft,
+  isNoop,
+  PeftConfigError,
+} from './config.js';
 
 test('parsePeftConfig: layers as "all", indices or flags; sizes default to 0', () => {
   assert.deepEqual(parsePeftConfig({ sa: 16 }, 3).layers, [true, true, true]);
@@ -12,7 +20,10 @@ test('parsePeftConfig: layers as "all", indices or flags; sizes default to 0', (
 });
 
 test('parsePeftConfig: clear one-line errors naming the field', () => {
-  assert.throws(() => parsePeftConfig({ sa: -1 }, 2), (e: unknown) => e instanceof PeftConfigError && /"sa" must be a non-negative integer/.test(e.message));
+  assert.throws(
+    () => parsePeftConfig({ sa: -1 }, 2),
+    (e: unknown) => e instanceof PeftConfigError && /"sa" must be a non-negative integer/.test(e.message),
+  );
   assert.throws(() => parsePeftConfig({ sa: 1, layers: [5] }, 2), /layer index 5 is out of range 0\.\.1/);
   assert.throws(() => parsePeftConfig({ sa: 1, layers: [true] }, 2), /has 1 flags but the model has 2 layers/);
   assert.throws(() => parsePeftConfig({ adapters: 1 }, 2), /unknown field "adapters"/);

@@ -50,7 +50,9 @@ const KNOWN_KEYS = new Set(['layers', 'sa', 'pa', 'pt', 'lora', 'paScaling', 'pt
 function size(v: unknown, field: string, where: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
-    throw new PeftConfigError(`${where}: "${field}" must be a non-negative integer (0 = off), got ${JSON.stringify(v)}`);
+    throw new PeftConfigError(
+      `${where}: "${field}" must be a non-negative integer (0 = off), got ${JSON.stringify(v)}`,
+    );
   }
   return v;
 }
@@ -65,21 +67,25 @@ export function parsePeftConfig(raw: unknown, numLayers: number, where = '--peft
   }
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!KNOWN_KEYS.has(k)) throw new PeftConfigError(`${where}: unknown field "${k}" (known: ${[...KNOWN_KEYS].join(', ')})`);
+    if (!KNOWN_KEYS.has(k))
+      throw new PeftConfigError(`${where}: unknown field "${k}" (known: ${[...KNOWN_KEYS].join(', ')})`);
   }
   let layers: boolean[];
   const l = o.layers;
   if (l === undefined || l === 'all') layers = Array.from({ length: numLayers }, () => true);
   else if (Array.isArray(l) && l.every((x) => typeof x === 'boolean')) {
-    if (l.length !== numLayers) throw new PeftConfigError(`${where}: "layers" has ${l.length} flags but the model has ${numLayers} layers`);
+    if (l.length !== numLayers)
+      throw new PeftConfigError(`${where}: "layers" has ${l.length} flags but the model has ${numLayers} layers`);
     layers = l as boolean[];
   } else if (Array.isArray(l) && l.every((x) => typeof x === 'number')) {
     layers = Array.from({ length: numLayers }, () => false);
     for (const i of l as number[]) {
-      if (!Number.isInteger(i) || i < 0 || i >= numLayers) throw new PeftConfigError(`${where}: layer index ${i} is out of range 0..${numLayers - 1}`);
+      if (!Number.isInteger(i) || i < 0 || i >= numLayers)
+        throw new PeftConfigError(`${where}: layer index ${i} is out of range 0..${numLayers - 1}`);
       layers[i] = true;
     }
-  } else throw new PeftConfigError(`${where}: "layers" must be "all", a list of layer indices, or ${numLayers} booleans`);
+  } else
+    throw new PeftConfigError(`${where}: "layers" must be "all", a list of layer indices, or ${numLayers} booleans`);
   const cfg: PeftConfig = {
     layers,
     sa: size(o.sa, 'sa', where),
@@ -88,7 +94,8 @@ export function parsePeftConfig(raw: unknown, numLayers: number, where = '--peft
     lora: size(o.lora, 'lora', where),
     options: {
       paScaling: typeof o.paScaling === 'number' ? o.paScaling : DEFAULT_PEFT_OPTIONS.paScaling,
-      ptBottleneck: o.ptBottleneck === undefined ? DEFAULT_PEFT_OPTIONS.ptBottleneck : size(o.ptBottleneck, 'ptBottleneck', where),
+      ptBottleneck:
+        o.ptBottleneck === undefined ? DEFAULT_PEFT_OPTIONS.ptBottleneck : size(o.ptBottleneck, 'ptBottleneck', where),
       loraAlpha: typeof o.loraAlpha === 'number' ? o.loraAlpha : DEFAULT_PEFT_OPTIONS.loraAlpha,
     },
   };
@@ -103,7 +110,9 @@ export function readPeftArg(arg: string, numLayers: number): PeftConfig {
     try {
       raw = JSON.parse(trimmed);
     } catch (e) {
-      throw new PeftConfigError(`--peft: not valid JSON (${(e as Error).message}); quote it in the shell, e.g. --peft '{"sa":16}'`);
+      throw new PeftConfigError(
+        `--peft: not valid JSON (${(e as Error).message}); quote it in the shell, e.g. --peft '{"sa":16}'`,
+      );
     }
     return parsePeftConfig(raw, numLayers);
   }
@@ -123,7 +132,11 @@ export function isNoop(cfg: PeftConfig): boolean {
 }
 
 /** Flat search-space config -> PeftConfig. */
-export function fromSearchConfig(c: Config, numLayers: number, options: PeftOptions = DEFAULT_PEFT_OPTIONS): PeftConfig {
+export function fromSearchConfig(
+  c: Config,
+  numLayers: number,
+  options: PeftOptions = DEFAULT_PEFT_OPTIONS,
+): PeftConfig {
   const num = (k: string) => (typeof c[k] === 'number' ? (c[k] as number) : 0);
   return {
     layers: Array.from({ length: numLayers }, (_, l) => c[`layer_${l}`] === true),
@@ -138,7 +151,9 @@ export function fromSearchConfig(c: Config, numLayers: number, options: PeftOpti
 /** PeftConfig -> flat search-space config (`lora` only when on, so LoRA-less spaces match). */
 export function toSearchConfig(cfg: PeftConfig): Config {
   const c: Config = {};
-  cfg.layers.forEach((on, l) => (c[`layer_${l}`] = on));
+  cfg.layers.forEach((on, l) => {
+    c[`layer_${l}`] = on;
+  });
   c.sa = cfg.sa;
   c.pa = cfg.pa;
   c.pt = cfg.pt;
@@ -149,7 +164,12 @@ export function toSearchConfig(cfg: PeftConfig): Config {
 /** Compact human form, e.g. "SA16 PA0 PT8 @ layers 0,2,3". */
 export function describePeft(cfg: PeftConfig): string {
   const on = cfg.layers.flatMap((b, i) => (b ? [i] : []));
-  const mods = [cfg.sa && `SA${cfg.sa}`, cfg.pa && `PA${cfg.pa}`, cfg.pt && `PT${cfg.pt}`, cfg.lora && `LoRA${cfg.lora}`].filter(Boolean);
+  const mods = [
+    cfg.sa && `SA${cfg.sa}`,
+    cfg.pa && `PA${cfg.pa}`,
+    cfg.pt && `PT${cfg.pt}`,
+    cfg.lora && `LoRA${cfg.lora}`,
+  ].filter(Boolean);
   const layers = on.length === cfg.layers.length ? 'all layers' : `layers ${on.join(',')}`;
   return `${mods.join(' ') || 'no modules'} @ ${layers}`;
 }

@@ -16,7 +16,16 @@ import { describePeft, isNoop, PeftConfigError, type PeftConfig } from './config
 import { initTensor } from './init.js';
 import './methods.js';
 import { peftMethods } from './registry.js';
-import { activeLayers, fitsSpec, type MethodContext, type PeftDims, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from './types.js';
+import {
+  activeLayers,
+  fitsSpec,
+  type MethodContext,
+  type PeftDims,
+  type PeftMethod,
+  type PeftTensor,
+  type PeftWeights,
+  type TensorSpec,
+} from './types.js';
 
 export interface CreatePeftOptions {
   /** Seed of the fresh init (each tensor's stream also depends on its name). Default 0. */
@@ -61,7 +70,11 @@ export function peftFoldedSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
 }
 
 /** Training-form weights -> inference-form weights (the PT MLP computed once into rows). */
-export function foldPeftWeights(cfg: PeftConfig, dims: PeftDims, weights: ReadonlyMap<string, PeftTensor>): PeftWeights {
+export function foldPeftWeights(
+  cfg: PeftConfig,
+  dims: PeftDims,
+  weights: ReadonlyMap<string, PeftTensor>,
+): PeftWeights {
   const all: PeftWeights = new Map(weights);
   for (const m of enabledMethods(cfg)) if (m.fold) for (const [k, v] of m.fold(weights, cfg, dims)) all.set(k, v);
   const out: PeftWeights = new Map();
@@ -79,11 +92,18 @@ function enabledMethods(cfg: PeftConfig): PeftMethod[] {
 
 export function checkDims(cfg: PeftConfig, dims: PeftDims): void {
   if (cfg.layers.length !== dims.numLayers) {
-    throw new PeftConfigError(`peft config: "layers" has ${cfg.layers.length} flags but the backbone has ${dims.numLayers} layers; rebuild the config for this model`);
+    throw new PeftConfigError(
+      `peft config: "layers" has ${cfg.layers.length} flags but the backbone has ${dims.numLayers} layers; rebuild the config for this model`,
+    );
   }
   const w = dims.attentionWidths;
-  if (w !== undefined && (!Array.isArray(w) || w.length !== dims.numLayers || !w.every((x) => Number.isInteger(x) && x > 0))) {
-    throw new PeftConfigError(`peft dims: "attentionWidths" must list ${dims.numLayers} positive integers (one per layer), got ${JSON.stringify(w)}`);
+  if (
+    w !== undefined &&
+    (!Array.isArray(w) || w.length !== dims.numLayers || !w.every((x) => Number.isInteger(x) && x > 0))
+  ) {
+    throw new PeftConfigError(
+      `peft dims: "attentionWidths" must list ${dims.numLayers} positive integers (one per layer), got ${JSON.stringify(w)}`,
+    );
   }
 }
 
@@ -97,23 +117,30 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   const specs = mode === 'train' ? peftTensorSpecs(cfg, dims) : peftFoldedSpecs(cfg, dims);
   let source: ReadonlyMap<string, PeftTensor> = opts.weights ?? new Map();
   if (mode === 'frozen') {
-    if (!opts.weights && specs.length > 0) throw new PeftConfigError('createPeft: mode "frozen" needs the saved PEFT weights (options.weights)');
+    if (!opts.weights && specs.length > 0)
+      throw new PeftConfigError('createPeft: mode "frozen" needs the saved PEFT weights (options.weights)');
     source = foldPeftWeights(cfg, dims, opts.weights ?? new Map());
   }
   const specNames = new Set(specs.map((s) => s.name));
   if (mode === 'train' && opts.weights) {
     for (const n of opts.weights.keys()) {
-      if (n.startsWith('peft.') && !specNames.has(n)) throw new PeftConfigError(`peft weights: '${n}' is not a tensor of this config (${describePeft(cfg)}); were they saved with another config?`);
+      if (n.startsWith('peft.') && !specNames.has(n))
+        throw new PeftConfigError(
+          `peft weights: '${n}' is not a tensor of this config (${describePeft(cfg)}); were they saved with another config?`,
+        );
     }
   }
   for (const s of specs) {
     const t = source.get(s.name);
     if (!t) {
-      if (mode === 'frozen') throw new PeftConfigError(`peft weights: missing '${s.name}'; were they saved with the same config?`);
+      if (mode === 'frozen')
+        throw new PeftConfigError(`peft weights: missing '${s.name}'; were they saved with the same config?`);
       continue;
     }
     if (!fitsSpec(t, s)) {
-      throw new PeftConfigError(`peft weights: '${s.name}' has shape [${t.shape.join(',')}], expected [${s.shape.join(',')}]; the weights belong to another config or model`);
+      throw new PeftConfigError(
+        `peft weights: '${s.name}' has shape [${t.shape.join(',')}], expected [${s.shape.join(',')}]; the weights belong to another config or model`,
+      );
     }
   }
 
@@ -121,11 +148,15 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   const params: Value[] = [];
   let graph: Graph | undefined;
   const tensor = (g: Graph, spec: TensorSpec): Value => {
-    if (graph && graph !== g) throw new PeftConfigError('createPeft: this Peft already built into another graph; call createPeft once per graph');
+    if (graph && graph !== g)
+      throw new PeftConfigError(
+        'createPeft: this Peft already built into another graph; call createPeft once per graph',
+      );
     graph = g;
     const have = created.get(spec.name);
     if (have) return have;
-    if (!specNames.has(spec.name)) throw new Error(`createPeft: internal: '${spec.name}' is not a tensor of this config`);
+    if (!specNames.has(spec.name))
+      throw new Error(`createPeft: internal: '${spec.name}' is not a tensor of this config`);
     const given = source.get(spec.name);
     let data: Float32Array | Float64Array;
     if (given) data = dtype === 'float32' ? Float32Array.from(given.data) : Float64Array.from(given.data);
@@ -140,7 +171,10 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
 
   // Each method's fragment in turn on the sublayer's output; inactive layers pass it through.
   const chain =
-    <C extends { layer: number; output: Value }>(ms: readonly PeftMethod[], step: (m: PeftMethod, ctx: C, mc: MethodContext) => Value) =>
+    <C extends { layer: number; output: Value }>(
+      ms: readonly PeftMethod[],
+      step: (m: PeftMethod, ctx: C, mc: MethodContext) => Value,
+    ) =>
     (ctx: C): Value =>
       on(ctx.layer) ? ms.reduce((out, m) => step(m, { ...ctx, output: out }, ctxFor(m)), ctx.output) : ctx.output;
 
@@ -148,9 +182,11 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
   const ffnMethods = methods.filter((m) => m.ffn);
   if (ffnMethods.length > 0) hooks.ffn = chain<FfnHookContext>(ffnMethods, (m, c, mc) => m.ffn!(c, mc));
   const projMethods = methods.filter((m) => m.projection);
-  if (projMethods.length > 0) hooks.projection = chain<ProjectionHookContext>(projMethods, (m, c, mc) => m.projection!(c, mc));
+  if (projMethods.length > 0)
+    hooks.projection = chain<ProjectionHookContext>(projMethods, (m, c, mc) => m.projection!(c, mc));
   const prefixMethods = methods.filter((m) => m.prefix);
-  if (prefixMethods.length > 1) throw new Error(`createPeft: two prefix methods (${prefixMethods.map((m) => m.id).join(', ')}) are not supported`);
+  if (prefixMethods.length > 1)
+    throw new Error(`createPeft: two prefix methods (${prefixMethods.map((m) => m.id).join(', ')}) are not supported`);
   const pm = prefixMethods[0];
   if (pm) hooks.prefix = (layer: number, g: Graph) => (on(layer) ? pm.prefix!(layer, g, ctxFor(pm)) : undefined);
 
@@ -167,7 +203,10 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
     },
     assertBuilt() {
       const missing = specs.filter((s) => !created.has(s.name)).map((s) => s.name);
-      if (missing.length > 0) throw new Error(`createPeft: the backbone never created ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: does it call every hook point?`);
+      if (missing.length > 0)
+        throw new Error(
+          `createPeft: the backbone never created ${missing.slice(0, 3).join(', ')}${missing.length > 3 ? ` and ${missing.length - 3} more` : ''}: does it call every hook point?`,
+        );
     },
   };
 }
@@ -178,4 +217,5 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
  * RoBERTa `classifier.dense.*` + `classifier.out_proj.*`. Pass as `buildBert({trainable})`.
  * Also matches canonical (unprefixed) `pooler.*` names.
  */
-export const isHeadWeight = (name: string): boolean => name.startsWith('classifier') || /^((bert|roberta)\.)?pooler\./.test(name);
+export const isHeadWeight = (name: string): boolean =>
+  name.startsWith('classifier') || /^((bert|roberta)\.)?pooler\./.test(name);

@@ -33,13 +33,25 @@ export interface ExportBackbone {
   build(weights: WeightMap, hooks: BertHooks): { graph: Graph; logits: Value };
 }
 
-export function bertExportBackbone(config: BertConfig, weights: WeightMap, opts: { seqLen: number; numLabels: number }): ExportBackbone {
+export function bertExportBackbone(
+  config: BertConfig,
+  weights: WeightMap,
+  opts: { seqLen: number; numLabels: number },
+): ExportBackbone {
   return {
     dims: { numLayers: config.numLayers, hidden: config.hiddenSize, numHeads: config.numHeads },
     weights,
     projectionWeightName: (l, t) => `${config.flavour}.encoder.layer.${l}.attention.self.${t}.weight`,
     build: (w, hooks) => {
-      const m = buildBert({ config, weights: w, seqLen: opts.seqLen, numLabels: opts.numLabels, hooks, hiddenDropout: 0, attentionDropout: 0 });
+      const m = buildBert({
+        config,
+        weights: w,
+        seqLen: opts.seqLen,
+        numLabels: opts.numLabels,
+        hooks,
+        hiddenDropout: 0,
+        attentionDropout: 0,
+      });
       return { graph: m.graph, logits: m.logits! };
     },
   };
@@ -62,19 +74,32 @@ export interface MergeOptions {
  * `weights` with the trained head tensors in place of the backbone's (a new map; the backbone's
  * arrays are shared, not copied). A head of another shape is a user error (another label count).
  */
-export function withHeadWeights(weights: WeightMap, headWeights: ReadonlyMap<string, PeftTensor>): Map<string, { data: Float32Array; shape: readonly number[] }> {
+export function withHeadWeights(
+  weights: WeightMap,
+  headWeights: ReadonlyMap<string, PeftTensor>,
+): Map<string, { data: Float32Array; shape: readonly number[] }> {
   const out = new Map<string, { data: Float32Array; shape: readonly number[] }>(weights);
   for (const [n, t] of headWeights) {
     const prev = weights.get(n);
-    if (!prev) throw new PeftConfigError(`adapter head weight '${n}' is not a weight of this backbone; was the adapter trained on another model type?`);
-    if (prev.shape.join() !== t.shape.join()) throw new PeftConfigError(`adapter head weight '${n}' has shape [${t.shape}], the model's is [${prev.shape}]; build the model with the adapter's number of labels`);
+    if (!prev)
+      throw new PeftConfigError(
+        `adapter head weight '${n}' is not a weight of this backbone; was the adapter trained on another model type?`,
+      );
+    if (prev.shape.join() !== t.shape.join())
+      throw new PeftConfigError(
+        `adapter head weight '${n}' has shape [${t.shape}], the model's is [${prev.shape}]; build the model with the adapter's number of labels`,
+      );
     out.set(n, { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), shape: t.shape });
   }
   return out;
 }
 
 /** The merged graph (all constants). */
-export function buildMergedModel(bb: ExportBackbone, a: AdapterWeights, opts: MergeOptions = {}): { graph: Graph; logits: Value; peft: Peft } {
+export function buildMergedModel(
+  bb: ExportBackbone,
+  a: AdapterWeights,
+  opts: MergeOptions = {},
+): { graph: Graph; logits: Value; peft: Peft } {
   const mergeLora = (opts.mergeLora ?? true) && a.config.lora > 0;
   const weights = withHeadWeights(bb.weights, a.headWeights);
   let cfg = a.config;
@@ -99,7 +124,10 @@ export function buildMergedModel(bb: ExportBackbone, a: AdapterWeights, opts: Me
   const peft = createPeft(cfg, bb.dims, { mode: 'frozen', weights: a.weights });
   const { graph, logits } = bb.build(weights, peft.hooks);
   peft.assertBuilt();
-  if (graph.params.length > 0) throw new Error(`export: the merged graph still has trainable params (${graph.params[0]!.name}); the backbone's build must freeze everything`);
+  if (graph.params.length > 0)
+    throw new Error(
+      `export: the merged graph still has trainable params (${graph.params[0]!.name}); the backbone's build must freeze everything`,
+    );
   return { graph, logits, peft };
 }
 
@@ -116,9 +144,18 @@ export interface ExportOptions extends MergeOptions {
 }
 
 /** Emits the merged model as ONNX; writes it to `path` when given. */
-export async function exportMergedOnnx(bb: ExportBackbone, a: AdapterWeights, opts: ExportOptions = {}): Promise<EmittedModel> {
+export async function exportMergedOnnx(
+  bb: ExportBackbone,
+  a: AdapterWeights,
+  opts: ExportOptions = {},
+): Promise<EmittedModel> {
   const { logits } = buildMergedModel(bb, a, opts);
-  const model = emitOnnx({ outputs: [['logits', logits]], training: false, externalDataDir: opts.externalDataDir, contribOps: opts.contribOps ?? false });
+  const model = emitOnnx({
+    outputs: [['logits', logits]],
+    training: false,
+    externalDataDir: opts.externalDataDir,
+    contribOps: opts.contribOps ?? false,
+  });
   if (opts.path && model.bytes) await writeFile(opts.path, model.bytes);
   return model;
 }

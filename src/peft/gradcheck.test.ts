@@ -19,7 +19,9 @@ import { shapeSize, type PeftDims, type PeftWeights } from './types.js';
 import type { PeftConfig } from './config.js';
 
 function randomWeights(cfg: PeftConfig, dims: PeftDims, rng: Rng, std: number): PeftWeights {
-  return new Map(peftTensorSpecs(cfg, dims).map((s) => [s.name, { data: rng.float64(shapeSize(s.shape), std), shape: s.shape }]));
+  return new Map(
+    peftTensorSpecs(cfg, dims).map((s) => [s.name, { data: rng.float64(shapeSize(s.shape), std), shape: s.shape }]),
+  );
 }
 
 const SEED = 7;
@@ -47,13 +49,18 @@ describe('PEFT gradcheck', () => {
     it(`module level, float64: ${c.name}`, async () => {
       const cfg = parsePeftConfig(c.raw, 1);
       const res = await gradcheck((g: Graph, dtype, rng) => {
-        const peft = createPeft(cfg, MODULE_DIMS, { dtype: 'float64', weights: randomWeights(cfg, MODULE_DIMS, rng, 0.5) });
+        const peft = createPeft(cfg, MODULE_DIMS, {
+          dtype: 'float64',
+          weights: randomWeights(cfg, MODULE_DIMS, rng, 0.5),
+        });
         const H = MODULE_DIMS.hidden;
         const xin = randParam(g, rng, 'x_in', dtype, [2, 3, H]);
         const xout = randParam(g, rng, 'x_out', dtype, [2, 3, H]);
         const outs: Value[] = [];
         if (peft.hooks.ffn) outs.push(peft.hooks.ffn({ layer: 0, graph: g, input: xin, output: xout }));
-        if (peft.hooks.projection) for (const name of ['query', 'value'] as const) outs.push(peft.hooks.projection({ layer: 0, graph: g, name, input: xin, output: xout }));
+        if (peft.hooks.projection)
+          for (const name of ['query', 'value'] as const)
+            outs.push(peft.hooks.projection({ layer: 0, graph: g, name, input: xin, output: xout }));
         if (peft.hooks.prefix) {
           const kv = peft.hooks.prefix(0, g)!;
           outs.push(kv.key, kv.value);
@@ -63,7 +70,13 @@ describe('PEFT gradcheck', () => {
         // x_out feeds every FFN/projection fragment; a lone prefix reads neither.
         const usesIn = cfg.pa > 0 || cfg.lora > 0;
         const usesOut = cfg.sa > 0 || cfg.pa > 0 || cfg.lora > 0;
-        return { out: ops.concat(outs.map((o) => ops.reshape(o, [-1])), 0), wrt: [...(usesIn ? [xin] : []), ...(usesOut ? [xout] : []), ...peft.params] };
+        return {
+          out: ops.concat(
+            outs.map((o) => ops.reshape(o, [-1])),
+            0,
+          ),
+          wrt: [...(usesIn ? [xin] : []), ...(usesOut ? [xout] : []), ...peft.params],
+        };
       });
       assert.deepEqual(res.failures, []);
       assert.ok(res.worst <= 1, `worst ${res.worst}`);
@@ -83,8 +96,20 @@ describe('PEFT gradcheck', () => {
       // both ReLU branches are still exercised); the float64 module checks above have no such issue.
       const res = await gradcheck(
         (g: Graph, _dtype, rng) => {
-          const peft = createPeft(cfg, TINY_DIMS, { weights: awayFromKinks(randomWeights(cfg, TINY_DIMS, rng, 0.3), rng) });
-          const m = buildBert({ graph: g, config: TINY, weights: backbone, seqLen: SEQ, batch: BATCH, numLabels: LABELS, hooks: peft.hooks, hiddenDropout: 0, attentionDropout: 0 });
+          const peft = createPeft(cfg, TINY_DIMS, {
+            weights: awayFromKinks(randomWeights(cfg, TINY_DIMS, rng, 0.3), rng),
+          });
+          const m = buildBert({
+            graph: g,
+            config: TINY,
+            weights: backbone,
+            seqLen: SEQ,
+            batch: BATCH,
+            numLabels: LABELS,
+            hooks: peft.hooks,
+            hiddenDropout: 0,
+            attentionDropout: 0,
+          });
           peft.assertBuilt();
           return { out: m.logits!, wrt: [...peft.params], feeds: tinyFeeds() };
         },
@@ -92,7 +117,9 @@ describe('PEFT gradcheck', () => {
       );
       assert.deepEqual(res.failures, []);
       assert.ok(res.worst <= 1, `worst ${res.worst}`);
-      console.log(`  ${c.name}: ${res.checked} entries, worst ratio ${res.worst.toFixed(3)}, max |err| ${res.maxAbsErr.toExponential(2)}`);
+      console.log(
+        `  ${c.name}: ${res.checked} entries, worst ratio ${res.worst.toFixed(3)}, max |err| ${res.maxAbsErr.toExponential(2)}`,
+      );
     });
   }
 });

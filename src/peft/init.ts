@@ -15,13 +15,18 @@ function fnv1a(s: string): number {
   return h;
 }
 
-export function initTensor(spec: TensorSpec, seed: number, dtype: 'float32' | 'float64' = 'float32'): Float32Array | Float64Array {
+export function initTensor(
+  spec: TensorSpec,
+  seed: number,
+  dtype: 'float32' | 'float64' = 'float32',
+): Float32Array | Float64Array {
   const n = shapeSize(spec.shape);
   const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const init = spec.init;
   if (init.kind === 'zeros') return out;
   const rng = new Rng((fnv1a(spec.name) ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0);
-  for (let i = 0; i < n; i++) out[i] = init.kind === 'normal' ? init.std * rng.normal() : rng.uniform(-init.bound, init.bound);
+  for (let i = 0; i < n; i++)
+    out[i] = init.kind === 'normal' ? init.std * rng.normal() : rng.uniform(-init.bound, init.bound);
   return out;
 }
 

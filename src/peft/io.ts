@@ -12,7 +12,14 @@ import { fileURLToPath } from 'node:url';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '../models/io/safetensors.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { checkDims, peftTensorSpecs } from './create.js';
-import { activeLayers, attentionWidthsOf, fitsSpec, type PeftDims, type PeftTensor, type PeftWeights } from './types.js';
+import {
+  activeLayers,
+  attentionWidthsOf,
+  fitsSpec,
+  type PeftDims,
+  type PeftTensor,
+  type PeftWeights,
+} from './types.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -91,9 +98,16 @@ export function autopeftVersion(): string {
 function checkTensors(file: string, cfg: PeftConfig, dims: PeftDims, weights: ReadonlyMap<string, PeftTensor>): void {
   for (const s of peftTensorSpecs(cfg, dims)) {
     const t = weights.get(s.name);
-    if (!t) throw new PeftFileError(file, `${file}: missing PEFT tensor '${s.name}' required by its config; the weights and adapter_config.json do not belong together`);
+    if (!t)
+      throw new PeftFileError(
+        file,
+        `${file}: missing PEFT tensor '${s.name}' required by its config; the weights and adapter_config.json do not belong together`,
+      );
     if (!fitsSpec(t, s)) {
-      throw new PeftFileError(file, `${file}: '${s.name}' has shape [${t.shape.join(',')}], its config needs [${s.shape.join(',')}]`);
+      throw new PeftFileError(
+        file,
+        `${file}: '${s.name}' has shape [${t.shape.join(',')}], its config needs [${s.shape.join(',')}]`,
+      );
     }
   }
 }
@@ -105,17 +119,28 @@ export async function savePeftAdapter(dir: string, a: SavedAdapter): Promise<voi
   const names = new Set(peftTensorSpecs(a.config, a.backbone.dims).map((s) => s.name));
   const tensors = new Map<string, WritableTensor>();
   // NOTE: stored as F32 (the training dtype); float64 values are rounded once here.
-  const f32 = (t: PeftTensor) => ({ data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data), shape: t.shape });
+  const f32 = (t: PeftTensor) => ({
+    data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data),
+    shape: t.shape,
+  });
   for (const n of names) tensors.set(n, f32(a.weights.get(n)!));
   for (const [n, t] of a.headWeights) {
-    if (n.startsWith('peft.')) throw new PeftFileError(dir, `savePeftAdapter: head weight '${n}' uses the reserved 'peft.' prefix`);
+    if (n.startsWith('peft.'))
+      throw new PeftFileError(dir, `savePeftAdapter: head weight '${n}' uses the reserved 'peft.' prefix`);
     tensors.set(n, f32(t));
   }
   const json: AdapterConfigJson = {
     format: ADAPTER_FORMAT,
     formatVersion: ADAPTER_FORMAT_VERSION,
     autopeftVersion: autopeftVersion(),
-    peft: { layers: [...a.config.layers], sa: a.config.sa, pa: a.config.pa, pt: a.config.pt, lora: a.config.lora, options: { ...a.config.options } },
+    peft: {
+      layers: [...a.config.layers],
+      sa: a.config.sa,
+      pa: a.config.pa,
+      pt: a.config.pt,
+      lora: a.config.lora,
+      options: { ...a.config.options },
+    },
     backbone: a.backbone,
     ...(a.head ? { head: a.head } : {}),
     headWeights: [...a.headWeights.keys()],
@@ -124,7 +149,7 @@ export async function savePeftAdapter(dir: string, a: SavedAdapter): Promise<voi
   };
   await mkdir(dir, { recursive: true });
   await writeSafetensors(join(dir, ADAPTER_WEIGHTS_FILE), tensors, { format: 'pt', autopeft: ADAPTER_FORMAT });
-  await writeFile(join(dir, ADAPTER_CONFIG_FILE), JSON.stringify(json, null, 2) + '\n');
+  await writeFile(join(dir, ADAPTER_CONFIG_FILE), `${JSON.stringify(json, null, 2)}\n`);
 }
 
 const isPosInt = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && x > 0;
@@ -134,7 +159,10 @@ function isDims(d: unknown): d is PeftDims {
   const o = d as Record<string, unknown>;
   if (![o.numLayers, o.hidden, o.numHeads].every(isPosInt)) return false;
   // Optional per-layer attention widths (absent: `hidden` in every layer).
-  return o.attentionWidths === undefined || (Array.isArray(o.attentionWidths) && o.attentionWidths.length === o.numLayers && o.attentionWidths.every(isPosInt));
+  return (
+    o.attentionWidths === undefined ||
+    (Array.isArray(o.attentionWidths) && o.attentionWidths.length === o.numLayers && o.attentionWidths.every(isPosInt))
+  );
 }
 
 /**
@@ -142,21 +170,34 @@ function isDims(d: unknown): d is PeftDims {
  * Per-layer attention widths are compared when the adapter records them, or when its config has
  * LoRA or prefix-tuning (whose tensors are sized by them); an SA/PA adapter does not depend on them.
  */
-export function checkAdapterBackbone(a: Pick<SavedAdapter, 'backbone'> & { config?: PeftConfig }, dims: PeftDims, where = ADAPTER_CONFIG_FILE): void {
+export function checkAdapterBackbone(
+  a: Pick<SavedAdapter, 'backbone'> & { config?: PeftConfig },
+  dims: PeftDims,
+  where = ADAPTER_CONFIG_FILE,
+): void {
   const d = a.backbone.dims;
   if (d.numLayers !== dims.numLayers || d.hidden !== dims.hidden || d.numHeads !== dims.numHeads) {
-    throw new PeftFileError(where, `${where}: the adapter was trained on '${a.backbone.id}' (${d.numLayers} layers, hidden ${d.hidden}, ${d.numHeads} heads) but the model has ${dims.numLayers} layers, hidden ${dims.hidden}, ${dims.numHeads} heads; use the same --model`);
+    throw new PeftFileError(
+      where,
+      `${where}: the adapter was trained on '${a.backbone.id}' (${d.numLayers} layers, hidden ${d.hidden}, ${d.numHeads} heads) but the model has ${dims.numLayers} layers, hidden ${dims.hidden}, ${dims.numHeads} heads; use the same --model`,
+    );
   }
   const cfg = a.config;
-  const sized = d.attentionWidths !== undefined || !cfg || ((cfg.lora > 0 || cfg.pt > 0) && activeLayers(cfg).length > 0);
+  const sized =
+    d.attentionWidths !== undefined || !cfg || ((cfg.lora > 0 || cfg.pt > 0) && activeLayers(cfg).length > 0);
   const aw = attentionWidthsOf(d);
   const mw = attentionWidthsOf(dims);
   if (sized && aw.some((w, l) => w !== mw[l])) {
     // Name the first tensor that does not fit, when the config is known.
     const want = cfg ? new Map(peftTensorSpecs(cfg, dims).map((t) => [t.name, t.shape])) : new Map<string, number[]>();
     const bad = cfg ? peftTensorSpecs(cfg, d).find((t) => want.get(t.name)?.join() !== t.shape.join()) : undefined;
-    const tensor = bad ? ` ('${bad.name}' is [${bad.shape.join(',')}], the model needs [${want.get(bad.name)?.join(',')}])` : '';
-    throw new PeftFileError(where, `${where}: the adapter (trained on '${a.backbone.id}') has attention widths [${aw.join(',')}] per layer but the model attends at [${mw.join(',')}]${tensor}; adapters saved before per-layer widths must be retrained`);
+    const tensor = bad
+      ? ` ('${bad.name}' is [${bad.shape.join(',')}], the model needs [${want.get(bad.name)?.join(',')}])`
+      : '';
+    throw new PeftFileError(
+      where,
+      `${where}: the adapter (trained on '${a.backbone.id}') has attention widths [${aw.join(',')}] per layer but the model attends at [${mw.join(',')}]${tensor}; adapters saved before per-layer widths must be retrained`,
+    );
   }
 }
 
@@ -164,7 +205,8 @@ export function checkAdapterBackbone(a: Pick<SavedAdapter, 'backbone'> & { confi
 export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
   const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
   const wFile = join(dir, ADAPTER_WEIGHTS_FILE);
-  if (!existsSync(cfgFile)) throw new PeftFileError(cfgFile, `${cfgFile}: not found; point at a folder written by 'autopeft train --out'`);
+  if (!existsSync(cfgFile))
+    throw new PeftFileError(cfgFile, `${cfgFile}: not found; point at a folder written by 'autopeft train --out'`);
   if (!existsSync(wFile)) throw new PeftFileError(wFile, `${wFile}: not found; the adapter folder is incomplete`);
   let json: AdapterConfigJson;
   try {
@@ -172,23 +214,41 @@ export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
   } catch (e) {
     throw new PeftFileError(cfgFile, `${cfgFile}: not valid JSON (${(e as Error).message})`);
   }
-  if (typeof json !== 'object' || json === null || json.format !== ADAPTER_FORMAT) throw new PeftFileError(cfgFile, `${cfgFile}: "format" must be "${ADAPTER_FORMAT}"; not an autopeft adapter config`);
-  if (json.formatVersion !== ADAPTER_FORMAT_VERSION) throw new PeftFileError(cfgFile, `${cfgFile}: "formatVersion" ${json.formatVersion} is not supported (expected ${ADAPTER_FORMAT_VERSION}); upgrade autopeft`);
+  if (typeof json !== 'object' || json === null || json.format !== ADAPTER_FORMAT)
+    throw new PeftFileError(
+      cfgFile,
+      `${cfgFile}: "format" must be "${ADAPTER_FORMAT}"; not an autopeft adapter config`,
+    );
+  if (json.formatVersion !== ADAPTER_FORMAT_VERSION)
+    throw new PeftFileError(
+      cfgFile,
+      `${cfgFile}: "formatVersion" ${json.formatVersion} is not supported (expected ${ADAPTER_FORMAT_VERSION}); upgrade autopeft`,
+    );
   if (!json.backbone || typeof json.backbone.id !== 'string' || !isDims(json.backbone.dims)) {
-    throw new PeftFileError(cfgFile, `${cfgFile}: "backbone" must be {"id": string, "dims": {"numLayers", "hidden", "numHeads", optional "attentionWidths" (one per layer)}}`);
+    throw new PeftFileError(
+      cfgFile,
+      `${cfgFile}: "backbone" must be {"id": string, "dims": {"numLayers", "hidden", "numHeads", optional "attentionWidths" (one per layer)}}`,
+    );
   }
   const dims = json.backbone.dims;
   const p = json.peft;
   if (typeof p !== 'object' || p === null) throw new PeftFileError(cfgFile, `${cfgFile}: "peft" is missing`);
-  const config = parsePeftConfig({ layers: p.layers, sa: p.sa, pa: p.pa, pt: p.pt, lora: p.lora, ...(p.options ?? {}) }, dims.numLayers, `${cfgFile} "peft"`);
+  const config = parsePeftConfig(
+    { layers: p.layers, sa: p.sa, pa: p.pa, pt: p.pt, lora: p.lora, ...(p.options ?? {}) },
+    dims.numLayers,
+    `${cfgFile} "peft"`,
+  );
   const { tensors } = await readSafetensors(wFile);
   const weights: PeftWeights = new Map();
   const headWeights: PeftWeights = new Map();
   for (const [n, t] of tensors) {
-    if (!(t.data instanceof Float32Array)) throw new PeftFileError(wFile, `${wFile}: tensor '${n}' is ${t.dtype}, expected a float tensor`);
+    if (!(t.data instanceof Float32Array))
+      throw new PeftFileError(wFile, `${wFile}: tensor '${n}' is ${t.dtype}, expected a float tensor`);
     (n.startsWith('peft.') ? weights : headWeights).set(n, { data: t.data, shape: t.shape });
   }
   checkTensors(wFile, config, dims, weights);
-  for (const n of json.headWeights ?? []) if (!headWeights.has(n)) throw new PeftFileError(wFile, `${wFile}: head tensor '${n}' listed in adapter_config.json is missing`);
+  for (const n of json.headWeights ?? [])
+    if (!headWeights.has(n))
+      throw new PeftFileError(wFile, `${wFile}: head tensor '${n}' listed in adapter_config.json is missing`);
   return { config, backbone: json.backbone, head: json.head, task: json.task, weights, headWeights, extra: json.extra };
 }

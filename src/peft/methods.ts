@@ -1,5 +1,5 @@
 /** Importing this module registers every built-in PEFT method (composition order: PA, SA, LoRA, PT). */
-import './parallel_adapter/index.js';
-import './serial_adapter/index.js';
+import './parallel-adapter/index.js';
+import './serial-adapter/index.js';
 import './lora/index.js';
-import './prefix_tuning/index.js';
+import './prefix-tuning/index.js';

@@ -22,7 +22,16 @@ const toFixture = (ours: string) => ours.replace('.sa.', '.adapter.').replace('.
 it('SA + flat PT + LoRA via createPeft match the PyTorch oracle (logits, loss, gradients)', async () => {
   const c = manifest.config;
   const dims = { numLayers: config.numLayers, hidden: config.hiddenSize, numHeads: config.numHeads };
-  const cfg = parsePeftConfig({ sa: manifest.bottleneck, pt: manifest.prefix, ptBottleneck: 0, lora: manifest.rank, loraAlpha: manifest.loraScale * manifest.rank }, dims.numLayers);
+  const cfg = parsePeftConfig(
+    {
+      sa: manifest.bottleneck,
+      pt: manifest.prefix,
+      ptBottleneck: 0,
+      lora: manifest.rank,
+      loraAlpha: manifest.loraScale * manifest.rank,
+    },
+    dims.numLayers,
+  );
   const hw = prefixed('hookweight/');
   const weights: PeftWeights = new Map();
   const peft0 = createPeft(cfg, dims);
@@ -33,13 +42,25 @@ it('SA + flat PT + LoRA via createPeft match the PyTorch oracle (logits, loss, g
   }
   assert.equal(weights.size, hw.size);
   const peft = createPeft(cfg, dims, { weights });
-  const m = buildBert({ config, weights: prefixed('weight/'), seqLen: manifest.seq, numLabels: c['num_labels']!, trainable: (n) => n.startsWith('classifier'), hooks: peft.hooks, hiddenDropout: 0, attentionDropout: 0 });
+  const m = buildBert({
+    config,
+    weights: prefixed('weight/'),
+    seqLen: manifest.seq,
+    numLabels: c['num_labels']!,
+    trainable: (n) => n.startsWith('classifier'),
+    hooks: peft.hooks,
+    hiddenDropout: 0,
+    attentionDropout: 0,
+  });
   peft.assertBuilt();
   const labels = m.graph.input('labels', 'int64', ['batch']);
   const loss = ops.softmaxCrossEntropy(m.logits!, labels);
   const params = [...m.params, ...peft.params];
   const grads = gradients(loss, params);
-  const model = emitOnnx({ outputs: [['logits', m.logits!], ['loss', loss], ...params.map((p, i) => [`g${i}`, grads.get(p)!] as const)], paramInputs: params });
+  const model = emitOnnx({
+    outputs: [['logits', m.logits!], ['loss', loss], ...params.map((p, i) => [`g${i}`, grads.get(p)!] as const)],
+    paramInputs: params,
+  });
   const s = await createSession(model, { threads: 1 });
   const feeds = oracleFeeds();
   for (const p of params) feeds[p.name] = tensor('float32', m.graph.data.get(p) as Float32Array, p.shape as number[]);

@@ -18,7 +18,8 @@ import { activeLayers, attentionWidth, shapeSize, type PeftDims, type PeftMethod
 /** What the paper formula needs: the hidden size, or dims with per-layer attention widths. */
 export type PaperDims = number | Pick<PeftDims, 'hidden' | 'attentionWidths'>;
 
-const asDims = (d: PaperDims): Pick<PeftDims, 'hidden' | 'attentionWidths'> => (typeof d === 'number' ? { hidden: d } : d);
+const asDims = (d: PaperDims): Pick<PeftDims, 'hidden' | 'attentionWidths'> =>
+  typeof d === 'number' ? { hidden: d } : d;
 
 /** One method's paper count summed over the active layers (each at its own attention width). */
 function methodPaperCount(m: PeftMethod, cfg: PeftConfig, dims: PaperDims): number {
@@ -67,12 +68,19 @@ export interface PeftParamCounts {
   byMethod: Partial<Record<PeftMethodId, { paper: number; exact: number }>>;
 }
 
-export function peftParamCounts(cfg: PeftConfig, dims: PeftDims, opts: { backboneParams: number; headParams: number }): PeftParamCounts {
+export function peftParamCounts(
+  cfg: PeftConfig,
+  dims: PeftDims,
+  opts: { backboneParams: number; headParams: number },
+): PeftParamCounts {
   const nA = activeLayers(cfg).length;
   const byMethod: PeftParamCounts['byMethod'] = {};
   for (const m of peftMethods()) {
     if (cfg[m.id] === 0 || nA === 0) continue;
-    byMethod[m.id] = { paper: methodPaperCount(m, cfg, dims), exact: m.tensors(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0) };
+    byMethod[m.id] = {
+      paper: methodPaperCount(m, cfg, dims),
+      exact: m.tensors(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0),
+    };
   }
   const paper = paperParamCount(cfg, dims);
   const peft = exactPeftParamCount(cfg, dims);

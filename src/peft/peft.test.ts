@@ -5,8 +5,24 @@ import { softmaxCrossEntropy } from '../graph/ops/index.js';
 import { compileTraining } from '../runtime/training.js';
 import { createPeft, isHeadWeight, peftTensorSpecs } from './create.js';
 import { exactPeftParamCount, inferencePeftParamCount, paperParamCount, peftParamCounts } from './params.js';
-import { BATCH, buildTiny, buildTinyWide, CASES, caseConfig, evalLogits, evalWideLogits, LABELS, maxAbsDiff, tinyFeeds, tinyLabels, tinyUseLite, tinyWeights, tinyWideFeeds, WIDE_DIMS } from './testing.js';
-import { buildUseLite } from '../models/use_lite/graph.js';
+import {
+  BATCH,
+  buildTiny,
+  buildTinyWide,
+  CASES,
+  caseConfig,
+  evalLogits,
+  evalWideLogits,
+  LABELS,
+  maxAbsDiff,
+  tinyFeeds,
+  tinyLabels,
+  tinyUseLite,
+  tinyWeights,
+  tinyWideFeeds,
+  WIDE_DIMS,
+} from './testing.js';
+import { buildUseLite } from '../models/use-lite/graph.js';
 import { activeLayers, attentionWidth } from './types.js';
 
 describe('PEFT modules on a tiny BERT', () => {
@@ -18,10 +34,16 @@ describe('PEFT modules on a tiny BERT', () => {
   it('the frozen reference logits are finite and input-dependent', () => {
     assert.equal(frozen.length, BATCH * LABELS);
     assert.ok(frozen.every(Number.isFinite));
-    assert.ok(maxAbsDiff(frozen.subarray(0, LABELS), frozen.subarray(LABELS, 2 * LABELS)) > 1e-3, 'examples give different logits');
+    assert.ok(
+      maxAbsDiff(frozen.subarray(0, LABELS), frozen.subarray(LABELS, 2 * LABELS)) > 1e-3,
+      'examples give different logits',
+    );
   });
 
-  for (const raw of [{ sa: 0, pa: 0, pt: 0, lora: 0 }, { sa: 8, pt: 4, lora: 2, layers: [false, false] }]) {
+  for (const raw of [
+    { sa: 0, pa: 0, pt: 0, lora: 0 },
+    { sa: 8, pt: 4, lora: 2, layers: [false, false] },
+  ]) {
     it(`no-op configuration ${JSON.stringify(raw)} reproduces the frozen logits exactly and adds no params`, async () => {
       const b = buildTiny(caseConfig(raw));
       assert.equal(b.peft.params.length, 0);
@@ -46,15 +68,21 @@ describe('PEFT modules on a tiny BERT', () => {
           if (layer) assert.equal(cfg.layers[Number(layer[1])], true, `${p.name} sits in an inactive layer`);
         }
         // Trainable = PEFT + head, structurally.
-        for (const p of b.m.graph.params) assert.ok(p.name.startsWith('peft.') || isHeadWeight(p.name), `${p.name} is trainable`);
+        for (const p of b.m.graph.params)
+          assert.ok(p.name.startsWith('peft.') || isHeadWeight(p.name), `${p.name} is trainable`);
       });
 
-      it(c.noopAtInit ? 'no-op at init: reproduces the frozen logits' : 'NOT a no-op at init (attended prefix rows change the logits)', async () => {
-        const logits = await evalLogits(buildTiny(caseConfig(c.raw), { seed: 1 }));
-        const d = maxAbsDiff(logits, frozen);
-        if (c.noopAtInit) assert.equal(d, 0, `max |diff| ${d}`);
-        else assert.ok(d > 1e-4, `prefix rows should change the logits, max |diff| ${d}`);
-      });
+      it(
+        c.noopAtInit
+          ? 'no-op at init: reproduces the frozen logits'
+          : 'NOT a no-op at init (attended prefix rows change the logits)',
+        async () => {
+          const logits = await evalLogits(buildTiny(caseConfig(c.raw), { seed: 1 }));
+          const d = maxAbsDiff(logits, frozen);
+          if (c.noopAtInit) assert.equal(d, 0, `max |diff| ${d}`);
+          else assert.ok(d > 1e-4, `prefix rows should change the logits, max |diff| ${d}`);
+        },
+      );
 
       it(`with the head frozen, the PEFT params alone fit a fixed batch (loss x${c.fit ?? 0.5} in 40 steps)`, async () => {
         const b = buildTiny(caseConfig(c.raw), { seed: 1, frozenHead: true });
@@ -87,12 +115,17 @@ describe('PEFT modules on a tiny BERT', () => {
         // Trained set = PEFT names + head weights, nothing else.
         const headNames = [...backbone.keys()].filter(isHeadWeight);
         assert.deepEqual([...p0.keys()].sort(), [...b.peft.names, ...headNames].sort());
-        const changed = (a: Map<string, { data: ArrayLike<number> }>, z: Map<string, { data: ArrayLike<number> }>, n: string) => maxAbsDiff(a.get(n)!.data, z.get(n)!.data) > 0;
+        const changed = (
+          a: Map<string, { data: ArrayLike<number> }>,
+          z: Map<string, { data: ArrayLike<number> }>,
+          n: string,
+        ) => maxAbsDiff(a.get(n)!.data, z.get(n)!.data) > 0;
         for (const n of headNames) assert.ok(changed(p0, p1, n), `head ${n} did not change`);
         // Zero-init up/B: their partners get an exactly-zero gradient at step 1 (AdamW moves nothing),
         // then move at step 2 once up/B != 0. Every PEFT tensor has moved after two steps.
         for (const n of b.peft.names) assert.ok(changed(p0, p2, n), `${n} did not change in two steps`);
-        for (const n of b.peft.names.filter((n) => /\.(up\.weight|up\.bias|B)$/.test(n))) assert.ok(changed(p0, p1, n), `${n} did not change at step 1`);
+        for (const n of b.peft.names.filter((n) => /\.(up\.weight|up\.bias|B)$/.test(n)))
+          assert.ok(changed(p0, p1, n), `${n} did not change at step 1`);
         // Frozen backbone weights: constants in the graph, bit-identical to the checkpoint.
         let frozenCount = 0;
         for (const v of g.constants) {
@@ -116,7 +149,10 @@ describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8
   it('the frozen reference logits are finite and input-dependent', () => {
     assert.equal(frozen.length, BATCH * LABELS);
     assert.ok(frozen.every(Number.isFinite));
-    assert.ok(maxAbsDiff(frozen.subarray(0, LABELS), frozen.subarray(LABELS, 2 * LABELS)) > 1e-4, 'examples give different logits');
+    assert.ok(
+      maxAbsDiff(frozen.subarray(0, LABELS), frozen.subarray(LABELS, 2 * LABELS)) > 1e-4,
+      'examples give different logits',
+    );
   });
 
   for (const c of CASES) {
@@ -127,11 +163,13 @@ describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8
         const shapes = new Map(peftTensorSpecs(cfg, WIDE_DIMS).map((t) => [t.name, t.shape.join(',')]));
         for (const l of activeLayers(cfg)) {
           const w = attentionWidth(WIDE_DIMS, l);
-          if (cfg.lora) for (const t of ['query', 'value']) {
-            assert.equal(shapes.get(`peft.layer.${l}.lora.${t}.A`), `${cfg.lora},${w}`);
-            assert.equal(shapes.get(`peft.layer.${l}.lora.${t}.B`), `${w},${cfg.lora}`);
-          }
-          if (cfg.pt && cfg.options.ptBottleneck === 0) for (const kv of ['key', 'value']) assert.equal(shapes.get(`peft.layer.${l}.pt.${kv}`), `${cfg.pt},${w}`);
+          if (cfg.lora)
+            for (const t of ['query', 'value']) {
+              assert.equal(shapes.get(`peft.layer.${l}.lora.${t}.A`), `${cfg.lora},${w}`);
+              assert.equal(shapes.get(`peft.layer.${l}.lora.${t}.B`), `${w},${cfg.lora}`);
+            }
+          if (cfg.pt && cfg.options.ptBottleneck === 0)
+            for (const kv of ['key', 'value']) assert.equal(shapes.get(`peft.layer.${l}.pt.${kv}`), `${cfg.pt},${w}`);
           if (cfg.sa) assert.equal(shapes.get(`peft.layer.${l}.sa.up.weight`), `${H},${cfg.sa}`);
         }
         if (cfg.pt && cfg.options.ptBottleneck > 0) {
@@ -141,15 +179,20 @@ describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8
         }
       });
 
-      it(c.noopAtInit ? 'no-op at init: reproduces the frozen logits' : 'NOT a no-op at init (attended prefix rows change the logits)', async () => {
-        const b = buildTinyWide(caseConfig(c.raw), { seed: 1 });
-        assert.deepEqual([...b.peft.params.map((p) => p.name)].sort(), [...b.peft.names].sort());
-        const logits = await evalWideLogits(b);
-        assert.ok(logits.every(Number.isFinite));
-        const d = maxAbsDiff(logits, frozen);
-        if (c.noopAtInit) assert.equal(d, 0, `max |diff| ${d}`);
-        else assert.ok(d > 1e-5, `prefix rows should change the logits, max |diff| ${d}`);
-      });
+      it(
+        c.noopAtInit
+          ? 'no-op at init: reproduces the frozen logits'
+          : 'NOT a no-op at init (attended prefix rows change the logits)',
+        async () => {
+          const b = buildTinyWide(caseConfig(c.raw), { seed: 1 });
+          assert.deepEqual([...b.peft.params.map((p) => p.name)].sort(), [...b.peft.names].sort());
+          const logits = await evalWideLogits(b);
+          assert.ok(logits.every(Number.isFinite));
+          const d = maxAbsDiff(logits, frozen);
+          if (c.noopAtInit) assert.equal(d, 0, `max |diff| ${d}`);
+          else assert.ok(d > 1e-5, `prefix rows should change the logits, max |diff| ${d}`);
+        },
+      );
 
       it('exact count = the built params; paper formula per layer; inference = formula + biases', () => {
         const cfg = caseConfig(c.raw);
@@ -185,12 +228,24 @@ describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8
         await ev.release();
         await prog.release();
         assert.deepEqual([...p0.keys()].sort(), [...b.peft.names, 'classifier.bias', 'classifier.weight'].sort());
-        for (const n of b.peft.names) assert.ok(maxAbsDiff(p0.get(n)!.data, p2.get(n)!.data) > 0, `${n} did not change in two steps`);
+        for (const n of b.peft.names)
+          assert.ok(maxAbsDiff(p0.get(n)!.data, p2.get(n)!.data) > 0, `${n} did not change in two steps`);
         // Frozen form: PT folded into [L, w_l] rows at the MLP's per-layer offsets.
-        const weights = new Map([...p2].filter(([n]) => n.startsWith('peft.')).map(([n, t]) => [n, { data: t.data as Float32Array, shape: [...t.shape] }]));
+        const weights = new Map(
+          [...p2]
+            .filter(([n]) => n.startsWith('peft.'))
+            .map(([n, t]) => [n, { data: t.data as Float32Array, shape: [...t.shape] }]),
+        );
         const peft = createPeft(cfg, WIDE_DIMS, { mode: 'frozen', weights });
-        const head = new Map([...p2].filter(([n]) => n.startsWith('classifier.')).map(([n, t]) => [n, { data: t.data as Float32Array }]));
-        const u = buildUseLite({ model: tinyUseLite(), seqLen: 6, hooks: peft.hooks, head: { numLabels: LABELS, weights: head, trainable: false } });
+        const head = new Map(
+          [...p2].filter(([n]) => n.startsWith('classifier.')).map(([n, t]) => [n, { data: t.data as Float32Array }]),
+        );
+        const u = buildUseLite({
+          model: tinyUseLite(),
+          seqLen: 6,
+          hooks: peft.hooks,
+          head: { numLabels: LABELS, weights: head, trainable: false },
+        });
         peft.assertBuilt();
         assert.equal(u.graph.params.length, 0);
         const got = await evalWideLogits({ u, peft, logits: u.logits! });
@@ -202,8 +257,14 @@ describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8
 
   it('dims with the wrong number of attention widths, or a backbone wider than the dims, are refused', () => {
     const cfg = caseConfig({ lora: 2 });
-    assert.throws(() => createPeft(cfg, { ...WIDE_DIMS, attentionWidths: [8] }), /"attentionWidths" must list 2 positive integers/);
-    assert.throws(() => buildTinyWideWith(cfg, { ...WIDE_DIMS, attentionWidths: undefined }), /layer 0's query projection is 8 wide but PeftDims gives attention width 16/);
+    assert.throws(
+      () => createPeft(cfg, { ...WIDE_DIMS, attentionWidths: [8] }),
+      /"attentionWidths" must list 2 positive integers/,
+    );
+    assert.throws(
+      () => buildTinyWideWith(cfg, { ...WIDE_DIMS, attentionWidths: undefined }),
+      /layer 0's query projection is 8 wide but PeftDims gives attention width 16/,
+    );
   });
 });
 

@@ -7,8 +7,8 @@ import type { Graph, Value } from '../graph/ir.js';
 import { buildBert, type BertGraph, type WeightMap } from '../models/bert/builder.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { randomBertWeights } from '../models/bert/random.js';
-import { buildUseLite, type UseLiteGraph } from '../models/use_lite/graph.js';
-import type { Dense, Norm, UseLiteConfig, UseLiteLayerParams, UseLiteParams } from '../models/use_lite/load.js';
+import { buildUseLite, type UseLiteGraph } from '../models/use-lite/graph.js';
+import type { Dense, Norm, UseLiteConfig, UseLiteLayerParams, UseLiteParams } from '../models/use-lite/load.js';
 import { compileEval } from '../runtime/eval.js';
 import { tensor, type ort } from '../runtime/session.js';
 import { Rng } from '../testing/random.js';
@@ -41,8 +41,12 @@ export const tinyWeights = (): WeightMap => randomBertWeights(TINY, LABELS, 7, 0
 /** A batch with padding in the last example. */
 export function tinyFeeds(seed = 3): Record<string, ort.Tensor> {
   const r = new Rng(seed);
-  const ids = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => BigInt(i % SEQ === 0 ? 1 : 2 + r.int(TINY.vocabSize - 2)));
-  const mask = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => (Math.floor(i / SEQ) === BATCH - 1 && i % SEQ >= SEQ - 2 ? 0n : 1n));
+  const ids = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) =>
+    BigInt(i % SEQ === 0 ? 1 : 2 + r.int(TINY.vocabSize - 2)),
+  );
+  const mask = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) =>
+    Math.floor(i / SEQ) === BATCH - 1 && i % SEQ >= SEQ - 2 ? 0n : 1n,
+  );
   const types = BigInt64Array.from({ length: BATCH * SEQ }, (_, i) => (i % SEQ >= SEQ / 2 ? 1n : 0n));
   return {
     input_ids: tensor('int64', ids, [BATCH, SEQ]),
@@ -51,7 +55,12 @@ export function tinyFeeds(seed = 3): Record<string, ort.Tensor> {
   };
 }
 
-export const tinyLabels = (): ort.Tensor => tensor('int64', BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % LABELS)), [BATCH]);
+export const tinyLabels = (): ort.Tensor =>
+  tensor(
+    'int64',
+    BigInt64Array.from({ length: BATCH }, (_, i) => BigInt(i % LABELS)),
+    [BATCH],
+  );
 
 /** The configuration table: one row per method, PT in both forms, and a combined row. */
 /**
@@ -66,7 +75,11 @@ export const CASES: ReadonlyArray<{ name: string; raw: Record<string, unknown>; 
   { name: 'pt (MLP)', raw: { pt: 3, ptBottleneck: 8 }, noopAtInit: false },
   { name: 'pt (flat)', raw: { pt: 2, ptBottleneck: 0 }, noopAtInit: false, fit: 0.9 },
   { name: 'sa+pa+lora @ layer 1', raw: { sa: 2, pa: 3, lora: 2, layers: [1] }, noopAtInit: true },
-  { name: 'combined @ layer 0', raw: { sa: 2, pa: 3, pt: 2, lora: 1, ptBottleneck: 5, layers: [0] }, noopAtInit: false },
+  {
+    name: 'combined @ layer 0',
+    raw: { sa: 2, pa: 3, pt: 2, lora: 1, ptBottleneck: 5, layers: [0] },
+    noopAtInit: false,
+  },
 ];
 
 export const caseConfig = (raw: Record<string, unknown>): PeftConfig => parsePeftConfig(raw, TINY.numLayers);
@@ -78,7 +91,10 @@ export interface Built {
 }
 
 /** The tiny BERT with `cfg` woven in; the head is trainable unless `frozenHead`. */
-export function buildTiny(cfg: PeftConfig, opts: CreatePeftOptions & { weights?: CreatePeftOptions['weights']; backbone?: WeightMap; frozenHead?: boolean } = {}): Built {
+export function buildTiny(
+  cfg: PeftConfig,
+  opts: CreatePeftOptions & { weights?: CreatePeftOptions['weights']; backbone?: WeightMap; frozenHead?: boolean } = {},
+): Built {
   const peft = createPeft(cfg, TINY_DIMS, opts);
   const m = buildBert({
     config: TINY,
@@ -102,7 +118,8 @@ async function graphLogits(graph: Graph, logits: Value, feeds: Record<string, or
   return out['logits']!.data as Float32Array;
 }
 
-export const evalLogits = (b: Built, feeds = tinyFeeds()): Promise<Float32Array> => graphLogits(b.m.graph, b.logits, feeds);
+export const evalLogits = (b: Built, feeds = tinyFeeds()): Promise<Float32Array> =>
+  graphLogits(b.m.graph, b.logits, feeds);
 
 export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) throw new Error(`length ${a.length} vs ${b.length}`);
@@ -121,7 +138,12 @@ export function tinyUseLite(seed = 11): { params: UseLiteParams; config: UseLite
   const r = new Rng(seed);
   // NOTE: std 0.3 weights, so a tiny random model's embedding depends visibly on its inputs.
   const rand = (n: number, std = 0.3) => Float32Array.from({ length: n }, () => std * r.normal());
-  const dense = (rows: number, cols: number): Dense => ({ kernel: rand(rows * cols), bias: rand(cols, 0.1), rows, cols });
+  const dense = (rows: number, cols: number): Dense => ({
+    kernel: rand(rows * cols),
+    bias: rand(cols, 0.1),
+    rows,
+    cols,
+  });
   const norm = (d: number): Norm => ({ scale: Float32Array.from(rand(d, 0.1), (v) => 1 + v), bias: rand(d, 0.1) });
   const [embed, hidden, ffn, heads] = [8, 16, 24, 2];
   const layer = (inDim: number): UseLiteLayerParams => ({
@@ -145,8 +167,19 @@ export function tinyUseLite(seed = 11): { params: UseLiteParams; config: UseLite
     pool: dense(hidden, hidden),
   };
   const config: UseLiteConfig = {
-    vocabSize: 40, pieces: 40, embedDim: embed, hidden, layers: 2, heads, ffn, maxLength: 16,
-    layerNormEpsilon: 1e-6, attentionMaskBias: -1e9, l2Epsilon: 1e-12, embeddingMultiplier: 2, params: 0,
+    vocabSize: 40,
+    pieces: 40,
+    embedDim: embed,
+    hidden,
+    layers: 2,
+    heads,
+    ffn,
+    maxLength: 16,
+    layerNormEpsilon: 1e-6,
+    attentionMaskBias: -1e9,
+    l2Epsilon: 1e-12,
+    embeddingMultiplier: 2,
+    params: 0,
   };
   return { params, config };
 }
@@ -160,7 +193,13 @@ export interface BuiltWide {
 /** The tiny USE-lite with `cfg` woven in at native per-layer widths; the head is trainable unless `frozenHead`. */
 export function buildTinyWide(cfg: PeftConfig, opts: CreatePeftOptions & { frozenHead?: boolean } = {}): BuiltWide {
   const peft = createPeft(cfg, WIDE_DIMS, opts);
-  const u = buildUseLite({ model: tinyUseLite(), seqLen: SEQ, hooks: peft.hooks, attentionHookWidth: 'native', head: { numLabels: LABELS, seed: 2, trainable: !opts.frozenHead } });
+  const u = buildUseLite({
+    model: tinyUseLite(),
+    seqLen: SEQ,
+    hooks: peft.hooks,
+    attentionHookWidth: 'native',
+    head: { numLabels: LABELS, seed: 2, trainable: !opts.frozenHead },
+  });
   peft.assertBuilt();
   return { u, peft, logits: u.logits! };
 }
@@ -171,4 +210,5 @@ export function tinyWideFeeds(seed = 3): Record<string, ort.Tensor> {
   return { input_ids: input_ids!, attention_mask: attention_mask! };
 }
 
-export const evalWideLogits = (b: BuiltWide, feeds = tinyWideFeeds()): Promise<Float32Array> => graphLogits(b.u.graph, b.logits, feeds);
+export const evalWideLogits = (b: BuiltWide, feeds = tinyWideFeeds()): Promise<Float32Array> =>
+  graphLogits(b.u.graph, b.logits, feeds);

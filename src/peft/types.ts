@@ -103,7 +103,8 @@ export function activeLayers(cfg: PeftConfig): number[] {
 }
 
 /** `peft.layer.<l>.<method>.<rest>` */
-export const layerTensorName = (layer: number, method: PeftMethodId, rest: string): string => `peft.layer.${layer}.${method}.${rest}`;
+export const layerTensorName = (layer: number, method: PeftMethodId, rest: string): string =>
+  `peft.layer.${layer}.${method}.${rest}`;
 
 export function shapeSize(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
@@ -111,5 +112,9 @@ export function shapeSize(shape: readonly number[]): number {
 
 /** Whether `t` has exactly the shape of `spec` (and data to match). */
 export function fitsSpec(t: PeftTensor, spec: TensorSpec): boolean {
-  return t.shape.length === spec.shape.length && t.shape.every((d, i) => d === spec.shape[i]) && t.data.length === shapeSize(spec.shape);
+  return (
+    t.shape.length === spec.shape.length &&
+    t.shape.every((d, i) => d === spec.shape[i]) &&
+    t.data.length === shapeSize(spec.shape)
+  );
 }

@@ -12,7 +12,18 @@ import { buildBert } from '../models/bert/builder.js';
 import { randomBertWeights } from '../models/bert/random.js';
 import { compileTraining } from '../runtime/training.js';
 import { createSession, tensor } from '../runtime/session.js';
-import { backboneParamCount, bertExportBackbone, createPeft, exportMergedOnnx, headParamCount, isHeadWeight, loadPeftAdapter, parsePeftConfig, peftParamCounts, savePeftAdapter } from './index.js';
+import {
+  backboneParamCount,
+  bertExportBackbone,
+  createPeft,
+  exportMergedOnnx,
+  headParamCount,
+  isHeadWeight,
+  loadPeftAdapter,
+  parsePeftConfig,
+  peftParamCounts,
+  savePeftAdapter,
+} from './index.js';
 import { TINY as config } from './testing.js';
 
 it('docs/peft.md usage example', async () => {
@@ -30,7 +41,11 @@ it('docs/peft.md usage example', async () => {
     const loss = ops.softmaxCrossEntropy(m.logits!, labels);
 
     // 2. Train: only g.params (PEFT + head) are updated.
-    const prog = await compileTraining({ loss, params: [...peft.params, ...m.params], optimizer: { weightDecay: 0.01 } });
+    const prog = await compileTraining({
+      loss,
+      params: [...peft.params, ...m.params],
+      optimizer: { weightDecay: 0.01 },
+    });
     const ids = BigInt64Array.from({ length: 16 }, (_, i) => BigInt(i % 8 === 0 ? 1 : 2 + ((i * 7) % 30)));
     const batch = {
       input_ids: tensor('int64', ids, [2, 8]),
@@ -62,7 +77,10 @@ it('docs/peft.md usage example', async () => {
     const exported = (await session.run({ input_ids, attention_mask, token_type_ids }))['logits']!.data as Float32Array;
 
     // 5. Counts: the paper's % and the exact trainable count.
-    const counts = peftParamCounts(cfg, dims, { backboneParams: backboneParamCount(weights), headParams: headParamCount(weights) });
+    const counts = peftParamCounts(cfg, dims, {
+      backboneParams: backboneParamCount(weights),
+      headParams: headParamCount(weights),
+    });
     // --- docs/peft.md example ends ---
     await prog.release();
     await evalProg.release();

@@ -15,22 +15,31 @@ export interface BatchEvents {
 }
 
 /** Results in the specs' order; a failed job gives its Error in its slot (the others still run). */
-export async function runTrials(specs: readonly TrialSpec[], workers: number, ev: BatchEvents = {}, threadsPerWorker?: number): Promise<(TrialResult | Error)[]> {
+export async function runTrials(
+  specs: readonly TrialSpec[],
+  workers: number,
+  ev: BatchEvents = {},
+  threadsPerWorker?: number,
+): Promise<(TrialResult | Error)[]> {
   const ex = createExecutor(Math.min(workers, Math.max(1, specs.length)), threadsPerWorker);
   try {
     return await Promise.all(
       specs.map((spec, i) => {
         ev.onStart?.(i);
-        return ex.run({ module: JOB_MODULE, fn: 'runTrialJob', args: spec as unknown as Json }, (e) => ev.onProgress?.(i, e as unknown as TrainEvent)).then(
-          (r) => {
-            ev.onDone?.(i, r as unknown as TrialResult);
-            return r as unknown as TrialResult;
-          },
-          (e: Error) => {
-            ev.onFailed?.(i, e);
-            return e;
-          },
-        );
+        return ex
+          .run({ module: JOB_MODULE, fn: 'runTrialJob', args: spec as unknown as Json }, (e) =>
+            ev.onProgress?.(i, e as unknown as TrainEvent),
+          )
+          .then(
+            (r) => {
+              ev.onDone?.(i, r as unknown as TrialResult);
+              return r as unknown as TrialResult;
+            },
+            (e: Error) => {
+              ev.onFailed?.(i, e);
+              return e;
+            },
+          );
       }),
     );
   } finally {

@@ -25,7 +25,14 @@ export interface ExportResult {
   maxAbsDiff: number;
 }
 
-export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapter; adapterDir: string; outDir: string; seqLen: number; checkTexts: readonly string[] }): Promise<ExportResult> {
+export async function exportAdapter(o: {
+  backbone: Backbone;
+  adapter: SavedAdapter;
+  adapterDir: string;
+  outDir: string;
+  seqLen: number;
+  checkTexts: readonly string[];
+}): Promise<ExportResult> {
   const { backbone, adapter } = o;
   checkAdapterBackbone(adapter, backbone.dims);
   const numLabels = adapter.head?.numLabels ?? 2;
@@ -35,7 +42,10 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
   const merge = { mergeLora: false };
   await mkdir(o.outDir, { recursive: true });
   const onnxPath = join(o.outDir, 'model.onnx');
-  const model = await exportMergedOnnx(backbone.exportBackbone({ seqLen, numLabels }), adapter, { ...merge, path: onnxPath });
+  const model = await exportMergedOnnx(backbone.exportBackbone({ seqLen, numLabels }), adapter, {
+    ...merge,
+    path: onnxPath,
+  });
   const inputNames = model.inputs.map((v) => v.name);
   await copyFile(join(o.adapterDir, ADAPTER_CONFIG_FILE), join(o.outDir, ADAPTER_CONFIG_FILE));
   await copyFile(join(o.adapterDir, ADAPTER_WEIGHTS_FILE), join(o.outDir, ADAPTER_WEIGHTS_FILE));
@@ -48,26 +58,43 @@ export async function exportAdapter(o: { backbone: Backbone; adapter: SavedAdapt
     outputs: [{ name: 'logits', dtype: 'float32', shape: ['batch', numLabels] }],
     note: `inputs are padded to exactly ${seqLen} tokens (attention_mask 0 on padding); tokenize with the backbone's tokenizer`,
   };
-  await writeFile(join(o.outDir, 'export.json'), JSON.stringify(meta, null, 2) + '\n');
+  await writeFile(join(o.outDir, 'export.json'), `${JSON.stringify(meta, null, 2)}\n`);
 
   // Check: the file, run by onnxruntime-node, against autopeft's forward at the texts' own length.
   const session = await ort.InferenceSession.create(onnxPath);
   const examples = o.checkTexts.map((text) => ({ text, label: 0 }));
-  const fixed = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, padding: 'fixed', shuffle: false });
+  const fixed = new Batcher(examples, backbone.tokenizer, {
+    batchSize: examples.length,
+    maxLength: seqLen,
+    padding: 'fixed',
+    shuffle: false,
+  });
   const b = [...fixed.batches()][0]!;
   const got = (await session.run(tokenFeeds(b, inputNames))).logits!.data as Float32Array;
   await session.release();
-  const dyn = new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength: seqLen, shuffle: false });
+  const dyn = new Batcher(examples, backbone.tokenizer, {
+    batchSize: examples.length,
+    maxLength: seqLen,
+    shuffle: false,
+  });
   const db = [...dyn.batches()][0]!;
   const ref = buildMergedModel(backbone.exportBackbone({ seqLen: db.seq, numLabels }), adapter, merge);
   const prog = await compileEval(ref.graph, { logits: ref.logits });
-  const want = (await prog.run(tokenFeeds(db, ref.graph.inputs.map((v) => v.name)))).logits!.data as Float32Array;
+  const want = (
+    await prog.run(
+      tokenFeeds(
+        db,
+        ref.graph.inputs.map((v) => v.name),
+      ),
+    )
+  ).logits!.data as Float32Array;
   await prog.release();
   let maxAbsDiff = 0;
   // Batches are sorted by length: map rows back through `indices`.
   b.indices.forEach((ex, r) => {
     const r2 = db.indices.indexOf(ex);
-    for (let j = 0; j < numLabels; j++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[r * numLabels + j]! - want[r2 * numLabels + j]!));
+    for (let j = 0; j < numLabels; j++)
+      maxAbsDiff = Math.max(maxAbsDiff, Math.abs(got[r * numLabels + j]! - want[r2 * numLabels + j]!));
   });
   return {
     onnxPath,

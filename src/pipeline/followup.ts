@@ -25,7 +25,9 @@ export interface FollowupOptions {
 }
 
 export async function frontTrials(storage: Storage, study: string, only?: readonly number[]) {
-  const trials = (await storage.listTrials(study, { states: ['COMPLETE'] })).filter((t) => t.values && t.values.every(Number.isFinite));
+  const trials = (await storage.listTrials(study, { states: ['COMPLETE'] })).filter((t) =>
+    t.values?.every(Number.isFinite),
+  );
   if (trials.length === 0) throw new UsageError(`study "${study}" has no complete trials; run the search first`);
   if (only && only.length > 0) {
     return only.map((n) => {
@@ -34,11 +36,24 @@ export async function frontTrials(storage: Storage, study: string, only?: readon
       return t;
     });
   }
-  const idx = paretoFrontIndices(toMinimization(trials.map((t) => t.values!), ['maximize', 'minimize']));
+  const idx = paretoFrontIndices(
+    toMinimization(
+      trials.map((t) => t.values!),
+      ['maximize', 'minimize'],
+    ),
+  );
   return idx.map((i) => trials[i]!).sort((a, b) => a.values![1]! - b.values![1]!);
 }
 
-function specFor(setup: SearchSetup, config: Config | Record<string, AttrValue>, hyper: TrialSpec['hyper'], seed: number, fidelity?: TrialSpec['fidelity'], task = setup.task, dataDir = setup.dataDir): TrialSpec {
+function specFor(
+  setup: SearchSetup,
+  config: Config | Record<string, AttrValue>,
+  hyper: TrialSpec['hyper'],
+  seed: number,
+  fidelity?: TrialSpec['fidelity'],
+  task = setup.task,
+  dataDir = setup.dataDir,
+): TrialSpec {
   return {
     model: setup.model,
     task,
@@ -64,7 +79,9 @@ function collect(results: (TrialResult | Error)[], from: number, n: number, what
 export async function retrainFront(o: FollowupOptions & { trials?: readonly number[] }): Promise<RetrainRecord[]> {
   const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
   const front = await frontTrials(o.storage, o.study, o.trials);
-  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity)));
+  const specs = front.flatMap((t) =>
+    Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity)),
+  );
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
   const records = front.map((t, k) => {
     const rs = collect(results, k * o.seeds, o.seeds, `re-training trial ${t.number}`);
@@ -105,13 +122,32 @@ export function defaultBaselines(hidden: number, full: boolean): BaselineSpec[] 
  */
 export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpec[] }): Promise<BaselineRecord[]> {
   const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
-  const low: TrialSpec[] = o.baselines.map((b) => ({ ...specFor(setup, b.config, setup.hyper, setup.seed, setup.fidelity), reportDev: false, ...(b.fullFineTune ? { fullFineTune: true } : {}) }));
-  const full: TrialSpec[] = o.baselines.flatMap((b) => Array.from({ length: o.seeds }, (_, s) => ({ ...specFor(setup, b.config, o.hyper, o.hyper.seed + s, o.fidelity), ...(b.fullFineTune ? { fullFineTune: true } : {}) })));
+  const low: TrialSpec[] = o.baselines.map((b) => ({
+    ...specFor(setup, b.config, setup.hyper, setup.seed, setup.fidelity),
+    reportDev: false,
+    ...(b.fullFineTune ? { fullFineTune: true } : {}),
+  }));
+  const full: TrialSpec[] = o.baselines.flatMap((b) =>
+    Array.from({ length: o.seeds }, (_, s) => ({
+      ...specFor(setup, b.config, o.hyper, o.hyper.seed + s, o.fidelity),
+      ...(b.fullFineTune ? { fullFineTune: true } : {}),
+    })),
+  );
   const results = await runTrials([...low, ...full], o.workers, o.events, o.threadsPerWorker);
   const records: BaselineRecord[] = o.baselines.map((b, k) => {
     const [lr] = collect(results, k, 1, `baseline ${b.method}`);
-    const dev = o.seeds > 0 ? collect(results, low.length + k * o.seeds, o.seeds, `baseline ${b.method}`).map((r) => r.devMetric!) : undefined;
-    return { method: b.method, config: b.config, metricName: lr!.metricName, metric: lr!.metric, paramPct: lr!.paramPct, ...(dev ? { devValues: dev } : {}) };
+    const dev =
+      o.seeds > 0
+        ? collect(results, low.length + k * o.seeds, o.seeds, `baseline ${b.method}`).map((r) => r.devMetric!)
+        : undefined;
+    return {
+      method: b.method,
+      config: b.config,
+      metricName: lr!.metricName,
+      metric: lr!.metric,
+      paramPct: lr!.paramPct,
+      ...(dev ? { devValues: dev } : {}),
+    };
   });
   await o.storage.setStudyUserAttrs(o.study, { baselines: records as unknown as AttrValue });
   return records;
@@ -129,16 +165,30 @@ export interface TransferRecord {
 }
 
 /** Trains the front of `study` on another task; stores the results under `transfer.<task>`. */
-export async function transferFront(o: FollowupOptions & { task: string; dataDir?: string; trials?: readonly number[] }): Promise<TransferRecord[]> {
+export async function transferFront(
+  o: FollowupOptions & { task: string; dataDir?: string; trials?: readonly number[] },
+): Promise<TransferRecord[]> {
   const record = await o.storage.getStudy(o.study);
   const setup = readSetup(record.userAttrs, o.study);
   const front = await frontTrials(o.storage, o.study, o.trials);
-  const specs = front.flatMap((t) => Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity, o.task, o.dataDir ?? setup.dataDir)));
+  const specs = front.flatMap((t) =>
+    Array.from({ length: o.seeds }, (_, s) =>
+      specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity, o.task, o.dataDir ?? setup.dataDir),
+    ),
+  );
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
   const out = front.map((t, k) => {
     const rs = collect(results, k * o.seeds, o.seeds, `transferring trial ${t.number}`);
     const values = rs.map((r) => r.devMetric!);
-    return { trial: t.number, config: t.config, sourceMetric: t.values![0]!, paramPct: rs[0]!.paramPct, metricName: rs[0]!.metricName, values, ...meanStd(values) };
+    return {
+      trial: t.number,
+      config: t.config,
+      sourceMetric: t.values![0]!,
+      paramPct: rs[0]!.paramPct,
+      metricName: rs[0]!.metricName,
+      values,
+      ...meanStd(values),
+    };
   });
   const prev = (record.userAttrs['transfer'] ?? {}) as Record<string, AttrValue>;
   await o.storage.setStudyUserAttrs(o.study, { transfer: { ...prev, [o.task]: out as unknown as AttrValue } });

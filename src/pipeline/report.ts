@@ -3,7 +3,12 @@
  * each completed trial (all on one reference point), retrain results and baselines.
  */
 import type { Storage } from '../storage/types.js';
-import { hypervolumeWithDirections, inferReferencePoint, paretoFrontIndices, toMinimization } from '../search/pareto/index.js';
+import {
+  hypervolumeWithDirections,
+  inferReferencePoint,
+  paretoFrontIndices,
+  toMinimization,
+} from '../search/pareto/index.js';
 import type { FrozenTrial } from '../search/types.js';
 import { reportTrialsFromFrozen } from '../report/index.js';
 import type { BaselinePoint, ReportData } from '../report/types.js';
@@ -23,27 +28,42 @@ export interface StudySummary {
 export function referencePoint(complete: readonly FrozenTrial[], given?: readonly [number, number]): [number, number] {
   if (given) return [given[0], given[1]];
   const dirs = ['maximize', 'minimize'] as const;
-  const mins = toMinimization(complete.map((t) => t.values!), [...dirs]);
+  const mins = toMinimization(
+    complete.map((t) => t.values!),
+    [...dirs],
+  );
   const ref = inferReferencePoint(mins);
   return [-ref[0]!, ref[1]!];
 }
 
 export function hypervolumeOf(trials: readonly FrozenTrial[], ref: readonly [number, number]): number {
   if (trials.length === 0) return 0;
-  return hypervolumeWithDirections(trials.map((t) => t.values!), ['maximize', 'minimize'], ref);
+  return hypervolumeWithDirections(
+    trials.map((t) => t.values!),
+    ['maximize', 'minimize'],
+    ref,
+  );
 }
 
-export async function summarizeStudy(storage: Storage, study: string, opts: { refPoint?: readonly [number, number] } = {}): Promise<StudySummary> {
+export async function summarizeStudy(
+  storage: Storage,
+  study: string,
+  opts: { refPoint?: readonly [number, number] } = {},
+): Promise<StudySummary> {
   const record = await storage.getStudy(study);
   const setup = readSetup(record.userAttrs, study);
   const trials = await storage.listTrials(study);
   const complete = trials.filter((t) => t.state === 'COMPLETE' && t.values && t.values.every(Number.isFinite));
-  if (complete.length === 0) throw new UsageError(`study "${study}" has no complete trials yet; run \`autopeft search --study ${study}\` first`);
+  if (complete.length === 0)
+    throw new UsageError(`study "${study}" has no complete trials yet; run \`autopeft search --study ${study}\` first`);
   const ref = referencePoint(complete, opts.refPoint);
   const byFinish = [...complete].sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0) || a.number - b.number);
   const hv: number[] = [];
   for (let k = 1; k <= byFinish.length; k++) hv.push(hypervolumeOf(byFinish.slice(0, k), ref));
-  const mins = toMinimization(complete.map((t) => t.values!), ['maximize', 'minimize']);
+  const mins = toMinimization(
+    complete.map((t) => t.values!),
+    ['maximize', 'minimize'],
+  );
   const front = paretoFrontIndices(mins).map((i) => complete[i]!);
   const attrs = record.userAttrs;
   const retrain = (attrs['retrain'] ?? null) as unknown as RetrainRecord[] | null;
@@ -53,8 +73,18 @@ export async function summarizeStudy(storage: Storage, study: string, opts: { re
     points.push({ method: b.method, metric: b.metric, paramPct: b.paramPct, split: 'search' });
     if (b.devValues && b.devValues.length > 0) {
       const m = b.devValues.reduce((a, x) => a + x, 0) / b.devValues.length;
-      const sd = b.devValues.length > 1 ? Math.sqrt(b.devValues.reduce((a, x) => a + (x - m) ** 2, 0) / (b.devValues.length - 1)) : 0;
-      points.push({ method: b.method, metric: m, metricStd: sd, seeds: b.devValues.length, paramPct: b.paramPct, split: 'dev' });
+      const sd =
+        b.devValues.length > 1
+          ? Math.sqrt(b.devValues.reduce((a, x) => a + (x - m) ** 2, 0) / (b.devValues.length - 1))
+          : 0;
+      points.push({
+        method: b.method,
+        metric: m,
+        metricStd: sd,
+        seeds: b.devValues.length,
+        paramPct: b.paramPct,
+        split: 'dev',
+      });
     }
   }
   const data: ReportData = {
@@ -62,7 +92,11 @@ export async function summarizeStudy(storage: Storage, study: string, opts: { re
     task: setup.task,
     model: setup.model,
     objectives: [
-      { name: record.objectiveNames[0] ?? 'metric', direction: 'maximize', label: `validation ${complete[0]!.userAttrs['metricName'] ?? 'metric'}` },
+      {
+        name: record.objectiveNames[0] ?? 'metric',
+        direction: 'maximize',
+        label: `validation ${complete[0]!.userAttrs['metricName'] ?? 'metric'}`,
+      },
       { name: 'paramPct', direction: 'minimize', label: 'tunable parameters (% of backbone)' },
     ],
     trials: reportTrialsFromFrozen(trials),
@@ -71,7 +105,19 @@ export async function summarizeStudy(storage: Storage, study: string, opts: { re
     refPoint: ref,
     ...(points.length > 0 ? { baselines: points } : {}),
     ...(retrain && retrain.length > 0
-      ? { retrain: { split: 'dev', metricLabel: retrain[0]!.metricName, results: retrain.map((r) => ({ trial: r.trial, mean: r.mean, std: r.std, seeds: r.values.length, values: r.values })) } }
+      ? {
+          retrain: {
+            split: 'dev',
+            metricLabel: retrain[0]!.metricName,
+            results: retrain.map((r) => ({
+              trial: r.trial,
+              mean: r.mean,
+              std: r.std,
+              seeds: r.values.length,
+              values: r.values,
+            })),
+          },
+        }
       : {}),
     settings: {
       sampler: setup.sampler,

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBert } from '../models/testing/tiny.js';
 import { memoryStorage } from '../storage/memory.js';
-import { writeToyTask } from '../../test/helpers/toy_task.js';
+import { writeToyTask } from '../../test/helpers/toy-task.js';
 import { BO_STATE_KEY, runSearch, type SearchOptions } from './search.js';
 import { UsageError } from '../errors.js';
 
@@ -44,7 +44,10 @@ test('a BO search stores its warm-start state; resuming continues to the new tar
   const again = await runSearch(opts({ storage, trials: 6 }));
   assert.equal(again.complete, 6);
   const trials = await storage.listTrials('s', { states: ['COMPLETE'] });
-  assert.deepEqual(trials.map((t) => t.number), [0, 1, 2, 3, 4, 5]);
+  assert.deepEqual(
+    trials.map((t) => t.number),
+    [0, 1, 2, 3, 4, 5],
+  );
   // paramPct is the known objective, filled in by the study from the config.
   assert.ok(trials.every((t) => t.values!.length === 2 && t.values![1]! > 0));
 });
@@ -52,5 +55,10 @@ test('a BO search stores its warm-start state; resuming continues to the new tar
 test('resuming with other settings is a one-line usage error', async () => {
   const storage = memoryStorage();
   await runSearch(opts({ storage, trials: 1, sampler: 'random' }));
-  await assert.rejects(runSearch(opts({ storage, trials: 2, sampler: 'nsga2' })), (e: unknown) => e instanceof UsageError && /exists with other settings \(sampler "random" \(stored\) vs "nsga2" \(now\)\)/.test(e.message));
+  await assert.rejects(
+    runSearch(opts({ storage, trials: 2, sampler: 'nsga2' })),
+    (e: unknown) =>
+      e instanceof UsageError &&
+      /exists with other settings \(sampler "random" \(stored\) vs "nsga2" \(now\)\)/.test(e.message),
+  );
 });

@@ -51,7 +51,16 @@ export type SearchEvent =
   | { kind: 'start'; resumed: boolean; complete: number; failed: number; requeued: number; total: number }
   | { kind: 'trial-start'; number: number; description: string }
   | { kind: 'trial-progress'; number: number; event: TrainEvent }
-  | { kind: 'trial-done'; number: number; result: TrialResult; hypervolume: number; bestMetric: number; complete: number; failed: number; running: number }
+  | {
+      kind: 'trial-done';
+      number: number;
+      result: TrialResult;
+      hypervolume: number;
+      bestMetric: number;
+      complete: number;
+      failed: number;
+      running: number;
+    }
   | { kind: 'trial-failed'; number: number; reason: string; complete: number; failed: number; running: number }
   | { kind: 'stopped'; reason: 'done' | 'interrupted' };
 
@@ -65,8 +74,14 @@ export const BO_STATE_KEY = 'boState';
 
 function sameSetup(a: SearchSetup, b: SearchSetup): string | undefined {
   const keys: (keyof SearchSetup)[] = ['model', 'task', 'sampler', 'lora', 'numLayers', 'hidden'];
-  for (const k of keys) if (JSON.stringify(a[k]) !== JSON.stringify(b[k])) return `${k} ${JSON.stringify(a[k])} (stored) vs ${JSON.stringify(b[k])} (now)`;
-  if (JSON.stringify(a.hyper) !== JSON.stringify(b.hyper) || JSON.stringify(a.fidelity ?? null) !== JSON.stringify(b.fidelity ?? null)) return 'training fidelity/hyperparameters differ';
+  for (const k of keys)
+    if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
+      return `${k} ${JSON.stringify(a[k])} (stored) vs ${JSON.stringify(b[k])} (now)`;
+  if (
+    JSON.stringify(a.hyper) !== JSON.stringify(b.hyper) ||
+    JSON.stringify(a.fidelity ?? null) !== JSON.stringify(b.fidelity ?? null)
+  )
+    return 'training fidelity/hyperparameters differ';
   return undefined;
 }
 
@@ -106,7 +121,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const space = autopeftSpace({ numLayers, hidden, lora: o.lora });
   // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
   const { attentionWidths } = backbone.dims as { attentionWidths?: readonly number[] };
-  const objectives = autopeftObjectives({ numLayers, hidden, backboneParams: backbone.backboneParams, ...(attentionWidths ? { attentionWidths } : {}) });
+  const objectives = autopeftObjectives({
+    numLayers,
+    hidden,
+    backboneParams: backbone.backboneParams,
+    ...(attentionWidths ? { attentionWidths } : {}),
+  });
   const sampler = createSampler(o.sampler, { space, objectives, seed: o.seed, nInit: o.nInit });
 
   const { storage, study } = o;
@@ -114,9 +134,15 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const resumed = existing !== undefined;
   if (existing) {
     const stored = existing.userAttrs[SETUP_KEY] as unknown as SearchSetup | undefined;
-    if (!stored) throw new UsageError(`study "${study}" in ${storage.location} was not created by autopeft search; choose another --study`);
+    if (!stored)
+      throw new UsageError(
+        `study "${study}" in ${storage.location} was not created by autopeft search; choose another --study`,
+      );
     const diff = sameSetup(stored, setup);
-    if (diff) throw new UsageError(`study "${study}" exists with other settings (${diff}); resume it with the same flags or choose another --study`);
+    if (diff)
+      throw new UsageError(
+        `study "${study}" exists with other settings (${diff}); resume it with the same flags or choose another --study`,
+      );
   }
   const workerId = `${hostname()}:${process.pid}`;
 
@@ -127,7 +153,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     for (const t of await storage.listTrials(study, { states: ['RUNNING'] })) {
       const [host, pid] = (t.workerId ?? '').split(':');
       if (host === hostname() && pid !== undefined && !processAlive(Number(pid))) {
-        await storage.tellTrial(study, t.number, { state: 'FAILED', reason: `${INTERRUPTED}: its process ${pid} died` });
+        await storage.tellTrial(study, t.number, {
+          state: 'FAILED',
+          reason: `${INTERRUPTED}: its process ${pid} died`,
+        });
         await storage.createTrial(study, { state: 'WAITING', config: t.config, userAttrs: { requeuedFrom: t.number } });
         requeued++;
       }
@@ -152,12 +181,21 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const counts = async () => {
     const all = await storage.listTrials(study);
     const complete = all.filter((t) => t.state === 'COMPLETE');
-    const failed = all.filter((t) => (t.state === 'FAILED' && !(t.reason ?? '').startsWith(INTERRUPTED)) || t.state === 'PRUNED');
+    const failed = all.filter(
+      (t) => (t.state === 'FAILED' && !(t.reason ?? '').startsWith(INTERRUPTED)) || t.state === 'PRUNED',
+    );
     return { all, complete, failed };
   };
   {
     const c = await counts();
-    o.onEvent?.({ kind: 'start', resumed, complete: c.complete.length, failed: c.failed.length, requeued, total: o.trials });
+    o.onEvent?.({
+      kind: 'start',
+      resumed,
+      complete: c.complete.length,
+      failed: c.failed.length,
+      requeued,
+      total: o.trials,
+    });
   }
 
   const executor: Executor = createExecutor(o.workers, o.threadsPerWorker);
@@ -190,7 +228,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   const nextTrial = async (budget: number): Promise<TrialRecord> => {
     if (reserved.length === 0) {
       reserved.push(...(await st.askBatch(Math.max(1, Math.min(o.batch, budget)))));
-      if (sampler instanceof BoSampler) await storage.setStudyUserAttrs(study, { [BO_STATE_KEY]: sampler.exportState() as unknown as AttrValue });
+      if (sampler instanceof BoSampler)
+        await storage.setStudyUserAttrs(study, { [BO_STATE_KEY]: sampler.exportState() as unknown as AttrValue });
     }
     return reserved.shift()!;
   };
@@ -213,13 +252,29 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       const c = await counts();
       const ref = referencePoint(c.complete);
       const best = Math.max(...c.complete.map((t) => t.values![0]!));
-      o.onEvent?.({ kind: 'trial-done', number: trial.number, result, hypervolume: hypervolumeOf(c.complete, ref), bestMetric: best, complete: c.complete.length, failed: c.failed.length, running: running.size });
+      o.onEvent?.({
+        kind: 'trial-done',
+        number: trial.number,
+        result,
+        hypervolume: hypervolumeOf(c.complete, ref),
+        bestMetric: best,
+        complete: c.complete.length,
+        failed: c.failed.length,
+        running: running.size,
+      });
     } else {
       const reason = interrupted ? `${INTERRUPTED} by the user` : (error?.message ?? 'unknown error').split('\n')[0]!;
       await st.tell(trial.number, { state: 'FAILED', reason });
       if (interrupted) await st.enqueue(trial.config, { userAttrs: { requeuedFrom: trial.number } });
       const c = await counts();
-      o.onEvent?.({ kind: 'trial-failed', number: trial.number, reason, complete: c.complete.length, failed: c.failed.length, running: running.size });
+      o.onEvent?.({
+        kind: 'trial-failed',
+        number: trial.number,
+        reason,
+        complete: c.complete.length,
+        failed: c.failed.length,
+        running: running.size,
+      });
     }
   };
 

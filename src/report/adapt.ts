@@ -13,7 +13,8 @@ export function reportTrialsFromFrozen(trials: readonly FrozenTrial[]): ReportTr
       r.metric = t.values[0];
       r.paramPct = t.values[1];
     }
-    if (t.startedAt !== undefined && t.finishedAt !== undefined && t.finishedAt >= t.startedAt) r.durationMs = t.finishedAt - t.startedAt;
+    if (t.startedAt !== undefined && t.finishedAt !== undefined && t.finishedAt >= t.startedAt)
+      r.durationMs = t.finishedAt - t.startedAt;
     if (t.reason !== undefined) r.reason = t.reason;
     return r;
   });

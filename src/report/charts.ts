@@ -27,7 +27,9 @@ type Obstacle = { x: number; y: number; r: number };
 
 /** Draws placed labels as text with a halo. */
 function labelText(placed: ReturnType<typeof placeLabels>, fill: string, cls: string): string {
-  return placed.map((l) => text({ x: l.x, y: l.y, 'text-anchor': l.anchor, 'font-size': 10, fill, class: cls, ...HALO }, l.text)).join('');
+  return placed
+    .map((l) => text({ x: l.x, y: l.y, 'text-anchor': l.anchor, 'font-size': 10, fill, class: cls, ...HALO }, l.text))
+    .join('');
 }
 
 /** A white outline behind small labels so they stay readable over lines and markers. */
@@ -36,16 +38,19 @@ const HALO = { stroke: '#ffffff', 'stroke-width': 3, 'stroke-linejoin': 'round',
 const better = (dir: Direction): string => (dir === 'maximize' ? 'higher is better' : 'lower is better');
 
 /** The x axis title of the scatter and retrain charts. */
-const pctAxisTitle = (pct: ReportObjective, log: boolean): string => `parameters tuned (${pct.name}, % of backbone${log ? ', log scale' : ''}, ${better(pct.direction)})`;
+const pctAxisTitle = (pct: ReportObjective, log: boolean): string =>
+  `parameters tuned (${pct.name}, % of backbone${log ? ', log scale' : ''}, ${better(pct.direction)})`;
 
 /** Path data of a vertical error bar at X from y0 to y1, with 8-pixel caps. */
-const errorBarD = (X: number, y0: number, y1: number): string => `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`;
+const errorBarD = (X: number, y0: number, y1: number): string =>
+  `M${px(X)} ${px(y0)}V${px(y1)}M${px(X - 4)} ${px(y0)}h8M${px(X - 4)} ${px(y1)}h8`;
 
 /** Decides the x scale kind: explicit log needs positive values; auto picks log for wide positive ranges. */
 export function useLogX(xs: readonly number[], opt: ReportOptions['logX']): boolean {
   const positive = xs.length > 0 && xs.every((v) => v > 0);
   if (opt === true) {
-    if (!positive) throw new ReportError('options.logX', 'a log-scale x axis needs every paramPct > 0; use logX: false or "auto"');
+    if (!positive)
+      throw new ReportError('options.logX', 'a log-scale x axis needs every paramPct > 0; use logX: false or "auto"');
     return true;
   }
   if (opt === false) return false;
@@ -86,7 +91,12 @@ function families(points: readonly BaselinePoint[]): Family[] {
     let f = out.find((x) => x.method === b.method);
     if (!f) {
       const i = out.length;
-      f = { method: b.method, shape: SHAPES[i % SHAPES.length], color: BASELINE_COLORS[i % BASELINE_COLORS.length], points: [] };
+      f = {
+        method: b.method,
+        shape: SHAPES[i % SHAPES.length],
+        color: BASELINE_COLORS[i % BASELINE_COLORS.length],
+        points: [],
+      };
       out.push(f);
     }
     f.points.push(b);
@@ -104,7 +114,12 @@ function familiesOf(all: readonly BaselinePoint[], split: BaselinePoint['split']
 const BASELINE_SIDES: readonly Side[] = ['right', 'left', 'above-right', 'below-right', 'above-left', 'below-left'];
 
 /** Baseline markers (with error bars), plus their variant labels to place and their footprints. */
-function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string): { svg: string; labels: LabelRequest[]; obstacles: Obstacle[] } {
+function baselineMarks(
+  fams: Family[],
+  x: Scale,
+  y: Scale,
+  metricLabel: string,
+): { svg: string; labels: LabelRequest[]; obstacles: Obstacle[] } {
   const out: string[] = [];
   const labels: LabelRequest[] = [];
   const obstacles: Obstacle[] = [];
@@ -122,7 +137,14 @@ function baselineMarks(fams: Family[], x: Scale, y: Scale, metricLabel: string):
         marks.push(el('path', { d: errorBarD(X, y0, y1), stroke: f.color, fill: 'none', class: 'errbar' }));
       }
       marks.push(
-        marker(f.shape, X, Y, 5.5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9, class: 'baseline', 'data-method': f.method }, tip(`${name}: ${metricLabel} ${formatNumber(b.metric)}${std}${seeds}, ${formatPct(b.paramPct)} % params`)),
+        marker(
+          f.shape,
+          X,
+          Y,
+          5.5,
+          { fill: f.color, stroke: '#222222', 'stroke-width': 0.9, class: 'baseline', 'data-method': f.method },
+          tip(`${name}: ${metricLabel} ${formatNumber(b.metric)}${std}${seeds}, ${formatPct(b.paramPct)} % params`),
+        ),
       );
       obstacles.push({ x: X, y: Y, r: 6 });
       if (b.label) labels.push({ x: X, y: Y, r: 6, text: b.label, prefer: BASELINE_SIDES });
@@ -145,13 +167,24 @@ function legend(x: number, y: number, items: LegendItem[]): string {
   return el('g', { class: 'legend' }, text({ x, y, 'font-weight': 'bold' }, 'Legend'), ...rows);
 }
 
-const STD_LEGEND: LegendItem = { mark: (lx, ly) => el('path', { d: errorBarD(lx, ly - 7, ly + 7), stroke: '#333', fill: 'none' }), label: '± 1 std over seeds' };
+const STD_LEGEND: LegendItem = {
+  mark: (lx, ly) => el('path', { d: errorBarD(lx, ly - 7, ly + 7), stroke: '#333', fill: 'none' }),
+  label: '± 1 std over seeds',
+};
 
 function familyLegend(fams: Family[]): LegendItem[] {
-  return fams.map((f) => ({ mark: (x: number, y: number) => marker(f.shape, x, y, 5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9 }), label: f.method }));
+  return fams.map((f) => ({
+    mark: (x: number, y: number) => marker(f.shape, x, y, 5, { fill: f.color, stroke: '#222222', 'stroke-width': 0.9 }),
+    label: f.method,
+  }));
 }
 
-const SCATTER = { width: 900, height: 480, frame: { left: 84, top: 58, width: 580, height: 350 } as Frame, legendX: 690 };
+const SCATTER = {
+  width: 900,
+  height: 480,
+  frame: { left: 84, top: 58, width: 580, height: 350 } as Frame,
+  legendX: 690,
+};
 
 /**
  * (a) Metric (y) vs parameter % (x) of every COMPLETE trial, one circle each (`class="trial"`, front
@@ -164,7 +197,10 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   const base = (data.baselines ?? []).filter((b) => b.split === 'search');
   const f = SCATTER.frame;
   const xs = [...complete.map((t) => t.paramPct), ...base.map((b) => b.paramPct)];
-  const ys = [...complete.map((t) => t.metric), ...base.flatMap((b) => [b.metric - (b.metricStd ?? 0), b.metric + (b.metricStd ?? 0)])];
+  const ys = [
+    ...complete.map((t) => t.metric),
+    ...base.flatMap((b) => [b.metric - (b.metricStd ?? 0), b.metric + (b.metricStd ?? 0)]),
+  ];
   const log = useLogX(xs, opts.logX ?? 'auto');
   const x = xScale(xs, log, [f.left, f.left + f.width]);
   const y = yScale(ys, [f.top + f.height, f.top]);
@@ -172,7 +208,10 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   // Staircase: order the front from best x to worst x; each step goes along x first, then y.
   // NOTE: with x minimised and y maximised the corner between p_i and p_{i+1} is (x_{i+1}, y_i),
   // the attainment boundary of the union of the points' dominated boxes.
-  const stair = [...front].sort((a, b) => (pctObj.direction === 'minimize' ? a.paramPct - b.paramPct : b.paramPct - a.paramPct) || a.number - b.number);
+  const stair = [...front].sort(
+    (a, b) =>
+      (pctObj.direction === 'minimize' ? a.paramPct - b.paramPct : b.paramPct - a.paramPct) || a.number - b.number,
+  );
   let stairMarks = '';
   if (stair.length > 0) {
     const xWorst = pctObj.direction === 'minimize' ? f.left + f.width : f.left;
@@ -186,14 +225,35 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     const last = P[P.length - 1];
     stairMarks =
       el('path', { d: region, fill: FRONT_COLOR, 'fill-opacity': 0.07, stroke: 'none', class: 'dominated' }) +
-      el('path', { d: `M${px(P[0][0])} ${px(yWorst)}V${px(P[0][1])}M${px(last[0])} ${px(last[1])}H${px(xWorst)}`, stroke: FRONT_COLOR, 'stroke-width': 1.2, 'stroke-dasharray': '4 3', fill: 'none', 'stroke-opacity': 0.7 }) +
+      el('path', {
+        d: `M${px(P[0][0])} ${px(yWorst)}V${px(P[0][1])}M${px(last[0])} ${px(last[1])}H${px(xWorst)}`,
+        stroke: FRONT_COLOR,
+        'stroke-width': 1.2,
+        'stroke-dasharray': '4 3',
+        fill: 'none',
+        'stroke-opacity': 0.7,
+      }) +
       el('path', { d: line, stroke: FRONT_COLOR, 'stroke-width': 2, fill: 'none', class: 'front-line' });
   }
 
   const trialMarks = complete
     .filter((t) => !v.frontSet.has(t.number))
     .map((t) =>
-      el('circle', { cx: x.map(t.paramPct), cy: y.map(t.metric), r: 3.6, fill: TRIAL_COLOR, 'fill-opacity': 0.45, stroke: TRIAL_COLOR, 'stroke-width': 0.8, class: 'trial', 'data-trial': String(t.number) }, tip(trialTip(t, v))),
+      el(
+        'circle',
+        {
+          cx: x.map(t.paramPct),
+          cy: y.map(t.metric),
+          r: 3.6,
+          fill: TRIAL_COLOR,
+          'fill-opacity': 0.45,
+          stroke: TRIAL_COLOR,
+          'stroke-width': 0.8,
+          class: 'trial',
+          'data-trial': String(t.number),
+        },
+        tip(trialTip(t, v)),
+      ),
     );
   // Front points on top, labelled preferably on the non-dominated side (no trial can sit there).
   const vert = metricObj.direction === 'maximize' ? 'above' : 'below';
@@ -202,7 +262,20 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   const ohor = hor === 'left' ? 'right' : 'left';
   const frontSides: Side[] = [`${vert}-${hor}`, hor, `${vert}-${ohor}`, ohor, `${overt}-${ohor}`, `${overt}-${hor}`];
   const frontMarks = front.map((t) =>
-    el('circle', { cx: x.map(t.paramPct), cy: y.map(t.metric), r: 5.2, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1.2, class: 'trial front', 'data-trial': String(t.number) }, tip(trialTip(t, v))),
+    el(
+      'circle',
+      {
+        cx: x.map(t.paramPct),
+        cy: y.map(t.metric),
+        r: 5.2,
+        fill: FRONT_COLOR,
+        stroke: '#ffffff',
+        'stroke-width': 1.2,
+        class: 'trial front',
+        'data-trial': String(t.number),
+      },
+      tip(trialTip(t, v)),
+    ),
   );
   const fams = familiesOf(data.baselines ?? [], 'search');
   const bm = baselineMarks(fams, x, y, v.metricLabel);
@@ -211,13 +284,33 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     ...bm.obstacles,
   ];
   const frontLabels: LabelRequest[] =
-    front.length <= 25 ? front.map((t) => ({ x: x.map(t.paramPct), y: y.map(t.metric), r: 5.2, text: `#${t.number}`, prefer: frontSides })) : [];
+    front.length <= 25
+      ? front.map((t) => ({
+          x: x.map(t.paramPct),
+          y: y.map(t.metric),
+          r: 5.2,
+          text: `#${t.number}`,
+          prefer: frontSides,
+        }))
+      : [];
   const placed = placeLabels([...frontLabels, ...bm.labels], obstacles, f);
-  const labels = labelText(placed.slice(0, frontLabels.length), '#7a2e00', 'front-label') + labelText(placed.slice(frontLabels.length), '#333', 'baseline-label');
+  const labels =
+    labelText(placed.slice(0, frontLabels.length), '#7a2e00', 'front-label') +
+    labelText(placed.slice(frontLabels.length), '#333', 'baseline-label');
   const items: LegendItem[] = [
-    { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 3.6, fill: TRIAL_COLOR, 'fill-opacity': 0.45, stroke: TRIAL_COLOR }), label: `trial (${complete.length - front.length})` },
     {
-      mark: (lx, ly) => el('path', { d: `M${px(lx - 8)} ${px(ly + 4)}H${px(lx)}V${px(ly - 4)}H${px(lx + 8)}`, stroke: FRONT_COLOR, 'stroke-width': 2, fill: 'none' }) + el('circle', { cx: lx, cy: ly - 4, r: 4, fill: FRONT_COLOR }),
+      mark: (lx, ly) =>
+        el('circle', { cx: lx, cy: ly, r: 3.6, fill: TRIAL_COLOR, 'fill-opacity': 0.45, stroke: TRIAL_COLOR }),
+      label: `trial (${complete.length - front.length})`,
+    },
+    {
+      mark: (lx, ly) =>
+        el('path', {
+          d: `M${px(lx - 8)} ${px(ly + 4)}H${px(lx)}V${px(ly - 4)}H${px(lx + 8)}`,
+          stroke: FRONT_COLOR,
+          'stroke-width': 2,
+          fill: 'none',
+        }) + el('circle', { cx: lx, cy: ly - 4, r: 4, fill: FRONT_COLOR }),
       label: `Pareto front (${front.length})`,
     },
     ...familyLegend(fams),
@@ -238,7 +331,14 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
     { width: SCATTER.width, height: SCATTER.height, id: 'scatter', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
     axes(f, x, y, xTitle, yTitle),
-    el('g', { class: 'plot' }, stairMarks, el('g', { class: 'points' }, ...trialMarks, ...frontMarks), bm.svg, el('g', { class: 'labels' }, labels)),
+    el(
+      'g',
+      { class: 'plot' },
+      stairMarks,
+      el('g', { class: 'points' }, ...trialMarks, ...frontMarks),
+      bm.svg,
+      el('g', { class: 'labels' }, labels),
+    ),
     legend(SCATTER.legendX, f.top + 6, items),
   );
 }
@@ -261,7 +361,18 @@ export function hypervolumeSvg(v: ReportView): string {
     for (let i = 1; i < P.length; i++) line += `H${px(P[i][0])}V${px(P[i][1])}`;
   }
   const dots = hv.map((h, i) =>
-    el('circle', { cx: P[i][0], cy: P[i][1], r: hv.length > 150 ? 1.5 : 2.6, fill: PALETTE.blue, class: 'hv', 'data-k': String(i + 1) }, tip(`after ${i + 1} completed trials: hypervolume ${formatNumber(h)}`)),
+    el(
+      'circle',
+      {
+        cx: P[i][0],
+        cy: P[i][1],
+        r: hv.length > 150 ? 1.5 : 2.6,
+        fill: PALETTE.blue,
+        class: 'hv',
+        'data-k': String(i + 1),
+      },
+      tip(`after ${i + 1} completed trials: hypervolume ${formatNumber(h)}`),
+    ),
   );
   const desc =
     hv.length === 0
@@ -273,7 +384,12 @@ export function hypervolumeSvg(v: ReportView): string {
     axes(f, x, y, 'completed trials', 'hypervolume (higher is better)'),
     line ? el('path', { d: line, stroke: PALETTE.blue, 'stroke-width': 2, fill: 'none', class: 'hv-line' }) : '',
     el('g', { class: 'points' }, ...dots),
-    hv.length === 0 ? text({ x: f.left + f.width / 2, y: f.top + f.height / 2, 'text-anchor': 'middle', fill: '#555' }, 'no completed trials yet') : '',
+    hv.length === 0
+      ? text(
+          { x: f.left + f.width / 2, y: f.top + f.height / 2, 'text-anchor': 'middle', fill: '#555' },
+          'no completed trials yet',
+        )
+      : '',
   );
 }
 
@@ -287,8 +403,18 @@ export function placementSvg(v: ReportView): string {
   const rows = v.front.map((t) => ({ t, p: placement(t.config) }));
   const L = Math.max(0, ...rows.map((r) => r.p.layers?.length ?? 0));
   const withLora = rows.some((r) => r.p.lora !== null);
-  const modules = (['sa', 'pa', 'pt', ...(withLora ? ['lora'] : [])] as const) as readonly ('sa' | 'pa' | 'pt' | 'lora')[];
-  const names: Record<string, string> = { sa: 'serial adapter (SA)', pa: 'parallel adapter (PA)', pt: 'prefix-tuning (PT)', lora: 'LoRA' };
+  const modules = ['sa', 'pa', 'pt', ...(withLora ? ['lora'] : [])] as const as readonly (
+    | 'sa'
+    | 'pa'
+    | 'pt'
+    | 'lora'
+  )[];
+  const names: Record<string, string> = {
+    sa: 'serial adapter (SA)',
+    pa: 'parallel adapter (PA)',
+    pt: 'prefix-tuning (PT)',
+    lora: 'LoRA',
+  };
   const cw = L <= 16 ? 24 : Math.max(12, Math.floor(420 / L));
   const band = 7;
   const ch = band * modules.length;
@@ -304,13 +430,25 @@ export function placementSvg(v: ReportView): string {
 
   const legendItems = modules.map((m, i) => {
     const X = left + i * 170;
-    return el('rect', { x: X, y: 52, width: 14, height: 10, fill: MODULE_COLORS[m] }) + text({ x: X + 20, y: 61 }, names[m]);
+    return (
+      el('rect', { x: X, y: 52, width: 14, height: 10, fill: MODULE_COLORS[m] }) + text({ x: X + 20, y: 61 }, names[m])
+    );
   });
   const offX = left + modules.length * 170;
-  legendItems.push(el('rect', { x: offX, y: 51, width: 14, height: 12, fill: '#f2f2f2', stroke: '#c8c8c8' }) + text({ x: offX + 20, y: 61 }, 'layer without modules'));
+  legendItems.push(
+    el('rect', { x: offX, y: 51, width: 14, height: 12, fill: '#f2f2f2', stroke: '#c8c8c8' }) +
+      text({ x: offX + 20, y: 61 }, 'layer without modules'),
+  );
   const header: string[] = [];
   const every = cw >= 16 ? 1 : cw >= 10 ? 2 : 4;
-  for (let l = 0; l < L; l++) if (l % every === 0) header.push(text({ x: left + l * cw + cw / 2, y: top - 8, 'text-anchor': 'middle', 'font-size': 10, fill: '#555' }, String(l)));
+  for (let l = 0; l < L; l++)
+    if (l % every === 0)
+      header.push(
+        text(
+          { x: left + l * cw + cw / 2, y: top - 8, 'text-anchor': 'middle', 'font-size': 10, fill: '#555' },
+          String(l),
+        ),
+      );
   const body = rows.map(({ t, p }, r) => {
     const Y = top + r * (ch + gap);
     const cells: string[] = [];
@@ -318,14 +456,27 @@ export function placementSvg(v: ReportView): string {
       const on = p.layers?.[l] === true;
       const X = left + l * cw;
       const bands = modules.map((m, i) => {
-        const size = m === 'lora' ? p.lora ?? 0 : p[m];
-        return on && size > 0 ? el('rect', { x: X + 1, y: Y + i * band, width: cw - 2, height: band, fill: MODULE_COLORS[m] }) : '';
+        const size = m === 'lora' ? (p.lora ?? 0) : p[m];
+        return on && size > 0
+          ? el('rect', { x: X + 1, y: Y + i * band, width: cw - 2, height: band, fill: MODULE_COLORS[m] })
+          : '';
       });
       cells.push(
-        el('g', { class: on ? 'cell on' : 'cell off', 'data-layer': String(l) },
-          el('rect', { x: X + 1, y: Y, width: cw - 2, height: ch, fill: on ? '#ffffff' : '#f2f2f2', stroke: on ? '#333' : '#c8c8c8', 'stroke-width': 0.8 }),
+        el(
+          'g',
+          { class: on ? 'cell on' : 'cell off', 'data-layer': String(l) },
+          el('rect', {
+            x: X + 1,
+            y: Y,
+            width: cw - 2,
+            height: ch,
+            fill: on ? '#ffffff' : '#f2f2f2',
+            stroke: on ? '#333' : '#c8c8c8',
+            'stroke-width': 0.8,
+          }),
           ...bands,
-          tip(`trial ${t.number}, layer ${l}: ${on ? modulesText(p) : 'no module'}`)),
+          tip(`trial ${t.number}, layer ${l}: ${on ? modulesText(p) : 'no module'}`),
+        ),
       );
     }
     const info = `${modulesText(p)} · ${formatPct(t.paramPct)} % · ${v.metricLabel} ${formatNumber(t.metric)}`;
@@ -338,8 +489,19 @@ export function placementSvg(v: ReportView): string {
     );
   });
   const empty =
-    rows.length === 0 ? 'The front is empty.' : L === 0 ? 'The front configurations have no layer_i keys (not AutoPEFT configs).' : '';
-  const desc = empty || `${rows.length} front configurations over ${L} layers. ` + rows.map(({ t, p }) => `Trial ${t.number}: ${modulesText(p)} on layers ${p.layers ? layerRanges(p.layers) : 'none'}.`).join(' ');
+    rows.length === 0
+      ? 'The front is empty.'
+      : L === 0
+        ? 'The front configurations have no layer_i keys (not AutoPEFT configs).'
+        : '';
+  const desc =
+    empty ||
+    `${rows.length} front configurations over ${L} layers. ` +
+      rows
+        .map(
+          ({ t, p }) => `Trial ${t.number}: ${modulesText(p)} on layers ${p.layers ? layerRanges(p.layers) : 'none'}.`,
+        )
+        .join(' ');
   return svgRoot(
     { width, height, id: 'placement', title, desc },
     heading(left, title, subtitle, width - left - 10),
@@ -362,7 +524,10 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
   const pts = rt.results.map((r) => ({ r, t: v.byNumber.get(r.trial) as CompleteTrial }));
   const f = SCATTER.frame;
   const xs = [...pts.map((p) => p.t.paramPct), ...base.map((b) => b.paramPct)];
-  const ys = [...pts.flatMap((p) => [p.r.mean - p.r.std, p.r.mean + p.r.std]), ...base.flatMap((b) => [b.metric - (b.metricStd ?? 0), b.metric + (b.metricStd ?? 0)])];
+  const ys = [
+    ...pts.flatMap((p) => [p.r.mean - p.r.std, p.r.mean + p.r.std]),
+    ...base.flatMap((b) => [b.metric - (b.metricStd ?? 0), b.metric + (b.metricStd ?? 0)]),
+  ];
   const log = useLogX(xs, opts.logX ?? 'auto');
   const x = xScale(xs, log, [f.left, f.left + f.width]);
   const y = yScale(ys, [f.top + f.height, f.top]);
@@ -375,27 +540,62 @@ export function retrainSvg(v: ReportView, opts: ReportOptions = {}): string | nu
       'g',
       { class: 'retrained', 'data-trial': String(t.number) },
       r.std > 0 ? el('path', { d: errorBarD(X, y0, y1), stroke: FRONT_COLOR, fill: 'none' }) : '',
-      el('circle', { cx: X, cy: Y, r: 5, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1 }, tip(`trial ${t.number}: ${formatNumber(r.mean)} ± ${formatNumber(r.std)} over ${r.seeds} seeds, ${formatPct(t.paramPct)} % params`)),
+      el(
+        'circle',
+        { cx: X, cy: Y, r: 5, fill: FRONT_COLOR, stroke: '#ffffff', 'stroke-width': 1 },
+        tip(
+          `trial ${t.number}: ${formatNumber(r.mean)} ± ${formatNumber(r.std)} over ${r.seeds} seeds, ${formatPct(t.paramPct)} % params`,
+        ),
+      ),
     );
   });
   const fams = familiesOf(v.data.baselines ?? [], 'dev');
   const bm = baselineMarks(fams, x, y, v.metricLabel);
-  const ptLabels: LabelRequest[] = pts.map(({ t, r }) => ({ x: x.map(t.paramPct), y: y.map(r.mean), r: 5, text: `#${t.number}`, prefer: BASELINE_SIDES }));
-  const placed = placeLabels([...ptLabels, ...bm.labels], [...ptLabels.map((l) => ({ x: l.x, y: l.y, r: l.r })), ...bm.obstacles], f);
-  const labels = labelText(placed.slice(0, ptLabels.length), '#7a2e00', 'front-label') + labelText(placed.slice(ptLabels.length), '#333', 'baseline-label');
+  const ptLabels: LabelRequest[] = pts.map(({ t, r }) => ({
+    x: x.map(t.paramPct),
+    y: y.map(r.mean),
+    r: 5,
+    text: `#${t.number}`,
+    prefer: BASELINE_SIDES,
+  }));
+  const placed = placeLabels(
+    [...ptLabels, ...bm.labels],
+    [...ptLabels.map((l) => ({ x: l.x, y: l.y, r: l.r })), ...bm.obstacles],
+    f,
+  );
+  const labels =
+    labelText(placed.slice(0, ptLabels.length), '#7a2e00', 'front-label') +
+    labelText(placed.slice(ptLabels.length), '#333', 'baseline-label');
   const seeds = [...new Set(rt.results.map((r) => r.seeds))].join('/');
   const items: LegendItem[] = [
-    { mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 4.5, fill: FRONT_COLOR }), label: `re-trained front (${pts.length})` },
+    {
+      mark: (lx, ly) => el('circle', { cx: lx, cy: ly, r: 4.5, fill: FRONT_COLOR }),
+      label: `re-trained front (${pts.length})`,
+    },
     ...familyLegend(fams),
     STD_LEGEND,
   ];
   const title = `${v.data.study}: re-trained front on ${rt.split}`;
   const subtitle = `mean ± std over ${seeds} seeds · ${v.data.task} · ${v.data.model}${base.length ? ` · ${count(base.length, 'baseline')}` : ''}`;
-  const desc = `Re-trained front configurations on ${rt.split}: ` + pts.map(({ r, t }) => `trial ${t.number} ${formatNumber(r.mean)} ± ${formatNumber(r.std)} at ${formatPct(t.paramPct)} %`).join('; ') + '.';
+  const desc =
+    `Re-trained front configurations on ${rt.split}: ` +
+    pts
+      .map(
+        ({ r, t }) =>
+          `trial ${t.number} ${formatNumber(r.mean)} ± ${formatNumber(r.std)} at ${formatPct(t.paramPct)} %`,
+      )
+      .join('; ') +
+    '.';
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'retrain', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),
-    axes(f, x, y, pctAxisTitle(pctObj, log), `${rt.metricLabel ?? v.metricLabel} on ${rt.split} (${better(metricObj.direction)})`),
+    axes(
+      f,
+      x,
+      y,
+      pctAxisTitle(pctObj, log),
+      `${rt.metricLabel ?? v.metricLabel} on ${rt.split} (${better(metricObj.direction)})`,
+    ),
     el('g', { class: 'plot' }, ...marks, bm.svg, el('g', { class: 'labels' }, labels)),
     legend(SCATTER.legendX, f.top + 6, items),
   );

@@ -1,6 +1,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeMdCell, escapeXml, formatDuration, formatNumber, formatPct, layerRanges, modulesText, placement } from './format.js';
+import {
+  escapeMdCell,
+  escapeXml,
+  formatDuration,
+  formatNumber,
+  formatPct,
+  layerRanges,
+  modulesText,
+  placement,
+} from './format.js';
 import { linearScale, logScale } from './scale.js';
 
 test('formatNumber prints what a person would write', () => {
@@ -25,7 +34,10 @@ test('formatDuration picks a unit per magnitude', () => {
 });
 
 test('escaping for XML and Markdown cells', () => {
-  assert.equal(escapeXml(`<a href="x">Tom's & Jerry</a>`), '&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; Jerry&lt;/a&gt;');
+  assert.equal(
+    escapeXml(`<a href="x">Tom's & Jerry</a>`),
+    '&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; Jerry&lt;/a&gt;',
+  );
   assert.equal(escapeMdCell('a | b\nc'), 'a \\| b c');
 });
 
@@ -42,7 +54,14 @@ test('placement reads the AutoPEFT keys and keeps the rest', () => {
 });
 
 test('linearScale: ticks are round, inside the domain, and the domain covers the data', () => {
-  for (const [lo, hi] of [[0.71, 0.86], [3.1, 3.9], [-2, 7], [0, 1e-3], [5, 5], [1, 40]]) {
+  for (const [lo, hi] of [
+    [0.71, 0.86],
+    [3.1, 3.9],
+    [-2, 7],
+    [0, 1e-3],
+    [5, 5],
+    [1, 40],
+  ]) {
     const s = linearScale(lo, hi, [0, 100]);
     assert.ok(s.domain[0] <= lo && s.domain[1] >= hi, `${lo}..${hi} in ${s.domain}`);
     assert.ok(s.ticks.length >= 3 && s.ticks.length <= 13, `tick count ${s.ticks.length}`);
@@ -62,13 +81,22 @@ test('linearScale: ticks are round, inside the domain, and the domain covers the
 test('logScale: decade ticks, exact labels, log placement', () => {
   const s = logScale(0.012, 11.5, [0, 300]);
   assert.ok(s.domain[0] <= 0.012 && s.domain[1] >= 11.5);
-  assert.deepEqual(s.ticks.map((t) => s.label(t)), ['0.01', '0.1', '1', '10']);
+  assert.deepEqual(
+    s.ticks.map((t) => s.label(t)),
+    ['0.01', '0.1', '1', '10'],
+  );
   const two = logScale(0.05, 4, [0, 300]);
-  assert.deepEqual(two.ticks.map((t) => two.label(t)), ['0.05', '0.1', '0.2', '0.5', '1', '2']);
+  assert.deepEqual(
+    two.ticks.map((t) => two.label(t)),
+    ['0.05', '0.1', '0.2', '0.5', '1', '2'],
+  );
   const one = s.map(1);
   const ten = s.map(10);
   assert.ok(Math.abs(s.map(Math.sqrt(10)) - (one + ten) / 2) < 1e-9);
   const wide = logScale(0.001, 100, [0, 300]);
-  assert.deepEqual(wide.ticks.map((t) => wide.label(t)), ['0.001', '0.01', '0.1', '1', '10', '100']);
+  assert.deepEqual(
+    wide.ticks.map((t) => wide.label(t)),
+    ['0.001', '0.01', '0.1', '1', '10', '100'],
+  );
   assert.throws(() => logScale(0, 1, [0, 1]), RangeError);
 });

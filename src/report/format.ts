@@ -6,7 +6,10 @@ import type { Config } from './types.js';
 
 /** Escapes text for XML/HTML element content and attribute values. */
 export function escapeXml(s: string): string {
-  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
+  return s.replace(
+    /[&<>"']/g,
+    (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string,
+  );
 }
 
 /** Escapes text for a Markdown table cell: pipes and newlines would break the row. */
@@ -85,7 +88,10 @@ export function layerRanges(mask: readonly boolean[]): string {
   const parts: string[] = [];
   let l = 0;
   while (l < mask.length) {
-    if (!mask[l]) { l++; continue; }
+    if (!mask[l]) {
+      l++;
+      continue;
+    }
     let e = l;
     while (e + 1 < mask.length && mask[e + 1]) e++;
     parts.push(e === l ? `${l}` : `${l}-${e}`);
@@ -106,7 +112,7 @@ export function modulesText(p: PlacementInfo): string {
 
 /** Cuts `s` to `n` characters with an ellipsis. */
 export function truncate(s: string, n: number): string {
-  return s.length <= n ? s : s.slice(0, n - 1) + '…';
+  return s.length <= n ? s : `${s.slice(0, n - 1)}…`;
 }
 
 /** "1 trial", "3 trials"; `plural` defaults to word + "s". */

@@ -70,13 +70,22 @@ function sortKey(v: number | string): string {
 /** An HTML table; `rowClass(i)` adds a class to row i (front, failed). */
 export function htmlTable(t: Table, rowClass: (i: number) => string = () => ''): string {
   const colClass = (c: Column, th: boolean): string => {
-    const names = [...(th && c.numeric ? ['num'] : []), ...(c.numeric && !c.left ? ['r'] : []), ...(!th && c.wrap ? ['wrap'] : [])];
+    const names = [
+      ...(th && c.numeric ? ['num'] : []),
+      ...(c.numeric && !c.left ? ['r'] : []),
+      ...(!th && c.wrap ? ['wrap'] : []),
+    ];
     return names.length ? ` class="${names.join(' ')}"` : '';
   };
   const head = t.columns.map((c) => `<th scope="col"${colClass(c, true)}>${escapeXml(c.header)}</th>`).join('');
   const rows = t.rows.map((r, i) => {
     const cls = rowClass(i);
-    const cells = r.map((c, j) => `<td${colClass(t.columns[j], false)} data-sort="${escapeXml(sortKey(c.sort ?? c.text))}">${escapeXml(c.text)}</td>`).join('');
+    const cells = r
+      .map(
+        (c, j) =>
+          `<td${colClass(t.columns[j], false)} data-sort="${escapeXml(sortKey(c.sort ?? c.text))}">${escapeXml(c.text)}</td>`,
+      )
+      .join('');
     return `<tr${cls ? ` class="${cls}"` : ''}>${cells}</tr>`;
   });
   return `<div class="scroll"><table id="${escapeXml(t.id)}" class="sortable"><thead><tr>${head}</tr></thead>\n<tbody>\n${rows.join('\n')}\n</tbody></table></div>`;
@@ -94,23 +103,46 @@ export function renderHtml(v: ReportView, charts: HtmlCharts): string {
   parts.push(`<h1>AutoPEFT study report: ${escapeXml(data.study)}</h1>`);
   parts.push(
     '<table class="summary"><tbody>' +
-      summaryLines(v).map(([k, val]) => `<tr><th scope="row">${escapeXml(k)}</th><td>${escapeXml(val)}</td></tr>`).join('') +
+      summaryLines(v)
+        .map(([k, val]) => `<tr><th scope="row">${escapeXml(k)}</th><td>${escapeXml(val)}</td></tr>`)
+        .join('') +
       '</tbody></table>',
   );
   parts.push('<h2>Pareto front</h2>');
-  parts.push(figure(charts.scatter, `Every complete trial (blue) and the Pareto front (vermillion, joined as a staircase; the shaded area is what the front dominates). Hover a point for its configuration.`));
+  parts.push(
+    figure(
+      charts.scatter,
+      `Every complete trial (blue) and the Pareto front (vermillion, joined as a staircase; the shaded area is what the front dominates). Hover a point for its configuration.`,
+    ),
+  );
   if (v.front.length > 0) {
     parts.push(htmlTable(frontTable(v)));
-    parts.push(figure(charts.placement, 'Which modules each front configuration puts in which layer: a filled band means the module is on in that layer.'));
+    parts.push(
+      figure(
+        charts.placement,
+        'Which modules each front configuration puts in which layer: a filled band means the module is on in that layer.',
+      ),
+    );
   } else {
     parts.push('<p>No completed trial yet, so the front is empty.</p>');
   }
   parts.push('<h2>Hypervolume</h2>');
-  parts.push(figure(charts.hypervolume, 'Hypervolume of the front after each completed trial, against the reference point in the summary.'));
+  parts.push(
+    figure(
+      charts.hypervolume,
+      'Hypervolume of the front after each completed trial, against the reference point in the summary.',
+    ),
+  );
   const rt = retrainTable(v);
   if (rt) {
     parts.push(`<h2>Re-trained front (${escapeXml(data.retrain?.split ?? '')})</h2>`);
-    if (charts.retrain) parts.push(figure(charts.retrain, 'Front configurations re-trained at full fidelity: mean ± one standard deviation over seeds.'));
+    if (charts.retrain)
+      parts.push(
+        figure(
+          charts.retrain,
+          'Front configurations re-trained at full fidelity: mean ± one standard deviation over seeds.',
+        ),
+      );
     parts.push(htmlTable(rt));
   }
   const bt = baselinesTable(v);
@@ -118,7 +150,11 @@ export function renderHtml(v: ReportView, charts: HtmlCharts): string {
   const tt = trialsTable(v);
   parts.push('<h2>All trials</h2>', '<p>Click a column header to sort.</p>');
   // trialsTable's rows are v.trials, in that order.
-  parts.push(htmlTable(tt, (i) => (v.frontSet.has(v.trials[i].number) ? 'front' : v.trials[i].state === 'FAILED' ? 'failed' : '')));
+  parts.push(
+    htmlTable(tt, (i) =>
+      v.frontSet.has(v.trials[i].number) ? 'front' : v.trials[i].state === 'FAILED' ? 'failed' : '',
+    ),
+  );
   return (
     '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n' +
     '<meta name="viewport" content="width=device-width, initial-scale=1">\n' +

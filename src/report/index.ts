@@ -5,4 +5,13 @@ export { buildView, type ReportView } from './view.js';
 export { reportJson } from './summary.js';
 export { ReportError } from './errors.js';
 export { reportTrialsFromFrozen } from './adapt.js';
-export type { BaselinePoint, ReportData, ReportJson, ReportObjective, ReportOptions, ReportTrial, RetrainData, RetrainResult } from './types.js';
+export type {
+  BaselinePoint,
+  ReportData,
+  ReportJson,
+  ReportObjective,
+  ReportOptions,
+  ReportTrial,
+  RetrainData,
+  RetrainResult,
+} from './types.js';

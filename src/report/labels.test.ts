@@ -7,7 +7,8 @@ const box = (l: { x: number; y: number; anchor: 'start' | 'end'; text: string })
   const w = l.text.length * 6;
   return { x0: l.anchor === 'end' ? l.x - w : l.x, x1: l.anchor === 'end' ? l.x : l.x + w, y0: l.y - 8, y1: l.y + 2 };
 };
-const overlaps = (a: ReturnType<typeof box>, b: ReturnType<typeof box>): boolean => a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
+const overlaps = (a: ReturnType<typeof box>, b: ReturnType<typeof box>): boolean =>
+  a.x0 < b.x1 && b.x0 < a.x1 && a.y0 < b.y1 && b.y0 < a.y1;
 
 test('placeLabels takes the preferred side when it is free', () => {
   const [l] = placeLabels([{ x: 200, y: 150, r: 5, text: '#7', prefer: ['above-left', 'right'] }], [], frame);
@@ -17,14 +18,36 @@ test('placeLabels takes the preferred side when it is free', () => {
 
 test('placeLabels moves labels off each other, off markers and into the frame', () => {
   // A tight cluster: every label prefers the same side, so naive placement would stack them.
-  const pts = [[100, 100], [104, 92], [108, 84], [112, 76]];
-  const reqs: LabelRequest[] = pts.map(([x, y], i) => ({ x, y, r: 4, text: `#${i + 10}`, prefer: ['above-left', 'left', 'above-right', 'right', 'below-right', 'below-left'] }));
-  const placed = placeLabels(reqs, pts.map(([x, y]) => ({ x, y, r: 4 })), frame);
+  const pts = [
+    [100, 100],
+    [104, 92],
+    [108, 84],
+    [112, 76],
+  ];
+  const reqs: LabelRequest[] = pts.map(([x, y], i) => ({
+    x,
+    y,
+    r: 4,
+    text: `#${i + 10}`,
+    prefer: ['above-left', 'left', 'above-right', 'right', 'below-right', 'below-left'],
+  }));
+  const placed = placeLabels(
+    reqs,
+    pts.map(([x, y]) => ({ x, y, r: 4 })),
+    frame,
+  );
   const boxes = placed.map(box);
-  for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) assert.ok(!overlaps(boxes[i], boxes[j]), `labels ${i} and ${j} overlap`);
-  for (const b of boxes) for (const [x, y] of pts) assert.ok(!overlaps(b, { x0: x - 4, x1: x + 4, y0: y - 4, y1: y + 4 }), 'label covers a marker');
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++) assert.ok(!overlaps(boxes[i], boxes[j]), `labels ${i} and ${j} overlap`);
+  for (const b of boxes)
+    for (const [x, y] of pts)
+      assert.ok(!overlaps(b, { x0: x - 4, x1: x + 4, y0: y - 4, y1: y + 4 }), 'label covers a marker');
   // At the left edge the left-hand sides would leave the frame.
-  const [edge] = placeLabels([{ x: 3, y: 150, r: 4, text: '#100', prefer: ['left', 'above-left', 'right'] }], [], frame);
+  const [edge] = placeLabels(
+    [{ x: 3, y: 150, r: 4, text: '#100', prefer: ['left', 'above-left', 'right'] }],
+    [],
+    frame,
+  );
   assert.equal(edge.anchor, 'start');
   assert.ok(edge.x > 3);
 });

@@ -28,7 +28,10 @@ export function renderMarkdown(v: ReportView, hasRetrainChart: boolean): string 
   for (const [k, val] of summaryLines(v)) out.push(`| ${escapeMdCell(k)} | ${escapeMdCell(val)} |`);
   out.push('');
   out.push('## Pareto front', '');
-  out.push(`![Scatter of ${v.metricLabel} against parameter % for every complete trial, Pareto front highlighted](${CHART_FILES.scatter})`, '');
+  out.push(
+    `![Scatter of ${v.metricLabel} against parameter % for every complete trial, Pareto front highlighted](${CHART_FILES.scatter})`,
+    '',
+  );
   if (v.front.length > 0) {
     out.push(markdownTable(frontTable(v)), '');
     out.push(`![Layer placement of each Pareto-front configuration](${CHART_FILES.placement})`, '');
@@ -40,7 +43,8 @@ export function renderMarkdown(v: ReportView, hasRetrainChart: boolean): string 
   const rt = retrainTable(v);
   if (rt) {
     out.push(`## Re-trained front (${escapeMdCell(v.data.retrain?.split ?? '')})`, '');
-    if (hasRetrainChart) out.push(`![Re-trained front configurations, mean ± std over seeds](${CHART_FILES.retrain})`, '');
+    if (hasRetrainChart)
+      out.push(`![Re-trained front configurations, mean ± std over seeds](${CHART_FILES.retrain})`, '');
     out.push(markdownTable(rt), '');
   }
   const bt = baselinesTable(v);

@@ -15,7 +15,12 @@ function mdTable(md: string, heading: string): string[][] {
   while (!lines[i].startsWith('|')) i++;
   const rows: string[][] = [];
   for (; i < lines.length && lines[i].startsWith('|'); i++) {
-    rows.push(lines[i].slice(1, -1).split(/(?<!\\)\|/).map((c) => c.trim()));
+    rows.push(
+      lines[i]
+        .slice(1, -1)
+        .split(/(?<!\\)\|/)
+        .map((c) => c.trim()),
+    );
   }
   return rows.slice(2); // header and separator
 }
@@ -50,11 +55,23 @@ test('report.md: one trials-table row per trial, the front table, charts linked,
   assert.equal(trials.length, data.trials.length);
   const width = trials[0].length;
   for (const r of trials) assert.equal(r.length, width, `row ${r.join('|')}`);
-  assert.deepEqual(trials.map((r) => Number(r[0])), data.trials.map((t) => t.number).sort((a, b) => a - b));
-  assert.deepEqual(trials.filter((r) => r[2] === '★').map((r) => Number(r[0])).sort(), [...data.front].sort());
+  assert.deepEqual(
+    trials.map((r) => Number(r[0])),
+    data.trials.map((t) => t.number).sort((a, b) => a - b),
+  );
+  assert.deepEqual(
+    trials
+      .filter((r) => r[2] === '★')
+      .map((r) => Number(r[0]))
+      .sort(),
+    [...data.front].sort(),
+  );
   assert.ok(trials.some((r) => r.includes('loss is NaN \\| diverged at step 12')));
   const front = mdTable(md, '## Pareto front');
-  assert.deepEqual(front.map((r) => Number(r[0])), [0, 5, 4, 6]);
+  assert.deepEqual(
+    front.map((r) => Number(r[0])),
+    [0, 5, 4, 6],
+  );
   for (const f of ['scatter.svg', 'hypervolume.svg', 'placement.svg']) {
     assert.match(md, new RegExp(`!\\[[^\\]]+\\]\\(${f.replace('.', '\\.')}\\)`));
     assert.ok(f in files);
@@ -66,13 +83,25 @@ test('retrain and baselines add their tables and chart', () => {
   const data: ReportData = {
     ...fixtureStudy(),
     baselines: [{ method: 'LoRA', label: 'r=8', metric: 0.8, paramPct: 0.3, split: 'search' }],
-    retrain: { split: 'official dev set', results: [{ trial: 5, mean: 0.851, std: 0.004, seeds: 5 }, { trial: 6, mean: 0.88, std: 0.01, seeds: 5 }] },
+    retrain: {
+      split: 'official dev set',
+      results: [
+        { trial: 5, mean: 0.851, std: 0.004, seeds: 5 },
+        { trial: 6, mean: 0.88, std: 0.01, seeds: 5 },
+      ],
+    },
   };
   const { files } = renderReport(data);
   assert.ok('retrain.svg' in files);
   parseXml(files['retrain.svg']);
   const rt = mdTable(files['report.md'], '## Re-trained front (official dev set)');
-  assert.deepEqual(rt.map((r) => [r[0], r[2], r[3], r[4]]), [['5', '0.851', '0.004', '5'], ['6', '0.88', '0.01', '5']]);
+  assert.deepEqual(
+    rt.map((r) => [r[0], r[2], r[3], r[4]]),
+    [
+      ['5', '0.851', '0.004', '5'],
+      ['6', '0.88', '0.01', '5'],
+    ],
+  );
   assert.equal(mdTable(files['report.md'], '## Baselines').length, 1);
   assert.match(files['report.html'], /<table id="retrain"/);
 });
@@ -81,9 +110,10 @@ test('report.html is self-contained, inlines every chart and lists every trial',
   const data = fixtureStudy();
   const { files } = renderReport(data);
   const html = files['report.html'];
-  for (const f of ['scatter.svg', 'hypervolume.svg', 'placement.svg']) assert.ok(html.includes(files[f].trimEnd()), `${f} inlined`);
+  for (const f of ['scatter.svg', 'hypervolume.svg', 'placement.svg'])
+    assert.ok(html.includes(files[f].trimEnd()), `${f} inlined`);
   assert.doesNotMatch(html, /<(script|link|img)[^>]+(src|href)=/);
-  const tbody = /<table id="trials"[^]*?<tbody>([^]*?)<\/tbody>/.exec(html);
+  const tbody = /<table id="trials"[\s\S]*?<tbody>([\s\S]*?)<\/tbody>/.exec(html);
   assert.ok(tbody);
   assert.equal(tbody[1].match(/<tr[ >]/g)?.length, data.trials.length);
   assert.equal(tbody[1].match(/<tr class="front">/g)?.length, data.front.length);
@@ -101,7 +131,10 @@ test('inconsistent input is a ReportError naming the field', () => {
     ['trials[1].number', (d) => (d.trials[1].number = d.trials[0].number)],
     ['refPoint', (d) => (d.refPoint = [1, Number.POSITIVE_INFINITY])],
     ['objectives', (d) => d.objectives.pop()],
-    ['retrain.results[0].trial', (d) => (d.retrain = { split: 'dev', results: [{ trial: 3, mean: 0.8, std: 0, seeds: 1 }] })],
+    [
+      'retrain.results[0].trial',
+      (d) => (d.retrain = { split: 'dev', results: [{ trial: 3, mean: 0.8, std: 0, seeds: 1 }] }),
+    ],
     ['baselines[0].split', (d) => (d.baselines = [{ method: 'LoRA', metric: 1, paramPct: 1, split: 'test' as 'dev' }])],
   ];
   for (const [field, mutate] of cases) {
@@ -109,7 +142,8 @@ test('inconsistent input is a ReportError naming the field', () => {
     mutate(d);
     assert.throws(
       () => renderReport(d),
-      (e: unknown) => e instanceof ReportError && e.field === field && !e.message.includes('\n') && e.message.startsWith(field),
+      (e: unknown) =>
+        e instanceof ReportError && e.field === field && !e.message.includes('\n') && e.message.startsWith(field),
       field,
     );
   }
@@ -128,7 +162,10 @@ test('writeReport writes every rendered file, and names an unwritable directory'
     assert.deepEqual(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')), json);
     const blocker = join(dir, 'a-file');
     writeFileSync(blocker, 'x');
-    assert.throws(() => writeReport(join(blocker, 'sub'), data), (e: unknown) => e instanceof ReportError && e.message.includes(blocker));
+    assert.throws(
+      () => writeReport(join(blocker, 'sub'), data),
+      (e: unknown) => e instanceof ReportError && e.message.includes(blocker),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -137,7 +174,11 @@ test('writeReport writes every rendered file, and names an unwritable directory'
 test('a front member dominated by a complete trial is refused', () => {
   const d = fixtureStudy();
   d.front.push(1); // trial 1 (0.78 at 0.35 %) is dominated by trial 5 (0.80 at 0.05 %)
-  assert.throws(() => renderReport(d), (e: unknown) => e instanceof ReportError && e.field === `front[${d.front.length - 1}]` && /dominated by trial 5/.test(e.message));
+  assert.throws(
+    () => renderReport(d),
+    (e: unknown) =>
+      e instanceof ReportError && e.field === `front[${d.front.length - 1}]` && /dominated by trial 5/.test(e.message),
+  );
   // With the directions flipped, the given front is wrong too.
   const flipped = fixtureStudy();
   flipped.objectives[0].direction = 'minimize';
@@ -153,9 +194,16 @@ test('writeReport writes a PNG per chart through the given rasteriser', () => {
       return new TextEncoder().encode(`png of ${svg.length}`);
     };
     const { paths } = writeReport(dir, fixtureStudy(), { rasterize });
-    const svgs = readdirSync(dir).filter((n) => n.endsWith('.svg')).sort();
-    const pngs = readdirSync(dir).filter((n) => n.endsWith('.png')).sort();
-    assert.deepEqual(pngs, svgs.map((n) => n.replace('.svg', '.png')));
+    const svgs = readdirSync(dir)
+      .filter((n) => n.endsWith('.svg'))
+      .sort();
+    const pngs = readdirSync(dir)
+      .filter((n) => n.endsWith('.png'))
+      .sort();
+    assert.deepEqual(
+      pngs,
+      svgs.map((n) => n.replace('.svg', '.png')),
+    );
     for (const n of svgs) {
       const svg = readFileSync(join(dir, n), 'utf8');
       assert.equal(readFileSync(join(dir, n.replace('.svg', '.png')), 'utf8'), `png of ${svg.length}`);
@@ -163,7 +211,12 @@ test('writeReport writes a PNG per chart through the given rasteriser', () => {
     assert.equal(seen.length, svgs.length);
     assert.equal(paths.length, readdirSync(dir).length);
     assert.throws(
-      () => writeReport(dir, fixtureStudy(), { rasterize: () => { throw new Error('no font\nstack'); } }),
+      () =>
+        writeReport(dir, fixtureStudy(), {
+          rasterize: () => {
+            throw new Error('no font\nstack');
+          },
+        }),
       (e: unknown) => e instanceof ReportError && e.message.includes('no font') && !e.message.includes('\n'),
     );
   } finally {

@@ -7,14 +7,19 @@ const STATES: TrialState[] = ['COMPLETE', 'FAILED', 'PRUNED', 'RUNNING', 'WAITIN
 
 export function summaryLines(v: ReportView): [string, string][] {
   const { data, front } = v;
-  const counts = STATES.map((s) => [s, data.trials.filter((t) => t.state === s).length] as const).filter(([s, n]) => n > 0 || s === 'COMPLETE' || s === 'FAILED');
+  const counts = STATES.map((s) => [s, data.trials.filter((t) => t.state === s).length] as const).filter(
+    ([s, n]) => n > 0 || s === 'COMPLETE' || s === 'FAILED',
+  );
   const lines: [string, string][] = [
     ['study', data.study],
     ['task', data.task],
     ['model', data.model],
     ['objectives', data.objectives.map((o) => `${o.label ?? o.name} (${o.direction})`).join(', ')],
-    ['trials', `${data.trials.length}: ` + counts.map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ')],
-    ['hypervolume', `${formatNumber(v.finalHypervolume)} (reference point: ${v.metricLabel} ${formatNumber(data.refPoint[0])}, ${formatPct(data.refPoint[1])} % params)`],
+    ['trials', `${data.trials.length}: ${counts.map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ')}`],
+    [
+      'hypervolume',
+      `${formatNumber(v.finalHypervolume)} (reference point: ${v.metricLabel} ${formatNumber(data.refPoint[0])}, ${formatPct(data.refPoint[1])} % params)`,
+    ],
   ];
   if (front.length > 0) {
     const ms = front.map((t) => t.metric);
@@ -26,16 +31,23 @@ export function summaryLines(v: ReportView): [string, string][] {
   } else {
     lines.push(['Pareto front', 'empty (no completed trial yet)']);
   }
-  const best = v.complete.reduce<typeof v.complete[number] | null>((b, t) => {
+  const best = v.complete.reduce<(typeof v.complete)[number] | null>((b, t) => {
     if (!b) return t;
     const better = data.objectives[0].direction === 'maximize' ? t.metric > b.metric : t.metric < b.metric;
     return better ? t : b;
   }, null);
-  if (best) lines.push([`best ${v.metricLabel}`, `${formatNumber(best.metric)} (trial ${best.number}, ${formatPct(best.paramPct)} % params)`]);
+  if (best)
+    lines.push([
+      `best ${v.metricLabel}`,
+      `${formatNumber(best.metric)} (trial ${best.number}, ${formatPct(best.paramPct)} % params)`,
+    ]);
   const durations = data.trials.flatMap((t) => (t.durationMs === undefined ? [] : [t.durationMs]));
   if (durations.length > 0) {
     const total = durations.reduce((a, b) => a + b, 0);
-    lines.push(['training time', `${formatDuration(total)} in all, ${formatDuration(total / durations.length)} per trial on average`]);
+    lines.push([
+      'training time',
+      `${formatDuration(total)} in all, ${formatDuration(total / durations.length)} per trial on average`,
+    ]);
   }
   for (const [k, val] of Object.entries(data.settings ?? {})) lines.push([k, String(val)]);
   return lines;

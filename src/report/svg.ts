@@ -53,27 +53,28 @@ export function tip(s: string): string {
 }
 
 /** The root element with an accessible title/description. */
-export function svgRoot(opts: { width: number; height: number; id: string; title: string; desc: string }, ...children: string[]): string {
+export function svgRoot(
+  opts: { width: number; height: number; id: string; title: string; desc: string },
+  ...children: string[]
+): string {
   const { width, height, id, title, desc } = opts;
-  return (
-    el(
-      'svg',
-      {
-        xmlns: 'http://www.w3.org/2000/svg',
-        width,
-        height,
-        viewBox: `0 0 ${width} ${height}`,
-        role: 'img',
-        'aria-labelledby': `${id}-title ${id}-desc`,
-        'font-family': 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif',
-        'font-size': 12,
-      },
-      el('title', { id: `${id}-title` }, escapeXml(title)),
-      el('desc', { id: `${id}-desc` }, escapeXml(desc)),
-      el('rect', { width, height, fill: '#ffffff' }),
-      ...children,
-    ) + '\n'
-  );
+  return `${el(
+    'svg',
+    {
+      xmlns: 'http://www.w3.org/2000/svg',
+      width,
+      height,
+      viewBox: `0 0 ${width} ${height}`,
+      role: 'img',
+      'aria-labelledby': `${id}-title ${id}-desc`,
+      'font-family': 'system-ui, -apple-system, "Segoe UI", Helvetica, Arial, sans-serif',
+      'font-size': 12,
+    },
+    el('title', { id: `${id}-title` }, escapeXml(title)),
+    el('desc', { id: `${id}-desc` }, escapeXml(desc)),
+    el('rect', { width, height, fill: '#ffffff' }),
+    ...children,
+  )}\n`;
 }
 
 /** Marker shapes, one per baseline family; all centred on (x, y), roughly the same visual area. */
@@ -82,36 +83,81 @@ export type Shape = (typeof SHAPES)[number] | 'circle';
 
 /** A marker path/circle of `shape` at (x, y) with radius-like size `r`. */
 export function marker(shape: Shape, x: number, y: number, r: number, a: Attrs, ...children: string[]): string {
-  const poly = (pts: [number, number][]): string => 'M' + pts.map(([dx, dy]) => `${px(x + dx)} ${px(y + dy)}`).join('L') + 'Z';
+  const poly = (pts: [number, number][]): string =>
+    `M${pts.map(([dx, dy]) => `${px(x + dx)} ${px(y + dy)}`).join('L')}Z`;
   let d: string;
   switch (shape) {
     case 'circle':
       return el('circle', { cx: x, cy: y, r, ...a }, ...children);
     case 'square': {
       const h = r * 0.9;
-      d = poly([[-h, -h], [h, -h], [h, h], [-h, h]]);
+      d = poly([
+        [-h, -h],
+        [h, -h],
+        [h, h],
+        [-h, h],
+      ]);
       break;
     }
     case 'triangle':
-      d = poly([[0, -r * 1.2], [r * 1.1, r * 0.8], [-r * 1.1, r * 0.8]]);
+      d = poly([
+        [0, -r * 1.2],
+        [r * 1.1, r * 0.8],
+        [-r * 1.1, r * 0.8],
+      ]);
       break;
     case 'triangle-down':
-      d = poly([[0, r * 1.2], [r * 1.1, -r * 0.8], [-r * 1.1, -r * 0.8]]);
+      d = poly([
+        [0, r * 1.2],
+        [r * 1.1, -r * 0.8],
+        [-r * 1.1, -r * 0.8],
+      ]);
       break;
     case 'diamond':
-      d = poly([[0, -r * 1.3], [r * 1.1, 0], [0, r * 1.3], [-r * 1.1, 0]]);
+      d = poly([
+        [0, -r * 1.3],
+        [r * 1.1, 0],
+        [0, r * 1.3],
+        [-r * 1.1, 0],
+      ]);
       break;
     case 'plus': {
       const w = r * 0.4;
       const h = r * 1.2;
-      d = poly([[-w, -h], [w, -h], [w, -w], [h, -w], [h, w], [w, w], [w, h], [-w, h], [-w, w], [-h, w], [-h, -w], [-w, -w]]);
+      d = poly([
+        [-w, -h],
+        [w, -h],
+        [w, -w],
+        [h, -w],
+        [h, w],
+        [w, w],
+        [w, h],
+        [-w, h],
+        [-w, w],
+        [-h, w],
+        [-h, -w],
+        [-w, -w],
+      ]);
       break;
     }
     case 'cross': {
       // The plus rotated by 45 degrees.
       const w = r * 0.4;
       const h = r * 1.2;
-      const pts: [number, number][] = [[-w, -h], [w, -h], [w, -w], [h, -w], [h, w], [w, w], [w, h], [-w, h], [-w, w], [-h, w], [-h, -w], [-w, -w]];
+      const pts: [number, number][] = [
+        [-w, -h],
+        [w, -h],
+        [w, -w],
+        [h, -w],
+        [h, w],
+        [w, w],
+        [w, h],
+        [-w, h],
+        [-w, w],
+        [-h, w],
+        [-h, -w],
+        [-w, -w],
+      ];
       const c = Math.SQRT1_2;
       d = poly(pts.map(([dx, dy]) => [c * (dx - dy), c * (dx + dy)]));
       break;
@@ -128,7 +174,8 @@ export function marker(shape: Shape, x: number, y: number, r: number, a: Attrs, 
     }
     case 'hexagon': {
       const pts: [number, number][] = [];
-      for (let i = 0; i < 6; i++) pts.push([r * 1.1 * Math.cos((i * Math.PI) / 3), r * 1.1 * Math.sin((i * Math.PI) / 3)]);
+      for (let i = 0; i < 6; i++)
+        pts.push([r * 1.1 * Math.cos((i * Math.PI) / 3), r * 1.1 * Math.sin((i * Math.PI) / 3)]);
       d = poly(pts);
       break;
     }
@@ -164,11 +211,29 @@ export function axes(f: Frame, x: Scale, y: Scale, xTitle: string, yTitle: strin
   }
   return (
     el('g', { class: 'grid', stroke: '#e4e4e4', 'stroke-width': 1 }, ...grid) +
-    el('rect', { x: f.left, y: f.top, width: f.width, height: f.height, fill: 'none', stroke: '#333', class: 'frame' }) +
+    el('rect', {
+      x: f.left,
+      y: f.top,
+      width: f.width,
+      height: f.height,
+      fill: 'none',
+      stroke: '#333',
+      class: 'frame',
+    }) +
     el('g', { class: 'axes', fill: '#333' }, ...parts) +
-    text({ x: f.left + f.width / 2, y: bottom + 40, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' }, truncate(xTitle, Math.floor(f.width / 7.2))) +
     text(
-      { x: 0, y: 0, transform: `translate(${px(f.left - 52)} ${px(f.top + f.height / 2)}) rotate(-90)`, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' },
+      { x: f.left + f.width / 2, y: bottom + 40, 'text-anchor': 'middle', 'font-size': 13, class: 'axis-title' },
+      truncate(xTitle, Math.floor(f.width / 7.2)),
+    ) +
+    text(
+      {
+        x: 0,
+        y: 0,
+        transform: `translate(${px(f.left - 52)} ${px(f.top + f.height / 2)}) rotate(-90)`,
+        'text-anchor': 'middle',
+        'font-size': 13,
+        class: 'axis-title',
+      },
       truncate(yTitle, Math.floor(f.height / 7.2)),
     )
   );

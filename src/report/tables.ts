@@ -39,7 +39,11 @@ function layersCell(t: ReportTrial): Cell {
 }
 
 function otherCell(t: ReportTrial): Cell {
-  return { text: placement(t.config).other.map(([k, v]) => `${k}=${v}`).join(', ') };
+  return {
+    text: placement(t.config)
+      .other.map(([k, v]) => `${k}=${v}`)
+      .join(', '),
+  };
 }
 
 /** Whether any trial has keys outside the AutoPEFT space (then an "other" column is shown). */

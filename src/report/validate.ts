@@ -15,18 +15,25 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
   }
   data.objectives.forEach((o, i) => {
     if (o.direction !== 'maximize' && o.direction !== 'minimize') {
-      throw new ReportError(`objectives[${i}].direction`, `must be "maximize" or "minimize", got ${JSON.stringify(o.direction)}`);
+      throw new ReportError(
+        `objectives[${i}].direction`,
+        `must be "maximize" or "minimize", got ${JSON.stringify(o.direction)}`,
+      );
     }
   });
   const byNumber = new Map<number, ReportTrial>();
   data.trials.forEach((t, i) => {
     const f = `trials[${i}]`;
-    if (!Number.isInteger(t.number) || t.number < 0) throw new ReportError(`${f}.number`, `must be a non-negative integer, got ${t.number}`);
-    if (byNumber.has(t.number)) throw new ReportError(`${f}.number`, `trial ${t.number} appears twice; pass each trial once`);
+    if (!Number.isInteger(t.number) || t.number < 0)
+      throw new ReportError(`${f}.number`, `must be a non-negative integer, got ${t.number}`);
+    if (byNumber.has(t.number))
+      throw new ReportError(`${f}.number`, `trial ${t.number} appears twice; pass each trial once`);
     byNumber.set(t.number, t);
     if (t.state === 'COMPLETE') {
-      if (!finite(t.metric)) throw new ReportError(`${f}.metric`, `COMPLETE trial ${t.number} needs a finite metric, got ${t.metric}`);
-      if (!finite(t.paramPct)) throw new ReportError(`${f}.paramPct`, `COMPLETE trial ${t.number} needs a finite paramPct, got ${t.paramPct}`);
+      if (!finite(t.metric))
+        throw new ReportError(`${f}.metric`, `COMPLETE trial ${t.number} needs a finite metric, got ${t.metric}`);
+      if (!finite(t.paramPct))
+        throw new ReportError(`${f}.paramPct`, `COMPLETE trial ${t.number} needs a finite paramPct, got ${t.paramPct}`);
     }
     if (t.durationMs !== undefined && !(finite(t.durationMs) && t.durationMs >= 0)) {
       throw new ReportError(`${f}.durationMs`, `must be a non-negative number of milliseconds, got ${t.durationMs}`);
@@ -36,7 +43,8 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
   data.front.forEach((n, i) => {
     const t = byNumber.get(n);
     if (!t) throw new ReportError(`front[${i}]`, `trial ${n} is not in trials; pass the front's trials too`);
-    if (t.state !== 'COMPLETE') throw new ReportError(`front[${i}]`, `trial ${n} is ${t.state}, only COMPLETE trials can be on the front`);
+    if (t.state !== 'COMPLETE')
+      throw new ReportError(`front[${i}]`, `trial ${n} is ${t.state}, only COMPLETE trials can be on the front`);
     if (seen.has(n)) throw new ReportError(`front[${i}]`, `trial ${n} is listed twice`);
     seen.add(n);
   });
@@ -45,46 +53,64 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
   const [mDir, pDir] = [data.objectives[0].direction, data.objectives[1].direction];
   const better = (a: number, b: number, dir: string): boolean => (dir === 'maximize' ? a > b : a < b);
   const noWorse = (a: number, b: number, dir: string): boolean => a === b || better(a, b, dir);
-  const completeTrials = data.trials.filter((t) => t.state === 'COMPLETE') as (ReportTrial & { metric: number; paramPct: number })[];
+  const completeTrials = data.trials.filter((t) => t.state === 'COMPLETE') as (ReportTrial & {
+    metric: number;
+    paramPct: number;
+  })[];
   data.front.forEach((n, i) => {
     const f = byNumber.get(n) as ReportTrial & { metric: number; paramPct: number };
     const d = completeTrials.find(
       (o) =>
-        noWorse(o.metric, f.metric, mDir) && noWorse(o.paramPct, f.paramPct, pDir) &&
+        noWorse(o.metric, f.metric, mDir) &&
+        noWorse(o.paramPct, f.paramPct, pDir) &&
         (better(o.metric, f.metric, mDir) || better(o.paramPct, f.paramPct, pDir)),
     );
     if (d) {
-      throw new ReportError(`front[${i}]`, `trial ${n} is dominated by trial ${d.number}; compute the front with the objectives' directions (${mDir}, ${pDir})`);
+      throw new ReportError(
+        `front[${i}]`,
+        `trial ${n} is dominated by trial ${d.number}; compute the front with the objectives' directions (${mDir}, ${pDir})`,
+      );
     }
   });
   const complete = completeTrials.length;
   if (data.hypervolume.length !== complete) {
-    throw new ReportError('hypervolume', `has ${data.hypervolume.length} values but there are ${complete} COMPLETE trials; pass one value per completed trial`);
+    throw new ReportError(
+      'hypervolume',
+      `has ${data.hypervolume.length} values but there are ${complete} COMPLETE trials; pass one value per completed trial`,
+    );
   }
   data.hypervolume.forEach((v, i) => {
     if (!finite(v) || v < 0) throw new ReportError(`hypervolume[${i}]`, `must be a finite number >= 0, got ${v}`);
   });
   if (!Array.isArray(data.refPoint) || data.refPoint.length !== 2 || !data.refPoint.every(finite)) {
-    throw new ReportError('refPoint', `must be two finite numbers [metric, paramPct], got ${JSON.stringify(data.refPoint)}`);
+    throw new ReportError(
+      'refPoint',
+      `must be two finite numbers [metric, paramPct], got ${JSON.stringify(data.refPoint)}`,
+    );
   }
   (data.baselines ?? []).forEach((b, i) => {
     const f = `baselines[${i}]`;
-    if (typeof b.method !== 'string' || b.method === '') throw new ReportError(`${f}.method`, 'must be a non-empty string');
+    if (typeof b.method !== 'string' || b.method === '')
+      throw new ReportError(`${f}.method`, 'must be a non-empty string');
     if (!finite(b.metric)) throw new ReportError(`${f}.metric`, `must be a finite number, got ${b.metric}`);
     if (!finite(b.paramPct)) throw new ReportError(`${f}.paramPct`, `must be a finite number, got ${b.paramPct}`);
     if (b.metricStd !== undefined && !(finite(b.metricStd) && b.metricStd >= 0)) {
       throw new ReportError(`${f}.metricStd`, `must be a finite number >= 0, got ${b.metricStd}`);
     }
-    if (b.split !== 'search' && b.split !== 'dev') throw new ReportError(`${f}.split`, `must be "search" or "dev", got ${JSON.stringify(b.split)}`);
+    if (b.split !== 'search' && b.split !== 'dev')
+      throw new ReportError(`${f}.split`, `must be "search" or "dev", got ${JSON.stringify(b.split)}`);
   });
   if (data.retrain) {
     data.retrain.results.forEach((r, i) => {
       const f = `retrain.results[${i}]`;
       const t = byNumber.get(r.trial);
-      if (!t || t.state !== 'COMPLETE') throw new ReportError(`${f}.trial`, `trial ${r.trial} is not a COMPLETE trial of this study`);
+      if (t?.state !== 'COMPLETE')
+        throw new ReportError(`${f}.trial`, `trial ${r.trial} is not a COMPLETE trial of this study`);
       if (!finite(r.mean)) throw new ReportError(`${f}.mean`, `must be a finite number, got ${r.mean}`);
-      if (!(finite(r.std) && r.std >= 0)) throw new ReportError(`${f}.std`, `must be a finite number >= 0, got ${r.std}`);
-      if (!Number.isInteger(r.seeds) || r.seeds < 1) throw new ReportError(`${f}.seeds`, `must be a positive integer, got ${r.seeds}`);
+      if (!(finite(r.std) && r.std >= 0))
+        throw new ReportError(`${f}.std`, `must be a finite number >= 0, got ${r.std}`);
+      if (!Number.isInteger(r.seeds) || r.seeds < 1)
+        throw new ReportError(`${f}.seeds`, `must be a positive integer, got ${r.seeds}`);
     });
   }
   return byNumber;

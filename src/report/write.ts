@@ -32,7 +32,7 @@ export function renderReport(data: ReportData, options: ReportOptions = {}): Ren
   const files: Record<string, string> = {
     'report.md': renderMarkdown(v, retrain !== null),
     'report.html': renderHtml(v, { scatter, hypervolume, placement, retrain }),
-    'report.json': JSON.stringify(json, null, 2) + '\n',
+    'report.json': `${JSON.stringify(json, null, 2)}\n`,
     [CHART_FILES.scatter]: scatter,
     [CHART_FILES.hypervolume]: hypervolume,
     [CHART_FILES.placement]: placement,
@@ -50,12 +50,19 @@ export function reportJsonLine(data: ReportData): string {
  * Renders and writes the report into `dir` (created if missing), plus a PNG per chart when
  * `options.rasterize` is given. Returns the written paths and the JSON summary. Throws ReportError for inconsistent data or an unwritable directory.
  */
-export function writeReport(dir: string, data: ReportData, options: ReportOptions = {}): { paths: string[]; json: ReportJson } {
+export function writeReport(
+  dir: string,
+  data: ReportData,
+  options: ReportOptions = {},
+): { paths: string[]; json: ReportJson } {
   const { files, json } = renderReport(data, options);
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new ReportError(dir, `cannot create the report directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass a writable --out directory`);
+    throw new ReportError(
+      dir,
+      `cannot create the report directory (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass a writable --out directory`,
+    );
   }
   const out: [string, string | Uint8Array][] = Object.entries(files);
   if (options.rasterize) {
@@ -65,7 +72,10 @@ export function writeReport(dir: string, data: ReportData, options: ReportOption
       try {
         png = options.rasterize(content);
       } catch (e) {
-        throw new ReportError(`options.rasterize(${name})`, `the PNG rasteriser failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); drop the rasteriser to write SVG only`);
+        throw new ReportError(
+          `options.rasterize(${name})`,
+          `the PNG rasteriser failed (${e instanceof Error ? e.message.split('\n')[0] : String(e)}); drop the rasteriser to write SVG only`,
+        );
       }
       out.push([name.replace(/\.svg$/, '.png'), png]);
     }
@@ -76,7 +86,10 @@ export function writeReport(dir: string, data: ReportData, options: ReportOption
     try {
       writeFileSync(p, content);
     } catch (e) {
-      throw new ReportError(p, `cannot write the report file (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass a writable --out directory`);
+      throw new ReportError(
+        p,
+        `cannot write the report file (${(e as NodeJS.ErrnoException).code ?? String(e)}); pass a writable --out directory`,
+      );
     }
     paths.push(p);
   }

@@ -3,7 +3,7 @@ import type { Graph, Value } from '../graph/ir.js';
 import { emitOnnx } from '../graph/onnx/emit.js';
 import { FeedError } from './errors.js';
 import { ParamStore } from './params.js';
-import { createSession, ort, type SessionConfig } from './session.js';
+import { createSession, type ort, type SessionConfig } from './session.js';
 
 export class EvalProgram {
   constructor(
@@ -18,7 +18,10 @@ export class EvalProgram {
     const all: Record<string, ort.Tensor> = {};
     for (const v of this.dataInputs) {
       const t = feeds[v.name];
-      if (!t) throw new FeedError(`eval: missing feed '${v.name}' (${v}); feeds given: ${Object.keys(feeds).join(', ') || 'none'}`);
+      if (!t)
+        throw new FeedError(
+          `eval: missing feed '${v.name}' (${v}); feeds given: ${Object.keys(feeds).join(', ') || 'none'}`,
+        );
       all[v.name] = t;
     }
     if (this.store) all[this.store.input.name] = this.store.current;
@@ -33,7 +36,11 @@ export class EvalProgram {
   }
 }
 
-export async function compileEvalWithStore(store: ParamStore | undefined, outputs: Record<string, Value>, cfg: SessionConfig = {}): Promise<EvalProgram> {
+export async function compileEvalWithStore(
+  store: ParamStore | undefined,
+  outputs: Record<string, Value>,
+  cfg: SessionConfig = {},
+): Promise<EvalProgram> {
   const outs = Object.entries(outputs);
   const model = emitOnnx({
     outputs: outs,
@@ -44,14 +51,23 @@ export async function compileEvalWithStore(store: ParamStore | undefined, output
   });
   const session = await createSession(model, cfg);
   const dataInputs = model.inputs.filter((x) => x !== store?.input);
-  return new EvalProgram(session, store, dataInputs, outs.map(([k]) => k));
+  return new EvalProgram(
+    session,
+    store,
+    dataInputs,
+    outs.map(([k]) => k),
+  );
 }
 
 /**
  * A forward-only program. With `params`, those are fed from a flat ParamStore (so new values can be
  * written later); without, every param is frozen into the model as an initializer.
  */
-export async function compileEval(graph: Graph, outputs: Record<string, Value>, cfg: SessionConfig & { params?: readonly Value[] } = {}): Promise<EvalProgram> {
+export async function compileEval(
+  graph: Graph,
+  outputs: Record<string, Value>,
+  cfg: SessionConfig & { params?: readonly Value[] } = {},
+): Promise<EvalProgram> {
   const store = cfg.params && cfg.params.length > 0 ? new ParamStore(graph, cfg.params) : undefined;
   return compileEvalWithStore(store, outputs, cfg);
 }

@@ -5,7 +5,7 @@
  */
 import { GraphError } from '../graph/errors.js';
 import { shapeSize, type Graph, type Value } from '../graph/ir.js';
-import { ort, tensor } from './session.js';
+import { type ort, tensor } from './session.js';
 
 export interface NamedTensor {
   data: Float32Array | Float64Array;
@@ -27,18 +27,22 @@ export class ParamStore {
   ) {
     if (params.length === 0) throw new GraphError('ParamStore: no trainable params (mark some with g.param())');
     const dtype = params[0]!.dtype;
-    if (dtype !== 'float32' && dtype !== 'float64') throw new GraphError(`ParamStore: params must be float, got ${params[0]}`);
+    if (dtype !== 'float32' && dtype !== 'float64')
+      throw new GraphError(`ParamStore: params must be float, got ${params[0]}`);
     this.dtype = dtype;
     let n = 0;
     for (const p of params) {
-      if (p.kind !== 'param' || p.graph !== graph) throw new GraphError(`ParamStore: ${p} is not a param of this graph`);
+      if (p.kind !== 'param' || p.graph !== graph)
+        throw new GraphError(`ParamStore: ${p} is not a param of this graph`);
       if (p.dtype !== dtype) throw new GraphError(`ParamStore: all params must share one dtype (${p} vs ${dtype})`);
       this.offsets.push(n);
       n += shapeSize(p.shape);
     }
     this.size = n;
     const flat = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
-    params.forEach((p, k) => flat.set(graph.data.get(p) as Float32Array, this.offsets[k]));
+    params.forEach((p, k) => {
+      flat.set(graph.data.get(p) as Float32Array, this.offsets[k]);
+    });
     this.input = graph.freshInput('params', dtype, [n]);
     this.current = tensor(dtype, flat, [n]);
   }
@@ -61,7 +65,8 @@ export class ParamStore {
       const k = this.params.findIndex((p) => p.name === name);
       if (k < 0) throw new GraphError(`ParamStore.write: '${name}' is not a trainable param of this program`);
       const n = shapeSize(this.params[k]!.shape);
-      if (v.data.length !== n) throw new GraphError(`ParamStore.write: '${name}' has ${v.data.length} values, expected ${n}`);
+      if (v.data.length !== n)
+        throw new GraphError(`ParamStore.write: '${name}' has ${v.data.length} values, expected ${n}`);
       flat.set(v.data, this.offsets[k]);
     }
     this.current = tensor(this.dtype, flat, [this.size]);

@@ -40,7 +40,13 @@ export async function createSession(model: EmittedModel, cfg: SessionConfig): Pr
   return ort.InferenceSession.create(model.bytes!, options);
 }
 
-const ORT_TYPE: Record<DType, ort.Tensor.Type> = { float32: 'float32', float64: 'float64', int64: 'int64', int32: 'int32', bool: 'bool' };
+const ORT_TYPE: Record<DType, ort.Tensor.Type> = {
+  float32: 'float32',
+  float64: 'float64',
+  int64: 'int64',
+  int32: 'int32',
+  bool: 'bool',
+};
 
 /** Wraps typed-array data as an ort.Tensor (no copy). */
 export function tensor(dtype: DType, data: TensorData, dims: readonly number[]): ort.Tensor {

@@ -14,7 +14,12 @@ import { createSession, tensor } from './session.js';
 import { FeedError } from './errors.js';
 
 /** Reference AdamW (PyTorch semantics) in float64. */
-function adamwRef(p: number[], grads: (p: number[]) => number[], lrs: number[], cfg: { b1: number; b2: number; eps: number; wd: number[]; clip?: number }): number[] {
+function adamwRef(
+  p: number[],
+  grads: (p: number[]) => number[],
+  lrs: number[],
+  cfg: { b1: number; b2: number; eps: number; wd: number[]; clip?: number },
+): number[] {
   const m = p.map(() => 0);
   const v = p.map(() => 0);
   lrs.forEach((lr, s) => {
@@ -49,16 +54,31 @@ describe('TrainingProgram', () => {
       const dw = ops.sub(w, g.constant(Float32Array.from(tw), [2, 2]));
       const db = ops.sub(b, g.constant(Float32Array.from(tb), [2]));
       const loss = ops.mul(ops.add(ops.reduceSum(ops.mul(dw, dw)), ops.reduceSum(ops.mul(db, db))), 0.5);
-      const cfg = { beta1: 0.8, beta2: 0.95, eps: 1e-6, weightDecay: 0.1, noDecay: (n: string) => n.endsWith('.bias'), maxGradNorm: clip };
+      const cfg = {
+        beta1: 0.8,
+        beta2: 0.95,
+        eps: 1e-6,
+        weightDecay: 0.1,
+        noDecay: (n: string) => n.endsWith('.bias'),
+        maxGradNorm: clip,
+      };
       const prog = await compileTraining({ loss, optimizer: cfg, threads: 1 });
       const lrs = [0.1, 0.05, 0.2, 0.1];
       const losses: number[] = [];
       for (const lr of lrs) losses.push((await prog.step({}, lr)).loss);
       const target = [...tw, ...tb];
-      const ref = adamwRef([...w0, ...b0], (p) => p.map((x, i) => x - target[i]!), lrs, { b1: 0.8, b2: 0.95, eps: 1e-6, wd: [0.1, 0.1, 0.1, 0.1, 0, 0], clip });
+      const ref = adamwRef([...w0, ...b0], (p) => p.map((x, i) => x - target[i]!), lrs, {
+        b1: 0.8,
+        b2: 0.95,
+        eps: 1e-6,
+        wd: [0.1, 0.1, 0.1, 0.1, 0, 0],
+        clip,
+      });
       const got = prog.readParams();
       const flat = [...got.get('w')!.data, ...got.get('b.bias')!.data];
-      flat.forEach((x, i) => assert.ok(Math.abs(x - ref[i]!) < 1e-5, `param ${i}: ${x} vs ${ref[i]}`));
+      flat.forEach((x, i) => {
+        assert.ok(Math.abs(x - ref[i]!) < 1e-5, `param ${i}: ${x} vs ${ref[i]}`);
+      });
       assert.deepEqual(got.get('w')!.shape, [2, 2]);
       const st = prog.readOptimizerState();
       assert.equal(st.step, 4);
@@ -106,7 +126,9 @@ describe('TrainingProgram', () => {
     const W2 = p.get('head.weight')!.data;
     const B2 = p.get('head.bias')!.data;
     for (let r = 0; r < n; r++) {
-      const h = [0, 1, 2, 3].map((o) => Math.tanh([0, 1, 2, 3].reduce((s, i) => s + xd[r * 4 + i]! * W1[o * 4 + i]!, 0)));
+      const h = [0, 1, 2, 3].map((o) =>
+        Math.tanh([0, 1, 2, 3].reduce((s, i) => s + xd[r * 4 + i]! * W1[o * 4 + i]!, 0)),
+      );
       for (let c = 0; c < 3; c++) {
         const ref = B2[c]! + h.reduce((s, hv, i) => s + hv * W2[c * 4 + i]!, 0);
         assert.ok(Math.abs(out[r * 3 + c]! - ref) < 1e-5);
@@ -195,7 +217,14 @@ describe('ONNX emission', () => {
     const x = g.input('x', 'float32', [2]);
     const y = ops.exp(x);
     const z = ops.mul(y, 2); // consumes y, which is also an output under another name
-    const model = emitOnnx({ outputs: [['first', y], ['again', y], ['echo', x], ['z', z]] });
+    const model = emitOnnx({
+      outputs: [
+        ['first', y],
+        ['again', y],
+        ['echo', x],
+        ['z', z],
+      ],
+    });
     assert.equal(model.outputNames.join(), 'first,again,echo,z');
     const s = await createSession(model, { threads: 1 });
     const out = await s.run({ x: tensor('float32', Float32Array.from([0, 1]), [2]) });

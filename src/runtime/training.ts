@@ -13,8 +13,8 @@ import { concat, expandLike, reshape } from '../graph/ops/shape.js';
 import { emitOnnx } from '../graph/onnx/emit.js';
 import { FeedError } from './errors.js';
 import { ParamStore, type NamedTensor } from './params.js';
-import { createSession, ort, tensor, type SessionConfig } from './session.js';
-import { EvalProgram, compileEvalWithStore } from './eval.js';
+import { createSession, type ort, tensor, type SessionConfig } from './session.js';
+import { type EvalProgram, compileEvalWithStore } from './eval.js';
 
 export interface AdamWConfig {
   beta1?: number;
@@ -93,14 +93,25 @@ export class TrainingProgram {
   constructor(
     readonly session: ort.InferenceSession,
     readonly store: ParamStore,
-    private readonly names: { m: string; v: string; lr: string; step: string; pOut: string; mOut: string; vOut: string },
+    private readonly names: {
+      m: string;
+      v: string;
+      lr: string;
+      step: string;
+      pOut: string;
+      mOut: string;
+      vOut: string;
+    },
     readonly dataInputs: readonly Value[],
     readonly outputNames: readonly string[],
     private readonly config: SessionConfig,
     /** Number of ONNX nodes in the emitted training graph. */
     readonly nodeCount: number,
   ) {
-    const z = () => tensor(store.dtype, store.dtype === 'float32' ? new Float32Array(store.size) : new Float64Array(store.size), [store.size]);
+    const z = () =>
+      tensor(store.dtype, store.dtype === 'float32' ? new Float32Array(store.size) : new Float64Array(store.size), [
+        store.size,
+      ]);
     this.m = z();
     this.v = z();
   }
@@ -114,7 +125,10 @@ export class TrainingProgram {
     const all: Record<string, ort.Tensor> = {};
     for (const v of this.dataInputs) {
       const t = feeds[v.name];
-      if (!t) throw new FeedError(`training step: missing feed '${v.name}' (${v}); feeds given: ${Object.keys(feeds).join(', ') || 'none'}`);
+      if (!t)
+        throw new FeedError(
+          `training step: missing feed '${v.name}' (${v}); feeds given: ${Object.keys(feeds).join(', ') || 'none'}`,
+        );
       all[v.name] = t;
     }
     const dt = this.store.dtype;
@@ -141,7 +155,11 @@ export class TrainingProgram {
 
   /** Current Adam moments (copies of the flat vectors, param order as `store.params`). */
   readOptimizerState(): { m: Float32Array | Float64Array; v: Float32Array | Float64Array; step: number } {
-    return { m: (this.m.data as Float32Array).slice(), v: (this.v.data as Float32Array).slice(), step: this.stepsTaken };
+    return {
+      m: (this.m.data as Float32Array).slice(),
+      v: (this.v.data as Float32Array).slice(),
+      step: this.stepsTaken,
+    };
   }
 
   /**
@@ -156,7 +174,9 @@ export class TrainingProgram {
   /** Adopts another program's state (same param layout); see `getState`. */
   setState(state: TrainingState): void {
     if (state.params.dims[0] !== this.store.size) {
-      throw new GraphError(`setState: state has ${state.params.dims[0]} params, this program has ${this.store.size}; build both programs from the same model and PEFT config`);
+      throw new GraphError(
+        `setState: state has ${state.params.dims[0]} params, this program has ${this.store.size}; build both programs from the same model and PEFT config`,
+      );
     }
     this.store.current = state.params;
     this.m = state.m;
@@ -167,8 +187,12 @@ export class TrainingProgram {
   /** Restores Adam moments and the step count (e.g. when resuming from a checkpoint). */
   restoreOptimizerState(state: { m: ArrayLike<number>; v: ArrayLike<number>; step: number }): void {
     const n = this.store.size;
-    if (state.m.length !== n || state.v.length !== n) throw new FeedError(`restoreOptimizerState: m and v must have ${n} values (got ${state.m.length}, ${state.v.length})`);
-    const mk = (x: ArrayLike<number>) => tensor(this.store.dtype, this.store.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x), [n]);
+    if (state.m.length !== n || state.v.length !== n)
+      throw new FeedError(
+        `restoreOptimizerState: m and v must have ${n} values (got ${state.m.length}, ${state.v.length})`,
+      );
+    const mk = (x: ArrayLike<number>) =>
+      tensor(this.store.dtype, this.store.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x), [n]);
     this.m = mk(state.m);
     this.v = mk(state.v);
     this.stepsTaken = state.step;
@@ -210,7 +234,9 @@ export async function compileTraining(opts: TrainingOptions): Promise<TrainingPr
   let mask: Value | undefined;
   if (cfg.noDecay && (cfg.weightDecay ?? 0) !== 0) {
     const md = dt === 'float32' ? new Float32Array(store.size) : new Float64Array(store.size);
-    params.forEach((p, k) => md.fill(cfg.noDecay!(p.name) ? 0 : 1, store.offsets[k], store.offsets[k]! + shapeSize(p.shape)));
+    params.forEach((p, k) => {
+      md.fill(cfg.noDecay!(p.name) ? 0 : 1, store.offsets[k], store.offsets[k]! + shapeSize(p.shape));
+    });
     mask = g.constant(md, [store.size]);
   }
   const upd = adamWUpdate(store.input, gflat, m, v, lr, step, cfg, mask);
@@ -222,10 +248,17 @@ export async function compileTraining(opts: TrainingOptions): Promise<TrainingPr
   ];
   const extra = Object.entries(opts.outputs ?? {});
   for (const [k, val] of extra) {
-    if (['loss', 'params_out', 'adam_m_out', 'adam_v_out'].includes(k)) throw new GraphError(`compileTraining: output name '${k}' is reserved`);
+    if (['loss', 'params_out', 'adam_m_out', 'adam_v_out'].includes(k))
+      throw new GraphError(`compileTraining: output name '${k}' is reserved`);
     outputs.push([k, val]);
   }
-  const model = emitOnnx({ outputs, flatParams: { input: store.input, params }, training: true, contribOps: opts.contribOps, externalDataDir: opts.externalDataDir });
+  const model = emitOnnx({
+    outputs,
+    flatParams: { input: store.input, params },
+    training: true,
+    contribOps: opts.contribOps,
+    externalDataDir: opts.externalDataDir,
+  });
   const session = await createSession(model, opts);
   const special = new Set<Value>([store.input, m, v, lr, step]);
   const dataInputs = model.inputs.filter((x) => !special.has(x));

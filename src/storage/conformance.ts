@@ -31,7 +31,10 @@ function fakeClock(start = 1_000_000): FakeClock {
   return c;
 }
 
-async function withStorage(factory: StorageFactory, body: (s: Storage, clock: FakeClock) => Promise<void>): Promise<void> {
+async function withStorage(
+  factory: StorageFactory,
+  body: (s: Storage, clock: FakeClock) => Promise<void>,
+): Promise<void> {
   const clock = fakeClock();
   const s = await factory({ now: clock.now });
   try {
@@ -62,9 +65,15 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       assert.deepEqual(b.objectiveNames, ['objective_0']);
       assert.deepEqual(await s.getStudy('a'), a);
       assert.equal(await s.findStudy('zzz'), undefined);
-      assert.deepEqual((await s.listStudies()).map((x) => x.name), ['a', 'b']);
+      assert.deepEqual(
+        (await s.listStudies()).map((x) => x.name),
+        ['a', 'b'],
+      );
       await assert.rejects(s.createStudy({ name: 'a', directions: ['minimize'] }), DuplicateStudyError);
-      await assert.rejects(s.getStudy('zzz'), (e: unknown) => e instanceof UnknownStudyError && /"zzz"/.test(e.message) && /a, b/.test(e.message));
+      await assert.rejects(
+        s.getStudy('zzz'),
+        (e: unknown) => e instanceof UnknownStudyError && /"zzz"/.test(e.message) && /a, b/.test(e.message),
+      );
       await s.createTrial('a', { state: 'WAITING', config: { x: 1 } });
       await s.deleteStudy('a');
       assert.equal(await s.findStudy('a'), undefined);
@@ -79,9 +88,18 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       await assert.rejects(s.createStudy({ name: '', directions: ['minimize'] }), InvalidInputError);
       await assert.rejects(s.createStudy({ name: 'x', directions: [] }), InvalidInputError);
       await assert.rejects(s.createStudy({ name: 'x', directions: ['up' as 'maximize'] }), InvalidInputError);
-      await assert.rejects(s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], objectiveNames: ['m'] }), InvalidInputError);
-      await assert.rejects(s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], objectiveNames: ['m', 'm'] }), InvalidInputError);
-      await assert.rejects(s.createStudy({ name: 'x', directions: ['maximize'], userAttrs: { bad: Number.NaN } }), InvalidInputError);
+      await assert.rejects(
+        s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], objectiveNames: ['m'] }),
+        InvalidInputError,
+      );
+      await assert.rejects(
+        s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], objectiveNames: ['m', 'm'] }),
+        InvalidInputError,
+      );
+      await assert.rejects(
+        s.createStudy({ name: 'x', directions: ['maximize'], userAttrs: { bad: Number.NaN } }),
+        InvalidInputError,
+      );
       assert.deepEqual(await s.listStudies(), []);
     });
 
@@ -96,8 +114,18 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
     it('numbers trials densely per study and records creation states', async (s, clock) => {
       await s.createStudy({ name: 'a', ...TWO });
       await s.createStudy({ name: 'b', ...TWO });
-      const w = await s.createTrial('a', { state: 'WAITING', config: { sa: 3, on: true, act: 'relu' }, userAttrs: { by: 'hand' } });
-      assert.deepEqual(w, { number: 0, state: 'WAITING', config: { sa: 3, on: true, act: 'relu' }, userAttrs: { by: 'hand' }, createdAt: clock.t });
+      const w = await s.createTrial('a', {
+        state: 'WAITING',
+        config: { sa: 3, on: true, act: 'relu' },
+        userAttrs: { by: 'hand' },
+      });
+      assert.deepEqual(w, {
+        number: 0,
+        state: 'WAITING',
+        config: { sa: 3, on: true, act: 'relu' },
+        userAttrs: { by: 'hand' },
+        createdAt: clock.t,
+      });
       clock.t += 10;
       const r = await s.createTrial('a', { state: 'RUNNING', config: { sa: 6 }, workerId: 'w1' });
       assert.deepEqual(r, {
@@ -111,13 +139,31 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
         workerId: 'w1',
       });
       assert.equal((await s.createTrial('b', { state: 'WAITING', config: {} })).number, 0);
-      const c = await s.createTrial('a', { state: 'COMPLETE', config: { sa: 12 }, values: [0.5, 1.25], startedAt: 3, finishedAt: 4 });
-      assert.deepEqual(c, { number: 2, state: 'COMPLETE', config: { sa: 12 }, values: [0.5, 1.25], userAttrs: {}, createdAt: clock.t, startedAt: 3, finishedAt: 4 });
+      const c = await s.createTrial('a', {
+        state: 'COMPLETE',
+        config: { sa: 12 },
+        values: [0.5, 1.25],
+        startedAt: 3,
+        finishedAt: 4,
+      });
+      assert.deepEqual(c, {
+        number: 2,
+        state: 'COMPLETE',
+        config: { sa: 12 },
+        values: [0.5, 1.25],
+        userAttrs: {},
+        createdAt: clock.t,
+        startedAt: 3,
+        finishedAt: 4,
+      });
       const f = await s.createTrial('a', { state: 'FAILED', config: { sa: 24 }, reason: 'oom' });
       assert.deepEqual([f.number, f.state, f.reason, f.finishedAt], [3, 'FAILED', 'oom', clock.t]);
       const p = await s.createTrial('a', { state: 'PRUNED', config: { sa: 48 } });
       assert.deepEqual([p.number, p.state, p.reason], [4, 'PRUNED', undefined]);
-      assert.deepEqual((await s.listTrials('a')).map((t) => t.number), [0, 1, 2, 3, 4]);
+      assert.deepEqual(
+        (await s.listTrials('a')).map((t) => t.number),
+        [0, 1, 2, 3, 4],
+      );
       assert.deepEqual(await s.getTrial('a', 1), r);
     });
 
@@ -125,11 +171,23 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       await s.createStudy({ name: 'a', ...TWO });
       await assert.rejects(s.createTrial('nope', { state: 'WAITING', config: {} }), UnknownStudyError);
       await assert.rejects(s.createTrial('a', { state: 'WAITING', config: { x: Number.NaN } }), InvalidInputError);
-      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: { x: [1] as unknown as number } }), InvalidInputError);
+      await assert.rejects(
+        s.createTrial('a', { state: 'WAITING', config: { x: [1] as unknown as number } }),
+        InvalidInputError,
+      );
       await assert.rejects(s.createTrial('a', { state: 'RUNNING', config: {}, workerId: '' }), InvalidInputError);
-      await assert.rejects(s.createTrial('a', { state: 'COMPLETE', config: {}, values: [1] }), (e: unknown) => e instanceof InvalidInputError && /2 objectives \(metric, paramPct\)/.test(e.message));
-      await assert.rejects(s.createTrial('a', { state: 'COMPLETE', config: {}, values: [1, Infinity] }), InvalidInputError);
-      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: {}, userAttrs: { f: (() => 1) as unknown as number } }), InvalidInputError);
+      await assert.rejects(
+        s.createTrial('a', { state: 'COMPLETE', config: {}, values: [1] }),
+        (e: unknown) => e instanceof InvalidInputError && /2 objectives \(metric, paramPct\)/.test(e.message),
+      );
+      await assert.rejects(
+        s.createTrial('a', { state: 'COMPLETE', config: {}, values: [1, Infinity] }),
+        InvalidInputError,
+      );
+      await assert.rejects(
+        s.createTrial('a', { state: 'WAITING', config: {}, userAttrs: { f: (() => 1) as unknown as number } }),
+        InvalidInputError,
+      );
       assert.deepEqual(await s.listTrials('a'), []);
       await assert.rejects(s.getTrial('a', 0), UnknownTrialError);
       await assert.rejects(s.getTrial('a', -1), InvalidInputError);
@@ -144,7 +202,16 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       await s.createTrial('a', { state: 'WAITING', config: { i: 2 } });
       clock.t += 7;
       const c0 = await s.claimWaiting('a', 'w1');
-      assert.deepEqual(c0, { number: 0, state: 'RUNNING', config: { i: 0 }, userAttrs: {}, createdAt: clock.t - 7, startedAt: clock.t, heartbeatAt: clock.t, workerId: 'w1' });
+      assert.deepEqual(c0, {
+        number: 0,
+        state: 'RUNNING',
+        config: { i: 0 },
+        userAttrs: {},
+        createdAt: clock.t - 7,
+        startedAt: clock.t,
+        heartbeatAt: clock.t,
+        workerId: 'w1',
+      });
       assert.deepEqual(await s.getTrial('a', 0), c0);
       const c2 = await s.claimWaiting('a', 'w2');
       assert.deepEqual([c2?.number, c2?.workerId], [2, 'w2']);
@@ -184,15 +251,27 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       assert.deepEqual(await s.getTrial('a', 0), done);
       assert.deepEqual(await s.getTrial('a', 1), failed);
       // Already finished, or never started.
-      await assert.rejects(s.tellTrial('a', 0, { state: 'COMPLETE', values: [1, 2] }), (e: unknown) => e instanceof TrialNotRunningError && e.state === 'COMPLETE');
-      await assert.rejects(s.tellTrial('a', 4, { state: 'FAILED', reason: 'x' }), (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING');
+      await assert.rejects(
+        s.tellTrial('a', 0, { state: 'COMPLETE', values: [1, 2] }),
+        (e: unknown) => e instanceof TrialNotRunningError && e.state === 'COMPLETE',
+      );
+      await assert.rejects(
+        s.tellTrial('a', 4, { state: 'FAILED', reason: 'x' }),
+        (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING',
+      );
       await assert.rejects(s.tellTrial('a', 9, { state: 'PRUNED' }), UnknownTrialError);
       // Bad outcomes leave the trial RUNNING.
       await s.createTrial('a', { state: 'RUNNING', config: {}, workerId: 'w' });
       await assert.rejects(s.tellTrial('a', 5, { state: 'COMPLETE', values: [1] }), InvalidInputError);
       await assert.rejects(s.tellTrial('a', 5, { state: 'COMPLETE', values: [1, Number.NaN] }), InvalidInputError);
-      await assert.rejects(s.tellTrial('a', 5, { state: 'FAILED' } as unknown as { state: 'FAILED'; reason: string }), InvalidInputError);
-      await assert.rejects(s.tellTrial('a', 5, { state: 'RUNNING' } as unknown as { state: 'PRUNED' }), InvalidInputError);
+      await assert.rejects(
+        s.tellTrial('a', 5, { state: 'FAILED' } as unknown as { state: 'FAILED'; reason: string }),
+        InvalidInputError,
+      );
+      await assert.rejects(
+        s.tellTrial('a', 5, { state: 'RUNNING' } as unknown as { state: 'PRUNED' }),
+        InvalidInputError,
+      );
       assert.equal((await s.getTrial('a', 5)).state, 'RUNNING');
     });
 
@@ -202,7 +281,12 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       await s.setTrialUserAttrs('a', 0, { seconds: 12.5, curve: [0.5, 0.6] });
       await s.tellTrial('a', 0, { state: 'COMPLETE', values: [0.6, 1] });
       await s.setTrialUserAttrs('a', 0, { seconds: 13, note: null });
-      assert.deepEqual((await s.getTrial('a', 0)).userAttrs, { fidelity: { epochs: 1 }, seconds: 13, curve: [0.5, 0.6], note: null });
+      assert.deepEqual((await s.getTrial('a', 0)).userAttrs, {
+        fidelity: { epochs: 1 },
+        seconds: 13,
+        curve: [0.5, 0.6],
+        note: null,
+      });
       await assert.rejects(s.setTrialUserAttrs('a', 0, { x: -Infinity }), InvalidInputError);
       await assert.rejects(s.setTrialUserAttrs('a', 0, { x: new Date() as unknown as string }), InvalidInputError);
       await assert.rejects(s.setTrialUserAttrs('a', 3, { x: 1 }), UnknownTrialError);
@@ -215,7 +299,10 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       clock.t += 42;
       await s.heartbeat('a', 0);
       assert.equal((await s.getTrial('a', 0)).heartbeatAt, clock.t);
-      await assert.rejects(s.heartbeat('a', 1), (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING');
+      await assert.rejects(
+        s.heartbeat('a', 1),
+        (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING',
+      );
       await assert.rejects(s.heartbeat('a', 2), UnknownTrialError);
       await s.tellTrial('a', 0, { state: 'PRUNED' });
       await assert.rejects(s.heartbeat('a', 0), TrialNotRunningError);
@@ -230,7 +317,8 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
         else if (st === 'COMPLETE') await s.createTrial('a', { state: st, config: { i }, values: [i, i] });
         else await s.createTrial('a', { state: st, config: { i } });
       }
-      const nums = async (f?: readonly (typeof states)[number][]) => (await s.listTrials('a', f ? { states: f } : {})).map((t) => t.number);
+      const nums = async (f?: readonly (typeof states)[number][]) =>
+        (await s.listTrials('a', f ? { states: f } : {})).map((t) => t.number);
       assert.deepEqual(await nums(), [0, 1, 2, 3, 4, 5, 6]);
       assert.deepEqual(await nums(['WAITING']), [0, 3]);
       assert.deepEqual(await nums(['RUNNING', 'WAITING']), [0, 1, 3, 5]);
@@ -251,7 +339,13 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       // Nothing is older than 200 ms: the boundary is exclusive.
       assert.deepEqual(await s.failStale('a', { olderThanMs: 200 }), { failed: [], requeued: [] });
       const r = await s.failStale('a', { olderThanMs: 100, requeue: true });
-      assert.deepEqual(r.failed.map((t) => [t.number, t.state, t.finishedAt]), [[0, 'FAILED', clock.t], [3, 'FAILED', clock.t]]);
+      assert.deepEqual(
+        r.failed.map((t) => [t.number, t.state, t.finishedAt]),
+        [
+          [0, 'FAILED', clock.t],
+          [3, 'FAILED', clock.t],
+        ],
+      );
       assert.match(r.failed[0]!.reason ?? '', /^stale: no heartbeat for 200 ms from worker dead$/);
       assert.deepEqual(r.requeued, [
         { number: 4, state: 'WAITING', config: { i: 0 }, userAttrs: { requeuedFrom: 0 }, createdAt: clock.t },
@@ -260,15 +354,24 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       assert.equal((await s.getTrial('a', 1)).state, 'RUNNING');
       assert.deepEqual((await s.getTrial('a', 0)).userAttrs, { partial: 1 });
       // The worker that went silent cannot tell its trial any more.
-      await assert.rejects(s.tellTrial('a', 0, { state: 'COMPLETE', values: [1, 1] }), (e: unknown) => e instanceof TrialNotRunningError && /stale/.test(e.message));
+      await assert.rejects(
+        s.tellTrial('a', 0, { state: 'COMPLETE', values: [1, 1] }),
+        (e: unknown) => e instanceof TrialNotRunningError && /stale/.test(e.message),
+      );
       // Re-queued configs are claimed like any WAITING trial, oldest first.
       assert.equal((await s.claimWaiting('a', 'w'))?.number, 2);
       assert.equal((await s.claimWaiting('a', 'w'))?.number, 4);
       clock.t += 1000;
       const r2 = await s.failStale('a', { olderThanMs: 100 });
-      assert.deepEqual(r2.failed.map((t) => t.number), [1, 2, 4]);
+      assert.deepEqual(
+        r2.failed.map((t) => t.number),
+        [1, 2, 4],
+      );
       assert.deepEqual(r2.requeued, []);
-      assert.deepEqual((await s.listTrials('a', { states: ['WAITING'] })).map((t) => t.number), [5]);
+      assert.deepEqual(
+        (await s.listTrials('a', { states: ['WAITING'] })).map((t) => t.number),
+        [5],
+      );
       await assert.rejects(s.failStale('a', { olderThanMs: -1 }), InvalidInputError);
     });
 
@@ -292,7 +395,10 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       await s.createTrial('b', { state: 'WAITING', config: { s: 'b' } });
       assert.deepEqual((await s.claimWaiting('b', 'w'))?.config, { s: 'b' });
       assert.equal(await s.claimWaiting('b', 'w'), undefined);
-      assert.deepEqual((await s.listTrials('a')).map((t) => t.state), ['WAITING']);
+      assert.deepEqual(
+        (await s.listTrials('a')).map((t) => t.state),
+        ['WAITING'],
+      );
       await assert.rejects(s.tellTrial('b', 0, { state: 'COMPLETE', values: [1, 2] }), InvalidInputError);
       await s.tellTrial('b', 0, { state: 'COMPLETE', values: [1] });
     });

@@ -20,7 +20,10 @@ export class UnknownStudyError extends StorageError {
     location: string,
     known: readonly string[],
   ) {
-    const list = known.length === 0 ? 'it has no studies' : `it has: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`;
+    const list =
+      known.length === 0
+        ? 'it has no studies'
+        : `it has: ${known.slice(0, 10).join(', ')}${known.length > 10 ? ', ...' : ''}`;
     super('UNKNOWN_STUDY', `no study named "${study}" in ${location} (${list}); create it first or fix the name`);
   }
 }
@@ -30,7 +33,10 @@ export class DuplicateStudyError extends StorageError {
     readonly study: string,
     location: string,
   ) {
-    super('DUPLICATE_STUDY', `a study named "${study}" already exists in ${location}; load it (loadIfExists) or pick another name`);
+    super(
+      'DUPLICATE_STUDY',
+      `a study named "${study}" already exists in ${location}; load it (loadIfExists) or pick another name`,
+    );
   }
 }
 
@@ -50,8 +56,14 @@ export class TrialNotRunningError extends StorageError {
     readonly state: TrialState,
     action: string,
   ) {
-    const why = state === 'FAILED' ? ' (a stale-trial sweep may have failed it: heartbeat more often or raise the stale timeout)' : '';
-    super('TRIAL_NOT_RUNNING', `cannot ${action} trial #${number} of study "${study}": it is ${state}, not RUNNING${why}`);
+    const why =
+      state === 'FAILED'
+        ? ' (a stale-trial sweep may have failed it: heartbeat more often or raise the stale timeout)'
+        : '';
+    super(
+      'TRIAL_NOT_RUNNING',
+      `cannot ${action} trial #${number} of study "${study}": it is ${state}, not RUNNING${why}`,
+    );
   }
 }
 
@@ -67,7 +79,10 @@ export class NotAutopeftDatabaseError extends StorageError {
     readonly path: string,
     detail: string,
   ) {
-    super('NOT_AUTOPEFT_DB', `${path} is not an autopeft study database (${detail}); point --storage at a new file or an autopeft .db`);
+    super(
+      'NOT_AUTOPEFT_DB',
+      `${path} is not an autopeft study database (${detail}); point --storage at a new file or an autopeft .db`,
+    );
   }
 }
 
@@ -92,6 +107,9 @@ export class StorageClosedError extends StorageError {
 
 export class StorageBusyError extends StorageError {
   constructor(location: string, timeoutMs: number) {
-    super('STORAGE_BUSY', `${location} stayed locked by another process for more than ${timeoutMs} ms; retry, or raise busyTimeoutMs`);
+    super(
+      'STORAGE_BUSY',
+      `${location} stayed locked by another process for more than ${timeoutMs} ms; retry, or raise busyTimeoutMs`,
+    );
   }
 }

@@ -4,7 +4,13 @@
  * return identical snapshots for identical calls (the conformance suite compares them).
  */
 import type { AttrValue, Direction } from '../search/types.js';
-import { DuplicateStudyError, StorageClosedError, TrialNotRunningError, UnknownStudyError, UnknownTrialError } from './errors.js';
+import {
+  DuplicateStudyError,
+  StorageClosedError,
+  TrialNotRunningError,
+  UnknownStudyError,
+  UnknownTrialError,
+} from './errors.js';
 import type {
   FailStaleOptions,
   FailStaleResult,
@@ -38,8 +44,6 @@ interface StudyEntry {
   createdAt: number;
   trials: Row[];
 }
-
-
 
 export class MemoryStorage implements Storage {
   readonly location = 'memory';

@@ -54,9 +54,11 @@ export const MIGRATIONS: readonly Migration[] = [
 ];
 
 function tableNames(db: BetterSqlite3.Database): string[] {
-  return (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as { name: string }[]).map(
-    (r) => r.name,
-  );
+  return (
+    db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'`).all() as {
+      name: string;
+    }[]
+  ).map((r) => r.name);
 }
 
 /**
@@ -67,11 +69,13 @@ export function checkIdentity(db: BetterSqlite3.Database, path: string): boolean
   const appId = db.pragma('application_id', { simple: true }) as number;
   const tables = tableNames(db);
   if (appId === APPLICATION_ID) {
-    if (!tables.includes('autopeft_schema')) throw new NotAutopeftDatabaseError(path, 'autopeft id but no autopeft_schema table');
+    if (!tables.includes('autopeft_schema'))
+      throw new NotAutopeftDatabaseError(path, 'autopeft id but no autopeft_schema table');
     return false;
   }
   if (appId !== 0) throw new NotAutopeftDatabaseError(path, `SQLite application_id 0x${appId.toString(16)}`);
-  if (tables.length > 0) throw new NotAutopeftDatabaseError(path, `an SQLite file with other tables: ${tables.slice(0, 5).join(', ')}`);
+  if (tables.length > 0)
+    throw new NotAutopeftDatabaseError(path, `an SQLite file with other tables: ${tables.slice(0, 5).join(', ')}`);
   return true;
 }
 
@@ -79,17 +83,26 @@ export function checkIdentity(db: BetterSqlite3.Database, path: string): boolean
  * Brings `db` to the newest version in `migrations` (sorted by version here) and returns it.
  * Throws `SchemaTooNewError` when the file is ahead of this code.
  */
-export function migrate(db: BetterSqlite3.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
+export function migrate(
+  db: BetterSqlite3.Database,
+  path: string,
+  migrations: readonly Migration[] = MIGRATIONS,
+): number {
   const ordered = [...migrations].sort((a, b) => a.version - b.version);
   ordered.forEach((m, i) => {
-    if (m.version !== i + 1) throw new Error(`internal: migrations must be numbered 1..n without gaps, found v${m.version} at position ${i + 1}`);
+    if (m.version !== i + 1)
+      throw new Error(
+        `internal: migrations must be numbered 1..n without gaps, found v${m.version} at position ${i + 1}`,
+      );
   });
   const latest = ordered.length;
   const run = db.transaction(() => {
     // Re-checked under the write lock: another process may have initialised the file meanwhile.
     const fresh = checkIdentity(db, path);
     if (fresh) {
-      db.exec(`CREATE TABLE autopeft_schema (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)`);
+      db.exec(
+        `CREATE TABLE autopeft_schema (version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at INTEGER NOT NULL)`,
+      );
       db.pragma(`application_id = ${APPLICATION_ID}`);
     }
     const row = db.prepare(`SELECT MAX(version) AS v FROM autopeft_schema`).get() as { v: number | null };

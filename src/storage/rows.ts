@@ -74,4 +74,3 @@ export function newTrialRow(number: number, init: TrialInit, now: number): Trial
   }
   return row;
 }
-

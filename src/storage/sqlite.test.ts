@@ -44,7 +44,10 @@ describe('sqlite storage file handling', () => {
   test('refuses files that are not autopeft databases, without touching them', () => {
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(200));
-    assert.throws(() => openSqliteStorage(text), (e: unknown) => e instanceof NotAutopeftDatabaseError && e.message.includes(text));
+    assert.throws(
+      () => openSqliteStorage(text),
+      (e: unknown) => e instanceof NotAutopeftDatabaseError && e.message.includes(text),
+    );
     assert.equal(readFileSync(text, 'utf8'), 'these are my notes, not a database\n'.repeat(200));
 
     const other = join(dir, 'other.db');
@@ -52,7 +55,10 @@ describe('sqlite storage file handling', () => {
     db.exec('CREATE TABLE customers (id INTEGER PRIMARY KEY)');
     db.close();
     const bytes = readFileSync(other);
-    assert.throws(() => openSqliteStorage(other), (e: unknown) => e instanceof NotAutopeftDatabaseError && /customers/.test(e.message));
+    assert.throws(
+      () => openSqliteStorage(other),
+      (e: unknown) => e instanceof NotAutopeftDatabaseError && /customers/.test(e.message),
+    );
     assert.deepEqual(readFileSync(other), bytes);
 
     const app = join(dir, 'app.db');
@@ -74,11 +80,19 @@ describe('sqlite storage file handling', () => {
     const file = tmpFile();
     await openSqliteStorage(file).close();
     const db = new Database(file);
-    db.prepare('INSERT INTO autopeft_schema (version, description, applied_at) VALUES (?, ?, ?)').run(MIGRATIONS.length + 1, 'future', 0);
+    db.prepare('INSERT INTO autopeft_schema (version, description, applied_at) VALUES (?, ?, ?)').run(
+      MIGRATIONS.length + 1,
+      'future',
+      0,
+    );
     db.close();
     assert.throws(
       () => openSqliteStorage(file),
-      (e: unknown) => e instanceof SchemaTooNewError && e.fileVersion === MIGRATIONS.length + 1 && e.codeVersion === MIGRATIONS.length && e.message.includes(file),
+      (e: unknown) =>
+        e instanceof SchemaTooNewError &&
+        e.fileVersion === MIGRATIONS.length + 1 &&
+        e.codeVersion === MIGRATIONS.length &&
+        e.message.includes(file),
     );
   });
 
@@ -130,7 +144,10 @@ describe('sqlite storage file handling', () => {
     await s.createTrial('s', { state: 'WAITING', config: {} });
     const other = new Database(file);
     other.exec('BEGIN IMMEDIATE'); // another process holding the write lock
-    await assert.rejects(s.claimWaiting('s', 'w'), (e: unknown) => e instanceof StorageBusyError && /more than 50 ms/.test(e.message));
+    await assert.rejects(
+      s.claimWaiting('s', 'w'),
+      (e: unknown) => e instanceof StorageBusyError && /more than 50 ms/.test(e.message),
+    );
     await assert.rejects(s.createTrial('s', { state: 'WAITING', config: {} }), StorageBusyError);
     // Reads still work under WAL while the lock is held.
     assert.equal((await s.listTrials('s')).length, 1);
@@ -221,8 +238,7 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
     else if (op === 'list') {
       const states = [pick(['WAITING', 'RUNNING', 'COMPLETE', 'FAILED', 'PRUNED'] as const)];
       await run((s) => s.listTrials(study, { states }));
-    }
-    else if (op === 'get') await run((s) => s.getTrial(study, num));
+    } else if (op === 'get') await run((s) => s.getTrial(study, num));
     else {
       const requeue = rand() < 0.5;
       await run(async (s) => {
@@ -236,9 +252,17 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
   await run((s) => s.listTrials('b'));
   await run((s) => s.listStudies());
   // The sequence must have exercised the success paths, not only the errors.
-  for (const op of ['create', 'claim', 'tell', 'attrs', 'beat', 'stale']) assert.ok((okCount.get(op) ?? 0) >= 5, `only ${okCount.get(op) ?? 0} successful ${op} calls`);
+  for (const op of ['create', 'claim', 'tell', 'attrs', 'beat', 'stale'])
+    assert.ok((okCount.get(op) ?? 0) >= 5, `only ${okCount.get(op) ?? 0} successful ${op} calls`);
   const all = [...(await backends[0]!.listTrials('a')), ...(await backends[0]!.listTrials('b'))];
-  for (const st of ['WAITING', 'COMPLETE', 'FAILED', 'PRUNED'] as const) assert.ok(all.some((x) => x.state === st), `no ${st} trial`);
-  assert.ok(all.some((x) => x.userAttrs.requeuedFrom !== undefined), 'nothing re-queued');
+  for (const st of ['WAITING', 'COMPLETE', 'FAILED', 'PRUNED'] as const)
+    assert.ok(
+      all.some((x) => x.state === st),
+      `no ${st} trial`,
+    );
+  assert.ok(
+    all.some((x) => x.userAttrs.requeuedFrom !== undefined),
+    'nothing re-queued',
+  );
   for (const s of backends) await s.close();
 });

@@ -35,7 +35,16 @@ import type {
   TrialOutcome,
   TrialRecord,
 } from './types.js';
-import { checkAttrs, checkOlderThan, checkOutcome, checkStudySpec, checkTrialInit, checkTrialNumber, checkWorkerId, deepFreeze } from './validate.js';
+import {
+  checkAttrs,
+  checkOlderThan,
+  checkOutcome,
+  checkStudySpec,
+  checkTrialInit,
+  checkTrialNumber,
+  checkWorkerId,
+  deepFreeze,
+} from './validate.js';
 
 export interface SqliteStorageOptions extends StorageOptions {
   /** How long a writer waits for another process's lock before failing. Default 30 000 ms. */
@@ -120,14 +129,18 @@ export class SqliteStorage implements Storage {
   }
 
   private busy(e: unknown): unknown {
-    return isSqliteError(e) && (e.code === 'SQLITE_BUSY' || e.code.startsWith('SQLITE_BUSY_')) ? new StorageBusyError(this.location, this.busyTimeoutMs) : e;
+    return isSqliteError(e) && (e.code === 'SQLITE_BUSY' || e.code.startsWith('SQLITE_BUSY_'))
+      ? new StorageBusyError(this.location, this.busyTimeoutMs)
+      : e;
   }
 
   private studyRow(name: string): StudyRow {
     this.open();
     const r = this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined;
     if (!r) {
-      const known = (this.db.prepare(`SELECT name FROM studies ORDER BY id`).all() as { name: string }[]).map((x) => x.name);
+      const known = (this.db.prepare(`SELECT name FROM studies ORDER BY id`).all() as { name: string }[]).map(
+        (x) => x.name,
+      );
       throw new UnknownStudyError(name, this.location, known);
     }
     return r;
@@ -135,13 +148,17 @@ export class SqliteStorage implements Storage {
 
   private trialRow(studyId: number, study: string, number: number): TrialRow {
     checkTrialNumber(number, `study "${study}"`);
-    const r = this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? AND number = ?`).get(studyId, number) as TrialRow | undefined;
+    const r = this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? AND number = ?`).get(studyId, number) as
+      | TrialRow
+      | undefined;
     if (!r) throw new UnknownTrialError(study, number);
     return r;
   }
 
   private insertTrial(studyId: number, init: TrialInit, now: number): TrialRecord {
-    const { n } = this.db.prepare(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?`).get(studyId) as { n: number };
+    const { n } = this.db
+      .prepare(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?`)
+      .get(studyId) as { n: number };
     const row = newTrialRow(n, init, now);
     this.db
       .prepare(
@@ -169,10 +186,19 @@ export class SqliteStorage implements Storage {
     this.open();
     const names = checkStudySpec(spec);
     const row = this.immediate(() => {
-      if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(spec.name)) throw new DuplicateStudyError(spec.name, this.location);
+      if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(spec.name))
+        throw new DuplicateStudyError(spec.name, this.location);
       this.db
-        .prepare(`INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, ?)`)
-        .run(spec.name, JSON.stringify(spec.directions), JSON.stringify(names), JSON.stringify(spec.userAttrs ?? {}), this.now());
+        .prepare(
+          `INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, ?)`,
+        )
+        .run(
+          spec.name,
+          JSON.stringify(spec.directions),
+          JSON.stringify(names),
+          JSON.stringify(spec.userAttrs ?? {}),
+          this.now(),
+        );
       return this.studyRow(spec.name);
     });
     return studyRecord(row);
@@ -229,7 +255,9 @@ export class SqliteStorage implements Storage {
       if (!r) return undefined;
       const now = this.now();
       this.db
-        .prepare(`UPDATE trials SET state = 'RUNNING', worker_id = ?, started_at = ?, heartbeat_at = ? WHERE study_id = ? AND number = ?`)
+        .prepare(
+          `UPDATE trials SET state = 'RUNNING', worker_id = ?, started_at = ?, heartbeat_at = ? WHERE study_id = ? AND number = ?`,
+        )
         .run(workerId, now, now, s.id, r.number);
       return toTrialRecord({ ...r, state: 'RUNNING', workerId, startedAt: now, heartbeatAt: now });
     });
@@ -246,7 +274,9 @@ export class SqliteStorage implements Storage {
       const values = outcome.state === 'COMPLETE' ? JSON.stringify(outcome.values) : null;
       const reason = outcome.state === 'COMPLETE' ? null : (outcome.reason ?? null);
       this.db
-        .prepare(`UPDATE trials SET state = ?, values_json = ?, reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`)
+        .prepare(
+          `UPDATE trials SET state = ?, values_json = ?, reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`,
+        )
         .run(outcome.state, values, reason, now, s.id, number);
       return toTrialRecord({ ...r, state: outcome.state, values, reason, finishedAt: now });
     });
@@ -258,7 +288,9 @@ export class SqliteStorage implements Storage {
       const r = this.trialRow(s.id, study, number);
       checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
       const merged = { ...(JSON.parse(r.userAttrs) as Record<string, AttrValue>), ...attrs };
-      this.db.prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`).run(JSON.stringify(merged), s.id, number);
+      this.db
+        .prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`)
+        .run(JSON.stringify(merged), s.id, number);
     });
   }
 
@@ -268,7 +300,9 @@ export class SqliteStorage implements Storage {
     // One conditional UPDATE is atomic on its own: no explicit transaction needed on the hot path.
     let res: Database.RunResult;
     try {
-      res = this.db.prepare(`UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'RUNNING'`).run(this.now(), s.id, number);
+      res = this.db
+        .prepare(`UPDATE trials SET heartbeat_at = ? WHERE study_id = ? AND number = ? AND state = 'RUNNING'`)
+        .run(this.now(), s.id, number);
     } catch (e) {
       throw this.busy(e);
     }
@@ -309,7 +343,9 @@ export class SqliteStorage implements Storage {
         .all(s.id) as TrialRow[];
       const failed: TrialRecord[] = [];
       const requeued: TrialRecord[] = [];
-      const update = this.db.prepare(`UPDATE trials SET state = 'FAILED', reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`);
+      const update = this.db.prepare(
+        `UPDATE trials SET state = 'FAILED', reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`,
+      );
       for (const row of running) {
         const reason = staleReason(row, now, options.olderThanMs);
         if (reason === undefined) continue;

@@ -28,7 +28,9 @@ export function checkStudySpec(spec: StudySpec): string[] {
     );
   }
   if (new Set(names).size !== names.length || names.some((n) => typeof n !== 'string' || n.length === 0)) {
-    throw new InvalidInputError(`study "${spec.name}": objective names must be unique non-empty strings, got ${JSON.stringify(names)}`);
+    throw new InvalidInputError(
+      `study "${spec.name}": objective names must be unique non-empty strings, got ${JSON.stringify(names)}`,
+    );
   }
   if (spec.userAttrs !== undefined) checkAttrs(spec.userAttrs, `study "${spec.name}" userAttrs`);
   return names;
@@ -51,18 +53,23 @@ function checkAttrValue(v: unknown, path: string, depth: number): void {
   if (v === null || typeof v === 'string' || typeof v === 'boolean') return;
   if (typeof v === 'number') {
     // NOTE: JSON has no NaN/Infinity; storing them would silently read back as null.
-    if (!Number.isFinite(v)) throw new InvalidInputError(`${path} = ${v} is not finite; store null or a string instead`);
+    if (!Number.isFinite(v))
+      throw new InvalidInputError(`${path} = ${v} is not finite; store null or a string instead`);
     return;
   }
   if (Array.isArray(v)) {
-    v.forEach((x, i) => checkAttrValue(x, `${path}[${i}]`, depth + 1));
+    v.forEach((x, i) => {
+      checkAttrValue(x, `${path}[${i}]`, depth + 1);
+    });
     return;
   }
   if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
     for (const [k, x] of Object.entries(v as Record<string, unknown>)) checkAttrValue(x, `${path}.${k}`, depth + 1);
     return;
   }
-  throw new InvalidInputError(`${path} is a ${typeof v === 'object' ? 'non-plain object' : typeof v}; attributes must be JSON values`);
+  throw new InvalidInputError(
+    `${path} is a ${typeof v === 'object' ? 'non-plain object' : typeof v}; attributes must be JSON values`,
+  );
 }
 
 export function checkAttrs(attrs: Record<string, AttrValue>, where: string): void {
@@ -72,7 +79,12 @@ export function checkAttrs(attrs: Record<string, AttrValue>, where: string): voi
   for (const [k, v] of Object.entries(attrs)) checkAttrValue(v, `${where}.${k}`, 0);
 }
 
-export function checkValues(values: readonly number[], nObjectives: number, objectiveNames: readonly string[], where: string): void {
+export function checkValues(
+  values: readonly number[],
+  nObjectives: number,
+  objectiveNames: readonly string[],
+  where: string,
+): void {
   if (!Array.isArray(values) || values.length !== nObjectives) {
     const got = Array.isArray(values) ? `${values.length} values` : typeof values;
     throw new InvalidInputError(
@@ -81,12 +93,19 @@ export function checkValues(values: readonly number[], nObjectives: number, obje
   }
   values.forEach((v, i) => {
     if (typeof v !== 'number' || !Number.isFinite(v)) {
-      throw new InvalidInputError(`${where}: value of ${objectiveNames[i]} is ${String(v)}, not a finite number; tell the trial FAILED instead`);
+      throw new InvalidInputError(
+        `${where}: value of ${objectiveNames[i]} is ${String(v)}, not a finite number; tell the trial FAILED instead`,
+      );
     }
   });
 }
 
-export function checkTrialInit(init: TrialInit, nObjectives: number, objectiveNames: readonly string[], where: string): void {
+export function checkTrialInit(
+  init: TrialInit,
+  nObjectives: number,
+  objectiveNames: readonly string[],
+  where: string,
+): void {
   checkConfig(init.config, where);
   if (init.userAttrs !== undefined) checkAttrs(init.userAttrs, `${where} userAttrs`);
   switch (init.state) {
@@ -100,23 +119,33 @@ export function checkTrialInit(init: TrialInit, nObjectives: number, objectiveNa
       return;
     case 'FAILED':
     case 'PRUNED':
-      if (init.reason !== undefined && typeof init.reason !== 'string') throw new InvalidInputError(`${where}: reason must be a string`);
+      if (init.reason !== undefined && typeof init.reason !== 'string')
+        throw new InvalidInputError(`${where}: reason must be a string`);
       return;
     default:
-      throw new InvalidInputError(`${where}: unknown trial state ${JSON.stringify((init as { state: unknown }).state)}`);
+      throw new InvalidInputError(
+        `${where}: unknown trial state ${JSON.stringify((init as { state: unknown }).state)}`,
+      );
   }
 }
 
-export function checkOutcome(outcome: TrialOutcome, nObjectives: number, objectiveNames: readonly string[], where: string): void {
+export function checkOutcome(
+  outcome: TrialOutcome,
+  nObjectives: number,
+  objectiveNames: readonly string[],
+  where: string,
+): void {
   switch (outcome?.state) {
     case 'COMPLETE':
       checkValues(outcome.values, nObjectives, objectiveNames, where);
       return;
     case 'FAILED':
-      if (typeof outcome.reason !== 'string') throw new InvalidInputError(`${where}: a FAILED outcome needs a reason string`);
+      if (typeof outcome.reason !== 'string')
+        throw new InvalidInputError(`${where}: a FAILED outcome needs a reason string`);
       return;
     case 'PRUNED':
-      if (outcome.reason !== undefined && typeof outcome.reason !== 'string') throw new InvalidInputError(`${where}: reason must be a string`);
+      if (outcome.reason !== undefined && typeof outcome.reason !== 'string')
+        throw new InvalidInputError(`${where}: reason must be a string`);
       return;
     default:
       throw new InvalidInputError(
@@ -126,15 +155,18 @@ export function checkOutcome(outcome: TrialOutcome, nObjectives: number, objecti
 }
 
 export function checkWorkerId(workerId: string, where: string): void {
-  if (typeof workerId !== 'string' || workerId.length === 0) throw new InvalidInputError(`${where}: workerId must be a non-empty string`);
+  if (typeof workerId !== 'string' || workerId.length === 0)
+    throw new InvalidInputError(`${where}: workerId must be a non-empty string`);
 }
 
 export function checkTrialNumber(number: number, where: string): void {
-  if (!Number.isInteger(number) || number < 0) throw new InvalidInputError(`${where}: trial number must be a non-negative integer, got ${number}`);
+  if (!Number.isInteger(number) || number < 0)
+    throw new InvalidInputError(`${where}: trial number must be a non-negative integer, got ${number}`);
 }
 
 export function checkOlderThan(ms: number, where: string): void {
-  if (typeof ms !== 'number' || !(ms >= 0)) throw new InvalidInputError(`${where}: olderThanMs must be a number >= 0, got ${String(ms)}`);
+  if (typeof ms !== 'number' || !(ms >= 0))
+    throw new InvalidInputError(`${where}: olderThanMs must be a number >= 0, got ${String(ms)}`);
 }
 
 /** Freezes a JSON-like value in place, recursively, and returns it. */

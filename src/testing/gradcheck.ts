@@ -11,7 +11,7 @@ import { Graph, type DType, type Value } from '../graph/ir.js';
 import { mul } from '../graph/ops/elementwise.js';
 import { reduceSum } from '../graph/ops/reduce.js';
 import { emitOnnx } from '../graph/onnx/emit.js';
-import { createSession, ort, tensor } from '../runtime/session.js';
+import { createSession, type ort, tensor } from '../runtime/session.js';
 import { Rng } from './random.js';
 
 export interface GradcheckBuild {
@@ -39,7 +39,10 @@ export interface GradcheckResult {
   failures: string[];
 }
 
-export async function gradcheck(build: (g: Graph, dtype: DType, rng: Rng) => GradcheckBuild, opts: GradcheckOptions = {}): Promise<GradcheckResult> {
+export async function gradcheck(
+  build: (g: Graph, dtype: DType, rng: Rng) => GradcheckBuild,
+  opts: GradcheckOptions = {},
+): Promise<GradcheckResult> {
   const dtype = opts.dtype ?? 'float64';
   const f64 = dtype === 'float64';
   const eps = opts.eps ?? (f64 ? 1e-6 : 1e-2);
@@ -68,7 +71,9 @@ export async function gradcheck(build: (g: Graph, dtype: DType, rng: Rng) => Gra
   const base = wrt.map((w) => g.data.get(w) as Float64Array | Float32Array);
   const mk = (vals: (Float64Array | Float32Array)[]) => {
     const f: Record<string, ort.Tensor> = { ...feeds };
-    wrt.forEach((w, i) => (f[w.name] = tensor(dtype, vals[i]!, w.shape as number[])));
+    wrt.forEach((w, i) => {
+      f[w.name] = tensor(dtype, vals[i]!, w.shape as number[]);
+    });
     return f;
   };
   const res = await gs.run(mk(base));
@@ -96,7 +101,8 @@ export async function gradcheck(build: (g: Graph, dtype: DType, rng: Rng) => Gra
       worst = Math.max(worst, ratio);
       maxAbsErr = Math.max(maxAbsErr, err);
       checked++;
-      if (ratio > 1 && failures.length < 5) failures.push(`${w.name}[${k}]: analytic ${analytic[k]} vs numeric ${numeric}`);
+      if (ratio > 1 && failures.length < 5)
+        failures.push(`${w.name}[${k}]: analytic ${analytic[k]} vs numeric ${numeric}`);
     }
   }
   await Promise.all([gs.release(), fs.release()]);
@@ -104,7 +110,15 @@ export async function gradcheck(build: (g: Graph, dtype: DType, rng: Rng) => Gra
 }
 
 /** A float param of the given dtype with N(0, scale^2) entries (or uniform in [lo, hi] when lo is set). */
-export function randParam(g: Graph, rng: Rng, name: string, dtype: DType, shape: number[], scale = 1, lo?: number): Value {
+export function randParam(
+  g: Graph,
+  rng: Rng,
+  name: string,
+  dtype: DType,
+  shape: number[],
+  scale = 1,
+  lo?: number,
+): Value {
   const n = shape.reduce((a, b) => a * b, 1);
   const d = lo !== undefined ? Float64Array.from({ length: n }, () => rng.uniform(lo, scale)) : rng.float64(n, scale);
   return g.param(name, dtype === 'float64' ? d : Float32Array.from(d), shape);

@@ -43,8 +43,8 @@ export interface BertOracle {
 
 export function loadBertOracle(): BertOracle {
   const dir = fileURLToPath(new URL('../../test/fixtures/oracle/', import.meta.url));
-  const manifest = JSON.parse(readFileSync(dir + 'bert_tiny.json', 'utf8')) as BertOracleManifest;
-  const blob = readFileSync(dir + 'bert_tiny.bin');
+  const manifest = JSON.parse(readFileSync(`${dir}bert_tiny.json`, 'utf8')) as BertOracleManifest;
+  const blob = readFileSync(`${dir}bert_tiny.bin`);
   const all = new Float32Array(blob.buffer, blob.byteOffset, blob.byteLength / 4);
   const T = (key: string): OracleTensor => {
     const t = manifest.tensors[key];
@@ -73,12 +73,21 @@ export function loadBertOracle(): BertOracle {
     manifest,
     config,
     T,
-    prefixed: (p) => new Map(Object.keys(manifest.tensors).filter((k) => k.startsWith(p)).map((k) => [k.slice(p.length), T(k)])),
+    prefixed: (p) =>
+      new Map(
+        Object.keys(manifest.tensors)
+          .filter((k) => k.startsWith(p))
+          .map((k) => [k.slice(p.length), T(k)]),
+      ),
     feeds: () => ({
       input_ids: tensor('int64', i64('input_ids'), [B, S]),
       attention_mask: tensor('int64', i64('attention_mask'), [B, S]),
       token_type_ids: tensor('int64', i64('token_type_ids'), [B, S]),
-      labels: tensor('int64', BigInt64Array.from(manifest.inputs['labels'] as number[], (x) => BigInt(x)), [B]),
+      labels: tensor(
+        'int64',
+        BigInt64Array.from(manifest.inputs['labels'] as number[], (x) => BigInt(x)),
+        [B],
+      ),
     }),
   };
 }

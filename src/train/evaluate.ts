@@ -28,13 +28,26 @@ export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult 
   checkAdapterBackbone(adapter, backbone.dims);
   const numLabels = task.regression ? 1 : task.numLabels;
   if (adapter.head && adapter.head.numLabels !== numLabels) {
-    throw new TrainingError(`the adapter's head has ${adapter.head.numLabels} outputs but task ${task.name} needs ${numLabels}; evaluate it on the task it was trained for`);
+    throw new TrainingError(
+      `the adapter's head has ${adapter.head.numLabels} outputs but task ${task.name} needs ${numLabels}; evaluate it on the task it was trained for`,
+    );
   }
   if (o.examples.length === 0) throw new TrainingError(`no examples to evaluate on for task ${task.name}`);
   const maxLength = Math.min(o.maxLength, backbone.maxLength);
   const seqBucket = o.seqBucket ?? 16;
-  const batcher = new Batcher(o.examples, backbone.tokenizer, { batchSize: o.batchSize ?? 64, maxLength, padToMultipleOf: seqBucket, shuffle: false, regression: task.regression });
-  const headWeights = new Map([...adapter.headWeights].map(([k, t]) => [k, { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) }]));
+  const batcher = new Batcher(o.examples, backbone.tokenizer, {
+    batchSize: o.batchSize ?? 64,
+    maxLength,
+    padToMultipleOf: seqBucket,
+    shuffle: false,
+    regression: task.regression,
+  });
+  const headWeights = new Map(
+    [...adapter.headWeights].map(([k, t]) => [
+      k,
+      { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) },
+    ]),
+  );
   const programs = new Map<number, { prog: EvalProgram; inputs: string[] }>();
   const preds = new Float64Array(o.examples.length);
   try {
@@ -42,9 +55,23 @@ export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult 
       let p = programs.get(b.seq);
       if (!p) {
         const peft = createPeft(adapter.config, backbone.dims, { mode: 'frozen', weights: adapter.weights });
-        const built = backbone.buildClassifier({ seqLen: b.seq, numLabels, hooks: peft.hooks, seed: 0, dropout: false, headWeights });
+        const built = backbone.buildClassifier({
+          seqLen: b.seq,
+          numLabels,
+          hooks: peft.hooks,
+          seed: 0,
+          dropout: false,
+          headWeights,
+        });
         peft.assertBuilt();
-        p = { prog: await compileEval(built.graph, { logits: built.logits }, o.threads !== undefined ? { threads: o.threads } : {}), inputs: built.inputNames };
+        p = {
+          prog: await compileEval(
+            built.graph,
+            { logits: built.logits },
+            o.threads !== undefined ? { threads: o.threads } : {},
+          ),
+          inputs: built.inputNames,
+        };
         programs.set(b.seq, p);
       }
       const logits = (await p.prog.run(tokenFeeds(b, p.inputs))).logits!.data as Float32Array;

@@ -19,15 +19,24 @@ export interface SaveTrainedArgs {
 export async function saveTrained(dir: string, a: SaveTrainedArgs): Promise<void> {
   const weights: PeftWeights = new Map();
   const headWeights: PeftWeights = new Map();
-  for (const [name, t] of a.params) (name.startsWith('peft.') ? weights : headWeights).set(name, { data: t.data, shape: [...t.shape] });
+  for (const [name, t] of a.params)
+    (name.startsWith('peft.') ? weights : headWeights).set(name, { data: t.data, shape: [...t.shape] });
   const { numLayers, hidden, numHeads } = a.backbone.dims;
   // Backbones whose attention is narrower than the residual stream in some layers (USE-lite's
   // layer 0) size LoRA and prefix tensors per layer: the adapter must record those widths.
   const { attentionWidths } = a.backbone.dims as { attentionWidths?: readonly number[] };
   await savePeftAdapter(dir, {
     config: a.cfg,
-    backbone: { id: a.model, type: a.backbone.kind, dims: { numLayers, hidden, numHeads, ...(attentionWidths ? { attentionWidths: [...attentionWidths] } : {}) } },
-    head: { kind: a.info.regression ? 'regression' : 'classification', numLabels: a.info.regression ? 1 : a.info.numLabels, labels: a.info.labelNames },
+    backbone: {
+      id: a.model,
+      type: a.backbone.kind,
+      dims: { numLayers, hidden, numHeads, ...(attentionWidths ? { attentionWidths: [...attentionWidths] } : {}) },
+    },
+    head: {
+      kind: a.info.regression ? 'regression' : 'classification',
+      numLabels: a.info.regression ? 1 : a.info.numLabels,
+      labels: a.info.labelNames,
+    },
     task: a.task,
     weights,
     headWeights,

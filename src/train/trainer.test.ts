@@ -17,7 +17,7 @@ let backbone: Backbone;
 function examples(n: number, seed: number): Example[] {
   const words = ['the', 'movie', 'film', 'was', 'bad', 'not', 'fun', 'story', 'plot', 'great', 'this', 'it'];
   let s = seed;
-  const rnd = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   return Array.from({ length: n }, (_, i) => {
     const len = 2 + Math.floor(rnd() * 13);
     const toks = Array.from({ length: len }, () => words[Math.floor(rnd() * words.length)]!);
@@ -27,7 +27,15 @@ function examples(n: number, seed: number): Example[] {
   });
 }
 
-const cls: TaskInfo = { name: 'toy', numLabels: 2, regression: false, labelNames: ['no', 'yes'], metrics: ['accuracy'], mainMetric: 'accuracy', positiveLabel: 1 };
+const cls: TaskInfo = {
+  name: 'toy',
+  numLabels: 2,
+  regression: false,
+  labelNames: ['no', 'yes'],
+  metrics: ['accuracy'],
+  mainMetric: 'accuracy',
+  positiveLabel: 1,
+};
 
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'autopeft-train-'));
@@ -74,7 +82,10 @@ test('full fine-tuning learns a keyword task across sequence buckets; best weigh
     const steps = events.filter((e) => e.kind === 'step');
     assert.equal(steps.length, out.steps);
     assert.equal(out.steps, 10 * 6);
-    assert.ok(out.trainableParams > 0 && out.trainableParams === [...out.params.values()].reduce((a, t) => a + t.data.length, 0));
+    assert.ok(
+      out.trainableParams > 0 &&
+        out.trainableParams === [...out.params.values()].reduce((a, t) => a + t.data.length, 0),
+    );
   } finally {
     await out.release();
   }
@@ -82,9 +93,24 @@ test('full fine-tuning learns a keyword task across sequence buckets; best weigh
 
 test('head-only training changes only the head; early stopping honours patience', async () => {
   const train = examples(32, 2);
-  const out = await trainClassifier({ backbone, task: cls, train, eval: examples(16, 9), epochs: 30, lr: 1e-6, batchSize: 16, maxLength: 24, seed: 1, threads: 1, patience: 2 });
+  const out = await trainClassifier({
+    backbone,
+    task: cls,
+    train,
+    eval: examples(16, 9),
+    epochs: 30,
+    lr: 1e-6,
+    batchSize: 16,
+    maxLength: 24,
+    seed: 1,
+    threads: 1,
+    patience: 2,
+  });
   try {
-    assert.ok([...out.params.keys()].every((k) => k.startsWith('classifier') || k.includes('pooler')), [...out.params.keys()].join(','));
+    assert.ok(
+      [...out.params.keys()].every((k) => k.startsWith('classifier') || k.includes('pooler')),
+      [...out.params.keys()].join(','),
+    );
     assert.ok(out.history.length < 30, `ran ${out.history.length} epochs`);
     assert.equal(out.history.length - out.best.epoch, 2);
   } finally {
@@ -94,8 +120,28 @@ test('head-only training changes only the head; early stopping honours patience'
 
 test('regression head trains with MSE and reports Pearson/Spearman', async () => {
   const train = examples(32, 4).map((e) => ({ text: e.text, label: e.label * 4 + 0.5 }));
-  const task: TaskInfo = { name: 'toyreg', numLabels: 1, regression: true, labelNames: [], metrics: ['pearson', 'spearman'], mainMetric: 'pearson', positiveLabel: 1 };
-  const out = await trainClassifier({ backbone, task, train, eval: train, fullFineTune: true, epochs: 4, lr: 3e-3, batchSize: 16, maxLength: 24, seed: 0, threads: 1 });
+  const task: TaskInfo = {
+    name: 'toyreg',
+    numLabels: 1,
+    regression: true,
+    labelNames: [],
+    metrics: ['pearson', 'spearman'],
+    mainMetric: 'pearson',
+    positiveLabel: 1,
+  };
+  const out = await trainClassifier({
+    backbone,
+    task,
+    train,
+    eval: train,
+    fullFineTune: true,
+    epochs: 4,
+    lr: 3e-3,
+    batchSize: 16,
+    maxLength: 24,
+    seed: 0,
+    threads: 1,
+  });
   try {
     assert.ok(Number.isFinite(out.best.metrics.pearson!) && Number.isFinite(out.best.metrics.spearman!));
     assert.ok(out.history[out.history.length - 1]!.loss < out.history[0]!.loss);
@@ -106,7 +152,21 @@ test('regression head trains with MSE and reports Pearson/Spearman', async () =>
 
 test('a diverging run stops with a typed error naming the fix', async () => {
   await assert.rejects(
-    trainClassifier({ backbone, task: cls, train: examples(16, 5), eval: examples(8, 6), fullFineTune: true, epochs: 3, lr: 1e38, batchSize: 8, maxLength: 24, seed: 0, threads: 1, maxGradNorm: 1e30, warmupRatio: 0 }),
+    trainClassifier({
+      backbone,
+      task: cls,
+      train: examples(16, 5),
+      eval: examples(8, 6),
+      fullFineTune: true,
+      epochs: 3,
+      lr: 1e38,
+      batchSize: 8,
+      maxLength: 24,
+      seed: 0,
+      threads: 1,
+      maxGradNorm: 1e30,
+      warmupRatio: 0,
+    }),
     (e: unknown) => e instanceof DivergedError && /lower --lr/.test(e.message),
   );
 });

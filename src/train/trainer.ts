@@ -20,7 +20,7 @@ import type { NamedTensor } from '../runtime/params.js';
 import { tensor, type ort } from '../runtime/session.js';
 import type { Backbone } from '../models/backbone.js';
 import { DivergedError, TrainingError } from './errors.js';
-import { createLayerCache, DEFAULT_CACHE_BYTES } from './layer_cache.js';
+import { createLayerCache, DEFAULT_CACHE_BYTES } from './layer-cache.js';
 import type { LayerCache } from '../models/backbone.js';
 import type { TokenizedSet } from '../data/batching.js';
 import { linearWarmupDecay } from './schedule.js';
@@ -67,7 +67,7 @@ export interface TrainerOptions extends TrainHyper {
   headWeights?: ReadonlyMap<string, { data: Float32Array }>;
   fullFineTune?: boolean;
   /**
-   * Frozen-prefix caching (see ./layer_cache.ts): train from layer k's cached input. 0 or absent:
+   * Frozen-prefix caching (see ./layer-cache.ts): train from layer k's cached input. 0 or absent:
    * off. Only for backbones whose layers below k are deterministic (USE-lite).
    */
   cacheLayer?: number;
@@ -110,7 +110,8 @@ const isNoDecay = (name: string) => name.endsWith('.bias') || /LayerNorm|layer_n
 export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcome> {
   const { backbone, task } = opts;
   if (opts.train.length === 0) throw new TrainingError('no training examples; check --data and the task name');
-  if (opts.eval.length === 0) throw new TrainingError('no evaluation examples; the task needs a validation or dev split');
+  if (opts.eval.length === 0)
+    throw new TrainingError('no evaluation examples; the task needs a validation or dev split');
   const maxLength = Math.min(opts.maxLength, backbone.maxLength);
   const seqBucket = opts.seqBucket ?? 16;
   const numLabels = task.regression ? 1 : task.numLabels;
@@ -125,7 +126,8 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
   let cache: LayerCache | undefined;
   let fromLayer = 0;
   const rowsOf = new WeakMap<readonly Example[], Float32Array[]>();
-  const idsOf = (t: TokenizedSet) => Array.from({ length: t.n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
+  const idsOf = (t: TokenizedSet) =>
+    Array.from({ length: t.n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
   if ((opts.cacheLayer ?? 0) > 0) {
     const k = opts.cacheLayer!;
     const tc = performance.now();
@@ -135,13 +137,26 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     const limit = opts.cacheMaxBytes ?? DEFAULT_CACHE_BYTES;
     if (bytes > limit) {
       await candidate.release();
-      opts.onEvent?.({ kind: 'cache', layer: k, examples: 0, bytes, seconds: 0, skipped: `the cache would take ${(bytes / 1e9).toFixed(1)} GB (limit ${(limit / 1e9).toFixed(1)} GB)` });
+      opts.onEvent?.({
+        kind: 'cache',
+        layer: k,
+        examples: 0,
+        bytes,
+        seconds: 0,
+        skipped: `the cache would take ${(bytes / 1e9).toFixed(1)} GB (limit ${(limit / 1e9).toFixed(1)} GB)`,
+      });
     } else {
       cache = candidate;
       fromLayer = k;
       rowsOf.set(opts.train, await cache.compute(idsOf(batcher.tokens)));
       rowsOf.set(opts.eval, await cache.compute(idsOf(evalTokens)));
-      opts.onEvent?.({ kind: 'cache', layer: k, examples: opts.train.length + opts.eval.length, bytes, seconds: (performance.now() - tc) / 1000 });
+      opts.onEvent?.({
+        kind: 'cache',
+        layer: k,
+        examples: opts.train.length + opts.eval.length,
+        bytes,
+        seconds: (performance.now() - tc) / 1000,
+      });
     }
   }
   const perEpoch = batcher.numBatches;
@@ -198,20 +213,30 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     return p;
   };
 
-  const feedsOf = (b: Batch, names: readonly string[], withLabels: boolean, rows?: readonly Float32Array[]): Record<string, ort.Tensor> => {
+  const feedsOf = (
+    b: Batch,
+    names: readonly string[],
+    withLabels: boolean,
+    rows?: readonly Float32Array[],
+  ): Record<string, ort.Tensor> => {
     const f: Record<string, ort.Tensor> = {};
     for (const n of names) {
       if (n === 'hidden_in') {
         const w = cache!.width;
         const data = new Float32Array(b.batch * b.seq * w);
-        b.indices.forEach((ex, r) => data.set(rows![ex]!, r * b.seq * w));
+        b.indices.forEach((ex, r) => {
+          data.set(rows![ex]!, r * b.seq * w);
+        });
         f[n] = tensor('float32', data, [b.batch, b.seq, w]);
         continue;
       }
       Object.assign(f, tokenFeeds(b, [n]));
     }
     if (withLabels) {
-      f.labels = b.labels instanceof Float32Array ? tensor('float32', b.labels, [b.batch]) : tensor('int64', b.labels, [b.batch]);
+      f.labels =
+        b.labels instanceof Float32Array
+          ? tensor('float32', b.labels, [b.batch])
+          : tensor('int64', b.labels, [b.batch]);
       if (task.regression) f.inv_batch = tensor('float32', Float32Array.of(1 / b.batch), []);
     }
     return f;
@@ -219,7 +244,13 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
 
   const evalBatchSize = opts.evalBatchSize ?? Math.max(opts.batchSize, 64);
   const predict = async (examples: readonly Example[]): Promise<MetricResult> => {
-    const eb = new Batcher(examples, backbone.tokenizer, { batchSize: evalBatchSize, maxLength, padToMultipleOf: seqBucket, shuffle: false, regression: task.regression });
+    const eb = new Batcher(examples, backbone.tokenizer, {
+      batchSize: evalBatchSize,
+      maxLength,
+      padToMultipleOf: seqBucket,
+      shuffle: false,
+      regression: task.regression,
+    });
     const state = active!.train.getState();
     let rows = cache ? rowsOf.get(examples) : undefined;
     if (cache && !rows) {
@@ -264,13 +295,21 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     const r = await predict(opts.eval);
     const rec: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossN), metric: r.main, metrics: r.metrics };
     history.push(rec);
-    const improved = best === undefined || rec.metric > best.metric || (Number.isNaN(best.metric) && !Number.isNaN(rec.metric));
+    const improved =
+      best === undefined || rec.metric > best.metric || (Number.isNaN(best.metric) && !Number.isNaN(rec.metric));
     if (improved) {
       best = rec;
       bestParams = active!.train.getState().params;
       sinceBest = 0;
     } else sinceBest++;
-    opts.onEvent?.({ kind: 'eval', epoch, metric: rec.metric, metrics: rec.metrics, best: improved, seconds: (performance.now() - te) / 1000 });
+    opts.onEvent?.({
+      kind: 'eval',
+      epoch,
+      metric: rec.metric,
+      metrics: rec.metrics,
+      best: improved,
+      seconds: (performance.now() - te) / 1000,
+    });
     if (opts.patience !== undefined && sinceBest >= opts.patience) break;
   }
   const trainSeconds = (performance.now() - t0) / 1000;

@@ -18,7 +18,7 @@ import type { Config } from '../search/types.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
 import { TrainingError } from './errors.js';
 import { trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
-import { cacheLayerFor } from './layer_cache.js';
+import { cacheLayerFor } from './layer-cache.js';
 
 export interface Fidelity {
   /** Use this fraction of the (post-validation) training split. */
@@ -46,7 +46,7 @@ export interface TrialSpec {
   reportDev?: boolean;
   /** Seed of the validation carve (fixed across trials so they are comparable). Default 0. */
   splitSeed?: number;
-  /** Frozen-prefix caching when the backbone allows it (default true; see ./layer_cache.ts). */
+  /** Frozen-prefix caching when the backbone allows it (default true; see ./layer-cache.ts). */
   layerCache?: boolean;
   /** Save the trained adapter (PEFT + head weights, adapter_config.json) into this folder. */
   saveDir?: string;
@@ -90,7 +90,10 @@ export function getTask(task: string, dataDir: string | undefined, splitSeed: nu
   const key = JSON.stringify([task, dataDir ?? null, splitSeed]);
   let t = tasks.get(key);
   if (!t) {
-    t = loadTask(task, { ...(dataDir !== undefined ? { dataDir } : {}), validation: { fraction: 0.1, maxCount: 1000, seed: splitSeed } });
+    t = loadTask(task, {
+      ...(dataDir !== undefined ? { dataDir } : {}),
+      validation: { fraction: 0.1, maxCount: 1000, seed: splitSeed },
+    });
     tasks.set(key, t);
     t.catch(() => tasks.delete(key));
   }
@@ -118,16 +121,26 @@ function sliceTrain(data: TaskData, f: Fidelity | undefined, seed: number): Task
     const j = s % (i + 1);
     [idx[i], idx[j]] = [idx[j]!, idx[i]!];
   }
-  return idx.slice(0, n).sort((a, b) => a - b).map((i) => data.train[i]!);
+  return idx
+    .slice(0, n)
+    .sort((a, b) => a - b)
+    .map((i) => data.train[i]!);
 }
 
 /** Runs one trial; usable directly or as an exec job (`fn: 'runTrialJob'`). */
-export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; threads?: number } = {}): Promise<TrialResult> {
+export async function runTrial(
+  spec: TrialSpec,
+  hooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; threads?: number } = {},
+): Promise<TrialResult> {
   const backbone = await getBackbone(spec.model);
   const data = await getTask(spec.task, spec.dataDir, spec.splitSeed ?? 0);
   const cfg = toPeftConfig(spec.peft, backbone.dims.numLayers);
-  if (spec.fullFineTune && !isNoop(cfg)) throw new TrainingError('full fine-tuning takes no PEFT modules; pass an empty --peft');
-  if (!spec.fullFineTune && isNoop(cfg)) throw new TrainingError(`the PEFT config ${describePeft(cfg)} trains nothing but the head; switch on at least one module in one layer`);
+  if (spec.fullFineTune && !isNoop(cfg))
+    throw new TrainingError('full fine-tuning takes no PEFT modules; pass an empty --peft');
+  if (!spec.fullFineTune && isNoop(cfg))
+    throw new TrainingError(
+      `the PEFT config ${describePeft(cfg)} trains nothing but the head; switch on at least one module in one layer`,
+    );
   const validation = data.validation ?? [];
   if (validation.length === 0) throw new TrainingError(`task ${spec.task} has no validation split to select on`);
   const train = sliceTrain(data, spec.fidelity, spec.hyper.seed);
@@ -151,7 +164,14 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
   try {
     const flat = toSearchConfig(cfg);
     const { attentionWidths } = dims as { attentionWidths?: readonly number[] };
-    const pct = spec.fullFineTune ? 100 : paramPct(flat, { numLayers: dims.numLayers, hidden: dims.hidden, backboneParams: backbone.backboneParams, ...(attentionWidths ? { attentionWidths } : {}) });
+    const pct = spec.fullFineTune
+      ? 100
+      : paramPct(flat, {
+          numLayers: dims.numLayers,
+          hidden: dims.hidden,
+          backboneParams: backbone.backboneParams,
+          ...(attentionWidths ? { attentionWidths } : {}),
+        });
     const result: TrialResult = {
       metric: out.best.metric,
       metricName: data.info.mainMetric,
@@ -166,7 +186,8 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
       description: spec.fullFineTune ? 'full fine-tuning' : describePeft(cfg),
     };
     if (spec.reportDev) {
-      if (!data.dev || data.dev.length === 0) throw new TrainingError(`task ${spec.task} has no dev split to report on`);
+      if (!data.dev || data.dev.length === 0)
+        throw new TrainingError(`task ${spec.task} has no dev split to report on`);
       const dev = await out.evaluate(data.dev);
       result.devMetric = dev.main;
       result.devMetrics = dev.metrics as Record<string, number>;
@@ -180,7 +201,16 @@ export async function runTrial(spec: TrialSpec, hooks: { onEvent?: (e: TrainEven
         backbone,
         info: data.info,
         params: out.params,
-        extra: { metric: result.metric, metrics: result.metrics, devMetrics: result.devMetrics ?? null, paramPct: result.paramPct, trainableParams: result.trainableParams, hyper: spec.hyper, fidelity: spec.fidelity ?? null, fullFineTune: spec.fullFineTune ?? false },
+        extra: {
+          metric: result.metric,
+          metrics: result.metrics,
+          devMetrics: result.devMetrics ?? null,
+          paramPct: result.paramPct,
+          trainableParams: result.trainableParams,
+          hyper: spec.hyper,
+          fidelity: spec.fidelity ?? null,
+          fullFineTune: spec.fullFineTune ?? false,
+        },
       });
       result.savedTo = spec.saveDir;
     }

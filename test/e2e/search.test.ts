@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBert } from '../../src/models/testing/tiny.js';
 import { openSqliteStorage } from '../../src/storage/sqlite.js';
-import { writeToyTask } from '../helpers/toy_task.js';
+import { writeToyTask } from '../helpers/toy-task.js';
 
 const BIN = join(import.meta.dirname, '../../bin/autopeft.mjs');
 let dir: string;
@@ -24,7 +24,33 @@ after(() => rmSync(dir, { recursive: true, force: true }));
 test('search survives kill -9, resumes to the target, and reports', async () => {
   const spec = writeToyTask(dir);
   const db = join(dir, 'studies.sqlite');
-  const args = [BIN, 'search', '--model', join(dir, 'tiny'), '--task', spec, '--trials', '8', '--n-init', '4', '--batch', '2', '--epochs', '2', '--max-length', '24', '--batch-size', '8', '--storage', db, '--study', 'e2e', '--threads', '1', '--quiet'];
+  const args = [
+    BIN,
+    'search',
+    '--model',
+    join(dir, 'tiny'),
+    '--task',
+    spec,
+    '--trials',
+    '8',
+    '--n-init',
+    '4',
+    '--batch',
+    '2',
+    '--epochs',
+    '2',
+    '--max-length',
+    '24',
+    '--batch-size',
+    '8',
+    '--storage',
+    db,
+    '--study',
+    'e2e',
+    '--threads',
+    '1',
+    '--quiet',
+  ];
   const first = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   first.stderr.on('data', (d: Buffer) => (log += d.toString()));
@@ -70,29 +96,70 @@ test('search survives kill -9, resumes to the target, and reports', async () => 
     // A trial the kill interrupted was failed as interrupted and its config re-queued and run.
     const interrupted = all.filter((t) => t.state === 'FAILED' && /^interrupted/.test(t.reason ?? ''));
     assert.ok(interrupted.length >= 1, 'the kill interrupted a trial');
-    for (const t of interrupted) assert.ok(complete.some((c) => JSON.stringify(c.config) === JSON.stringify(t.config)), `config of trial ${t.number} was not re-run`);
-    assert.equal(all.filter((t) => t.state === 'RUNNING' || t.state === 'WAITING').length, all.filter((t) => t.state === 'WAITING').length);
+    for (const t of interrupted)
+      assert.ok(
+        complete.some((c) => JSON.stringify(c.config) === JSON.stringify(t.config)),
+        `config of trial ${t.number} was not re-run`,
+      );
+    assert.equal(
+      all.filter((t) => t.state === 'RUNNING' || t.state === 'WAITING').length,
+      all.filter((t) => t.state === 'WAITING').length,
+    );
   } finally {
     await s.close();
   }
 
   // Follow-ups store their results on the study; the report then shows them.
-  const common = ['--study', 'e2e', '--storage', db, '--epochs', '1', '--max-length', '24', '--batch-size', '8', '--threads', '1', '--quiet'];
+  const common = [
+    '--study',
+    'e2e',
+    '--storage',
+    db,
+    '--epochs',
+    '1',
+    '--max-length',
+    '24',
+    '--batch-size',
+    '8',
+    '--threads',
+    '1',
+    '--quiet',
+  ];
   const rt = spawnSync(process.execPath, [BIN, 'retrain', ...common, '--seeds', '2', '--json'], { encoding: 'utf8' });
   assert.equal(rt.status, 0, rt.stderr);
-  const rtj = JSON.parse(rt.stdout.trim().split('\n').pop()!) as { results: { values: number[]; mean: number; std: number }[] };
-  assert.ok(rtj.results.length >= 1 && rtj.results.every((r) => r.values.length === 2 && Math.abs(r.mean - (r.values[0]! + r.values[1]!) / 2) < 1e-12));
+  const rtj = JSON.parse(rt.stdout.trim().split('\n').pop()!) as {
+    results: { values: number[]; mean: number; std: number }[];
+  };
+  assert.ok(
+    rtj.results.length >= 1 &&
+      rtj.results.every((r) => r.values.length === 2 && Math.abs(r.mean - (r.values[0]! + r.values[1]!) / 2) < 1e-12),
+  );
   const bl = spawnSync(process.execPath, [BIN, 'baselines', ...common, '--json'], { encoding: 'utf8' });
   assert.equal(bl.status, 0, bl.stderr);
   assert.equal((JSON.parse(bl.stdout.trim().split('\n').pop()!) as { baselines: unknown[] }).baselines.length, 8);
 
   const out = join(dir, 'report');
-  const rep = spawnSync(process.execPath, [BIN, 'report', '--study', 'e2e', '--storage', db, '--out', out, '--json'], { encoding: 'utf8' });
+  const rep = spawnSync(process.execPath, [BIN, 'report', '--study', 'e2e', '--storage', db, '--out', out, '--json'], {
+    encoding: 'utf8',
+  });
   assert.equal(rep.status, 0, rep.stderr);
-  const json = JSON.parse(rep.stdout.trim().split('\n').pop()!) as { trials: { complete: number }; front: { trial: number }[]; hypervolume: number };
+  const json = JSON.parse(rep.stdout.trim().split('\n').pop()!) as {
+    trials: { complete: number };
+    front: { trial: number }[];
+    hypervolume: number;
+  };
   assert.equal(json.trials.complete, 8);
   assert.ok(json.front.length >= 1 && json.hypervolume >= 0);
-  for (const f of ['report.md', 'report.html', 'report.json', 'scatter.svg', 'hypervolume.svg', 'placement.svg', 'retrain.svg']) assert.ok(existsSync(join(out, f)), f);
+  for (const f of [
+    'report.md',
+    'report.html',
+    'report.json',
+    'scatter.svg',
+    'hypervolume.svg',
+    'placement.svg',
+    'retrain.svg',
+  ])
+    assert.ok(existsSync(join(out, f)), f);
   assert.match(readFileSync(join(out, 'scatter.svg'), 'utf8'), /SA 4/);
   assert.match(readFileSync(join(out, 'report.md'), 'utf8'), /Pareto front/i);
 });
@@ -100,7 +167,31 @@ test('search survives kill -9, resumes to the target, and reports', async () => 
 test('Ctrl-C stops a search cleanly and re-queues the running trial', async () => {
   const spec = writeToyTask(dir);
   const db = join(dir, 'sigint.sqlite');
-  const args = [BIN, 'search', '--model', join(dir, 'tiny'), '--task', spec, '--trials', '20', '--sampler', 'random', '--epochs', '3', '--max-length', '24', '--batch-size', '8', '--storage', db, '--study', 'int', '--threads', '1', '--quiet'];
+  const args = [
+    BIN,
+    'search',
+    '--model',
+    join(dir, 'tiny'),
+    '--task',
+    spec,
+    '--trials',
+    '20',
+    '--sampler',
+    'random',
+    '--epochs',
+    '3',
+    '--max-length',
+    '24',
+    '--batch-size',
+    '8',
+    '--storage',
+    db,
+    '--study',
+    'int',
+    '--threads',
+    '1',
+    '--quiet',
+  ];
   const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -118,7 +209,12 @@ test('Ctrl-C stops a search cleanly and re-queues the running trial', async () =
     assert.equal(all.filter((t) => t.state === 'RUNNING').length, 0);
     const interrupted = all.filter((t) => t.state === 'FAILED');
     const states = all.map((t) => `${t.number}:${t.state}:${t.reason ?? ''}`).join(' ');
-    assert.ok(interrupted.length >= 1 && interrupted.some((t) => /^interrupted by the user/.test(t.reason ?? '')) && interrupted.every((t) => /^interrupted/.test(t.reason ?? '')), states);
+    assert.ok(
+      interrupted.length >= 1 &&
+        interrupted.some((t) => /^interrupted by the user/.test(t.reason ?? '')) &&
+        interrupted.every((t) => /^interrupted/.test(t.reason ?? '')),
+      states,
+    );
     const waiting = all.filter((t) => t.state === 'WAITING').map((t) => JSON.stringify(t.config));
     for (const t of interrupted) assert.ok(waiting.includes(JSON.stringify(t.config)));
   } finally {

@@ -3,7 +3,7 @@ import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { defaultBaselines, runBaselines } from '../../pipeline/followup.js';
-import { batchProgress } from '../batch_progress.js';
+import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
 import { fidelityOf, hyperOf, type FollowFlags } from './retrain.js';
@@ -13,10 +13,17 @@ import { openStudy } from '../study.js';
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('baselines')
-    .description('train single-method baselines (SA, PA, PT, LoRA at two sizes; full FT with --full-ft) like a study\'s trials, and with --seeds also at full fidelity on the dev set')
+    .description(
+      "train single-method baselines (SA, PA, PT, LoRA at two sizes; full FT with --full-ft) like a study's trials, and with --seeds also at full fidelity on the dev set",
+    )
     .requiredOption('--study <name>', 'search study whose task, model and fidelity to use (results are stored on it)')
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
-    .option('--seeds <n>', 'full-fidelity seeds per baseline on the dev set (0: search fidelity only)', int('--seeds', 0), 0)
+    .option(
+      '--seeds <n>',
+      'full-fidelity seeds per baseline on the dev set (0: search fidelity only)',
+      int('--seeds', 0),
+      0,
+    )
     .option('--full-ft', 'include full fine-tuning')
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
     .option('--json', 'end with one JSON line of the results')
@@ -25,16 +32,33 @@ export function register(program: Command, ctx: CliContext): void {
     const { storage, setup } = await openStudy(f);
     try {
       const baselines = defaultBaselines(setup.hidden, f.fullFt === true);
-      const labels = [...baselines.map((b) => `${b.method} (search fidelity)`), ...baselines.flatMap((b) => Array.from({ length: f.seeds }, (_, s) => `${b.method} seed ${f.seed + s}`))];
+      const labels = [
+        ...baselines.map((b) => `${b.method} (search fidelity)`),
+        ...baselines.flatMap((b) => Array.from({ length: f.seeds }, (_, s) => `${b.method} seed ${f.seed + s}`)),
+      ];
       const events = batchProgress(ctx, 'baselines', labels.length, (i) => labels[i]!, f.quiet === true);
-      const records = await runBaselines({ storage, study: f.study, hyper: hyperOf(f), ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}), seeds: f.seeds, workers: f.workers, baselines, events, ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}) });
+      const records = await runBaselines({
+        storage,
+        study: f.study,
+        hyper: hyperOf(f),
+        ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
+        seeds: f.seeds,
+        workers: f.workers,
+        baselines,
+        events,
+        ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
+      });
       events.stop();
       ctx.stdout.write(`baselines for "${f.study}" (${setup.task}, ${setup.model}):\n`);
       for (const r of records) {
-        const dev = r.devValues ? `  dev ${fmtNum(r.devValues.reduce((a, b) => a + b, 0) / r.devValues.length)} (${r.devValues.length} seeds)` : '';
-        ctx.stdout.write(`  ${r.method.padEnd(8)} params ${fmtNum(r.paramPct).padStart(8)}%  validation ${r.metricName} ${fmtNum(r.metric)}${dev}\n`);
+        const dev = r.devValues
+          ? `  dev ${fmtNum(r.devValues.reduce((a, b) => a + b, 0) / r.devValues.length)} (${r.devValues.length} seeds)`
+          : '';
+        ctx.stdout.write(
+          `  ${r.method.padEnd(8)} params ${fmtNum(r.paramPct).padStart(8)}%  validation ${r.metricName} ${fmtNum(r.metric)}${dev}\n`,
+        );
       }
-      if (f.json) ctx.stdout.write(JSON.stringify({ study: f.study, baselines: records }) + '\n');
+      if (f.json) ctx.stdout.write(`${JSON.stringify({ study: f.study, baselines: records })}\n`);
     } finally {
       await storage.close();
     }

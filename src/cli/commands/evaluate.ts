@@ -21,17 +21,44 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 128)
     .option('--threads <n>', 'intra-op threads', int('--threads', 1))
     .option('--json', 'end with one JSON line: {"task","split","metric","metrics","examples"}')
-    .action(async (f: { adapter: string; task?: string; data?: string; model?: string; split: string; maxLength: number; threads?: number; json?: boolean }) => {
-      if (f.split !== 'dev' && f.split !== 'validation') throw new UsageError(`--split must be dev or validation, got "${f.split}"`);
-      const adapter = await loadPeftAdapter(f.adapter);
-      const task = f.task ?? adapter.task;
-      if (!task) throw new UsageError(`${f.adapter} does not record its task; pass --task`);
-      const backbone = await getBackbone(f.model ?? adapter.backbone.id);
-      const data = await getTask(task, f.data, 0);
-      const examples = f.split === 'dev' ? data.dev : data.validation;
-      if (!examples || examples.length === 0) throw new UsageError(`task ${task} has no ${f.split} split${f.data ? ` under ${f.data}` : '; pass --data'}`);
-      const r = await evaluateAdapter({ backbone, adapter, task: data.info, examples, maxLength: f.maxLength, ...(f.threads !== undefined ? { threads: f.threads } : {}) });
-      ctx.stdout.write(`${task} ${f.split} (${r.n} examples) · ${describePeft(adapter.config)}: ${Object.entries(r.metrics).map(([k, v]) => `${k} ${fmtNum(v!)}`).join(', ')}\n`);
-      if (f.json) ctx.stdout.write(JSON.stringify({ task, split: f.split, metric: r.main, metrics: r.metrics, examples: r.n }) + '\n');
-    });
+    .action(
+      async (f: {
+        adapter: string;
+        task?: string;
+        data?: string;
+        model?: string;
+        split: string;
+        maxLength: number;
+        threads?: number;
+        json?: boolean;
+      }) => {
+        if (f.split !== 'dev' && f.split !== 'validation')
+          throw new UsageError(`--split must be dev or validation, got "${f.split}"`);
+        const adapter = await loadPeftAdapter(f.adapter);
+        const task = f.task ?? adapter.task;
+        if (!task) throw new UsageError(`${f.adapter} does not record its task; pass --task`);
+        const backbone = await getBackbone(f.model ?? adapter.backbone.id);
+        const data = await getTask(task, f.data, 0);
+        const examples = f.split === 'dev' ? data.dev : data.validation;
+        if (!examples || examples.length === 0)
+          throw new UsageError(`task ${task} has no ${f.split} split${f.data ? ` under ${f.data}` : '; pass --data'}`);
+        const r = await evaluateAdapter({
+          backbone,
+          adapter,
+          task: data.info,
+          examples,
+          maxLength: f.maxLength,
+          ...(f.threads !== undefined ? { threads: f.threads } : {}),
+        });
+        ctx.stdout.write(
+          `${task} ${f.split} (${r.n} examples) · ${describePeft(adapter.config)}: ${Object.entries(r.metrics)
+            .map(([k, v]) => `${k} ${fmtNum(v!)}`)
+            .join(', ')}\n`,
+        );
+        if (f.json)
+          ctx.stdout.write(
+            `${JSON.stringify({ task, split: f.split, metric: r.main, metrics: r.metrics, examples: r.n })}\n`,
+          );
+      },
+    );
 }

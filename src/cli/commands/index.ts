@@ -13,4 +13,14 @@ import { register as transfer } from './transfer.js';
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Subcommands in the order `--help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [search, report, retrain, baselines, transfer, exportCmd, train, evaluate, tasks];
+export const COMMANDS: readonly RegisterCommand[] = [
+  search,
+  report,
+  retrain,
+  baselines,
+  transfer,
+  exportCmd,
+  train,
+  evaluate,
+  tasks,
+];

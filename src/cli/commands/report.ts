@@ -10,7 +10,8 @@ import { DEFAULT_STORAGE } from './search.js';
 
 function parseRef(v: string): [number, number] {
   const parts = v.split(',').map(Number);
-  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x))) throw new UsageError(`--ref must be "<metric>,<paramPct>", e.g. 0.5,10; got "${v}"`);
+  if (parts.length !== 2 || parts.some((x) => !Number.isFinite(x)))
+    throw new UsageError(`--ref must be "<metric>,<paramPct>", e.g. 0.5,10; got "${v}"`);
   return [parts[0]!, parts[1]!];
 }
 
@@ -22,7 +23,11 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--study <name>', 'study name')
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .option('--out <dir>', 'output folder (default: report-<study>)')
-    .option('--ref <metric,paramPct>', 'hypervolume reference point (default: nadir of the trials with a 10% margin)', parseRef)
+    .option(
+      '--ref <metric,paramPct>',
+      'hypervolume reference point (default: nadir of the trials with a 10% margin)',
+      parseRef,
+    )
     .option('--json', 'end with one JSON line: {"study","trials","hypervolume","refPoint","front"}')
     .action(async (flags: { study: string; storage: string; out?: string; ref?: [number, number]; json?: boolean }) => {
       const { storage, setup } = await openStudy(flags);
@@ -31,13 +36,17 @@ export function register(program: Command, ctx: CliContext): void {
         const dir = flags.out ?? `report-${flags.study}`;
         const { paths, json } = writeReport(dir, data);
         const out = ctx.stdout;
-        out.write(`study "${flags.study}" (${data.task}, ${data.model}): ${json.trials.complete} complete, ${json.trials.failed} failed; hypervolume ${fmtNum(json.hypervolume)} at ref [${json.refPoint.map(fmtNum).join(', ')}]\n`);
+        out.write(
+          `study "${flags.study}" (${data.task}, ${data.model}): ${json.trials.complete} complete, ${json.trials.failed} failed; hypervolume ${fmtNum(json.hypervolume)} at ref [${json.refPoint.map(fmtNum).join(', ')}]\n`,
+        );
         out.write(`Pareto front (${front.length}):\n`);
         for (const f of [...json.front]) {
-          out.write(`  trial ${String(f.trial).padStart(3)}  metric ${fmtNum(f.metric)}  params ${fmtNum(f.paramPct)}%  ${describePeft(fromSearchConfig(f.config, setup.numLayers))}\n`);
+          out.write(
+            `  trial ${String(f.trial).padStart(3)}  metric ${fmtNum(f.metric)}  params ${fmtNum(f.paramPct)}%  ${describePeft(fromSearchConfig(f.config, setup.numLayers))}\n`,
+          );
         }
         out.write(`wrote ${paths.length} files to ${dir}/ (open ${dir}/report.html)\n`);
-        if (flags.json) out.write(JSON.stringify(json) + '\n');
+        if (flags.json) out.write(`${JSON.stringify(json)}\n`);
       } finally {
         await storage.close();
       }

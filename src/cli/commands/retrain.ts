@@ -5,7 +5,7 @@ import { int } from '../options.js';
 import { UsageError } from '../errors.js';
 import { frontTrials, retrainFront } from '../../pipeline/followup.js';
 import { describePeft, fromSearchConfig } from '../../peft/config.js';
-import { batchProgress } from '../batch_progress.js';
+import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { openStudy } from '../study.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
@@ -14,7 +14,8 @@ export { hyperOf, fidelityOf };
 
 export function trialList(v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
-  if (xs.some((x) => !Number.isInteger(x) || x < 0)) throw new UsageError(`--trials takes trial numbers like 3,7,12; got "${v}"`);
+  if (xs.some((x) => !Number.isInteger(x) || x < 0))
+    throw new UsageError(`--trials takes trial numbers like 3,7,12; got "${v}"`);
   return xs;
 }
 
@@ -26,34 +27,60 @@ export interface FollowFlags extends TrainFlags {
   workers: number;
 }
 
-
 /** `autopeft retrain`: the front at full fidelity with several seeds, mean ± std on the dev set. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('retrain')
-    .description("re-train a study's Pareto front (or chosen trials) at full fidelity with several seeds; report mean ± std on the official dev set")
+    .description(
+      "re-train a study's Pareto front (or chosen trials) at full fidelity with several seeds; report mean ± std on the official dev set",
+    )
     .requiredOption('--study <name>', 'search study')
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .option('--front', 'the Pareto front (the default)')
     .option('--trials <list>', 'these trial numbers instead of the front, e.g. 3,7,12', trialList)
     .option('--seeds <n>', 'seeds per configuration', int('--seeds', 1), 5)
     .option('--workers <n>', 'trainings at once, each in its own process', int('--workers', 1), 1)
-    .option('--json', 'end with one JSON line: {"study","results":[{"trial","config","paramPct","mean","std","values"}]}')
+    .option(
+      '--json',
+      'end with one JSON line: {"study","results":[{"trial","config","paramPct","mean","std","values"}]}',
+    )
     .option('--quiet', 'no progress output');
   addTrainingFlags(cmd).action(async (f: FollowFlags & { json?: boolean; quiet?: boolean }) => {
     const { storage, setup } = await openStudy(f);
     try {
       const front = await frontTrials(storage, f.study, f.trials);
-      const labels = front.flatMap((t) => Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`));
+      const labels = front.flatMap((t) =>
+        Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`),
+      );
       const events = batchProgress(ctx, 'retrain', labels.length, (i) => labels[i]!, f.quiet === true);
-      const records = await retrainFront({ storage, study: f.study, hyper: hyperOf(f), ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}), seeds: f.seeds, workers: f.workers, ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}), events, ...(f.trials ? { trials: f.trials } : {}) });
+      const records = await retrainFront({
+        storage,
+        study: f.study,
+        hyper: hyperOf(f),
+        ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
+        seeds: f.seeds,
+        workers: f.workers,
+        ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
+        events,
+        ...(f.trials ? { trials: f.trials } : {}),
+      });
       events.stop();
-      ctx.stdout.write(`re-trained ${records.length} configuration(s) of "${f.study}" with ${f.seeds} seed(s), ${f.epochs} epoch(s); dev ${records[0]?.metricName ?? ''} mean ± std:\n`);
+      ctx.stdout.write(
+        `re-trained ${records.length} configuration(s) of "${f.study}" with ${f.seeds} seed(s), ${f.epochs} epoch(s); dev ${records[0]?.metricName ?? ''} mean ± std:\n`,
+      );
       for (const r of records) {
         const t = front.find((x) => x.number === r.trial)!;
-        ctx.stdout.write(`  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(fromSearchConfig(t.config, setup.numLayers))}\n`);
+        ctx.stdout.write(
+          `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(fromSearchConfig(t.config, setup.numLayers))}\n`,
+        );
       }
-      if (f.json) ctx.stdout.write(JSON.stringify({ study: f.study, results: records.map((r) => ({ ...r, config: front.find((x) => x.number === r.trial)!.config })) }) + '\n');
+      if (f.json)
+        ctx.stdout.write(
+          `${JSON.stringify({
+            study: f.study,
+            results: records.map((r) => ({ ...r, config: front.find((x) => x.number === r.trial)!.config })),
+          })}\n`,
+        );
     } finally {
       await storage.close();
     }

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
 import { int, positive, sizeSpec } from '../options.js';
-import { readConfigFile, type OptionKind } from '../config_file.js';
+import { readConfigFile, type OptionKind } from '../config-file.js';
 import { UsageError } from '../errors.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
@@ -39,9 +39,26 @@ interface SearchFlags {
 }
 
 const CONFIG_SCHEMA: Record<string, OptionKind> = {
-  model: 'string', task: 'string', data: 'string', trials: 'int', nInit: 'int', batch: 'int', sampler: 'string',
-  storage: 'string', study: 'string', workers: 'int', threads: 'int', seed: 'int', lora: 'boolean', epochs: 'int',
-  lr: 'number', batchSize: 'int', maxLength: 'int', maxSteps: 'int', trainLimit: 'size', patience: 'int',
+  model: 'string',
+  task: 'string',
+  data: 'string',
+  trials: 'int',
+  nInit: 'int',
+  batch: 'int',
+  sampler: 'string',
+  storage: 'string',
+  study: 'string',
+  workers: 'int',
+  threads: 'int',
+  seed: 'int',
+  lora: 'boolean',
+  epochs: 'int',
+  lr: 'number',
+  batchSize: 'int',
+  maxLength: 'int',
+  maxSteps: 'int',
+  trainLimit: 'size',
+  patience: 'int',
 };
 
 export function defaultStudyName(task: string, model: string, sampler: string): string {
@@ -71,7 +88,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
     .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 64)
     .option('--max-steps <n>', 'low fidelity: at most n steps per trial', int('--max-steps', 1))
-    .option('--train-limit <n|fraction>', 'low fidelity: train each trial on a seeded subset', sizeSpec('--train-limit'))
+    .option(
+      '--train-limit <n|fraction>',
+      'low fidelity: train each trial on a seeded subset',
+      sizeSpec('--train-limit'),
+    )
     .option('--patience <n>', 'early stopping patience in epochs', int('--patience', 1))
     .option('--config <file>', 'JSON or YAML file with any of these options (camelCase keys); flags win')
     .option('--quiet', 'no progress bar, one line per trial')
@@ -81,7 +102,8 @@ export function register(program: Command, ctx: CliContext): void {
       const flags = { ...cli } as SearchFlags & Record<string, unknown>;
       for (const [k, v] of Object.entries(fromFile)) if (cmd.getOptionValueSource(k) !== 'cli') flags[k] = v;
       if (!flags.task) throw new UsageError('--task is required (or "task" in --config)');
-      if (!(SAMPLER_NAMES as readonly string[]).includes(flags.sampler)) throw new UsageError(`--sampler must be bo, nsga2 or random, got "${flags.sampler}"`);
+      if (!(SAMPLER_NAMES as readonly string[]).includes(flags.sampler))
+        throw new UsageError(`--sampler must be bo, nsga2 or random, got "${flags.sampler}"`);
       const sampler = flags.sampler as SamplerName;
       const hyper = hyperOf({ ...flags, maxSteps: undefined });
       const fidelity: NonNullable<TrialSpec['fidelity']> = {};
@@ -90,7 +112,13 @@ export function register(program: Command, ctx: CliContext): void {
       else if (flags.trainLimit?.fraction !== undefined) fidelity.trainFraction = flags.trainLimit.fraction;
       const study = flags.study ?? defaultStudyName(flags.task, flags.model, sampler);
       const storage = openSqliteStorage(flags.storage);
-      const bar = createProgress({ label: 'search', total: flags.trials, quiet: flags.quiet === true, stream: ctx.stderr as NodeJS.WriteStream, plainEverySec: 30 });
+      const bar = createProgress({
+        label: 'search',
+        total: flags.trials,
+        quiet: flags.quiet === true,
+        stream: ctx.stderr as NodeJS.WriteStream,
+        plainEverySec: 30,
+      });
       const controller = new AbortController();
       let sigints = 0;
       const onSigint = () => {
@@ -130,8 +158,17 @@ export function register(program: Command, ctx: CliContext): void {
             break;
           case 'trial-done': {
             const r = e.result;
-            Object.assign(status, { complete: e.complete, failed: e.failed, running: e.running, best: e.bestMetric, hv: e.hypervolume, step: '' });
-            bar.log(`trial ${String(e.number).padStart(3)}  ${r.metricName} ${fmtNum(r.metric)}  params ${fmtNum(r.paramPct)}%  ${r.description}  (${fmtDuration(r.trainSeconds)})`);
+            Object.assign(status, {
+              complete: e.complete,
+              failed: e.failed,
+              running: e.running,
+              best: e.bestMetric,
+              hv: e.hypervolume,
+              step: '',
+            });
+            bar.log(
+              `trial ${String(e.number).padStart(3)}  ${r.metricName} ${fmtNum(r.metric)}  params ${fmtNum(r.paramPct)}%  ${r.description}  (${fmtDuration(r.trainSeconds)})`,
+            );
             bar.update(e.complete + e.failed, fields());
             break;
           }

@@ -18,12 +18,16 @@ export function register(program: Command, ctx: CliContext): void {
         description: t.description ?? '',
       }));
       if (opts.json) {
-        ctx.stdout.write(JSON.stringify(rows) + '\n');
+        ctx.stdout.write(`${JSON.stringify(rows)}\n`);
         return;
       }
       const cols = ['name', 'inputs', 'labels', 'main', 'metrics'] as const;
       const width = cols.map((c) => Math.max(c.length, ...rows.map((r) => String(r[c]).length)));
-      const line = (vals: string[]) => vals.map((v, i) => v.padEnd(width[i]!)).join('  ').trimEnd() + '\n';
+      const line = (vals: string[]) =>
+        `${vals
+          .map((v, i) => v.padEnd(width[i]!))
+          .join('  ')
+          .trimEnd()}\n`;
       ctx.stdout.write(line([...cols]));
       for (const r of rows) ctx.stdout.write(line(cols.map((c) => String(r[c]))));
     });

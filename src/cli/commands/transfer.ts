@@ -4,7 +4,7 @@ import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { frontTrials, transferFront } from '../../pipeline/followup.js';
 import { describePeft, fromSearchConfig } from '../../peft/config.js';
-import { batchProgress } from '../batch_progress.js';
+import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
 import { fidelityOf, hyperOf, trialList, type FollowFlags } from './retrain.js';
@@ -17,28 +17,48 @@ export function register(program: Command, ctx: CliContext): void {
     .description("train a study's Pareto-front configurations on another task and report their dev scores")
     .requiredOption('--study <name>', 'the search study to take the configurations from')
     .requiredOption('--task <name|spec.json>', 'the task to transfer to')
-    .option('--data <dir>', 'folder holding the target task files (default: the study\'s)')
+    .option('--data <dir>', "folder holding the target task files (default: the study's)")
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .option('--trials <list>', 'these trial numbers instead of the front', trialList)
     .option('--seeds <n>', 'seeds per configuration', int('--seeds', 1), 1)
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
     .option('--json', 'end with one JSON line of the results')
     .option('--quiet', 'no progress output');
-  addTrainingFlags(cmd).action(async (f: FollowFlags & { task: string; data?: string; json?: boolean; quiet?: boolean }) => {
-    const { storage, setup } = await openStudy(f);
-    try {
-      const front = await frontTrials(storage, f.study, f.trials);
-      const labels = front.flatMap((t) => Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`));
-      const events = batchProgress(ctx, 'transfer', labels.length, (i) => labels[i]!, f.quiet === true);
-      const out = await transferFront({ storage, study: f.study, task: f.task, ...(f.data !== undefined ? { dataDir: f.data } : {}), hyper: hyperOf(f), ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}), seeds: f.seeds, workers: f.workers, events, ...(f.trials ? { trials: f.trials } : {}), ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}) });
-      events.stop();
-      ctx.stdout.write(`front of "${f.study}" (${setup.task}) transferred to ${f.task}; dev ${out[0]?.metricName ?? ''}:\n`);
-      for (const r of out) {
-        ctx.stdout.write(`  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(fromSearchConfig(r.config, setup.numLayers))}\n`);
+  addTrainingFlags(cmd).action(
+    async (f: FollowFlags & { task: string; data?: string; json?: boolean; quiet?: boolean }) => {
+      const { storage, setup } = await openStudy(f);
+      try {
+        const front = await frontTrials(storage, f.study, f.trials);
+        const labels = front.flatMap((t) =>
+          Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`),
+        );
+        const events = batchProgress(ctx, 'transfer', labels.length, (i) => labels[i]!, f.quiet === true);
+        const out = await transferFront({
+          storage,
+          study: f.study,
+          task: f.task,
+          ...(f.data !== undefined ? { dataDir: f.data } : {}),
+          hyper: hyperOf(f),
+          ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
+          seeds: f.seeds,
+          workers: f.workers,
+          events,
+          ...(f.trials ? { trials: f.trials } : {}),
+          ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
+        });
+        events.stop();
+        ctx.stdout.write(
+          `front of "${f.study}" (${setup.task}) transferred to ${f.task}; dev ${out[0]?.metricName ?? ''}:\n`,
+        );
+        for (const r of out) {
+          ctx.stdout.write(
+            `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(fromSearchConfig(r.config, setup.numLayers))}\n`,
+          );
+        }
+        if (f.json) ctx.stdout.write(`${JSON.stringify({ study: f.study, task: f.task, results: out })}\n`);
+      } finally {
+        await storage.close();
       }
-      if (f.json) ctx.stdout.write(JSON.stringify({ study: f.study, task: f.task, results: out }) + '\n');
-    } finally {
-      await storage.close();
-    }
-  });
+    },
+  );
 }

@@ -5,14 +5,19 @@ import { decodeHeader, decodeQuotedPrintable, emailText, htmlToText, parseConten
 const bin = (s: string): string => Buffer.from(s, 'utf8').toString('latin1'); // as read from disk
 
 test('headers unfold, first occurrence wins, body after the first blank line', () => {
-  const p = parsePart('From someone  Thu Aug 22 2002\nSubject: a long\n  folded subject\nX-A: 1\nx-a: 2\n\nbody\n\nmore');
+  const p = parsePart(
+    'From someone  Thu Aug 22 2002\nSubject: a long\n  folded subject\nX-A: 1\nx-a: 2\n\nbody\n\nmore',
+  );
   assert.equal(p.headers.get('subject'), 'a long folded subject');
   assert.equal(p.headers.get('x-a'), '1');
   assert.equal(p.body, 'body\n\nmore');
 });
 
 test('content type, quoted-printable and RFC 2047 words', () => {
-  assert.deepEqual(parseContentType('Multipart/Alternative; boundary="b=1;x"; charset=UTF-8'), { type: 'multipart/alternative', params: { boundary: 'b=1;x', charset: 'UTF-8' } });
+  assert.deepEqual(parseContentType('Multipart/Alternative; boundary="b=1;x"; charset=UTF-8'), {
+    type: 'multipart/alternative',
+    params: { boundary: 'b=1;x', charset: 'UTF-8' },
+  });
   assert.deepEqual(parseContentType(undefined), { type: 'text/plain', params: {} });
   assert.equal(decodeQuotedPrintable('caf=C3=A9 soft=\nbreak'), 'caf\u00c3\u00a9 softbreak');
   assert.equal(decodeHeader('=?iso-8859-1?Q?Sitting_Bull_=FCber_alles?='), 'Sitting Bull über alles');
@@ -21,7 +26,9 @@ test('content type, quoted-printable and RFC 2047 words', () => {
 });
 
 test('HTML to text drops scripts, styles, comments and tags, decodes entities', () => {
-  const t = htmlToText('<html><style>p{}</style><script>var x=1;</script><!-- c --><p>Hi&nbsp;&amp; <b>bye</b>&#33;&#x21;</p></html>');
+  const t = htmlToText(
+    '<html><style>p{}</style><script>var x=1;</script><!-- c --><p>Hi&nbsp;&amp; <b>bye</b>&#33;&#x21;</p></html>',
+  );
   assert.equal(t.replace(/\s+/g, ' ').trim(), 'Hi & bye!!');
 });
 

@@ -27,7 +27,7 @@ export function parsePart(raw: string): MimePart {
   };
   for (const line of head.split(/\r?\n/)) {
     if (/^[ \t]/.test(line) && name !== undefined) {
-      value += ' ' + line.trim();
+      value += ` ${line.trim()}`;
       continue;
     }
     const colon = line.indexOf(':');
@@ -77,7 +77,10 @@ function decodeCharset(bytes: string | Uint8Array, charset: string | undefined):
 // As the WHATWG Encoding Standard (and every mail client) does, Latin-1 labels mean Windows-1252.
 const LATIN1_LABELS = new Set(['iso-8859-1', 'iso8859-1', 'latin1', 'l1', 'windows-1252', 'cp1252', 'x-cp1252']);
 // Windows-1252 0x80..0x9F; 0 = undefined byte (kept as the C1 control, as WHATWG does).
-const CP1252_HIGH = [0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178];
+const CP1252_HIGH = [
+  0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0, 0x017d, 0, 0,
+  0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014, 0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0, 0x017e, 0x0178,
+];
 
 /**
  * Windows-1252 decoding written out: Node 20's TextDecoder('windows-1252') decodes 0x80..0x9F
@@ -86,7 +89,9 @@ const CP1252_HIGH = [0x20ac, 0, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021, 
 function decodeWindows1252(buf: Uint8Array): string {
   let out = '';
   for (let i = 0; i < buf.length; i += 8192) {
-    const codes = Array.from(buf.subarray(i, i + 8192), (b) => (b >= 0x80 && b <= 0x9f && CP1252_HIGH[b - 0x80] !== 0 ? CP1252_HIGH[b - 0x80] : b));
+    const codes = Array.from(buf.subarray(i, i + 8192), (b) =>
+      b >= 0x80 && b <= 0x9f && CP1252_HIGH[b - 0x80] !== 0 ? CP1252_HIGH[b - 0x80] : b,
+    );
     out += String.fromCharCode(...codes);
   }
   return out;
@@ -102,29 +107,55 @@ export function decodeHeader(value: string): string {
   // Whitespace between two adjacent encoded-words is not part of the text.
   const joined = value.replace(/(\?=)\s+(=\?)/g, '$1$2');
   return joined.replace(/=\?([^?]+)\?([bBqQ])\?([^?]*)\?=/g, (_, cs: string, enc: string, text: string) => {
-    const bytes = enc.toUpperCase() === 'B' ? Buffer.from(text, 'base64').toString('latin1') : decodeQuotedPrintable(text.replace(/_/g, ' '));
+    const bytes =
+      enc.toUpperCase() === 'B'
+        ? Buffer.from(text, 'base64').toString('latin1')
+        : decodeQuotedPrintable(text.replace(/_/g, ' '));
     return decodeCharset(bytes, cs.split('*')[0]);
   });
 }
 
-const ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ', copy: '©', reg: '®', trade: '™', hellip: '…', mdash: '—', ndash: '–', rsquo: '’', lsquo: '‘', rdquo: '”', ldquo: '“', bull: '•', middot: '·', euro: '€', pound: '£' };
+const ENTITIES: Record<string, string> = {
+  amp: '&',
+  lt: '<',
+  gt: '>',
+  quot: '"',
+  apos: "'",
+  nbsp: ' ',
+  copy: '©',
+  reg: '®',
+  trade: '™',
+  hellip: '…',
+  mdash: '—',
+  ndash: '–',
+  rsquo: '’',
+  lsquo: '‘',
+  rdquo: '”',
+  ldquo: '“',
+  bull: '•',
+  middot: '·',
+  euro: '€',
+  pound: '£',
+};
 
 /** HTML -> its visible text (scripts, styles and comments dropped; block tags become line breaks). */
 export function htmlToText(html: string): string {
-  return html
-    .replace(/<!--[\s\S]*?-->/g, ' ')
-    .replace(/<(script|style|title)\b[\s\S]*?<\/\1\s*>/gi, ' ')
-    .replace(/<\/?(br|p|div|tr|td|th|li|h[1-6]|table|center|blockquote)\b[^>]*>/gi, '\n')
-    // Inline tags vanish without a space (<b>bye</b>! -> bye!); other tags become a space.
-    .replace(/<\/?(b|i|u|em|strong|font|span|a|small|big|sup|sub)\b[^>]*>/gi, '')
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
-      if (e[0] === '#') {
-        const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
-        return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : ' ';
-      }
-      return ENTITIES[e.toLowerCase()] ?? m;
-    });
+  return (
+    html
+      .replace(/<!--[\s\S]*?-->/g, ' ')
+      .replace(/<(script|style|title)\b[\s\S]*?<\/\1\s*>/gi, ' ')
+      .replace(/<\/?(br|p|div|tr|td|th|li|h[1-6]|table|center|blockquote)\b[^>]*>/gi, '\n')
+      // Inline tags vanish without a space (<b>bye</b>! -> bye!); other tags become a space.
+      .replace(/<\/?(b|i|u|em|strong|font|span|a|small|big|sup|sub)\b[^>]*>/gi, '')
+      .replace(/<[^>]*>/g, ' ')
+      .replace(/&(#x[0-9a-f]+|#[0-9]+|[a-z]+);/gi, (m, e: string) => {
+        if (e[0] === '#') {
+          const code = e[1] === 'x' || e[1] === 'X' ? parseInt(e.slice(2), 16) : parseInt(e.slice(1), 10);
+          return code > 0 && code < 0x110000 ? String.fromCodePoint(code) : ' ';
+        }
+        return ENTITIES[e.toLowerCase()] ?? m;
+      })
+  );
 }
 
 interface Leaf {
@@ -144,11 +175,11 @@ function leaves(part: MimePart, out: Leaf[], depth: number): void {
     }
     // Delimiters are whole lines: '--boundary' (or '--boundary--' to close). Matching prefixes
     // would cut nested parts whose boundary extends this one (a common mailer pattern).
-    const delim = '--' + boundary;
+    const delim = `--${boundary}`;
     let current: string[] | undefined;
     for (const line of part.body.split(/\r?\n/)) {
       const t = line.trimEnd();
-      if (t === delim || t === delim + '--') {
+      if (t === delim || t === `${delim}--`) {
         if (current !== undefined) leaves(parsePart(current.join('\n')), out, depth + 1);
         if (t !== delim) return;
         current = [];

@@ -10,7 +10,11 @@ import { hasSharedData, SHARED_DATA, SKIP_NO_DATA } from '../test-helpers.js';
 test('TSV: header, BOM, CRLF, missing final newline, blank lines', () => {
   const t = parseDelimited('\uFEFFa\tb\r\n1\tx y\r\n\r\n2\t\r\n3\tz', 'mem.tsv');
   assert.deepEqual(t.columns, ['a', 'b']);
-  assert.deepEqual(t.rows, [['1', 'x y'], ['2', ''], ['3', 'z']]);
+  assert.deepEqual(t.rows, [
+    ['1', 'x y'],
+    ['2', ''],
+    ['3', 'z'],
+  ]);
   assert.deepEqual(t.lines, [2, 4, 5]);
 });
 
@@ -30,15 +34,23 @@ test('TSV default quoting is none: bare and unbalanced quotes are text', () => {
 test('ragged row is a DataError naming file:line', () => {
   assert.throws(
     () => parseDelimited('a\tb\n1\t2\n3\n', 'f.tsv'),
-    (e: unknown) => e instanceof DataError && e.file === 'f.tsv' && e.line === 3 && /^f\.tsv:3: row has 1 fields but the header has 2/.test(e.message),
+    (e: unknown) =>
+      e instanceof DataError &&
+      e.file === 'f.tsv' &&
+      e.line === 3 &&
+      /^f\.tsv:3: row has 1 fields but the header has 2/.test(e.message),
   );
   const t = parseDelimited('a\tb\n1\t2\n3\n4\t5\t6\n7\t8', 'f.tsv', { onRagged: 'skip' });
-  assert.deepEqual(t.rows, [['1', '2'], ['7', '8']]);
+  assert.deepEqual(t.rows, [
+    ['1', '2'],
+    ['7', '8'],
+  ]);
   assert.deepEqual(t.skipped, [3, 4]);
 });
 
 test('CSV RFC 4180: quoted delimiters, doubled quotes, line breaks in quotes, line numbers', () => {
-  const text = 'id,text,label\r\n1,"hello, world",pos\r\n2,"she said ""hi""",neg\r\n3,"two\nlines",pos\n4,plain,neg\n5,,pos';
+  const text =
+    'id,text,label\r\n1,"hello, world",pos\r\n2,"she said ""hi""",neg\r\n3,"two\nlines",pos\n4,plain,neg\n5,,pos';
   const t = parseDelimited(text, 'f.csv', { delimiter: ',' });
   assert.deepEqual(t.rows, [
     ['1', 'hello, world', 'pos'],
@@ -53,15 +65,30 @@ test('CSV RFC 4180: quoted delimiters, doubled quotes, line breaks in quotes, li
 });
 
 test('CSV errors: unterminated quote and text after a closing quote name the line', () => {
-  assert.throws(() => parseDelimited('a,b\n1,2\n3,"open\nmore', 'u.csv', { delimiter: ',' }), (e: unknown) => e instanceof DataError && e.line === 3 && /unterminated/.test(e.message));
-  assert.throws(() => parseDelimited('a,b\n1,"x"y', 'v.csv', { delimiter: ',' }), (e: unknown) => e instanceof DataError && e.line === 2 && /after a closing quote/.test(e.message));
+  assert.throws(
+    () => parseDelimited('a,b\n1,2\n3,"open\nmore', 'u.csv', { delimiter: ',' }),
+    (e: unknown) => e instanceof DataError && e.line === 3 && /unterminated/.test(e.message),
+  );
+  assert.throws(
+    () => parseDelimited('a,b\n1,"x"y', 'v.csv', { delimiter: ',' }),
+    (e: unknown) => e instanceof DataError && e.line === 2 && /after a closing quote/.test(e.message),
+  );
   // ragged row after a multi-line field reports the right line
-  assert.throws(() => parseDelimited('a,b\n"x\ny",1\n2\n', 'w.csv', { delimiter: ',' }), (e: unknown) => e instanceof DataError && e.line === 4);
+  assert.throws(
+    () => parseDelimited('a,b\n"x\ny",1\n2\n', 'w.csv', { delimiter: ',' }),
+    (e: unknown) => e instanceof DataError && e.line === 4,
+  );
 });
 
 test('empty file and unreadable path are DataErrors', () => {
-  assert.throws(() => parseDelimited('', 'e.tsv'), (e: unknown) => e instanceof DataError && /empty/.test(e.message));
-  assert.throws(() => readDelimited('/nonexistent/x.tsv'), (e: unknown) => e instanceof DataError && /ENOENT/.test(e.message));
+  assert.throws(
+    () => parseDelimited('', 'e.tsv'),
+    (e: unknown) => e instanceof DataError && /empty/.test(e.message),
+  );
+  assert.throws(
+    () => readDelimited('/nonexistent/x.tsv'),
+    (e: unknown) => e instanceof DataError && /ENOENT/.test(e.message),
+  );
 });
 
 test('maxRows stops early', () => {
@@ -69,7 +96,9 @@ test('maxRows stops early', () => {
   assert.deepEqual(t.rows, [['1'], ['2']]);
 });
 
-test('real GLUE TSVs read quote-unaware with the published field counts', { skip: hasSharedData('glue') ? false : SKIP_NO_DATA }, () => {
+test('real GLUE TSVs read quote-unaware with the published field counts', {
+  skip: hasSharedData('glue') ? false : SKIP_NO_DATA,
+}, () => {
   const mrpc = readDelimited(join(SHARED_DATA, 'glue/mrpc/dev.tsv'));
   assert.deepEqual(mrpc.columns, ['Quality', '#1 ID', '#2 ID', '#1 String', '#2 String']); // BOM dropped
   assert.equal(mrpc.rows.length, 408);
@@ -89,12 +118,21 @@ test('file reader (byte scan) equals the string parser; select keeps some column
     writeFileSync(p, text);
     const a = readDelimited(p);
     assert.deepEqual(a, parseDelimited(text, p));
-    assert.deepEqual(a.rows, [['1', 'café "x', '0'], ['2', '✓ ok', '1']]);
+    assert.deepEqual(a.rows, [
+      ['1', 'café "x', '0'],
+      ['2', '✓ ok', '1'],
+    ]);
     const b = readDelimited(p, { select: (cols) => [cols.indexOf('label'), cols.indexOf('text')] });
     assert.deepEqual(b.columns, ['label', 'text']);
-    assert.deepEqual(b.rows, [['0', 'café "x'], ['1', '✓ ok']]);
+    assert.deepEqual(b.rows, [
+      ['0', 'café "x'],
+      ['1', '✓ ok'],
+    ]);
     writeFileSync(p, 'a\tb\n1\t2\n3\n');
-    assert.throws(() => readDelimited(p, { select: () => [0] }), (e: unknown) => e instanceof DataError && e.line === 3);
+    assert.throws(
+      () => readDelimited(p, { select: () => [0] }),
+      (e: unknown) => e instanceof DataError && e.line === 3,
+    );
     const c = join(dir, 'x.csv');
     writeFileSync(c, 'a,b\n"1,5",x\n');
     assert.deepEqual(readDelimited(c, { delimiter: ',', select: () => [0] }).rows, [['1,5']]);
@@ -103,8 +141,16 @@ test('file reader (byte scan) equals the string parser; select keeps some column
   }
 });
 
-test('real GLUE TSVs: byte-scan reader equals the string parser on every file', { skip: hasSharedData('glue') ? false : SKIP_NO_DATA }, () => {
-  for (const [task, header] of [['sst2', true], ['cola', false], ['mrpc', true], ['rte', true], ['stsb', true]] as const) {
+test('real GLUE TSVs: byte-scan reader equals the string parser on every file', {
+  skip: hasSharedData('glue') ? false : SKIP_NO_DATA,
+}, () => {
+  for (const [task, header] of [
+    ['sst2', true],
+    ['cola', false],
+    ['mrpc', true],
+    ['rte', true],
+    ['stsb', true],
+  ] as const) {
     for (const split of ['train', 'dev']) {
       const p = join(SHARED_DATA, 'glue', task, `${split}.tsv`);
       assert.deepEqual(readDelimited(p, { header }), parseDelimited(readFileSync(p, 'utf8'), p, { header }), p);

@@ -60,7 +60,9 @@ export function readDelimited(path: string, options: DelimitedOptions = {}): Tab
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, { file: path });
+    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, {
+      file: path,
+    });
   }
   const delimiter = checkDelimiter(options.delimiter ?? '\t', path);
   const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
@@ -70,7 +72,10 @@ export function readDelimited(path: string, options: DelimitedOptions = {}): Tab
 
 function checkDelimiter(delimiter: string, source: string): string {
   if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\n' || delimiter === '\r') {
-    throw new DataError(`delimiter must be one character other than '"' or a line break, got ${JSON.stringify(delimiter)}; fix: use '\\t' or ','`, { file: source });
+    throw new DataError(
+      `delimiter must be one character other than '"' or a line break, got ${JSON.stringify(delimiter)}; fix: use '\\t' or ','`,
+      { file: source },
+    );
   }
   return delimiter;
 }
@@ -121,7 +126,8 @@ function buildTable(records: Iterable<RawRecord>, source: string, options: Delim
     rows.push(keep === undefined ? rec.all() : keep.map((i) => rec.get(i)));
     lines.push(rec.line);
   }
-  if (columns === undefined) throw new DataError('file is empty; fix: point at a file with data rows', { file: source });
+  if (columns === undefined)
+    throw new DataError('file is empty; fix: point at a file with data rows', { file: source });
   return { source, columns, rows, lines, skipped };
 }
 
@@ -180,7 +186,12 @@ function* splitPlainBuffer(buf: Buffer, delimiter: string): Generator<RawRecord>
       for (let p = buf.indexOf(d, start); p >= 0 && p < stop; p = buf.indexOf(d, p + 1)) bounds.push(p);
       bounds.push(stop);
       const get = (i: number): string => buf.toString('utf8', bounds[i] + 1, bounds[i + 1]);
-      yield { line, width: bounds.length - 1, get, all: () => Array.from({ length: bounds.length - 1 }, (_, i) => get(i)) };
+      yield {
+        line,
+        width: bounds.length - 1,
+        get,
+        all: () => Array.from({ length: bounds.length - 1 }, (_, i) => get(i)),
+      };
     }
     start = end + 1;
     line++;
@@ -211,7 +222,10 @@ function* splitRfc4180(text: string, delimiter: string, source: string): Generat
         for (;;) {
           const q = text.indexOf('"', j);
           if (q < 0) {
-            throw new DataError('unterminated quoted field; fix: close the quote, or read with quoting "none" if quotes are plain text', { file: source, line: quoteLine });
+            throw new DataError(
+              'unterminated quoted field; fix: close the quote, or read with quoting "none" if quotes are plain text',
+              { file: source, line: quoteLine },
+            );
           }
           value += text.slice(j, q);
           line += countNewlines(text, j, q);
@@ -226,7 +240,10 @@ function* splitRfc4180(text: string, delimiter: string, source: string): Generat
         fields.push(value);
         const c = text.charCodeAt(i);
         if (!(i >= n || c === d || c === 10 || (c === 13 && text.charCodeAt(i + 1) === 10))) {
-          throw new DataError('text after a closing quote; fix: quote the whole field and double inner quotes ("")', { file: source, line });
+          throw new DataError('text after a closing quote; fix: quote the whole field and double inner quotes ("")', {
+            file: source,
+            line,
+          });
         }
       } else {
         let j = i;

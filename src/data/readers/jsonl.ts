@@ -22,7 +22,9 @@ export function readJsonl(path: string, options: { maxRows?: number } = {}): Rec
   try {
     text = readFileSync(path, 'utf8');
   } catch (e) {
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, { file: path });
+    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, {
+      file: path,
+    });
   }
   return parseJsonl(text, path, options);
 }
@@ -45,10 +47,16 @@ export function parseJsonl(text: string, source: string, options: { maxRows?: nu
       try {
         value = JSON.parse(raw);
       } catch (e) {
-        throw new DataError(`invalid JSON (${(e as Error).message}); fix: each line must be one complete JSON object`, { file: source, line });
+        throw new DataError(`invalid JSON (${(e as Error).message}); fix: each line must be one complete JSON object`, {
+          file: source,
+          line,
+        });
       }
       if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-        throw new DataError('line is JSON but not an object; fix: each line must be one JSON object like {"text": ..., "label": ...}', { file: source, line });
+        throw new DataError(
+          'line is JSON but not an object; fix: each line must be one JSON object like {"text": ..., "label": ...}',
+          { file: source, line },
+        );
       }
       const rec = value as JsonRecord;
       for (const k of Object.keys(rec)) {

@@ -11,7 +11,10 @@ import type { JsonRecord, JsonValue, RecordTable } from './jsonl.js';
  * Read a Parquet file's rows. With `columns`, only those top-level columns are decoded (the
  * schema is read first, so a missing column is a DataError listing the ones there).
  */
-export async function readParquet(path: string, options: { maxRows?: number; columns?: string[] } = {}): Promise<RecordTable> {
+export async function readParquet(
+  path: string,
+  options: { maxRows?: number; columns?: string[] } = {},
+): Promise<RecordTable> {
   let rows: Record<string, unknown>[];
   try {
     const file = await asyncBufferFromFile(path);
@@ -20,7 +23,10 @@ export async function readParquet(path: string, options: { maxRows?: number; col
       const have = parquetSchema(metadata).children.map((c) => c.element.name);
       const missing = options.columns.filter((c) => !have.includes(c));
       if (missing.length > 0) {
-        throw new DataError(`no field "${missing[0]}" (fields: ${have.join(', ')}); fix: set the task spec's columns to fields of this file`, { file: path });
+        throw new DataError(
+          `no field "${missing[0]}" (fields: ${have.join(', ')}); fix: set the task spec's columns to fields of this file`,
+          { file: path },
+        );
       }
     }
     rows = await parquetReadObjects({
@@ -32,7 +38,10 @@ export async function readParquet(path: string, options: { maxRows?: number; col
   } catch (e) {
     if (e instanceof DataError) throw e;
     const code = (e as NodeJS.ErrnoException).code;
-    const msg = code === 'ENOENT' ? 'file not found; fix: check the path' : `cannot read as Parquet (${(e as Error).message}); fix: check that it is a Parquet file (gzip/zstd/brotli pages need the hyparquet-compressors package)`;
+    const msg =
+      code === 'ENOENT'
+        ? 'file not found; fix: check the path'
+        : `cannot read as Parquet (${(e as Error).message}); fix: check that it is a Parquet file (gzip/zstd/brotli pages need the hyparquet-compressors package)`;
     throw new DataError(msg, { file: path });
   }
   return parquetRowsToTable(rows, path);
@@ -67,7 +76,10 @@ function toJson(v: unknown, source: string, row: number, key: string): JsonValue
   if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') return v;
   if (typeof v === 'bigint') {
     if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) {
-      throw new DataError(`row ${row}, column "${key}": integer ${v} is too large for a label or text; fix: use a smaller integer column`, { file: source });
+      throw new DataError(
+        `row ${row}, column "${key}": integer ${v} is too large for a label or text; fix: use a smaller integer column`,
+        { file: source },
+      );
     }
     return Number(v);
   }

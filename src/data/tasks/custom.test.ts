@@ -7,13 +7,23 @@ import { loadTask } from './load.js';
 import { loadTaskSpecFile, validateTaskSpec } from './custom.js';
 import { DataError } from '../errors.js';
 
-const base = { name: 'reviews', format: 'csv', files: { train: 'train.csv', dev: 'dev.csv' }, textColumns: ['review'], labelColumn: 'stars', labels: ['bad', 'good'] };
+const base = {
+  name: 'reviews',
+  format: 'csv',
+  files: { train: 'train.csv', dev: 'dev.csv' },
+  textColumns: ['review'],
+  labelColumn: 'stars',
+  labels: ['bad', 'good'],
+};
 
 test('a custom CSV task loads from a JSON spec file (files relative to the spec)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'autopeft-custom-'));
   try {
-    const rows = Array.from({ length: 40 }, (_, i) => `${i},"review ${i}, with a comma",${i % 4 === 0 ? 'good' : 'bad'}`);
-    writeFileSync(join(dir, 'train.csv'), 'id,review,stars\r\n' + rows.join('\r\n'));
+    const rows = Array.from(
+      { length: 40 },
+      (_, i) => `${i},"review ${i}, with a comma",${i % 4 === 0 ? 'good' : 'bad'}`,
+    );
+    writeFileSync(join(dir, 'train.csv'), `id,review,stars\r\n${rows.join('\r\n')}`);
     writeFileSync(join(dir, 'dev.csv'), 'id,review,stars\n1,"""quoted"" text",good\n');
     writeFileSync(join(dir, 'task.json'), JSON.stringify(base));
     const d = await loadTask(join(dir, 'task.json'), { validation: { count: 8, seed: 0 } });
@@ -26,16 +36,35 @@ test('a custom CSV task loads from a JSON spec file (files relative to the spec)
 
     // a regression JSONL task with a pair, loaded from a spec object and a data dir
     writeFileSync(join(dir, 'pairs.jsonl'), '{"a": "x", "b": "y", "score": 0.5}\n{"a": "p", "b": "q", "score": "2"}\n');
-    const spec = validateTaskSpec({ name: 'sim', format: 'jsonl', files: { dev: 'pairs.jsonl' }, textColumns: ['a', 'b'], labelColumn: 'score', regression: true });
+    const spec = validateTaskSpec({
+      name: 'sim',
+      format: 'jsonl',
+      files: { dev: 'pairs.jsonl' },
+      textColumns: ['a', 'b'],
+      labelColumn: 'score',
+      regression: true,
+    });
     assert.deepEqual(spec.metrics, ['pearson', 'spearman']);
     const r = await loadTask(spec, { dataDir: dir, splits: ['dev'] });
-    assert.deepEqual(r.dev, [{ text: 'x', pair: 'y', label: 0.5 }, { text: 'p', pair: 'q', label: 2 }]);
+    assert.deepEqual(r.dev, [
+      { text: 'x', pair: 'y', label: 0.5 },
+      { text: 'p', pair: 'q', label: 2 },
+    ]);
 
     // a wrong column name is a DataError naming the file and listing the columns
     writeFileSync(join(dir, 'bad.json'), JSON.stringify({ ...base, textColumns: ['text'] }));
-    await assert.rejects(loadTask(join(dir, 'bad.json')), (e: unknown) => e instanceof DataError && e.file === join(dir, 'train.csv') && /no column "text" \(columns: id, review, stars\)/.test(e.message));
+    await assert.rejects(
+      loadTask(join(dir, 'bad.json')),
+      (e: unknown) =>
+        e instanceof DataError &&
+        e.file === join(dir, 'train.csv') &&
+        /no column "text" \(columns: id, review, stars\)/.test(e.message),
+    );
     writeFileSync(join(dir, 'broken.json'), '{"name": ');
-    assert.throws(() => loadTaskSpecFile(join(dir, 'broken.json')), (e: unknown) => e instanceof DataError && /not valid JSON/.test(e.message));
+    assert.throws(
+      () => loadTaskSpecFile(join(dir, 'broken.json')),
+      (e: unknown) => e instanceof DataError && /not valid JSON/.test(e.message),
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -58,7 +87,15 @@ test('spec validation names the field and the fix', () => {
     [{ ...base, name: '' }, /field "name" must be a non-empty string/],
   ];
   for (const [obj, re] of bad) {
-    assert.throws(() => validateTaskSpec(obj, 'spec.json'), (e: unknown) => e instanceof DataError && e.message.startsWith('spec.json: ') && re.test(e.message) && /; fix: /.test(e.message), re.source);
+    assert.throws(
+      () => validateTaskSpec(obj, 'spec.json'),
+      (e: unknown) =>
+        e instanceof DataError &&
+        e.message.startsWith('spec.json: ') &&
+        re.test(e.message) &&
+        /; fix: /.test(e.message),
+      re.source,
+    );
   }
   const ok = validateTaskSpec({ ...base, labels: [0, 1, 2], metrics: ['macro_f1', 'accuracy'] });
   assert.deepEqual(ok.labels, ['0', '1', '2']);

@@ -52,7 +52,9 @@ export async function loadTask(task: string | TaskSpec, options: LoadTaskOptions
       spec = loaded.spec;
       specDir = loaded.dir;
     } else {
-      throw new DataError(`unknown task "${task}"; fix: use one of ${taskNames().join(', ')}, or a path to a JSON task spec (see docs/data.md)`);
+      throw new DataError(
+        `unknown task "${task}"; fix: use one of ${taskNames().join(', ')}, or a path to a JSON task spec (see docs/data.md)`,
+      );
     }
   } else {
     spec = task;
@@ -67,7 +69,12 @@ export async function loadTask(task: string | TaskSpec, options: LoadTaskOptions
   if (splits.includes('dev')) want.push('dev');
   const located = locateFiles(spec, options.dataDir ?? specDir, want, options.files);
   const data: TaskData = { info: taskInfo(spec), train: [], validationSource: 'none', files: {}, skipped: {} };
-  const readSpec: TaskSpec = located.layout === 'hf' && spec.hf !== undefined ? { ...spec, format: 'parquet', textColumns: spec.hf.textColumns, labelColumn: spec.hf.labelColumn } : located.layout === 'parquet' ? { ...spec, format: 'parquet' } : spec;
+  const readSpec: TaskSpec =
+    located.layout === 'hf' && spec.hf !== undefined
+      ? { ...spec, format: 'parquet', textColumns: spec.hf.textColumns, labelColumn: spec.hf.labelColumn }
+      : located.layout === 'parquet'
+        ? { ...spec, format: 'parquet' }
+        : spec;
 
   for (const split of want) {
     const paths = located.paths[split] ?? [];
@@ -109,14 +116,23 @@ export interface LocatedFiles {
  * shards: `<split>/*.parquet` (refs/convert/parquet), `<split>-*.parquet` or
  * `data/<split>-*.parquet` (hub repos), with HF split names (validation = our dev).
  */
-export function locateFiles(spec: TaskSpec, dataDir: string | undefined, want: readonly SplitName[], files?: LoadTaskOptions['files']): LocatedFiles {
+export function locateFiles(
+  spec: TaskSpec,
+  dataDir: string | undefined,
+  want: readonly SplitName[],
+  files?: LoadTaskOptions['files'],
+): LocatedFiles {
   if (files !== undefined) {
     const paths: Partial<Record<SplitName, string[]>> = {};
     for (const split of want) {
       const f = files[split];
-      if (f === undefined) throw new DataError(`no ${split} file given for task "${spec.name}"; fix: add files.${split}, or leave "${split}" out of splits`);
+      if (f === undefined)
+        throw new DataError(
+          `no ${split} file given for task "${spec.name}"; fix: add files.${split}, or leave "${split}" out of splits`,
+        );
       const list = Array.isArray(f) ? [...f] : [f];
-      for (const p of list) if (!existsSync(p)) throw new DataError(`${split} file not found; fix: check the path`, { file: p });
+      for (const p of list)
+        if (!existsSync(p)) throw new DataError(`${split} file not found; fix: check the path`, { file: p });
       paths[split] = list;
     }
     const all = Object.values(paths).flat();
@@ -125,20 +141,31 @@ export function locateFiles(spec: TaskSpec, dataDir: string | undefined, want: r
     return { layout, paths };
   }
   if (dataDir === undefined) {
-    throw new DataError(`task "${spec.name}" needs a data directory; fix: pass --data <dir> (a root holding ${(spec.dirs ?? [spec.name]).join(' or ')}, or the task folder itself)`);
+    throw new DataError(
+      `task "${spec.name}" needs a data directory; fix: pass --data <dir> (a root holding ${(spec.dirs ?? [spec.name]).join(' or ')}, or the task folder itself)`,
+    );
   }
   const candidates = [...(spec.dirs ?? []).map((d) => join(dataDir, d)), dataDir];
-  const probe: SplitName = want.includes('dev') && spec.files.dev !== undefined ? 'dev' : want[0] ?? 'dev';
+  const probe: SplitName = want.includes('dev') && spec.files.dev !== undefined ? 'dev' : (want[0] ?? 'dev');
   for (const dir of candidates) {
     const name = spec.files[probe];
     if (name !== undefined && existsSync(join(dir, name))) {
       const paths: Partial<Record<SplitName, string[]>> = {};
       for (const split of want) {
         const n = spec.files[split];
-        if (n === undefined) throw new DataError(`task "${spec.name}" has no ${split} file; fix: add files.${split} to the task spec, or leave "${split}" out of splits`);
+        if (n === undefined)
+          throw new DataError(
+            `task "${spec.name}" has no ${split} file; fix: add files.${split} to the task spec, or leave "${split}" out of splits`,
+          );
         const path = join(dir, n);
         if (!existsSync(path)) {
-          throw new DataError(`${split} file not found; fix: put ${n} there, or load only the other splits (splits: [${want.filter((s) => s !== split && s !== 'validation').map((s) => `'${s}'`).join(', ')}])`, { file: path });
+          throw new DataError(
+            `${split} file not found; fix: put ${n} there, or load only the other splits (splits: [${want
+              .filter((s) => s !== split && s !== 'validation')
+              .map((s) => `'${s}'`)
+              .join(', ')}])`,
+            { file: path },
+          );
         }
         paths[split] = [path];
       }
@@ -152,7 +179,11 @@ export function locateFiles(spec: TaskSpec, dataDir: string | undefined, want: r
         const paths: Partial<Record<SplitName, string[]>> = {};
         for (const split of want) {
           const shards = hfShards(dir, hfName(split));
-          if (shards.length === 0) throw new DataError(`no ${hfName(split) ?? split} Parquet shards for task "${spec.name}"; fix: add ${hfName(split)}/0000.parquet, or leave "${split}" out of splits`, { file: dir });
+          if (shards.length === 0)
+            throw new DataError(
+              `no ${hfName(split) ?? split} Parquet shards for task "${spec.name}"; fix: add ${hfName(split)}/0000.parquet, or leave "${split}" out of splits`,
+              { file: dir },
+            );
           paths[split] = shards;
         }
         return { layout: 'hf', dir, paths };
@@ -174,19 +205,26 @@ function hfShards(dir: string, split: string | undefined): string[] {
   if (split === undefined) return [];
   const list = (d: string, keep: (f: string) => boolean): string[] => {
     try {
-      return readdirSync(d).filter((f) => f.endsWith('.parquet') && keep(f)).sort().map((f) => join(d, f));
+      return readdirSync(d)
+        .filter((f) => f.endsWith('.parquet') && keep(f))
+        .sort()
+        .map((f) => join(d, f));
     } catch {
       return [];
     }
   };
   const inFolder = list(join(dir, split), () => true);
   if (inFolder.length > 0) return inFolder;
-  const flat = list(dir, (f) => f.startsWith(split + '-'));
+  const flat = list(dir, (f) => f.startsWith(`${split}-`));
   if (flat.length > 0) return flat;
-  return list(join(dir, 'data'), (f) => f.startsWith(split + '-'));
+  return list(join(dir, 'data'), (f) => f.startsWith(`${split}-`));
 }
 
-async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefined): Promise<{ examples: Example[]; skipped: number }> {
+async function readSplit(
+  spec: TaskSpec,
+  path: string,
+  maxRows: number | undefined,
+): Promise<{ examples: Example[]; skipped: number }> {
   const opt = maxRows === undefined ? {} : { maxRows };
   if (spec.format === 'tsv' || spec.format === 'csv') {
     // Keep only the text and label columns (selected by name or index against the header).
@@ -195,7 +233,10 @@ async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefin
       ...(spec.quoting === undefined ? {} : { quoting: spec.quoting }),
       header: spec.header ?? true,
       onRagged: spec.skipRaggedRows ? 'skip' : 'error',
-      select: (columns) => [...spec.textColumns.map((c) => columnIndex(columns, c, path, 'textColumns')), columnIndex(columns, spec.labelColumn, path, 'labelColumn')],
+      select: (columns) => [
+        ...spec.textColumns.map((c) => columnIndex(columns, c, path, 'textColumns')),
+        columnIndex(columns, spec.labelColumn, path, 'labelColumn'),
+      ],
       ...opt,
     });
     const pair = spec.textColumns.length > 1;
@@ -209,13 +250,20 @@ async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefin
     return { examples, skipped: table.skipped.length };
   }
   const wanted = [...spec.textColumns, spec.labelColumn].filter((c): c is string => typeof c === 'string');
-  const table: RecordTable = spec.format === 'jsonl' ? readJsonl(path, opt) : await readParquet(path, { ...opt, columns: [...new Set(wanted)] });
+  const table: RecordTable =
+    spec.format === 'jsonl' ? readJsonl(path, opt) : await readParquet(path, { ...opt, columns: [...new Set(wanted)] });
   const key = (c: ColumnRef, field: string): string => {
     if (typeof c === 'number') {
-      throw new DataError(`${field} refers to column ${c} by index, but ${spec.format} records have names; fix: use a field name (${table.columns.join(', ')})`, { file: path });
+      throw new DataError(
+        `${field} refers to column ${c} by index, but ${spec.format} records have names; fix: use a field name (${table.columns.join(', ')})`,
+        { file: path },
+      );
     }
     if (table.records.length > 0 && !table.columns.includes(c)) {
-      throw new DataError(`no field "${c}" (fields: ${table.columns.join(', ')}); fix: set ${field} in the task spec to one of them`, { file: path });
+      throw new DataError(
+        `no field "${c}" (fields: ${table.columns.join(', ')}); fix: set ${field} in the task spec to one of them`,
+        { file: path },
+      );
     }
     return c;
   };
@@ -234,11 +282,17 @@ async function readSplit(spec: TaskSpec, path: string, maxRows: number | undefin
 function columnIndex(columns: string[], c: ColumnRef, path: string, field: string): number {
   if (typeof c === 'number') {
     if (Number.isInteger(c) && c >= 0 && c < columns.length) return c;
-    throw new DataError(`${field}: column index ${c} is out of range (the file has ${columns.length} columns); fix: use 0..${columns.length - 1}`, { file: path });
+    throw new DataError(
+      `${field}: column index ${c} is out of range (the file has ${columns.length} columns); fix: use 0..${columns.length - 1}`,
+      { file: path },
+    );
   }
   const i = columns.indexOf(c);
   if (i < 0) {
-    throw new DataError(`no column "${c}" (columns: ${columns.join(', ')}); fix: set ${field} in the task spec to one of them, or set header: false and use 0-based indices`, { file: path });
+    throw new DataError(
+      `no column "${c}" (columns: ${columns.join(', ')}); fix: set ${field} in the task spec to one of them, or set header: false and use 0-based indices`,
+      { file: path },
+    );
   }
   return i;
 }
@@ -246,7 +300,10 @@ function columnIndex(columns: string[], c: ColumnRef, path: string, field: strin
 function textOf(v: JsonValue | undefined, path: string, line: number, key: string): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
-  throw new DataError(`field "${key}" is ${v === undefined ? 'missing' : JSON.stringify(v)}, not text; fix: give every record a string "${key}"`, { file: path, line });
+  throw new DataError(
+    `field "${key}" is ${v === undefined ? 'missing' : JSON.stringify(v)}, not text; fix: give every record a string "${key}"`,
+    { file: path, line },
+  );
 }
 
 /** Raw label (string / number / boolean) -> class index or regression target. */
@@ -254,21 +311,35 @@ function labelConverter(spec: TaskSpec, path: string): (raw: JsonValue | undefin
   if (spec.regression) {
     return (raw, line) => {
       const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
-      if (!Number.isFinite(v)) throw new DataError(`label ${JSON.stringify(raw ?? null)} is not a number (regression task "${spec.name}"); fix: give every row a numeric label`, { file: path, line });
+      if (!Number.isFinite(v))
+        throw new DataError(
+          `label ${JSON.stringify(raw ?? null)} is not a number (regression task "${spec.name}"); fix: give every row a numeric label`,
+          { file: path, line },
+        );
       return v;
     };
   }
   const map = new Map<string, number>();
-  (spec.labels ?? []).forEach((l, i) => map.set(l, i));
+  (spec.labels ?? []).forEach((l, i) => {
+    map.set(l, i);
+  });
   const n = spec.labels?.length ?? 0;
   return (raw, line) => {
-    const key = typeof raw === 'string' ? raw.trim() : typeof raw === 'number' || typeof raw === 'boolean' ? String(raw) : undefined;
+    const key =
+      typeof raw === 'string'
+        ? raw.trim()
+        : typeof raw === 'number' || typeof raw === 'boolean'
+          ? String(raw)
+          : undefined;
     let idx = key === undefined ? undefined : map.get(key);
     // A typed integer (JSON / Parquet number) that is no label value is a class index, as HF
     // datasets' ClassLabel columns store labels (same order as `labels`).
     if (idx === undefined && typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw < n) idx = raw;
     if (idx === undefined) {
-      throw new DataError(`label ${JSON.stringify(raw ?? null)} is not one of [${(spec.labels ?? []).join(', ')}] (task "${spec.name}"); fix: correct the row, or list this label in the spec's labels`, { file: path, line });
+      throw new DataError(
+        `label ${JSON.stringify(raw ?? null)} is not one of [${(spec.labels ?? []).join(', ')}] (task "${spec.name}"); fix: correct the row, or list this label in the spec's labels`,
+        { file: path, line },
+      );
     }
     return idx;
   };

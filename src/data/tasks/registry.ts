@@ -19,7 +19,8 @@ const NLI2 = ['entailment', 'not_entailment'];
 type Columns = [string] | [string, string];
 
 /** What differs between the GLUE / SuperGLUE specs; `builtin` fills in the rest. */
-interface BuiltinFields extends Omit<TaskSpec, 'name' | 'description' | 'format' | 'dirs' | 'files' | 'mainMetric' | 'hf'> {
+interface BuiltinFields
+  extends Omit<TaskSpec, 'name' | 'description' | 'format' | 'dirs' | 'files' | 'mainMetric' | 'hf'> {
   /** Default: the benchmark's train / dev file names. */
   files?: TaskSpec['files'];
   /** Hub column names, when they differ from `textColumns`. */
@@ -33,7 +34,13 @@ interface BuiltinFields extends Omit<TaskSpec, 'name' | 'description' | 'format'
  * official download folder `folder`, then `dir`; the main metric is the first listed; on the hub,
  * labels are the ClassLabel (or float) column `label` and the splits are train / validation.
  */
-function builtin(bench: 'glue' | 'superglue', name: string, description: string, [dir, folder]: [string, string], fields: BuiltinFields): TaskSpec {
+function builtin(
+  bench: 'glue' | 'superglue',
+  name: string,
+  description: string,
+  [dir, folder]: [string, string],
+  fields: BuiltinFields,
+): TaskSpec {
   const { hfText, hfDev = 'validation', ...rest } = fields;
   const glue = bench === 'glue';
   return {
@@ -44,7 +51,11 @@ function builtin(bench: 'glue' | 'superglue', name: string, description: string,
     files: glue ? { train: 'train.tsv', dev: 'dev.tsv' } : { train: 'train.jsonl', dev: 'val.jsonl' },
     ...rest,
     mainMetric: rest.metrics[0],
-    hf: { textColumns: hfText ?? (rest.textColumns as Columns), labelColumn: 'label', splits: { train: 'train', dev: hfDev } },
+    hf: {
+      textColumns: hfText ?? (rest.textColumns as Columns),
+      labelColumn: 'label',
+      splits: { train: 'train', dev: hfDev },
+    },
   };
 }
 

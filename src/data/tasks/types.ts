@@ -16,7 +16,16 @@ export const FILE_FORMATS = ['tsv', 'csv', 'jsonl', 'parquet'] as const;
 export type FileFormat = (typeof FILE_FORMATS)[number];
 
 /** Metric names as they appear in result objects. */
-export const METRIC_NAMES = ['accuracy', 'f1', 'macro_f1', 'mcc', 'pearson', 'spearman', 'acc_and_f1', 'pearson_spearman'] as const;
+export const METRIC_NAMES = [
+  'accuracy',
+  'f1',
+  'macro_f1',
+  'mcc',
+  'pearson',
+  'spearman',
+  'acc_and_f1',
+  'pearson_spearman',
+] as const;
 export type MetricName = (typeof METRIC_NAMES)[number];
 
 /** A column reference: a header name, or a 0-based index (header-less delimited files). */

@@ -22,7 +22,8 @@ interface Case {
   opts?: GradcheckOptions;
 }
 
-const P = (g: Graph, rng: Rng, dt: DType, name: string, shape: number[], scale = 1, lo?: number): Value => randParam(g, rng, name, dt, shape, scale, lo);
+const P = (g: Graph, rng: Rng, dt: DType, name: string, shape: number[], scale = 1, lo?: number): Value =>
+  randParam(g, rng, name, dt, shape, scale, lo);
 const f32: GradcheckOptions = { dtype: 'float32' };
 
 const unary = (op: string, f: (x: Value) => Value, lo?: number, hi?: number, opts?: GradcheckOptions): Case => ({
@@ -36,12 +37,59 @@ const unary = (op: string, f: (x: Value) => Value, lo?: number, hi?: number, opt
 });
 
 const cases: Case[] = [
-  { op: 'Add', name: 'Add [2,3] + [3]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); const b = P(g, r, dt, 'b', [3]); return { out: ops.add(a, b), wrt: [a, b] }; } },
-  { op: 'Add', name: 'Add fan-out a + a*a', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); return { out: ops.add(a, ops.mul(a, a)), wrt: [a] }; } },
-  { op: 'Sub', name: 'Sub [2,1,3] - [4,1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 1, 3]); const b = P(g, r, dt, 'b', [4, 1]); return { out: ops.sub(a, b), wrt: [a, b] }; } },
-  { op: 'Mul', name: 'Mul [2,3] * [1,3]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); const b = P(g, r, dt, 'b', [1, 3]); return { out: ops.mul(a, b), wrt: [a, b] }; } },
-  { op: 'Div', name: 'Div [2,3] / [3]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); const b = P(g, r, dt, 'b', [3], 2, 1); return { out: ops.div(a, b), wrt: [a, b] }; } },
-  { op: 'Pow', name: 'Pow [2,3] ^ [3]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3], 1.5, 0.5); const b = P(g, r, dt, 'b', [3], 2, 0.5); return { out: ops.pow(a, b), wrt: [a, b] }; } },
+  {
+    op: 'Add',
+    name: 'Add [2,3] + [3]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      const b = P(g, r, dt, 'b', [3]);
+      return { out: ops.add(a, b), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'Add',
+    name: 'Add fan-out a + a*a',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      return { out: ops.add(a, ops.mul(a, a)), wrt: [a] };
+    },
+  },
+  {
+    op: 'Sub',
+    name: 'Sub [2,1,3] - [4,1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 1, 3]);
+      const b = P(g, r, dt, 'b', [4, 1]);
+      return { out: ops.sub(a, b), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'Mul',
+    name: 'Mul [2,3] * [1,3]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      const b = P(g, r, dt, 'b', [1, 3]);
+      return { out: ops.mul(a, b), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'Div',
+    name: 'Div [2,3] / [3]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      const b = P(g, r, dt, 'b', [3], 2, 1);
+      return { out: ops.div(a, b), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'Pow',
+    name: 'Pow [2,3] ^ [3]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3], 1.5, 0.5);
+      const b = P(g, r, dt, 'b', [3], 2, 0.5);
+      return { out: ops.pow(a, b), wrt: [a, b] };
+    },
+  },
   unary('Pow', (x) => ops.pow(x, 3)),
   unary('Neg', ops.neg),
   unary('Identity', ops.identity),
@@ -63,16 +111,94 @@ const cases: Case[] = [
       return { out: ops.where(c, a, b), wrt: [a, b] };
     },
   },
-  { op: 'Cast', name: 'Cast float32 -> float64', build: (g, _dt, r) => { const a = P(g, r, 'float32', 'a', [2, 3]); return { out: ops.exp(ops.cast(a, 'float64')), wrt: [a] }; }, opts: f32 },
-  { op: 'MatMul', name: 'MatMul [2,3,4] @ [4,5] (weight path)', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); const b = P(g, r, dt, 'b', [4, 5]); return { out: ops.matmul(a, b), wrt: [a, b] }; } },
-  { op: 'MatMul', name: 'MatMul [2,3,4] @ [5,4]^T alpha 0.5 (linear)', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); const b = P(g, r, dt, 'b', [5, 4]); return { out: ops.matmul(a, b, { transB: true, alpha: 0.5 }), wrt: [a, b] }; } },
-  { op: 'MatMul', name: 'MatMul broadcast [2,1,3,4] @ [3,4,2]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 1, 3, 4]); const b = P(g, r, dt, 'b', [3, 4, 2]); return { out: ops.matmul(a, b), wrt: [a, b] }; } },
-  { op: 'MatMul', name: 'MatMul transA [2,4,3]^T @ [2,4,2]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 4, 3]); const b = P(g, r, dt, 'b', [2, 4, 2]); return { out: ops.matmul(a, b, { transA: true }), wrt: [a, b] }; } },
-  { op: 'MatMul', name: 'MatMul transA transB [4,3]^T @ [2,4]^T', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [4, 3]); const b = P(g, r, dt, 'b', [2, 4]); return { out: ops.matmul(a, b, { transA: true, transB: true }), wrt: [a, b] }; } },
-  { op: 'MatMul', name: 'MatMul float32 via FusedMatMul transB', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); const b = P(g, r, dt, 'b', [2, 5, 4]); return { out: ops.matmul(a, b, { transB: true, alpha: 0.7 }), wrt: [a, b] }; }, opts: f32 },
-  { op: 'ReduceSum', name: 'ReduceSum [2,3,4] axes [1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceSum(a, [1]), wrt: [a] }; } },
-  { op: 'ReduceSum', name: 'ReduceSum keepdims axes [0,2]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceSum(a, [0, 2], true), wrt: [a] }; } },
-  { op: 'ReduceMean', name: 'ReduceMean [2,3,4] axes [-1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceMean(a, [-1]), wrt: [a] }; } },
+  {
+    op: 'Cast',
+    name: 'Cast float32 -> float64',
+    build: (g, _dt, r) => {
+      const a = P(g, r, 'float32', 'a', [2, 3]);
+      return { out: ops.exp(ops.cast(a, 'float64')), wrt: [a] };
+    },
+    opts: f32,
+  },
+  {
+    op: 'MatMul',
+    name: 'MatMul [2,3,4] @ [4,5] (weight path)',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      const b = P(g, r, dt, 'b', [4, 5]);
+      return { out: ops.matmul(a, b), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'MatMul',
+    name: 'MatMul [2,3,4] @ [5,4]^T alpha 0.5 (linear)',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      const b = P(g, r, dt, 'b', [5, 4]);
+      return { out: ops.matmul(a, b, { transB: true, alpha: 0.5 }), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'MatMul',
+    name: 'MatMul broadcast [2,1,3,4] @ [3,4,2]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 1, 3, 4]);
+      const b = P(g, r, dt, 'b', [3, 4, 2]);
+      return { out: ops.matmul(a, b), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'MatMul',
+    name: 'MatMul transA [2,4,3]^T @ [2,4,2]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 4, 3]);
+      const b = P(g, r, dt, 'b', [2, 4, 2]);
+      return { out: ops.matmul(a, b, { transA: true }), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'MatMul',
+    name: 'MatMul transA transB [4,3]^T @ [2,4]^T',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [4, 3]);
+      const b = P(g, r, dt, 'b', [2, 4]);
+      return { out: ops.matmul(a, b, { transA: true, transB: true }), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'MatMul',
+    name: 'MatMul float32 via FusedMatMul transB',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      const b = P(g, r, dt, 'b', [2, 5, 4]);
+      return { out: ops.matmul(a, b, { transB: true, alpha: 0.7 }), wrt: [a, b] };
+    },
+    opts: f32,
+  },
+  {
+    op: 'ReduceSum',
+    name: 'ReduceSum [2,3,4] axes [1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.reduceSum(a, [1]), wrt: [a] };
+    },
+  },
+  {
+    op: 'ReduceSum',
+    name: 'ReduceSum keepdims axes [0,2]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.reduceSum(a, [0, 2], true), wrt: [a] };
+    },
+  },
+  {
+    op: 'ReduceMean',
+    name: 'ReduceMean [2,3,4] axes [-1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.reduceMean(a, [-1]), wrt: [a] };
+    },
+  },
   {
     op: 'ReduceMean',
     name: 'mseLoss over a symbolic batch (run-time count)',
@@ -82,13 +208,41 @@ const cases: Case[] = [
       const t = g.input('t', dt, ['batch', 2]);
       const xd = r.float64(12);
       const td = r.float64(8);
-      const feeds = { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [4, 3]), t: tensor(dt, dt === 'float64' ? td : Float32Array.from(td), [4, 2]) };
-      return { out: ops.add(ops.mseLoss(ops.matmul(x, w), t), ops.reduceSum(ops.reduceMean(ops.matmul(x, w), [0]))), wrt: [w], feeds };
+      const feeds = {
+        x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [4, 3]),
+        t: tensor(dt, dt === 'float64' ? td : Float32Array.from(td), [4, 2]),
+      };
+      return {
+        out: ops.add(ops.mseLoss(ops.matmul(x, w), t), ops.reduceSum(ops.reduceMean(ops.matmul(x, w), [0]))),
+        wrt: [w],
+        feeds,
+      };
     },
   },
-  { op: 'ReduceMax', name: 'ReduceMax [2,3,4] axes [1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reduceMax(a, [1]), wrt: [a] }; } },
-  { op: 'Softmax', name: 'Softmax [2,3,4] axis -1', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.softmax(a, -1), wrt: [a] }; } },
-  { op: 'LogSoftmax', name: 'LogSoftmax [2,3,4] axis 1', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.logSoftmax(a, 1), wrt: [a] }; } },
+  {
+    op: 'ReduceMax',
+    name: 'ReduceMax [2,3,4] axes [1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.reduceMax(a, [1]), wrt: [a] };
+    },
+  },
+  {
+    op: 'Softmax',
+    name: 'Softmax [2,3,4] axis -1',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.softmax(a, -1), wrt: [a] };
+    },
+  },
+  {
+    op: 'LogSoftmax',
+    name: 'LogSoftmax [2,3,4] axis 1',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.logSoftmax(a, 1), wrt: [a] };
+    },
+  },
   {
     op: 'LayerNormalization',
     name: 'LayerNormalization [2,3,5]',
@@ -107,7 +261,11 @@ const cases: Case[] = [
     build: (g, dt, r) => {
       const x = P(g, r, dt, 'x', [4, 5]);
       const y = g.input('labels', 'int64', [4]);
-      return { out: ops.softmaxCrossEntropy(x, y), wrt: [x], feeds: { labels: tensor('int64', BigInt64Array.from([0n, 3n, 4n, 3n]), [4]) } };
+      return {
+        out: ops.softmaxCrossEntropy(x, y),
+        wrt: [x],
+        feeds: { labels: tensor('int64', BigInt64Array.from([0n, 3n, 4n, 3n]), [4]) },
+      };
     },
   },
   {
@@ -119,13 +277,34 @@ const cases: Case[] = [
       const x = g.input('x', dt, ['batch', 4]);
       const y = g.input('labels', 'int64', ['batch']);
       const xd = r.float64(12);
-      const feeds = { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [3, 4]), labels: tensor('int64', BigInt64Array.from([1n, 2n, 0n]), [3]) };
+      const feeds = {
+        x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [3, 4]),
+        labels: tensor('int64', BigInt64Array.from([1n, 2n, 0n]), [3]),
+      };
       const logits = ops.matmul(x, w);
-      return { out: ops.add(ops.softmaxCrossEntropy(logits, y, 'sum'), ops.softmaxCrossEntropy(logits, y)), wrt: [w], feeds };
+      return {
+        out: ops.add(ops.softmaxCrossEntropy(logits, y, 'sum'), ops.softmaxCrossEntropy(logits, y)),
+        wrt: [w],
+        feeds,
+      };
     },
   },
-  { op: 'Transpose', name: 'Transpose [2,3,4] perm [2,0,1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.transpose(a, [2, 0, 1]), wrt: [a] }; } },
-  { op: 'Reshape', name: 'Reshape [2,3,4] -> [4,-1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3, 4]); return { out: ops.reshape(a, [4, -1]), wrt: [a] }; } },
+  {
+    op: 'Transpose',
+    name: 'Transpose [2,3,4] perm [2,0,1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.transpose(a, [2, 0, 1]), wrt: [a] };
+    },
+  },
+  {
+    op: 'Reshape',
+    name: 'Reshape [2,3,4] -> [4,-1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3, 4]);
+      return { out: ops.reshape(a, [4, -1]), wrt: [a] };
+    },
+  },
   {
     op: 'Reshape',
     name: 'Reshape [b, s, 3] -> [-1, 3] -> back, two symbolic dims',
@@ -138,8 +317,23 @@ const cases: Case[] = [
       return { out, wrt: [w], feeds: { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [2, 3, 3]) } };
     },
   },
-  { op: 'Concat', name: 'Concat [2,3] ++ [2,2] axis 1', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); const b = P(g, r, dt, 'b', [2, 2]); return { out: ops.concat([a, b, a], 1), wrt: [a, b] }; } },
-  { op: 'Slice', name: 'Slice [4,5][1:3, 0:-1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [4, 5]); return { out: ops.slice(a, [1, 0], [3, -1], [0, 1]), wrt: [a] }; } },
+  {
+    op: 'Concat',
+    name: 'Concat [2,3] ++ [2,2] axis 1',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      const b = P(g, r, dt, 'b', [2, 2]);
+      return { out: ops.concat([a, b, a], 1), wrt: [a, b] };
+    },
+  },
+  {
+    op: 'Slice',
+    name: 'Slice [4,5][1:3, 0:-1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [4, 5]);
+      return { out: ops.slice(a, [1, 0], [3, -1], [0, 1]), wrt: [a] };
+    },
+  },
   {
     op: 'Gather',
     name: 'Gather table [6,3] by [2,2] ids (repeats accumulate)',
@@ -149,9 +343,30 @@ const cases: Case[] = [
       return { out: ops.gather(t, ids), wrt: [t] };
     },
   },
-  { op: 'Expand', name: 'Expand [3,1] -> [2,3,4]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [3, 1]); return { out: ops.expandLike(a, [2, 3, 4]), wrt: [a] }; } },
-  { op: 'Unsqueeze', name: 'Unsqueeze [2,3] axes [0,2]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); return { out: ops.mul(ops.unsqueeze(a, [0, 2]), P(g, r, dt, 'b', [2, 2, 4, 3])), wrt: [a] }; } },
-  { op: 'Squeeze', name: 'Squeeze [2,1,3] axes [1]', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 1, 3]); return { out: ops.squeeze(a, [1]), wrt: [a] }; } },
+  {
+    op: 'Expand',
+    name: 'Expand [3,1] -> [2,3,4]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [3, 1]);
+      return { out: ops.expandLike(a, [2, 3, 4]), wrt: [a] };
+    },
+  },
+  {
+    op: 'Unsqueeze',
+    name: 'Unsqueeze [2,3] axes [0,2]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      return { out: ops.mul(ops.unsqueeze(a, [0, 2]), P(g, r, dt, 'b', [2, 2, 4, 3])), wrt: [a] };
+    },
+  },
+  {
+    op: 'Squeeze',
+    name: 'Squeeze [2,1,3] axes [1]',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 1, 3]);
+      return { out: ops.squeeze(a, [1]), wrt: [a] };
+    },
+  },
   {
     op: 'Split',
     name: 'Split [2,5] into [2,3] on axis 1, one part unused',
@@ -173,11 +388,21 @@ const cases: Case[] = [
       const c = ops.concat([pre, h], 0);
       const [p0, p1] = ops.split(ops.sigmoid(c), 0, [2, 'n'], h);
       const first = ops.slice(h, [0], [1], [0]);
-      const out = ops.add(ops.add(ops.reduceSum(ops.mul(p1!, p1!), [0]), ops.reduceSum(p0!, [0])), ops.reshape(first, [3]));
+      const out = ops.add(
+        ops.add(ops.reduceSum(ops.mul(p1!, p1!), [0]), ops.reduceSum(p0!, [0])),
+        ops.reshape(first, [3]),
+      );
       return { out, wrt: [w, pre], feeds: { x: tensor(dt, dt === 'float64' ? xd : Float32Array.from(xd), [4, 3]) } };
     },
   },
-  { op: 'Pad', name: 'Pad [2,3] by (1,0),(0,2)', build: (g, dt, r) => { const a = P(g, r, dt, 'a', [2, 3]); return { out: ops.pad(a, [1, 0, 0, 2]), wrt: [a] }; } },
+  {
+    op: 'Pad',
+    name: 'Pad [2,3] by (1,0),(0,2)',
+    build: (g, dt, r) => {
+      const a = P(g, r, dt, 'a', [2, 3]);
+      return { out: ops.pad(a, [1, 0, 0, 2]), wrt: [a] };
+    },
+  },
 ];
 
 describe('gradcheck: every gradient rule against finite differences', () => {
@@ -197,7 +422,11 @@ describe('gradcheck: every gradient rule against finite differences', () => {
     const r = await gradcheck((g, dt, rng) => {
       const x = P(g, rng, dt, 'x', [2, 4]);
       const m = g.input('mask', 'bool', [2, 4]);
-      return { out: ops.dropoutWithMask(x, m, 0.25), wrt: [x], feeds: { mask: tensor('bool', Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 0]), [2, 4]) } };
+      return {
+        out: ops.dropoutWithMask(x, m, 0.25),
+        wrt: [x],
+        feeds: { mask: tensor('bool', Uint8Array.from([1, 0, 1, 1, 0, 0, 1, 0]), [2, 4]) },
+      };
     });
     assert.deepEqual(r.failures, []);
   });
@@ -205,12 +434,23 @@ describe('gradcheck: every gradient rule against finite differences', () => {
     const g = new Graph();
     const rng = new Rng(7);
     const n = 64;
-    const x = g.param('x', Float32Array.from({ length: n }, () => 1 + rng.next()), [n]);
+    const x = g.param(
+      'x',
+      Float32Array.from({ length: n }, () => 1 + rng.next()),
+      [n],
+    );
     const w = g.constant(rng.float32(n), [n]);
     const y = ops.dropout(x, 0.25, 42);
     const loss = ops.reduceSum(ops.mul(y, w));
     const dx = gradients(loss, [x]).get(x)!;
-    const model = emitOnnx({ outputs: [['y', y], ['dx', dx]], paramInputs: [x], training: true });
+    const model = emitOnnx({
+      outputs: [
+        ['y', y],
+        ['dx', dx],
+      ],
+      paramInputs: [x],
+      training: true,
+    });
     const s = await createSession(model, { threads: 1 });
     const out = await s.run({ x: tensor('float32', g.data.get(x) as Float32Array, [n]) });
     const yd = out['y']!.data as Float32Array;

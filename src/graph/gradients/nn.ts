@@ -27,7 +27,8 @@ export const LogSoftmax: GradRule = (ctx) => {
 export const LayerNormalization: GradRule = (ctx) => {
   const [x, gamma] = ctx.node.inputs as [Value, Value, Value];
   const [, mean, invStd] = ctx.node.outputs as [Value, Value, Value];
-  if (ctx.dy[1] || ctx.dy[2]) throw new GraphError('LayerNormalization gradient: Mean/InvStdDev outputs are not differentiable');
+  if (ctx.dy[1] || ctx.dy[2])
+    throw new GraphError('LayerNormalization gradient: Mean/InvStdDev outputs are not differentiable');
   const g = ctx.dy[0]!;
   const lead = x.shape.slice(0, -1).map((_, i) => i);
   const xhat = mul(sub(x, mean), invStd);
@@ -48,7 +49,10 @@ export const SoftmaxCrossEntropyLoss: GradRule = (ctx) => {
   if (ctx.dy[1]) throw new GraphError('SoftmaxCrossEntropyLoss gradient: use the loss output, not log_prob');
   const g = logits.graph;
   const c = logits.shape[1] as number;
-  const classes = g.constant(BigInt64Array.from({ length: c }, (_, i) => BigInt(i)), [c]);
+  const classes = g.constant(
+    BigInt64Array.from({ length: c }, (_, i) => BigInt(i)),
+    [c],
+  );
   const onehot = cast(equal(unsqueeze(labels, [1]), classes), logits.dtype);
   let scale = ctx.dy[0]!;
   if (ctx.node.attrs['reduction']!.v === 'mean') {

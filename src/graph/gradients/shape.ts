@@ -1,7 +1,22 @@
 /** Gradients of layout ops: Transpose, Reshape, Concat, Slice, Gather, Expand, Unsqueeze, Squeeze, Pad. */
 import { GraphError } from '../errors.js';
 import { cast } from '../ops/elementwise.js';
-import { concat, expandLike, pad, padDynamic, reshapeLike, reshapeTo, scatterNDAdd, shapeOf, slice, split, squeeze, transpose, unsqueeze, withShape } from '../ops/shape.js';
+import {
+  concat,
+  expandLike,
+  pad,
+  padDynamic,
+  reshapeLike,
+  reshapeTo,
+  scatterNDAdd,
+  shapeOf,
+  slice,
+  split,
+  squeeze,
+  transpose,
+  unsqueeze,
+  withShape,
+} from '../ops/shape.js';
 import type { Value } from '../ir.js';
 import { constInts, type GradRule } from './types.js';
 
@@ -17,8 +32,14 @@ export const Reshape: GradRule = (ctx) => {
   return [syms <= 1 ? reshapeTo(ctx.dy[0]!, x.shape) : reshapeLike(ctx.dy[0]!, x), undefined];
 };
 export const Expand: GradRule = (ctx) => [ctx.dy[0], undefined];
-export const Unsqueeze: GradRule = (ctx) => [squeeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Unsqueeze axes')), undefined];
-export const Squeeze: GradRule = (ctx) => [unsqueeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Squeeze axes')), undefined];
+export const Unsqueeze: GradRule = (ctx) => [
+  squeeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Unsqueeze axes')),
+  undefined,
+];
+export const Squeeze: GradRule = (ctx) => [
+  unsqueeze(ctx.dy[0]!, constInts(ctx.node.inputs[1], 'Squeeze axes')),
+  undefined,
+];
 
 /** Concat: one Split of dY into the inputs' sizes (a symbolic size is read from its input at run time). */
 export const Concat: GradRule = (ctx) => {
@@ -26,7 +47,12 @@ export const Concat: GradRule = (ctx) => {
   const xs = ctx.node.inputs as Value[];
   const sym = xs.filter((x) => typeof x.shape[axis] !== 'number');
   if (sym.length > 1) throw new GraphError(`Concat gradient: more than one input has a symbolic size on axis ${axis}`);
-  const parts = split(ctx.dy[0]!, axis, xs.map((x) => x.shape[axis]!), sym[0]);
+  const parts = split(
+    ctx.dy[0]!,
+    axis,
+    xs.map((x) => x.shape[axis]!),
+    sym[0],
+  );
   return parts.map((p, i) => (ctx.needs[i] ? p : undefined));
 };
 

@@ -17,6 +17,6 @@ export type GradRule = (ctx: GradContext) => (Value | undefined)[];
 /** Integer data of a constant input (axes, starts, pads...). */
 export function constInts(v: Value | null | undefined, what: string): number[] {
   const d = v ? v.graph.data.get(v) : undefined;
-  if (!v || v.kind !== 'constant' || !d) throw new Error(`${what}: expected a constant input`);
+  if (v?.kind !== 'constant' || !d) throw new Error(`${what}: expected a constant input`);
   return Array.from(d as ArrayLike<number | bigint>, (x) => Number(x));
 }

@@ -119,7 +119,8 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     return name;
   };
   const ints = (xs: number[]) => constInit(`i64:${xs.join(',')}`, 'int64', [xs.length], BigInt64Array.from(xs, BigInt));
-  const floatScalar = (dtype: DType, v: number) => constInit(`${dtype}:${v}`, dtype, [], dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v));
+  const floatScalar = (dtype: DType, v: number) =>
+    constInit(`${dtype}:${v}`, dtype, [], dtype === 'float64' ? Float64Array.of(v) : Float32Array.of(v));
   let usesContrib = false;
 
   for (const v of g.values) {
@@ -128,7 +129,12 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     else if (v.kind === 'param' && paramInputs.has(v)) inputs.push(v);
     else if ((v.kind === 'param' && !flat.has(v)) || v.kind === 'constant') {
       const data = g.data.get(v)!;
-      initializers.push({ name: v.name, dataType: onnxDtypeCode(v.dtype), dims: v.shape as number[], rawData: bytesOf(data) });
+      initializers.push({
+        name: v.name,
+        dataType: onnxDtypeCode(v.dtype),
+        dims: v.shape as number[],
+        rawData: bytesOf(data),
+      });
     }
   }
   if (opts.flatParams && usedValues.has(opts.flatParams.input)) {
@@ -136,8 +142,16 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     const sizes = ps.map((p) => shapeSize(p.shape));
     const flatName = opts.flatParams.input.name;
     const parts = ps.length === 1 ? [flatName] : ps.map((p) => fresh(`${p.name}_flat`));
-    if (ps.length > 1) nodes.push({ opType: 'Split', input: [flatName, ints(sizes)], output: parts, attribute: [attrProto('axis', { kind: 'int', v: 0 })] });
-    ps.forEach((p, k) => nodes.push({ opType: 'Reshape', input: [parts[k]!, ints(p.shape as number[])], output: [p.name] }));
+    if (ps.length > 1)
+      nodes.push({
+        opType: 'Split',
+        input: [flatName, ints(sizes)],
+        output: parts,
+        attribute: [attrProto('axis', { kind: 'int', v: 0 })],
+      });
+    ps.forEach((p, k) => {
+      nodes.push({ opType: 'Reshape', input: [parts[k]!, ints(p.shape as number[])], output: [p.name] });
+    });
   }
 
   // A node-produced value fetched under one output name is emitted under that name (no Identity copy).
@@ -166,7 +180,11 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
             domain: 'com.microsoft',
             input: ins,
             output: outs,
-            attribute: [attrProto('transA', { kind: 'int', v: tA ? 1 : 0 }), attrProto('transB', { kind: 'int', v: tB ? 1 : 0 }), attrProto('alpha', { kind: 'float', v: alpha })],
+            attribute: [
+              attrProto('transA', { kind: 'int', v: tA ? 1 : 0 }),
+              attrProto('transB', { kind: 'int', v: tB ? 1 : 0 }),
+              attrProto('alpha', { kind: 'float', v: alpha }),
+            ],
           });
         } else {
           const swap = (v: Value, t: boolean) => {
@@ -174,7 +192,12 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
             const perm = v.shape.map((_, i) => i);
             [perm[v.rank - 1], perm[v.rank - 2]] = [perm[v.rank - 2]!, perm[v.rank - 1]!];
             const o = fresh('T');
-            nodes.push({ opType: 'Transpose', input: [name(v)], output: [o], attribute: [attrProto('perm', { kind: 'ints', v: perm })] });
+            nodes.push({
+              opType: 'Transpose',
+              input: [name(v)],
+              output: [o],
+              attribute: [attrProto('perm', { kind: 'ints', v: perm })],
+            });
             return o;
           };
           const a = swap(n.inputs[0]!, tA);
@@ -190,7 +213,12 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
       }
       case 'ReduceSum': {
         const axes = n.attrs['axes']!.v as number[];
-        nodes.push({ opType: 'ReduceSum', input: [ins[0]!, ints(axes)], output: outs, attribute: [attrProto('keepdims', n.attrs['keepdims']!)] });
+        nodes.push({
+          opType: 'ReduceSum',
+          input: [ins[0]!, ints(axes)],
+          output: outs,
+          attribute: [attrProto('keepdims', n.attrs['keepdims']!)],
+        });
         break;
       }
       case 'Gelu': {
@@ -212,7 +240,12 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
         const ratio = n.attrs['ratio']!.v as number;
         const r = floatScalar(x.dtype, ratio);
         const t = constInit(`bool:${training}`, 'bool', [], Uint8Array.of(training ? 1 : 0));
-        nodes.push({ opType: 'Dropout', input: [ins[0]!, r, t], output: outs, attribute: [attrProto('seed', n.attrs['seed']!)] });
+        nodes.push({
+          opType: 'Dropout',
+          input: [ins[0]!, r, t],
+          output: outs,
+          attribute: [attrProto('seed', n.attrs['seed']!)],
+        });
         break;
       }
       default:

@@ -6,7 +6,8 @@ import { broadcastShapes, requireFloat, sameDtype } from './util.js';
 type Operand = Value | number;
 
 function lift(op: string, a: Operand, b: Operand): [Value, Value] {
-  if (typeof a === 'number' && typeof b === 'number') throw new GraphError(`${op}: at least one operand must be a Value`);
+  if (typeof a === 'number' && typeof b === 'number')
+    throw new GraphError(`${op}: at least one operand must be a Value`);
   const va = typeof a === 'number' ? (b as Value).graph.scalar(a, (b as Value).dtype) : a;
   const vb = typeof b === 'number' ? va.graph.scalar(b, va.dtype) : b;
   return [va, vb];

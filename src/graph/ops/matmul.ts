@@ -18,10 +18,18 @@ export interface MatMulOptions {
 export function matmul(a: Value, b: Value, opts: MatMulOptions = {}): Value {
   const dtype = sameDtype('MatMul', a, b);
   requireFloat('MatMul', a);
-  if (a.rank < 2 || b.rank < 2) throw new GraphError(`MatMul: operands must have rank >= 2, got ${a} and ${b}; unsqueeze vectors first`);
-  const [m, ka] = opts.transA ? [a.shape[a.rank - 1]!, a.shape[a.rank - 2]!] : [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];
-  const [kb, n] = opts.transB ? [b.shape[b.rank - 1]!, b.shape[b.rank - 2]!] : [b.shape[b.rank - 2]!, b.shape[b.rank - 1]!];
-  if (ka !== kb) throw new GraphError(`MatMul: inner dims differ (${ka} vs ${kb}) for ${a} @ ${b}${opts.transA ? ' transA' : ''}${opts.transB ? ' transB' : ''}`);
+  if (a.rank < 2 || b.rank < 2)
+    throw new GraphError(`MatMul: operands must have rank >= 2, got ${a} and ${b}; unsqueeze vectors first`);
+  const [m, ka] = opts.transA
+    ? [a.shape[a.rank - 1]!, a.shape[a.rank - 2]!]
+    : [a.shape[a.rank - 2]!, a.shape[a.rank - 1]!];
+  const [kb, n] = opts.transB
+    ? [b.shape[b.rank - 1]!, b.shape[b.rank - 2]!]
+    : [b.shape[b.rank - 2]!, b.shape[b.rank - 1]!];
+  if (ka !== kb)
+    throw new GraphError(
+      `MatMul: inner dims differ (${ka} vs ${kb}) for ${a} @ ${b}${opts.transA ? ' transA' : ''}${opts.transB ? ' transB' : ''}`,
+    );
   const batch = broadcastShapes('MatMul', a.shape.slice(0, -2), b.shape.slice(0, -2));
   const attrs: Record<string, ReturnType<typeof attr.int>> = {};
   if (opts.transA) attrs['transA'] = attr.int(1);

@@ -7,12 +7,16 @@ import { normAxis, requireFloat, sameDtype } from './util.js';
 
 export function softmax(x: Value, axis = -1): Value {
   requireFloat('Softmax', x);
-  return x.graph.node('Softmax', [x], { axis: attr.int(normAxis('Softmax', axis, x.rank)) }, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  return x.graph.node('Softmax', [x], { axis: attr.int(normAxis('Softmax', axis, x.rank)) }, [
+    { dtype: x.dtype, shape: x.shape },
+  ])[0]!;
 }
 
 export function logSoftmax(x: Value, axis = -1): Value {
   requireFloat('LogSoftmax', x);
-  return x.graph.node('LogSoftmax', [x], { axis: attr.int(normAxis('LogSoftmax', axis, x.rank)) }, [{ dtype: x.dtype, shape: x.shape }])[0]!;
+  return x.graph.node('LogSoftmax', [x], { axis: attr.int(normAxis('LogSoftmax', axis, x.rank)) }, [
+    { dtype: x.dtype, shape: x.shape },
+  ])[0]!;
 }
 
 /**
@@ -48,7 +52,8 @@ export function layerNorm(x: Value, gamma: Value, beta: Value, eps = 1e-12): Val
 export function softmaxCrossEntropy(logits: Value, labels: Value, reduction: 'mean' | 'sum' = 'mean'): Value {
   requireFloat('SoftmaxCrossEntropyLoss', logits);
   if (logits.rank !== 2) throw new GraphError(`SoftmaxCrossEntropyLoss: logits ${logits} must be [N, C]`);
-  if (labels.dtype !== 'int64' || labels.rank !== 1) throw new GraphError(`SoftmaxCrossEntropyLoss: labels ${labels} must be int64 [N]`);
+  if (labels.dtype !== 'int64' || labels.rank !== 1)
+    throw new GraphError(`SoftmaxCrossEntropyLoss: labels ${labels} must be int64 [N]`);
   return logits.graph.node('SoftmaxCrossEntropyLoss', [logits, labels], { reduction: attr.string(reduction) }, [
     { dtype: logits.dtype, shape: [] },
     { dtype: logits.dtype, shape: logits.shape },

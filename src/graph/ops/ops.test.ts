@@ -10,7 +10,10 @@ describe('op builders: shape inference and errors', () => {
   it('broadcasts with symbolic dims', () => {
     assert.deepEqual(ops.add(x, g.constant(new Float32Array(16), [16])).shape, ['batch', 8, 16]);
     assert.deepEqual(ops.mul(x, g.constant(new Float32Array(8), [8, 1])).shape, ['batch', 8, 16]);
-    assert.throws(() => ops.add(x, g.constant(new Float32Array(8), [8])), /Add: shapes \[batch,8,16\] and \[8\] do not broadcast/);
+    assert.throws(
+      () => ops.add(x, g.constant(new Float32Array(8), [8])),
+      /Add: shapes \[batch,8,16\] and \[8\] do not broadcast/,
+    );
     assert.throws(() => ops.add(x, g.input('y', 'float32', ['seq', 8, 16])), GraphError);
   });
   it('matmul, linear and transposes', () => {

@@ -10,7 +10,9 @@ function reduce(op: string, x: Value, axes: readonly number[] | undefined, keepd
     if (!sorted.includes(i)) shape.push(d);
     else if (keepdims) shape.push(1);
   });
-  return x.graph.node(op, [x], { axes: attr.ints(sorted), keepdims: attr.int(keepdims ? 1 : 0) }, [{ dtype: x.dtype, shape }])[0]!;
+  return x.graph.node(op, [x], { axes: attr.ints(sorted), keepdims: attr.int(keepdims ? 1 : 0) }, [
+    { dtype: x.dtype, shape },
+  ])[0]!;
 }
 
 /** Sum over `axes` (all when omitted). */

@@ -7,7 +7,9 @@ export function transpose(x: Value, perm: readonly number[]): Value {
   if (perm.length !== x.rank || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) {
     throw new GraphError(`Transpose: perm [${perm.join(',')}] is not a permutation of rank ${x.rank}`);
   }
-  return x.graph.node('Transpose', [x], { perm: attr.ints([...perm]) }, [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) }])[0]!;
+  return x.graph.node('Transpose', [x], { perm: attr.ints([...perm]) }, [
+    { dtype: x.dtype, shape: perm.map((p) => x.shape[p]!) },
+  ])[0]!;
 }
 
 /**
@@ -20,7 +22,8 @@ export function reshape(x: Value, target: readonly Dim[]): Value {
   let infer = -1;
   target.forEach((d, i) => {
     if (typeof d === 'string') {
-      if (x.shape[i] !== d) throw new GraphError(`Reshape: symbolic dim '${d}' at index ${i} must match the input's dim there (${x})`);
+      if (x.shape[i] !== d)
+        throw new GraphError(`Reshape: symbolic dim '${d}' at index ${i} must match the input's dim there (${x})`);
       ints.push(0);
       out.push(d);
     } else if (d === 0) {
@@ -50,12 +53,13 @@ export function reshape(x: Value, target: readonly Dim[]): Value {
     }
     const inN = x.shape.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
     const outN = known.reduce<number>((p, d) => (typeof d === 'number' ? p * d : p), 1);
-    if (outN === 0 || inN % outN !== 0) throw new GraphError(`Reshape: ${x} cannot be reshaped to [${target.join(',')}]`);
+    if (outN === 0 || inN % outN !== 0)
+      throw new GraphError(`Reshape: ${x} cannot be reshaped to [${target.join(',')}]`);
     out[infer] = dimProduct([...rest, inN / outN]);
   } else if (isStatic(x.shape) && isStatic(out)) {
     const a = x.shape.reduce<number>((p, d) => p * (d as number), 1);
     const b = out.reduce<number>((p, d) => p * (d as number), 1);
-    if (a !== b) throw new GraphError(`Reshape: ${x} has ${a} elements, target [${target.join(",")}] has ${b}`);
+    if (a !== b) throw new GraphError(`Reshape: ${x} has ${a} elements, target [${target.join(',')}] has ${b}`);
   }
   return x.graph.node('Reshape', [x, x.graph.ints(ints)], {}, [{ dtype: x.dtype, shape: out }])[0]!;
 }
@@ -80,7 +84,9 @@ export function reshapeTo(x: Value, shape: Shape): Value {
 
 /** Reshape x to `like`'s shape, read at run time (any number of symbolic dims). */
 export function reshapeLike(x: Value, like: Value): Value {
-  return x.graph.node('Reshape', [x, isStatic(like.shape) ? x.graph.ints(like.shape) : shapeOf(like)], {}, [{ dtype: x.dtype, shape: like.shape }])[0]!;
+  return x.graph.node('Reshape', [x, isStatic(like.shape) ? x.graph.ints(like.shape) : shapeOf(like)], {}, [
+    { dtype: x.dtype, shape: like.shape },
+  ])[0]!;
 }
 
 export function concat(xs: readonly Value[], axis: number): Value {
@@ -96,7 +102,9 @@ export function concat(xs: readonly Value[], axis: number): Value {
     parts.push(x.shape[a]!);
   }
   const shape = [...x0.shape];
-  shape[a] = parts.every((d) => typeof d === 'number') ? (parts as number[]).reduce((p, d) => p + d, 0) : parts.join('+');
+  shape[a] = parts.every((d) => typeof d === 'number')
+    ? (parts as number[]).reduce((p, d) => p + d, 0)
+    : parts.join('+');
   return x0.graph.node('Concat', xs, { axis: attr.int(a) }, [{ dtype: x0.dtype, shape }])[0]!;
 }
 
@@ -105,7 +113,13 @@ export function concat(xs: readonly Value[], axis: number): Value {
  * non-negative and the slice is taken to be static (end - start): the caller guarantees the dim is
  * at least `end` at run time (e.g. the [CLS] row 0:1 of a sequence).
  */
-export function slice(x: Value, starts: readonly number[], ends: readonly number[], axes: readonly number[], steps?: readonly number[]): Value {
+export function slice(
+  x: Value,
+  starts: readonly number[],
+  ends: readonly number[],
+  axes: readonly number[],
+  steps?: readonly number[],
+): Value {
   const shape = [...x.shape];
   const ax = axes.map((a) => normAxis('Slice', a, x.rank));
   const st = steps ?? axes.map(() => 1);
@@ -135,7 +149,8 @@ export function slice(x: Value, starts: readonly number[], ends: readonly number
 
 /** data[indices] along `axis` (embedding lookup with axis 0). */
 export function gather(data: Value, indices: Value, axis = 0): Value {
-  if (indices.dtype !== 'int64' && indices.dtype !== 'int32') throw new GraphError(`Gather: indices ${indices} must be int64 or int32`);
+  if (indices.dtype !== 'int64' && indices.dtype !== 'int32')
+    throw new GraphError(`Gather: indices ${indices} must be int64 or int32`);
   const a = normAxis('Gather', axis, data.rank);
   const shape = [...data.shape.slice(0, a), ...indices.shape, ...data.shape.slice(a + 1)];
   return data.graph.node('Gather', [data, indices], { axis: attr.int(a) }, [{ dtype: data.dtype, shape }])[0]!;
@@ -158,8 +173,11 @@ export function sizeOf(x: Value): Value {
 export function expandLike(x: Value, like: Value | Shape): Value {
   const target = Array.isArray(like) ? (like as Shape) : (like as Value).shape;
   const shapeInput = isStatic(target) ? x.graph.ints(target) : shapeOf(like as Value);
-  if (!isStatic(target) && Array.isArray(like)) throw new GraphError('Expand: a symbolic target needs a Value to take the shape from');
-  return x.graph.node('Expand', [x, shapeInput], {}, [{ dtype: x.dtype, shape: broadcastShapes('Expand', x.shape, target) }])[0]!;
+  if (!isStatic(target) && Array.isArray(like))
+    throw new GraphError('Expand: a symbolic target needs a Value to take the shape from');
+  return x.graph.node('Expand', [x, shapeInput], {}, [
+    { dtype: x.dtype, shape: broadcastShapes('Expand', x.shape, target) },
+  ])[0]!;
 }
 
 export function unsqueeze(x: Value, axes: readonly number[]): Value {
@@ -174,7 +192,9 @@ export function unsqueeze(x: Value, axes: readonly number[]): Value {
 export function squeeze(x: Value, axes: readonly number[]): Value {
   const ax = axes.map((a) => normAxis('Squeeze', a, x.rank));
   for (const a of ax) if (x.shape[a] !== 1) throw new GraphError(`Squeeze: dim ${a} of ${x} is not 1`);
-  return x.graph.node('Squeeze', [x, x.graph.ints(ax)], {}, [{ dtype: x.dtype, shape: x.shape.filter((_, i) => !ax.includes(i)) }])[0]!;
+  return x.graph.node('Squeeze', [x, x.graph.ints(ax)], {}, [
+    { dtype: x.dtype, shape: x.shape.filter((_, i) => !ax.includes(i)) },
+  ])[0]!;
 }
 
 /** Zero padding: pads = [begin_0..begin_{r-1}, end_0..end_{r-1}] (ONNX layout). */
@@ -193,7 +213,10 @@ export function pad(x: Value, pads: readonly number[]): Value {
  * knows to be equal in size at run time but whose inferred dim names differ ('2+seq' vs 'n').
  */
 export function withShape(v: Value, shape: Shape): Value {
-  if (shape.length !== v.rank || shape.some((d, i) => typeof d === 'number' && typeof v.shape[i] === 'number' && d !== v.shape[i])) {
+  if (
+    shape.length !== v.rank ||
+    shape.some((d, i) => typeof d === 'number' && typeof v.shape[i] === 'number' && d !== v.shape[i])
+  ) {
     throw new GraphError(`withShape: ${v} cannot be [${shape.join(',')}]`);
   }
   (v as { shape: Shape }).shape = [...shape];
@@ -202,7 +225,8 @@ export function withShape(v: Value, shape: Shape): Value {
 
 /** Zero padding by a run-time int64 `pads` value ([2 * rank]), producing `outShape` (known to the caller). */
 export function padDynamic(x: Value, pads: Value, outShape: Shape): Value {
-  if (pads.dtype !== 'int64' || pads.rank !== 1) throw new GraphError(`Pad: pads ${pads} must be int64 [${2 * x.rank}]`);
+  if (pads.dtype !== 'int64' || pads.rank !== 1)
+    throw new GraphError(`Pad: pads ${pads} must be int64 [${2 * x.rank}]`);
   return x.graph.node('Pad', [x, pads], {}, [{ dtype: x.dtype, shape: outShape }])[0]!;
 }
 
@@ -241,11 +265,18 @@ export function rangeOf(like: Value, axis: number, start = 0): Value {
   const g = like.graph;
   const d = like.shape[a]!;
   const limit = typeof d === 'number' ? g.scalar(start + d, 'int64') : squeeze(shapeOf(like, a, a + 1), [0]);
-  const lim = typeof d === 'number' || start === 0 ? limit : g.node('Add', [limit, g.scalar(start, 'int64')], {}, [{ dtype: 'int64', shape: [] }])[0]!;
-  return g.node('Range', [g.scalar(start, 'int64'), lim, g.scalar(1, 'int64')], {}, [{ dtype: 'int64', shape: [d] }])[0]!;
+  const lim =
+    typeof d === 'number' || start === 0
+      ? limit
+      : g.node('Add', [limit, g.scalar(start, 'int64')], {}, [{ dtype: 'int64', shape: [] }])[0]!;
+  return g.node('Range', [g.scalar(start, 'int64'), lim, g.scalar(1, 'int64')], {}, [
+    { dtype: 'int64', shape: [d] },
+  ])[0]!;
 }
 
 /** data with `updates` added at `indices` (ScatterND, reduction add). No gradient rule. */
 export function scatterNDAdd(data: Value, indices: Value, updates: Value): Value {
-  return data.graph.node('ScatterND', [data, indices, updates], { reduction: attr.string('add') }, [{ dtype: data.dtype, shape: data.shape }])[0]!;
+  return data.graph.node('ScatterND', [data, indices, updates], { reduction: attr.string('add') }, [
+    { dtype: data.dtype, shape: data.shape },
+  ])[0]!;
 }

@@ -12,7 +12,10 @@ export function broadcastShapes(op: string, a: Shape, b: Shape): Dim[] {
     if (da === db) out.push(da);
     else if (da === 1) out.push(db);
     else if (db === 1) out.push(da);
-    else throw new GraphError(`${op}: shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast (dim ${i}: ${da} vs ${db})`);
+    else
+      throw new GraphError(
+        `${op}: shapes [${a.join(',')}] and [${b.join(',')}] do not broadcast (dim ${i}: ${da} vs ${db})`,
+      );
   }
   return out;
 }
@@ -26,7 +29,8 @@ export function normAxis(op: string, axis: number, rank: number): number {
 export function sameDtype(op: string, ...vs: Value[]): DType {
   const d = vs[0]!.dtype;
   for (const v of vs) {
-    if (v.dtype !== d) throw new GraphError(`${op}: dtype mismatch ${vs.map((x) => x.toString()).join(' vs ')}; cast one side`);
+    if (v.dtype !== d)
+      throw new GraphError(`${op}: dtype mismatch ${vs.map((x) => x.toString()).join(' vs ')}; cast one side`);
   }
   return d;
 }

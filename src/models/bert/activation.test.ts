@@ -30,7 +30,9 @@ for (const act of Object.keys(refs) as (keyof typeof refs)[]) {
     const x = g.input('x', 'float32', [xs.length]);
     const prog = await compileEval(g, { y: activate(x, act) }, { threads: 1 });
     const y = (await prog.run({ x: tensor('float32', Float32Array.from(xs), [xs.length]) })).y!.data as Float32Array;
-    xs.forEach((v, i) => assert.ok(Math.abs(y[i]! - refs[act](v)) < 1e-5, `${act}(${v}) = ${y[i]} vs ${refs[act](v)}`));
+    xs.forEach((v, i) => {
+      assert.ok(Math.abs(y[i]! - refs[act](v)) < 1e-5, `${act}(${v}) = ${y[i]} vs ${refs[act](v)}`);
+    });
     await prog.release();
   });
 }

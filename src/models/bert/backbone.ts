@@ -26,7 +26,10 @@ export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {
 }
 
 /** NOTE: head init as Hugging Face's BertPreTrainedModel._init_weights: N(0, 0.02), zero bias. */
-function freshHead(names: readonly [string, number[]][], seed: number): Map<string, { data: Float32Array; shape: number[] }> {
+function freshHead(
+  names: readonly [string, number[]][],
+  seed: number,
+): Map<string, { data: Float32Array; shape: number[] }> {
   const rnd = seededNormal(seed);
   const out = new Map<string, { data: Float32Array; shape: number[] }>();
   for (const [name, shape] of names) {
@@ -67,15 +70,30 @@ export class BertBackbone implements Backbone {
     const H = this.config.hiddenSize;
     // BERT checkpoints without a pooler (e.g. from a masked-LM model) get a fresh one.
     if (this.kind === 'bert' && !this.weights.has('bert.pooler.dense.weight')) {
-      for (const [k, v] of freshHead([['bert.pooler.dense.weight', [H, H]], ['bert.pooler.dense.bias', [H]]], 7)) this.weights.set(k, v);
+      for (const [k, v] of freshHead(
+        [
+          ['bert.pooler.dense.weight', [H, H]],
+          ['bert.pooler.dense.bias', [H]],
+        ],
+        7,
+      ))
+        this.weights.set(k, v);
     }
   }
 
   private headShapes(numLabels: number): [string, number[]][] {
     const H = this.config.hiddenSize;
     return this.kind === 'bert'
-      ? [['classifier.weight', [numLabels, H]], ['classifier.bias', [numLabels]]]
-      : [['classifier.dense.weight', [H, H]], ['classifier.dense.bias', [H]], ['classifier.out_proj.weight', [numLabels, H]], ['classifier.out_proj.bias', [numLabels]]];
+      ? [
+          ['classifier.weight', [numLabels, H]],
+          ['classifier.bias', [numLabels]],
+        ]
+      : [
+          ['classifier.dense.weight', [H, H]],
+          ['classifier.dense.bias', [H]],
+          ['classifier.out_proj.weight', [numLabels, H]],
+          ['classifier.out_proj.bias', [numLabels]],
+        ];
   }
 
   headParams(numLabels: number): number {
@@ -119,4 +137,3 @@ export class BertBackbone implements Backbone {
     return { graph: built.graph, logits: built.logits!, inputNames, headParams: built.params };
   }
 }
-

@@ -112,7 +112,8 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   const B = opts.batch ?? 'batch';
   const H = cfg.hiddenSize;
   const nh = cfg.numHeads;
-  if (H % nh !== 0) throw new BertConfigError(`config: hidden_size ${H} is not a multiple of num_attention_heads ${nh}`);
+  if (H % nh !== 0)
+    throw new BertConfigError(`config: hidden_size ${H} is not a multiple of num_attention_heads ${nh}`);
   const dh = H / nh;
   const trainable = opts.trainable ?? (() => false);
   const pre = cfg.flavour;
@@ -136,8 +137,10 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
     }
     return g.constant(w.data, shape, name);
   };
-  const lin = (x: Value, name: string, o: number, i: number) => ops.linear(x, W(`${name}.weight`, [o, i]), W(`${name}.bias`, [o]));
-  const ln = (x: Value, name: string) => ops.layerNorm(x, W(`${name}.weight`, [H]), W(`${name}.bias`, [H]), cfg.layerNormEps);
+  const lin = (x: Value, name: string, o: number, i: number) =>
+    ops.linear(x, W(`${name}.weight`, [o, i]), W(`${name}.bias`, [o]));
+  const ln = (x: Value, name: string) =>
+    ops.layerNorm(x, W(`${name}.weight`, [H]), W(`${name}.bias`, [H]), cfg.layerNormEps);
 
   const inputIds = g.input('input_ids', 'int64', [B, S]);
   const attentionMask = g.input('attention_mask', 'int64', [B, S]);
@@ -146,9 +149,19 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   // Embeddings.
   const e = `${pre}.embeddings`;
   const posOffset = cfg.flavour === 'roberta' ? cfg.padTokenId + 1 : 0;
-  if (typeof S === 'number' && S + posOffset > cfg.maxPositions) throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
-  const positions = typeof S === 'number' ? g.constant(BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)), [S]) : ops.rangeOf(inputIds, 1, posOffset);
-  let x = ops.add(ops.gather(W(`${e}.word_embeddings.weight`, [cfg.vocabSize, H]), inputIds), ops.gather(W(`${e}.position_embeddings.weight`, [cfg.maxPositions, H]), positions));
+  if (typeof S === 'number' && S + posOffset > cfg.maxPositions)
+    throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
+  const positions =
+    typeof S === 'number'
+      ? g.constant(
+          BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)),
+          [S],
+        )
+      : ops.rangeOf(inputIds, 1, posOffset);
+  let x = ops.add(
+    ops.gather(W(`${e}.word_embeddings.weight`, [cfg.vocabSize, H]), inputIds),
+    ops.gather(W(`${e}.position_embeddings.weight`, [cfg.maxPositions, H]), positions),
+  );
   const tt = W(`${e}.token_type_embeddings.weight`, [cfg.typeVocabSize, H]);
   x = ops.add(x, tokenTypeIds ? ops.gather(tt, tokenTypeIds) : ops.reshape(ops.slice(tt, [0], [1], [0]), [H]));
   x = drop(ln(x, `${e}.LayerNorm`), hidP);
@@ -166,7 +179,9 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
     const xq = last && clsOnly ? ops.slice(x, [0], [1], [1]) : x;
     const proj = (name: 'query' | 'key' | 'value', inp: Value) => {
       const out = lin(inp, `${p}.attention.self.${name}`, H, H);
-      return opts.hooks?.projection ? opts.hooks.projection({ layer: l, graph: g, name, input: inp, output: out }) : out;
+      return opts.hooks?.projection
+        ? opts.hooks.projection({ layer: l, graph: g, name, input: inp, output: out })
+        : out;
     };
     const q = heads(proj('query', xq));
     const k = heads(proj('key', x));
@@ -191,7 +206,10 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
       ctx = ops.matmul(probs, v);
     }
     const merged = ops.reshape(ops.transpose(ctx, [0, 2, 1, 3]), [0, 0, H]);
-    const attn = ln(ops.add(drop(lin(merged, `${p}.attention.output.dense`, H, H), hidP), xq), `${p}.attention.output.LayerNorm`);
+    const attn = ln(
+      ops.add(drop(lin(merged, `${p}.attention.output.dense`, H, H), hidP), xq),
+      `${p}.attention.output.LayerNorm`,
+    );
     const inter = activate(lin(attn, `${p}.intermediate.dense`, cfg.intermediateSize, H), cfg.hiddenAct ?? 'gelu');
     let ffnOut = drop(lin(inter, `${p}.output.dense`, H, cfg.intermediateSize), hidP);
     if (opts.hooks?.ffn) ffnOut = opts.hooks.ffn({ layer: l, graph: g, input: attn, output: ffnOut });

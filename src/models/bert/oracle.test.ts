@@ -32,9 +32,15 @@ function hooksFrom(hw: Map<string, { data: Float32Array; shape: number[] }>, par
       if (name === 'key') return output;
       const a = P(graph, `peft.layer.${layer}.lora.${name}.A`);
       const b = P(graph, `peft.layer.${layer}.lora.${name}.B`);
-      return ops.add(output, ops.mul(ops.matmul(ops.matmul(input, a, { transB: true }), b, { transB: true }), manifest.loraScale));
+      return ops.add(
+        output,
+        ops.mul(ops.matmul(ops.matmul(input, a, { transB: true }), b, { transB: true }), manifest.loraScale),
+      );
     },
-    prefix: (layer, graph) => ({ key: P(graph, `peft.layer.${layer}.prefix.key`), value: P(graph, `peft.layer.${layer}.prefix.value`) }),
+    prefix: (layer, graph) => ({
+      key: P(graph, `peft.layer.${layer}.prefix.key`),
+      value: P(graph, `peft.layer.${layer}.prefix.value`),
+    }),
     ffn: ({ layer, graph, output }) => {
       const p = `peft.layer.${layer}.adapter`;
       const d = ops.relu(ops.linear(output, P(graph, `${p}.down.weight`), P(graph, `${p}.down.bias`)));
@@ -114,9 +120,21 @@ describe('tiny BERT vs the PyTorch oracle', () => {
   });
 
   it('two AdamW steps equal torch.optim.AdamW', async () => {
-    const m = buildBert({ config, weights, seqLen: S, numLabels: c['num_labels']!, trainable: () => true, hiddenDropout: 0, attentionDropout: 0 });
+    const m = buildBert({
+      config,
+      weights,
+      seqLen: S,
+      numLabels: c['num_labels']!,
+      trainable: () => true,
+      hiddenDropout: 0,
+      attentionDropout: 0,
+    });
     const labels = m.graph.input('labels', 'int64', ['batch']);
-    const prog = await compileTraining({ loss: ops.softmaxCrossEntropy(m.logits!, labels), optimizer: { weightDecay: manifest.weightDecay }, threads: 1 });
+    const prog = await compileTraining({
+      loss: ops.softmaxCrossEntropy(m.logits!, labels),
+      optimizer: { weightDecay: manifest.weightDecay },
+      threads: 1,
+    });
     for (let i = 0; i < manifest.steps; i++) await prog.step(feeds, manifest.lr);
     const got = prog.readParams();
     let loose = 0;

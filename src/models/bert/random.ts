@@ -8,8 +8,16 @@ export function randomBertWeights(cfg: BertConfig, numLabels: number, seed = 0, 
   const m = new Map<string, { data: Float32Array; shape: number[] }>();
   const H = cfg.hiddenSize;
   const pre = cfg.flavour;
-  const normal = (name: string, shape: number[]) => m.set(name, { data: rng.float32(shape.reduce((a, b) => a * b, 1), std), shape });
-  const fill = (name: string, shape: number[], v: number) => m.set(name, { data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape });
+  const normal = (name: string, shape: number[]) =>
+    m.set(name, {
+      data: rng.float32(
+        shape.reduce((a, b) => a * b, 1),
+        std,
+      ),
+      shape,
+    });
+  const fill = (name: string, shape: number[], v: number) =>
+    m.set(name, { data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(v), shape });
   const lin = (name: string, o: number, i: number) => {
     normal(`${name}.weight`, [o, i]);
     fill(`${name}.bias`, [o], 0);

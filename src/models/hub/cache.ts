@@ -63,7 +63,9 @@ export function isCompleteCheckpoint(dir: string): boolean {
   if (!has('model.safetensors')) {
     if (!has('model.safetensors.index.json')) return false;
     try {
-      const idx = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as { weight_map?: Record<string, string> };
+      const idx = JSON.parse(readFileSync(join(dir, 'model.safetensors.index.json'), 'utf8')) as {
+        weight_map?: Record<string, string>;
+      };
       const shards = new Set(Object.values(idx.weight_map ?? {}));
       if (shards.size === 0 || ![...shards].every((s) => typeof s === 'string' && has(s))) return false;
     } catch {

@@ -97,9 +97,30 @@ before(async () => {
   server = createServer(handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  await addRepo('org/tiny-bert', await writeTinyBert(join(root, 'src', 'bert'), { layers: 1, hidden: 8, heads: 2, seed: 5, tokenizerFiles: 'tokenizer.json' }));
-  await addRepo('tiny-sharded', await writeTinyBert(join(root, 'src', 'sharded'), { layers: 1, hidden: 8, heads: 2, seed: 6, shards: 2 }));
-  await addRepo('org/tiny-roberta-slow', await writeTinyRoberta(join(root, 'src', 'rob'), { layers: 1, hidden: 8, heads: 2, tokenizerFiles: 'vocab.json+merges.txt' }), COMMIT2);
+  await addRepo(
+    'org/tiny-bert',
+    await writeTinyBert(join(root, 'src', 'bert'), {
+      layers: 1,
+      hidden: 8,
+      heads: 2,
+      seed: 5,
+      tokenizerFiles: 'tokenizer.json',
+    }),
+  );
+  await addRepo(
+    'tiny-sharded',
+    await writeTinyBert(join(root, 'src', 'sharded'), { layers: 1, hidden: 8, heads: 2, seed: 6, shards: 2 }),
+  );
+  await addRepo(
+    'org/tiny-roberta-slow',
+    await writeTinyRoberta(join(root, 'src', 'rob'), {
+      layers: 1,
+      hidden: 8,
+      heads: 2,
+      tokenizerFiles: 'vocab.json+merges.txt',
+    }),
+    COMMIT2,
+  );
   const noWeights = await writeTinyBert(join(root, 'src', 'nw'), { layers: 1, hidden: 8, heads: 2 });
   noWeights.files = noWeights.files.filter((f) => f !== 'model.safetensors');
   await addRepo('org/no-weights', noWeights);
@@ -116,7 +137,11 @@ test('downloads into the huggingface_hub cache layout; token sent; progress; sec
   const cacheDir = join(root, 'cache1');
   const progress: DownloadProgress[] = [];
   log.length = 0;
-  const dir = await resolveModel('org/tiny-bert', { env: { HF_ENDPOINT: base, HF_TOKEN: 'hf_test' }, cacheDir, onProgress: (p) => progress.push(p) });
+  const dir = await resolveModel('org/tiny-bert', {
+    env: { HF_ENDPOINT: base, HF_TOKEN: 'hf_test' },
+    cacheDir,
+    onProgress: (p) => progress.push(p),
+  });
   const repo = join(cacheDir, 'models--org--tiny-bert');
   assert.equal(dir, join(repo, 'snapshots', COMMIT));
   assert.equal(readFileSync(join(repo, 'refs', 'main'), 'utf8'), COMMIT);
@@ -144,11 +169,16 @@ test('downloads into the huggingface_hub cache layout; token sent; progress; sec
   log.length = 0;
   assert.equal(await resolveModel('org/tiny-bert', { cacheDir, offline: true, env: {} }), dir);
   assert.equal(await resolveModel('org/tiny-bert', { env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cacheDir } }), dir);
-  assert.equal(await resolveModel('org/tiny-bert', { revision: COMMIT, env: { HF_HUB_OFFLINE: 'true', HF_HUB_CACHE: cacheDir } }), dir);
+  assert.equal(
+    await resolveModel('org/tiny-bert', { revision: COMMIT, env: { HF_HUB_OFFLINE: 'true', HF_HUB_CACHE: cacheDir } }),
+    dir,
+  );
   assert.equal(log.length, 0);
   await assert.rejects(
     resolveModel('org/other', { env: { HF_HUB_OFFLINE: '1', HF_HUB_CACHE: cacheDir } }),
-    (e: unknown) => e instanceof HubError && /org\/other \(revision main\) is not in the hub cache .* offline mode is on \(HF_HUB_OFFLINE\)/.test(e.message),
+    (e: unknown) =>
+      e instanceof HubError &&
+      /org\/other \(revision main\) is not in the hub cache .* offline mode is on \(HF_HUB_OFFLINE\)/.test(e.message),
   );
   // Hub unreachable: falls back to the cache when the revision is there, else a clear error.
   // A port that was just free: connection refused.
@@ -158,17 +188,30 @@ test('downloads into the huggingface_hub cache layout; token sent; progress; sec
   await new Promise<void>((r) => probe.close(() => r()));
   const dead = `http://127.0.0.1:${deadPort}`;
   assert.equal(await resolveModel('org/tiny-bert', { endpoint: dead, cacheDir, env: {} }), dir);
-  await assert.rejects(resolveModel('org/tiny-sharded', { endpoint: dead, cacheDir, env: {} }), new RegExp(`cannot reach ${dead} for org/tiny-sharded/config\\.json \\(ECONNREFUSED\\) and the model is not in the cache`));
+  await assert.rejects(
+    resolveModel('org/tiny-sharded', { endpoint: dead, cacheDir, env: {} }),
+    new RegExp(
+      `cannot reach ${dead} for org/tiny-sharded/config\\.json \\(ECONNREFUSED\\) and the model is not in the cache`,
+    ),
+  );
 });
 
 test('sharded weights + vocab.txt; vocab.json+merges.txt; HF_HOME/hub; local folders pass through', async () => {
   const home = join(root, 'home');
   const dir = await resolveModel('tiny-sharded', { env: { HF_ENDPOINT: base, HF_HOME: home } });
   assert.ok(dir.startsWith(join(home, 'hub', 'models--tiny-sharded', 'snapshots')));
-  assert.deepEqual(readdirSync(dir).sort(), ['config.json', 'model-00001-of-00002.safetensors', 'model-00002-of-00002.safetensors', 'model.safetensors.index.json', 'vocab.txt']);
+  assert.deepEqual(readdirSync(dir).sort(), [
+    'config.json',
+    'model-00001-of-00002.safetensors',
+    'model-00002-of-00002.safetensors',
+    'model.safetensors.index.json',
+    'vocab.txt',
+  ]);
   const loaded = await loadCheckpoint(dir);
   assert.equal(loaded.weights.size, 5 + 16 + 2);
-  const rob = await resolveModel('org/tiny-roberta-slow', { env: { HF_ENDPOINT: base, HF_HUB_CACHE: join(root, 'c2') } });
+  const rob = await resolveModel('org/tiny-roberta-slow', {
+    env: { HF_ENDPOINT: base, HF_HUB_CACHE: join(root, 'c2') },
+  });
   assert.ok(rob.endsWith(COMMIT2));
   assert.ok(existsSync(join(rob, 'merges.txt')));
   assert.equal((await loadCheckpoint(rob)).config.modelType, 'roberta');
@@ -181,10 +224,28 @@ test('sharded weights + vocab.txt; vocab.json+merges.txt; HF_HOME/hub; local fol
 
 test('errors: unknown model, unknown revision, no weights, interrupted download leaves no blob', async () => {
   const env = { HF_ENDPOINT: base, HF_HUB_CACHE: join(root, 'c3') };
-  await assert.rejects(resolveModel('org/missing', { env }), (e: unknown) => e instanceof HubError && e.status === 401 && /org\/missing: no local folder of that name, and no such model on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\).*HF_TOKEN/.test(e.message));
+  await assert.rejects(
+    resolveModel('org/missing', { env }),
+    (e: unknown) =>
+      e instanceof HubError &&
+      e.status === 401 &&
+      /org\/missing: no local folder of that name, and no such model on http:\/\/127\.0\.0\.1:\d+ \(HTTP 401\).*HF_TOKEN/.test(
+        e.message,
+      ),
+  );
   await assert.rejects(resolveModel('org/tiny-bert', { env, revision: 'v9' }), /revision v9 not found/);
-  await assert.rejects(resolveModel('org/no-weights', { env }), (e: unknown) => e instanceof HubError && e.modelId === 'org/no-weights' && /no model\.safetensors or model\.safetensors\.index\.json/.test(e.message));
-  await assert.rejects(resolveModel('org/cut', { env }), (e: unknown) => e instanceof HubError && /org\/cut\/model\.safetensors: download interrupted after \d+ bytes/.test(e.message));
+  await assert.rejects(
+    resolveModel('org/no-weights', { env }),
+    (e: unknown) =>
+      e instanceof HubError &&
+      e.modelId === 'org/no-weights' &&
+      /no model\.safetensors or model\.safetensors\.index\.json/.test(e.message),
+  );
+  await assert.rejects(
+    resolveModel('org/cut', { env }),
+    (e: unknown) =>
+      e instanceof HubError && /org\/cut\/model\.safetensors: download interrupted after \d+ bytes/.test(e.message),
+  );
   const blobs = join(root, 'c3', 'models--org--cut', 'blobs');
   assert.ok(readdirSync(blobs).every((f) => !f.includes('incomplete')));
   const st = readFileSync(join(root, 'src', 'cut', 'model.safetensors'));

@@ -15,7 +15,15 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, open, readFile, rename, symlink, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve as resolvePath } from 'node:path';
 import { ModelFileError } from '../io/errors.js';
-import { cachedSnapshot, envFlag, hubCacheDir, isCommitHash, isCompleteCheckpoint, repoFolderName, type Env } from './cache.js';
+import {
+  cachedSnapshot,
+  envFlag,
+  hubCacheDir,
+  isCommitHash,
+  isCompleteCheckpoint,
+  repoFolderName,
+  type Env,
+} from './cache.js';
 
 /** A hub download or cache lookup failed. */
 export class HubError extends ModelFileError {
@@ -67,7 +75,10 @@ function looksLikePath(s: string): boolean {
 export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = {}): Promise<string> {
   if (existsSync(idOrDir) && statSync(idOrDir).isDirectory()) return resolvePath(idOrDir);
   if (looksLikePath(idOrDir) || !REPO_ID.test(idOrDir) || idOrDir.includes('--') || idOrDir.includes('..')) {
-    throw new ModelFileError(idOrDir, `${idOrDir}: no such checkpoint folder, and not a hub model id (expected "org/name"); check the path`);
+    throw new ModelFileError(
+      idOrDir,
+      `${idOrDir}: no such checkpoint folder, and not a hub model id (expected "org/name"); check the path`,
+    );
   }
   const env = opts.env ?? process.env;
   const modelId = idOrDir;
@@ -77,7 +88,11 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
   const cached = cachedSnapshot(cacheDir, modelId, revision);
   if (offline) {
     if (cached && isCompleteCheckpoint(cached)) return cached;
-    throw new HubError(modelId, modelId, `${modelId} (revision ${revision}) is not in the hub cache ${cacheDir} and offline mode is on${opts.offline ? '' : ' (HF_HUB_OFFLINE)'}; download it once online or pass a local folder`);
+    throw new HubError(
+      modelId,
+      modelId,
+      `${modelId} (revision ${revision}) is not in the hub cache ${cacheDir} and offline mode is on${opts.offline ? '' : ' (HF_HUB_OFFLINE)'}; download it once online or pass a local folder`,
+    );
   }
   const session = new HubSession(modelId, revision, cacheDir, {
     endpoint: (opts.endpoint ?? env['HF_ENDPOINT'] ?? 'https://huggingface.co').replace(/\/+$/, ''),
@@ -90,7 +105,11 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
   } catch (e) {
     if (e instanceof NetworkError) {
       if (cached && isCompleteCheckpoint(cached)) return cached;
-      throw new HubError(modelId, e.file, `cannot reach ${session.endpoint} for ${modelId}/${e.file} (${e.message}) and the model is not in the cache ${cacheDir}; check the network, or set HF_ENDPOINT / HF_HUB_OFFLINE=1`);
+      throw new HubError(
+        modelId,
+        e.file,
+        `cannot reach ${session.endpoint} for ${modelId}/${e.file} (${e.message}) and the model is not in the cache ${cacheDir}; check the network, or set HF_ENDPOINT / HF_HUB_OFFLINE=1`,
+      );
     }
     throw e;
   }
@@ -98,7 +117,10 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
 
 /** fetch itself failed (no HTTP answer). */
 class NetworkError extends Error {
-  constructor(readonly file: string, message: string) {
+  constructor(
+    readonly file: string,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -121,7 +143,12 @@ class HubSession {
     readonly modelId: string,
     readonly revision: string,
     readonly cacheDir: string,
-    o: { endpoint: string; token: string | undefined; fetch: typeof fetch; onProgress: ((p: DownloadProgress) => void) | undefined },
+    o: {
+      endpoint: string;
+      token: string | undefined;
+      fetch: typeof fetch;
+      onProgress: ((p: DownloadProgress) => void) | undefined;
+    },
   ) {
     this.endpoint = o.endpoint;
     this.token = o.token;
@@ -135,18 +162,32 @@ class HubSession {
     if (!(await this.get('model.safetensors', false))) {
       const index = await this.get('model.safetensors.index.json', false);
       if (!index) {
-        throw new HubError(this.modelId, 'model.safetensors', `${this.modelId} has no model.safetensors or model.safetensors.index.json at revision ${this.revision}; only safetensors weights are supported (convert pytorch_model.bin first)`, 404);
+        throw new HubError(
+          this.modelId,
+          'model.safetensors',
+          `${this.modelId} has no model.safetensors or model.safetensors.index.json at revision ${this.revision}; only safetensors weights are supported (convert pytorch_model.bin first)`,
+          404,
+        );
       }
       let shards: string[];
       try {
-        const wm = (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
+        const wm =
+          (JSON.parse(await readFile(index, 'utf8')) as { weight_map?: Record<string, string> }).weight_map ?? {};
         shards = [...new Set(Object.values(wm))];
       } catch (e) {
-        throw new HubError(this.modelId, 'model.safetensors.index.json', `${this.modelId}/model.safetensors.index.json is not valid JSON (${(e as Error).message})`);
+        throw new HubError(
+          this.modelId,
+          'model.safetensors.index.json',
+          `${this.modelId}/model.safetensors.index.json is not valid JSON (${(e as Error).message})`,
+        );
       }
       for (const s of shards) {
         if (typeof s !== 'string' || s.includes('/') || s.includes('..')) {
-          throw new HubError(this.modelId, 'model.safetensors.index.json', `${this.modelId}/model.safetensors.index.json names shard ${JSON.stringify(s)} outside the repo root; refusing`);
+          throw new HubError(
+            this.modelId,
+            'model.safetensors.index.json',
+            `${this.modelId}/model.safetensors.index.json names shard ${JSON.stringify(s)} outside the repo root; refusing`,
+          );
         }
         await this.get(s, true);
       }
@@ -156,7 +197,12 @@ class HubSession {
       const v = await this.get('vocab.json', false);
       const m = v ? await this.get('merges.txt', false) : undefined;
       if (!m) {
-        throw new HubError(this.modelId, 'tokenizer.json', `${this.modelId} has no tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt) at revision ${this.revision}`, 404);
+        throw new HubError(
+          this.modelId,
+          'tokenizer.json',
+          `${this.modelId} has no tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt) at revision ${this.revision}`,
+          404,
+        );
       }
     }
     return this.snapshotDir();
@@ -176,7 +222,10 @@ class HubSession {
 
   private async request(file: string, init: RequestInit, url = this.url(file)): Promise<Response> {
     try {
-      return await this.doFetch(url, { ...init, headers: { ...this.headers(), ...(init.headers as Record<string, string> | undefined) } });
+      return await this.doFetch(url, {
+        ...init,
+        headers: { ...this.headers(), ...(init.headers as Record<string, string> | undefined) },
+      });
     } catch (e) {
       const cause = (e as { cause?: { code?: string; message?: string } }).cause;
       throw new NetworkError(file, cause?.code ?? cause?.message ?? (e as Error).message);
@@ -187,12 +236,40 @@ class HubSession {
     const code = res.headers.get('x-error-code');
     const status = res.status;
     if (code === 'RepositoryNotFound' || ((status === 401 || status === 403) && code !== 'GatedRepo')) {
-      return new HubError(this.modelId, file, `${this.modelId}: no local folder of that name, and no such model on ${this.endpoint} (HTTP ${status}); check the path or id, or set HF_TOKEN for a private model`, status);
+      return new HubError(
+        this.modelId,
+        file,
+        `${this.modelId}: no local folder of that name, and no such model on ${this.endpoint} (HTTP ${status}); check the path or id, or set HF_TOKEN for a private model`,
+        status,
+      );
     }
-    if (code === 'GatedRepo') return new HubError(this.modelId, file, `${this.modelId} is gated (HTTP ${status}); accept its terms on the hub and set HF_TOKEN`, status);
-    if (code === 'RevisionNotFound') return new HubError(this.modelId, file, `${this.modelId}: revision ${this.revision} not found (HTTP ${status}); check --revision`, status);
-    if (status === 404) return new HubError(this.modelId, file, `${this.modelId}/${file}: not found on ${this.endpoint} at revision ${this.revision} (HTTP 404)`, status);
-    return new HubError(this.modelId, file, `${this.modelId}/${file}: download failed with HTTP ${status} ${res.statusText} from ${this.endpoint}; retry later`, status);
+    if (code === 'GatedRepo')
+      return new HubError(
+        this.modelId,
+        file,
+        `${this.modelId} is gated (HTTP ${status}); accept its terms on the hub and set HF_TOKEN`,
+        status,
+      );
+    if (code === 'RevisionNotFound')
+      return new HubError(
+        this.modelId,
+        file,
+        `${this.modelId}: revision ${this.revision} not found (HTTP ${status}); check --revision`,
+        status,
+      );
+    if (status === 404)
+      return new HubError(
+        this.modelId,
+        file,
+        `${this.modelId}/${file}: not found on ${this.endpoint} at revision ${this.revision} (HTTP 404)`,
+        status,
+      );
+    return new HubError(
+      this.modelId,
+      file,
+      `${this.modelId}/${file}: download failed with HTTP ${status} ${res.statusText} from ${this.endpoint}; retry later`,
+      status,
+    );
   }
 
   /** HEAD the file; relative redirects (renamed repos) are followed, CDN redirects are not. */
@@ -208,7 +285,11 @@ class HubSession {
           url = next.toString();
           continue;
         }
-      } else if (res.status === 404 && h.get('x-error-code') !== 'RepositoryNotFound' && h.get('x-error-code') !== 'RevisionNotFound') {
+      } else if (
+        res.status === 404 &&
+        h.get('x-error-code') !== 'RepositoryNotFound' &&
+        h.get('x-error-code') !== 'RevisionNotFound'
+      ) {
         return undefined;
       } else if (!res.ok) {
         throw this.httpError(file, res);
@@ -217,7 +298,11 @@ class HubSession {
       const sizeText = h.get('x-linked-size') ?? (res.status < 300 ? h.get('content-length') : null);
       // A server-chosen name becomes a file name: accept only plain tokens.
       const safeEtag = etag && /^[A-Za-z0-9._-]{1,128}$/.test(etag) && !etag.startsWith('.') ? etag : undefined;
-      return { etag: safeEtag, commit: h.get('x-repo-commit') ?? undefined, size: sizeText !== null && sizeText !== undefined ? Number(sizeText) : undefined };
+      return {
+        etag: safeEtag,
+        commit: h.get('x-repo-commit') ?? undefined,
+        size: sizeText !== null && sizeText !== undefined ? Number(sizeText) : undefined,
+      };
     }
     throw new HubError(this.modelId, file, `${this.modelId}/${file}: too many redirects from ${this.endpoint}`);
   }
@@ -226,7 +311,13 @@ class HubSession {
   private async get(file: string, required: boolean): Promise<string | undefined> {
     const head = await this.head(file);
     if (!head) {
-      if (required) throw new HubError(this.modelId, file, `${this.modelId}/${file}: not found on ${this.endpoint} at revision ${this.revision} (HTTP 404); is this a BERT/RoBERTa checkpoint?`, 404);
+      if (required)
+        throw new HubError(
+          this.modelId,
+          file,
+          `${this.modelId}/${file}: not found on ${this.endpoint} at revision ${this.revision} (HTTP 404); is this a BERT/RoBERTa checkpoint?`,
+          404,
+        );
       return undefined;
     }
     if (this.commit === undefined) {
@@ -239,7 +330,8 @@ class HubSession {
     }
     const target = join(this.snapshotDir(), file);
     let blob = head.etag !== undefined ? join(this.repoDir, 'blobs', head.etag) : undefined;
-    const haveBlob = blob !== undefined && existsSync(blob) && (head.size === undefined || statSync(blob).size === head.size);
+    const haveBlob =
+      blob !== undefined && existsSync(blob) && (head.size === undefined || statSync(blob).size === head.size);
     if (!haveBlob) blob = await this.download(file, head);
     await linkInto(blob!, target);
     return target;
@@ -265,10 +357,18 @@ class HubSession {
           this.onProgress?.({ file, loaded, total });
         }
       } catch (e) {
-        throw new HubError(this.modelId, file, `${this.modelId}/${file}: download interrupted after ${loaded} bytes (${(e as Error).message}); run again to retry`);
+        throw new HubError(
+          this.modelId,
+          file,
+          `${this.modelId}/${file}: download interrupted after ${loaded} bytes (${(e as Error).message}); run again to retry`,
+        );
       }
       if (total !== undefined && loaded !== total) {
-        throw new HubError(this.modelId, file, `${this.modelId}/${file}: download incomplete (${loaded} of ${total} bytes); run again to retry`);
+        throw new HubError(
+          this.modelId,
+          file,
+          `${this.modelId}/${file}: download incomplete (${loaded} of ${total} bytes); run again to retry`,
+        );
       }
     } catch (e) {
       await fh.close();

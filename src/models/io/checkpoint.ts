@@ -43,24 +43,40 @@ export async function weightFiles(dir: string): Promise<string[]> {
     const files = [...new Set(Object.values(wm as Record<string, unknown>))];
     for (const f of files) {
       if (typeof f !== 'string' || basename(f) !== f || !f.endsWith('.safetensors')) {
-        throw new CheckpointError(indexPath, `${indexPath}: weight_map names shard ${JSON.stringify(f)}; shards must be .safetensors files in the same folder`);
+        throw new CheckpointError(
+          indexPath,
+          `${indexPath}: weight_map names shard ${JSON.stringify(f)}; shards must be .safetensors files in the same folder`,
+        );
       }
-      if (!existsSync(join(dir, f))) throw new CheckpointError(indexPath, `${indexPath}: shard ${f} is missing from ${dir}; download it`);
+      if (!existsSync(join(dir, f)))
+        throw new CheckpointError(indexPath, `${indexPath}: shard ${f} is missing from ${dir}; download it`);
     }
     return files.map((f) => join(dir, f as string));
   }
-  const other = ['pytorch_model.bin', 'tf_model.h5', 'model.onnx', 'flax_model.msgpack'].find((f) => existsSync(join(dir, f)));
+  const other = ['pytorch_model.bin', 'tf_model.h5', 'model.onnx', 'flax_model.msgpack'].find((f) =>
+    existsSync(join(dir, f)),
+  );
   if (other) {
-    throw new CheckpointError(join(dir, other), `${join(dir, other)}: only safetensors weights are supported; convert the checkpoint to model.safetensors (e.g. transformers' save_pretrained(safe_serialization=True))`);
+    throw new CheckpointError(
+      join(dir, other),
+      `${join(dir, other)}: only safetensors weights are supported; convert the checkpoint to model.safetensors (e.g. transformers' save_pretrained(safe_serialization=True))`,
+    );
   }
-  throw new CheckpointError(dir, `${dir}: no model.safetensors or model.safetensors.index.json; the folder is not a checkpoint`);
+  throw new CheckpointError(
+    dir,
+    `${dir}: no model.safetensors or model.safetensors.index.json; the folder is not a checkpoint`,
+  );
 }
 
 /**
  * Read the encoder weights of the given safetensors files for `config`; tensors outside the
  * encoder are listed in `skipped`. Tensors are read one at a time (peak memory ~ the result).
  */
-export async function loadEncoderWeights(files: readonly string[], config: EncoderConfig, label: string): Promise<{ weights: Map<string, FloatTensor>; skipped: string[] }> {
+export async function loadEncoderWeights(
+  files: readonly string[],
+  config: EncoderConfig,
+  label: string,
+): Promise<{ weights: Map<string, FloatTensor>; skipped: string[] }> {
   const { required, optional } = encoderWeightShapes(config);
   const weights = new Map<string, FloatTensor>();
   const origin = new Map<string, string>();
@@ -75,7 +91,11 @@ export async function loadEncoderWeights(files: readonly string[], config: Encod
           continue;
         }
         if (weights.has(canon)) {
-          throw new CheckpointError(path, `${path}: tensors '${origin.get(canon)}' and '${name}' both map to '${canon}'; the checkpoint holds two encoders`, name);
+          throw new CheckpointError(
+            path,
+            `${path}: tensors '${origin.get(canon)}' and '${name}' both map to '${canon}'; the checkpoint holds two encoders`,
+            name,
+          );
         }
         weights.set(canon, await f.readFloat(name));
         origin.set(canon, name);
@@ -94,11 +114,20 @@ export interface LoadCheckpointOptions {
 }
 
 /** Load config, encoder weights and tokenizer of a checkpoint folder. */
-export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions & { tokenizer: false }): Promise<Omit<Checkpoint, 'tokenizer'>>;
+export async function loadCheckpoint(
+  dir: string,
+  opts: LoadCheckpointOptions & { tokenizer: false },
+): Promise<Omit<Checkpoint, 'tokenizer'>>;
 export async function loadCheckpoint(dir: string, opts?: LoadCheckpointOptions): Promise<Checkpoint>;
-export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = {}): Promise<Checkpoint | Omit<Checkpoint, 'tokenizer'>> {
+export async function loadCheckpoint(
+  dir: string,
+  opts: LoadCheckpointOptions = {},
+): Promise<Checkpoint | Omit<Checkpoint, 'tokenizer'>> {
   if (!existsSync(dir) || !statSync(dir).isDirectory()) {
-    throw new ModelFileError(dir, `${dir}: not a directory; pass a checkpoint folder (config.json + model.safetensors + tokenizer files) or a hub model id`);
+    throw new ModelFileError(
+      dir,
+      `${dir}: not a directory; pass a checkpoint folder (config.json + model.safetensors + tokenizer files) or a hub model id`,
+    );
   }
   const config = await readEncoderConfig(join(dir, 'config.json'));
   const files = await weightFiles(dir);
@@ -106,6 +135,10 @@ export async function loadCheckpoint(dir: string, opts: LoadCheckpointOptions = 
   const { weights, skipped } = await loadEncoderWeights(files, config, label);
   if (opts.tokenizer === false) return { dir, config, weights, skipped };
   // vocabSize: the embedding rows, which may exceed the tokenizer's own ids (padded vocabularies).
-  const tokenizer = await loadTokenizer(dir, { padId: config.padTokenId, typeVocabSize: config.typeVocabSize, vocabSize: config.vocabSize });
+  const tokenizer = await loadTokenizer(dir, {
+    padId: config.padTokenId,
+    typeVocabSize: config.typeVocabSize,
+    vocabSize: config.vocabSize,
+  });
   return { dir, config, weights, tokenizer, skipped };
 }

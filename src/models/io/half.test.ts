@@ -80,7 +80,13 @@ test('F32 -> F16 rounds to nearest even at ties, overflows and underflows per IE
 });
 
 /** Nearest-even oracle by search over the sorted finite values of a small float format. */
-function nearestEvenOracle(x: number, finite: Array<[number, number]>, overflowAt: number, infBits: number, negZero: number): number {
+function nearestEvenOracle(
+  x: number,
+  finite: Array<[number, number]>,
+  overflowAt: number,
+  infBits: number,
+  negZero: number,
+): number {
   if (Math.abs(x) >= overflowAt) return x > 0 ? infBits : infBits | 0x8000;
   // Binary search for the largest value <= x.
   let lo = 0;

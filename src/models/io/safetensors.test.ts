@@ -108,7 +108,10 @@ test('round trip: F32/F16/BF16/I32/I64, scalars, empty tensors, metadata; header
   assert.deepEqual([...back.tensors.get('scalar')!.data], [7]);
   assert.deepEqual(back.tensors.get('empty')!.shape, [0, 4]);
   // Every tensor starts aligned to its element size in the file.
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; data_offsets: [number, number] }>;
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<
+    string,
+    { dtype: string; data_offsets: [number, number] }
+  >;
   const sizes: Record<string, number> = { F32: 4, F16: 2, BF16: 2, I32: 4, I64: 8 };
   for (const [k, v] of Object.entries(header)) {
     if (k === '__metadata__') continue;
@@ -128,8 +131,14 @@ test('round trip: F32/F16/BF16/I32/I64, scalars, empty tensors, metadata; header
 });
 
 test('writer rejects shape/data mismatch and wrong dtype for the array type', () => {
-  assert.throws(() => encodeSafetensors({ x: { data: new Float32Array(3), shape: [2, 2] } }), /4 elements but data has 3/);
-  assert.throws(() => encodeSafetensors({ x: { data: new Int32Array(1), shape: [1], dtype: 'F16' } }), /cannot be stored as F16/);
+  assert.throws(
+    () => encodeSafetensors({ x: { data: new Float32Array(3), shape: [2, 2] } }),
+    /4 elements but data has 3/,
+  );
+  assert.throws(
+    () => encodeSafetensors({ x: { data: new Int32Array(1), shape: [1], dtype: 'F16' } }),
+    /cannot be stored as F16/,
+  );
 });
 
 function expectError(bytes: Uint8Array, re: RegExp, tensor?: string): void {
@@ -157,23 +166,53 @@ test('validation errors name the file, the tensor and the problem', () => {
   expectError(hdr, /header length .* exceeds/);
   expectError(handBuilt('{"a":', new Uint8Array(0)), /not valid JSON/);
   expectError(handBuilt('[1,2]', new Uint8Array(0)), /must be a JSON object/);
-  expectError(handBuilt('{"a":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)), /unknown dtype "F33"/, 'a');
-  expectError(handBuilt('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', new Uint8Array(8)), /needs 12 bytes but data_offsets span 8/, 'a');
-  expectError(handBuilt('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', new Uint8Array(4)), /shape must be/, 'a');
-  expectError(handBuilt('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', new Uint8Array(4)), /data_offsets must be/, 'a');
   expectError(
-    handBuilt('{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}', new Uint8Array(12)),
+    handBuilt('{"a":{"dtype":"F33","shape":[1],"data_offsets":[0,4]}}', new Uint8Array(4)),
+    /unknown dtype "F33"/,
+    'a',
+  );
+  expectError(
+    handBuilt('{"a":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', new Uint8Array(8)),
+    /needs 12 bytes but data_offsets span 8/,
+    'a',
+  );
+  expectError(
+    handBuilt('{"a":{"dtype":"F32","shape":[-1],"data_offsets":[0,4]}}', new Uint8Array(4)),
+    /shape must be/,
+    'a',
+  );
+  expectError(
+    handBuilt('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,0]}}', new Uint8Array(4)),
+    /data_offsets must be/,
+    'a',
+  );
+  expectError(
+    handBuilt(
+      '{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},"b":{"dtype":"F32","shape":[1],"data_offsets":[8,12]}}',
+      new Uint8Array(12),
+    ),
     /tensor 'b' starts at byte 8 .* gap of 4 bytes/,
     'b',
   );
   expectError(
-    handBuilt('{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)),
+    handBuilt(
+      '{"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]},"b":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}',
+      new Uint8Array(8),
+    ),
     /overlaps 'a'/,
     'b',
   );
-  expectError(handBuilt('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)), /gap of 4 bytes/, 'a');
+  expectError(
+    handBuilt('{"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', new Uint8Array(8)),
+    /gap of 4 bytes/,
+    'a',
+  );
   expectError(handBuilt('{"__metadata__":{"k":1}}', new Uint8Array(0)), /__metadata__\.k must be a string/);
-  expectError(handBuilt('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array(1)), /dtype U8, which this reader does not support/, 'a');
+  expectError(
+    handBuilt('{"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}}', new Uint8Array(1)),
+    /dtype U8, which this reader does not support/,
+    'a',
+  );
   const badUtf8 = handBuilt('{}', new Uint8Array(0));
   badUtf8[9] = 0xff;
   expectError(badUtf8, /not valid UTF-8/);
@@ -190,7 +229,10 @@ test('file reader: truncated file and missing file give typed one-line errors', 
       assert.match(e.message, /cut\.safetensors is truncated: tensor 'bf' needs bytes \[12, 14\)/);
       return true;
     });
-    await assert.rejects(SafetensorsFile.open(join(dir, 'missing.safetensors')), /missing\.safetensors: cannot open .*ENOENT/);
+    await assert.rejects(
+      SafetensorsFile.open(join(dir, 'missing.safetensors')),
+      /missing\.safetensors: cannot open .*ENOENT/,
+    );
     // An atomic write leaves no temp file behind.
     await writeSafetensors(join(dir, 'ok.safetensors'), { x: { data: new Float32Array([1]), shape: [1] } });
     assert.deepEqual(

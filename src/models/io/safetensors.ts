@@ -98,13 +98,19 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string): P
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(headerBytes);
   } catch {
-    throw new SafetensorsError(file, `${file}: safetensors header is not valid UTF-8 (not a safetensors file, or corrupted)`);
+    throw new SafetensorsError(
+      file,
+      `${file}: safetensors header is not valid UTF-8 (not a safetensors file, or corrupted)`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new SafetensorsError(file, `${file}: safetensors header is not valid JSON (${(e as Error).message}); the file is corrupted or not safetensors`);
+    throw new SafetensorsError(
+      file,
+      `${file}: safetensors header is not valid JSON (${(e as Error).message}); the file is corrupted or not safetensors`,
+    );
   }
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new SafetensorsError(file, `${file}: safetensors header must be a JSON object`);
@@ -117,25 +123,30 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string): P
         throw new SafetensorsError(file, `${file}: __metadata__ must be an object of string values`);
       }
       for (const [k, v] of Object.entries(entry as Record<string, unknown>)) {
-        if (typeof v !== 'string') throw new SafetensorsError(file, `${file}: __metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string')
+          throw new SafetensorsError(file, `${file}: __metadata__.${k} must be a string, got ${JSON.stringify(v)}`);
         metadata[k] = v;
       }
       continue;
     }
-    const bad = (why: string): SafetensorsError => new SafetensorsError(file, `${file}: tensor '${name}': ${why}`, name);
-    if (entry === null || typeof entry !== 'object' || Array.isArray(entry)) throw bad('header entry must be an object');
+    const bad = (why: string): SafetensorsError =>
+      new SafetensorsError(file, `${file}: tensor '${name}': ${why}`, name);
+    if (entry === null || typeof entry !== 'object' || Array.isArray(entry))
+      throw bad('header entry must be an object');
     const { dtype, shape, data_offsets: offsets } = entry as Record<string, unknown>;
     if (typeof dtype !== 'string' || !Object.hasOwn(DTYPE_SIZES, dtype)) {
       throw bad(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZES).join(', ')})`);
     }
-    if (!Array.isArray(shape) || !shape.every(isNonNegInt)) throw bad(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    if (!Array.isArray(shape) || !shape.every(isNonNegInt))
+      throw bad(`shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
     if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isNonNegInt) || offsets[0] > offsets[1]) {
       throw bad(`data_offsets must be [begin, end] with 0 <= begin <= end, got ${JSON.stringify(offsets)}`);
     }
     const numel = (shape as number[]).reduce((a, b) => a * b, 1);
     const bytes = numel * DTYPE_SIZES[dtype as SafetensorsDtype];
     const [begin, end] = offsets as [number, number];
-    if (end - begin !== bytes) throw bad(`shape ${JSON.stringify(shape)} x ${dtype} needs ${bytes} bytes but data_offsets span ${end - begin}`);
+    if (end - begin !== bytes)
+      throw bad(`shape ${JSON.stringify(shape)} x ${dtype} needs ${bytes} bytes but data_offsets span ${end - begin}`);
     tensors.push({ name, dtype: dtype as SafetensorsDtype, shape: shape as number[], begin, end });
   }
   tensors.sort((a, b) => a.begin - b.begin || a.end - b.end);
@@ -144,7 +155,11 @@ export function parseSafetensorsHeader(headerBytes: Uint8Array, file: string): P
   for (const t of tensors) {
     if (t.begin !== pos) {
       const why = t.begin > pos ? `a gap of ${t.begin - pos} bytes before it` : `it overlaps '${prev}'`;
-      throw new SafetensorsError(file, `${file}: tensor '${t.name}' starts at byte ${t.begin} of the data section but the previous tensor ends at ${pos} (${why}); the header is corrupted`, t.name);
+      throw new SafetensorsError(
+        file,
+        `${file}: tensor '${t.name}' starts at byte ${t.begin} of the data section but the previous tensor ends at ${pos} (${why}); the header is corrupted`,
+        t.name,
+      );
     }
     pos = t.end;
     prev = t.name;
@@ -166,7 +181,8 @@ function decodeTensor(info: TensorInfo, raw: Uint8Array, file: string): LoadedTe
   const shape = [...info.shape];
   // Copy into fresh, aligned storage unless `raw` already is exactly that.
   const aligned = (size: number): ArrayBuffer => {
-    if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer) return raw.buffer;
+    if (raw.byteOffset === 0 && raw.byteLength === raw.buffer.byteLength && raw.buffer instanceof ArrayBuffer)
+      return raw.buffer;
     const copy = new Uint8Array(n * size);
     copy.set(raw);
     return copy.buffer;
@@ -187,7 +203,11 @@ function decodeTensor(info: TensorInfo, raw: Uint8Array, file: string): LoadedTe
     case 'I64':
       return { dtype: 'I64', shape, data: new BigInt64Array(aligned(8), 0, n) };
     default:
-      throw new SafetensorsError(file, `${file}: tensor '${info.name}' has dtype ${info.dtype}, which this reader does not support (supported: F32, F16, BF16, F64, I32, I64); convert the checkpoint`, info.name);
+      throw new SafetensorsError(
+        file,
+        `${file}: tensor '${info.name}' has dtype ${info.dtype}, which this reader does not support (supported: F32, F16, BF16, F64, I32, I64); convert the checkpoint`,
+        info.name,
+      );
   }
 }
 
@@ -195,18 +215,37 @@ function checkDataSize(file: string, header: ParsedHeader, available: number): v
   if (available < header.dataSize) {
     const cut = header.tensors.find((t) => t.end > available);
     const name = cut?.name ?? '';
-    throw new SafetensorsError(file, `${file} is truncated: tensor '${name}' needs bytes [${cut?.begin}, ${cut?.end}) of the data section but only ${available} of ${header.dataSize} are present; re-download or re-export the file`, name);
+    throw new SafetensorsError(
+      file,
+      `${file} is truncated: tensor '${name}' needs bytes [${cut?.begin}, ${cut?.end}) of the data section but only ${available} of ${header.dataSize} are present; re-download or re-export the file`,
+      name,
+    );
   }
   if (available > header.dataSize) {
-    throw new SafetensorsError(file, `${file}: ${available - header.dataSize} unexpected trailing bytes after the last tensor (data section should be ${header.dataSize} bytes); the file is corrupted`);
+    throw new SafetensorsError(
+      file,
+      `${file}: ${available - header.dataSize} unexpected trailing bytes after the last tensor (data section should be ${header.dataSize} bytes); the file is corrupted`,
+    );
   }
 }
 
 function headerLength(prefix: Uint8Array, file: string, fileSize: number): number {
-  if (fileSize < 8) throw new SafetensorsError(file, `${file} is truncated: ${fileSize} bytes, shorter than the 8-byte header length prefix; re-download the file`);
+  if (fileSize < 8)
+    throw new SafetensorsError(
+      file,
+      `${file} is truncated: ${fileSize} bytes, shorter than the 8-byte header length prefix; re-download the file`,
+    );
   const n = new DataView(prefix.buffer, prefix.byteOffset, 8).getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(file, `${file}: header length ${n} exceeds ${MAX_HEADER_BYTES} bytes; not a safetensors file (a PyTorch .bin? convert it to safetensors)`);
-  if (8n + n > BigInt(fileSize)) throw new SafetensorsError(file, `${file} is truncated: header says ${n} bytes of JSON but the file has ${fileSize} bytes in all; re-download the file`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new SafetensorsError(
+      file,
+      `${file}: header length ${n} exceeds ${MAX_HEADER_BYTES} bytes; not a safetensors file (a PyTorch .bin? convert it to safetensors)`,
+    );
+  if (8n + n > BigInt(fileSize))
+    throw new SafetensorsError(
+      file,
+      `${file} is truncated: header says ${n} bytes of JSON but the file has ${fileSize} bytes in all; re-download the file`,
+    );
   return Number(n);
 }
 
@@ -233,7 +272,10 @@ export class SafetensorsFile {
     try {
       handle = await open(path, 'r');
     } catch (e) {
-      throw new SafetensorsError(path, `${path}: cannot open safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`);
+      throw new SafetensorsError(
+        path,
+        `${path}: cannot open safetensors file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); check the path`,
+      );
     }
     try {
       const size = (await handle.stat()).size;
@@ -268,7 +310,11 @@ export class SafetensorsFile {
   async readFloat(name: string): Promise<FloatTensor> {
     const t = await this.read(name);
     if (!(t.data instanceof Float32Array)) {
-      throw new SafetensorsError(this.path, `${this.path}: tensor '${name}' has integer dtype ${t.dtype}, expected a float tensor`, name);
+      throw new SafetensorsError(
+        this.path,
+        `${this.path}: tensor '${name}' has integer dtype ${t.dtype}, expected a float tensor`,
+        name,
+      );
     }
     return { data: t.data, shape: t.shape };
   }
@@ -278,14 +324,23 @@ export class SafetensorsFile {
   }
 }
 
-async function readFully(handle: FileHandle, into: Uint8Array, position: number, file: string, what: string): Promise<void> {
+async function readFully(
+  handle: FileHandle,
+  into: Uint8Array,
+  position: number,
+  file: string,
+  what: string,
+): Promise<void> {
   let done = 0;
   // fs reads are capped near 2 GiB per call; loop in 1 GiB pieces.
   while (done < into.length) {
     const len = Math.min(into.length - done, 1 << 30);
     const { bytesRead } = await handle.read(into, done, len, position + done);
     if (bytesRead === 0) {
-      throw new SafetensorsError(file, `${file} is truncated while reading ${what} (got ${done} of ${into.length} bytes); re-download the file`);
+      throw new SafetensorsError(
+        file,
+        `${file} is truncated while reading ${what} (got ${done} of ${into.length} bytes); re-download the file`,
+      );
     }
     done += bytesRead;
   }
@@ -313,7 +368,10 @@ export async function readSafetensors(
 }
 
 /** Decode a whole safetensors file held in memory. `file` names it in errors. */
-export function decodeSafetensors(bytes: Uint8Array, file = '<memory>'): { metadata: Record<string, string>; tensors: Map<string, LoadedTensor> } {
+export function decodeSafetensors(
+  bytes: Uint8Array,
+  file = '<memory>',
+): { metadata: Record<string, string>; tensors: Map<string, LoadedTensor> } {
   const n = headerLength(bytes.subarray(0, 8), file, bytes.length);
   const header = parseSafetensorsHeader(bytes.subarray(8, 8 + n), file);
   checkDataSize(file, header, bytes.length - 8 - n);
@@ -331,14 +389,17 @@ function storageDtype(name: string, t: WritableTensor): WritableDtype {
   const want = t.dtype;
   if (d instanceof Float32Array) {
     const dt = want ?? 'F32';
-    if (dt !== 'F32' && dt !== 'F16' && dt !== 'BF16') throw new TypeError(`tensor '${name}': Float32Array data cannot be stored as ${dt}`);
+    if (dt !== 'F32' && dt !== 'F16' && dt !== 'BF16')
+      throw new TypeError(`tensor '${name}': Float32Array data cannot be stored as ${dt}`);
     return dt;
   }
   if (d instanceof Int32Array) {
-    if (want !== undefined && want !== 'I32') throw new TypeError(`tensor '${name}': Int32Array data cannot be stored as ${want}`);
+    if (want !== undefined && want !== 'I32')
+      throw new TypeError(`tensor '${name}': Int32Array data cannot be stored as ${want}`);
     return 'I32';
   }
-  if (want !== undefined && want !== 'I64') throw new TypeError(`tensor '${name}': BigInt64Array data cannot be stored as ${want}`);
+  if (want !== undefined && want !== 'I64')
+    throw new TypeError(`tensor '${name}': BigInt64Array data cannot be stored as ${want}`);
   return 'I64';
 }
 
@@ -373,9 +434,12 @@ function layout(
   const entries = tensors instanceof Map ? [...tensors.entries()] : Object.entries(tensors);
   const items = entries.map(([name, t]) => {
     if (name === '__metadata__') throw new TypeError(`'__metadata__' is reserved and cannot name a tensor`);
-    if (!t.shape.every(isNonNegInt)) throw new TypeError(`tensor '${name}': shape must be non-negative integers, got ${JSON.stringify(t.shape)}`);
+    if (!t.shape.every(isNonNegInt))
+      throw new TypeError(`tensor '${name}': shape must be non-negative integers, got ${JSON.stringify(t.shape)}`);
     if (elementCount(t.shape) !== t.data.length) {
-      throw new TypeError(`tensor '${name}': shape ${JSON.stringify(t.shape)} has ${elementCount(t.shape)} elements but data has ${t.data.length}`);
+      throw new TypeError(
+        `tensor '${name}': shape ${JSON.stringify(t.shape)} has ${elementCount(t.shape)} elements but data has ${t.data.length}`,
+      );
     }
     const dtype = storageDtype(name, t);
     return { name, t, dtype, size: DTYPE_SIZES[dtype] };
@@ -440,7 +504,8 @@ export async function writeSafetensors(
     try {
       for (const c of [lengthPrefix(header.length), header, ...chunks]) {
         // A single write may be partial for very large buffers: loop.
-        for (let done = 0; done < c.length; ) done += (await fh.write(c, done, Math.min(c.length - done, 1 << 30))).bytesWritten;
+        for (let done = 0; done < c.length; )
+          done += (await fh.write(c, done, Math.min(c.length - done, 1 << 30))).bytesWritten;
       }
     } finally {
       await fh.close();

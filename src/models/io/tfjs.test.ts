@@ -5,7 +5,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';
-import { decodeWeightsManifest, float16ToFloat32, parseWeightsManifest, readTfjsWeights, TfjsWeightsError, type TfjsWeightsGroup } from './tfjs.js';
+import {
+  decodeWeightsManifest,
+  float16ToFloat32,
+  parseWeightsManifest,
+  readTfjsWeights,
+  TfjsWeightsError,
+  type TfjsWeightsGroup,
+} from './tfjs.js';
 
 /** A manifest exercising every supported encoding, split over two shards mid-weight. */
 function fixture() {
@@ -47,9 +54,15 @@ test('decodes float32, int32, scalar, uint8/uint16-quantized and float16 weights
   try {
     writeFileSync(join(dir, 's1'), all.subarray(0, 10)); // the split falls inside "f32"
     writeFileSync(join(dir, 's2'), all.subarray(10));
-    writeFileSync(join(dir, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['s1', 's2'], weights: specs }] }));
+    writeFileSync(
+      join(dir, 'model.json'),
+      JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['s1', 's2'], weights: specs }] }),
+    );
     const { weights } = readTfjsWeights(join(dir, 'model.json'));
-    assert.deepEqual([...weights.keys()], specs.map((s) => s.name));
+    assert.deepEqual(
+      [...weights.keys()],
+      specs.map((s) => s.name),
+    );
     for (const [name, want] of expected) {
       const t = weights.get(name)!;
       assert.deepEqual(Array.from(t.data), want, name);
@@ -67,7 +80,11 @@ test('matches tfjs-core decodeWeights on the same bytes (quantized formats inclu
   const { specs, all } = fixture();
   const tf = await import('@tensorflow/tfjs');
   await tf.setBackend('cpu');
-  const ours = decodeWeightsManifest(parseWeightsManifest([{ paths: ['x'], weights: specs }], 'm.json'), () => all, 'm.json');
+  const ours = decodeWeightsManifest(
+    parseWeightsManifest([{ paths: ['x'], weights: specs }], 'm.json'),
+    () => all,
+    'm.json',
+  );
   const theirs = tf.io.decodeWeights(all.slice().buffer, specs as Parameters<typeof tf.io.decodeWeights>[1]);
   for (const s of specs) {
     assert.deepEqual(Array.from(ours.get(s.name)!.data), Array.from(theirs[s.name].dataSync()), s.name);
@@ -84,19 +101,35 @@ test('float16 decoding covers zero, subnormals, NaN', () => {
 test('size mismatches, bad dtypes and missing shards are typed errors naming the file', () => {
   const { specs, all } = fixture();
   const groups = parseWeightsManifest([{ paths: ['a'], weights: specs }], 'dir/model.json');
-  assert.throws(() => decodeWeightsManifest(groups, () => all.subarray(0, all.length - 1), 'dir/model.json'), (e: unknown) => {
-    assert.ok(e instanceof TfjsWeightsError);
-    assert.match(e.message, /dir\/model\.json.*truncated/);
-    return true;
-  });
+  assert.throws(
+    () => decodeWeightsManifest(groups, () => all.subarray(0, all.length - 1), 'dir/model.json'),
+    (e: unknown) => {
+      assert.ok(e instanceof TfjsWeightsError);
+      assert.match(e.message, /dir\/model\.json.*truncated/);
+      return true;
+    },
+  );
   const longer = new Uint8Array(all.length + 3);
   longer.set(all);
   assert.throws(() => decodeWeightsManifest(groups, () => longer, 'dir/model.json'), /3 bytes longer/);
-  assert.throws(() => parseWeightsManifest([{ paths: ['a'], weights: [{ name: 's', shape: [1], dtype: 'string' }] }], 'm.json'), /m\.json.*"s".*not supported/);
-  assert.throws(() => parseWeightsManifest([{ paths: ['a'], weights: [{ name: 'q', shape: [1], dtype: 'float32', quantization: { dtype: 'uint8' } }] }], 'm.json'), /needs numeric "scale" and "min"/);
+  assert.throws(
+    () => parseWeightsManifest([{ paths: ['a'], weights: [{ name: 's', shape: [1], dtype: 'string' }] }], 'm.json'),
+    /m\.json.*"s".*not supported/,
+  );
+  assert.throws(
+    () =>
+      parseWeightsManifest(
+        [{ paths: ['a'], weights: [{ name: 'q', shape: [1], dtype: 'float32', quantization: { dtype: 'uint8' } }] }],
+        'm.json',
+      ),
+    /needs numeric "scale" and "min"/,
+  );
   assert.throws(() => parseWeightsManifest({}, 'm.json'), TfjsWeightsError);
   const dup: TfjsWeightsGroup[] = [{ paths: ['a'], weights: [specs[2], specs[2]] as TfjsWeightsGroup['weights'] }];
-  assert.throws(() => decodeWeightsManifest(parseWeightsManifest(dup, 'm.json'), () => new Uint8Array(8), 'm.json'), /appears twice/);
+  assert.throws(
+    () => decodeWeightsManifest(parseWeightsManifest(dup, 'm.json'), () => new Uint8Array(8), 'm.json'),
+    /appears twice/,
+  );
   const dir = mkdtempSync(join(tmpdir(), 'tfjs-'));
   try {
     writeFileSync(join(dir, 'model.json'), JSON.stringify({ weightsManifest: [{ paths: ['gone'], weights: [] }] }));

@@ -66,7 +66,10 @@ function isRecord(x: unknown): x is Record<string, unknown> {
 /** Validates the manifest structure; `file` names model.json in errors. */
 export function parseWeightsManifest(manifest: unknown, file: string): TfjsWeightsGroup[] {
   if (!Array.isArray(manifest)) {
-    throw new TfjsWeightsError(file, `${file}: "weightsManifest" must be a list of {paths, weights} groups; re-export the model with the tfjs converter`);
+    throw new TfjsWeightsError(
+      file,
+      `${file}: "weightsManifest" must be a list of {paths, weights} groups; re-export the model with the tfjs converter`,
+    );
   }
   return manifest.map((g: unknown, gi: number): TfjsWeightsGroup => {
     const where = `${file}: weightsManifest[${gi}]`;
@@ -74,31 +77,50 @@ export function parseWeightsManifest(manifest: unknown, file: string): TfjsWeigh
       throw new TfjsWeightsError(file, `${where} must have "paths" (shard file names) and "weights" (specs) lists`);
     }
     const paths = g.paths.map((p: unknown, pi: number) => {
-      if (typeof p !== 'string' || p.length === 0) throw new TfjsWeightsError(file, `${where}.paths[${pi}] must be a non-empty file name`);
+      if (typeof p !== 'string' || p.length === 0)
+        throw new TfjsWeightsError(file, `${where}.paths[${pi}] must be a non-empty file name`);
       return p;
     });
     const weights = g.weights.map((w: unknown, wi: number): TfjsWeightSpec => {
       const wwhere = `${where}.weights[${wi}]`;
-      if (!isRecord(w) || typeof w.name !== 'string') throw new TfjsWeightsError(file, `${wwhere} must have a string "name"`);
+      if (!isRecord(w) || typeof w.name !== 'string')
+        throw new TfjsWeightsError(file, `${wwhere} must have a string "name"`);
       const name = w.name;
       if (!Array.isArray(w.shape) || !w.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0)) {
-        throw new TfjsWeightsError(file, `${wwhere} ("${name}"): "shape" must be a list of non-negative integers`, name);
+        throw new TfjsWeightsError(
+          file,
+          `${wwhere} ("${name}"): "shape" must be a list of non-negative integers`,
+          name,
+        );
       }
       if (w.dtype !== 'float32' && w.dtype !== 'int32') {
-        throw new TfjsWeightsError(file, `${wwhere} ("${name}"): dtype ${JSON.stringify(w.dtype)} is not supported (float32, int32 only)`, name);
+        throw new TfjsWeightsError(
+          file,
+          `${wwhere} ("${name}"): dtype ${JSON.stringify(w.dtype)} is not supported (float32, int32 only)`,
+          name,
+        );
       }
       const spec: TfjsWeightSpec = { name, shape: w.shape as number[], dtype: w.dtype };
       if (w.quantization !== undefined) {
         const q = w.quantization;
         if (!isRecord(q) || (q.dtype !== 'uint8' && q.dtype !== 'uint16' && q.dtype !== 'float16')) {
-          throw new TfjsWeightsError(file, `${wwhere} ("${name}"): quantization dtype must be uint8, uint16 or float16`, name);
+          throw new TfjsWeightsError(
+            file,
+            `${wwhere} ("${name}"): quantization dtype must be uint8, uint16 or float16`,
+            name,
+          );
         }
         if (q.dtype === 'float16') {
-          if (w.dtype !== 'float32') throw new TfjsWeightsError(file, `${wwhere} ("${name}"): float16 quantization needs dtype float32`, name);
+          if (w.dtype !== 'float32')
+            throw new TfjsWeightsError(file, `${wwhere} ("${name}"): float16 quantization needs dtype float32`, name);
           spec.quantization = { dtype: 'float16' };
         } else {
           if (typeof q.scale !== 'number' || typeof q.min !== 'number') {
-            throw new TfjsWeightsError(file, `${wwhere} ("${name}"): ${q.dtype} quantization needs numeric "scale" and "min"`, name);
+            throw new TfjsWeightsError(
+              file,
+              `${wwhere} ("${name}"): ${q.dtype} quantization needs numeric "scale" and "min"`,
+              name,
+            );
           }
           spec.quantization = { dtype: q.dtype, scale: q.scale, min: q.min };
         }
@@ -115,13 +137,19 @@ export function readTfjsModelJson(modelJsonPath: string): TfjsModelJson {
   try {
     text = readFileSync(modelJsonPath, 'utf8');
   } catch (e) {
-    throw new TfjsWeightsError(modelJsonPath, `${modelJsonPath}: cannot read (${(e as Error).message}); pass the path of a tfjs model.json`);
+    throw new TfjsWeightsError(
+      modelJsonPath,
+      `${modelJsonPath}: cannot read (${(e as Error).message}); pass the path of a tfjs model.json`,
+    );
   }
   let json: unknown;
   try {
     json = JSON.parse(text);
   } catch (e) {
-    throw new TfjsWeightsError(modelJsonPath, `${modelJsonPath}: not valid JSON (${(e as Error).message}); the file is damaged, reinstall or re-export it`);
+    throw new TfjsWeightsError(
+      modelJsonPath,
+      `${modelJsonPath}: not valid JSON (${(e as Error).message}); the file is damaged, reinstall or re-export it`,
+    );
   }
   if (!isRecord(json) || !('weightsManifest' in json)) {
     throw new TfjsWeightsError(modelJsonPath, `${modelJsonPath}: no "weightsManifest"; this is not a tfjs model.json`);
@@ -191,8 +219,14 @@ export function decodeWeightsManifest(
     const total = shards.reduce((s, b) => s + b.byteLength, 0);
     const need = g.weights.reduce((s, w) => s + weightByteLength(w), 0);
     if (total !== need) {
-      const what = total < need ? `truncated: ${total} bytes, the manifest needs ${need}` : `${total - need} bytes longer than the manifest describes (${need})`;
-      throw new TfjsWeightsError(file, `${file}: weightsManifest[${gi}] shards [${g.paths.join(', ')}] are ${what}; reinstall or re-download the shard files`);
+      const what =
+        total < need
+          ? `truncated: ${total} bytes, the manifest needs ${need}`
+          : `${total - need} bytes longer than the manifest describes (${need})`;
+      throw new TfjsWeightsError(
+        file,
+        `${file}: weightsManifest[${gi}] shards [${g.paths.join(', ')}] are ${what}; reinstall or re-download the shard files`,
+      );
     }
     const buf = new Uint8Array(total);
     let o = 0;
@@ -202,7 +236,12 @@ export function decodeWeightsManifest(
     }
     let off = 0;
     for (const w of g.weights) {
-      if (out.has(w.name)) throw new TfjsWeightsError(file, `${file}: weight "${w.name}" appears twice in weightsManifest; the manifest is damaged`, w.name);
+      if (out.has(w.name))
+        throw new TfjsWeightsError(
+          file,
+          `${file}: weight "${w.name}" appears twice in weightsManifest; the manifest is damaged`,
+          w.name,
+        );
       const len = weightByteLength(w);
       out.set(w.name, decodeWeight(w, buf.subarray(off, off + len)));
       off += len;
@@ -221,7 +260,10 @@ export function readTfjsWeights(modelJsonPath: string): { model: TfjsModelJson; 
       if (!statSync(full).isFile()) throw new Error('not a file');
       return new Uint8Array(readFileSync(full));
     } catch (e) {
-      throw new TfjsWeightsError(modelJsonPath, `${modelJsonPath}: shard "${p}" cannot be read (${(e as Error).message}); it must sit beside model.json`);
+      throw new TfjsWeightsError(
+        modelJsonPath,
+        `${modelJsonPath}: shard "${p}" cannot be read (${(e as Error).message}); it must sit beside model.json`,
+      );
     }
   };
   return { model, weights: decodeWeightsManifest(model.weightsManifest, readShard, modelJsonPath) };

@@ -15,7 +15,10 @@ import { CheckpointError } from './errors.js';
 import type { FloatTensor } from './safetensors.js';
 
 /** name -> shape of every encoder tensor a config needs; the pooler is listed separately. */
-export function encoderWeightShapes(c: EncoderConfig): { required: Map<string, number[]>; optional: Map<string, number[]> } {
+export function encoderWeightShapes(c: EncoderConfig): {
+  required: Map<string, number[]>;
+  optional: Map<string, number[]>;
+} {
   const H = c.hiddenSize;
   const I = c.intermediateSize;
   const required = new Map<string, number[]>([
@@ -58,8 +61,8 @@ export function normalizeWeightName(name: string): string {
   let n = name;
   if (n.startsWith('bert.')) n = n.slice(5);
   else if (n.startsWith('roberta.')) n = n.slice(8);
-  if (/LayerNorm\.gamma$/.test(n)) n = n.slice(0, -5) + 'weight';
-  else if (/LayerNorm\.beta$/.test(n)) n = n.slice(0, -4) + 'bias';
+  if (/LayerNorm\.gamma$/.test(n)) n = `${n.slice(0, -5)}weight`;
+  else if (/LayerNorm\.beta$/.test(n)) n = `${n.slice(0, -4)}bias`;
   return n;
 }
 
@@ -72,7 +75,11 @@ export function checkEncoderWeights(weights: ReadonlyMap<string, FloatTensor>, c
   for (const [name, shape] of required) {
     const t = weights.get(name);
     if (!t) {
-      throw new CheckpointError(file, `${file}: missing tensor '${name}' needed by a ${c.numHiddenLayers}-layer ${c.modelType} config; is config.json from the same checkpoint?`, name);
+      throw new CheckpointError(
+        file,
+        `${file}: missing tensor '${name}' needed by a ${c.numHiddenLayers}-layer ${c.modelType} config; is config.json from the same checkpoint?`,
+        name,
+      );
     }
     checkShape(file, name, t, shape);
   }
@@ -84,6 +91,10 @@ export function checkEncoderWeights(weights: ReadonlyMap<string, FloatTensor>, c
 
 function checkShape(file: string, name: string, t: FloatTensor, shape: number[]): void {
   if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-    throw new CheckpointError(file, `${file}: tensor '${name}' has shape [${t.shape.join(', ')}] but config.json implies [${shape.join(', ')}]; config and weights do not match`, name);
+    throw new CheckpointError(
+      file,
+      `${file}: tensor '${name}' has shape [${t.shape.join(', ')}] but config.json implies [${shape.join(', ')}]; config and weights do not match`,
+      name,
+    );
   }
 }

@@ -15,7 +15,10 @@ test('tiny vocabularies: sizes, specials, whole-word BPE tokens', () => {
   assert.throws(() => tinyBertVocab(3), /needs >= 5/);
   const { vocab, merges } = tinyBpe();
   const ids = Object.values(vocab).sort((a, b) => a - b);
-  assert.deepEqual(ids, ids.map((_, i) => i)); // dense ids
+  assert.deepEqual(
+    ids,
+    ids.map((_, i) => i),
+  ); // dense ids
   const ranks = new Map(merges.map((m, i) => [m, i]));
   const b2u = bytesToUnicode();
   for (const w of ['movie', ' movie', 'hello', ' world']) {
@@ -30,9 +33,12 @@ test('tiny checkpoints: HF config fields, file list, seeded bytes', async () => 
   const dir = mkdtempSync(join(tmpdir(), 'tiny-test-'));
   try {
     const a = await writeTinyBert(join(dir, 'a'), { layers: 1, hidden: 8, heads: 2, seed: 9, doLowerCase: false });
-    const b = await writeTinyBert(join(dir, 'b'), { layers: 1, hidden: 8, heads: 2, seed: 9, doLowerCase: false });
+    const _b = await writeTinyBert(join(dir, 'b'), { layers: 1, hidden: 8, heads: 2, seed: 9, doLowerCase: false });
     assert.deepEqual(a.files, ['config.json', 'model.safetensors', 'vocab.txt', 'tokenizer_config.json']);
-    assert.deepEqual(readFileSync(join(dir, 'a', 'model.safetensors')), readFileSync(join(dir, 'b', 'model.safetensors')));
+    assert.deepEqual(
+      readFileSync(join(dir, 'a', 'model.safetensors')),
+      readFileSync(join(dir, 'b', 'model.safetensors')),
+    );
     const cfg = JSON.parse(readFileSync(join(dir, 'a', 'config.json'), 'utf8'));
     assert.equal(cfg.model_type, 'bert');
     assert.equal(cfg.intermediate_size, 32);

@@ -9,7 +9,13 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { seededNormal, seededUniform } from '../../testing/random.js';
-import { encoderConfigToJson, HIDDEN_ACT_JSON, parseEncoderConfig, type EncoderConfig, type HiddenAct } from '../config.js';
+import {
+  encoderConfigToJson,
+  HIDDEN_ACT_JSON,
+  parseEncoderConfig,
+  type EncoderConfig,
+  type HiddenAct,
+} from '../config.js';
 import { encoderWeightShapes } from '../io/weights.js';
 import { writeSafetensors, type FloatTensor, type WritableTensor } from '../io/safetensors.js';
 import { bf16ToF32, f16ToF32, f32ToBf16, f32ToF16 } from '../io/half.js';
@@ -77,8 +83,32 @@ export interface TinyCheckpoint {
 export { seededNormal, seededUniform };
 
 const TINY_WORDS = [
-  'the', 'a', 'is', 'it', 'movie', 'film', 'good', 'bad', 'not', 'and', 'of', 'to', 'was', 'great',
-  'this', 'that', 'i', 'you', 'he', 'she', 'hello', 'world', 'un', 'fun', 'story', 'plot',
+  'the',
+  'a',
+  'is',
+  'it',
+  'movie',
+  'film',
+  'good',
+  'bad',
+  'not',
+  'and',
+  'of',
+  'to',
+  'was',
+  'great',
+  'this',
+  'that',
+  'i',
+  'you',
+  'he',
+  'she',
+  'hello',
+  'world',
+  'un',
+  'fun',
+  'story',
+  'plot',
 ];
 
 /** The built-in tiny BERT vocabulary (116 distinct tokens; ids 0-4 are [PAD] [UNK] [CLS] [SEP] [MASK]). */
@@ -87,7 +117,7 @@ export function tinyBertVocab(size?: number): string[] {
   for (const c of ".,!?'-:;()") v.push(c);
   const letters = 'abcdefghijklmnopqrstuvwxyz0123456789';
   for (const c of letters) v.push(c);
-  for (const c of letters) v.push('##' + c);
+  for (const c of letters) v.push(`##${c}`);
   for (const w of [...TINY_WORDS, '##able', '##ing', '##ed', '##ly', '##er']) if (!v.includes(w)) v.push(w);
   if (size === undefined) return v;
   if (size < 5) throw new RangeError(`tiny BERT vocab needs >= 5 tokens (the specials), got ${size}`);
@@ -135,7 +165,7 @@ export function tinyBpe(size?: number): { vocab: Record<string, number>; merges:
   const merges: string[] = [];
   const ranks = new Map<string, number>();
   const enc = new TextEncoder();
-  const words = TINY_WORDS.flatMap((w) => [w, ' ' + w]);
+  const words = TINY_WORDS.flatMap((w) => [w, ` ${w}`]);
   for (const word of words) {
     const symbols = Array.from(enc.encode(word), (b) => byteChars[b]!);
     for (;;) {
@@ -170,12 +200,15 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptio
   let vocabTokens: string[];
   let bpe: { vocab: Record<string, number>; merges: string[] } | undefined;
   if (roberta) {
-    if (Array.isArray(opts.vocab)) throw new TypeError('writeTinyCheckpoint: a RoBERTa vocab must be a size, not a token list');
+    if (Array.isArray(opts.vocab))
+      throw new TypeError('writeTinyCheckpoint: a RoBERTa vocab must be a size, not a token list');
     bpe = tinyBpe(typeof opts.vocab === 'number' ? opts.vocab : undefined);
     vocabTokens = [];
     for (const [t, id] of Object.entries(bpe.vocab)) vocabTokens[id] = t;
   } else {
-    vocabTokens = Array.isArray(opts.vocab) ? [...(opts.vocab as string[])] : tinyBertVocab(opts.vocab as number | undefined);
+    vocabTokens = Array.isArray(opts.vocab)
+      ? [...(opts.vocab as string[])]
+      : tinyBertVocab(opts.vocab as number | undefined);
   }
   const padTokenId = roberta ? 1 : Math.max(0, vocabTokens.indexOf('[PAD]'));
   const offset = roberta ? padTokenId + 1 : 0;
@@ -215,20 +248,26 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptio
   const stored = new Map<string, WritableTensor>();
   for (const [name, t] of weights) {
     let fileName = prefix + name;
-    if (opts.gammaBeta) fileName = fileName.replace(/LayerNorm\.weight$/, 'LayerNorm.gamma').replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
+    if (opts.gammaBeta)
+      fileName = fileName
+        .replace(/LayerNorm\.weight$/, 'LayerNorm.gamma')
+        .replace(/LayerNorm\.bias$/, 'LayerNorm.beta');
     stored.set(fileName, { data: t.data, shape: t.shape, dtype });
   }
   if (opts.positionIdsBuffer) {
     const ids = new BigInt64Array(config.maxPositionEmbeddings);
     for (let i = 0; i < ids.length; i++) ids[i] = BigInt(i);
-    stored.set(prefix + 'embeddings.position_ids', { data: ids, shape: [1, ids.length] });
+    stored.set(`${prefix}embeddings.position_ids`, { data: ids, shape: [1, ids.length] });
   }
   if (opts.mlmHead) {
-    stored.set(roberta ? 'lm_head.bias' : 'cls.predictions.bias', { data: new Float32Array(vocabTokens.length), shape: [vocabTokens.length] });
+    stored.set(roberta ? 'lm_head.bias' : 'cls.predictions.bias', {
+      data: new Float32Array(vocabTokens.length),
+      shape: [vocabTokens.length],
+    });
   }
   await mkdir(dir, { recursive: true });
   const files: string[] = ['config.json'];
-  await writeFile(join(dir, 'config.json'), JSON.stringify(configJson, null, 2) + '\n');
+  await writeFile(join(dir, 'config.json'), `${JSON.stringify(configJson, null, 2)}\n`);
   const shards = opts.shards ?? 1;
   if (shards <= 1) {
     await writeSafetensors(join(dir, 'model.safetensors'), stored, { format: 'pt' });
@@ -248,27 +287,38 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptio
       await writeSafetensors(join(dir, file), part, { format: 'pt' });
       files.push(file);
     }
-    await writeFile(join(dir, 'model.safetensors.index.json'), JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2));
+    await writeFile(
+      join(dir, 'model.safetensors.index.json'),
+      JSON.stringify({ metadata: { total_size: totalSize }, weight_map: weightMap }, null, 2),
+    );
     files.push('model.safetensors.index.json');
   }
   const tokFiles = opts.tokenizerFiles ?? (roberta ? 'tokenizer.json' : 'vocab.txt');
   if (roberta) {
-    if (tokFiles === 'vocab.txt') throw new TypeError('writeTinyCheckpoint: RoBERTa has no vocab.txt; use tokenizer.json or vocab.json+merges.txt');
+    if (tokFiles === 'vocab.txt')
+      throw new TypeError('writeTinyCheckpoint: RoBERTa has no vocab.txt; use tokenizer.json or vocab.json+merges.txt');
     if (tokFiles === 'tokenizer.json') {
-      await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(byteLevelBpeTokenizerJson(bpe!.vocab, bpe!.merges, { unkToken: '<unk>' })));
+      await writeFile(
+        join(dir, 'tokenizer.json'),
+        JSON.stringify(byteLevelBpeTokenizerJson(bpe!.vocab, bpe!.merges, { unkToken: '<unk>' })),
+      );
       files.push('tokenizer.json');
     } else {
       await writeFile(join(dir, 'vocab.json'), JSON.stringify(bpe!.vocab));
-      await writeFile(join(dir, 'merges.txt'), '#version: 0.2\n' + bpe!.merges.join('\n') + '\n');
+      await writeFile(join(dir, 'merges.txt'), `#version: 0.2\n${bpe!.merges.join('\n')}\n`);
       files.push('vocab.json', 'merges.txt');
     }
   } else {
-    if (tokFiles === 'vocab.json+merges.txt') throw new TypeError('writeTinyCheckpoint: BERT uses vocab.txt or tokenizer.json');
+    if (tokFiles === 'vocab.json+merges.txt')
+      throw new TypeError('writeTinyCheckpoint: BERT uses vocab.txt or tokenizer.json');
     if (tokFiles === 'vocab.txt') {
-      await writeFile(join(dir, 'vocab.txt'), vocabTokens.join('\n') + '\n');
+      await writeFile(join(dir, 'vocab.txt'), `${vocabTokens.join('\n')}\n`);
       files.push('vocab.txt');
     } else {
-      await writeFile(join(dir, 'tokenizer.json'), JSON.stringify(wordPieceTokenizerJson(vocabTokens, { lowercase: opts.doLowerCase ?? true })));
+      await writeFile(
+        join(dir, 'tokenizer.json'),
+        JSON.stringify(wordPieceTokenizerJson(vocabTokens, { lowercase: opts.doLowerCase ?? true })),
+      );
       files.push('tokenizer.json');
     }
     if (opts.doLowerCase !== undefined) {
@@ -279,10 +329,16 @@ export async function writeTinyCheckpoint(dir: string, opts: TinyCheckpointOptio
   return { dir, config, configJson, weights, vocab: vocabTokens, files };
 }
 
-export function writeTinyBert(dir: string, opts: Omit<TinyCheckpointOptions, 'modelType'> = {}): Promise<TinyCheckpoint> {
+export function writeTinyBert(
+  dir: string,
+  opts: Omit<TinyCheckpointOptions, 'modelType'> = {},
+): Promise<TinyCheckpoint> {
   return writeTinyCheckpoint(dir, { ...opts, modelType: 'bert' });
 }
 
-export function writeTinyRoberta(dir: string, opts: Omit<TinyCheckpointOptions, 'modelType'> = {}): Promise<TinyCheckpoint> {
+export function writeTinyRoberta(
+  dir: string,
+  opts: Omit<TinyCheckpointOptions, 'modelType'> = {},
+): Promise<TinyCheckpoint> {
   return writeTinyCheckpoint(dir, { ...opts, modelType: 'roberta' });
 }

@@ -43,20 +43,33 @@ export interface ByteLevelBpeOptions {
 }
 
 /** tokenizer.json object for byte-level BPE with RoBERTa's special tokens. */
-export function byteLevelBpeTokenizerJson(vocab: Readonly<Record<string, number>>, merges: readonly string[], opts: ByteLevelBpeOptions = {}): Record<string, unknown> {
+export function byteLevelBpeTokenizerJson(
+  vocab: Readonly<Record<string, number>>,
+  merges: readonly string[],
+  opts: ByteLevelBpeOptions = {},
+): Record<string, unknown> {
   const file = opts.file ?? 'vocab.json';
   const bos = opts.bosToken ?? '<s>';
   const eos = opts.eosToken ?? '</s>';
   const specials = [bos, opts.padToken ?? '<pad>', eos, opts.unkToken ?? '<unk>', opts.maskToken ?? '<mask>'];
   for (const t of [bos, eos]) {
-    if (vocab[t] === undefined) throw new TokenizerError(file, `${file}: vocabulary has no ${t} token; RoBERTa needs <s> and </s>`);
+    if (vocab[t] === undefined)
+      throw new TokenizerError(file, `${file}: vocabulary has no ${t} token; RoBERTa needs <s> and </s>`);
   }
   for (const m of merges) {
     if (m.split(' ').length !== 2) throw new TokenizerError(file, `merges.txt: line ${JSON.stringify(m)} is not "a b"`);
   }
   const added = specials
     .filter((t) => vocab[t] !== undefined)
-    .map((t) => ({ id: vocab[t]!, content: t, single_word: false, lstrip: t === (opts.maskToken ?? '<mask>'), rstrip: false, normalized: false, special: true }));
+    .map((t) => ({
+      id: vocab[t]!,
+      content: t,
+      single_word: false,
+      lstrip: t === (opts.maskToken ?? '<mask>'),
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }));
   const prefix = opts.addPrefixSpace ?? false;
   return {
     version: '1.0',
@@ -65,7 +78,13 @@ export function byteLevelBpeTokenizerJson(vocab: Readonly<Record<string, number>
     added_tokens: added,
     normalizer: null,
     pre_tokenizer: { type: 'ByteLevel', add_prefix_space: prefix, trim_offsets: true, use_regex: true },
-    post_processor: { type: 'RobertaProcessing', sep: [eos, vocab[eos]], cls: [bos, vocab[bos]], trim_offsets: true, add_prefix_space: prefix },
+    post_processor: {
+      type: 'RobertaProcessing',
+      sep: [eos, vocab[eos]],
+      cls: [bos, vocab[bos]],
+      trim_offsets: true,
+      add_prefix_space: prefix,
+    },
     decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
     model: {
       type: 'BPE',

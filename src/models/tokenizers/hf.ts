@@ -10,7 +10,9 @@ import { TokenizerError } from '../io/errors.js';
 import type { Encoding, Tokenizer } from './types.js';
 
 /** One slot of a template: special token ids, or the A/B text. */
-type TemplateItem = { kind: 'special'; ids: number[]; typeId: number } | { kind: 'seq'; seq: 'A' | 'B'; typeId: number };
+type TemplateItem =
+  | { kind: 'special'; ids: number[]; typeId: number }
+  | { kind: 'seq'; seq: 'A' | 'B'; typeId: number };
 
 interface Template {
   single: TemplateItem[];
@@ -88,7 +90,9 @@ export class HfTokenizer implements Tokenizer {
     for (const id of vocab.values()) if (id > maxId) maxId = id;
     this.numTokens = maxId + 1;
     if (opts.vocabSize !== undefined && opts.vocabSize < this.numTokens) {
-      fail(`tokenizer has ${this.numTokens} ids but the model's vocab_size is ${opts.vocabSize}; tokenizer and model do not match`);
+      fail(
+        `tokenizer has ${this.numTokens} ids but the model's vocab_size is ${opts.vocabSize}; tokenizer and model do not match`,
+      );
     }
     this.vocabSize = opts.vocabSize ?? this.numTokens;
     this.template = parseTemplate(tj['post_processor'] ?? null, (tok) => this.lib.token_to_id(tok), fail);
@@ -96,7 +100,9 @@ export class HfTokenizer implements Tokenizer {
     if (opts.typeVocabSize !== undefined) {
       for (const item of [...this.template.single, ...this.template.pair]) {
         if (item.typeId >= opts.typeVocabSize) {
-          fail(`post_processor uses token type id ${item.typeId} but the model has type_vocab_size ${opts.typeVocabSize}; fix the template or the config`);
+          fail(
+            `post_processor uses token type id ${item.typeId} but the model has type_vocab_size ${opts.typeVocabSize}; fix the template or the config`,
+          );
         }
       }
     }
@@ -109,7 +115,8 @@ export class HfTokenizer implements Tokenizer {
       opts.padId ??
       this.lib.token_to_id('[PAD]') ??
       this.lib.token_to_id('<pad>');
-    if (padId === undefined) fail('no pad token found (no padding.pad_id, no pad_token in tokenizer_config.json, no [PAD] or <pad>); add one');
+    if (padId === undefined)
+      fail('no pad token found (no padding.pad_id, no pad_token in tokenizer_config.json, no [PAD] or <pad>); add one');
     this.padId = padId as number;
   }
 
@@ -123,7 +130,10 @@ export class HfTokenizer implements Tokenizer {
     const ids = this.lib.encode(text, { add_special_tokens: false }).ids;
     for (const id of ids) {
       if (id === undefined || id === null) {
-        throw new TokenizerError(this.file, `${this.file}: text produced a token outside the vocabulary and the model has no unk_token; use a tokenizer with an unk token`);
+        throw new TokenizerError(
+          this.file,
+          `${this.file}: text produced a token outside the vocabulary and the model has no unk_token; use a tokenizer with an unk token`,
+        );
       }
     }
     return ids;
@@ -148,7 +158,10 @@ export class HfTokenizer implements Tokenizer {
     if (maxLength !== undefined) {
       const nSpecial = b === undefined ? this.numSpecialTokens.single : this.numSpecialTokens.pair;
       if (!Number.isInteger(maxLength) || maxLength < nSpecial) {
-        throw new TokenizerError(this.file, `maxLength ${maxLength} cannot hold the ${nSpecial} special tokens of ${b === undefined ? 'a single text' : 'a text pair'}; use a larger max length`);
+        throw new TokenizerError(
+          this.file,
+          `maxLength ${maxLength} cannot hold the ${nSpecial} special tokens of ${b === undefined ? 'a single text' : 'a text pair'}; use a larger max length`,
+        );
       }
       [a, b] = truncateLongestFirst(a, b, maxLength - nSpecial);
     }
@@ -175,7 +188,11 @@ function countSpecial(items: TemplateItem[]): number {
  * max(n1, budget - n1); if that still exceeds, cut both to budget/2 (the longer keeps the odd one).
  * A single text is cut to `budget`. Ids are dropped from the end.
  */
-export function truncateLongestFirst(a: number[], b: number[] | undefined, budget: number): [number[], number[] | undefined] {
+export function truncateLongestFirst(
+  a: number[],
+  b: number[] | undefined,
+  budget: number,
+): [number[], number[] | undefined] {
   if (b === undefined) return [a.length > budget ? a.slice(0, budget) : a, undefined];
   if (a.length + b.length <= budget) return [a, b];
   const swap = a.length > b.length;
@@ -191,7 +208,14 @@ export function truncateLongestFirst(a: number[], b: number[] | undefined, budge
 }
 
 function parseTemplate(pp: unknown, idOf: (tok: string) => number | undefined, fail: (why: string) => never): Template {
-  if (pp === null) return { single: [{ kind: 'seq', seq: 'A', typeId: 0 }], pair: [{ kind: 'seq', seq: 'A', typeId: 0 }, { kind: 'seq', seq: 'B', typeId: 0 }] };
+  if (pp === null)
+    return {
+      single: [{ kind: 'seq', seq: 'A', typeId: 0 }],
+      pair: [
+        { kind: 'seq', seq: 'A', typeId: 0 },
+        { kind: 'seq', seq: 'B', typeId: 0 },
+      ],
+    };
   if (!isObj(pp)) return fail('post_processor must be an object or null');
   const pairTok = (v: unknown, what: string): number => {
     // BertProcessing / RobertaProcessing: ["[CLS]", 101]
@@ -221,7 +245,8 @@ function parseTemplate(pp: unknown, idOf: (tok: string) => number | undefined, f
         }
         return fail(`post_processor template item ${JSON.stringify(x)} is neither SpecialToken nor Sequence`);
       };
-      if (!Array.isArray(pp['single']) || !Array.isArray(pp['pair'])) return fail('TemplateProcessing needs "single" and "pair" arrays');
+      if (!Array.isArray(pp['single']) || !Array.isArray(pp['pair']))
+        return fail('TemplateProcessing needs "single" and "pair" arrays');
       return { single: pp['single'].map(item), pair: pp['pair'].map(item) };
     }
     case 'BertProcessing':
@@ -246,10 +271,13 @@ function parseTemplate(pp: unknown, idOf: (tok: string) => number | undefined, f
     case 'Sequence': {
       const procs = Array.isArray(pp['processors']) ? pp['processors'] : [];
       const adding = procs.filter((p) => isObj(p) && p['type'] !== 'ByteLevel');
-      if (adding.length > 1) return fail('post_processor Sequence with more than one token-adding processor is not supported');
+      if (adding.length > 1)
+        return fail('post_processor Sequence with more than one token-adding processor is not supported');
       return parseTemplate(adding[0] ?? null, idOf, fail);
     }
     default:
-      return fail(`post_processor type ${JSON.stringify(pp['type'])} is not supported (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)`);
+      return fail(
+        `post_processor type ${JSON.stringify(pp['type'])} is not supported (TemplateProcessing, BertProcessing, RobertaProcessing, ByteLevel, Sequence)`,
+      );
   }
 }

@@ -26,7 +26,10 @@ async function readJson(path: string): Promise<unknown> {
   try {
     text = await readFile(path, 'utf8');
   } catch (e) {
-    throw new TokenizerError(path, `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TokenizerError(
+      path,
+      `${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
   try {
     return JSON.parse(text);
@@ -46,7 +49,10 @@ export function tokenizerSource(dir: string): 'tokenizer.json' | 'vocab.txt' | '
 export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}): Promise<HfTokenizer> {
   const cfgPath = join(dir, 'tokenizer_config.json');
   const cfgRaw = existsSync(cfgPath) ? await readJson(cfgPath) : {};
-  const cfg = (cfgRaw !== null && typeof cfgRaw === 'object' && !Array.isArray(cfgRaw) ? cfgRaw : {}) as Record<string, unknown>;
+  const cfg = (cfgRaw !== null && typeof cfgRaw === 'object' && !Array.isArray(cfgRaw) ? cfgRaw : {}) as Record<
+    string,
+    unknown
+  >;
   const source = tokenizerSource(dir);
   const common = { padId: opts.padId, typeVocabSize: opts.typeVocabSize, vocabSize: opts.vocabSize };
   if (source === 'tokenizer.json') {
@@ -88,5 +94,8 @@ export async function loadTokenizer(dir: string, opts: LoadTokenizerOptions = {}
     });
     return new HfTokenizer(json, cfg, { ...common, file });
   }
-  throw new TokenizerError(dir, `${dir}: no tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt); copy the checkpoint's tokenizer files into the folder`);
+  throw new TokenizerError(
+    dir,
+    `${dir}: no tokenizer files (tokenizer.json, vocab.txt, or vocab.json + merges.txt); copy the checkpoint's tokenizer files into the folder`,
+  );
 }

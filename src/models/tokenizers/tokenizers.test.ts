@@ -42,7 +42,9 @@ function oracleWordPiece(text: string, ids: Map<string, number>): number[] {
   return out;
 }
 
-test('WordPiece from the real bert-base-uncased vocab.txt: known tokenisations, ids = line numbers', { skip: skipVocab }, () => {
+test('WordPiece from the real bert-base-uncased vocab.txt: known tokenisations, ids = line numbers', {
+  skip: skipVocab,
+}, () => {
   const vocab = parseVocabTxt(readFileSync(VOCAB, 'utf8'));
   assert.equal(vocab.length, 30522);
   const tok = new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { file: VOCAB });
@@ -77,14 +79,23 @@ test('WordPiece from the real bert-base-uncased vocab.txt: known tokenisations, 
   assert.deepEqual(t.inputIds, [101, 7592, 1010, 2088, 102, id('una'), id('##ffa'), 102]);
   assert.deepEqual(t.tokenTypeIds, [0, 0, 0, 0, 0, 1, 1, 1]);
   assert.deepEqual(tok.encode('Hello, world!', undefined, 4).inputIds, [101, 7592, 1010, 102]);
-  assert.throws(() => tok.encode('a', 'b', 2), (err: unknown) => err instanceof TokenizerError && /cannot hold the 3 special tokens/.test(err.message));
+  assert.throws(
+    () => tok.encode('a', 'b', 2),
+    (err: unknown) => err instanceof TokenizerError && /cannot hold the 3 special tokens/.test(err.message),
+  );
 });
 
-test('WordPiece matches an independent greedy oracle on real SST-2 dev sentences', { skip: skipVocab || (existsSync(SST2) ? false : `SST-2 dev not found at ${SST2}`) }, () => {
+test('WordPiece matches an independent greedy oracle on real SST-2 dev sentences', {
+  skip: skipVocab || (existsSync(SST2) ? false : `SST-2 dev not found at ${SST2}`),
+}, () => {
   const vocab = parseVocabTxt(readFileSync(VOCAB, 'utf8'));
   const ids = new Map(vocab.map((t, i) => [t, i]));
   const tok = new HfTokenizer(wordPieceTokenizerJson(vocab));
-  const lines = readFileSync(SST2, 'utf8').split('\n').slice(1, 301).map((l) => l.split('\t')[0]!).filter((s) => s && /^[\x20-\x7e]*$/.test(s));
+  const lines = readFileSync(SST2, 'utf8')
+    .split('\n')
+    .slice(1, 301)
+    .map((l) => l.split('\t')[0]!)
+    .filter((s) => s && /^[\x20-\x7e]*$/.test(s));
   assert.ok(lines.length > 200);
   for (const s of lines) assert.deepEqual(tok.encode(s).inputIds, [101, ...oracleWordPiece(s, ids), 102], s);
 });
@@ -127,7 +138,11 @@ test('longest_first truncation follows the Hugging Face rule', () => {
 
 test('byte-level BPE (RoBERTa): tokens, <s> A </s></s> B </s>, all type ids 0, truncation', () => {
   const { vocab, merges } = tinyBpe();
-  const tok = new HfTokenizer(byteLevelBpeTokenizerJson(vocab, merges, { unkToken: '<unk>' }), {}, { typeVocabSize: 1 });
+  const tok = new HfTokenizer(
+    byteLevelBpeTokenizerJson(vocab, merges, { unkToken: '<unk>' }),
+    {},
+    { typeVocabSize: 1 },
+  );
   assert.equal(tok.padId, 1);
   assert.equal(tok.vocabSize, Object.keys(vocab).length);
   assert.deepEqual(tok.tokenize('hello world'), ['hello', 'Ġworld']);
@@ -138,7 +153,11 @@ test('byte-level BPE (RoBERTa): tokens, <s> A </s></s> B </s>, all type ids 0, t
   const ranks = new Map(merges.map((m, i) => [m, i]));
   const b2u = bytesToUnicode();
   const enc = new TextEncoder();
-  const oracle = (word: string): string[] => simpleBpe(Array.from(enc.encode(word), (x) => b2u[x]!), ranks);
+  const oracle = (word: string): string[] =>
+    simpleBpe(
+      Array.from(enc.encode(word), (x) => b2u[x]!),
+      ranks,
+    );
   assert.deepEqual(pieces, [...oracle('hellx'), ...oracle(' wörld')]);
   const e = tok.encode('hello world', 'the movie');
   const v = (t: string): number => vocab[t]!;
@@ -163,16 +182,26 @@ test('BPE oracle agreement on random strings over the tiny alphabet', () => {
   };
   const alphabet = 'thisgodmvelarwfunyp';
   for (let k = 0; k < 200; k++) {
-    const words = Array.from({ length: 1 + rnd(4) }, () => Array.from({ length: 1 + rnd(7) }, () => alphabet[rnd(alphabet.length)]).join(''));
+    const words = Array.from({ length: 1 + rnd(4) }, () =>
+      Array.from({ length: 1 + rnd(7) }, () => alphabet[rnd(alphabet.length)]).join(''),
+    );
     const text = words.join(' ');
-    const want = words.flatMap((w, i) => simpleBpe(Array.from(enc.encode((i > 0 ? ' ' : '') + w), (x) => b2u[x]!), ranks));
+    const want = words.flatMap((w, i) =>
+      simpleBpe(
+        Array.from(enc.encode((i > 0 ? ' ' : '') + w), (x) => b2u[x]!),
+        ranks,
+      ),
+    );
     assert.deepEqual(tok.tokenize(text), want, text);
   }
 });
 
 test('a template whose type ids exceed type_vocab_size is rejected; a non-tokenizer JSON too', () => {
   const vocab = tinyBertVocab();
-  assert.throws(() => new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { typeVocabSize: 1, file: 'x/tokenizer.json' }), /type id 1 but the model has type_vocab_size 1/);
+  assert.throws(
+    () => new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { typeVocabSize: 1, file: 'x/tokenizer.json' }),
+    /type id 1 but the model has type_vocab_size 1/,
+  );
   assert.throws(() => new HfTokenizer({ nope: 1 }), /not a tokenizer.json/);
 });
 
@@ -180,7 +209,7 @@ test('loadTokenizer: tokenizer.json, vocab.txt (+do_lower_case), vocab.json+merg
   const dir = mkdtempSync(join(tmpdir(), 'tok-test-'));
   try {
     const vocab = ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'Hello', 'hello', 'world'];
-    writeFileSync(join(dir, 'vocab.txt'), vocab.join('\n') + '\n');
+    writeFileSync(join(dir, 'vocab.txt'), `${vocab.join('\n')}\n`);
     let t = await loadTokenizer(dir);
     assert.deepEqual(t.encode('Hello world').inputIds, [2, 6, 7, 3]);
     writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ do_lower_case: false }));
@@ -195,7 +224,7 @@ test('loadTokenizer: tokenizer.json, vocab.txt (+do_lower_case), vocab.json+merg
     mkdirSync(d2);
     const { vocab: bv, merges } = tinyBpe();
     writeFileSync(join(d2, 'vocab.json'), JSON.stringify(bv));
-    writeFileSync(join(d2, 'merges.txt'), '#version: 0.2\n' + merges.join('\n') + '\n');
+    writeFileSync(join(d2, 'merges.txt'), `#version: 0.2\n${merges.join('\n')}\n`);
     const r = await loadTokenizer(d2, { typeVocabSize: 1 });
     assert.deepEqual(r.encode('hello', 'world').inputIds, [0, bv['hello'], 2, 2, bv['world'], 2]);
     const d3 = join(dir, 'empty');
@@ -211,5 +240,8 @@ test('vocabSize reports the embedding rows when given (padded vocabularies), nev
   const t = new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { vocabSize: vocab.length + 10 });
   assert.equal(t.vocabSize, vocab.length + 10);
   assert.equal(t.numTokens, vocab.length);
-  assert.throws(() => new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { vocabSize: vocab.length - 1 }), /tokenizer has \d+ ids but the model's vocab_size is/);
+  assert.throws(
+    () => new HfTokenizer(wordPieceTokenizerJson(vocab), {}, { vocabSize: vocab.length - 1 }),
+    /tokenizer has \d+ ids but the model's vocab_size is/,
+  );
 });

@@ -38,7 +38,10 @@ export async function readVocabTxt(path: string): Promise<string[]> {
   try {
     return parseVocabTxt(await readFile(path, 'utf8'));
   } catch (e) {
-    throw new TokenizerError(path, `${path}: cannot read vocabulary (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new TokenizerError(
+      path,
+      `${path}: cannot read vocabulary (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+    );
   }
 }
 
@@ -60,12 +63,23 @@ export function wordPieceTokenizerJson(vocab: readonly string[], opts: WordPiece
   });
   for (const key of ['unk', 'cls', 'sep'] as const) {
     if (ids[names[key]] === undefined) {
-      throw new TokenizerError(file, `${file}: vocabulary has no ${names[key]} token; a BERT vocab.txt needs [UNK], [CLS] and [SEP] (or set the names in tokenizer_config.json)`);
+      throw new TokenizerError(
+        file,
+        `${file}: vocabulary has no ${names[key]} token; a BERT vocab.txt needs [UNK], [CLS] and [SEP] (or set the names in tokenizer_config.json)`,
+      );
     }
   }
   const added = [names.pad, names.unk, names.cls, names.sep, names.mask]
     .filter((t) => ids[t] !== undefined)
-    .map((t) => ({ id: ids[t]!, content: t, single_word: false, lstrip: false, rstrip: false, normalized: false, special: true }))
+    .map((t) => ({
+      id: ids[t]!,
+      content: t,
+      single_word: false,
+      lstrip: false,
+      rstrip: false,
+      normalized: false,
+      special: true,
+    }))
     .sort((x, y) => x.id - y.id);
   const cls = names.cls;
   const sep = names.sep;
@@ -84,7 +98,11 @@ export function wordPieceTokenizerJson(vocab: readonly string[], opts: WordPiece
     pre_tokenizer: { type: 'BertPreTokenizer' },
     post_processor: {
       type: 'TemplateProcessing',
-      single: [{ SpecialToken: { id: cls, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { SpecialToken: { id: sep, type_id: 0 } }],
+      single: [
+        { SpecialToken: { id: cls, type_id: 0 } },
+        { Sequence: { id: 'A', type_id: 0 } },
+        { SpecialToken: { id: sep, type_id: 0 } },
+      ],
       pair: [
         { SpecialToken: { id: cls, type_id: 0 } },
         { Sequence: { id: 'A', type_id: 0 } },

@@ -21,7 +21,11 @@ export type LoraTarget = (typeof LORA_TARGETS)[number];
 /** A [r, w] and B [w, r] of one projection; w = the layer's attention width. */
 export function loraSpecs(layer: number, target: LoraTarget, r: number, w: number): [TensorSpec, TensorSpec] {
   return [
-    { name: layerTensorName(layer, 'lora', `${target}.A`), shape: [r, w], init: { kind: 'uniform', bound: kaimingUniformBound(w) } },
+    {
+      name: layerTensorName(layer, 'lora', `${target}.A`),
+      shape: [r, w],
+      init: { kind: 'uniform', bound: kaimingUniformBound(w) },
+    },
     { name: layerTensorName(layer, 'lora', `${target}.B`), shape: [w, r], init: { kind: 'zeros' } },
   ];
 }
@@ -33,8 +37,16 @@ export const loraScale = (alpha: number, r: number): number => alpha / r;
  * width, the layer's attention width). Accumulates in float64.
  * Returns a new Float32Array (W is not modified).
  */
-export function mergeLoraWeight(W: Float32Array, A: ArrayLike<number>, B: ArrayLike<number>, H: number, r: number, scale: number): Float32Array {
-  if (W.length !== H * H || A.length !== r * H || B.length !== H * r) throw new Error(`mergeLoraWeight: shapes do not match H=${H}, r=${r}`);
+export function mergeLoraWeight(
+  W: Float32Array,
+  A: ArrayLike<number>,
+  B: ArrayLike<number>,
+  H: number,
+  r: number,
+  scale: number,
+): Float32Array {
+  if (W.length !== H * H || A.length !== r * H || B.length !== H * r)
+    throw new Error(`mergeLoraWeight: shapes do not match H=${H}, r=${r}`);
   const out = new Float32Array(H * H);
   for (let o = 0; o < H; o++) {
     for (let i = 0; i < H; i++) {
@@ -50,7 +62,12 @@ export const lora: PeftMethod = {
   id: 'lora',
   title: 'LoRA (query, value)',
   order: 30,
-  tensors: (cfg, dims) => (cfg.lora > 0 ? activeLayers(cfg).flatMap((l) => LORA_TARGETS.flatMap((t) => loraSpecs(l, t, cfg.lora, attentionWidth(dims, l)))) : []),
+  tensors: (cfg, dims) =>
+    cfg.lora > 0
+      ? activeLayers(cfg).flatMap((l) =>
+          LORA_TARGETS.flatMap((t) => loraSpecs(l, t, cfg.lora, attentionWidth(dims, l))),
+        )
+      : [],
   // A and B for q and v: 2 * (r*w + w*r), w = the layer's attention width.
   paperCountPerLayer: (r, _H, w) => 4 * w * r,
   projection: (ctx, m) => {
@@ -58,7 +75,9 @@ export const lora: PeftMethod = {
     const w = attentionWidth(m.dims, ctx.layer);
     const got = ctx.input.shape.at(-1);
     if (typeof got === 'number' && got !== w) {
-      throw new Error(`LoRA: layer ${ctx.layer}'s ${ctx.name} projection is ${got} wide but PeftDims gives attention width ${w}; pass the backbone's own dims (attentionWidths) to createPeft`);
+      throw new Error(
+        `LoRA: layer ${ctx.layer}'s ${ctx.name} projection is ${got} wide but PeftDims gives attention width ${w}; pass the backbone's own dims (attentionWidths) to createPeft`,
+      );
     }
     const [sa, sb] = loraSpecs(ctx.layer, ctx.name, m.size, w);
     const A = m.tensor(ctx.graph, sa);

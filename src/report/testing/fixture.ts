@@ -8,7 +8,9 @@ import type { Config, ReportData, ReportTrial } from '../types.js';
 
 const cfg = (mask: string, sa: number, pa: number, pt: number, extra: Config = {}): Config => {
   const c: Config = {};
-  [...mask].forEach((b, l) => (c[`layer_${l}`] = b === '1'));
+  [...mask].forEach((b, l) => {
+    c[`layer_${l}`] = b === '1';
+  });
   return { ...c, sa, pa, pt, ...extra };
 };
 
@@ -18,7 +20,7 @@ const COMPLETE: [number, number, Config][] = [
   [0.78, 0.35, cfg('1100', 0, 12, 0)],
   [0.74, 0.9, cfg('0011', 24, 0, 0)],
   [0.83, 2.4, cfg('1110', 48, 0, 6)],
-  [0.80, 0.05, cfg('1111', 0, 0, 3)],
+  [0.8, 0.05, cfg('1111', 0, 0, 3)],
   [0.86, 11.5, cfg('1111', 192, 96, 0)],
   [0.79, 4.1, cfg('0110', 0, 96, 0)],
   [0.8, 0.5, cfg('1010', 6, 6, 0)], // ties metric with trial 5 at higher param %: dominated
@@ -49,12 +51,23 @@ export function fixtureStudy(): ReportData {
     trials.push({ number: n++, state: 'COMPLETE', metric, paramPct, config, durationMs: 30_000 + 1000 * i });
     done.push([metric, paramPct]);
     hypervolume.push(hv2d(done, refPoint));
-    if (i === 2) trials.push({ number: n++, state: 'FAILED', config: cfg('0001', 0, 3, 0), reason: 'loss is NaN | diverged at step 12', durationMs: 4000 });
-    if (i === 5) trials.push({ number: n++, state: 'PRUNED', config: cfg('0100', 0, 0, 12), reason: 'below median at epoch 1' });
+    if (i === 2)
+      trials.push({
+        number: n++,
+        state: 'FAILED',
+        config: cfg('0001', 0, 3, 0),
+        reason: 'loss is NaN | diverged at step 12',
+        durationMs: 4000,
+      });
+    if (i === 5)
+      trials.push({ number: n++, state: 'PRUNED', config: cfg('0100', 0, 0, 12), reason: 'below median at epoch 1' });
   });
   trials.push({ number: n++, state: 'FAILED', config: cfg('1001', 3, 0, 0), reason: 'out of memory' });
   trials.push({ number: n++, state: 'RUNNING', config: cfg('1100', 3, 0, 3) });
-  const complete = trials.filter((t) => t.state === 'COMPLETE') as (ReportTrial & { metric: number; paramPct: number })[];
+  const complete = trials.filter((t) => t.state === 'COMPLETE') as (ReportTrial & {
+    metric: number;
+    paramPct: number;
+  })[];
   const front = complete
     .filter((t) => !complete.some((o) => dominates([o.metric, o.paramPct], [t.metric, t.paramPct])))
     .map((t) => t.number);

@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { XmlError, allText, findAll, parseXml } from './xml.js';
 
 test('parseXml accepts well-formed documents and builds the tree', () => {
-  const r = parseXml('<?xml version="1.0"?>\n<svg a="1" b=\'x &amp; y\'><g><title>a &lt; b</title><circle r="2"/></g><!-- c --></svg>\n');
+  const r = parseXml(
+    '<?xml version="1.0"?>\n<svg a="1" b=\'x &amp; y\'><g><title>a &lt; b</title><circle r="2"/></g><!-- c --></svg>\n',
+  );
   assert.equal(r.name, 'svg');
   assert.equal(r.attrs.b, 'x & y');
   assert.equal(findAll(r, (e) => e.name === 'circle').length, 1);

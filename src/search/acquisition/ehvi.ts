@@ -60,10 +60,15 @@ export class KnownFront {
     });
     if (k === 1) {
       const order = keep.map((_, t) => t).sort((a, b) => this.pc[a]! - this.pc[b]! || this.pv[a]! - this.pv[b]!);
-      const sc: number[] = [], sv: number[] = [];
+      const sc: number[] = [],
+        sv: number[] = [];
       let best = Infinity;
       for (const t of order) {
-        if (this.pv[t]! < best) { sc.push(this.pc[t]!); sv.push(this.pv[t]!); best = this.pv[t]!; }
+        if (this.pv[t]! < best) {
+          sc.push(this.pc[t]!);
+          sv.push(this.pv[t]!);
+          best = this.pv[t]!;
+        }
       }
       this.sc = Float64Array.from(sc);
       this.sv = Float64Array.from(sv);
@@ -89,10 +94,14 @@ export class KnownFront {
     if (k === 1) {
       const cc = c[0]!;
       const rc = this.refKnown[0]!;
-      const sc = this.sc, sv = this.sv;
+      const sc = this.sc,
+        sv = this.sv;
       let h = this.refValue;
       let t = 0;
-      while (t < sc.length && sc[t]! <= cc) { h = sv[t]!; t++; }
+      while (t < sc.length && sc[t]! <= cc) {
+        h = sv[t]!;
+        t++;
+      }
       let x = cc;
       for (; t < sc.length; t++) {
         visit(sc[t]! - x, h);
@@ -130,7 +139,10 @@ export class KnownFront {
       }
       visit(w, h);
       let j = 0;
-      while (j < k && ++idx[j]! >= bps[j]!.length - 1) { idx[j] = 0; j++; }
+      while (j < k && ++idx[j]! >= bps[j]!.length - 1) {
+        idx[j] = 0;
+        j++;
+      }
       if (j === k) return;
     }
   }
@@ -149,12 +161,16 @@ export class KnownFront {
   private ehvi1(cc: number, mean: number, sd: number): number {
     const rc = this.refKnown[0]!;
     if (!(cc < rc)) return 0;
-    const sc = this.sc, sv = this.sv;
+    const sc = this.sc,
+      sv = this.sv;
     // NOTE: cells more than CUTOFF_SD sd below the mean contribute E < sd·1e-33: skipped.
     const floor = mean - CUTOFF_SD * sd;
     let h = this.refValue;
     let t = 0;
-    while (t < sc.length && sc[t]! <= cc) { h = sv[t]!; t++; }
+    while (t < sc.length && sc[t]! <= cc) {
+      h = sv[t]!;
+      t++;
+    }
     let x = cc;
     let total = 0;
     for (; t < sc.length; t++) {

@@ -61,7 +61,8 @@ export class NoisyEhvi {
   constructor(a: NoisyEhviArgs) {
     const { gp, incumbentsX, incumbentsKnown, ref } = a;
     const m = incumbentsKnown.length;
-    const d = gp.d, n = gp.n;
+    const d = gp.d,
+      n = gp.n;
     const S = a.nSamples;
     this.gp = gp;
     this.sign = a.sign;
@@ -80,7 +81,8 @@ export class NoisyEhvi {
     // NOTE: prune incumbents that can matter with probability < ~1e-6: outside the reference box
     // even at +5 sd, or dominated by another incumbent whose known coordinates are no worse and whose
     // value is better even at 5 sd against 5 sd. Sampling and conditioning then cost O(|P|^2..3).
-    const lo = new Float64Array(m), hi = new Float64Array(m); // minimisation-convention value bounds
+    const lo = new Float64Array(m),
+      hi = new Float64Array(m); // minimisation-convention value bounds
     for (let i = 0; i < m; i++) {
       const v = this.sign * mu[i]!;
       lo[i] = v - PRUNE_SD * sd[i]!;
@@ -178,7 +180,10 @@ export class NoisyEhvi {
 
   /** Noisy EHVI of the candidate with encoded row x[xo..xo+d) and known coordinates `known` (minimisation). */
   value(x: ArrayLike<number>, xo: number, known: ArrayLike<number>): number {
-    const gp = this.gp, n = gp.n, d = gp.d, u = this.u;
+    const gp = this.gp,
+      n = gp.n,
+      d = gp.d,
+      u = this.u;
     const v = this.kbuf;
     // v = L^{-1} k(X, x) after predict; the marginal variance is then reduced by conditioning on f_U
     const { mean: mu, variance } = gp.predict(x, xo, v);

@@ -81,7 +81,10 @@ export function optimizeDiscrete(a: LocalSearchArgs): LocalSearchResult | null {
       let bestV = curV;
       for (const nb of space.neighbours(cur)) {
         const v = evalC(nb);
-        if (v > bestV) { bestV = v; best = nb; }
+        if (v > bestV) {
+          bestV = v;
+          best = nb;
+        }
       }
       if (!best) break;
       cur = best;

@@ -37,10 +37,12 @@ export function normalCopula(y: ArrayLike<number>): Copula {
     if (m === 1) return uz[0]! + (v - ux[0]!);
     if (v <= ux[0]!) return uz[0]! + ((uz[1]! - uz[0]!) / (ux[1]! - ux[0]!)) * (v - ux[0]!);
     if (v >= ux[m - 1]!) return uz[m - 1]! + ((uz[m - 1]! - uz[m - 2]!) / (ux[m - 1]! - ux[m - 2]!)) * (v - ux[m - 1]!);
-    let lo = 0, hi = m - 1;
+    let lo = 0,
+      hi = m - 1;
     while (hi - lo > 1) {
       const mid = (lo + hi) >> 1;
-      if (ux[mid]! <= v) lo = mid; else hi = mid;
+      if (ux[mid]! <= v) lo = mid;
+      else hi = mid;
     }
     return uz[lo]! + ((uz[hi]! - uz[lo]!) / (ux[hi]! - ux[lo]!)) * (v - ux[lo]!);
   };

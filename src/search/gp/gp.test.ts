@@ -5,7 +5,8 @@ import { GpObjective, MaternGp, NOISE_FLOOR, fitGp } from './gp.js';
 import { normalCopula } from './copula.js';
 import { normQuantile } from '../linalg/normal.js';
 
-const close = (a: number, b: number, tol: number, msg = ''): void => assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
+const close = (a: number, b: number, tol: number, msg = ''): void =>
+  assert.ok(Math.abs(a - b) <= tol, `${msg} ${a} vs ${b}`);
 
 /** Matérn-5/2 written out from its textbook form. */
 function materns(r: number, s2: number): number {
@@ -15,8 +16,11 @@ function materns(r: number, s2: number): number {
 test('posterior equals the closed form for 1 and 2 observations', () => {
   const d = 2;
   const theta = [Math.log(4), Math.log(0.25), Math.log(1.5), Math.log(0.1)]; // κ = 4, 0.25; s² = 1.5; η = 0.1
-  const s2 = 1.5, noise = 0.1 + NOISE_FLOOR;
-  const x1 = [0.2, 0.9], x2 = [0.7, 0.1], xs = [0.4, 0.5];
+  const s2 = 1.5,
+    noise = 0.1 + NOISE_FLOOR;
+  const x1 = [0.2, 0.9],
+    x2 = [0.7, 0.1],
+    xs = [0.4, 0.5];
   const dist = (a: number[], b: number[]): number => Math.sqrt(4 * (a[0]! - b[0]!) ** 2 + 0.25 * (a[1]! - b[1]!) ** 2);
   // one observation: mean = k y / (s² + σ²), var = s² - k² / (s² + σ²)
   const g1 = new MaternGp(Float64Array.from(x1), 1, d, Float64Array.of(0.8), theta);
@@ -27,7 +31,9 @@ test('posterior equals the closed form for 1 and 2 observations', () => {
   // two observations: explicit 2 x 2 inverse
   const y = [0.8, -1.2];
   const g2 = new MaternGp(Float64Array.from([...x1, ...x2]), 2, d, Float64Array.from(y), theta);
-  const a = s2 + noise, b = materns(dist(x1, x2), s2), det = a * a - b * b;
+  const a = s2 + noise,
+    b = materns(dist(x1, x2), s2),
+    det = a * a - b * b;
   const inv = [a / det, -b / det, -b / det, a / det];
   const k = [materns(dist(xs, x1), s2), materns(dist(xs, x2), s2)];
   const mean = k[0]! * (inv[0]! * y[0]! + inv[1]! * y[1]!) + k[1]! * (inv[2]! * y[0]! + inv[3]! * y[1]!);
@@ -44,18 +50,25 @@ test('posterior equals the closed form for 1 and 2 observations', () => {
 
 test('log marginal likelihood + prior: value vs a direct formula, gradient vs finite differences', () => {
   const rng = new Rng(2);
-  const n = 14, d = 4;
+  const n = 14,
+    d = 4;
   const X = Float64Array.from({ length: n * d }, () => (rng.float() < 0.5 ? rng.int(2) : rng.float()));
   const y = Float64Array.from({ length: n }, () => rng.normal());
   const obj = new GpObjective(X, n, d, y);
   for (let trial = 0; trial < 5; trial++) {
-    const theta = Float64Array.from({ length: d + 2 }, (_, i) => (i < d ? Math.log(0.05) + 4 * rng.float() : -2 + 2 * rng.float()));
+    const theta = Float64Array.from({ length: d + 2 }, (_, i) =>
+      i < d ? Math.log(0.05) + 4 * rng.float() : -2 + 2 * rng.float(),
+    );
     const g = new Float64Array(d + 2);
     const f = obj.evaluate(theta, g);
     // direct: -log N(y; 0, K) via the 2-step solve on the fitted GP
     const gp = new MaternGp(X, n, d, y, theta);
-    let quad = 0, logdet = 0;
-    for (let i = 0; i < n; i++) { quad += y[i]! * gp.alpha[i]!; logdet += 2 * Math.log(gp.L[i * n + i]!); }
+    let quad = 0,
+      logdet = 0;
+    for (let i = 0; i < n; i++) {
+      quad += y[i]! * gp.alpha[i]!;
+      logdet += 2 * Math.log(gp.L[i * n + i]!);
+    }
     const tau = 0.1;
     let lp = 0;
     for (let k = 0; k < d; k++) lp += theta[k]! - Math.log(1 + Math.exp(2 * theta[k]!) / (tau * tau));
@@ -64,8 +77,10 @@ test('log marginal likelihood + prior: value vs a direct formula, gradient vs fi
     const gtmp = new Float64Array(d + 2);
     for (let i = 0; i < d + 2; i++) {
       const h = 1e-5;
-      const tp = theta.slice(); tp[i]! += h;
-      const tm = theta.slice(); tm[i]! -= h;
+      const tp = theta.slice();
+      tp[i]! += h;
+      const tm = theta.slice();
+      tm[i]! -= h;
       const fd = (obj.evaluate(tp, gtmp) - obj.evaluate(tm, gtmp)) / (2 * h);
       close(g[i]!, fd, 1e-6 * Math.max(1, Math.abs(fd)), `grad[${i}]`);
     }
@@ -74,7 +89,8 @@ test('log marginal likelihood + prior: value vs a direct formula, gradient vs fi
 
 test('MAP fit finds the relevant dimension (SAAS-like shrinkage) and predicts held-out points', () => {
   const rng = new Rng(4);
-  const n = 40, d = 6;
+  const n = 40,
+    d = 6;
   const X = Float64Array.from({ length: n * d }, () => rng.float());
   const f = (x: Float64Array, o: number): number => Math.sin(6 * x[o]!) + 0.5 * x[o + 1]!;
   const y = Float64Array.from({ length: n }, (_, i) => f(X, i * d) + 0.01 * rng.normal());
@@ -82,7 +98,8 @@ test('MAP fit finds the relevant dimension (SAAS-like shrinkage) and predicts he
   // dims 0 and 1 matter, dims 2..5 do not
   for (let k = 2; k < d; k++) assert.ok(gp.kappa[0]! > 20 * gp.kappa[k]!, `κ0 ${gp.kappa[0]} vs κ${k} ${gp.kappa[k]}`);
   assert.ok(gp.kappa[1]! > gp.kappa[2]!);
-  let se = 0, sv = 0;
+  let se = 0,
+    sv = 0;
   for (let t = 0; t < 50; t++) {
     const x = Float64Array.from({ length: d }, () => rng.float());
     const p = gp.predict(x);

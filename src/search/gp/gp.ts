@@ -31,7 +31,13 @@ export interface GpPrior {
 // NOTE: τ = 0.1 follows SAAS's global-shrinkage scale; inputs live in [0,1] so an unused dimension
 // settles near κ = τ (lengthscale ~3): nearly flat. The noise prior's median 0.018 is ~2% of the
 // warped targets' unit variance.
-export const DEFAULT_PRIOR: GpPrior = { tau: 0.1, logOutputscaleMean: 0, logOutputscaleSd: 1, logNoiseMean: -4, logNoiseSd: 2 };
+export const DEFAULT_PRIOR: GpPrior = {
+  tau: 0.1,
+  logOutputscaleMean: 0,
+  logOutputscaleSd: 1,
+  logNoiseMean: -4,
+  logNoiseSd: 2,
+};
 
 /** Matérn-5/2 value for a given r² and outputscale s². */
 function matern(r2: number, s2: number): number {
@@ -228,7 +234,6 @@ export class MaternGp {
     return matern(r2, this.outputscale);
   }
 
-
   /**
    * Posterior of the latent f at x (row of length d at offset xo): mean k^T α and variance
    * s² - |L^{-1} k|² (no observation noise), floored at 0. If `v` is given, L^{-1}k is left in it.
@@ -303,7 +308,10 @@ export function fitGp(X: Float64Array, n: number, d: number, y: Float64Array, op
     const m = opts.fitRows.length;
     const Xs = new Float64Array(m * d);
     const ys = new Float64Array(m);
-    opts.fitRows.forEach((r, i) => { Xs.set(X.subarray(r * d, (r + 1) * d), i * d); ys[i] = y[r]!; });
+    opts.fitRows.forEach((r, i) => {
+      Xs.set(X.subarray(r * d, (r + 1) * d), i * d);
+      ys[i] = y[r]!;
+    });
     obj = new GpObjective(Xs, m, d, ys, prior);
   } else obj = new GpObjective(X, n, d, y, prior);
   const starts: Float64Array[] = [];
@@ -333,9 +341,16 @@ export function fitGp(X: Float64Array, n: number, d: number, y: Float64Array, op
     if (!Number.isFinite(obj.evaluate(s, grad))) continue;
     // NOTE: tolerances: 1e-7 relative in the log posterior (~2e-5 nats at n = 200) and 1e-3 in the
     // gradient are far below what changes the acquisition's ranking.
-    const r = lbfgs((x, g) => obj.evaluate(x, g), s, { maxIter: opts.maxIter ?? 60, gtol: 1e-3, ftol: opts.ftol ?? 1e-7 });
+    const r = lbfgs((x, g) => obj.evaluate(x, g), s, {
+      maxIter: opts.maxIter ?? 60,
+      gtol: 1e-3,
+      ftol: opts.ftol ?? 1e-7,
+    });
     evaluations += r.evaluations;
-    if (r.f < bestF) { bestF = r.f; best = r.x; }
+    if (r.f < bestF) {
+      bestF = r.f;
+      best = r.x;
+    }
   }
   const gp = new MaternGp(X, n, d, y, best);
   gp.fitEvaluations = evaluations;

@@ -75,18 +75,27 @@ export function lbfgs(fn: Objective, x0: ArrayLike<number>, opts: LbfgsOptions =
     let dg = dotv(d, g);
     if (!(dg < 0)) {
       // not a descent direction (numerical trouble): restart from steepest descent
-      S.length = 0; Y.length = 0; rho.length = 0;
+      S.length = 0;
+      Y.length = 0;
+      rho.length = 0;
       for (let i = 0; i < n; i++) d[i] = -g[i]!;
       dg = dotv(d, g);
     }
     const step0 = k === 0 ? Math.min(1, 1 / Math.max(1e-12, Math.sqrt(dotv(g, g)))) : 1;
     const ls = wolfe(fn, x, f, g, d, dg, step0, xNew, gNew, maxEval - evals);
     evals += ls.evals;
-    if (ls.alpha === 0) { reason = evals >= maxEval ? 'maxEval' : 'lineSearch'; break; }
+    if (ls.alpha === 0) {
+      reason = evals >= maxEval ? 'maxEval' : 'lineSearch';
+      break;
+    }
     iter++;
     // s = xNew - x, y = gNew - g
-    const s = new Float64Array(n), y = new Float64Array(n);
-    for (let i = 0; i < n; i++) { s[i] = xNew[i]! - x[i]!; y[i] = gNew[i]! - g[i]!; }
+    const s = new Float64Array(n),
+      y = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      s[i] = xNew[i]! - x[i]!;
+      y[i] = gNew[i]! - g[i]!;
+    }
     const sy = dotv(s, y);
     const fOld = f;
     [x, xNew] = [xNew, x];
@@ -94,12 +103,27 @@ export function lbfgs(fn: Objective, x0: ArrayLike<number>, opts: LbfgsOptions =
     f = ls.f;
     // NOTE: skip the update when curvature is not safely positive (keeps H positive definite).
     if (sy > 1e-10 * Math.sqrt(dotv(s, s) * dotv(y, y))) {
-      if (S.length === mem) { S.shift(); Y.shift(); rho.shift(); }
-      S.push(s); Y.push(y); rho.push(1 / sy);
+      if (S.length === mem) {
+        S.shift();
+        Y.shift();
+        rho.shift();
+      }
+      S.push(s);
+      Y.push(y);
+      rho.push(1 / sy);
     }
-    if (maxAbs(g) <= gtol) { reason = 'gtol'; break; }
-    if ((fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= ftol) { reason = 'ftol'; break; }
-    if (evals >= maxEval) { reason = 'maxEval'; break; }
+    if (maxAbs(g) <= gtol) {
+      reason = 'gtol';
+      break;
+    }
+    if ((fOld - f) / Math.max(Math.abs(fOld), Math.abs(f), 1) <= ftol) {
+      reason = 'ftol';
+      break;
+    }
+    if (evals >= maxEval) {
+      reason = 'maxEval';
+      break;
+    }
   }
   return { x, f, iterations: iter, evaluations: evals, reason };
 }
@@ -116,35 +140,55 @@ interface LineSearchResult {
  * it still returns the best sufficient-decrease point if one was seen).
  */
 function wolfe(
-  fn: Objective, x: Float64Array, f0: number, g0: Float64Array, d: Float64Array, dg0: number,
-  alpha1: number, xOut: Float64Array, gOut: Float64Array, budget: number,
+  fn: Objective,
+  x: Float64Array,
+  f0: number,
+  _g0: Float64Array,
+  d: Float64Array,
+  dg0: number,
+  alpha1: number,
+  xOut: Float64Array,
+  gOut: Float64Array,
+  budget: number,
 ): LineSearchResult {
   const n = x.length;
   const xt = new Float64Array(n);
   const gt = new Float64Array(n);
   let evals = 0;
-  let bestA = 0, bestF = f0;
-  const bestX = new Float64Array(n), bestG = new Float64Array(n);
+  let bestA = 0,
+    bestF = f0;
+  const bestX = new Float64Array(n),
+    bestG = new Float64Array(n);
   const phi = (a: number): { f: number; dg: number } => {
     for (let i = 0; i < n; i++) xt[i] = x[i]! + a * d[i]!;
     evals++;
     const fv = fn(xt, gt);
     const ok = Number.isFinite(fv);
     if (ok && fv < bestF && fv <= f0 + C1 * a * dg0) {
-      bestA = a; bestF = fv; bestX.set(xt); bestG.set(gt);
+      bestA = a;
+      bestF = fv;
+      bestX.set(xt);
+      bestG.set(gt);
     }
     return { f: ok ? fv : Infinity, dg: ok ? dotv(gt, d) : NaN };
   };
   const accept = (a: number, fv: number): LineSearchResult => {
-    xOut.set(xt); gOut.set(gt);
+    xOut.set(xt);
+    gOut.set(gt);
     return { alpha: a, f: fv, evals };
   };
   const fallback = (): LineSearchResult => {
-    if (bestA > 0) { xOut.set(bestX); gOut.set(bestG); return { alpha: bestA, f: bestF, evals }; }
+    if (bestA > 0) {
+      xOut.set(bestX);
+      gOut.set(bestG);
+      return { alpha: bestA, f: bestF, evals };
+    }
     return { alpha: 0, f: f0, evals };
   };
 
-  let aPrev = 0, fPrev = f0, dgPrev = dg0;
+  let aPrev = 0,
+    fPrev = f0,
+    dgPrev = dg0;
   let a = alpha1;
   const maxLs = Math.min(25, Math.max(1, budget));
   for (let i = 0; i < maxLs; i++) {
@@ -154,7 +198,9 @@ function wolfe(
     }
     if (Math.abs(p.dg) <= -C2 * dg0) return accept(a, p.f);
     if (p.dg >= 0) return zoom(a, p.f, p.dg, aPrev, fPrev, dgPrev);
-    aPrev = a; fPrev = p.f; dgPrev = p.dg;
+    aPrev = a;
+    fPrev = p.f;
+    dgPrev = p.dg;
     a *= 2;
   }
   return fallback();
@@ -162,16 +208,26 @@ function wolfe(
   function zoom(lo: number, fLo: number, dgLo: number, hi: number, fHi: number, dgHi: number): LineSearchResult {
     for (let j = 0; j < 20 && evals < maxLs + 20; j++) {
       let a2 = cubicMin(lo, fLo, dgLo, hi, fHi, dgHi);
-      const left = Math.min(lo, hi), right = Math.max(lo, hi), w = right - left;
+      const left = Math.min(lo, hi),
+        right = Math.max(lo, hi),
+        w = right - left;
       if (!Number.isFinite(a2) || a2 < left + 0.1 * w || a2 > right - 0.1 * w) a2 = 0.5 * (lo + hi);
       if (w < 1e-14 * Math.max(1, right)) break;
       const p = phi(a2);
       if (p.f > f0 + C1 * a2 * dg0 || p.f >= fLo) {
-        hi = a2; fHi = p.f; dgHi = p.dg;
+        hi = a2;
+        fHi = p.f;
+        dgHi = p.dg;
       } else {
         if (Math.abs(p.dg) <= -C2 * dg0) return accept(a2, p.f);
-        if (p.dg * (hi - lo) >= 0) { hi = lo; fHi = fLo; dgHi = dgLo; }
-        lo = a2; fLo = p.f; dgLo = p.dg;
+        if (p.dg * (hi - lo) >= 0) {
+          hi = lo;
+          fHi = fLo;
+          dgHi = dgLo;
+        }
+        lo = a2;
+        fLo = p.f;
+        dgLo = p.dg;
       }
     }
     return fallback();
@@ -181,11 +237,11 @@ function wolfe(
 /** Minimiser of the cubic through (a, fa, da), (b, fb, db) (Nocedal & Wright eq. 3.59); NaN if undefined. */
 function cubicMin(a: number, fa: number, da: number, b: number, fb: number, db: number): number {
   if (!Number.isFinite(fa) || !Number.isFinite(fb) || !Number.isFinite(da) || !Number.isFinite(db)) return NaN;
-  const d1 = da + db - 3 * (fa - fb) / (a - b);
+  const d1 = da + db - (3 * (fa - fb)) / (a - b);
   const disc = d1 * d1 - da * db;
   if (disc < 0) return NaN;
   const d2 = Math.sign(b - a) * Math.sqrt(disc);
-  return b - (b - a) * (db + d2 - d1) / (db - da + 2 * d2);
+  return b - ((b - a) * (db + d2 - d1)) / (db - da + 2 * d2);
 }
 
 function dotv(a: Float64Array, b: Float64Array): number {

@@ -14,7 +14,10 @@ export function choleskyInPlace(A: Float64Array, n: number): boolean {
     for (let j = 0; j <= i; j++) {
       const rj = j * n;
       // NOTE: 4 partial sums break the floating-point add dependency chain (~1.5-2x faster in V8).
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+      let s0 = 0,
+        s1 = 0,
+        s2 = 0,
+        s3 = 0;
       let k = 0;
       for (; k + 3 < j; k += 4) {
         s0 += A[ri + k]! * A[rj + k]!;
@@ -67,7 +70,10 @@ export function choleskyJitter(A: Float64Array, n: number, out?: Float64Array): 
 export function solveLower(L: Float64Array, n: number, b: ArrayLike<number>, x: Float64Array): Float64Array {
   for (let i = 0; i < n; i++) {
     const ri = i * n;
-    let s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    let s0 = 0,
+      s1 = 0,
+      s2 = 0,
+      s3 = 0;
     let k = 0;
     for (; k + 3 < i; k += 4) {
       s0 += L[ri + k]! * x[k]!;

@@ -18,7 +18,11 @@ export function hypervolume(points: Points, ref: readonly number[]): number {
   for (const p of points) {
     if (p.length !== m) throw new RangeError(`hypervolume: point has ${p.length} values, reference point has ${m}`);
     let inside = true;
-    for (let j = 0; j < m; j++) if (!(p[j]! < ref[j]!)) { inside = false; break; }
+    for (let j = 0; j < m; j++)
+      if (!(p[j]! < ref[j]!)) {
+        inside = false;
+        break;
+      }
     if (inside) pts.push(p.slice());
   }
   if (pts.length === 0) return 0;
@@ -29,7 +33,11 @@ export function hypervolume(points: Points, ref: readonly number[]): number {
 }
 
 /** Hypervolume with objective directions: values in their natural orientation, ref likewise. */
-export function hypervolumeWithDirections(values: Points, directions: readonly Direction[], ref: readonly number[]): number {
+export function hypervolumeWithDirections(
+  values: Points,
+  directions: readonly Direction[],
+  ref: readonly number[],
+): number {
   const flip = (v: number, j: number): number => (directions[j] === 'maximize' ? -v : v);
   return hypervolume(toMinimization(values, directions), ref.map(flip));
 }
@@ -57,7 +65,11 @@ function hv2d(pts: number[][], ref: readonly number[]): number {
 function wfg(pts: number[][], ref: readonly number[]): number {
   const m = ref.length;
   if (pts.length === 0) return 0;
-  if (m === 2) return hv2d(pts.map((p) => p.slice()), ref);
+  if (m === 2)
+    return hv2d(
+      pts.map((p) => p.slice()),
+      ref,
+    );
   if (pts.length === 1) return box(pts[0]!, ref);
   // NOTE: sorting by the last objective (descending) makes each limit set small, WFG's key heuristic.
   pts.sort((a, b) => b[m - 1]! - a[m - 1]!);
@@ -85,9 +97,13 @@ function nondominatedStrict(pts: number[][]): number[][] {
     for (let j = 0; j < pts.length; j++) {
       if (j === i) continue;
       const q = pts[j]!;
-      let weak = true, equal = true;
+      let weak = true,
+        equal = true;
       for (let t = 0; t < p.length; t++) {
-        if (q[t]! > p[t]!) { weak = false; break; }
+        if (q[t]! > p[t]!) {
+          weak = false;
+          break;
+        }
         if (q[t]! !== p[t]!) equal = false;
       }
       // q weakly dominates p: drop p (for equal points keep the first only)
@@ -115,8 +131,12 @@ export function inferReferencePoint(points: Points, scale = 0.1): number[] {
   const m = points[0]!.length;
   const ref = new Array<number>(m);
   for (let j = 0; j < m; j++) {
-    let lo = Infinity, hi = -Infinity;
-    for (const p of front) { lo = Math.min(lo, p[j]!); hi = Math.max(hi, p[j]!); }
+    let lo = Infinity,
+      hi = -Infinity;
+    for (const p of front) {
+      lo = Math.min(lo, p[j]!);
+      hi = Math.max(hi, p[j]!);
+    }
     let range = hi - lo;
     if (!(range > 0)) range = Math.abs(hi) > 0 ? Math.abs(hi) : 1;
     ref[j] = hi + scale * range;

@@ -28,7 +28,10 @@ function gridHv(pts: number[][], ref: number[]): number {
   const total = ref.reduce((a, b) => a * b, 1);
   for (let idx = 0; idx < total; idx++) {
     let r = idx;
-    for (let j = 0; j < m; j++) { cell[j] = r % ref[j]!; r = Math.floor(r / ref[j]!); }
+    for (let j = 0; j < m; j++) {
+      cell[j] = r % ref[j]!;
+      r = Math.floor(r / ref[j]!);
+    }
     if (pts.some((p) => p.every((v, j) => v <= cell[j]!))) count++;
   }
   return count;
@@ -60,7 +63,11 @@ test('non-dominated sort equals brute-force peeling', () => {
     const fronts = nonDominatedSort(pts);
     const ranks = bruteRanks(pts);
     const got = new Array<number>(pts.length).fill(-1);
-    fronts.forEach((f, r) => f.forEach((i) => (got[i] = r)));
+    fronts.forEach((f, r) => {
+      f.forEach((i) => {
+        got[i] = r;
+      });
+    });
     assert.deepEqual(got, ranks);
     assert.deepEqual(paretoFrontIndices(pts), fronts[0]);
   }
@@ -68,7 +75,12 @@ test('non-dominated sort equals brute-force peeling', () => {
 
 test('directions and crowding distance', () => {
   assert.deepEqual(toMinimization([[0.9, 2]], ['maximize', 'minimize']), [[-0.9, 2]]);
-  const pts = [[0, 4], [1, 2], [2, 1.5], [4, 0]];
+  const pts = [
+    [0, 4],
+    [1, 2],
+    [2, 1.5],
+    [4, 0],
+  ];
   const d = crowdingDistance(pts, [0, 1, 2, 3]);
   assert.equal(d[0], Infinity);
   assert.equal(d[3], Infinity);
@@ -114,7 +126,12 @@ test('hypervolume vs grid counting and inclusion-exclusion (2-D, 3-D, 4-D)', () 
 });
 
 test('inferred reference point: nadir + 10% of the front range', () => {
-  const ref = inferReferencePoint([[0, 4], [2, 2], [4, 0], [5, 5]]);
+  const ref = inferReferencePoint([
+    [0, 4],
+    [2, 2],
+    [4, 0],
+    [5, 5],
+  ]);
   assert.deepEqual(ref, [4.4, 4.4]);
   assert.deepEqual(inferReferencePoint([[2, 3]]), [2.2, 3.3]);
   assert.deepEqual(inferReferencePoint([[0, 0]]), [0.1, 0.1]);

@@ -11,7 +11,8 @@ export type Points = readonly (readonly number[])[];
 /** Flips maximised objectives so that smaller is better everywhere. */
 export function toMinimization(values: Points, directions: readonly Direction[]): number[][] {
   return values.map((row) => {
-    if (row.length !== directions.length) throw new RangeError(`toMinimization: row has ${row.length} values, expected ${directions.length}`);
+    if (row.length !== directions.length)
+      throw new RangeError(`toMinimization: row has ${row.length} values, expected ${directions.length}`);
     return row.map((v, j) => (directions[j] === 'maximize' ? -v : v));
   });
 }

@@ -91,7 +91,9 @@ export class BoSampler implements Sampler {
       );
     }
     if (opts.referencePoint && opts.referencePoint.length !== opts.objectives.length) {
-      throw new SearchSpaceError(`BoSampler: referencePoint has ${opts.referencePoint.length} values; give one per objective (${opts.objectives.length})`);
+      throw new SearchSpaceError(
+        `BoSampler: referencePoint has ${opts.referencePoint.length} values; give one per objective (${opts.objectives.length})`,
+      );
     }
     this.o = opts;
     this.unknown = unknown[0]!;
@@ -108,9 +110,19 @@ export class BoSampler implements Sampler {
   }
 
   importState(state: BoState | null): void {
-    if (state === null) { this.lastTheta = null; this.lastColdN = 0; return; }
-    if (!Array.isArray(state.theta) || state.theta.some((v) => typeof v !== 'number' || !Number.isFinite(v)) || !Number.isInteger(state.lastColdN)) {
-      throw new SearchSpaceError('BoSampler.importState: state must be {theta: finite numbers, lastColdN: integer} as exportState returns');
+    if (state === null) {
+      this.lastTheta = null;
+      this.lastColdN = 0;
+      return;
+    }
+    if (
+      !Array.isArray(state.theta) ||
+      state.theta.some((v) => typeof v !== 'number' || !Number.isFinite(v)) ||
+      !Number.isInteger(state.lastColdN)
+    ) {
+      throw new SearchSpaceError(
+        'BoSampler.importState: state must be {theta: finite numbers, lastColdN: integer} as exportState returns',
+      );
     }
     this.lastTheta = Float64Array.from(state.theta);
     this.lastColdN = state.lastColdN;
@@ -122,7 +134,14 @@ export class BoSampler implements Sampler {
     const taken = takenKeys(space, args.complete, args.pending);
     const nInit = Math.max(2, this.o.nInit ?? 20);
     if (args.complete.length < nInit) {
-      this.last = { fitSec: 0, acqSec: 0, values: new Array<number>(args.n).fill(NaN), gp: null, fitEvaluations: 0, acqEvaluations: 0 };
+      this.last = {
+        fitSec: 0,
+        acqSec: 0,
+        values: new Array<number>(args.n).fill(NaN),
+        gp: null,
+        fitEvaluations: 0,
+        acqEvaluations: 0,
+      };
       return sampleUnique(space, rng, args.n, taken);
     }
     for (const t of args.complete) space.checkDomain(t.config, `trial ${t.number}`);
@@ -176,7 +195,10 @@ export class BoSampler implements Sampler {
     let ref: number[];
     if (this.o.referencePoint) {
       const rp = this.o.referencePoint;
-      ref = [...this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * rp[j]!), sign * cop.toLatent(rp[this.unknown]!)];
+      ref = [
+        ...this.knownIdx.map((j) => (objs[j]!.direction === 'maximize' ? -1 : 1) * rp[j]!),
+        sign * cop.toLatent(rp[this.unknown]!),
+      ];
     } else ref = inferReferencePoint(obsPts, 0.1);
     const paretoConfigs = obsFront.map((i) => args.complete[i]!.config);
     const out: Config[] = [];
@@ -194,7 +216,8 @@ export class BoSampler implements Sampler {
         acq = new PlainEhvi({ gp, sign, known: incKnown, latent: pl, ref });
       } else {
         acq = new NoisyEhvi({
-          gp, sign,
+          gp,
+          sign,
           incumbentsX: concatRows(X, space.encodeAll(pendingCfg)),
           incumbentsKnown: incKnown,
           ref,
@@ -204,7 +227,10 @@ export class BoSampler implements Sampler {
       }
       const xb = new Float64Array(d);
       const best = optimizeDiscrete({
-        space, rng, exclude: taken, paretoConfigs,
+        space,
+        rng,
+        exclude: taken,
+        paretoConfigs,
         score: (c) => acq.value(space.encode(c, xb), 0, knownMin(c)),
         ...(this.o.search ?? {}),
       });
@@ -223,7 +249,14 @@ export class BoSampler implements Sampler {
       pendingCfg.push(pick);
     }
     const t2 = performance.now();
-    this.last = { fitSec: (t1 - t0) / 1000, acqSec: (t2 - t1) / 1000, values, gp, fitEvaluations: gp.fitEvaluations, acqEvaluations };
+    this.last = {
+      fitSec: (t1 - t0) / 1000,
+      acqSec: (t2 - t1) / 1000,
+      values,
+      gp,
+      fitEvaluations: gp.fitEvaluations,
+      acqEvaluations,
+    };
     return out;
   }
 }

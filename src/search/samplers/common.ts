@@ -16,7 +16,9 @@ export function objectiveValue(t: FrozenTrial, o: ObjectiveSpec, j: number): num
   if (o.known) return o.known(t.config);
   const v = t.values?.[j];
   if (v === undefined || !Number.isFinite(v)) {
-    throw new SearchSpaceError(`trial ${t.number}: objective "${o.name}" has no finite value; tell a number or mark the trial failed`);
+    throw new SearchSpaceError(
+      `trial ${t.number}: objective "${o.name}" has no finite value; tell a number or mark the trial failed`,
+    );
   }
   return v;
 }
@@ -50,7 +52,11 @@ export function sampleUnique(space: SearchSpace, rng: Rng, n: number, taken: Set
   return out;
 }
 
-export function takenKeys(space: SearchSpace, complete: readonly FrozenTrial[], pending: readonly Config[]): Set<string> {
+export function takenKeys(
+  space: SearchSpace,
+  complete: readonly FrozenTrial[],
+  pending: readonly Config[],
+): Set<string> {
   const s = new Set<string>();
   for (const t of complete) s.add(space.key(t.config));
   for (const c of pending) s.add(space.key(c));

@@ -55,11 +55,16 @@ export class Nsga2Sampler implements Sampler {
 
   private survivors(complete: readonly FrozenTrial[]): Member[] {
     const Y = minimizationMatrix(complete, this.o.objectives);
-    return nsga2Survivors(Y, this.o.populationSize).map((s) => ({ config: complete[s.index]!.config, rank: s.rank, crowd: s.crowd }));
+    return nsga2Survivors(Y, this.o.populationSize).map((s) => ({
+      config: complete[s.index]!.config,
+      rank: s.rank,
+      crowd: s.crowd,
+    }));
   }
 
   private tournament(pop: Member[], rng: Rng): Member {
-    const a = pop[rng.int(pop.length)]!, b = pop[rng.int(pop.length)]!;
+    const a = pop[rng.int(pop.length)]!,
+      b = pop[rng.int(pop.length)]!;
     if (a.rank !== b.rank) return a.rank < b.rank ? a : b;
     if (a.crowd !== b.crowd) return a.crowd > b.crowd ? a : b;
     return rng.float() < 0.5 ? a : b;
@@ -75,7 +80,10 @@ export class Nsga2Sampler implements Sampler {
     const P = space.params.length;
     let moved = false;
     for (const p of space.params) {
-      if (rng.float() < 1 / P) { child = space.mutateParam(child, p.name, rng); moved = true; }
+      if (rng.float() < 1 / P) {
+        child = space.mutateParam(child, p.name, rng);
+        moved = true;
+      }
     }
     if (!moved) child = space.mutateParam(child, space.params[rng.int(P)]!.name, rng);
     return space.repair(child, rng);
@@ -86,7 +94,10 @@ export class Nsga2Sampler implements Sampler {
  * NSGA-II elitist survival: fill `size` slots front by front (minimisation rows of Y); the front
  * that does not fit entirely is cut by crowding distance (largest first, ties by index).
  */
-export function nsga2Survivors(Y: readonly (readonly number[])[], size: number): { index: number; rank: number; crowd: number }[] {
+export function nsga2Survivors(
+  Y: readonly (readonly number[])[],
+  size: number,
+): { index: number; rank: number; crowd: number }[] {
   const fronts = nonDominatedSort(Y);
   const out: { index: number; rank: number; crowd: number }[] = [];
   for (let r = 0; r < fronts.length && out.length < size; r++) {

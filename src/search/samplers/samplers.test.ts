@@ -23,13 +23,23 @@ function makeSamplers(seed: number): Sampler[] {
 
 test('every sampler: valid, unique against history and pending, deterministic for a seed', async () => {
   for (const mk of [0, 1, 2]) {
-    const hist = await runLoop({ sampler: makeSamplers(1)[mk]!, objectives: problem.objectives, evaluate, budget: 16, batch: 4, rng: new Rng(2) });
+    const hist = await runLoop({
+      sampler: makeSamplers(1)[mk]!,
+      objectives: problem.objectives,
+      evaluate,
+      budget: 16,
+      batch: 4,
+      rng: new Rng(2),
+    });
     const pending = [problem.space.sample(new Rng(9)), problem.space.sample(new Rng(10))];
     const a = await makeSamplers(5)[mk]!.sample({ complete: hist, pending, n: 3 });
     const b = await makeSamplers(5)[mk]!.sample({ complete: hist, pending, n: 3 });
     assert.deepEqual(a, b, `sampler ${mk} is not deterministic`);
     assert.equal(a.length, 3);
-    const keys = new Set([...hist.map((t) => problem.space.key(t.config)), ...pending.map((c) => problem.space.key(c))]);
+    const keys = new Set([
+      ...hist.map((t) => problem.space.key(t.config)),
+      ...pending.map((c) => problem.space.key(c)),
+    ]);
     for (const c of a) {
       assert.ok(problem.space.isValid(c));
       const k = problem.space.key(c);
@@ -41,17 +51,34 @@ test('every sampler: valid, unique against history and pending, deterministic fo
 
 test('BO rejects objective layouts it cannot model', () => {
   assert.throws(
-    () => new BoSampler({ space: problem.space, objectives: [{ name: 'a', direction: 'maximize' }, { name: 'b', direction: 'minimize' }] }),
+    () =>
+      new BoSampler({
+        space: problem.space,
+        objectives: [
+          { name: 'a', direction: 'maximize' },
+          { name: 'b', direction: 'minimize' },
+        ],
+      }),
     SearchSpaceError,
   );
-  assert.throws(() => new BoSampler({ space: problem.space, objectives: problem.objectives, referencePoint: [0.5] }), /referencePoint/);
+  assert.throws(
+    () => new BoSampler({ space: problem.space, objectives: problem.objectives, referencePoint: [0.5] }),
+    /referencePoint/,
+  );
 });
 
 test('BO beats random search on the synthetic PEFT problem (same budget, fixed seeds); HVs never exceed the true front', async () => {
   const budget = 40;
   const frontHv = problem.trueFrontHypervolume();
   const hv = async (s: Sampler, seed: number): Promise<number> => {
-    const trials: FrozenTrial[] = await runLoop({ sampler: s, objectives: problem.objectives, evaluate, budget, batch: 2, rng: new Rng(seed) });
+    const trials: FrozenTrial[] = await runLoop({
+      sampler: s,
+      objectives: problem.objectives,
+      evaluate,
+      budget,
+      batch: 2,
+      rng: new Rng(seed),
+    });
     return problem.hypervolumeOf(trials.map((t) => t.config)) / frontHv;
   };
   const res: number[][] = [];
@@ -72,13 +99,16 @@ test('BO on a generic mixed space with a single objective (EHVI reduces to EI) f
     { kind: 'int', name: 'k', low: 1, high: 9 },
   ]);
   // optimum 1.0 at x = 0.7, act = gelu, k = 6
-  const f = (c: Config): number => 1 - (((c.x as number) - 0.7) ** 2) - 0.02 * ((c.k as number) - 6) ** 2 - (c.act === 'gelu' ? 0 : 0.3);
+  const f = (c: Config): number =>
+    1 - ((c.x as number) - 0.7) ** 2 - 0.02 * ((c.k as number) - 6) ** 2 - (c.act === 'gelu' ? 0 : 0.3);
   const objectives = [{ name: 'score', direction: 'maximize' as const }];
   const best = async (s: Sampler): Promise<number> => {
     const t = await runLoop({ sampler: s, objectives, evaluate: (c) => [f(c)], budget: 24, rng: new Rng(1) });
     return Math.max(...t.map((x) => f(x.config)));
   };
-  const bo = await best(new BoSampler({ space, objectives, seed: 3, nInit: 8, search: { rawSamples: 48, localStarts: 2, maxSteps: 8 } }));
+  const bo = await best(
+    new BoSampler({ space, objectives, seed: 3, nInit: 8, search: { rawSamples: 48, localStarts: 2, maxSteps: 8 } }),
+  );
   const rnd = await best(new RandomSampler({ space, seed: 3 }));
   assert.ok(bo > rnd, `BO best ${bo} vs random best ${rnd}`);
 });
@@ -96,9 +126,21 @@ test('BO survives degenerate histories: constant metric, repeated configs, a giv
   const rng = new Rng(17);
   const cfgs = Array.from({ length: 12 }, () => problem.space.sample(rng));
   const hist: FrozenTrial[] = [...cfgs, cfgs[0]!, cfgs[1]!].map((config, i) => ({
-    number: i, state: 'COMPLETE', config, values: [0.7, 0], userAttrs: {}, createdAt: i,
+    number: i,
+    state: 'COMPLETE',
+    config,
+    values: [0.7, 0],
+    userAttrs: {},
+    createdAt: i,
   }));
-  const bo = new BoSampler({ space: problem.space, objectives: problem.objectives, seed: 1, nInit: 5, referencePoint: [0.5, 1], search: { rawSamples: 32, localStarts: 1, maxSteps: 4 } });
+  const bo = new BoSampler({
+    space: problem.space,
+    objectives: problem.objectives,
+    seed: 1,
+    nInit: 5,
+    referencePoint: [0.5, 1],
+    search: { rawSamples: 32, localStarts: 1, maxSteps: 4 },
+  });
   const pending = [problem.space.sample(rng)];
   const out = await bo.sample({ complete: hist, pending, n: 4 });
   assert.equal(out.length, 4);
@@ -116,15 +158,32 @@ test('BO: hyperparameters fitted on a subset beyond maxFitPoints; a foreign conf
   const rng = new Rng(23);
   const hist: FrozenTrial[] = Array.from({ length: 30 }, (_, i) => {
     const config = problem.space.sample(rng);
-    return { number: i, state: 'COMPLETE', config, values: [problem.observe(config, rng), 0], userAttrs: {}, createdAt: i };
+    return {
+      number: i,
+      state: 'COMPLETE',
+      config,
+      values: [problem.observe(config, rng), 0],
+      userAttrs: {},
+      createdAt: i,
+    };
   });
-  const bo = new BoSampler({ space: problem.space, objectives: problem.objectives, seed: 2, nInit: 5, fit: { maxFitPoints: 12 }, search: { rawSamples: 16, localStarts: 1, maxSteps: 2 } });
+  const bo = new BoSampler({
+    space: problem.space,
+    objectives: problem.objectives,
+    seed: 2,
+    nInit: 5,
+    fit: { maxFitPoints: 12 },
+    search: { rawSamples: 16, localStarts: 1, maxSteps: 2 },
+  });
   const [c] = await bo.sample({ complete: hist, pending: [], n: 1 });
   assert.ok(problem.space.isValid(c!));
   assert.equal(bo.last.gp!.n, 30); // conditions on every trial
   const foreign = { ...hist[3]!, config: { ...hist[3]!.config, layer_9: true } as Config };
   delete (foreign.config as Record<string, unknown>).layer_0;
-  await assert.rejects(async () => bo.sample({ complete: [...hist, foreign], pending: [], n: 1 }), /trial 3: field "layer_0" is missing/);
+  await assert.rejects(
+    async () => bo.sample({ complete: [...hist, foreign], pending: [], n: 1 }),
+    /trial 3: field "layer_0" is missing/,
+  );
 });
 
 test('NSGA-II survival: whole better fronts first, the cut front by crowding distance (brute-force check)', async () => {
@@ -166,11 +225,20 @@ test("BO with acquisition 'ehvi' (Kriging believer for pending) also beats rando
   const budget = 40;
   const frontHv = problem.trueFrontHypervolume();
   const run = async (s: Sampler): Promise<number> => {
-    const t = await runLoop({ sampler: s, objectives: problem.objectives, evaluate, budget, batch: 2, rng: new Rng(1) });
+    const t = await runLoop({
+      sampler: s,
+      objectives: problem.objectives,
+      evaluate,
+      budget,
+      batch: 2,
+      rng: new Rng(1),
+    });
     return problem.hypervolumeOf(t.map((x) => x.config)) / frontHv;
   };
   const base = { space: problem.space, objectives: problem.objectives, seed: 1 };
-  const bo = await run(new BoSampler({ ...base, nInit: 10, acquisition: 'ehvi', search: { rawSamples: 48, localStarts: 2, maxSteps: 6 } }));
+  const bo = await run(
+    new BoSampler({ ...base, nInit: 10, acquisition: 'ehvi', search: { rawSamples: 48, localStarts: 2, maxSteps: 6 } }),
+  );
   const rnd = await run(new RandomSampler(base));
   assert.ok(bo > rnd + 0.05, `BO(ehvi) ${bo} vs random ${rnd}`);
 });
@@ -179,10 +247,25 @@ test('BO with a minimised modelled objective (error = 1 - metric) also beats ran
   const objectives = [{ name: 'error', direction: 'minimize' as const }, problem.objectives[1]!];
   const frontHv = problem.trueFrontHypervolume();
   const run = async (s: Sampler): Promise<number> => {
-    const t = await runLoop({ sampler: s, objectives, evaluate: (c, r) => [1 - problem.observe(c, r), 0], budget: 40, batch: 2, rng: new Rng(3) });
+    const t = await runLoop({
+      sampler: s,
+      objectives,
+      evaluate: (c, r) => [1 - problem.observe(c, r), 0],
+      budget: 40,
+      batch: 2,
+      rng: new Rng(3),
+    });
     return problem.hypervolumeOf(t.map((x) => x.config)) / frontHv;
   };
-  const bo = await run(new BoSampler({ space: problem.space, objectives, seed: 4, nInit: 10, search: { rawSamples: 48, localStarts: 2, maxSteps: 6 } }));
+  const bo = await run(
+    new BoSampler({
+      space: problem.space,
+      objectives,
+      seed: 4,
+      nInit: 10,
+      search: { rawSamples: 48, localStarts: 2, maxSteps: 6 },
+    }),
+  );
   const rnd = await run(new RandomSampler({ space: problem.space, seed: 4 }));
   assert.ok(bo > rnd + 0.05, `BO ${bo} vs random ${rnd}`);
 });
@@ -191,10 +274,23 @@ test('BO exportState/importState: a restarted sampler proposes what the uninterr
   const rng = new Rng(41);
   const hist: FrozenTrial[] = [];
   const add = (config: Config): void => {
-    hist.push({ number: hist.length, state: 'COMPLETE', config, values: [problem.observe(config, rng), 0], userAttrs: {}, createdAt: hist.length });
+    hist.push({
+      number: hist.length,
+      state: 'COMPLETE',
+      config,
+      values: [problem.observe(config, rng), 0],
+      userAttrs: {},
+      createdAt: hist.length,
+    });
   };
   for (let i = 0; i < 12; i++) add(problem.space.sample(rng));
-  const opts = { space: problem.space, objectives: problem.objectives, seed: 8, nInit: 10, search: { rawSamples: 24, localStarts: 1, maxSteps: 3 } };
+  const opts = {
+    space: problem.space,
+    objectives: problem.objectives,
+    seed: 8,
+    nInit: 10,
+    search: { rawSamples: 24, localStarts: 1, maxSteps: 3 },
+  };
   const a = new BoSampler(opts);
   for (let r = 0; r < 2; r++) for (const c of await a.sample({ complete: hist, pending: [], n: 1 })) add(c);
   const saved = JSON.parse(JSON.stringify(a.exportState()));

@@ -42,7 +42,9 @@ function checkModel(m: AutopeftModel, where: string): void {
   }
   const w = (m as { attentionWidths?: readonly number[] }).attentionWidths;
   if (w !== undefined && (w.length !== m.numLayers || !w.every((x) => Number.isInteger(x) && x > 0))) {
-    throw new SearchSpaceError(`${where}: attentionWidths must list ${m.numLayers} positive integers (one per layer), got [${w.join(',')}]`);
+    throw new SearchSpaceError(
+      `${where}: attentionWidths must list ${m.numLayers} positive integers (one per layer), got [${w.join(',')}]`,
+    );
   }
 }
 
@@ -59,9 +61,15 @@ export function autopeftSpace(opts: AutopeftSpaceOptions): SearchSpace {
   return new SearchSpace(params, {
     constraint: (c) => {
       let anyLayer = false;
-      for (let l = 0; l < L; l++) if (c[layerName(l)] === true) { anyLayer = true; break; }
+      for (let l = 0; l < L; l++)
+        if (c[layerName(l)] === true) {
+          anyLayer = true;
+          break;
+        }
       if (!anyLayer) return false;
-      return (c.sa as number) > 0 || (c.pa as number) > 0 || (c.pt as number) > 0 || (withLora && (c.lora as number) > 0);
+      return (
+        (c.sa as number) > 0 || (c.pa as number) > 0 || (c.pt as number) > 0 || (withLora && (c.lora as number) > 0)
+      );
     },
     constraintText: 'the AutoPEFT rule (at least one layer_i true and at least one of sa/pa/pt/lora > 0)',
   });

@@ -7,18 +7,27 @@ import { autopeftObjectives, autopeftSizes, autopeftSpace, paramPct, layerName }
 import type { Config } from '../types.js';
 
 test('rng: deterministic, uniform moments, normal moments', () => {
-  const a = new Rng(42), b = new Rng(42), c = new Rng(43);
-  const xa = [a.float(), a.float()], xb = [b.float(), b.float()];
+  const a = new Rng(42),
+    b = new Rng(42),
+    c = new Rng(43);
+  const xa = [a.float(), a.float()],
+    xb = [b.float(), b.float()];
   assert.deepEqual(xa, xb);
   assert.notEqual(c.float(), xa[0]);
   const r = new Rng(1);
-  let s = 0, s2 = 0, n = 20000, ns = 0, ns2 = 0;
+  let s = 0,
+    s2 = 0,
+    n = 20000,
+    ns = 0,
+    ns2 = 0;
   for (let i = 0; i < n; i++) {
     const u = r.float();
     assert.ok(u >= 0 && u < 1);
-    s += u; s2 += u * u;
+    s += u;
+    s2 += u * u;
     const z = r.normal();
-    ns += z; ns2 += z * z;
+    ns += z;
+    ns2 += z * z;
   }
   assert.ok(Math.abs(s / n - 0.5) < 0.01);
   assert.ok(Math.abs(s2 / n - 1 / 3) < 0.01);
@@ -87,13 +96,16 @@ test('uniform valid sampling matches brute-force enumeration', () => {
 });
 
 test('generic space: encode/decode round trip, one-hot categoricals, floats, errors', () => {
-  const space = new SearchSpace([
-    { kind: 'float', name: 'lr', low: 1e-5, high: 1e-2, log: true },
-    { kind: 'categorical', name: 'opt', choices: ['adam', 'sgd', 'lion'] },
-    { kind: 'categorical', name: 'bin', choices: ['a', 'b'] },
-    { kind: 'int', name: 'k', low: 2, high: 5 },
-    { kind: 'bool', name: 'flag' },
-  ], { constraint: (c) => !(c.opt === 'sgd' && c.flag === true), constraintText: 'no sgd with flag' });
+  const space = new SearchSpace(
+    [
+      { kind: 'float', name: 'lr', low: 1e-5, high: 1e-2, log: true },
+      { kind: 'categorical', name: 'opt', choices: ['adam', 'sgd', 'lion'] },
+      { kind: 'categorical', name: 'bin', choices: ['a', 'b'] },
+      { kind: 'int', name: 'k', low: 2, high: 5 },
+      { kind: 'bool', name: 'flag' },
+    ],
+    { constraint: (c) => !(c.opt === 'sgd' && c.flag === true), constraintText: 'no sgd with flag' },
+  );
   assert.equal(space.dim, 1 + 3 + 1 + 1 + 1);
   const rng = new Rng(11);
   for (let i = 0; i < 100; i++) {
@@ -106,7 +118,10 @@ test('generic space: encode/decode round trip, one-hot categoricals, floats, err
     assert.ok(Math.abs(Math.log(d.lr as number) - Math.log(c.lr as number)) < 1e-9);
     for (const nb of space.neighbours(c)) assert.ok(space.isValid(nb));
   }
-  assert.deepEqual([...space.encode({ lr: 1e-5, opt: 'lion', bin: 'b', k: 3, flag: false })], [0, 0, 0, 1, 1, 1 / 3, 0]);
+  assert.deepEqual(
+    [...space.encode({ lr: 1e-5, opt: 'lion', bin: 'b', k: 3, flag: false })],
+    [0, 0, 0, 1, 1, 1 / 3, 0],
+  );
   assert.throws(() => new SearchSpace([{ kind: 'int', name: 'x', values: [1, 1] }]), SearchSpaceError);
   assert.throws(() => new SearchSpace([{ kind: 'float', name: 'x', low: 0, high: 1, log: true }]), /log scale/);
   assert.throws(() => space.check({ lr: 1, opt: 'adam', bin: 'a', k: 2, flag: false }), /"lr"/);
@@ -118,17 +133,29 @@ test('paramPct with per-layer attention widths (USE-lite: 256, 512): PT and LoRA
   const both = { layer_0: true, layer_1: true };
   // LoRA r=8 on q, v in both layers: 4*256*8 + 4*512*8 = 24,576 (one hidden size would say 32,768).
   assert.equal(paramPct({ ...both, sa: 0, pa: 0, pt: 0, lora: 8 }, model), (100 * 24_576) / 6_975_744);
-  assert.equal(paramPct({ ...both, sa: 0, pa: 0, pt: 0, lora: 8 }, { ...model, attentionWidths: undefined }), (100 * 32_768) / 6_975_744);
+  assert.equal(
+    paramPct({ ...both, sa: 0, pa: 0, pt: 0, lora: 8 }, { ...model, attentionWidths: undefined }),
+    (100 * 32_768) / 6_975_744,
+  );
   // PT L=16: 2*256*16 + 2*512*16 = 24,576; SA 64 is at H in both layers: 2 * 2*512*64.
   assert.equal(paramPct({ ...both, sa: 0, pa: 0, pt: 16, lora: 0 }, model), (100 * 24_576) / 6_975_744);
   assert.equal(paramPct({ ...both, sa: 64, pa: 0, pt: 0, lora: 0 }, model), (100 * 2 * 2 * 512 * 64) / 6_975_744);
   // Only layer 0 on: its own width.
-  assert.equal(paramPct({ layer_0: true, layer_1: false, sa: 0, pa: 0, pt: 2, lora: 4 }, model), (100 * (2 * 256 * 2 + 4 * 256 * 4)) / 6_975_744);
+  assert.equal(
+    paramPct({ layer_0: true, layer_1: false, sa: 0, pa: 0, pt: 2, lora: 4 }, model),
+    (100 * (2 * 256 * 2 + 4 * 256 * 4)) / 6_975_744,
+  );
   // Widths equal to H everywhere = the default.
   const c: Config = { ...both, sa: 3, pa: 6, pt: 12, lora: 2 };
-  assert.equal(paramPct(c, { ...model, attentionWidths: [512, 512] }), paramPct(c, { ...model, attentionWidths: undefined }));
+  assert.equal(
+    paramPct(c, { ...model, attentionWidths: [512, 512] }),
+    paramPct(c, { ...model, attentionWidths: undefined }),
+  );
   // The search's known objective uses the same widths.
   const known = autopeftObjectives(model)[1]!.known!;
   assert.equal(known({ ...both, sa: 0, pa: 0, pt: 16, lora: 0 }), (100 * 24_576) / 6_975_744);
-  assert.throws(() => paramPct(c, { ...model, attentionWidths: [256] }), (e: unknown) => e instanceof SearchSpaceError && /attentionWidths must list 2 positive integers/.test(e.message));
+  assert.throws(
+    () => paramPct(c, { ...model, attentionWidths: [256] }),
+    (e: unknown) => e instanceof SearchSpaceError && /attentionWidths must list 2 positive integers/.test(e.message),
+  );
 });

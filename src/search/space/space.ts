@@ -73,7 +73,8 @@ export class SearchSpace {
     const slots: Slot[] = [];
     let offset = 0;
     for (const p of params) {
-      if (seen.has(p.name)) throw new SearchSpaceError(`search space: duplicate param name "${p.name}"; names must be unique`);
+      if (seen.has(p.name))
+        throw new SearchSpaceError(`search space: duplicate param name "${p.name}"; names must be unique`);
       seen.add(p.name);
       const count = validateDef(p);
       const width = p.kind === 'categorical' && p.choices.length > 2 ? p.choices.length : 1;
@@ -98,11 +99,15 @@ export class SearchSpace {
     for (const s of this.slots) {
       const v = config[s.def.name];
       if (!inDomain(s.def, v)) {
-        throw new SearchSpaceError(`config field "${s.def.name}": ${JSON.stringify(v)} is not allowed; expected ${describe(s.def)}`);
+        throw new SearchSpaceError(
+          `config field "${s.def.name}": ${JSON.stringify(v)} is not allowed; expected ${describe(s.def)}`,
+        );
       }
     }
     if (this.constraint && !this.constraint(config)) {
-      throw new SearchSpaceError(`config ${this.key(config)} violates ${this.constraintText}; change it so that it holds`);
+      throw new SearchSpaceError(
+        `config ${this.key(config)} violates ${this.constraintText}; change it so that it holds`,
+      );
     }
   }
 
@@ -144,7 +149,9 @@ export class SearchSpace {
       const c = this.sampleRaw(rng);
       if (!this.constraint || this.constraint(c)) return c;
     }
-    throw new SearchSpaceError(`search space: ${maxTries} random draws all violate ${this.constraintText}; loosen the constraint`);
+    throw new SearchSpaceError(
+      `search space: ${maxTries} random draws all violate ${this.constraintText}; loosen the constraint`,
+    );
   }
 
   /**
@@ -276,7 +283,9 @@ export class SearchSpace {
   /** Encodes many configs: n x dim row-major. */
   encodeAll(configs: readonly Config[]): Float64Array {
     const X = new Float64Array(configs.length * this.dim);
-    configs.forEach((c, i) => this.encode(c, X, i * this.dim));
+    configs.forEach((c, i) => {
+      this.encode(c, X, i * this.dim);
+    });
     return X;
   }
 
@@ -312,7 +321,8 @@ function validateDef(p: ParamDef): number {
       return 2;
     case 'categorical':
       if (p.choices.length === 0) throw new SearchSpaceError(`${where}: empty choices; give at least one choice`);
-      if (new Set(p.choices).size !== p.choices.length) throw new SearchSpaceError(`${where}: duplicate choices; make them unique`);
+      if (new Set(p.choices).size !== p.choices.length)
+        throw new SearchSpaceError(`${where}: duplicate choices; make them unique`);
       return p.choices.length;
     case 'int':
       if (p.values) {
@@ -384,7 +394,9 @@ function valueAt(p: ParamDef, i: number): ParamValue {
     case 'int':
       return p.values ? p.values[i]! : p.low! + i;
     case 'float': {
-      const v = p.log ? Math.exp(Math.log(p.low) + i * (Math.log(p.high) - Math.log(p.low))) : p.low + i * (p.high - p.low);
+      const v = p.log
+        ? Math.exp(Math.log(p.low) + i * (Math.log(p.high) - Math.log(p.low)))
+        : p.low + i * (p.high - p.low);
       return Math.min(p.high, Math.max(p.low, v));
     }
   }

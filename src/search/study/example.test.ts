@@ -25,9 +25,15 @@ test('docs/storage.md shows example.ts verbatim', () => {
 test('the example runs, and a second run resumes the study', { timeout: 120_000 }, async () => {
   const db = join(dir, 'demo.db');
   const run = () => {
-    const r = spawnSync(process.execPath, ['--import', 'tsx', script], { env: { ...process.env, STUDY_DB: db }, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script], {
+      env: { ...process.env, STUDY_DB: db },
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
-    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { trials: number; front: { trial: number; metric: number; paramPct: number }[] };
+    return JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
+      trials: number;
+      front: { trial: number; metric: number; paramPct: number }[];
+    };
   };
   assert.equal(run().trials, 4);
   const second = run();
@@ -35,9 +41,20 @@ test('the example runs, and a second run resumes the study', { timeout: 120_000 
   const storage = openSqliteStorage(db);
   const trials = await storage.listTrials('demo');
   await storage.close();
-  assert.deepEqual(trials.map((t) => t.state), Array(8).fill('COMPLETE'));
+  assert.deepEqual(
+    trials.map((t) => t.state),
+    Array(8).fill('COMPLETE'),
+  );
   // The hand-enqueued baseline ran first, once.
-  assert.deepEqual(trials[0]!.config, { layer_0: true, layer_1: true, layer_2: true, layer_3: true, sa: 16, pa: 0, pt: 0 });
+  assert.deepEqual(trials[0]!.config, {
+    layer_0: true,
+    layer_1: true,
+    layer_2: true,
+    layer_3: true,
+    sa: 16,
+    pa: 0,
+    pt: 0,
+  });
   // skipIfExists kept the second run from enqueueing it again.
   assert.equal(trials.filter((t) => JSON.stringify(t.config) === JSON.stringify(trials[0]!.config)).length, 1);
   // paramPct was filled in from the config: 4 layers x 2 x 128 x 16 / 4.4M = 0.3723...%.
@@ -45,6 +62,14 @@ test('the example runs, and a second run resumes the study', { timeout: 120_000 
   for (const t of trials) assert.equal(t.values![1], paramPct(t.config, model));
   assert.equal(trials[0]!.values![1], (100 * 4 * 2 * 128 * 16) / 4_400_000);
   // The printed front is the brute-force front of the stored trials.
-  const front = paretoFrontIndices(toMinimization(trials.map((t) => t.values!), ['maximize', 'minimize'])).map((i) => trials[i]!.number);
-  assert.deepEqual(second.front.map((f) => f.trial), front);
+  const front = paretoFrontIndices(
+    toMinimization(
+      trials.map((t) => t.values!),
+      ['maximize', 'minimize'],
+    ),
+  ).map((i) => trials[i]!.number);
+  assert.deepEqual(
+    second.front.map((f) => f.trial),
+    front,
+  );
 });

@@ -36,7 +36,11 @@ for (const trial of await study.askBatch(4)) {
     await study.tell(trial.number, { state: 'FAILED', reason: String(e) });
   }
 }
-const front = (await study.bestTrials()).map((t) => ({ trial: t.number, metric: t.values![0], paramPct: t.values![1] }));
+const front = (await study.bestTrials()).map((t) => ({
+  trial: t.number,
+  metric: t.values![0],
+  paramPct: t.values![1],
+}));
 console.log(JSON.stringify({ trials: (await study.trials()).length, front }));
 await study.close();
 await storage.close();

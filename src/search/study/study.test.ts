@@ -3,7 +3,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { DuplicateStudyError, InvalidInputError, TrialNotRunningError, UnknownStudyError } from '../../storage/errors.js';
+import {
+  DuplicateStudyError,
+  InvalidInputError,
+  TrialNotRunningError,
+  UnknownStudyError,
+} from '../../storage/errors.js';
 import { memoryStorage } from '../../storage/memory.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import type { Storage, StorageOptions } from '../../storage/types.js';
@@ -37,14 +42,32 @@ for (const [backend, open] of backends) {
       await study.enqueue({ x: 60, tag: 'hand1' });
       assert.equal(e0.state, 'WAITING');
       const a = await study.ask();
-      assert.deepEqual([a.number, a.state, a.config, a.workerId, a.userAttrs], [0, 'RUNNING', { x: 50, tag: 'hand0' }, 'me', { why: 'baseline' }]);
+      assert.deepEqual(
+        [a.number, a.state, a.config, a.workerId, a.userAttrs],
+        [0, 'RUNNING', { x: 50, tag: 'hand0' }, 'me', { why: 'baseline' }],
+      );
       assert.equal(sampler.calls.length, 0);
       // Batch of 3: one enqueued left, two sampled together with all pending configs shown.
       const batch = await study.askBatch(3);
-      assert.deepEqual(batch.map((t) => t.number), [1, 2, 3]);
+      assert.deepEqual(
+        batch.map((t) => t.number),
+        [1, 2, 3],
+      );
       assert.deepEqual(batch[0]!.config, { x: 60, tag: 'hand1' });
-      assert.deepEqual(sampler.calls, [{ complete: [], pending: [{ x: 50, tag: 'hand0' }, { x: 60, tag: 'hand1' }], n: 2 }]);
-      assert.deepEqual(batch.slice(1).map((t) => t.config.tag), ['s2', 's3']);
+      assert.deepEqual(sampler.calls, [
+        {
+          complete: [],
+          pending: [
+            { x: 50, tag: 'hand0' },
+            { x: 60, tag: 'hand1' },
+          ],
+          n: 2,
+        },
+      ]);
+      assert.deepEqual(
+        batch.slice(1).map((t) => t.config.tag),
+        ['s2', 's3'],
+      );
       assert.deepEqual(study.runningTrials(), [0, 1, 2, 3]);
       await study.tell(0, [0.8]);
       await study.tell(2, { state: 'FAILED', reason: 'NaN loss' });
@@ -52,7 +75,10 @@ for (const [backend, open] of backends) {
       assert.equal(next.number, 4);
       // Told trials leave the pending list: #0 is complete, #2 failed, #1 and #3 still run.
       assert.deepEqual(sampler.calls[1]!.complete, [0]);
-      assert.deepEqual(sampler.calls[1]!.pending.map((c) => c.tag), ['hand1', 's3']);
+      assert.deepEqual(
+        sampler.calls[1]!.pending.map((c) => c.tag),
+        ['hand1', 's3'],
+      );
       assert.equal(next.config.tag, 's3');
       await storage.close();
     });
@@ -68,8 +94,14 @@ for (const [backend, open] of backends) {
       assert.deepEqual((await study.tell(ts[3]!.number, { state: 'COMPLETE', values: [0.5, 7] })).values, [0.5, 7]);
       await assert.rejects(study.tell(ts[4]!.number, []), TellValuesError);
       await assert.rejects(study.tell(ts[4]!.number, [1, 2, 3]), TellValuesError);
-      await assert.rejects(study.tell(ts[4]!.number, { acc: 1 }), (e: unknown) => e instanceof TellValuesError && /"acc" is not an objective/.test(e.message));
-      await assert.rejects(study.tell(ts[4]!.number, { paramPct: 1 }), (e: unknown) => e instanceof TellValuesError && /"metric"/.test(e.message));
+      await assert.rejects(
+        study.tell(ts[4]!.number, { acc: 1 }),
+        (e: unknown) => e instanceof TellValuesError && /"acc" is not an objective/.test(e.message),
+      );
+      await assert.rejects(
+        study.tell(ts[4]!.number, { paramPct: 1 }),
+        (e: unknown) => e instanceof TellValuesError && /"metric"/.test(e.message),
+      );
       await assert.rejects(study.tell(ts[4]!.number, [Number.NaN]), InvalidInputError);
       // Still RUNNING after the bad tells, and still kept alive.
       assert.equal((await study.trial(ts[4]!.number)).state, 'RUNNING');
@@ -81,7 +113,10 @@ for (const [backend, open] of backends) {
       const bad = await createStudy({
         storage,
         name: 'bad',
-        objectives: [{ name: 'm', direction: 'maximize' }, { name: 'k', direction: 'minimize', known: () => Number.NaN }],
+        objectives: [
+          { name: 'm', direction: 'maximize' },
+          { name: 'k', direction: 'minimize', known: () => Number.NaN },
+        ],
         sampler: countingSampler(),
       });
       const t = await bad.ask();
@@ -93,29 +128,52 @@ for (const [backend, open] of backends) {
       const storage = open();
       const study = await createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler() });
       // (metric up, paramPct down); front by hand: #0 (0.9, 5), #2 (0.8, 1), #4 (0.95, 9), #5 = #0's twin.
-      const pts: [number, number][] = [[0.9, 5], [0.85, 6], [0.8, 1], [0.7, 1.5], [0.95, 9], [0.9, 5], [0.5, 9]];
+      const pts: [number, number][] = [
+        [0.9, 5],
+        [0.85, 6],
+        [0.8, 1],
+        [0.7, 1.5],
+        [0.95, 9],
+        [0.9, 5],
+        [0.5, 9],
+      ];
       for (const p of pts) {
         const t = await study.ask();
         await study.tell(t.number, p);
       }
       const extra = await study.ask();
       await study.tell(extra.number, { state: 'FAILED', reason: 'would dominate everything if counted' });
-      assert.deepEqual((await study.bestTrials()).map((t) => t.number), [0, 2, 4, 5]);
+      assert.deepEqual(
+        (await study.bestTrials()).map((t) => t.number),
+        [0, 2, 4, 5],
+      );
       const flipped = await createStudy({
         storage,
         name: 'flipped',
-        objectives: [{ name: 'metric', direction: 'minimize' }, { name: 'paramPct', direction: 'maximize' }],
+        objectives: [
+          { name: 'metric', direction: 'minimize' },
+          { name: 'paramPct', direction: 'maximize' },
+        ],
         sampler: countingSampler(),
       });
       for (const p of pts) await flipped.tell((await flipped.ask()).number, p);
       // Minimise metric, maximise pct: (0.5, 9) has the lowest metric and the highest pct, so it dominates all.
-      assert.deepEqual((await flipped.bestTrials()).map((t) => t.number), [6]);
+      assert.deepEqual(
+        (await flipped.bestTrials()).map((t) => t.number),
+        [6],
+      );
       await storage.close();
     });
 
     test('enqueue skipIfExists, user attributes, trials() filters', async () => {
       const storage = open();
-      const study = await createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler(), userAttrs: { task: 'rte' } });
+      const study = await createStudy({
+        storage,
+        name: 's',
+        objectives: OBJ,
+        sampler: countingSampler(),
+        userAttrs: { task: 'rte' },
+      });
       const a = await study.enqueue({ x: 1, y: 'a' });
       const b = await study.enqueue({ y: 'a', x: 1 }, { skipIfExists: true });
       assert.equal(b.number, a.number);
@@ -128,8 +186,14 @@ for (const [backend, open] of backends) {
       await study.setTrialUserAttr(0, 'seconds', 3.5);
       await study.setTrialUserAttrs(0, { fidelity: { epochs: 1 } });
       assert.deepEqual((await study.trial(0)).userAttrs, { seconds: 3.5, fidelity: { epochs: 1 } });
-      assert.deepEqual((await study.trials(['WAITING'])).map((x) => x.number), [1]);
-      assert.deepEqual((await study.trials()).map((x) => x.number), [0, 1]);
+      assert.deepEqual(
+        (await study.trials(['WAITING'])).map((x) => x.number),
+        [1],
+      );
+      assert.deepEqual(
+        (await study.trials()).map((x) => x.number),
+        [0, 1],
+      );
       await storage.close();
     });
 
@@ -137,16 +201,34 @@ for (const [backend, open] of backends) {
       const storage = open();
       const s1 = await createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler() });
       await s1.tell((await s1.ask()).number, [0.5]);
-      await assert.rejects(createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler() }), DuplicateStudyError);
-      const s2 = await createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler(), loadIfExists: true });
+      await assert.rejects(
+        createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler() }),
+        DuplicateStudyError,
+      );
+      const s2 = await createStudy({
+        storage,
+        name: 's',
+        objectives: OBJ,
+        sampler: countingSampler(),
+        loadIfExists: true,
+      });
       assert.equal((await s2.ask()).number, 1);
       await assert.rejects(
-        createStudy({ storage, name: 's', objectives: [OBJ[0]!, { name: 'paramPct', direction: 'maximize' }], sampler: countingSampler(), loadIfExists: true }),
+        createStudy({
+          storage,
+          name: 's',
+          objectives: [OBJ[0]!, { name: 'paramPct', direction: 'maximize' }],
+          sampler: countingSampler(),
+          loadIfExists: true,
+        }),
         (e: unknown) => e instanceof StudyMismatchError && /metric:maximize, paramPct:minimize/.test(e.message),
       );
       // Without objectives, loadStudy uses the stored ones (none known).
       const s3 = await loadStudy({ storage, name: 's', sampler: countingSampler() });
-      assert.deepEqual(s3.objectives, [{ name: 'metric', direction: 'maximize' }, { name: 'paramPct', direction: 'minimize' }]);
+      assert.deepEqual(s3.objectives, [
+        { name: 'metric', direction: 'maximize' },
+        { name: 'paramPct', direction: 'minimize' },
+      ]);
       await assert.rejects(s3.tell(1, [0.5]), TellValuesError);
       await s3.tell(1, [0.5, 3]);
       await assert.rejects(loadStudy({ storage, name: 'nope', sampler: countingSampler() }), UnknownStudyError);
@@ -178,7 +260,12 @@ for (const [backend, open] of backends) {
       assert.equal(await dst.warmStartFrom(src), 1);
       await dst.ask();
       assert.deepEqual(sampler.calls[0]!.complete, [0, 1, 2]);
-      const wrong = await createStudy({ storage: other, name: 'one', objectives: [OBJ[0]!], sampler: countingSampler() });
+      const wrong = await createStudy({
+        storage: other,
+        name: 'one',
+        objectives: [OBJ[0]!],
+        sampler: countingSampler(),
+      });
       await assert.rejects(dst.warmStartFrom(wrong), StudyMismatchError);
       await assert.rejects(dst.warmStartFrom(dst), StudyMismatchError);
       await storage.close();
@@ -187,7 +274,13 @@ for (const [backend, open] of backends) {
     test('stale RUNNING trials are failed and re-queued by the next ask', async () => {
       const clock = { t: 1_000_000 };
       const storage = open({ now: () => clock.t });
-      const dead = await createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler(1, 'dead'), workerId: 'dead' });
+      const dead = await createStudy({
+        storage,
+        name: 's',
+        objectives: OBJ,
+        sampler: countingSampler(1, 'dead'),
+        workerId: 'dead',
+      });
       const lost = await dead.ask();
       const alive = await createStudy({
         storage,
@@ -204,7 +297,10 @@ for (const [backend, open] of backends) {
       clock.t += 60_000;
       await alive.heartbeat(mine.number); // alive beats, dead does not
       const again = await alive.ask();
-      assert.deepEqual([again.number, again.config, again.userAttrs, again.workerId], [2, lost.config, { requeuedFrom: 0 }, 'alive']);
+      assert.deepEqual(
+        [again.number, again.config, again.userAttrs, again.workerId],
+        [2, lost.config, { requeuedFrom: 0 }, 'alive'],
+      );
       const failed = await alive.trial(0);
       assert.equal(failed.state, 'FAILED');
       assert.match(failed.reason!, /^stale: no heartbeat for 110000 ms from worker dead$/);
@@ -218,8 +314,16 @@ for (const [backend, open] of backends) {
 
     test('rejects a sampler that returns the wrong number of configs', async () => {
       const storage = open();
-      const study = await createStudy({ storage, name: 's', objectives: OBJ, sampler: { name: 'short', sample: () => [{ x: 1 }] } });
-      await assert.rejects(study.askBatch(2), (e: unknown) => e instanceof SamplerOutputError && /"short" returned 1 configs/.test(e.message));
+      const study = await createStudy({
+        storage,
+        name: 's',
+        objectives: OBJ,
+        sampler: { name: 'short', sample: () => [{ x: 1 }] },
+      });
+      await assert.rejects(
+        study.askBatch(2),
+        (e: unknown) => e instanceof SamplerOutputError && /"short" returned 1 configs/.test(e.message),
+      );
       assert.deepEqual(await study.trials(), []);
       await storage.close();
     });
@@ -228,7 +332,13 @@ for (const [backend, open] of backends) {
 
 test('the heartbeat timer keeps asked trials alive until told', async () => {
   const storage = memoryStorage();
-  const study = await createStudy({ storage, name: 's', objectives: OBJ, sampler: countingSampler(), heartbeat: { intervalMs: 5 } });
+  const study = await createStudy({
+    storage,
+    name: 's',
+    objectives: OBJ,
+    sampler: countingSampler(),
+    heartbeat: { intervalMs: 5 },
+  });
   const t = await study.ask();
   // Wait (event-driven, not timed) for a beat later than the start.
   for (let i = 0; i < 2000; i++) {
@@ -242,10 +352,23 @@ test('the heartbeat timer keeps asked trials alive until told', async () => {
   assert.deepEqual(study.runningTrials(), []);
   await study.close();
   assert.throws(
-    () => new (study.constructor as typeof import('./study.js').Study)(
-      { name: 's', directions: ['maximize', 'minimize'], objectiveNames: ['metric', 'paramPct'], userAttrs: {}, createdAt: 0 },
-      { storage, name: 's', sampler: countingSampler(), objectives: OBJ, heartbeat: { intervalMs: 10, staleAfterMs: 5 } },
-    ),
+    () =>
+      new (study.constructor as typeof import('./study.js').Study)(
+        {
+          name: 's',
+          directions: ['maximize', 'minimize'],
+          objectiveNames: ['metric', 'paramPct'],
+          userAttrs: {},
+          createdAt: 0,
+        },
+        {
+          storage,
+          name: 's',
+          sampler: countingSampler(),
+          objectives: OBJ,
+          heartbeat: { intervalMs: 10, staleAfterMs: 5 },
+        },
+      ),
     (e: unknown) => e instanceof StudyOptionsError && /must exceed intervalMs/.test(e.message),
   );
   await assert.rejects(study.askBatch(0), StudyOptionsError);
@@ -274,6 +397,9 @@ test('resuming an SQLite study continues numbering and history', async () => {
   assert.deepEqual(second.sampler.calls[0]!.complete, [0, 1]);
   assert.equal(second.sampler.calls[0]!.pending.length, 1);
   const storage = openSqliteStorage(file);
-  assert.deepEqual((await storage.listTrials('r')).map((t) => t.state), ['COMPLETE', 'COMPLETE', 'RUNNING', 'COMPLETE', 'RUNNING']);
+  assert.deepEqual(
+    (await storage.listTrials('r')).map((t) => t.state),
+    ['COMPLETE', 'COMPLETE', 'RUNNING', 'COMPLETE', 'RUNNING'],
+  );
   await storage.close();
 });

@@ -80,14 +80,20 @@ function defaultWorkerId(): string {
 
 /** JSON of a config with sorted keys, to compare configs regardless of key order. */
 function configKey(config: Config): string {
-  return JSON.stringify(Object.keys(config).sort().map((k) => [k, config[k]]));
+  return JSON.stringify(
+    Object.keys(config)
+      .sort()
+      .map((k) => [k, config[k]]),
+  );
 }
 
 function checkObjectivesMatch(record: StudyRecord, objectives: readonly ObjectiveSpec[], where: string): void {
   const want = objectives.map((o) => `${o.name}:${o.direction}`).join(', ');
   const have = record.objectiveNames.map((n, i) => `${n}:${record.directions[i]}`).join(', ');
   if (want !== have) {
-    throw new StudyMismatchError(`${where}: study "${record.name}" has objectives (${have}) but (${want}) were given; use the same objectives or another study name`);
+    throw new StudyMismatchError(
+      `${where}: study "${record.name}" has objectives (${have}) but (${want}) were given; use the same objectives or another study name`,
+    );
   }
 }
 
@@ -116,9 +122,12 @@ export class Study {
     this.heartbeatOptions = options.heartbeat;
     const hb = options.heartbeat;
     if (hb) {
-      if (!(hb.intervalMs > 0)) throw new StudyOptionsError(`study "${this.name}": heartbeat.intervalMs must be > 0, got ${hb.intervalMs}`);
+      if (!(hb.intervalMs > 0))
+        throw new StudyOptionsError(`study "${this.name}": heartbeat.intervalMs must be > 0, got ${hb.intervalMs}`);
       if (hb.staleAfterMs !== undefined && !(hb.staleAfterMs > hb.intervalMs)) {
-        throw new StudyOptionsError(`study "${this.name}": heartbeat.staleAfterMs (${hb.staleAfterMs}) must exceed intervalMs (${hb.intervalMs}) or live trials get failed`);
+        throw new StudyOptionsError(
+          `study "${this.name}": heartbeat.staleAfterMs (${hb.staleAfterMs}) must exceed intervalMs (${hb.intervalMs}) or live trials get failed`,
+        );
       }
       this.timer = setInterval(() => void this.beatAll(), hb.intervalMs);
       // A forgotten close() must not keep the process alive.
@@ -140,7 +149,11 @@ export class Study {
         } catch (e) {
           // Failed as stale (or told) elsewhere: nothing left to keep alive.
           if (e instanceof TrialNotRunningError) this.running.delete(n);
-          else (this.heartbeatOptions?.onError ?? ((err) => console.warn(`autopeft: heartbeat of trial #${n} failed: ${String(err)}`)))(e);
+          else
+            (
+              this.heartbeatOptions?.onError ??
+              ((err) => console.warn(`autopeft: heartbeat of trial #${n} failed: ${String(err)}`))
+            )(e);
         }
       }
     };
@@ -161,9 +174,11 @@ export class Study {
    * with every WAITING/RUNNING config (including the ones just claimed) passed as pending.
    */
   async askBatch(n: number): Promise<TrialRecord[]> {
-    if (!Number.isInteger(n) || n < 1) throw new StudyOptionsError(`study "${this.name}": askBatch needs an integer n >= 1, got ${n}`);
+    if (!Number.isInteger(n) || n < 1)
+      throw new StudyOptionsError(`study "${this.name}": askBatch needs an integer n >= 1, got ${n}`);
     const hb = this.heartbeatOptions;
-    if (hb?.staleAfterMs !== undefined) await this.failStaleTrials(hb.staleAfterMs, { requeue: hb.requeueStale ?? true });
+    if (hb?.staleAfterMs !== undefined)
+      await this.failStaleTrials(hb.staleAfterMs, { requeue: hb.requeueStale ?? true });
     const out: TrialRecord[] = [];
     while (out.length < n) {
       const t = await this.storage.claimWaiting(this.name, this.workerId);
@@ -192,15 +207,22 @@ export class Study {
 
   /** Turns a tell argument into a storage outcome, computing known objectives from the config. */
   private async resolve(number: number, result: TellArg): Promise<TrialOutcome> {
-    if (!Array.isArray(result) && typeof (result as { state?: unknown }).state === 'string') return result as TrialOutcome;
+    if (!Array.isArray(result) && typeof (result as { state?: unknown }).state === 'string')
+      return result as TrialOutcome;
     const objs = this.objectives;
     const where = `study "${this.name}" trial #${number}`;
     const unknownIdx = objs.flatMap((o, i) => (o.known ? [] : [i]));
     const given = new Map<number, number>();
     if (Array.isArray(result)) {
       const arr = result as readonly number[];
-      if (arr.length === objs.length) arr.forEach((v, i) => given.set(i, v));
-      else if (arr.length === unknownIdx.length) arr.forEach((v, j) => given.set(unknownIdx[j]!, v));
+      if (arr.length === objs.length)
+        arr.forEach((v, i) => {
+          given.set(i, v);
+        });
+      else if (arr.length === unknownIdx.length)
+        arr.forEach((v, j) => {
+          given.set(unknownIdx[j]!, v);
+        });
       else {
         throw new TellValuesError(
           `${where}: got ${arr.length} values; pass all ${objs.length} (${objs.map((o) => o.name).join(', ')}) or only the ${unknownIdx.length} not known (${unknownIdx.map((i) => objs[i]!.name).join(', ') || 'none'})`,
@@ -210,7 +232,8 @@ export class Study {
       const rec = result as Readonly<Record<string, number>>;
       for (const key of Object.keys(rec)) {
         const i = objs.findIndex((o) => o.name === key);
-        if (i < 0) throw new TellValuesError(`${where}: "${key}" is not an objective (${objs.map((o) => o.name).join(', ')})`);
+        if (i < 0)
+          throw new TellValuesError(`${where}: "${key}" is not an objective (${objs.map((o) => o.name).join(', ')})`);
         given.set(i, rec[key]!);
       }
     }
@@ -222,10 +245,14 @@ export class Study {
         values.push(v);
         continue;
       }
-      if (!o.known) throw new TellValuesError(`${where}: no value for objective "${o.name}"; pass it or tell the trial FAILED`);
+      if (!o.known)
+        throw new TellValuesError(`${where}: no value for objective "${o.name}"; pass it or tell the trial FAILED`);
       config ??= (await this.storage.getTrial(this.name, number)).config;
       const k = o.known(config);
-      if (!Number.isFinite(k)) throw new TellValuesError(`${where}: known objective "${o.name}" computed ${k} from the config; fix its known() function`);
+      if (!Number.isFinite(k))
+        throw new TellValuesError(
+          `${where}: known objective "${o.name}" computed ${k} from the config; fix its known() function`,
+        );
       values.push(k);
     }
     return { state: 'COMPLETE', values };
@@ -254,7 +281,11 @@ export class Study {
       );
       if (existing) return existing;
     }
-    return this.storage.createTrial(this.name, { state: 'WAITING', config, ...(options.userAttrs ? { userAttrs: options.userAttrs } : {}) });
+    return this.storage.createTrial(this.name, {
+      state: 'WAITING',
+      config,
+      ...(options.userAttrs ? { userAttrs: options.userAttrs } : {}),
+    });
   }
 
   /** Records that a RUNNING trial's worker is alive (the heartbeat option does this periodically). */
@@ -297,7 +328,12 @@ export class Study {
   /** The COMPLETE trials on the Pareto front of the objectives (equal points are all kept), by number. */
   async bestTrials(): Promise<TrialRecord[]> {
     const complete = await this.trials(['COMPLETE']);
-    const front = paretoFrontIndices(toMinimization(complete.map((t) => t.values!), this.directions));
+    const front = paretoFrontIndices(
+      toMinimization(
+        complete.map((t) => t.values!),
+        this.directions,
+      ),
+    );
     return front.map((i) => complete[i]!);
   }
 

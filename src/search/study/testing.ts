@@ -25,7 +25,15 @@ export function countingSampler(seed = 1, prefix = 's'): CountingSampler {
   return {
     name: 'counting',
     calls,
-    sample({ complete, pending, n }: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
+    sample({
+      complete,
+      pending,
+      n,
+    }: {
+      complete: readonly FrozenTrial[];
+      pending: readonly Config[];
+      n: number;
+    }): Config[] {
       calls.push({ complete: complete.map((t) => t.number), pending: pending.map((c) => ({ ...c })), n });
       const base = complete.length + pending.length;
       return Array.from({ length: n }, (_, i) => {

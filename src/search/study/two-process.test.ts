@@ -33,7 +33,8 @@ function runWorker(args: string[]): Promise<WorkerReport> {
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.on('error', reject);
     child.on('close', (code) => {
-      if (code !== 0) reject(new Error(`worker ${args[1]} exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
+      if (code !== 0)
+        reject(new Error(`worker ${args[1]} exited ${code}: ${err.trim().split('\n').slice(-5).join(' | ')}`));
       else resolve(JSON.parse(out.trim().split('\n').at(-1)!) as WorkerReport);
     });
   });
@@ -44,7 +45,12 @@ test('two processes on one SQLite file lose and duplicate nothing', { timeout: 1
   const ENQUEUED = 30;
   const ASKS = 30; // per worker: 60 trials in all, 30 enqueued + 30 sampled
   const setup = openSqliteStorage(file);
-  const study = await createStudy({ storage: setup, name: 'duo', objectives: TWO_PROCESS_OBJECTIVES, sampler: countingSampler() });
+  const study = await createStudy({
+    storage: setup,
+    name: 'duo',
+    objectives: TWO_PROCESS_OBJECTIVES,
+    sampler: countingSampler(),
+  });
   for (let id = 0; id < ENQUEUED; id++) await study.enqueue({ id, x: id + 1 });
   await setup.close();
 
@@ -63,8 +69,14 @@ test('two processes on one SQLite file lose and duplicate nothing', { timeout: 1
   await storage.close();
   // Every ask gave exactly one trial (claimed or created): dense numbering, nothing left behind.
   assert.equal(trials.length, 2 * ASKS);
-  assert.deepEqual(trials.map((t) => t.number), Array.from({ length: 2 * ASKS }, (_, i) => i));
-  assert.deepEqual(trials.filter((t) => t.state !== 'COMPLETE' && t.state !== 'FAILED'), []);
+  assert.deepEqual(
+    trials.map((t) => t.number),
+    Array.from({ length: 2 * ASKS }, (_, i) => i),
+  );
+  assert.deepEqual(
+    trials.filter((t) => t.state !== 'COMPLETE' && t.state !== 'FAILED'),
+    [],
+  );
   // Each trial was handed to exactly one worker, and that worker is the one recorded on it.
   const owner = new Map<number, string>();
   for (const r of reports) {
@@ -83,24 +95,38 @@ test('two processes on one SQLite file lose and duplicate nothing', { timeout: 1
   }
   // Every enqueued config claimed exactly once, by one worker, as one of the first trials.
   const claimed = reports.flatMap((r) => r.claimedIds).sort((a, b) => a - b);
-  assert.deepEqual(claimed, Array.from({ length: ENQUEUED }, (_, i) => i));
+  assert.deepEqual(
+    claimed,
+    Array.from({ length: ENQUEUED }, (_, i) => i),
+  );
   for (let id = 0; id < ENQUEUED; id++) {
     const holders = trials.filter((t) => t.config.id === id);
     assert.equal(holders.length, 1, `enqueued config ${id} is in ${holders.length} trials`);
     assert.equal(holders[0]!.number, id);
   }
   // Report the interleaving (not asserted: the OS decides who runs when).
-  console.log(`two-process: ${reports.map((r) => `${r.worker} ran ${r.asked.length} trials, claimed ${r.claimedIds.length} enqueued`).join('; ')}`);
+  console.log(
+    `two-process: ${reports.map((r) => `${r.worker} ran ${r.asked.length} trials, claimed ${r.claimedIds.length} enqueued`).join('; ')}`,
+  );
 });
 
-test('a worker killed with SIGKILL: its trial goes stale, is failed and its config re-queued', { timeout: 120_000 }, async () => {
+test('a worker killed with SIGKILL: its trial goes stale, is failed and its config re-queued', {
+  timeout: 120_000,
+}, async () => {
   const file = join(dir, 'kill.db');
   const setup = openSqliteStorage(file);
-  const study = await createStudy({ storage: setup, name: 'duo', objectives: TWO_PROCESS_OBJECTIVES, sampler: countingSampler() });
+  const study = await createStudy({
+    storage: setup,
+    name: 'duo',
+    objectives: TWO_PROCESS_OBJECTIVES,
+    sampler: countingSampler(),
+  });
   await study.enqueue({ id: 100, x: 5 });
 
   const script = fileURLToPath(new URL('./two-process.worker.ts', import.meta.url));
-  const child = spawn(process.execPath, ['--import', 'tsx', script, file, 'crashy', 'hang', dir], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', script, file, 'crashy', 'hang', dir], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let err = '';
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<void>((resolve) => child.on('close', () => resolve()));
@@ -137,7 +163,10 @@ test('a worker killed with SIGKILL: its trial goes stale, is failed and its conf
     heartbeat: { intervalMs: 100, staleAfterMs: 300 },
   });
   const again = await survivor.ask();
-  assert.deepEqual([again.number, again.config, again.userAttrs, again.workerId], [1, { id: 100, x: 5 }, { requeuedFrom: 0 }, 'survivor']);
+  assert.deepEqual(
+    [again.number, again.config, again.userAttrs, again.workerId],
+    [1, { id: 100, x: 5 }, { requeuedFrom: 0 }, 'survivor'],
+  );
   const dead = await setup.getTrial('duo', 0);
   assert.equal(dead.state, 'FAILED');
   assert.match(dead.reason!, /^stale: no heartbeat for \d+ ms from worker crashy$/);

@@ -14,7 +14,8 @@ import { countingSampler, TWO_PROCESS_OBJECTIVES } from './testing.js';
 
 async function main(): Promise<void> {
   const [file, worker, asksArg, barrier] = process.argv.slice(2);
-  if (!file || !worker || !asksArg || !barrier) throw new Error('usage: two-process.worker.ts <db> <worker> <asks> <barrier dir>');
+  if (!file || !worker || !asksArg || !barrier)
+    throw new Error('usage: two-process.worker.ts <db> <worker> <asks> <barrier dir>');
   const storage = openSqliteStorage(file);
   if (asksArg === 'hang') {
     const study = await createStudy({

@@ -15,9 +15,12 @@ test('synthetic PEFT problem: the enumerated front dominates every sampled confi
   const q = syntheticPeft({ numLayers: 3, hidden: 4 });
   const all = [];
   const sizes = [0, 1, 2, 4];
-  for (let mask = 1; mask < 8; mask++) for (const sa of sizes) for (const pa of sizes) for (const pt of sizes) {
-    if (sa + pa + pt === 0) continue;
-    all.push({ layer_0: !!(mask & 1), layer_1: !!(mask & 2), layer_2: !!(mask & 4), sa, pa, pt });
-  }
+  for (let mask = 1; mask < 8; mask++)
+    for (const sa of sizes)
+      for (const pa of sizes)
+        for (const pt of sizes) {
+          if (sa + pa + pt === 0) continue;
+          all.push({ layer_0: !!(mask & 1), layer_1: !!(mask & 2), layer_2: !!(mask & 4), sa, pa, pt });
+        }
   assert.ok(Math.abs(q.hypervolumeOf(all) - q.trueFrontHypervolume()) < 1e-12);
 });

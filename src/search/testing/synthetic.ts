@@ -71,16 +71,26 @@ export function syntheticPeft(opts: SyntheticPeftOptions = {}): SyntheticPeft {
   const g = (u: number): number => (1 - Math.exp(-4 * u)) / (1 - Math.exp(-4));
   const cap = (D: number): number => Math.log2(1 + D) / Math.log2(1 + H);
   const surface = (uHi: number, uLo: number, sa: number, pa: number, pt: number): number => {
-    const cs = cap(sa), cp = cap(pa), ct = cap(pt);
-    const bsa = 1 - Math.exp(-3 * cs), bpa = 1 - Math.exp(-3 * cp), bpt = 1 - Math.exp(-2 * ct);
-    const gh = g(uHi), gl = g(uLo);
+    const cs = cap(sa),
+      cp = cap(pa),
+      ct = cap(pt);
+    const bsa = 1 - Math.exp(-3 * cs),
+      bpa = 1 - Math.exp(-3 * cp),
+      bpt = 1 - Math.exp(-2 * ct);
+    const gh = g(uHi),
+      gl = g(uLo);
     const c = 1 - (1 - 0.8 * bsa * gh) * (1 - 0.7 * bpa * gh) * (1 - 0.5 * bpt * gl);
     const p = 0.03 * ((cs + cp + ct) / 3) ** 2 * uHi;
     return 0.5 + 0.4 * c - p;
   };
   const metric = (c: Config): number => {
-    let uh = 0, ul = 0;
-    for (let l = 0; l < L; l++) if (c[layerName(l)] === true) { uh += wHi[l]!; ul += wLo[l]!; }
+    let uh = 0,
+      ul = 0;
+    for (let l = 0; l < L; l++)
+      if (c[layerName(l)] === true) {
+        uh += wHi[l]!;
+        ul += wLo[l]!;
+      }
     return surface(uh / sHi, ul / sLo, c.sa as number, c.pa as number, c.pt as number);
   };
   const referencePoint: [number, number] = [0.5, scale(10)];
@@ -105,22 +115,31 @@ export function syntheticPeft(opts: SyntheticPeftOptions = {}): SyntheticPeft {
       // per layer count: the masks on the (u_hi, u_lo) Pareto set
       const byCount: number[][][] = Array.from({ length: L + 1 }, () => []);
       for (let mask = 1; mask < 1 << L; mask++) {
-        let uh = 0, ul = 0, k = 0;
-        for (let l = 0; l < L; l++) if (mask & (1 << l)) { uh += wHi[l]!; ul += wLo[l]!; k++; }
+        let uh = 0,
+          ul = 0,
+          k = 0;
+        for (let l = 0; l < L; l++)
+          if (mask & (1 << l)) {
+            uh += wHi[l]!;
+            ul += wLo[l]!;
+            k++;
+          }
         byCount[k]!.push([-uh / sHi, -ul / sLo]);
       }
       const pts: number[][] = [];
       for (let k = 1; k <= L; k++) {
         const cand = byCount[k]!;
         const best = paretoFrontIndices(cand).map((i) => cand[i]!);
-        for (const sa of sizes) for (const pa of sizes) for (const pt of sizes) {
-          if (sa + pa + pt === 0) continue;
-          const pct = (100 * k * 2 * H * (sa + pa + pt)) / model.backboneParams;
-          if (scale(pct) >= referencePoint[1]) continue;
-          let m = -Infinity;
-          for (const [a, b] of best) m = Math.max(m, surface(-a!, -b!, sa, pa, pt));
-          pts.push([-m, scale(pct)]);
-        }
+        for (const sa of sizes)
+          for (const pa of sizes)
+            for (const pt of sizes) {
+              if (sa + pa + pt === 0) continue;
+              const pct = (100 * k * 2 * H * (sa + pa + pt)) / model.backboneParams;
+              if (scale(pct) >= referencePoint[1]) continue;
+              let m = -Infinity;
+              for (const [a, b] of best) m = Math.max(m, surface(-a!, -b!, sa, pa, pt));
+              pts.push([-m, scale(pct)]);
+            }
       }
       return hvOf(pts);
     },

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { TokenizerError } from '../io/errors.js';
 import { useLitePackageDir } from './load.js';
 import { loadPackageTokenizer } from './oracle.js';
-import { colaDev, MISSING_DATA_MESSAGE, mrpcDev, rteDev, sst2Dev } from './test_sentences.js';
+import { colaDev, MISSING_DATA_MESSAGE, mrpcDev, rteDev, sst2Dev } from './test-sentences.js';
 import { normalizeUseLite, PAD_ID, SEP_ID, UseLiteTokenizer } from './tokenizer.js';
 
 const ours = UseLiteTokenizer.fromFile(join(useLitePackageDir(), 'vocab.json'));
@@ -39,14 +39,27 @@ test('ids equal the package tokenizer on real GLUE sentences (SST-2, CoLA, RTE, 
 
 // Each line targets one rule of the package's algorithm (see tokenizer.ts).
 const EDGE_CASES = [
-  '', ' ', '  ', 'a', ' leading and trailing ', 'double  space', 'tab\tand\nnewline\r\n',
-  'Hello World', 'UPPER lower MiXeD', "it 's n't", // no lowercasing, SST-2 style
-  'ﬁne ｆｕｌｌｗｉｄｔｈ ½ ①', 'e\u0301te\u0301', // NFKC folds and composes
+  '',
+  ' ',
+  '  ',
+  'a',
+  ' leading and trailing ',
+  'double  space',
+  'tab\tand\nnewline\r\n',
+  'Hello World',
+  'UPPER lower MiXeD',
+  "it 's n't", // no lowercasing, SST-2 style
+  'ﬁne ｆｕｌｌｗｉｄｔｈ ½ ①',
+  'e\u0301te\u0301', // NFKC folds and composes
   'time: 10:00 :) :( :-) http://x.org', // pieces with a null score, and ':00' (score 0)
   '”5 ”5”5', // a piece listed three times in vocab.json
-  'naïve 日本語 Ελληνικά русский', 'zzzz qqqq xxxx', // unknown characters and runs of them
-  '😀 emoji 👍🏽 𝔘𝔫𝔦𝔠𝔬𝔡𝔢', '\uFFFD', '▁▁ already▁marked', // astral code points, U+FFFD, literal ▁
-  'a'.repeat(300), 'word '.repeat(200), // long inputs (clipping is the graph's business, not encode's)
+  'naïve 日本語 Ελληνικά русский',
+  'zzzz qqqq xxxx', // unknown characters and runs of them
+  '😀 emoji 👍🏽 𝔘𝔫𝔦𝔠𝔬𝔡𝔢',
+  '\uFFFD',
+  '▁▁ already▁marked', // astral code points, U+FFFD, literal ▁
+  'a'.repeat(300),
+  'word '.repeat(200), // long inputs (clipping is the graph's business, not encode's)
 ];
 
 test('ids equal the package tokenizer on edge cases', () => {
@@ -55,14 +68,18 @@ test('ids equal the package tokenizer on edge cases', () => {
 
 test('ids equal the package tokenizer on 600 seeded random strings', () => {
   let s = 12345;
-  const rand = () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32);
+  const rand = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) / 2 ** 32;
   const pieces = ours.pieces.slice(6);
   const odd = [' ', ' ', ' ', ':', '”', '5', '😀', '\t', 'é', 'e\u0301', 'Ａ', 'ﬁ', '日', '\uFFFD', '▁', 'ï', '.', "'"];
   const texts: string[] = [];
   for (let i = 0; i < 600; i++) {
     const len = Math.floor(rand() * 12);
     let t = '';
-    for (let j = 0; j < len; j++) t += rand() < 0.6 ? pieces[Math.floor(rand() * pieces.length)].replace(/▁/g, rand() < 0.8 ? ' ' : '▁') : odd[Math.floor(rand() * odd.length)];
+    for (let j = 0; j < len; j++)
+      t +=
+        rand() < 0.6
+          ? pieces[Math.floor(rand() * pieces.length)].replace(/▁/g, rand() < 0.8 ? ' ' : '▁')
+          : odd[Math.floor(rand() * odd.length)];
     texts.push(t);
   }
   assertSameIds(texts, 'random strings');
@@ -94,12 +111,19 @@ test('encode: pairs are ids(a) </s> ids(b), truncated longest_first to maxLength
   assert.equal(e.inputIds.length, 7);
   assert.deepEqual(e.inputIds, [...a.slice(0, 3), SEP_ID, ...b.slice(0, 3)]);
   const short = ours.encode('yes', 'the cat sat on the mat and then it slept for a long time', 6);
-  assert.deepEqual(short.inputIds, [...ours.encodeIds('yes'), SEP_ID, ...ours.encodeIds('the cat sat on the mat and then it slept for a long time').slice(0, 4)]);
+  assert.deepEqual(short.inputIds, [
+    ...ours.encodeIds('yes'),
+    SEP_ID,
+    ...ours.encodeIds('the cat sat on the mat and then it slept for a long time').slice(0, 4),
+  ]);
   assert.deepEqual(short.tokenTypeIds, new Array(6).fill(0));
   assert.throws(() => ours.encode('x', undefined, 0), TokenizerError);
   assert.throws(() => ours.encode('x', 'y', 1.5), /maxLength must be an integer/);
 });
 
 test('vocab.json problems are typed errors naming the file', () => {
-  assert.throws(() => UseLiteTokenizer.fromFile('/nonexistent/vocab.json'), (e: unknown) => e instanceof TokenizerError && /\/nonexistent\/vocab\.json/.test(e.message));
+  assert.throws(
+    () => UseLiteTokenizer.fromFile('/nonexistent/vocab.json'),
+    (e: unknown) => e instanceof TokenizerError && /\/nonexistent\/vocab\.json/.test(e.message),
+  );
 });

@@ -1,12 +1,12 @@
 /**
  * Where a tiny-BERT training step spends its time, per ONNX op type and per node, from ORT's
  * profiler (median over steps, so preemption outliers on a shared machine do not dominate).
- * Usage: npx tsx bench/engine_profile.ts [adapter|full] [--steps 10] [--top 20]
+ * Usage: npx tsx bench/engine-profile.ts [adapter|full] [--steps 10] [--top 20]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchFeeds, buildProgram } from './engine_model.js';
+import { benchFeeds, buildProgram } from './engine-model.js';
 
 const args = process.argv.slice(2);
 const kind = (args.find((a) => a === 'adapter' || a === 'full') ?? 'full') as 'adapter' | 'full';
@@ -19,14 +19,23 @@ const feeds = benchFeeds();
 for (let i = 0; i < steps; i++) await prog.step(feeds, 1e-4);
 await (prog.session as unknown as { endProfiling(): Promise<void> | void }).endProfiling();
 const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
-interface Ev { cat: string; name: string; dur: number; args: { op_name?: string; input_type_shape?: unknown } }
+interface Ev {
+  cat: string;
+  name: string;
+  dur: number;
+  args: { op_name?: string; input_type_shape?: unknown };
+}
 const events = JSON.parse(readFileSync(file, 'utf8')) as Ev[];
 rmSync(dir, { recursive: true, force: true });
 const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
 const perNode = new Map<string, { op: string; shapes: string; durs: number[] }>();
 for (const e of events) {
   if (e.cat !== 'Node' || !e.name.endsWith('_kernel_time')) continue;
-  const n = perNode.get(e.name) ?? { op: e.args.op_name ?? '?', shapes: JSON.stringify(e.args.input_type_shape ?? '').replace(/"|\{|\}|float:/g, ''), durs: [] };
+  const n = perNode.get(e.name) ?? {
+    op: e.args.op_name ?? '?',
+    shapes: JSON.stringify(e.args.input_type_shape ?? '').replace(/"|\{|\}|float:/g, ''),
+    durs: [],
+  };
   n.durs.push(e.dur / 1000);
   perNode.set(e.name, n);
 }
@@ -39,8 +48,14 @@ for (const n of perNode.values()) {
   const c = byOp.get(n.op) ?? [0, 0];
   byOp.set(n.op, [c[0] + m, c[1] + 1]);
 }
-console.log(`${kind}: ${prog.nodeCount} ONNX nodes before ORT fusions, ${perNode.size} after; model_run median ${med(runs).toFixed(1)} ms; sum of per-node medians ${sum.toFixed(1)} ms`);
-for (const [op, [ms, n]] of [...byOp].sort((a, b) => b[1][0] - a[1][0]).slice(0, top)) console.log(`${ms.toFixed(2).padStart(8)} ms  ${String(n).padStart(4)} x ${op}`);
+console.log(
+  `${kind}: ${prog.nodeCount} ONNX nodes before ORT fusions, ${perNode.size} after; model_run median ${med(runs).toFixed(1)} ms; sum of per-node medians ${sum.toFixed(1)} ms`,
+);
+for (const [op, [ms, n]] of [...byOp].sort((a, b) => b[1][0] - a[1][0]).slice(0, top))
+  console.log(`${ms.toFixed(2).padStart(8)} ms  ${String(n).padStart(4)} x ${op}`);
 console.log('slowest nodes:');
-for (const [name, n] of [...perNode].sort((a, b) => med(b[1].durs) - med(a[1].durs)).slice(0, top)) console.log(`${med(n.durs).toFixed(2).padStart(8)} ms  ${n.op.padEnd(22)} ${name.replace('_kernel_time', '').slice(0, 28).padEnd(28)} ${n.shapes.slice(0, 90)}`);
+for (const [name, n] of [...perNode].sort((a, b) => med(b[1].durs) - med(a[1].durs)).slice(0, top))
+  console.log(
+    `${med(n.durs).toFixed(2).padStart(8)} ms  ${n.op.padEnd(22)} ${name.replace('_kernel_time', '').slice(0, 28).padEnd(28)} ${n.shapes.slice(0, 90)}`,
+  );
 await prog.release();

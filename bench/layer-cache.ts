@@ -67,7 +67,9 @@ await run(0); // warm-up: tokenizer caches, first session creation
 for (let r = 0; r < reps; r++) {
   plain.push(await run(0));
   cached.push(await run(backbone.dims.numLayers - 1));
-  console.log(`rep ${r + 1}: uncached ${plain[r]!.total.toFixed(1)} s, cached ${cached[r]!.total.toFixed(1)} s (cache build ${cached[r]!.cacheSec.toFixed(1)} s); validation accuracy ${plain[r]!.metric.toFixed(4)} vs ${cached[r]!.metric.toFixed(4)}`);
+  console.log(
+    `rep ${r + 1}: uncached ${plain[r]!.total.toFixed(1)} s, cached ${cached[r]!.total.toFixed(1)} s (cache build ${cached[r]!.cacheSec.toFixed(1)} s); validation accuracy ${plain[r]!.metric.toFixed(4)} vs ${cached[r]!.metric.toFixed(4)}`,
+  );
 }
 const res = {
   cachedSec: median(cached.map((c) => c.total)),

@@ -7,11 +7,13 @@ import { loadBackbone } from '../models/backbone.js';
 import { createPeft } from '../peft/create.js';
 import { parsePeftConfig } from '../peft/config.js';
 import { trainClassifier, type TrainEvent } from './trainer.js';
-import { cacheLayerFor } from './layer_cache.js';
+import { cacheLayerFor } from './layer-cache.js';
 
 const DATA = join(import.meta.dirname, '../../../shared/data');
 
-test('frozen-prefix caching trains USE-lite exactly like the full forward', { skip: !existsSync(join(DATA, 'glue/sst2')) && `no ${DATA}/glue/sst2` }, async () => {
+test('frozen-prefix caching trains USE-lite exactly like the full forward', {
+  skip: !existsSync(join(DATA, 'glue/sst2')) && `no ${DATA}/glue/sst2`,
+}, async () => {
   const backbone = await loadBackbone('use-lite');
   const data = await loadTask('sst2', { dataDir: DATA, maxRows: 400 });
   const cfg = parsePeftConfig({ sa: 8, lora: 2, layers: [1] }, backbone.dims.numLayers);
@@ -40,9 +42,15 @@ test('frozen-prefix caching trains USE-lite exactly like the full forward', { sk
   };
   const full = await run(0);
   const cached = await run(1);
-  assert.ok(cached.events.some((e) => e.kind === 'cache' && e.layer === 1 && e.examples === 72), 'the cache was built');
+  assert.ok(
+    cached.events.some((e) => e.kind === 'cache' && e.layer === 1 && e.examples === 72),
+    'the cache was built',
+  );
   assert.ok(!full.events.some((e) => e.kind === 'cache'), 'no cache without cacheLayer');
-  assert.deepEqual(cached.out.history.map((h) => h.metric), full.out.history.map((h) => h.metric));
+  assert.deepEqual(
+    cached.out.history.map((h) => h.metric),
+    full.out.history.map((h) => h.metric),
+  );
   for (const [name, t] of full.out.params) {
     const c = cached.out.params.get(name)!;
     let d = 0;
@@ -51,7 +59,9 @@ test('frozen-prefix caching trains USE-lite exactly like the full forward', { sk
   }
 });
 
-test('USE-lite LoRA + prefix adapters (layer 0 is 256 wide) save, load and evaluate to the same score', { skip: !existsSync(join(DATA, 'glue/sst2')) && `no ${DATA}/glue/sst2` }, async () => {
+test('USE-lite LoRA + prefix adapters (layer 0 is 256 wide) save, load and evaluate to the same score', {
+  skip: !existsSync(join(DATA, 'glue/sst2')) && `no ${DATA}/glue/sst2`,
+}, async () => {
   const { mkdtempSync, rmSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { runTrial } = await import('./trial.js');
@@ -72,7 +82,14 @@ test('USE-lite LoRA + prefix adapters (layer 0 is 256 wide) save, load and evalu
     assert.equal(adapter.weights.get('peft.layer.0.lora.query.A')!.shape.join(), '4,256');
     const backbone = await loadBackbone('use-lite');
     const data = await loadTask('sst2', { dataDir: DATA });
-    const ev = await evaluateAdapter({ backbone, adapter, task: data.info, examples: data.validation!, maxLength: 32, threads: 1 });
+    const ev = await evaluateAdapter({
+      backbone,
+      adapter,
+      task: data.info,
+      examples: data.validation!,
+      maxLength: 32,
+      threads: 1,
+    });
     assert.equal(ev.main, r.metric, 'the saved adapter scores the validation split like the trained model');
   } finally {
     rmSync(dir, { recursive: true, force: true });

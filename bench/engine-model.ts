@@ -5,7 +5,17 @@ import { buildBert, allButEmbeddings, randomBertWeights, type BertConfig } from 
 import { compileTraining, tensor, type SessionConfig, type TrainingProgram } from '../src/runtime/index.js';
 import { Rng } from '../src/testing/random.js';
 
-export const BENCH = { layers: 2, hidden: 128, heads: 2, ffn: 512, seq: 64, batch: 32, vocab: 30522, bottleneck: 16, labels: 2 };
+export const BENCH = {
+  layers: 2,
+  hidden: 128,
+  heads: 2,
+  ffn: 512,
+  seq: 64,
+  batch: 32,
+  vocab: 30522,
+  bottleneck: 16,
+  labels: 2,
+};
 
 export const benchConfig: BertConfig = {
   vocabSize: BENCH.vocab,
@@ -22,7 +32,10 @@ export const benchConfig: BertConfig = {
   padTokenId: 0,
 };
 
-export async function buildProgram(kind: 'adapter' | 'full', cfg: SessionConfig & { clsOnly?: boolean } = {}): Promise<TrainingProgram> {
+export async function buildProgram(
+  kind: 'adapter' | 'full',
+  cfg: SessionConfig & { clsOnly?: boolean } = {},
+): Promise<TrainingProgram> {
   const weights = randomBertWeights(benchConfig, BENCH.labels, 1);
   const rng = new Rng(2);
   const adapterParams: Value[] = [];
@@ -45,8 +58,17 @@ export async function buildProgram(kind: 'adapter' | 'full', cfg: SessionConfig 
               };
               const H = BENCH.hidden;
               const D = BENCH.bottleneck;
-              const d = ops.relu(ops.linear(output, p('down.weight', rng.float32(D * H, 0.02), [D, H]), p('down.bias', new Float32Array(D), [D])));
-              return ops.add(output, ops.linear(d, p('up.weight', new Float32Array(H * D), [H, D]), p('up.bias', new Float32Array(H), [H])));
+              const d = ops.relu(
+                ops.linear(
+                  output,
+                  p('down.weight', rng.float32(D * H, 0.02), [D, H]),
+                  p('down.bias', new Float32Array(D), [D]),
+                ),
+              );
+              return ops.add(
+                output,
+                ops.linear(d, p('up.weight', new Float32Array(H * D), [H, D]), p('up.bias', new Float32Array(H), [H])),
+              );
             },
           }
         : undefined,

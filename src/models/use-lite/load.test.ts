@@ -8,7 +8,16 @@ const model = loadUseLite();
 test('config read off the graph: sizes and constants', () => {
   const c = model.config;
   assert.deepEqual(
-    { vocabSize: c.vocabSize, pieces: c.pieces, embedDim: c.embedDim, hidden: c.hidden, layers: c.layers, heads: c.heads, ffn: c.ffn, maxLength: c.maxLength },
+    {
+      vocabSize: c.vocabSize,
+      pieces: c.pieces,
+      embedDim: c.embedDim,
+      hidden: c.hidden,
+      layers: c.layers,
+      heads: c.heads,
+      ffn: c.ffn,
+      maxLength: c.maxLength,
+    },
     { vocabSize: 8002, pieces: 8000, embedDim: 256, hidden: 512, layers: 2, heads: 4, ffn: 1536, maxLength: 128 },
   );
   assert.equal(c.layerNormEpsilon, Math.fround(1e-6));
@@ -20,7 +29,10 @@ test('config read off the graph: sizes and constants', () => {
 
 test('layer shapes: layer 0 attends at 256 and widens to 512 through a residual projection', () => {
   const [l0, l1] = model.params.layers;
-  assert.deepEqual([l0.inDim, l0.outDim, l0.headDim, l0.qkv.cols, l0.out.rows, l0.out.cols], [256, 512, 64, 768, 256, 512]);
+  assert.deepEqual(
+    [l0.inDim, l0.outDim, l0.headDim, l0.qkv.cols, l0.out.rows, l0.out.cols],
+    [256, 512, 64, 768, 256, 512],
+  );
   assert.deepEqual([l0.residual?.rows, l0.residual?.cols], [256, 512]);
   assert.deepEqual([l1.inDim, l1.outDim, l1.headDim, l1.qkv.cols], [512, 512, 128, 1536]);
   assert.equal(l1.residual, null);
@@ -42,7 +54,8 @@ test('timing-signal frequencies are 10^4^(-i/127), i = 0..127 (min timescale 1, 
 
 test('parameter count: closed form, and every other manifest tensor is a small graph constant', () => {
   const dense = (i: number, o: number) => i * o + o;
-  const layer0 = 2 * 256 + dense(256, 768) + dense(256, 512) + dense(256, 512) + 2 * 512 + dense(512, 1536) + dense(1536, 512);
+  const layer0 =
+    2 * 256 + dense(256, 768) + dense(256, 512) + dense(256, 512) + 2 * 512 + dense(512, 1536) + dense(1536, 512);
   const layer1 = 2 * 512 + dense(512, 1536) + dense(512, 512) + 2 * 512 + dense(512, 1536) + dense(1536, 512);
   const total = 8002 * 256 + layer0 + layer1 + dense(512, 512);
   assert.equal(model.config.params, total);
@@ -50,7 +63,21 @@ test('parameter count: closed form, and every other manifest tensor is a small g
   const N = USE_LITE_WEIGHT_NAMES;
   const paramNames = new Set<string>([N.embeddings, N.poolKernel, N.poolBias, N.residualKernel(0), N.residualBias(0)]);
   for (const l of [0, 1]) {
-    for (const f of [N.attnNormScale, N.attnNormBias, N.qkvKernel, N.qkvBias, N.outKernel, N.outBias, N.ffnNormScale, N.ffnNormBias, N.ffn1Kernel, N.ffn1Bias, N.ffn2Kernel, N.ffn2Bias]) paramNames.add(f(l));
+    for (const f of [
+      N.attnNormScale,
+      N.attnNormBias,
+      N.qkvKernel,
+      N.qkvBias,
+      N.outKernel,
+      N.outBias,
+      N.ffnNormScale,
+      N.ffnNormBias,
+      N.ffn1Kernel,
+      N.ffn1Bias,
+      N.ffn2Kernel,
+      N.ffn2Bias,
+    ])
+      paramNames.add(f(l));
   }
   let paramFloats = 0;
   let otherFloats = 0;
@@ -63,24 +90,39 @@ test('parameter count: closed form, and every other manifest tensor is a small g
 });
 
 test('a directory without the model files is a typed error naming the file', () => {
-  assert.throws(() => loadUseLite('/nonexistent-use-lite'), (e: unknown) => e instanceof CheckpointError && /\/nonexistent-use-lite\/model\.json not found/.test(e.message));
+  assert.throws(
+    () => loadUseLite('/nonexistent-use-lite'),
+    (e: unknown) => e instanceof CheckpointError && /\/nonexistent-use-lite\/model\.json not found/.test(e.message),
+  );
 });
 
 test('traceUseLiteBatch stacks per-text traces into padded B x T arrays with a mask', async () => {
   const { traceUseLite, traceUseLiteBatch } = await import('./reference.js');
-  const batch = [model.tokenizer.encodeIds('a gentle film'), [], model.tokenizer.encodeIds('it is not a bad movie at all')];
+  const batch = [
+    model.tokenizer.encodeIds('a gentle film'),
+    [],
+    model.tokenizer.encodeIds('it is not a bad movie at all'),
+  ];
   const bt = traceUseLiteBatch(model, batch);
   const T = Math.max(...batch.map((b) => b.length));
   assert.equal(bt.seqLen, T);
-  assert.deepEqual(Array.from(bt.mask.subarray(0, T)), batch[0].map(() => 1).concat(new Array(T - batch[0].length).fill(0)));
+  assert.deepEqual(
+    Array.from(bt.mask.subarray(0, T)),
+    batch[0].map(() => 1).concat(new Array(T - batch[0].length).fill(0)),
+  );
   assert.ok(bt.mask.subarray(T, 2 * T).every((m) => m === 0));
   assert.ok(Array.from(bt.ids.subarray(T, 2 * T)).every((id) => id === model.tokenizer.padId));
   const single = traceUseLite(model, batch[2]);
   assert.deepEqual(bt.layers[1].output.subarray(2 * T * 512, 3 * T * 512), single.layers[1].output);
-  assert.ok(bt.layers[0].output.subarray(batch[0].length * 512, T * 512).every((v) => v === 0), 'zeros at padding');
+  assert.ok(
+    bt.layers[0].output.subarray(batch[0].length * 512, T * 512).every((v) => v === 0),
+    'zeros at padding',
+  );
   assert.deepEqual(bt.embedding.subarray(2 * 512, 3 * 512), single.embedding);
   // An empty text pools to zero: its embedding is the normalised tanh of the bias alone.
   const z = model.params.pool.bias.map(Math.tanh);
   const n = Math.sqrt(z.reduce((s, v) => s + v * v, 0));
-  bt.embedding.subarray(512, 1024).forEach((v, j) => assert.ok(Math.abs(v - z[j] / n) < 1e-6));
+  bt.embedding.subarray(512, 1024).forEach((v, j) => {
+    assert.ok(Math.abs(v - z[j] / n) < 1e-6);
+  });
 });

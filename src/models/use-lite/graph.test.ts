@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { loadUseLite, type UseLiteModel } from './load.js';
 import { traceUseLite } from './reference.js';
 import { cosine, loadPackageOracle } from './oracle.js';
-import { MISSING_DATA_MESSAGE, sst2Dev } from './test_sentences.js';
+import { MISSING_DATA_MESSAGE, sst2Dev } from './test-sentences.js';
 import { buildUseLite, UseLiteBuildError } from './graph.js';
 import { compileEval } from '../../runtime/eval.js';
 import * as ops from '../../graph/ops/index.js';
@@ -22,10 +22,12 @@ function feeds(ids: readonly (readonly number[])[], S: number): Record<string, o
   const B = ids.length;
   const inputIds = new BigInt64Array(B * S).fill(1n);
   const mask = new BigInt64Array(B * S);
-  ids.forEach((row, b) => row.forEach((v, t) => {
-    inputIds[b * S + t] = BigInt(v);
-    mask[b * S + t] = 1n;
-  }));
+  ids.forEach((row, b) => {
+    row.forEach((v, t) => {
+      inputIds[b * S + t] = BigInt(v);
+      mask[b * S + t] = 1n;
+    });
+  });
   return { input_ids: tensor('int64', inputIds, [B, S]), attention_mask: tensor('int64', mask, [B, S]) };
 }
 
@@ -43,7 +45,9 @@ function relErr(got: Float32Array, b: number, S: number, width: number, want: Fl
   return diff / scale;
 }
 
-test('oracle: 50 SST-2 dev sentences, batched with padding, match the package tfjs graph (cosine >= 0.9999)', { skip: sentences ? false : MISSING_DATA_MESSAGE }, async () => {
+test('oracle: 50 SST-2 dev sentences, batched with padding, match the package tfjs graph (cosine >= 0.9999)', {
+  skip: sentences ? false : MISSING_DATA_MESSAGE,
+}, async () => {
   const ids = sentences!.slice(0, 50).map((s) => model.tokenizer.encode(s).inputIds);
   const S = Math.max(...ids.map((r) => r.length));
   const built = buildUseLite({ model, seqLen: S });
@@ -77,7 +81,9 @@ test('oracle: 50 SST-2 dev sentences, batched with padding, match the package tf
   }
 });
 
-test('per-layer hidden states at real tokens equal reference.ts (padded batch, mixed lengths)', { skip: sentences ? false : MISSING_DATA_MESSAGE }, async () => {
+test('per-layer hidden states at real tokens equal reference.ts (padded batch, mixed lengths)', {
+  skip: sentences ? false : MISSING_DATA_MESSAGE,
+}, async () => {
   const texts = [sentences![1], sentences![4], sentences![6], 'Fine.'];
   const ids = texts.map((s) => model.tokenizer.encode(s).inputIds);
   const S = Math.max(...ids.map((r) => r.length)) + 3;
@@ -130,10 +136,14 @@ test('frozen prefix: layers [0, k) then [k, L) from hidden_in equal the full gra
     assert.equal(lower.hidden.shape[2], 512);
     const upper = buildUseLite({ model, seqLen: S, fromLayer: k });
     assert.equal(upper.hiddenIn!.name, 'hidden_in');
-    const [evLow, evUp] = await Promise.all([compileEval(lower.graph, { hidden: lower.hidden }, { threads: 2 }), compileEval(upper.graph, { embedding: upper.embedding! }, { threads: 2 })]);
+    const [evLow, evUp] = await Promise.all([
+      compileEval(lower.graph, { hidden: lower.hidden }, { threads: 2 }),
+      compileEval(upper.graph, { embedding: upper.embedding! }, { threads: 2 }),
+    ]);
     const h = (await evLow.run(f)).hidden;
     const got = (await evUp.run({ hidden_in: h, attention_mask: f.attention_mask })).embedding.data as Float32Array;
-    for (let i = 0; i < want.length; i++) assert.ok(Math.abs(got[i] - want[i]) < 1e-6, `k=${k} element ${i}: ${got[i]} vs ${want[i]}`);
+    for (let i = 0; i < want.length; i++)
+      assert.ok(Math.abs(got[i] - want[i]) < 1e-6, `k=${k} element ${i}: ${got[i]} vs ${want[i]}`);
     await Promise.all([evLow.release(), evUp.release()]);
   }
 });
@@ -146,7 +156,10 @@ test('an empty text pools to zero without NaN; bad options are one-line errors',
   for (let j = 0; j < 512; j++) assert.equal(pooled[j], 0);
   assert.ok((out.embedding.data as Float32Array).every(Number.isFinite));
   await ev.release();
-  assert.throws(() => buildUseLite({ model, seqLen: 129 }), (e: unknown) => e instanceof UseLiteBuildError && /seqLen 129 .*--max-length/.test(e.message));
+  assert.throws(
+    () => buildUseLite({ model, seqLen: 129 }),
+    (e: unknown) => e instanceof UseLiteBuildError && /seqLen 129 .*--max-length/.test(e.message),
+  );
   assert.throws(() => buildUseLite({ model, seqLen: 8, fromLayer: 3 }), UseLiteBuildError);
   assert.throws(() => buildUseLite({ model, seqLen: 8, toLayer: 1, head: { numLabels: 2 } }), UseLiteBuildError);
 });
@@ -159,19 +172,26 @@ test('layer-0 hooks: padded contexts at 512 give what native 256-wide hooks give
   const M = rng(512 * 512, 1); // [in, out], the padded hook's map
   const Pk = rng(3 * 512, 2);
   const Pv = rng(3 * 512, 3);
-  const top = (a: Float32Array, rows: number, cols: number, w: number) => Float32Array.from({ length: rows * w }, (_, i) => a[Math.floor(i / w) * cols + (i % w)]);
+  const top = (a: Float32Array, rows: number, cols: number, w: number) =>
+    Float32Array.from({ length: rows * w }, (_, i) => a[Math.floor(i / w) * cols + (i % w)]);
   const seen: string[] = [];
   const hooksFor = (mode: 'padded' | 'native'): BertHooks => ({
     projection: (c) => {
       seen.push(`${mode} ${c.layer} ${c.name} ${c.input.shape[2]}x${c.output.shape[2]}`);
       if (c.name === 'key') return c.output;
       const w = c.input.shape[2] as number;
-      const m = w === 512 ? c.graph.constant(M, [512, 512]) : c.graph.constant(top(M, 512, 512, 256).subarray(0, 256 * 256), [256, 256]);
+      const m =
+        w === 512
+          ? c.graph.constant(M, [512, 512])
+          : c.graph.constant(top(M, 512, 512, 256).subarray(0, 256 * 256), [256, 256]);
       return ops.add(c.output, ops.matmul(c.input, m));
     },
     prefix: (layer, g) => {
       const w = mode === 'native' && layer === 0 ? 256 : 512;
-      return { key: g.constant(w === 512 ? Pk : top(Pk, 3, 512, 256), [3, w]), value: g.constant(w === 512 ? Pv : top(Pv, 3, 512, 256), [3, w]) };
+      return {
+        key: g.constant(w === 512 ? Pk : top(Pk, 3, 512, 256), [3, w]),
+        value: g.constant(w === 512 ? Pv : top(Pv, 3, 512, 256), [3, w]),
+      };
     },
     ffn: (c) => {
       seen.push(`${mode} ffn ${c.layer} ${c.input.shape[2]}x${c.output.shape[2]}`);
@@ -191,10 +211,26 @@ test('layer-0 hooks: padded contexts at 512 give what native 256-wide hooks give
   const ev = await compileEval(plain.graph, { e: plain.embedding! }, { threads: 2 });
   const frozen = (await ev.run(feeds(ids, S))).e.data as Float32Array;
   await ev.release();
-  for (let i = 0; i < padded.length; i++) assert.ok(Math.abs(padded[i] - native[i]) < 1e-6, `element ${i}: ${padded[i]} vs ${native[i]}`);
-  assert.ok(padded.some((v, i) => Math.abs(v - frozen[i]) > 1e-3), 'the hooks changed the embedding');
-  assert.ok(seen.includes('padded 0 query 512x512') && seen.includes('native 0 query 256x256') && seen.includes('padded 1 value 512x512'));
+  for (let i = 0; i < padded.length; i++)
+    assert.ok(Math.abs(padded[i] - native[i]) < 1e-6, `element ${i}: ${padded[i]} vs ${native[i]}`);
+  assert.ok(
+    padded.some((v, i) => Math.abs(v - frozen[i]) > 1e-3),
+    'the hooks changed the embedding',
+  );
+  assert.ok(
+    seen.includes('padded 0 query 512x512') &&
+      seen.includes('native 0 query 256x256') &&
+      seen.includes('padded 1 value 512x512'),
+  );
   assert.ok(seen.includes('padded ffn 0 512x512') && seen.includes('native ffn 1 512x512'));
-  const bad: BertHooks = { prefix: (_l, g) => ({ key: g.constant(new Float32Array(6), [2, 3]), value: g.constant(new Float32Array(6), [2, 3]) }) };
-  assert.throws(() => buildUseLite({ model, seqLen: S, hooks: bad }), (e: unknown) => e instanceof UseLiteBuildError && /prefix key of layer 0 is \[2,3\]/.test(e.message));
+  const bad: BertHooks = {
+    prefix: (_l, g) => ({
+      key: g.constant(new Float32Array(6), [2, 3]),
+      value: g.constant(new Float32Array(6), [2, 3]),
+    }),
+  };
+  assert.throws(
+    () => buildUseLite({ model, seqLen: S, hooks: bad }),
+    (e: unknown) => e instanceof UseLiteBuildError && /prefix key of layer 0 is \[2,3\]/.test(e.message),
+  );
 });

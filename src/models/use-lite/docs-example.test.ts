@@ -8,7 +8,10 @@ test('docs/use-lite.md usage example prints what the doc says', () => {
   const useLite = loadUseLite();
   assert.deepEqual([useLite.config.hidden, useLite.config.layers, useLite.config.params], [512, 2, 6975744]);
   assert.deepEqual(useLite.tokenizer.tokenize('hide new secretions'), ['▁hide', '▁new', '▁secret', 'ions']);
-  assert.deepEqual(useLite.tokenizer.encode('A man is playing.', 'Someone plays.', 64).inputIds, [74, 337, 18, 970, 6, 2, 5925, 3676, 6]);
+  assert.deepEqual(
+    useLite.tokenizer.encode('A man is playing.', 'Someone plays.', 64).inputIds,
+    [74, 337, 18, 970, 6, 2, 5925, 3676, 6],
+  );
   const [a, b, c] = embedReference(useLite, ['a charming film', 'a delightful movie', 'the stock market fell']);
   const cos = (x: Float32Array, y: Float32Array) => x.reduce((s, v, i) => s + v * y[i], 0);
   assert.equal(cos(a, b).toFixed(3), '0.680');

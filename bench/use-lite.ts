@@ -3,16 +3,16 @@
  * the same SST-2 dev sentences, in the same process. Peer engine: `--engine package` (default:
  * the package's EmbeddingsModel graph on @energetic-ai/core's wasm backend) or `--engine tfjs-cpu`
  * (@tensorflow/tfjs, cpu backend). Only one engine per process (they share tfjs's global engine).
- * Usage: npx tsx bench/use_lite.ts [--n 50] [--reps 3] [--engine package|tfjs-cpu]
- *        npx tsx bench/use_lite.ts --check-tokenizer   (ids vs the package's tokenizer on every
+ * Usage: npx tsx bench/use-lite.ts [--n 50] [--reps 3] [--engine package|tfjs-cpu]
+ *        npx tsx bench/use-lite.ts --check-tokenizer   (ids vs the package's tokenizer on every
  *        text of every GLUE/SuperGLUE file in ../shared/data; prints mismatches per file)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadUseLite } from '../src/models/use_lite/load.js';
-import { loadPackageOracle, loadPackageTokenizer, loadTfjsOracle } from '../src/models/use_lite/oracle.js';
-import { embedIdsReference } from '../src/models/use_lite/reference.js';
-import { MISSING_DATA_MESSAGE, SHARED_DATA_DIR, sst2Dev } from '../src/models/use_lite/test_sentences.js';
+import { loadUseLite } from '../src/models/use-lite/load.js';
+import { loadPackageOracle, loadPackageTokenizer, loadTfjsOracle } from '../src/models/use-lite/oracle.js';
+import { embedIdsReference } from '../src/models/use-lite/reference.js';
+import { MISSING_DATA_MESSAGE, SHARED_DATA_DIR, sst2Dev } from '../src/models/use-lite/test-sentences.js';
 
 const arg = (name: string, def: number) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -29,9 +29,17 @@ const model = loadUseLite();
 
 if (process.argv.includes('--check-tokenizer')) {
   const theirs = loadPackageTokenizer();
-  const lines = (f: string) => readFileSync(join(SHARED_DATA_DIR, f), 'utf8').replace(/^\uFEFF/, '').split(/\r?\n/).filter((l) => l.length > 0);
-  const tsv = (f: string, cols: number[], header = true) => lines(f).slice(header ? 1 : 0).flatMap((l) => cols.map((i) => l.split('\t')[i] ?? ''));
-  const jsonl = (f: string, keys: string[]) => lines(f).flatMap((l) => keys.map((k) => String((JSON.parse(l) as Record<string, unknown>)[k])));
+  const lines = (f: string) =>
+    readFileSync(join(SHARED_DATA_DIR, f), 'utf8')
+      .replace(/^\uFEFF/, '')
+      .split(/\r?\n/)
+      .filter((l) => l.length > 0);
+  const tsv = (f: string, cols: number[], header = true) =>
+    lines(f)
+      .slice(header ? 1 : 0)
+      .flatMap((l) => cols.map((i) => l.split('\t')[i] ?? ''));
+  const jsonl = (f: string, keys: string[]) =>
+    lines(f).flatMap((l) => keys.map((k) => String((JSON.parse(l) as Record<string, unknown>)[k])));
   const sets: [string, () => string[]][] = [
     ['glue/sst2 train+dev', () => [...tsv('glue/sst2/train.tsv', [0]), ...tsv('glue/sst2/dev.tsv', [0])]],
     ['glue/cola train+dev', () => [...tsv('glue/cola/train.tsv', [3], false), ...tsv('glue/cola/dev.tsv', [3], false)]],
@@ -39,8 +47,20 @@ if (process.argv.includes('--check-tokenizer')) {
     ['glue/mrpc train+dev', () => [...tsv('glue/mrpc/train.tsv', [3, 4]), ...tsv('glue/mrpc/dev.tsv', [3, 4])]],
     ['glue/stsb train+dev', () => [...tsv('glue/stsb/train.tsv', [7, 8]), ...tsv('glue/stsb/dev.tsv', [7, 8])]],
     ['superglue/boolq val', () => jsonl('superglue/boolq/val.jsonl', ['question', 'passage'])],
-    ['superglue/cb train+val', () => [...jsonl('superglue/cb/train.jsonl', ['premise', 'hypothesis']), ...jsonl('superglue/cb/val.jsonl', ['premise', 'hypothesis'])]],
-    ['superglue/rte train+val', () => [...jsonl('superglue/rte/train.jsonl', ['premise', 'hypothesis']), ...jsonl('superglue/rte/val.jsonl', ['premise', 'hypothesis'])]],
+    [
+      'superglue/cb train+val',
+      () => [
+        ...jsonl('superglue/cb/train.jsonl', ['premise', 'hypothesis']),
+        ...jsonl('superglue/cb/val.jsonl', ['premise', 'hypothesis']),
+      ],
+    ],
+    [
+      'superglue/rte train+val',
+      () => [
+        ...jsonl('superglue/rte/train.jsonl', ['premise', 'hypothesis']),
+        ...jsonl('superglue/rte/val.jsonl', ['premise', 'hypothesis']),
+      ],
+    ],
   ];
   let total = 0;
   let bad = 0;
@@ -99,6 +119,8 @@ const tTok = await once(() => sentences.slice(0, n).map((s) => model.tokenizer.e
 console.log(`USE-lite, ${n} SST-2 dev sentences (${tokens} tokens), ${reps} interleaved pairs (medians):`);
 console.log(`  reference (plain TS): ${(n / median(ref)).toFixed(1)} sentences/s`);
 console.log(`  tfjs graph, ${oracle.backend}: ${(n / median(peer)).toFixed(1)} sentences/s`);
-console.log(`  speed ratio reference / tfjs: ${median(ratios).toFixed(2)}x (per-pair ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`);
+console.log(
+  `  speed ratio reference / tfjs: ${median(ratios).toFixed(2)}x (per-pair ratios ${ratios.map((x) => x.toFixed(2)).join(', ')})`,
+);
 console.log(`  tokenizer: ${(n / tTok).toFixed(0)} sentences/s`);
 oracle.dispose();

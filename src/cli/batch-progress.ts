@@ -3,7 +3,13 @@ import { createProgress, fmtDuration, fmtNum } from './progress.js';
 import type { BatchEvents } from '../pipeline/batch.js';
 import type { CliContext } from './context.js';
 
-export function batchProgress(ctx: CliContext, label: string, total: number, describe: (i: number) => string, quiet = false): BatchEvents & { stop(): void } {
+export function batchProgress(
+  ctx: CliContext,
+  label: string,
+  total: number,
+  describe: (i: number) => string,
+  quiet = false,
+): BatchEvents & { stop(): void } {
   const bar = createProgress({ label, total, quiet, stream: ctx.stderr as NodeJS.WriteStream, plainEverySec: 30 });
   let done = 0;
   return {
@@ -12,7 +18,10 @@ export function batchProgress(ctx: CliContext, label: string, total: number, des
     },
     onDone: (i, r) => {
       done++;
-      const dev = r.devMetric !== undefined ? `dev ${r.metricName} ${fmtNum(r.devMetric)}` : `validation ${r.metricName} ${fmtNum(r.metric)}`;
+      const dev =
+        r.devMetric !== undefined
+          ? `dev ${r.metricName} ${fmtNum(r.devMetric)}`
+          : `validation ${r.metricName} ${fmtNum(r.metric)}`;
       bar.log(`${describe(i)}: ${dev}  (${fmtDuration(r.trainSeconds)})`);
       bar.update(done);
     },

@@ -14,9 +14,20 @@ export function writeToyTask(root: string): string {
       if (k % 2) t[k % t.length] = 'good';
       return `${t.join(' ')}\t${k % 2}`;
     });
-  writeFileSync(join(root, 'train.tsv'), ['sentence\tlabel', ...rows(160, 0)].join('\n') + '\n');
-  writeFileSync(join(root, 'dev.tsv'), ['sentence\tlabel', ...rows(40, 1000)].join('\n') + '\n');
+  writeFileSync(join(root, 'train.tsv'), `${['sentence\tlabel', ...rows(160, 0)].join('\n')}\n`);
+  writeFileSync(join(root, 'dev.tsv'), `${['sentence\tlabel', ...rows(40, 1000)].join('\n')}\n`);
   const spec = join(root, 'toy.json');
-  writeFileSync(spec, JSON.stringify({ name: 'toy', format: 'tsv', files: { train: 'train.tsv', dev: 'dev.tsv' }, textColumns: ['sentence'], labelColumn: 'label', labels: ['0', '1'], metrics: ['accuracy'] }));
+  writeFileSync(
+    spec,
+    JSON.stringify({
+      name: 'toy',
+      format: 'tsv',
+      files: { train: 'train.tsv', dev: 'dev.tsv' },
+      textColumns: ['sentence'],
+      labelColumn: 'label',
+      labels: ['0', '1'],
+      metrics: ['accuracy'],
+    }),
+  );
   return spec;
 }

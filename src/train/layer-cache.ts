@@ -11,7 +11,7 @@
  */
 import type { Backbone, LayerCache } from '../models/backbone.js';
 import type { PeftConfig } from '../peft/config.js';
-import { cacheableLayer, UseLiteBackbone, UseLiteLayerCache } from '../models/use_lite/backbone.js';
+import { cacheableLayer, UseLiteBackbone, UseLiteLayerCache } from '../models/use-lite/backbone.js';
 
 export const DEFAULT_CACHE_BYTES = 3e9;
 
@@ -24,6 +24,7 @@ export function cacheLayerFor(backbone: Backbone, cfg: PeftConfig | undefined, f
 }
 
 export function createLayerCache(backbone: Backbone, layer: number, threads?: number): LayerCache {
-  if (!(backbone instanceof UseLiteBackbone)) throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
+  if (!(backbone instanceof UseLiteBackbone))
+    throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
   return new UseLiteLayerCache(backbone, layer, threads !== undefined ? { threads } : {});
 }

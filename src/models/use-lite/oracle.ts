@@ -7,7 +7,7 @@
  * - `loadTfjsOracle()`: the same graph model loaded by `@tensorflow/tfjs` (dev dependency) through
  *   an in-memory IOHandler, cpu backend by default. Same numbers, but the cpu backend is ~15x
  *   slower than wasm here (0.6 vs ~10 sentences/s on a loaded 2-core machine), so tests use the
- *   package oracle; bench/use_lite.ts can run either.
+ *   package oracle; bench/use-lite.ts can run either.
  * Both feed the graph the way `EmbeddingsModel.embed` does: a sparse batch `indices` (N x 2:
  * [text, position]) and `values` (N token ids), and can return any intermediate graph node for
  * layer-by-layer comparisons. The two engines share tfjs's global engine object, so load only one
@@ -87,16 +87,23 @@ export async function loadTfjsOracle(dir: string = useLitePackageDir(), backend 
     o += p.byteLength;
   }
   const model = await tf.loadGraphModel(
-    tf.io.fromMemory({ modelTopology: parsed.modelTopology as object, weightSpecs: specs, weightData: weightData.buffer, format: 'graph-model' }),
+    tf.io.fromMemory({
+      modelTopology: parsed.modelTopology as object,
+      weightSpecs: specs,
+      weightData: weightData.buffer,
+      format: 'graph-model',
+    }),
   );
   const feed = (batch: readonly (readonly number[])[]) => {
     // Same construction as EmbeddingsModel.embed in @energetic-ai/embeddings.
     const idx: number[] = [];
     const vals: number[] = [];
-    batch.forEach((ids, i) => ids.forEach((id, p) => {
-      idx.push(i, p);
-      vals.push(id);
-    }));
+    batch.forEach((ids, i) => {
+      ids.forEach((id, p) => {
+        idx.push(i, p);
+        vals.push(id);
+      });
+    });
     return { indices: tf.tensor2d(idx, [vals.length, 2], 'int32'), values: tf.tensor1d(vals, 'int32') };
   };
 
@@ -117,7 +124,12 @@ export async function loadTfjsOracle(dir: string = useLitePackageDir(), backend 
     }
   };
 
-  return { backend: `@tensorflow/tfjs (${tf.getBackend()})`, run, embedIds: (batch) => embedIdsVia(run, batch), dispose: () => model.dispose() };
+  return {
+    backend: `@tensorflow/tfjs (${tf.getBackend()})`,
+    run,
+    embedIds: (batch) => embedIdsVia(run, batch),
+    dispose: () => model.dispose(),
+  };
 }
 
 async function embedIdsVia(run: TfjsOracle['run'], batch: readonly (readonly number[])[]): Promise<Float32Array[]> {
@@ -157,17 +169,21 @@ export interface PackageOracle extends TfjsOracle {
 /** The package's own EmbeddingsModel (tokenizer + graph on the wasm backend of @energetic-ai/core). */
 export async function loadPackageOracle(): Promise<PackageOracle> {
   const require = createRequire(import.meta.url);
-  const embeddings = require('@energetic-ai/embeddings') as { initModel(source: () => Promise<unknown>): Promise<PackageEmbeddingsModel> };
+  const embeddings = require('@energetic-ai/embeddings') as {
+    initModel(source: () => Promise<unknown>): Promise<PackageEmbeddingsModel>;
+  };
   const { modelSource } = require(USE_LITE_PACKAGE) as { modelSource: () => Promise<unknown> };
   const core = require('@energetic-ai/core') as CoreModule;
   const pkg = await embeddings.initModel(modelSource);
   const run = async (batch: readonly (readonly number[])[], nodes: readonly string[]): Promise<OracleTensor[]> => {
     const idx: number[] = [];
     const vals: number[] = [];
-    batch.forEach((ids, i) => ids.forEach((id, p) => {
-      idx.push(i, p);
-      vals.push(id);
-    }));
+    batch.forEach((ids, i) => {
+      ids.forEach((id, p) => {
+        idx.push(i, p);
+        vals.push(id);
+      });
+    });
     const indices = core.tensor2d(idx, [vals.length, 2], 'int32');
     const values = core.tensor1d(vals, 'int32');
     try {

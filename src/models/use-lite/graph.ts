@@ -50,7 +50,11 @@ export class UseLiteBuildError extends Error {
 /** Weight names of the encoder (the `trainable` predicate sees these). */
 export const USE_LITE_NAMES = {
   embeddings: 'use_lite.embeddings',
-  layer: (l: number, part: 'attn_norm' | 'qkv' | 'out' | 'residual' | 'ffn_norm' | 'ffn1' | 'ffn2', which: 'kernel' | 'bias' | 'scale') => `use_lite.layer.${l}.${part}.${which}`,
+  layer: (
+    l: number,
+    part: 'attn_norm' | 'qkv' | 'out' | 'residual' | 'ffn_norm' | 'ffn1' | 'ffn2',
+    which: 'kernel' | 'bias' | 'scale',
+  ) => `use_lite.layer.${l}.${part}.${which}`,
   pool: (which: 'kernel' | 'bias') => `use_lite.pool.${which}`,
 } as const;
 
@@ -132,7 +136,11 @@ export interface UseLiteGraph {
 export const USE_LITE_INPUTS = { ids: 'input_ids', hidden: 'hidden_in', mask: 'attention_mask' } as const;
 
 /** Fresh head tensors: weight N(0, 0.02) [numLabels, hidden] (BERT's init), zero bias. */
-export function freshUseLiteHead(numLabels: number, hidden: number, seed: number): Map<string, { data: Float32Array; shape: number[] }> {
+export function freshUseLiteHead(
+  numLabels: number,
+  hidden: number,
+  seed: number,
+): Map<string, { data: Float32Array; shape: number[] }> {
   const rnd = seededNormal(seed);
   const w = new Float32Array(numLabels * hidden);
   for (let i = 0; i < w.length; i++) w[i] = 0.02 * rnd();
@@ -172,10 +180,14 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   const from = opts.fromLayer ?? 0;
   const to = opts.toLayer ?? L;
   if (!Number.isInteger(S) || S < 1 || S > config.maxLength) {
-    throw new UseLiteBuildError(`seqLen ${S} is outside 1..${config.maxLength} (USE-lite's maximum length); lower --max-length`);
+    throw new UseLiteBuildError(
+      `seqLen ${S} is outside 1..${config.maxLength} (USE-lite's maximum length); lower --max-length`,
+    );
   }
-  if (!Number.isInteger(from) || from < 0 || from > L) throw new UseLiteBuildError(`fromLayer ${from} is outside 0..${L}`);
-  if (!Number.isInteger(to) || to < from || to > L) throw new UseLiteBuildError(`toLayer ${to} is outside fromLayer (${from})..${L}`);
+  if (!Number.isInteger(from) || from < 0 || from > L)
+    throw new UseLiteBuildError(`fromLayer ${from} is outside 0..${L}`);
+  if (!Number.isInteger(to) || to < from || to > L)
+    throw new UseLiteBuildError(`toLayer ${to} is outside fromLayer (${from})..${L}`);
   if (opts.head && to < L) throw new UseLiteBuildError(`a head needs every layer; drop toLayer (${to}) or the head`);
   const trainable = opts.trainable ?? (() => false);
   const hookWidth = opts.attentionHookWidth ?? 'native';
@@ -192,9 +204,17 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   };
   // Kernels are TF layout [in, out]: y = x W + b directly (no transpose needed).
   const dense = (x: Value, d: Dense, name: 'qkv' | 'out' | 'residual' | 'ffn1' | 'ffn2', l: number) =>
-    ops.add(ops.matmul(x, W(USE_LITE_NAMES.layer(l, name, 'kernel'), d.kernel, [d.rows, d.cols])), W(USE_LITE_NAMES.layer(l, name, 'bias'), d.bias, [d.cols]));
+    ops.add(
+      ops.matmul(x, W(USE_LITE_NAMES.layer(l, name, 'kernel'), d.kernel, [d.rows, d.cols])),
+      W(USE_LITE_NAMES.layer(l, name, 'bias'), d.bias, [d.cols]),
+    );
   const norm = (x: Value, p: Norm, name: 'attn_norm' | 'ffn_norm', l: number, d: number) =>
-    ops.layerNorm(x, W(USE_LITE_NAMES.layer(l, name, 'scale'), p.scale, [d]), W(USE_LITE_NAMES.layer(l, name, 'bias'), p.bias, [d]), config.layerNormEpsilon);
+    ops.layerNorm(
+      x,
+      W(USE_LITE_NAMES.layer(l, name, 'scale'), p.scale, [d]),
+      W(USE_LITE_NAMES.layer(l, name, 'bias'), p.bias, [d]),
+      config.layerNormEpsilon,
+    );
 
   let inputIds: Value | undefined;
   let hiddenIn: Value | undefined;
@@ -254,7 +274,9 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
         const w = t.shape[1];
         if (w === d) return t;
         if (w === hidden && padTo > 0) return ops.slice(t, [0], [d], [1]);
-        throw new UseLiteBuildError(`prefix ${what} of layer ${l} is [${t.shape.join(',')}]; USE-lite layer ${l} attends over width ${d}`);
+        throw new UseLiteBuildError(
+          `prefix ${what} of layer ${l} is [${t.shape.join(',')}]; USE-lite layer ${l} attends over width ${d}`,
+        );
       };
       const pkR = fit(prefix.key, 'key');
       const pvR = fit(prefix.value, 'value');
@@ -262,7 +284,10 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
       const ph = (t: Value) => ops.transpose(ops.reshape(t, [P, nh, dh]), [1, 0, 2]);
       scores = ops.concat([ops.matmul(q, ph(pkR), { transB: true, alpha: lp.attnScale }), scores], 3);
       const probs = ops.softmax(scores, -1);
-      ctx = ops.add(ops.matmul(ops.slice(probs, [P], [P + S], [3]), v), ops.matmul(ops.slice(probs, [0], [P], [3]), ph(pvR)));
+      ctx = ops.add(
+        ops.matmul(ops.slice(probs, [P], [P + S], [3]), v),
+        ops.matmul(ops.slice(probs, [0], [P], [3]), ph(pvR)),
+      );
     } else {
       ctx = ops.matmul(ops.softmax(scores, -1), v);
     }
@@ -276,7 +301,18 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     x = ops.add(y, ffnOut);
     layerOutputs[l] = x;
   }
-  const out: UseLiteGraph = { graph: g, inputIds, hiddenIn, attentionMask, layerInputs, attnOutputs, layerOutputs, hidden: x, encoderParams, headParams: [] };
+  const out: UseLiteGraph = {
+    graph: g,
+    inputIds,
+    hiddenIn,
+    attentionMask,
+    layerInputs,
+    attnOutputs,
+    layerOutputs,
+    hidden: x,
+    encoderParams,
+    headParams: [],
+  };
   if (to < L) return out;
 
   // Masked mean pooling: padded rows hold junk, so they are multiplied out, not just ignored.
@@ -285,7 +321,12 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   // NOTE: divisor max(count, 1), the graph's floor (an empty text pools to 0).
   const pooled = ops.div(ops.reduceSum(ops.mul(x, m3), [1], false), ops.where(ops.less(count, 1), 1, count));
   const pk = params.pool;
-  const tanh = ops.tanh(ops.add(ops.matmul(pooled, W(USE_LITE_NAMES.pool('kernel'), pk.kernel, [pk.rows, pk.cols])), W(USE_LITE_NAMES.pool('bias'), pk.bias, [pk.cols])));
+  const tanh = ops.tanh(
+    ops.add(
+      ops.matmul(pooled, W(USE_LITE_NAMES.pool('kernel'), pk.kernel, [pk.rows, pk.cols])),
+      W(USE_LITE_NAMES.pool('bias'), pk.bias, [pk.cols]),
+    ),
+  );
   const sq = ops.reduceSum(ops.mul(tanh, tanh), [1], true);
   // NOTE: tf.math.l2_normalize: x * rsqrt(max(sum x^2, 1e-12)).
   const embedding = ops.div(tanh, ops.sqrt(ops.where(ops.less(sq, config.l2Epsilon), config.l2Epsilon, sq)));
@@ -293,13 +334,16 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
 
   if (opts.head) {
     const hd = opts.head;
-    if (!Number.isInteger(hd.numLabels) || hd.numLabels < 1) throw new UseLiteBuildError(`head.numLabels ${hd.numLabels} must be an integer >= 1`);
+    if (!Number.isInteger(hd.numLabels) || hd.numLabels < 1)
+      throw new UseLiteBuildError(`head.numLabels ${hd.numLabels} must be an integer >= 1`);
     const fresh = freshUseLiteHead(hd.numLabels, hidden, hd.seed ?? 0);
     const headTensor = (name: string): Value => {
       const f = fresh.get(name)!;
       const saved = hd.weights?.get(name);
       if (saved && saved.data.length !== f.data.length) {
-        throw new UseLiteBuildError(`head weights: '${name}' has ${saved.data.length} values, expected [${f.shape.join(',')}]; were they saved for another number of labels?`);
+        throw new UseLiteBuildError(
+          `head weights: '${name}' has ${saved.data.length} values, expected [${f.shape.join(',')}]; were they saved for another number of labels?`,
+        );
       }
       const data = saved ? Float32Array.from(saved.data) : f.data;
       if (hd.trainable === false) return g.constant(data, f.shape, name);
@@ -336,6 +380,9 @@ function checkNoHooksBelow(g: Graph, hooks: BertHooks, from: number, params: Use
       const output = probe(w);
       acts = hooks.projection({ layer: l, graph: g, name, input: probe(w), output }) !== output;
     }
-    if (acts) throw new UseLiteBuildError(`fromLayer ${from} skips layer ${l}, which has a PEFT module; cache from the lowest PEFT layer (cacheableLayer) instead`);
+    if (acts)
+      throw new UseLiteBuildError(
+        `fromLayer ${from} skips layer ${l}, which has a PEFT module; cache from the lowest PEFT layer (cacheableLayer) instead`,
+      );
   }
 }

@@ -1,4 +1,4 @@
-import { benchFeeds, buildProgram } from './engine_model.js';
+import { benchFeeds, buildProgram } from './engine-model.js';
 const f = benchFeeds();
 const kind = (process.argv[2] ?? 'full') as 'full' | 'adapter';
 const variants = {
@@ -11,5 +11,23 @@ const variants = {
 };
 const ts: Record<string, number[]> = {};
 for (const p of Object.values(variants)) for (let i = 0; i < 3; i++) await p.step(f, 1e-4);
-for (let r = 0; r < 6; r++) for (const [k, p] of Object.entries(variants)) for (let i = 0; i < 5; i++) { const t = performance.now(); await p.step(f, 1e-4); (ts[k] ??= []).push(performance.now() - t); }
-for (const [k, v] of Object.entries(ts)) { v.sort((a, b) => a - b); console.log(kind, k.padEnd(12), 'median', v[v.length >> 1]!.toFixed(1), 'p25', v[v.length >> 2]!.toFixed(1), 'min', v[0]!.toFixed(1)); }
+for (let r = 0; r < 6; r++)
+  for (const [k, p] of Object.entries(variants))
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      await p.step(f, 1e-4);
+      (ts[k] ??= []).push(performance.now() - t);
+    }
+for (const [k, v] of Object.entries(ts)) {
+  v.sort((a, b) => a - b);
+  console.log(
+    kind,
+    k.padEnd(12),
+    'median',
+    v[v.length >> 1]!.toFixed(1),
+    'p25',
+    v[v.length >> 2]!.toFixed(1),
+    'min',
+    v[0]!.toFixed(1),
+  );
+}

@@ -31,7 +31,16 @@ import type { Graph, Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import { kaimingUniformBound } from '../init.js';
 import { registerPeftMethod } from '../registry.js';
-import { activeLayers, attentionWidth, layerTensorName, type MethodContext, type PeftMethod, type PeftTensor, type PeftWeights, type TensorSpec } from '../types.js';
+import {
+  activeLayers,
+  attentionWidth,
+  layerTensorName,
+  type MethodContext,
+  type PeftMethod,
+  type PeftTensor,
+  type PeftWeights,
+  type TensorSpec,
+} from '../types.js';
 import type { PeftConfig } from '../config.js';
 import type { PeftDims } from '../types.js';
 
@@ -63,7 +72,10 @@ export function prefixMlpSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
  * [offset, offset + width) as keys and [offset + width, offset + 2 width) as values, offsets
  * running over the active layers in increasing order; `total` = sum of 2 * width.
  */
-export function prefixColumns(cfg: PeftConfig, dims: PeftDims): { layers: Map<number, { offset: number; width: number }>; total: number } {
+export function prefixColumns(
+  cfg: PeftConfig,
+  dims: PeftDims,
+): { layers: Map<number, { offset: number; width: number }>; total: number } {
   const layers = new Map<number, { offset: number; width: number }>();
   let total = 0;
   for (const l of activeLayers(cfg)) {
@@ -78,7 +90,13 @@ export function prefixColumns(cfg: PeftConfig, dims: PeftDims): { layers: Map<nu
 export function prefixRowSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
   if (cfg.pt === 0) return [];
   return activeLayers(cfg).flatMap((l) =>
-    (['key', 'value'] as const).map((kv): TensorSpec => ({ name: layerTensorName(l, 'pt', kv), shape: [cfg.pt, attentionWidth(dims, l)], init: { kind: 'normal', std: 1 } })),
+    (['key', 'value'] as const).map(
+      (kv): TensorSpec => ({
+        name: layerTensorName(l, 'pt', kv),
+        shape: [cfg.pt, attentionWidth(dims, l)],
+        init: { kind: 'normal', std: 1 },
+      }),
+    ),
   );
 }
 
@@ -96,7 +114,13 @@ export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftCo
     if (!t) throw new Error(`foldPrefix: missing '${name}'`);
     return t.data;
   };
-  const [E, W1, b1, W2, b2] = [PT_WTE, PT_W1, PT_B1, PT_W2, PT_B2].map(get) as [ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>, ArrayLike<number>];
+  const [E, W1, b1, W2, b2] = [PT_WTE, PT_W1, PT_B1, PT_W2, PT_B2].map(get) as [
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+    ArrayLike<number>,
+  ];
   const L = cfg.pt;
   const P = cfg.options.ptBottleneck;
   const H = dims.hidden;
@@ -132,12 +156,21 @@ const mlpOutputs = new WeakMap<Graph, Value>();
 
 function prefixRows(layer: number, graph: Graph, m: MethodContext): { key: Value; value: Value } {
   if (m.mode === 'frozen' || m.cfg.options.ptBottleneck === 0) {
-    const [k, v] = prefixRowSpecs(m.cfg, m.dims).filter((s) => s.name.startsWith(`peft.layer.${layer}.pt.`)) as [TensorSpec, TensorSpec];
+    const [k, v] = prefixRowSpecs(m.cfg, m.dims).filter((s) => s.name.startsWith(`peft.layer.${layer}.pt.`)) as [
+      TensorSpec,
+      TensorSpec,
+    ];
     return { key: m.tensor(graph, k), value: m.tensor(graph, v) };
   }
   let kv = mlpOutputs.get(graph);
   if (!kv) {
-    const [E, W1, b1, W2, b2] = prefixMlpSpecs(m.cfg, m.dims).map((s) => m.tensor(graph, s)) as [Value, Value, Value, Value, Value];
+    const [E, W1, b1, W2, b2] = prefixMlpSpecs(m.cfg, m.dims).map((s) => m.tensor(graph, s)) as [
+      Value,
+      Value,
+      Value,
+      Value,
+      Value,
+    ];
     kv = ops.linear(ops.tanh(ops.linear(E, W1, b1)), W2, b2);
     mlpOutputs.set(graph, kv);
   }
@@ -159,7 +192,8 @@ export const prefixTuning: PeftMethod = {
   paperCountPerLayer: (L, _H, w) => 2 * w * L,
   foldedTensors: prefixRowSpecs,
   // Flat rows, or weights that are already folded (no MLP present): nothing to fold.
-  fold: (weights, cfg, dims) => (cfg.options.ptBottleneck === 0 || !weights.has(PT_WTE) ? new Map() : foldPrefix(weights, cfg, dims)),
+  fold: (weights, cfg, dims) =>
+    cfg.options.ptBottleneck === 0 || !weights.has(PT_WTE) ? new Map() : foldPrefix(weights, cfg, dims),
   prefix: (layer, graph, m) => prefixRows(layer, graph, m),
 };
 

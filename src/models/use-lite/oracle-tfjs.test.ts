@@ -14,7 +14,9 @@ test('@tensorflow/tfjs cpu runs the package graph from memory and agrees with th
   const oracle = await loadTfjsOracle();
   try {
     assert.match(oracle.backend, /cpu/);
-    const ids = ['a gentle , moving film', 'unflinchingly bleak and desperate'].map((s) => model.tokenizer.encodeIds(s));
+    const ids = ['a gentle , moving film', 'unflinchingly bleak and desperate'].map((s) =>
+      model.tokenizer.encodeIds(s),
+    );
     const [embedded, emb] = await oracle.run(ids, [USE_LITE_NODES.embedded, USE_LITE_NODES.embedding]);
     assert.deepEqual(emb.shape, [2, 512]);
     ids.forEach((x, b) => {
@@ -24,7 +26,8 @@ test('@tensorflow/tfjs cpu runs the package graph from memory and agrees with th
       assert.ok(dot >= 0.9999, `text ${b}: cosine ${dot}`); // both unit-norm
       const T = embedded.shape[1];
       for (let p = 0; p < x.length; p++) {
-        for (let j = 0; j < 256; j++) assert.ok(Math.abs(tr.embedded[p * 256 + j] - embedded.data[(b * T + p) * 256 + j]) < 1e-5);
+        for (let j = 0; j < 256; j++)
+          assert.ok(Math.abs(tr.embedded[p * 256 + j] - embedded.data[(b * T + p) * 256 + j]) < 1e-5);
       }
     });
   } finally {

@@ -101,7 +101,8 @@ export function embedTokens(ids: readonly number[], params: UseLiteParams, confi
   const x = new Float32Array(ids.length * d);
   for (let t = 0; t < ids.length; t++) {
     const id = ids[t];
-    if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize) throw new RangeError(`token id ${id} at position ${t} is outside 0..${config.vocabSize - 1}`);
+    if (!Number.isInteger(id) || id < 0 || id >= config.vocabSize)
+      throw new RangeError(`token id ${id} at position ${t} is outside 0..${config.vocabSize - 1}`);
     const e = id * d;
     for (let j = 0; j < half; j++) {
       // NOTE: the graph forms p * w in float32 before sin/cos; fround keeps that rounding.
@@ -153,7 +154,12 @@ function add(a: Float32Array, b: Float32Array): Float32Array {
 }
 
 /** One transformer layer on `T x inDim`, returning its trace (output `T x outDim`). */
-export function transformerLayer(x: Float32Array, T: number, layer: UseLiteLayerParams, eps: number): UseLiteLayerTrace {
+export function transformerLayer(
+  x: Float32Array,
+  T: number,
+  layer: UseLiteLayerParams,
+  eps: number,
+): UseLiteLayerTrace {
   const attnInput = layerNorm(x, T, layer.inDim, layer.attnNorm, eps);
   const qkv = denseForward(attnInput, T, layer.qkv);
   const attnContext = selfAttention(qkv, T, layer);
@@ -167,7 +173,12 @@ export function transformerLayer(x: Float32Array, T: number, layer: UseLiteLayer
 }
 
 /** Mean pooling, tanh layer and L2 normalisation of a last-layer output `T x hidden`. */
-export function poolAndNormalize(x: Float32Array, T: number, params: UseLiteParams, config: UseLiteConfig): { pooled: Float32Array; tanh: Float32Array; embedding: Float32Array } {
+export function poolAndNormalize(
+  x: Float32Array,
+  T: number,
+  params: UseLiteParams,
+  config: UseLiteConfig,
+): { pooled: Float32Array; tanh: Float32Array; embedding: Float32Array } {
   const d = config.hidden;
   const pooled = new Float32Array(d);
   const acc = new Float64Array(d);
@@ -199,13 +210,19 @@ export function traceUseLite(model: Pick<UseLiteModel, 'params' | 'config'>, ids
 }
 
 /** Sentence embeddings (`n x hidden`, one Float32Array each) of token-id lists. */
-export function embedIdsReference(model: Pick<UseLiteModel, 'params' | 'config'>, batch: readonly (readonly number[])[]): Float32Array[] {
+export function embedIdsReference(
+  model: Pick<UseLiteModel, 'params' | 'config'>,
+  batch: readonly (readonly number[])[],
+): Float32Array[] {
   return batch.map((ids) => traceUseLite(model, ids).embedding);
 }
 
 /** Sentence embeddings of texts, tokenized with the model's tokenizer. */
 export function embedReference(model: UseLiteModel, texts: readonly string[]): Float32Array[] {
-  return embedIdsReference(model, texts.map((t) => model.tokenizer.encodeIds(t)));
+  return embedIdsReference(
+    model,
+    texts.map((t) => model.tokenizer.encodeIds(t)),
+  );
 }
 
 /** A padded batch of traces, as an engine that runs `B x T` tensors produces them. */
@@ -233,7 +250,11 @@ export interface UseLiteBatchTrace {
  * itself leaves non-zero values at padded positions after layer 0's attention; they never reach
  * real tokens or the pooled output).
  */
-export function traceUseLiteBatch(model: Pick<UseLiteModel, 'params' | 'config'>, batch: readonly (readonly number[])[], padId: number = PAD_ID): UseLiteBatchTrace {
+export function traceUseLiteBatch(
+  model: Pick<UseLiteModel, 'params' | 'config'>,
+  batch: readonly (readonly number[])[],
+  padId: number = PAD_ID,
+): UseLiteBatchTrace {
   const { config } = model;
   const traces = batch.map((ids) => traceUseLite(model, ids));
   const B = traces.length;
@@ -242,7 +263,9 @@ export function traceUseLiteBatch(model: Pick<UseLiteModel, 'params' | 'config'>
   const mask = new Uint8Array(B * T);
   const stack = (pick: (t: UseLiteTrace) => Float32Array, d: number) => {
     const out = new Float32Array(B * T * d);
-    traces.forEach((t, b) => out.set(pick(t), b * T * d));
+    traces.forEach((t, b) => {
+      out.set(pick(t), b * T * d);
+    });
     return out;
   };
   traces.forEach((t, b) => {
@@ -253,7 +276,9 @@ export function traceUseLiteBatch(model: Pick<UseLiteModel, 'params' | 'config'>
   });
   const rows = (pick: (t: UseLiteTrace) => Float32Array) => {
     const out = new Float32Array(B * config.hidden);
-    traces.forEach((t, b) => out.set(pick(t), b * config.hidden));
+    traces.forEach((t, b) => {
+      out.set(pick(t), b * config.hidden);
+    });
     return out;
   };
   return {

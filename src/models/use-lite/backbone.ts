@@ -15,8 +15,24 @@ import type { WeightMap } from '../bert/builder.js';
 import { compileEval, type EvalProgram } from '../../runtime/eval.js';
 import { tensor, type SessionConfig } from '../../runtime/session.js';
 import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph } from '../backbone.js';
-import { allButUseLiteEmbeddings, buildUseLite, freshUseLiteHead, layerInputWidth, UseLiteBuildError, USE_LITE_HEAD, USE_LITE_INPUTS, USE_LITE_NAMES } from './graph.js';
-import { loadUseLite, type Dense, type Norm, type UseLiteLayerParams, type UseLiteModel, type UseLiteParams } from './load.js';
+import {
+  allButUseLiteEmbeddings,
+  buildUseLite,
+  freshUseLiteHead,
+  layerInputWidth,
+  UseLiteBuildError,
+  USE_LITE_HEAD,
+  USE_LITE_INPUTS,
+  USE_LITE_NAMES,
+} from './graph.js';
+import {
+  loadUseLite,
+  type Dense,
+  type Norm,
+  type UseLiteLayerParams,
+  type UseLiteModel,
+  type UseLiteParams,
+} from './load.js';
 import type { UseLiteTokenizer } from './tokenizer.js';
 
 /** BackboneDims plus the per-layer attention widths (q/k/v and prefix rows: 256, 512). */
@@ -48,7 +64,12 @@ export class UseLiteBackbone implements Backbone {
     readonly id: string = 'use-lite',
   ) {
     const c = model.config;
-    this.dims = { numLayers: c.layers, hidden: c.hidden, numHeads: c.heads, attentionWidths: model.params.layers.map((l) => l.inDim) };
+    this.dims = {
+      numLayers: c.layers,
+      hidden: c.hidden,
+      numHeads: c.heads,
+      attentionWidths: model.params.layers.map((l) => l.inDim),
+    };
     this.backboneParams = c.params;
     this.maxLength = c.maxLength;
     this.tokenizer = model.tokenizer;
@@ -65,7 +86,8 @@ export class UseLiteBackbone implements Backbone {
 
   buildClassifier(opts: UseLiteClassifierOptions): ClassifierGraph {
     const from = opts.fromLayer ?? 0;
-    if (from > 0 && opts.fullFineTune) throw new UseLiteBuildError('fromLayer > 0 caches frozen layers; it cannot be combined with full fine-tuning');
+    if (from > 0 && opts.fullFineTune)
+      throw new UseLiteBuildError('fromLayer > 0 caches frozen layers; it cannot be combined with full fine-tuning');
     const built = buildUseLite({
       model: this.model,
       seqLen: opts.seqLen,
@@ -73,11 +95,21 @@ export class UseLiteBackbone implements Backbone {
       fromLayer: from,
       attentionHookWidth: 'native',
       trainable: opts.fullFineTune ? allButUseLiteEmbeddings : undefined,
-      head: { numLabels: opts.numLabels, seed: opts.seed, weights: opts.headWeights, dropout: opts.dropout ? USE_LITE_HEAD_DROPOUT : 0 },
+      head: {
+        numLabels: opts.numLabels,
+        seed: opts.seed,
+        weights: opts.headWeights,
+        dropout: opts.dropout ? USE_LITE_HEAD_DROPOUT : 0,
+      },
     });
     const inputNames = [from > 0 ? USE_LITE_INPUTS.hidden : USE_LITE_INPUTS.ids, USE_LITE_INPUTS.mask];
     // As the BERT backbone: every non-PEFT trainable (the head; plus the encoder when fully fine-tuned).
-    return { graph: built.graph, logits: built.logits!, inputNames, headParams: [...built.encoderParams, ...built.headParams] };
+    return {
+      graph: built.graph,
+      logits: built.logits!,
+      inputNames,
+      headParams: [...built.encoderParams, ...built.headParams],
+    };
   }
 
   /** Per-example cache of layer k's inputs (frozen-prefix caching; pair with buildClassifier({fromLayer: k})). */
@@ -166,7 +198,10 @@ export class UseLiteLayerCache {
         prog = await this.backbone.compileLayerInputs(S, this.layer, this.cfg);
         this.programs.set(S, prog);
       }
-      const res = await prog.run({ [USE_LITE_INPUTS.ids]: tensor('int64', inputIds, [B, S]), [USE_LITE_INPUTS.mask]: tensor('int64', mask, [B, S]) });
+      const res = await prog.run({
+        [USE_LITE_INPUTS.ids]: tensor('int64', inputIds, [B, S]),
+        [USE_LITE_INPUTS.mask]: tensor('int64', mask, [B, S]),
+      });
       const h = res.hidden.data as Float32Array;
       part.forEach((ex, b) => {
         const T = Math.min(ids[ex].length, max);
@@ -185,7 +220,10 @@ export class UseLiteLayerCache {
   static assemble(rows: readonly Float32Array[], seqLen: number, width: number): Float32Array {
     const out = new Float32Array(rows.length * seqLen * width);
     rows.forEach((r, b) => {
-      if (r.length > seqLen * width) throw new UseLiteBuildError(`cached row ${b} has ${r.length / width} tokens, more than the batch length ${seqLen}`);
+      if (r.length > seqLen * width)
+        throw new UseLiteBuildError(
+          `cached row ${b} has ${r.length / width} tokens, more than the batch length ${seqLen}`,
+        );
       out.set(r, b * seqLen * width);
     });
     return out;
@@ -211,7 +249,10 @@ export const useLiteProjectionName = (l: number, t: 'query' | 'value'): string =
  * q|k|v kernel. `build` writes those matrices back into the packed kernel; the hooks see the
  * native widths, as in training.
  */
-export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: number; numLabels: number }): ExportBackbone {
+export function useLiteExportBackbone(
+  bb: UseLiteBackbone,
+  opts: { seqLen: number; numLabels: number },
+): ExportBackbone {
   const { params, config } = bb.model;
   const H = config.hidden;
   const weights = new Map<string, Tensor>();
@@ -248,11 +289,21 @@ export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: numbe
   const build = (w: WeightMap, hooks: Parameters<ExportBackbone['build']>[1]) => {
     const get = (name: string, size: number): Float32Array => {
       const t = w.get(name);
-      if (!t || t.data.length !== size) throw new UseLiteBuildError(`export: weight '${name}' is missing or has ${t?.data.length} values (expected ${size})`);
+      if (!t || t.data.length !== size)
+        throw new UseLiteBuildError(
+          `export: weight '${name}' is missing or has ${t?.data.length} values (expected ${size})`,
+        );
       return t.data;
     };
-    const dn = (l: number, part: 'out' | 'residual' | 'ffn1' | 'ffn2', d: Dense): Dense => ({ ...d, kernel: get(USE_LITE_NAMES.layer(l, part, 'kernel'), d.rows * d.cols), bias: get(USE_LITE_NAMES.layer(l, part, 'bias'), d.cols) });
-    const nm = (l: number, part: 'attn_norm' | 'ffn_norm', n: Norm): Norm => ({ scale: get(USE_LITE_NAMES.layer(l, part, 'scale'), n.scale.length), bias: get(USE_LITE_NAMES.layer(l, part, 'bias'), n.bias.length) });
+    const dn = (l: number, part: 'out' | 'residual' | 'ffn1' | 'ffn2', d: Dense): Dense => ({
+      ...d,
+      kernel: get(USE_LITE_NAMES.layer(l, part, 'kernel'), d.rows * d.cols),
+      bias: get(USE_LITE_NAMES.layer(l, part, 'bias'), d.cols),
+    });
+    const nm = (l: number, part: 'attn_norm' | 'ffn_norm', n: Norm): Norm => ({
+      scale: get(USE_LITE_NAMES.layer(l, part, 'scale'), n.scale.length),
+      bias: get(USE_LITE_NAMES.layer(l, part, 'bias'), n.bias.length),
+    });
     const layers = params.layers.map((lp, l): UseLiteLayerParams => {
       const d = lp.inDim;
       const kernel = get(USE_LITE_NAMES.layer(l, 'qkv', 'kernel'), d * 3 * d).slice();
@@ -276,10 +327,24 @@ export function useLiteExportBackbone(bb: UseLiteBackbone, opts: { seqLen: numbe
       embeddings: get(USE_LITE_NAMES.embeddings, params.embeddings.length),
       invTimescales: params.invTimescales,
       layers,
-      pool: { ...params.pool, kernel: get(USE_LITE_NAMES.pool('kernel'), H * H), bias: get(USE_LITE_NAMES.pool('bias'), H) },
+      pool: {
+        ...params.pool,
+        kernel: get(USE_LITE_NAMES.pool('kernel'), H * H),
+        bias: get(USE_LITE_NAMES.pool('bias'), H),
+      },
     };
-    const head = new Map([USE_LITE_HEAD.weight, USE_LITE_HEAD.bias].map((n) => [n, { data: get(n, n === USE_LITE_HEAD.weight ? opts.numLabels * H : opts.numLabels) }] as const));
-    const built = buildUseLite({ model: { params: merged, config }, seqLen: opts.seqLen, hooks, attentionHookWidth: 'native', head: { numLabels: opts.numLabels, weights: head, trainable: false } });
+    const head = new Map(
+      [USE_LITE_HEAD.weight, USE_LITE_HEAD.bias].map(
+        (n) => [n, { data: get(n, n === USE_LITE_HEAD.weight ? opts.numLabels * H : opts.numLabels) }] as const,
+      ),
+    );
+    const built = buildUseLite({
+      model: { params: merged, config },
+      seqLen: opts.seqLen,
+      hooks,
+      attentionHookWidth: 'native',
+      head: { numLabels: opts.numLabels, weights: head, trainable: false },
+    });
     return { graph: built.graph, logits: built.logits! };
   };
   return { dims: bb.dims, weights, projectionWeightName: useLiteProjectionName, build };

@@ -7,12 +7,16 @@ import assert from 'node:assert/strict';
 import { loadUseLite } from './load.js';
 import { cosine, loadPackageOracle, USE_LITE_NODES, type OracleTensor } from './oracle.js';
 import { traceUseLite, type UseLiteTrace } from './reference.js';
-import { MISSING_DATA_MESSAGE, rteDev, sst2Dev } from './test_sentences.js';
+import { MISSING_DATA_MESSAGE, rteDev, sst2Dev } from './test-sentences.js';
 
 const model = loadUseLite();
 
 /** Largest |ours - graph| over the real tokens of a dense `B x T x d` graph tensor, and max |graph|. */
-function compareDense(traces: UseLiteTrace[], pick: (t: UseLiteTrace) => Float32Array, graph: OracleTensor): { err: number; scale: number } {
+function compareDense(
+  traces: UseLiteTrace[],
+  pick: (t: UseLiteTrace) => Float32Array,
+  graph: OracleTensor,
+): { err: number; scale: number } {
   const [B, T, d] = graph.shape;
   assert.equal(B, traces.length);
   let err = 0;
@@ -80,9 +84,27 @@ test('reference embeddings match the package graph: cosine >= 0.9999 on 50 SST-2
       ['layer0 output', compareDense(traces, (x) => x.layers[0].output, g[2])],
       ['layer1 attention', compareDense(traces, (x) => x.layers[1].attnOutput, g[3])],
       ['layer1 output', compareDense(traces, (x) => x.layers[1].output, g[4])],
-      ['pooled', compareRows(traces.map((x) => x.pooled), g[5])],
-      ['tanh', compareRows(traces.map((x) => x.tanh), g[6])],
-      ['embedding', compareRows(traces.map((x) => x.embedding), g[7])],
+      [
+        'pooled',
+        compareRows(
+          traces.map((x) => x.pooled),
+          g[5],
+        ),
+      ],
+      [
+        'tanh',
+        compareRows(
+          traces.map((x) => x.tanh),
+          g[6],
+        ),
+      ],
+      [
+        'embedding',
+        compareRows(
+          traces.map((x) => x.embedding),
+          g[7],
+        ),
+      ],
     ];
     for (const [name, { err, scale }] of checks) {
       // NOTE: 1e-5 of the tensor's largest magnitude. Observed: <= 3.6e-6 as read from the graph;
