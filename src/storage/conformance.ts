@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import type { Config } from '../search/types.js';
+import type { Config } from '../trials/index.js';
 import {
   DuplicateStudyError,
   InvalidInputError,

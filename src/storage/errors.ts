@@ -2,7 +2,7 @@
  * Typed errors a storage user can cause. Each message is one line naming the study/trial/file and
  * the fix, so a CLI can print it as is.
  */
-import type { TrialState } from '../search/types.js';
+import type { TrialState } from '../trials/index.js';
 
 export class StorageError extends Error {
   constructor(

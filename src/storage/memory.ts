@@ -3,7 +3,7 @@
  * Configs, values and attributes are kept as JSON text, exactly like the SQLite backend, so both
  * return identical snapshots for identical calls (the conformance suite compares them).
  */
-import type { AttrValue, Direction } from '../search/types.js';
+import type { AttrValue, Direction } from '../trials/index.js';
 import {
   DuplicateStudyError,
   StorageClosedError,

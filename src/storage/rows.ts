@@ -1,5 +1,5 @@
 /** The stored shape of a trial, shared by the backends, and its conversion to a frozen snapshot. */
-import type { AttrValue, TrialState } from '../search/types.js';
+import type { AttrValue, TrialState } from '../trials/index.js';
 import type { TrialInit, TrialRecord } from './types.js';
 import { deepFreeze } from './validate.js';
 

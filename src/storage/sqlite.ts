@@ -10,7 +10,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AttrValue, Direction } from '../search/types.js';
+import type { AttrValue, Direction } from '../trials/index.js';
 import {
   DuplicateStudyError,
   NotAutopeftDatabaseError,

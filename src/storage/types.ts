@@ -2,87 +2,33 @@
  * The storage contract: where studies and their trials live. Backends (memory, SQLite, ...) all
  * implement `Storage` and all pass the same conformance suite (`conformance.ts`).
  *
- * A storage never sees a sampler. It only persists the types of `src/search/types.ts`.
+ * A storage never sees a sampler. It only persists the types of the trials room (`src/trials/`),
+ * re-exported here for the storage's users.
  * Every method is async so that networked backends fit the same interface; the local backends
  * answer synchronously inside.
  */
-import type { AttrValue, Config, Direction, FrozenTrial, TrialState } from '../search/types.js';
+import type {
+  AttrValue,
+  FailStaleOptions,
+  FailStaleResult,
+  ListTrialsOptions,
+  StudyRecord,
+  StudySpec,
+  TrialInit,
+  TrialOutcome,
+  TrialRecord,
+} from '../trials/index.js';
 
-/** A study as stored. */
-export interface StudyRecord {
-  readonly name: string;
-  /** One per objective, in objective order. */
-  readonly directions: readonly Direction[];
-  /** One per objective, unique, same order as `directions`. */
-  readonly objectiveNames: readonly string[];
-  readonly userAttrs: Readonly<Record<string, AttrValue>>;
-  /** Milliseconds since the epoch. */
-  readonly createdAt: number;
-}
-
-/** What `createStudy` needs. `objectiveNames` defaults to `objective_0`, `objective_1`, ... */
-export interface StudySpec {
-  name: string;
-  directions: readonly Direction[];
-  objectiveNames?: readonly string[];
-  userAttrs?: Record<string, AttrValue>;
-}
-
-/** A trial snapshot from storage: a `FrozenTrial` plus the worker that claimed it, if any. */
-export interface TrialRecord extends FrozenTrial {
-  /** Who claimed or created it RUNNING (kept after it finishes, for the record). */
-  readonly workerId?: string;
-}
-
-/**
- * How a new trial starts. WAITING = enqueued by hand, claimed later by `claimWaiting`;
- * RUNNING = created and claimed at once by `workerId`; COMPLETE/FAILED/PRUNED = copied in
- * finished (warm start from another study).
- */
-export type TrialInit =
-  | { state: 'WAITING'; config: Config; userAttrs?: Record<string, AttrValue> }
-  | { state: 'RUNNING'; config: Config; workerId: string; userAttrs?: Record<string, AttrValue> }
-  | {
-      state: 'COMPLETE';
-      config: Config;
-      values: readonly number[];
-      userAttrs?: Record<string, AttrValue>;
-      startedAt?: number;
-      finishedAt?: number;
-    }
-  | {
-      state: 'FAILED' | 'PRUNED';
-      config: Config;
-      reason?: string;
-      userAttrs?: Record<string, AttrValue>;
-      startedAt?: number;
-      finishedAt?: number;
-    };
-
-/** How a RUNNING trial ends. */
-export type TrialOutcome =
-  | { state: 'COMPLETE'; values: readonly number[] }
-  | { state: 'FAILED'; reason: string }
-  | { state: 'PRUNED'; reason?: string };
-
-export interface ListTrialsOptions {
-  /** Only trials in one of these states (all states when omitted). */
-  states?: readonly TrialState[];
-}
-
-export interface FailStaleOptions {
-  /** A RUNNING trial whose last heartbeat (or start, if it never beat) is older than this is stale. */
-  olderThanMs: number;
-  /** Also enqueue each stale trial's config again as a new WAITING trial. Default false. */
-  requeue?: boolean;
-}
-
-export interface FailStaleResult {
-  /** The stale trials, now FAILED. */
-  failed: TrialRecord[];
-  /** The new WAITING trials (one per failed trial, same order) when `requeue` was set. */
-  requeued: TrialRecord[];
-}
+export type {
+  FailStaleOptions,
+  FailStaleResult,
+  ListTrialsOptions,
+  StudyRecord,
+  StudySpec,
+  TrialInit,
+  TrialOutcome,
+  TrialRecord,
+} from '../trials/index.js';
 
 export interface Storage {
   /** A short human description for error messages, e.g. `memory` or `sqlite:/path/to.db`. */

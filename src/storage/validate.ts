@@ -2,7 +2,7 @@
  * Checks shared by every backend, so that all of them reject the same inputs with the same errors
  * and store only values that survive a JSON round trip unchanged.
  */
-import type { AttrValue, Config, Direction } from '../search/types.js';
+import type { AttrValue, Config, Direction } from '../trials/index.js';
 import { InvalidInputError } from './errors.js';
 import type { StudySpec, TrialInit, TrialOutcome } from './types.js';
 
