@@ -6,9 +6,9 @@
  * <cache> = $HF_HUB_CACHE, else $HF_HOME/hub, else $XDG_CACHE_HOME/huggingface/hub, else
  * ~/.cache/huggingface/hub.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, realpathSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 
 export type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,18 +39,70 @@ export function isCommitHash(rev: string): boolean {
   return /^[0-9a-f]{40}$/.test(rev);
 }
 
+/**
+ * A branch or tag name that is safe as a path under refs/: git-ref characters only, no empty,
+ * `.` or `..` segment (huggingface_hub's `refs/pr/1` style stays allowed).
+ */
+export function isSafeRevision(rev: string): boolean {
+  return (
+    rev.length <= 200 &&
+    /^[A-Za-z0-9._/-]+$/.test(rev) &&
+    rev.split('/').every((seg) => seg !== '' && seg !== '.' && seg !== '..' && !seg.startsWith('.'))
+  );
+}
+
+/**
+ * A file name a server may choose for a file at the repo root (shards listed by an index): one plain
+ * segment, no separators, not hidden, nothing a shell or file system treats specially.
+ */
+export function isSafeRepoFileName(name: unknown): name is string {
+  return typeof name === 'string' && name.length <= 200 && /^[A-Za-z0-9_][A-Za-z0-9._-]*$/.test(name);
+}
+
+/** Whether `p` lies strictly inside `root` (lexically). */
+export function isInside(root: string, p: string): boolean {
+  const rel = relative(resolve(root), resolve(p));
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+}
+
+/**
+ * Whether `p` stays inside `root` once symlinks are followed: lexically inside, and the deepest
+ * existing ancestor of `p` resolves (realpath) inside `root`'s realpath. A planted symlink in the
+ * cache cannot carry a write elsewhere.
+ */
+export function staysInside(root: string, p: string): boolean {
+  if (!isInside(root, p)) return false;
+  let realRoot: string;
+  try {
+    realRoot = realpathSync(root);
+  } catch {
+    return true; // the cache does not exist yet: nothing under it can be a symlink
+  }
+  let probe = resolve(p);
+  while (!existsSync(probe)) {
+    const up = dirname(probe);
+    if (up === probe) return true;
+    probe = up;
+  }
+  const real = realpathSync(probe);
+  return real === realRoot || isInside(realRoot, real);
+}
+
 /** Snapshot folder a revision points to in the cache, if the ref (or commit folder) exists. */
 export function cachedSnapshot(cacheDir: string, modelId: string, revision: string): string | undefined {
   const repo = join(cacheDir, repoFolderName(modelId));
   let commit: string | undefined;
   if (isCommitHash(revision)) commit = revision;
   else {
+    if (!isSafeRevision(revision)) return undefined;
     const ref = join(repo, 'refs', revision);
     if (existsSync(ref)) commit = readFileSync(ref, 'utf8').trim();
   }
-  if (commit === undefined) return undefined;
+  // A ref file is trusted only when it holds a commit hash: anything else (e.g. a path written by a
+  // hostile server into an older cache) never becomes part of a path.
+  if (commit === undefined || !isCommitHash(commit)) return undefined;
   const snap = join(repo, 'snapshots', commit);
-  return existsSync(snap) ? snap : undefined;
+  return existsSync(snap) && staysInside(cacheDir, snap) ? snap : undefined;
 }
 
 /**
@@ -67,7 +119,7 @@ export function isCompleteCheckpoint(dir: string): boolean {
         weight_map?: Record<string, string>;
       };
       const shards = new Set(Object.values(idx.weight_map ?? {}));
-      if (shards.size === 0 || ![...shards].every((s) => typeof s === 'string' && has(s))) return false;
+      if (shards.size === 0 || ![...shards].every((s) => isSafeRepoFileName(s) && has(s))) return false;
     } catch {
       return false;
     }

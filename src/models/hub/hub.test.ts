@@ -2,7 +2,18 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash } from 'node:crypto';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +28,8 @@ const COMMIT2 = 'b'.repeat(40);
 interface Repo {
   files: Map<string, Buffer>;
   commit: string;
+  /** Files whose GET answers these bytes instead (a server lying about its ETag). */
+  tampered?: Map<string, Buffer>;
 }
 
 let root: string;
@@ -31,6 +44,11 @@ function sha256(b: Buffer): string {
   return createHash('sha256').update(b).digest('hex');
 }
 
+/** git's blob id, the hub's ETag for regular (non-LFS) files. */
+function gitBlobSha1(b: Buffer): string {
+  return createHash('sha1').update(`blob ${b.length}\0`).update(b).digest('hex');
+}
+
 function handle(req: IncomingMessage, res: ServerResponse): void {
   const url = new URL(req.url!, base);
   log.push({ method: req.method!, path: url.pathname, auth: req.headers.authorization });
@@ -38,8 +56,9 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
   if (cdn) {
     // The "CDN": content by hash, with its own etag and no repo headers.
     for (const r of repos.values()) {
-      for (const data of r.files.values()) {
-        if (sha256(data) !== cdn[1]) continue;
+      for (const [name, original] of r.files) {
+        if (sha256(original) !== cdn[1]) continue;
+        const data = r.tampered?.get(name) ?? original;
         res.setHeader('content-length', data.length);
         res.setHeader('etag', `"cdn-${cdn[1]!.slice(0, 8)}"`);
         if (req.method === 'HEAD') return void res.end();
@@ -81,9 +100,10 @@ function handle(req: IncomingMessage, res: ServerResponse): void {
     res.setHeader('x-linked-size', data.length);
     return void res.end();
   }
-  res.setHeader('etag', `"${createHash('sha1').update(data).digest('hex')}"`);
-  res.setHeader('content-length', data.length);
-  res.end(req.method === 'HEAD' ? undefined : data);
+  res.setHeader('etag', `"${gitBlobSha1(data)}"`);
+  const sent = repo.tampered?.get(decodeURIComponent(m[3]!)) ?? data;
+  res.setHeader('content-length', sent.length);
+  res.end(req.method === 'HEAD' ? undefined : sent);
 }
 
 async function addRepo(id: string, ck: TinyCheckpoint, commit = COMMIT): Promise<void> {
@@ -250,4 +270,142 @@ test('errors: unknown model, unknown revision, no weights, interrupted download 
   assert.ok(readdirSync(blobs).every((f) => !f.includes('incomplete')));
   const st = readFileSync(join(root, 'src', 'cut', 'model.safetensors'));
   assert.ok(!existsSync(join(blobs, sha256(st))));
+});
+
+/** Every file under `dir` (relative paths, symlinks not followed), for before/after comparisons. */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      out.push(r);
+      if (e.isDirectory()) walk(join(d, e.name), r);
+    }
+  };
+  walk(dir, '');
+  return out.sort();
+}
+
+/** A fresh area: `<area>/cache` is the hub cache, `<area>/victim` a folder outside it with a file in it. */
+function area(name: string): { cacheDir: string; victim: string; outside: () => string[] } {
+  const dir = join(root, name);
+  mkdirSync(join(dir, 'victim'), { recursive: true });
+  writeFileSync(join(dir, 'victim', 'config.json'), '{"mine": true}');
+  return {
+    cacheDir: join(dir, 'cache'),
+    victim: join(dir, 'victim'),
+    outside: () => tree(dir).filter((f) => !f.startsWith('cache')),
+  };
+}
+
+test('hostile X-Repo-Commit (a path) is refused before anything is written outside the cache', async () => {
+  for (const [i, commit] of ['../../../victim', '../victim', 'A'.repeat(40), `${COMMIT}/x`].entries()) {
+    await addRepo(
+      `org/evil-commit${i}`,
+      await writeTinyBert(join(root, 'src', `ec${i}`), { layers: 1, hidden: 8, heads: 2 }),
+      commit,
+    );
+    const a = area(`evil-commit${i}`);
+    const before = a.outside();
+    await assert.rejects(
+      resolveModel(`org/evil-commit${i}`, { endpoint: base, cacheDir: a.cacheDir, env: {} }),
+      (e: unknown) => e instanceof HubError && /sent X-Repo-Commit .* not a 40-character commit hash/.test(e.message),
+    );
+    assert.deepEqual(a.outside(), before);
+    assert.equal(readFileSync(join(a.victim, 'config.json'), 'utf8'), '{"mine": true}');
+    // Nothing at all was stored: no ref names the bad commit.
+    assert.ok(!existsSync(join(a.cacheDir, `models--org--evil-commit${i}`, 'refs')));
+  }
+});
+
+test('shard names from the index: every one is checked before the first download', async () => {
+  const bad = [
+    '../../victim/evil.safetensors',
+    'evil.sh',
+    '.hidden.safetensors',
+    'sub/x.safetensors',
+    'a\\b.safetensors',
+  ];
+  for (const [i, shard] of bad.entries()) {
+    const ck = await writeTinyBert(join(root, 'src', `es${i}`), { layers: 1, hidden: 8, heads: 2, shards: 2 });
+    const files = new Map<string, Buffer>();
+    for (const f of ck.files) files.set(f, readFileSync(join(ck.dir, f)));
+    const idx = JSON.parse(files.get('model.safetensors.index.json')!.toString()) as {
+      weight_map: Record<string, string>;
+    };
+    // The first tensor's shard is fine; a later one is hostile (so a checker that stops at the
+    // first bad name only after downloading the good ones would still write).
+    const names = Object.keys(idx.weight_map);
+    idx.weight_map[names.at(-1)!] = shard;
+    files.set('model.safetensors.index.json', Buffer.from(JSON.stringify(idx)));
+    files.set(shard, Buffer.from('#!/bin/sh\necho pwned\n'));
+    repos.set(`org/evil-shard${i}`, { files, commit: COMMIT });
+    const a = area(`evil-shard${i}`);
+    const before = a.outside();
+    log.length = 0;
+    await assert.rejects(
+      resolveModel(`org/evil-shard${i}`, { endpoint: base, cacheDir: a.cacheDir, env: {} }),
+      (e: unknown) =>
+        e instanceof HubError && /names shard .* not a plain \*\.safetensors file name .* refusing/.test(e.message),
+    );
+    assert.deepEqual(a.outside(), before);
+    assert.ok(!log.some((r) => r.path.includes('model-0000')), JSON.stringify(log));
+  }
+});
+
+test('downloaded bytes must match the ETag (sha256 for LFS, git blob sha1 otherwise)', async () => {
+  for (const [i, file] of ['model.safetensors', 'config.json'].entries()) {
+    // A seed of its own: the loopback CDN serves content by hash, so it must be unique to this repo.
+    const ck = await writeTinyBert(join(root, 'src', `t-${file}`), { layers: 1, hidden: 8, heads: 2, seed: 1000 + i });
+    const id = `org/tampered-${file.split('.')[0]}`;
+    await addRepo(id, ck);
+    const original = repos.get(id)!.files.get(file)!;
+    const evil = Buffer.from(original);
+    evil[evil.length - 2] = evil[evil.length - 2]! ^ 0xff; // same size, different bytes
+    repos.get(id)!.tampered = new Map([[file, evil]]);
+    const cacheDir = join(root, `tampered-${file}`);
+    await assert.rejects(
+      resolveModel(id, { endpoint: base, cacheDir, env: {} }),
+      (e: unknown) =>
+        e instanceof HubError &&
+        e.file === file &&
+        /do not match the (sha256|git blob sha1) the server sent/.test(e.message),
+    );
+    const blobs = join(cacheDir, `models--${id.replace('/', '--')}`, 'blobs');
+    for (const b of readdirSync(blobs)) assert.notDeepEqual(readFileSync(join(blobs, b)), evil, b);
+  }
+});
+
+test('offline: a ref that is not a commit hash, or a snapshot symlinked out of the cache, is not trusted', async () => {
+  // A cache written by an older, unguarded version: refs/main holds a path to a complete checkpoint elsewhere.
+  const a = area('offline-ref');
+  await writeTinyBert(join(root, 'offline-ref', 'victim'), { layers: 1, hidden: 8, heads: 2 });
+  const repo = join(a.cacheDir, 'models--org--tiny-bert');
+  mkdirSync(join(repo, 'refs'), { recursive: true });
+  mkdirSync(join(repo, 'snapshots'), { recursive: true });
+  writeFileSync(join(repo, 'refs', 'main'), '../../../victim');
+  await assert.rejects(
+    resolveModel('org/tiny-bert', { cacheDir: a.cacheDir, offline: true, env: {} }),
+    /is not in the hub cache .* offline mode is on/,
+  );
+  // The ref is a real commit, but snapshots/<commit> is a symlink to a folder outside the cache.
+  writeFileSync(join(repo, 'refs', 'main'), COMMIT);
+  symlinkSync(a.victim, join(repo, 'snapshots', COMMIT));
+  await assert.rejects(
+    resolveModel('org/tiny-bert', { cacheDir: a.cacheDir, offline: true, env: {} }),
+    /is not in the hub cache .* offline mode is on/,
+  );
+  // Online, the same planted symlink cannot carry downloads out of the cache.
+  const before = a.outside();
+  await assert.rejects(
+    resolveModel('org/tiny-bert', { endpoint: base, cacheDir: a.cacheDir, env: {} }),
+    (e: unknown) => e instanceof HubError && /would lie outside the hub cache .* refusing/.test(e.message),
+  );
+  assert.deepEqual(a.outside(), before);
+  // A revision that is a path is refused before any lookup.
+  await assert.rejects(
+    resolveModel('org/tiny-bert', { endpoint: base, cacheDir: a.cacheDir, env: {}, revision: '../../x' }),
+    /--revision "\.\.\/\.\.\/x" is not a branch, tag or 40-character commit hash/,
+  );
 });

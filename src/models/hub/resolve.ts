@@ -9,6 +9,12 @@
  * symlinks (copies where symlinks fail). Offline (`offline: true` or HF_HUB_OFFLINE=1): only
  * the cache is used. If the hub cannot be reached and the cache holds the revision, the cache
  * is used.
+ *
+ * Everything the server chooses is validated before it touches the file system: the commit
+ * (X-Repo-Commit) must be 40 hex characters, blob names (ETags) plain tokens, shard names from the
+ * index plain file names ending in .safetensors, all checked before the first shard is fetched;
+ * every destination is resolved (symlinks followed) and refused outside the cache; downloaded bytes
+ * must match the ETag when it is a content hash (sha256 for LFS files, git's blob sha1 otherwise).
  */
 import { createHash } from 'node:crypto';
 import { existsSync, statSync } from 'node:fs';
@@ -21,7 +27,10 @@ import {
   hubCacheDir,
   isCommitHash,
   isCompleteCheckpoint,
+  isSafeRepoFileName,
+  isSafeRevision,
   repoFolderName,
+  staysInside,
   type Env,
 } from './cache.js';
 
@@ -83,6 +92,13 @@ export async function resolveModel(idOrDir: string, opts: ResolveModelOptions = 
   const env = opts.env ?? process.env;
   const modelId = idOrDir;
   const revision = opts.revision ?? 'main';
+  if (!isCommitHash(revision) && !isSafeRevision(revision)) {
+    throw new HubError(
+      modelId,
+      modelId,
+      `--revision ${JSON.stringify(revision)} is not a branch, tag or 40-character commit hash; check --revision`,
+    );
+  }
   const cacheDir = opts.cacheDir ?? hubCacheDir(env);
   const offline = opts.offline ?? envFlag(env['HF_HUB_OFFLINE']);
   const cached = cachedSnapshot(cacheDir, modelId, revision);
@@ -181,16 +197,24 @@ class HubSession {
           `${this.modelId}/model.safetensors.index.json is not valid JSON (${(e as Error).message})`,
         );
       }
+      if (shards.length === 0) {
+        throw new HubError(
+          this.modelId,
+          'model.safetensors.index.json',
+          `${this.modelId}/model.safetensors.index.json has an empty weight_map; the checkpoint has no weights`,
+        );
+      }
+      // Every name is checked before the first shard is fetched: nothing is written for a bad index.
       for (const s of shards) {
-        if (typeof s !== 'string' || s.includes('/') || s.includes('..')) {
+        if (!isSafeRepoFileName(s) || !s.endsWith('.safetensors')) {
           throw new HubError(
             this.modelId,
             'model.safetensors.index.json',
-            `${this.modelId}/model.safetensors.index.json names shard ${JSON.stringify(s)} outside the repo root; refusing`,
+            `${this.modelId}/model.safetensors.index.json names shard ${JSON.stringify(s).slice(0, 80)}, not a plain *.safetensors file name at the repo root; refusing to download`,
           );
         }
-        await this.get(s, true);
       }
+      for (const s of shards) await this.get(s, true);
     }
     await this.get('tokenizer_config.json', false);
     if (!(await this.get('tokenizer.json', false)) && !(await this.get('vocab.txt', false))) {
@@ -210,6 +234,18 @@ class HubSession {
 
   private snapshotDir(): string {
     return join(this.repoDir, 'snapshots', this.commit ?? this.revision);
+  }
+
+  /** `p` if it stays inside the cache (symlinks followed), else a HubError: never write elsewhere. */
+  private contained(file: string, p: string): string {
+    if (!staysInside(this.cacheDir, p)) {
+      throw new HubError(
+        this.modelId,
+        file,
+        `${this.modelId}/${file}: destination ${p} would lie outside the hub cache ${this.cacheDir}; refusing (remove the symlink or folder that leads out of the cache)`,
+      );
+    }
+    return p;
   }
 
   private url(file: string): string {
@@ -298,9 +334,18 @@ class HubSession {
       const sizeText = h.get('x-linked-size') ?? (res.status < 300 ? h.get('content-length') : null);
       // A server-chosen name becomes a file name: accept only plain tokens.
       const safeEtag = etag && /^[A-Za-z0-9._-]{1,128}$/.test(etag) && !etag.startsWith('.') ? etag : undefined;
+      const commit = h.get('x-repo-commit') ?? undefined;
+      // The commit becomes a folder name and the content of refs/<revision>: 40 hex or nothing.
+      if (commit !== undefined && !isCommitHash(commit)) {
+        throw new HubError(
+          this.modelId,
+          file,
+          `${this.modelId}/${file}: ${this.endpoint} sent X-Repo-Commit ${JSON.stringify(commit).slice(0, 60)}, not a 40-character commit hash; refusing (check HF_ENDPOINT)`,
+        );
+      }
       return {
         etag: safeEtag,
-        commit: h.get('x-repo-commit') ?? undefined,
+        commit,
         size: sizeText !== null && sizeText !== undefined ? Number(sizeText) : undefined,
       };
     }
@@ -323,13 +368,13 @@ class HubSession {
     if (this.commit === undefined) {
       this.commit = head.commit ?? (isCommitHash(this.revision) ? this.revision : undefined);
       if (this.commit !== undefined && !isCommitHash(this.revision)) {
-        const ref = join(this.repoDir, 'refs', this.revision);
+        const ref = this.contained(file, join(this.repoDir, 'refs', this.revision));
         await mkdir(dirname(ref), { recursive: true });
         await atomicWrite(ref, this.commit);
       }
     }
-    const target = join(this.snapshotDir(), file);
-    let blob = head.etag !== undefined ? join(this.repoDir, 'blobs', head.etag) : undefined;
+    const target = this.contained(file, join(this.snapshotDir(), file));
+    let blob = head.etag !== undefined ? this.contained(file, join(this.repoDir, 'blobs', head.etag)) : undefined;
     const haveBlob =
       blob !== undefined && existsSync(blob) && (head.size === undefined || statSync(blob).size === head.size);
     if (!haveBlob) blob = await this.download(file, head);
@@ -338,7 +383,7 @@ class HubSession {
   }
 
   private async download(file: string, head: FileHead): Promise<string> {
-    const blobs = join(this.repoDir, 'blobs');
+    const blobs = this.contained(file, join(this.repoDir, 'blobs'));
     await mkdir(blobs, { recursive: true });
     const tmp = join(blobs, `${head.etag ?? 'download'}.${process.pid}.${Date.now()}.incomplete`);
     const res = await this.request(file, { method: 'GET', redirect: 'follow' });
@@ -370,17 +415,42 @@ class HubSession {
           `${this.modelId}/${file}: download incomplete (${loaded} of ${total} bytes); run again to retry`,
         );
       }
-    } catch (e) {
       await fh.close();
+      const mismatch = await etagMismatch(head.etag, tmp, hash.copy().digest('hex'));
+      if (mismatch) {
+        throw new HubError(
+          this.modelId,
+          file,
+          `${this.modelId}/${file}: downloaded bytes do not match the ${mismatch} the server sent (ETag ${head.etag}); refusing the file (check HF_ENDPOINT, then run again)`,
+        );
+      }
+    } catch (e) {
+      await fh.close().catch(() => undefined);
       await unlink(tmp).catch(() => undefined);
       throw e;
     }
-    await fh.close();
     // NOTE: without an ETag the blob is named by the content's sha256 (what the hub uses for LFS files).
-    const blob = join(blobs, head.etag ?? hash.digest('hex'));
+    const blob = this.contained(file, join(blobs, head.etag ?? hash.digest('hex')));
     await rename(tmp, blob);
     return blob;
   }
+}
+
+/**
+ * Which hash the ETag names but the bytes do not match, or undefined when they match or the ETag is
+ * not a content hash (a CDN's opaque tag): 64 hex = sha256 (the hub's LFS ETag), 40 hex = git's
+ * blob sha1 (`blob <size>\0<bytes>`, the hub's ETag for regular files).
+ */
+async function etagMismatch(etag: string | undefined, path: string, sha256: string): Promise<string | undefined> {
+  if (etag === undefined) return undefined;
+  const tag = etag.toLowerCase();
+  if (/^[0-9a-f]{64}$/.test(tag)) return tag === sha256 ? undefined : 'sha256';
+  if (/^[0-9a-f]{40}$/.test(tag)) {
+    const bytes = await readFile(path);
+    const git = createHash('sha1').update(`blob ${bytes.length}\0`).update(bytes).digest('hex');
+    return tag === git ? undefined : 'git blob sha1';
+  }
+  return undefined;
 }
 
 async function atomicWrite(path: string, text: string): Promise<void> {
