@@ -1,17 +1,18 @@
 /**
- * The AutoPEFT configuration: which layers get modules, and one size per module type.
+ * The AutoPEFT configuration: which layers get modules, one size per module type, and the options
+ * of the modules. This one structured form travels from the CLI (or the search space's encoding,
+ * src/search/space/autopeft.ts) through the trial to the saved adapter and the results.
  *
- *   { layers: boolean[L], sa: D, pa: D, pt: L_prefix, lora?: r }
+ *   { layers: boolean[L], sa: D, pa: D, pt: L_prefix, lora: r, options: { paScaling, ptBottleneck, loraAlpha } }
  *
  * sa = serial adapter bottleneck (after the FFN), pa = parallel adapter bottleneck (beside the FFN),
  * pt = prefix length (prefix-tuning keys/values), lora = LoRA rank on query and value; 0 = off.
  * Single-method baselines are special cases (e.g. all layers, only `sa`).
  *
- * The search room works on flat configs (`layer_0..layer_{L-1}`, `sa`, `pa`, `pt`, `lora`); the
- * functions below convert both ways.
+ * Every size is bounded by the model (`peftBounds`), so a typo cannot allocate gigabytes; every
+ * key a user gives is either honoured or rejected with one line naming it (docs/peft.md).
  */
 import { readFileSync, existsSync } from 'node:fs';
-import type { Config } from '../search/types.js';
 
 /** A PEFT configuration the user or the search got wrong: one line naming the field and the fix. */
 export class PeftConfigError extends Error {
@@ -37,75 +38,211 @@ export interface PeftConfig {
 export interface PeftOptions {
   /** Parallel adapter output scaling (reference: 4.0). */
   paScaling: number;
-  /** Hidden size of prefix-tuning's reparameterisation MLP (reference: 800). */
+  /** Hidden size of prefix-tuning's reparameterisation MLP (reference: 800; 0 = learn the rows directly). */
   ptBottleneck: number;
   /** LoRA alpha (scaling = alpha / r). */
   loraAlpha: number;
 }
 
-export const DEFAULT_PEFT_OPTIONS: PeftOptions = { paScaling: 4, ptBottleneck: 800, loraAlpha: 16 };
+export type PeftSizeKey = 'sa' | 'pa' | 'pt' | 'lora';
+export const PEFT_SIZE_KEYS: readonly PeftSizeKey[] = ['sa', 'pa', 'pt', 'lora'];
 
-const KNOWN_KEYS = new Set(['layers', 'sa', 'pa', 'pt', 'lora', 'paScaling', 'ptBottleneck', 'loraAlpha']);
+interface OptionRule {
+  default: number;
+  /** The allowed values, as the error message says them. */
+  allowed: string;
+  ok(x: number): boolean;
+}
 
-function size(v: unknown, field: string, where: string): number {
+/** One row per option: a new option is a new row here (plus its use in the method). */
+const OPTION_RULES: { readonly [K in keyof PeftOptions]: OptionRule } = {
+  paScaling: { default: 4, allowed: 'a finite number > 0', ok: (x) => Number.isFinite(x) && x > 0 },
+  ptBottleneck: {
+    default: 800,
+    allowed: 'an integer >= 0 (0 = no reparameterisation MLP)',
+    ok: (x) => Number.isInteger(x) && x >= 0,
+  },
+  loraAlpha: { default: 16, allowed: 'a finite number > 0', ok: (x) => Number.isFinite(x) && x > 0 },
+};
+
+export const PEFT_OPTION_KEYS = Object.keys(OPTION_RULES) as readonly (keyof PeftOptions)[];
+
+export const DEFAULT_PEFT_OPTIONS: Readonly<PeftOptions> = Object.freeze({
+  paScaling: OPTION_RULES.paScaling.default,
+  ptBottleneck: OPTION_RULES.ptBottleneck.default,
+  loraAlpha: OPTION_RULES.loraAlpha.default,
+});
+
+/** Widest serial/parallel adapter bottleneck, as a multiple of the hidden size (BERT's FFN is 4·H wide). */
+export const MAX_BOTTLENECK_FACTOR = 4;
+/** Widest prefix-tuning MLP: MAX_BOTTLENECK_FACTOR·H, or the reference 800 where that is larger. */
+export const MIN_PT_BOTTLENECK_CAP = 800;
+
+/** What the bounds of a config depend on: the backbone's dims and its longest input. */
+export interface PeftModelLimits {
+  numLayers: number;
+  /** Hidden size H (the residual stream). */
+  hidden: number;
+  /** Attention width of each layer (LoRA and prefix rows live there); default H everywhere. */
+  attentionWidths?: readonly number[];
+  /** Longest input the model takes, in tokens (special tokens included). */
+  maxLength: number;
+}
+
+/**
+ * The largest size each key may take on this model:
+ * - sa, pa <= 4·H (a bottleneck as wide as BERT's FFN);
+ * - pt <= max(H, maxLength) (a prefix no longer than the longest input, or than the search space's
+ *   largest prefix H);
+ * - lora <= the narrowest attention width among the active layers (a rank above the width is no
+ *   low-rank update);
+ * - ptBottleneck <= max(4·H, 800).
+ */
+export function peftBounds(
+  m: PeftModelLimits,
+  layers?: readonly boolean[],
+): Record<PeftSizeKey | 'ptBottleneck', number> {
+  const widths = Array.from({ length: m.numLayers }, (_, l) => m.attentionWidths?.[l] ?? m.hidden);
+  const active = widths.filter((_, l) => layers === undefined || layers[l] === true);
+  return {
+    sa: MAX_BOTTLENECK_FACTOR * m.hidden,
+    pa: MAX_BOTTLENECK_FACTOR * m.hidden,
+    pt: Math.max(m.hidden, m.maxLength),
+    lora: Math.min(...(active.length > 0 ? active : widths)),
+    ptBottleneck: Math.max(MAX_BOTTLENECK_FACTOR * m.hidden, MIN_PT_BOTTLENECK_CAP),
+  };
+}
+
+const BOUND_WHY: Record<PeftSizeKey | 'ptBottleneck', string> = {
+  sa: `${MAX_BOTTLENECK_FACTOR} x the hidden size`,
+  pa: `${MAX_BOTTLENECK_FACTOR} x the hidden size`,
+  pt: "the larger of the hidden size and the model's longest input",
+  lora: 'the attention width of the active layers',
+  ptBottleneck: `the larger of ${MAX_BOTTLENECK_FACTOR} x the hidden size and ${MIN_PT_BOTTLENECK_CAP}`,
+};
+
+const SIZE_TEXT: Record<PeftSizeKey, string> = {
+  sa: 'serial adapter bottleneck',
+  pa: 'parallel adapter bottleneck',
+  pt: 'prefix length',
+  lora: 'LoRA rank',
+};
+
+const KNOWN_KEYS: readonly string[] = ['layers', ...PEFT_SIZE_KEYS, ...PEFT_OPTION_KEYS, 'options'];
+
+const shown = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 40 ? `${s.slice(0, 37)}...` : s;
+};
+
+function size(v: unknown, key: PeftSizeKey, where: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new PeftConfigError(
-      `${where}: "${field}" must be a non-negative integer (0 = off), got ${JSON.stringify(v)}`,
+      `${where}: "${key}" (${SIZE_TEXT[key]}) must be a non-negative integer (0 = off), got ${shown(v)}`,
     );
   }
   return v;
 }
 
+function option(v: unknown, key: keyof PeftOptions, where: string): number {
+  const rule = OPTION_RULES[key];
+  if (v === undefined) return rule.default;
+  if (typeof v !== 'number' || !rule.ok(v))
+    throw new PeftConfigError(`${where}: "${key}" must be ${rule.allowed}, got ${shown(v)}`);
+  return v;
+}
+
+function parseLayers(l: unknown, numLayers: number, where: string): boolean[] {
+  if (l === undefined || l === 'all') return Array.from({ length: numLayers }, () => true);
+  // [] is an empty list of indices (no layer), not a list of 0 flags.
+  if (Array.isArray(l) && l.length > 0 && l.every((x) => typeof x === 'boolean')) {
+    if (l.length !== numLayers)
+      throw new PeftConfigError(`${where}: "layers" has ${l.length} flags but the model has ${numLayers} layers`);
+    return [...(l as boolean[])];
+  }
+  if (Array.isArray(l) && l.every((x) => typeof x === 'number')) {
+    const layers = Array.from({ length: numLayers }, () => false);
+    for (const i of l as number[]) {
+      if (!Number.isInteger(i) || i < 0 || i >= numLayers)
+        throw new PeftConfigError(`${where}: "layers": layer index ${i} is out of range 0..${numLayers - 1}`);
+      layers[i] = true;
+    }
+    return layers;
+  }
+  throw new PeftConfigError(`${where}: "layers" must be "all", a list of layer indices, or ${numLayers} booleans`);
+}
+
+/** The options given flat (`{"loraAlpha": 32}`) or nested (`{"options": {"loraAlpha": 32}}`, the recorded form). */
+function optionsOf(o: Record<string, unknown>, where: string): Record<string, unknown> {
+  const nested = o.options;
+  if (nested === undefined) return o;
+  if (typeof nested !== 'object' || nested === null || Array.isArray(nested))
+    throw new PeftConfigError(`${where}: "options" must be an object with keys ${PEFT_OPTION_KEYS.join(', ')}`);
+  const n = nested as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(n)) {
+    if (!(PEFT_OPTION_KEYS as readonly string[]).includes(k))
+      throw new PeftConfigError(`${where}: unknown option "options.${k}" (known: ${PEFT_OPTION_KEYS.join(', ')})`);
+    if (o[k] !== undefined) throw new PeftConfigError(`${where}: "${k}" is given both flat and in "options"; keep one`);
+    out[k] = n[k];
+  }
+  for (const k of PEFT_OPTION_KEYS) if (o[k] !== undefined) out[k] = o[k];
+  return out;
+}
+
+/**
+ * Checks a config's sizes against the model (`peftBounds`); one line naming the key and its bound.
+ * Every trial runs it, whatever built the config.
+ */
+export function checkPeftBounds(cfg: PeftConfig, m: PeftModelLimits, where = '--peft'): void {
+  const b = peftBounds(m, cfg.layers);
+  for (const k of [...PEFT_SIZE_KEYS, 'ptBottleneck'] as const) {
+    const v = k === 'ptBottleneck' ? cfg.options.ptBottleneck : cfg[k];
+    if (v > b[k])
+      throw new PeftConfigError(
+        `${where}: "${k}" is ${v}, above this model's limit ${b[k]} (${BOUND_WHY[k]}); choose a value in 0..${b[k]}`,
+      );
+  }
+}
+
 /**
  * Parses a PEFT config from a JSON object. `layers` may be a boolean array of length `numLayers`,
- * a list of layer indices, or "all" (the default).
+ * a list of layer indices, or "all" (the default); sizes default to 0 (off), options to the
+ * reference values. Given the model's limits (not just its layer count), sizes are bounded too.
+ * Accepts its own output (options nested under "options"), so a recorded config can be re-run.
  */
-export function parsePeftConfig(raw: unknown, numLayers: number, where = '--peft'): PeftConfig {
+export function parsePeftConfig(raw: unknown, model: number | PeftModelLimits, where = '--peft'): PeftConfig {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new PeftConfigError(`${where}: expected a JSON object like {"sa": 16, "layers": "all"}`);
+    throw new PeftConfigError(`${where}: expected a JSON object like {"sa": 16, "layers": "all"}, got ${shown(raw)}`);
   }
   const o = raw as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!KNOWN_KEYS.has(k))
-      throw new PeftConfigError(`${where}: unknown field "${k}" (known: ${[...KNOWN_KEYS].join(', ')})`);
+    if (!KNOWN_KEYS.includes(k))
+      throw new PeftConfigError(`${where}: unknown field "${k}" (known: ${KNOWN_KEYS.join(', ')})`);
   }
-  let layers: boolean[];
-  const l = o.layers;
-  if (l === undefined || l === 'all') layers = Array.from({ length: numLayers }, () => true);
-  else if (Array.isArray(l) && l.every((x) => typeof x === 'boolean')) {
-    if (l.length !== numLayers)
-      throw new PeftConfigError(`${where}: "layers" has ${l.length} flags but the model has ${numLayers} layers`);
-    layers = l as boolean[];
-  } else if (Array.isArray(l) && l.every((x) => typeof x === 'number')) {
-    layers = Array.from({ length: numLayers }, () => false);
-    for (const i of l as number[]) {
-      if (!Number.isInteger(i) || i < 0 || i >= numLayers)
-        throw new PeftConfigError(`${where}: layer index ${i} is out of range 0..${numLayers - 1}`);
-      layers[i] = true;
-    }
-  } else
-    throw new PeftConfigError(`${where}: "layers" must be "all", a list of layer indices, or ${numLayers} booleans`);
+  const numLayers = typeof model === 'number' ? model : model.numLayers;
+  const opts = optionsOf(o, where);
   const cfg: PeftConfig = {
-    layers,
+    layers: parseLayers(o.layers, numLayers, where),
     sa: size(o.sa, 'sa', where),
     pa: size(o.pa, 'pa', where),
     pt: size(o.pt, 'pt', where),
     lora: size(o.lora, 'lora', where),
     options: {
-      paScaling: typeof o.paScaling === 'number' ? o.paScaling : DEFAULT_PEFT_OPTIONS.paScaling,
-      ptBottleneck:
-        o.ptBottleneck === undefined ? DEFAULT_PEFT_OPTIONS.ptBottleneck : size(o.ptBottleneck, 'ptBottleneck', where),
-      loraAlpha: typeof o.loraAlpha === 'number' ? o.loraAlpha : DEFAULT_PEFT_OPTIONS.loraAlpha,
+      paScaling: option(opts.paScaling, 'paScaling', where),
+      ptBottleneck: option(opts.ptBottleneck, 'ptBottleneck', where),
+      loraAlpha: option(opts.loraAlpha, 'loraAlpha', where),
     },
   };
+  if (typeof model !== 'number') checkPeftBounds(cfg, model, where);
   return cfg;
 }
 
 /** Reads `--peft` given as inline JSON or as a path to a JSON file. */
-export function readPeftArg(arg: string, numLayers: number): PeftConfig {
+export function readPeftArg(arg: string, model: number | PeftModelLimits): PeftConfig {
   const trimmed = arg.trim();
-  if (trimmed.startsWith('{')) {
+  if (trimmed.startsWith('{') || trimmed.startsWith('[')) {
     let raw: unknown;
     try {
       raw = JSON.parse(trimmed);
@@ -114,7 +251,7 @@ export function readPeftArg(arg: string, numLayers: number): PeftConfig {
         `--peft: not valid JSON (${(e as Error).message}); quote it in the shell, e.g. --peft '{"sa":16}'`,
       );
     }
-    return parsePeftConfig(raw, numLayers);
+    return parsePeftConfig(raw, model);
   }
   if (!existsSync(trimmed)) throw new PeftConfigError(`--peft: ${trimmed} is neither inline JSON nor an existing file`);
   let raw: unknown;
@@ -123,7 +260,12 @@ export function readPeftArg(arg: string, numLayers: number): PeftConfig {
   } catch (e) {
     throw new PeftConfigError(`${trimmed}: not valid JSON (${(e as Error).message})`);
   }
-  return parsePeftConfig(raw, numLayers, trimmed);
+  return parsePeftConfig(raw, model, trimmed);
+}
+
+/** A config with no module (full fine-tuning trains the backbone instead). */
+export function emptyPeftConfig(numLayers: number): PeftConfig {
+  return parsePeftConfig({}, numLayers);
 }
 
 /** True when no module is active anywhere (the frozen backbone + head). */
@@ -131,37 +273,15 @@ export function isNoop(cfg: PeftConfig): boolean {
   return !cfg.layers.some(Boolean) || (cfg.sa === 0 && cfg.pa === 0 && cfg.pt === 0 && cfg.lora === 0);
 }
 
-/** Flat search-space config -> PeftConfig. */
-export function fromSearchConfig(
-  c: Config,
-  numLayers: number,
-  options: PeftOptions = DEFAULT_PEFT_OPTIONS,
-): PeftConfig {
-  const num = (k: string) => (typeof c[k] === 'number' ? (c[k] as number) : 0);
-  return {
-    layers: Array.from({ length: numLayers }, (_, l) => c[`layer_${l}`] === true),
-    sa: num('sa'),
-    pa: num('pa'),
-    pt: num('pt'),
-    lora: num('lora'),
-    options: { ...options },
-  };
+/** Options that differ from the defaults and belong to an active module. */
+function changedOptions(cfg: PeftConfig): string[] {
+  const owner: Record<keyof PeftOptions, PeftSizeKey> = { paScaling: 'pa', ptBottleneck: 'pt', loraAlpha: 'lora' };
+  return PEFT_OPTION_KEYS.filter((k) => cfg[owner[k]] > 0 && cfg.options[k] !== DEFAULT_PEFT_OPTIONS[k]).map(
+    (k) => `${k} ${cfg.options[k]}`,
+  );
 }
 
-/** PeftConfig -> flat search-space config (`lora` only when on, so LoRA-less spaces match). */
-export function toSearchConfig(cfg: PeftConfig): Config {
-  const c: Config = {};
-  cfg.layers.forEach((on, l) => {
-    c[`layer_${l}`] = on;
-  });
-  c.sa = cfg.sa;
-  c.pa = cfg.pa;
-  c.pt = cfg.pt;
-  if (cfg.lora > 0) c.lora = cfg.lora;
-  return c;
-}
-
-/** Compact human form, e.g. "SA16 PA0 PT8 @ layers 0,2,3". */
+/** Compact human form, e.g. "SA16 PT8 @ layers 0,2,3" or "LoRA8 @ all layers (loraAlpha 64)". */
 export function describePeft(cfg: PeftConfig): string {
   const on = cfg.layers.flatMap((b, i) => (b ? [i] : []));
   const mods = [
@@ -171,5 +291,6 @@ export function describePeft(cfg: PeftConfig): string {
     cfg.lora && `LoRA${cfg.lora}`,
   ].filter(Boolean);
   const layers = on.length === cfg.layers.length ? 'all layers' : `layers ${on.join(',')}`;
-  return `${mods.join(' ') || 'no modules'} @ ${layers}`;
+  const opts = changedOptions(cfg);
+  return `${mods.join(' ') || 'no modules'} @ ${layers}${opts.length > 0 ? ` (${opts.join(', ')})` : ''}`;
 }

@@ -2,14 +2,20 @@
 export {
   parsePeftConfig,
   readPeftArg,
-  fromSearchConfig,
-  toSearchConfig,
+  checkPeftBounds,
+  peftBounds,
+  emptyPeftConfig,
   describePeft,
   isNoop,
   PeftConfigError,
   DEFAULT_PEFT_OPTIONS,
+  PEFT_OPTION_KEYS,
+  PEFT_SIZE_KEYS,
+  MAX_BOTTLENECK_FACTOR,
   type PeftConfig,
   type PeftOptions,
+  type PeftModelLimits,
+  type PeftSizeKey,
 } from './config.js';
 export {
   createPeft,

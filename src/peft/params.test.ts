@@ -1,11 +1,10 @@
-/** Parameter accounting: the paper formula vs the search room's paramPct, vs the exact counts. */
+/** Parameter accounting: the paper formula (the one param-% function) vs its closed form, vs the exact counts. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseEncoderConfig } from '../models/config.js';
 import { encoderWeightShapes } from '../models/io/weights.js';
-import { paramPct } from '../search/space/autopeft.js';
 import { Rng } from '../testing/random.js';
-import { parsePeftConfig, toSearchConfig } from './config.js';
+import { parsePeftConfig, type PeftConfig } from './config.js';
 import {
   backboneParamCount,
   exactPeftParamCount,
@@ -19,65 +18,55 @@ import { buildTiny, CASES, caseConfig, TINY_DIMS, tinyWeights } from './testing.
 import { activeLayers } from './types.js';
 
 describe('parameter accounting', () => {
-  it("paper formula % equals the search room's paramPct (random configs, with LoRA)", () => {
+  // The closed form written out once more here, independently of the method registry.
+  const closedForm = (cfg: PeftConfig, H: number, widths: readonly number[], backbone: number): number => {
+    let n = 0;
+    cfg.layers.forEach((on, l) => {
+      if (on) n += 2 * H * cfg.sa + 2 * H * cfg.pa + 2 * widths[l]! * cfg.pt + 4 * widths[l]! * cfg.lora;
+    });
+    return (100 * n) / backbone;
+  };
+
+  it('paperParamPct is the closed form 2·H·D_sa + 2·H·D_pa + 2·w_l·L_pt + 4·w_l·r per active layer (random configs)', () => {
     const rng = new Rng(5);
-    const sizes = [0, 1, 3, 6, 12, 24, 48, 96, 192, 384, 768];
-    for (let i = 0; i < 200; i++) {
+    const sizes = [0, 1, 2, 3, 6, 12, 24, 48, 96, 192, 384, 768];
+    for (let i = 0; i < 300; i++) {
       const L = 1 + rng.int(24);
       const layers = Array.from({ length: L }, () => rng.next() < 0.5);
       const cfg = parsePeftConfig(
         {
           layers,
-          sa: sizes[rng.int(11)],
-          pa: sizes[rng.int(11)],
-          pt: sizes[rng.int(11)],
+          sa: sizes[rng.int(sizes.length)],
+          pa: sizes[rng.int(sizes.length)],
+          pt: sizes[rng.int(sizes.length)],
           lora: [0, 1, 2, 4, 8][rng.int(5)],
         },
         L,
       );
       const backboneParams = 1e6 + rng.int(1e8);
-      const want = paramPct(toSearchConfig(cfg), { numLayers: L, hidden: 768, backboneParams });
-      assert.ok(
-        Math.abs(paperParamPct(cfg, 768, backboneParams) - want) <= 1e-12 * Math.max(1, want),
-        `${JSON.stringify(cfg)}`,
-      );
-      // Default widths given explicitly: the same numbers.
+      const H = [128, 512, 768][rng.int(3)]!;
+      // Narrower attention in some layers (USE-lite's layer 0 is 256 on a 512 stream).
+      const attentionWidths = Array.from({ length: L }, () => [H / 2, H][rng.int(2)]!);
+      const want = closedForm(cfg, H, attentionWidths, backboneParams);
+      const got = paperParamPct(cfg, { hidden: H, attentionWidths }, backboneParams);
+      assert.ok(Math.abs(got - want) <= 1e-12 * Math.max(1, want), `${JSON.stringify(cfg)} H ${H}: ${got} vs ${want}`);
+      // Widths equal to H everywhere = the default (a bare hidden size).
       assert.equal(
-        paperParamPct(cfg, { hidden: 768, attentionWidths: Array(L).fill(768) }, backboneParams),
-        paperParamPct(cfg, 768, backboneParams),
+        paperParamPct(cfg, { hidden: H, attentionWidths: Array(L).fill(H) }, backboneParams),
+        paperParamPct(cfg, H, backboneParams),
       );
-    }
-  });
-
-  it('with per-layer attention widths, paper formula % equals paramPct given the same widths (random configs)', () => {
-    const rng = new Rng(6);
-    const sizes = [0, 1, 2, 4, 8, 16, 32, 64, 128, 256, 512];
-    for (let i = 0; i < 200; i++) {
-      const L = 1 + rng.int(6);
-      const layers = Array.from({ length: L }, () => rng.next() < 0.5);
-      const attentionWidths = Array.from({ length: L }, () => [128, 256, 512][rng.int(3)]!);
-      const cfg = parsePeftConfig(
-        {
-          layers,
-          sa: sizes[rng.int(11)],
-          pa: sizes[rng.int(11)],
-          pt: sizes[rng.int(11)],
-          lora: [0, 1, 2, 4, 8][rng.int(5)],
-        },
-        L,
-      );
-      const backboneParams = 1e6 + rng.int(1e7);
-      const want = paramPct(toSearchConfig(cfg), { numLayers: L, hidden: 512, backboneParams, attentionWidths });
-      const dims = { numLayers: L, hidden: 512, numHeads: 4, attentionWidths };
-      assert.ok(
-        Math.abs(paperParamPct(cfg, dims, backboneParams) - want) <= 1e-12 * Math.max(1, want),
-        `${JSON.stringify(cfg)} widths ${attentionWidths}`,
-      );
+      const dims = { numLayers: L, hidden: H, numHeads: 4, attentionWidths };
       assert.equal(
         peftParamCounts(cfg, dims, { backboneParams, headParams: 0 }).paperPct,
         paperParamPct(cfg, dims, backboneParams),
       );
     }
+  });
+
+  it('options do not change the paper count (the PT MLP and LoRA alpha are not counted)', () => {
+    const a = parsePeftConfig({ pt: 8, lora: 4, pa: 2 }, 3);
+    const b = parsePeftConfig({ pt: 8, lora: 4, pa: 2, ptBottleneck: 0, loraAlpha: 64, paScaling: 1 }, 3);
+    assert.equal(paperParamPct(a, 64, 1e6), paperParamPct(b, 64, 1e6));
   });
 
   for (const c of CASES) {

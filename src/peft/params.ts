@@ -1,7 +1,7 @@
 /**
  * Parameter accounting for a PEFT config.
  *
- * - The paper's formula (AutoPEFT, and `paramPct` of the search room): per active layer l
+ * - The paper's formula (AutoPEFT): per active layer l
  *   2·H·D_sa + 2·H·D_pa + 2·w_l·L_pt + 4·w_l·r_lora (SA/PA: down + up weights; PT: the key and
  *   value rows; LoRA: A and B of query and value; w_l = the layer's attention width, H unless
  *   `PeftDims.attentionWidths` says otherwise), as a % of the backbone without head.
@@ -33,7 +33,10 @@ export function paperParamCount(cfg: PeftConfig, dims: PaperDims): number {
   return peftMethods().reduce((s, m) => s + methodPaperCount(m, cfg, dims), 0);
 }
 
-/** 100 · paperParamCount / backboneParams (the search objective). */
+/**
+ * 100 · paperParamCount / backboneParams: THE param-% function. The search space's known objective
+ * (`paramPct` in src/search/space/autopeft.ts), every trial's result and so the report use it.
+ */
 export function paperParamPct(cfg: PeftConfig, dims: PaperDims, backboneParams: number): number {
   if (!(backboneParams > 0)) throw new Error(`paperParamPct: backboneParams must be > 0, got ${backboneParams}`);
   return (100 * paperParamCount(cfg, dims)) / backboneParams;

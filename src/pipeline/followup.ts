@@ -6,6 +6,8 @@
 import type { Storage } from '../storage/types.js';
 import type { AttrValue, Config } from '../search/types.js';
 import { paretoFrontIndices, toMinimization } from '../search/pareto/index.js';
+import { peftFromSearch } from '../search/space/autopeft.js';
+import { parsePeftConfig, type PeftConfig } from '../peft/config.js';
 import type { TrialResult, TrialSpec } from '../train/trial.js';
 import { UsageError } from '../errors.js';
 import { meanStd, readSetup, type BaselineRecord, type RetrainRecord, type SearchSetup } from './attrs.js';
@@ -47,7 +49,7 @@ export async function frontTrials(storage: Storage, study: string, only?: readon
 
 function specFor(
   setup: SearchSetup,
-  config: Config | Record<string, AttrValue>,
+  peft: PeftConfig,
   hyper: TrialSpec['hyper'],
   seed: number,
   fidelity?: TrialSpec['fidelity'],
@@ -58,7 +60,7 @@ function specFor(
     model: setup.model,
     task,
     ...(dataDir !== undefined ? { dataDir } : {}),
-    peft: config as Config,
+    peft,
     hyper: { ...hyper, seed },
     ...(fidelity ? { fidelity } : {}),
     reportDev: true,
@@ -80,7 +82,9 @@ export async function retrainFront(o: FollowupOptions & { trials?: readonly numb
   const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
   const front = await frontTrials(o.storage, o.study, o.trials);
   const specs = front.flatMap((t) =>
-    Array.from({ length: o.seeds }, (_, s) => specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity)),
+    Array.from({ length: o.seeds }, (_, s) =>
+      specFor(setup, peftFromSearch(t.config, setup.numLayers), o.hyper, o.hyper.seed + s, o.fidelity),
+    ),
   );
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
   const records = front.map((t, k) => {
@@ -122,14 +126,16 @@ export function defaultBaselines(hidden: number, full: boolean): BaselineSpec[] 
  */
 export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpec[] }): Promise<BaselineRecord[]> {
   const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
+  // A baseline's config is the `--peft` JSON form ({"sa": 8}: every layer); checked like `--peft`.
+  const peftOf = (b: BaselineSpec) => parsePeftConfig(b.config, setup.numLayers, `baseline ${b.method}`);
   const low: TrialSpec[] = o.baselines.map((b) => ({
-    ...specFor(setup, b.config, setup.hyper, setup.seed, setup.fidelity),
+    ...specFor(setup, peftOf(b), setup.hyper, setup.seed, setup.fidelity),
     reportDev: false,
     ...(b.fullFineTune ? { fullFineTune: true } : {}),
   }));
   const full: TrialSpec[] = o.baselines.flatMap((b) =>
     Array.from({ length: o.seeds }, (_, s) => ({
-      ...specFor(setup, b.config, o.hyper, o.hyper.seed + s, o.fidelity),
+      ...specFor(setup, peftOf(b), o.hyper, o.hyper.seed + s, o.fidelity),
       ...(b.fullFineTune ? { fullFineTune: true } : {}),
     })),
   );
@@ -173,7 +179,15 @@ export async function transferFront(
   const front = await frontTrials(o.storage, o.study, o.trials);
   const specs = front.flatMap((t) =>
     Array.from({ length: o.seeds }, (_, s) =>
-      specFor(setup, t.config, o.hyper, o.hyper.seed + s, o.fidelity, o.task, o.dataDir ?? setup.dataDir),
+      specFor(
+        setup,
+        peftFromSearch(t.config, setup.numLayers),
+        o.hyper,
+        o.hyper.seed + s,
+        o.fidelity,
+        o.task,
+        o.dataDir ?? setup.dataDir,
+      ),
     ),
   );
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);

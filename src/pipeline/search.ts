@@ -12,7 +12,7 @@ import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Executor, Json } from '../exec/types.js';
 import { createExecutor } from '../exec/pool.js';
-import { autopeftObjectives, autopeftSpace } from '../search/space/autopeft.js';
+import { autopeftObjectives, autopeftSpace, peftFromSearch } from '../search/space/autopeft.js';
 import { BoSampler, createSampler, type BoState, type SamplerName } from '../search/samplers/index.js';
 import type { AttrValue, Config } from '../search/types.js';
 import { createStudy } from '../search/study/index.js';
@@ -22,7 +22,7 @@ import type { TrainEvent } from '../train/trainer.js';
 import { UsageError } from '../errors.js';
 import { SETUP_KEY, type SearchSetup } from './attrs.js';
 import { hypervolumeOf, referencePoint } from './report.js';
-import { describePeft, fromSearchConfig } from '../peft/config.js';
+import { describePeft } from '../peft/config.js';
 
 export interface SearchOptions {
   storage: Storage;
@@ -213,7 +213,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     model: o.model,
     task: o.task,
     ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-    peft: config,
+    peft: peftFromSearch(config, numLayers),
     hyper: o.hyper,
     ...(o.fidelity ? { fidelity: o.fidelity } : {}),
   });
@@ -285,7 +285,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       const done = c.complete.length + c.failed.length;
       if (done + running.size < o.trials && running.size < executor.concurrency) {
         const trial = await nextTrial(o.trials - done - running.size);
-        const cfg = fromSearchConfig(trial.config, numLayers);
+        const cfg = peftFromSearch(trial.config, numLayers);
         o.onEvent?.({ kind: 'trial-start', number: trial.number, description: describePeft(cfg) });
         const job = executor
           .run({ module: JOB_MODULE, fn: 'runTrialJob', args: specFor(trial.config) as unknown as Json }, (e) =>

@@ -73,7 +73,7 @@ test('USE-lite LoRA + prefix adapters (layer 0 is 256 wide) save, load and evalu
       model: 'use-lite',
       task: 'sst2',
       dataDir: DATA,
-      peft: { lora: 4, pt: 2, layers: 'all' },
+      peft: parsePeftConfig({ lora: 4, pt: 2, layers: 'all' }, 2),
       hyper: { epochs: 1, lr: 1e-3, batchSize: 16, maxLength: 32, seed: 0, threads: 1 },
       fidelity: { trainCount: 32 },
       saveDir: dir,

@@ -12,9 +12,8 @@ import type { JobContext, Json } from '../exec/types.js';
 import { loadTask } from '../data/tasks/load.js';
 import type { TaskData } from '../data/tasks/types.js';
 import { createPeft } from '../peft/create.js';
-import { describePeft, isNoop, parsePeftConfig, toSearchConfig, type PeftConfig } from '../peft/config.js';
-import { paramPct } from '../search/space/autopeft.js';
-import type { Config } from '../search/types.js';
+import { describePeft, isNoop, parsePeftConfig, type PeftConfig, type PeftModelLimits } from '../peft/config.js';
+import { paperParamPct } from '../peft/params.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
 import { TrainingError } from './errors.js';
 import { trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
@@ -36,9 +35,13 @@ export interface TrialSpec {
   /** Built-in task name, or a path to a JSON task spec. */
   task: string;
   dataDir?: string;
-  /** A PEFT config as JSON ({sa, pa, pt, lora, layers}) or a flat search config (layer_i, sa, ...). */
-  peft: Config | Record<string, Json>;
-  /** Train every backbone weight (full fine-tuning baseline); `peft` must then be a no-op. */
+  /**
+   * The full PEFT config, options included (the search's flat encoding is mapped by
+   * `peftFromSearch` in src/search/space/autopeft.ts before it gets here). Checked against the
+   * model (layer count, size bounds) when the trial starts.
+   */
+  peft: PeftConfig;
+  /** Train every backbone weight (full fine-tuning baseline); `peft` must then be a no-op (`emptyPeftConfig`). */
   fullFineTune?: boolean;
   hyper: TrainHyper;
   fidelity?: Fidelity;
@@ -59,8 +62,10 @@ export interface TrialResult {
   metrics: Record<string, number>;
   devMetric?: number;
   devMetrics?: Record<string, number>;
-  /** The paper's tunable-parameter % (known from the config). */
+  /** The paper's tunable-parameter % (`paperParamPct` of the config; 100 for full fine-tuning). */
   paramPct: number;
+  /** The PEFT config the trial trained, options included (as checked against the model). */
+  peft: PeftConfig;
   /** Exact trainable parameters: PEFT (+ biases, PT MLP) + head. */
   trainableParams: number;
   trainSeconds: number;
@@ -100,13 +105,9 @@ export function getTask(task: string, dataDir: string | undefined, splitSeed: nu
   return t;
 }
 
-function toPeftConfig(raw: TrialSpec['peft'], numLayers: number): PeftConfig {
-  if (Object.keys(raw).some((k) => k.startsWith('layer_'))) {
-    const layers = Array.from({ length: numLayers }, (_, l) => raw[`layer_${l}`] === true);
-    const { sa, pa, pt, lora } = raw as Record<string, Json>;
-    return parsePeftConfig({ layers, sa, pa, pt, lora }, numLayers, 'trial config');
-  }
-  return parsePeftConfig(raw, numLayers, 'peft config');
+/** What the size bounds of a PEFT config depend on (see `peftBounds`). */
+export function peftLimitsOf(backbone: Backbone): PeftModelLimits {
+  return { ...backbone.dims, maxLength: backbone.maxLength };
 }
 
 function sliceTrain(data: TaskData, f: Fidelity | undefined, seed: number): TaskData['train'] {
@@ -134,7 +135,8 @@ export async function runTrial(
 ): Promise<TrialResult> {
   const backbone = await getBackbone(spec.model);
   const data = await getTask(spec.task, spec.dataDir, spec.splitSeed ?? 0);
-  const cfg = toPeftConfig(spec.peft, backbone.dims.numLayers);
+  // Whatever built the spec (CLI, search, a worker's JSON), the config is checked here once more.
+  const cfg = parsePeftConfig(spec.peft, peftLimitsOf(backbone), 'trial PEFT config');
   if (spec.fullFineTune && !isNoop(cfg))
     throw new TrainingError('full fine-tuning takes no PEFT modules; pass an empty --peft');
   if (!spec.fullFineTune && isNoop(cfg))
@@ -162,21 +164,13 @@ export async function runTrial(
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   try {
-    const flat = toSearchConfig(cfg);
-    const { attentionWidths } = dims as { attentionWidths?: readonly number[] };
-    const pct = spec.fullFineTune
-      ? 100
-      : paramPct(flat, {
-          numLayers: dims.numLayers,
-          hidden: dims.hidden,
-          backboneParams: backbone.backboneParams,
-          ...(attentionWidths ? { attentionWidths } : {}),
-        });
+    const pct = spec.fullFineTune ? 100 : paperParamPct(cfg, dims, backbone.backboneParams);
     const result: TrialResult = {
       metric: out.best.metric,
       metricName: data.info.mainMetric,
       metrics: out.best.metrics as Record<string, number>,
       paramPct: pct,
+      peft: cfg,
       trainableParams: out.trainableParams,
       trainSeconds: out.trainSeconds,
       epochs: out.history.length,

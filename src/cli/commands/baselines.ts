@@ -6,7 +6,7 @@ import { defaultBaselines, runBaselines } from '../../pipeline/followup.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { fidelityOf, hyperOf, type FollowFlags } from './retrain.js';
+import { fidelityOf, hyperOf, MAX_SEEDS, seedCount, type FollowFlags } from './retrain.js';
 import { openStudy } from '../study.js';
 
 /** `autopeft baselines`: single-method baselines on the same plot as a study. */
@@ -20,8 +20,8 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .option(
       '--seeds <n>',
-      'full-fidelity seeds per baseline on the dev set (0: search fidelity only)',
-      int('--seeds', 0),
+      `full-fidelity seeds per baseline on the dev set (0..${MAX_SEEDS}; 0: search fidelity only)`,
+      seedCount(0),
       0,
     )
     .option('--full-ft', 'include full fine-tuning')

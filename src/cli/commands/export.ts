@@ -5,6 +5,7 @@ import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { UsageError } from '../errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
+import { peftFromSearch } from '../../search/space/autopeft.js';
 import { getBackbone, getTask, runTrial } from '../../train/trial.js';
 import { exportAdapter } from '../../pipeline/export.js';
 import { openStudy } from '../study.js';
@@ -47,7 +48,7 @@ export function register(program: Command, ctx: CliContext): void {
           model: setup.model,
           task: setup.task,
           ...(setup.dataDir !== undefined ? { dataDir: setup.dataDir } : {}),
-          peft: trial.config,
+          peft: peftFromSearch(trial.config, setup.numLayers),
           hyper: { ...hyperOf(f as TrainFlags), ...(f.threads !== undefined ? { threads: f.threads } : {}) },
           ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
           reportDev: true,

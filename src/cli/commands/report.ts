@@ -4,7 +4,8 @@ import { fmtNum } from '../progress.js';
 import { UsageError } from '../errors.js';
 import { summarizeStudy } from '../../pipeline/report.js';
 import { writeReport } from '../../report/index.js';
-import { describePeft, fromSearchConfig } from '../../peft/config.js';
+import { describePeft } from '../../peft/config.js';
+import { peftFromSearch } from '../../search/space/autopeft.js';
 import { openStudy } from '../study.js';
 import { DEFAULT_STORAGE } from './search.js';
 
@@ -42,7 +43,7 @@ export function register(program: Command, ctx: CliContext): void {
         out.write(`Pareto front (${front.length}):\n`);
         for (const f of [...json.front]) {
           out.write(
-            `  trial ${String(f.trial).padStart(3)}  metric ${fmtNum(f.metric)}  params ${fmtNum(f.paramPct)}%  ${describePeft(fromSearchConfig(f.config, setup.numLayers))}\n`,
+            `  trial ${String(f.trial).padStart(3)}  metric ${fmtNum(f.metric)}  params ${fmtNum(f.paramPct)}%  ${describePeft(peftFromSearch(f.config, setup.numLayers))}\n`,
           );
         }
         out.write(`wrote ${paths.length} files to ${dir}/ (open ${dir}/report.html)\n`);

@@ -4,13 +4,27 @@ import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { UsageError } from '../errors.js';
 import { frontTrials, retrainFront } from '../../pipeline/followup.js';
-import { describePeft, fromSearchConfig } from '../../peft/config.js';
+import { describePeft } from '../../peft/config.js';
+import { peftFromSearch } from '../../search/space/autopeft.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { openStudy } from '../study.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
 export { hyperOf, fidelityOf };
+
+/** Most seeds per configuration `retrain`, `baselines` and `transfer` take (each seed is a full training). */
+export const MAX_SEEDS = 100;
+
+/** `--seeds`: an integer in min..MAX_SEEDS. */
+export function seedCount(min: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (!/^\s*\d+\s*$/.test(v) || !Number.isInteger(n) || n < min || n > MAX_SEEDS)
+      throw new UsageError(`--seeds takes an integer in ${min}..${MAX_SEEDS}, got "${v}"`);
+    return n;
+  };
+}
 
 export function trialList(v: string): number[] {
   const xs = v.split(',').map((s) => Number(s.trim()));
@@ -38,7 +52,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .option('--front', 'the Pareto front (the default)')
     .option('--trials <list>', 'these trial numbers instead of the front, e.g. 3,7,12', trialList)
-    .option('--seeds <n>', 'seeds per configuration', int('--seeds', 1), 5)
+    .option('--seeds <n>', `seeds per configuration (1..${MAX_SEEDS})`, seedCount(1), 5)
     .option('--workers <n>', 'trainings at once, each in its own process', int('--workers', 1), 1)
     .option(
       '--json',
@@ -71,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const r of records) {
         const t = front.find((x) => x.number === r.trial)!;
         ctx.stdout.write(
-          `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(fromSearchConfig(t.config, setup.numLayers))}\n`,
+          `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(peftFromSearch(t.config, setup.numLayers))}\n`,
         );
       }
       if (f.json)

@@ -2,8 +2,8 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
 import { int, positive, sizeSpec } from '../options.js';
-import { readPeftArg } from '../../peft/config.js';
-import { getBackbone, runTrial, type TrialSpec } from '../../train/trial.js';
+import { emptyPeftConfig, readPeftArg } from '../../peft/config.js';
+import { getBackbone, peftLimitsOf, runTrial, type TrialSpec } from '../../train/trial.js';
 import type { TrainEvent } from '../../train/trainer.js';
 import { UsageError } from '../errors.js';
 
@@ -81,25 +81,33 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--data <dir>', 'folder holding the task files (GLUE/SuperGLUE layout, e.g. glue/sst2/train.tsv)')
     .option(
       '--peft <json|file>',
-      'PEFT config, e.g. \'{"sa":16}\' or \'{"pa":64,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices)',
+      'PEFT config as JSON or a JSON file, e.g. \'{"sa":16}\' or \'{"pa":64,"paScaling":2,"layers":[0,1]}\' (sizes: sa, pa, pt, lora; layers: "all" or indices; options: paScaling, ptBottleneck, loraAlpha; see docs/peft.md)',
       '{"sa":64}',
     )
-    .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; --peft ignored)')
+    .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; takes no --peft)')
     .option('--out <dir>', 'save the trained adapter here (adapter_model.safetensors + adapter_config.json)')
     .option('--no-layer-cache', 'do not cache the frozen layers below the lowest PEFT module (USE-lite)');
   addTrainingFlags(cmd)
-    .option('--json', 'end with one JSON line: {"task","metric","metrics","paramPct","trainableParams","trainSeconds"}')
+    .option(
+      '--json',
+      'end with one JSON line: {"task","metric","metrics","paramPct","trainableParams","trainSeconds","validation","config"}',
+    )
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
+      if (flags.fullFt && cmd.getOptionValueSource('peft') === 'cli')
+        throw new UsageError('--full-ft trains the whole backbone and takes no --peft; drop one of them');
       const backbone = await getBackbone(flags.model);
-      const peft = flags.fullFt ? undefined : readPeftArg(flags.peft, backbone.dims.numLayers);
+      // Validated against the model here (sizes bounded: docs/peft.md), and again by the trial.
+      const peft = flags.fullFt
+        ? emptyPeftConfig(backbone.dims.numLayers)
+        : readPeftArg(flags.peft, peftLimitsOf(backbone));
       if (flags.task === 'spam' && flags.data)
         throw new UsageError('--data is not used with the spam task (it is installed from npm)');
       const spec: TrialSpec = {
         model: flags.model,
         task: flags.task,
         ...(flags.data !== undefined ? { dataDir: flags.data } : {}),
-        peft: peft ? { layers: peft.layers, sa: peft.sa, pa: peft.pa, pt: peft.pt, lora: peft.lora } : {},
+        peft,
         ...(flags.fullFt ? { fullFineTune: true } : {}),
         hyper: { ...hyperOf(flags), ...(flags.threads !== undefined ? { threads: flags.threads } : {}) },
         ...(fidelityOf(flags) ? { fidelity: fidelityOf(flags)! } : {}),
@@ -157,7 +165,9 @@ export function register(program: Command, ctx: CliContext): void {
             trainableParams: r.trainableParams,
             trainSeconds: r.trainSeconds,
             validation: { metric: r.metric, metrics: r.metrics },
-            config: spec.peft,
+            // The config as trained (options included); `--peft` accepts it back as it is.
+            config: r.peft,
+            ...(flags.fullFt ? { fullFineTune: true } : {}),
           })}\n`,
         );
       }

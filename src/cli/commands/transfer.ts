@@ -3,11 +3,12 @@ import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { frontTrials, transferFront } from '../../pipeline/followup.js';
-import { describePeft, fromSearchConfig } from '../../peft/config.js';
+import { describePeft } from '../../peft/config.js';
+import { peftFromSearch } from '../../search/space/autopeft.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { fidelityOf, hyperOf, trialList, type FollowFlags } from './retrain.js';
+import { fidelityOf, hyperOf, MAX_SEEDS, seedCount, trialList, type FollowFlags } from './retrain.js';
 import { openStudy } from '../study.js';
 
 /** `autopeft transfer`: a study's front configurations trained on another task. */
@@ -20,7 +21,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--data <dir>', "folder holding the target task files (default: the study's)")
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .option('--trials <list>', 'these trial numbers instead of the front', trialList)
-    .option('--seeds <n>', 'seeds per configuration', int('--seeds', 1), 1)
+    .option('--seeds <n>', `seeds per configuration (1..${MAX_SEEDS})`, seedCount(1), 1)
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
     .option('--json', 'end with one JSON line of the results')
     .option('--quiet', 'no progress output');
@@ -52,7 +53,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         for (const r of out) {
           ctx.stdout.write(
-            `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(fromSearchConfig(r.config, setup.numLayers))}\n`,
+            `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(peftFromSearch(r.config, setup.numLayers))}\n`,
           );
         }
         if (f.json) ctx.stdout.write(`${JSON.stringify({ study: f.study, task: f.task, results: out })}\n`);

@@ -4,7 +4,13 @@
  * `sa`, parallel adapter bottleneck `pa`, prefix length `pt`, each from {0, 1} ∪ {round(H / 2^k),
  * k = 0..8}; optionally a LoRA rank `lora` (q and v projections) from {0,1,2,4,8,16,32,64}.
  * 0 switches a module off. Valid iff at least one layer and at least one module is on.
+ *
+ * This file is the one place where the flat search encoding meets the PEFT room's structured
+ * `PeftConfig` (`peftFromSearch` / `searchFromPeft`), and the known objective is the PEFT room's
+ * one param-% function (`paperParamPct`).
  */
+import { DEFAULT_PEFT_OPTIONS, type PeftConfig, type PeftOptions } from '../../peft/config.js';
+import { paperParamPct } from '../../peft/params.js';
 import type { Config, ObjectiveSpec } from '../types.js';
 import { SearchSpaceError } from './errors.js';
 import { SearchSpace, type ParamDef } from './space.js';
@@ -19,6 +25,8 @@ export interface AutopeftModel {
 export interface AutopeftSpaceOptions extends AutopeftModel {
   /** Add a LoRA rank dimension (q and v projections). */
   lora?: boolean;
+  /** Attention width of each layer; LoRA ranks above the narrowest are left out (default: hidden). */
+  attentionWidths?: readonly number[];
 }
 
 export const LORA_RANKS: readonly number[] = [0, 1, 2, 4, 8, 16, 32, 64];
@@ -33,14 +41,14 @@ export function autopeftSizes(hidden: number): number[] {
 export const layerName = (l: number): string => `layer_${l}`;
 const MODULES = ['sa', 'pa', 'pt'] as const;
 
-function checkModel(m: AutopeftModel, where: string): void {
+function checkModel(m: AutopeftModel & { attentionWidths?: readonly number[] | undefined }, where: string): void {
   if (!Number.isInteger(m.numLayers) || m.numLayers < 1) {
     throw new SearchSpaceError(`${where}: numLayers must be a positive integer, got ${m.numLayers}`);
   }
   if (!Number.isInteger(m.hidden) || m.hidden < 1) {
     throw new SearchSpaceError(`${where}: hidden must be a positive integer, got ${m.hidden}`);
   }
-  const w = (m as { attentionWidths?: readonly number[] }).attentionWidths;
+  const w = m.attentionWidths;
   if (w !== undefined && (w.length !== m.numLayers || !w.every((x) => Number.isInteger(x) && x > 0))) {
     throw new SearchSpaceError(
       `${where}: attentionWidths must list ${m.numLayers} positive integers (one per layer), got [${w.join(',')}]`,
@@ -55,7 +63,9 @@ export function autopeftSpace(opts: AutopeftSpaceOptions): SearchSpace {
   const params: ParamDef[] = [];
   for (let l = 0; l < opts.numLayers; l++) params.push({ kind: 'bool', name: layerName(l) });
   for (const m of MODULES) params.push({ kind: 'int', name: m, values: sizes });
-  if (opts.lora) params.push({ kind: 'int', name: 'lora', values: LORA_RANKS });
+  // A rank above the attention width is no low-rank update (and `peftBounds` rejects it).
+  const widest = Math.min(opts.hidden, ...(opts.attentionWidths ?? []));
+  if (opts.lora) params.push({ kind: 'int', name: 'lora', values: LORA_RANKS.filter((r) => r <= widest) });
   const L = opts.numLayers;
   const withLora = !!opts.lora;
   return new SearchSpace(params, {
@@ -85,27 +95,48 @@ export interface ParamPctModel extends AutopeftModel {
   attentionWidths?: readonly number[];
 }
 
+/** Flat search config (`layer_i`, `sa`, `pa`, `pt`, `lora`) -> the structured PeftConfig trials train. */
+export function peftFromSearch(
+  c: Config,
+  numLayers: number,
+  options: Readonly<PeftOptions> = DEFAULT_PEFT_OPTIONS,
+): PeftConfig {
+  const num = (k: string): number => {
+    const v = c[k];
+    return typeof v === 'number' ? v : 0;
+  };
+  return {
+    layers: Array.from({ length: numLayers }, (_, l) => c[layerName(l)] === true),
+    sa: num('sa'),
+    pa: num('pa'),
+    pt: num('pt'),
+    lora: num('lora'),
+    options: { ...options },
+  };
+}
+
+/** PeftConfig -> flat search config (`lora` only when on, so LoRA-less spaces match; options are not searched). */
+export function searchFromPeft(cfg: PeftConfig): Config {
+  const c: Config = {};
+  cfg.layers.forEach((on, l) => {
+    c[layerName(l)] = on;
+  });
+  c.sa = cfg.sa;
+  c.pa = cfg.pa;
+  c.pt = cfg.pt;
+  if (cfg.lora > 0) c.lora = cfg.lora;
+  return c;
+}
+
 /**
- * The paper's tunable-parameter percentage: 100 * sum over active layers l of (2·H·D_sa +
- * 2·H·D_pa + 2·w_l·L_pt + 2·2·w_l·r_lora) / backboneParams, w_l = the layer's attention width
- * (H by default). SA/PA count down + up projections, PT counts key + value prefixes, LoRA counts A
- * and B for q and v. Biases and the PT reparametrisation MLP are not counted (as in the paper).
+ * The paper's tunable-parameter percentage of a flat search config: the PEFT room's
+ * `paperParamPct` (per active layer l: 2·H·D_sa + 2·H·D_pa + 2·w_l·L_pt + 4·w_l·r_lora, w_l = the
+ * layer's attention width) over `backboneParams`. Biases and the PT MLP are not counted (as in the paper).
  */
 export function paramPct(config: Config, model: ParamPctModel): number {
   checkModel(model, 'paramPct');
   if (!(model.backboneParams > 0)) throw new SearchSpaceError('paramPct: backboneParams must be > 0');
-  const H = model.hidden;
-  const num = (k: string): number => {
-    const v = config[k];
-    return typeof v === 'number' ? v : 0;
-  };
-  const residual = 2 * H * num('sa') + 2 * H * num('pa');
-  const attention = 2 * num('pt') + 4 * num('lora');
-  let total = 0;
-  for (let l = 0; l < model.numLayers; l++) {
-    if (config[layerName(l)] === true) total += residual + (model.attentionWidths?.[l] ?? H) * attention;
-  }
-  return (100 * total) / model.backboneParams;
+  return paperParamPct(peftFromSearch(config, model.numLayers), model, model.backboneParams);
 }
 
 /** The AutoPEFT objectives: the dev metric (maximised, unknown) and param % (minimised, known). */

@@ -3,7 +3,17 @@ import assert from 'node:assert/strict';
 import { Rng, mixSeed } from './rng.js';
 import { SearchSpace } from './space.js';
 import { SearchSpaceError } from './errors.js';
-import { autopeftObjectives, autopeftSizes, autopeftSpace, paramPct, layerName } from './autopeft.js';
+import {
+  autopeftObjectives,
+  autopeftSizes,
+  autopeftSpace,
+  paramPct,
+  layerName,
+  peftFromSearch,
+  searchFromPeft,
+} from './autopeft.js';
+import { DEFAULT_PEFT_OPTIONS, parsePeftConfig } from '../../peft/config.js';
+import { paperParamPct } from '../../peft/params.js';
 import type { Config } from '../types.js';
 
 test('rng: deterministic, uniform moments, normal moments', () => {
@@ -158,4 +168,42 @@ test('paramPct with per-layer attention widths (USE-lite: 256, 512): PT and LoRA
     () => paramPct(c, { ...model, attentionWidths: [256] }),
     (e: unknown) => e instanceof SearchSpaceError && /attentionWidths must list 2 positive integers/.test(e.message),
   );
+});
+
+test('search encoding <-> PeftConfig: one mapping, round trip, options carried; the known objective is paperParamPct', () => {
+  const flat = { layer_0: true, layer_1: false, layer_2: true, sa: 3, pa: 0, pt: 12, lora: 2 };
+  const cfg = peftFromSearch(flat, 3);
+  assert.deepEqual(cfg, parsePeftConfig({ layers: [0, 2], sa: 3, pt: 12, lora: 2 }, 3));
+  assert.deepEqual(cfg.options, DEFAULT_PEFT_OPTIONS);
+  assert.deepEqual(searchFromPeft(cfg), flat);
+  // LoRA-less spaces have no `lora` key; off LoRA is left out so their configs match.
+  assert.deepEqual(searchFromPeft(peftFromSearch({ layer_0: true, sa: 4, pa: 0, pt: 0 }, 1)), {
+    layer_0: true,
+    sa: 4,
+    pa: 0,
+    pt: 0,
+  });
+  const opts = { paScaling: 2, ptBottleneck: 0, loraAlpha: 32 };
+  assert.deepEqual(peftFromSearch(flat, 3, opts).options, opts);
+  const model = { numLayers: 3, hidden: 64, backboneParams: 123_456, attentionWidths: [32, 64, 64] };
+  const known = autopeftObjectives(model)[1]!.known!;
+  const space = autopeftSpace({ numLayers: 3, hidden: 64, lora: true });
+  const rng = new Rng(3);
+  for (let i = 0; i < 50; i++) {
+    const c = space.sample(rng);
+    assert.equal(known(c), paperParamPct(peftFromSearch(c, 3), model, model.backboneParams));
+    const { lora, ...rest } = c;
+    assert.deepEqual(searchFromPeft(peftFromSearch(c, 3)), (lora as number) > 0 ? c : rest);
+  }
+});
+
+test('autopeftSpace: LoRA ranks above the attention width are left out (the trial would reject them)', () => {
+  const ranks = (o: Parameters<typeof autopeftSpace>[0]) => {
+    const p = autopeftSpace(o).params.find((q) => q.name === 'lora');
+    assert.ok(p?.kind === 'int');
+    return p.values;
+  };
+  assert.deepEqual(ranks({ numLayers: 2, hidden: 768, lora: true }), [0, 1, 2, 4, 8, 16, 32, 64]);
+  assert.deepEqual(ranks({ numLayers: 2, hidden: 32, lora: true }), [0, 1, 2, 4, 8, 16, 32]);
+  assert.deepEqual(ranks({ numLayers: 2, hidden: 64, lora: true, attentionWidths: [16, 64] }), [0, 1, 2, 4, 8, 16]);
 });
