@@ -9,6 +9,7 @@ import { register as exportCmd } from './export.js';
 import { register as retrain } from './retrain.js';
 import { register as baselines } from './baselines.js';
 import { register as transfer } from './transfer.js';
+import { register as dashboard } from './dashboard.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
@@ -20,6 +21,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   baselines,
   transfer,
   exportCmd,
+  dashboard,
   train,
   evaluate,
   tasks,
