@@ -12,6 +12,7 @@ import {
   DuplicateStudyError,
   InvalidInputError,
   StorageClosedError,
+  TrialLimitError,
   TrialNotRunningError,
   UnknownStudyError,
   UnknownTrialError,
@@ -58,6 +59,7 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
         directions: ['maximize', 'minimize'],
         objectiveNames: ['metric', 'paramPct'],
         userAttrs: { task: 'sst2', nested: { k: [1, 'x', null] } },
+        systemAttrs: {},
         createdAt: clock.t,
       });
       clock.t += 5;
@@ -347,11 +349,19 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
         ],
       );
       assert.match(r.failed[0]!.reason ?? '', /^stale: no heartbeat for 200 ms from worker dead$/);
+      assert.deepEqual(
+        r.failed.map((t) => [t.interrupted, t.requeuedAs]),
+        [
+          ['stale', 4],
+          ['stale', 5],
+        ],
+      );
       assert.deepEqual(r.requeued, [
-        { number: 4, state: 'WAITING', config: { i: 0 }, userAttrs: { requeuedFrom: 0 }, createdAt: clock.t },
-        { number: 5, state: 'WAITING', config: { i: 3 }, userAttrs: { requeuedFrom: 3 }, createdAt: clock.t },
+        { number: 4, state: 'WAITING', config: { i: 0 }, userAttrs: {}, createdAt: clock.t, requeuedFrom: 0 },
+        { number: 5, state: 'WAITING', config: { i: 3 }, userAttrs: {}, createdAt: clock.t, requeuedFrom: 3 },
       ]);
       assert.equal((await s.getTrial('a', 1)).state, 'RUNNING');
+      assert.deepEqual(await s.getTrial('a', 0), r.failed[0]);
       assert.deepEqual((await s.getTrial('a', 0)).userAttrs, { partial: 1 });
       // The worker that went silent cannot tell its trial any more.
       await assert.rejects(
@@ -369,10 +379,139 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       );
       assert.deepEqual(r2.requeued, []);
       assert.deepEqual(
+        r2.failed.map((t) => [t.interrupted, t.requeuedAs]),
+        [
+          ['stale', undefined],
+          ['stale', undefined],
+          ['stale', undefined],
+        ],
+      );
+      assert.deepEqual(
         (await s.listTrials('a', { states: ['WAITING'] })).map((t) => t.number),
         [5],
       );
       await assert.rejects(s.failStale('a', { olderThanMs: -1 }), InvalidInputError);
+    });
+
+    it('fails the RUNNING trials of dead workers at once, fresh heartbeat or not', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 0 }, workerId: 'host:1' });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 1 }, workerId: 'host:2' });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 2 }, workerId: 'host:3' });
+      clock.t += 500;
+      await s.heartbeat('a', 0);
+      await s.heartbeat('a', 1);
+      const r = await s.failStale('a', { olderThanMs: 400, requeue: true, deadWorkers: ['host:1', 'gone'] });
+      assert.deepEqual(
+        r.failed.map((t) => [t.number, t.interrupted, t.reason, t.requeuedAs]),
+        [
+          [0, 'worker-died', 'interrupted: worker host:1 died', 3],
+          [2, 'stale', 'stale: no heartbeat for 500 ms from worker host:3', 4],
+        ],
+      );
+      assert.deepEqual(
+        r.requeued.map((t) => [t.number, t.state, t.config, t.requeuedFrom]),
+        [
+          [3, 'WAITING', { i: 0 }, 0],
+          [4, 'WAITING', { i: 2 }, 2],
+        ],
+      );
+      assert.equal((await s.getTrial('a', 1)).state, 'RUNNING');
+    });
+
+    it('interrupts RUNNING trials with a typed kind, re-queueing their configs on request', async (s, clock) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 0 }, workerId: 'w', userAttrs: { keep: 1 } });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 1 }, workerId: 'w' });
+      await s.createTrial('a', { state: 'WAITING', config: { i: 2 } });
+      clock.t += 3;
+      const r = await s.interruptTrial('a', 0, { kind: 'user', requeue: true });
+      assert.deepEqual(r.failed, {
+        number: 0,
+        state: 'FAILED',
+        config: { i: 0 },
+        reason: 'interrupted by the user',
+        userAttrs: { keep: 1 },
+        createdAt: clock.t - 3,
+        startedAt: clock.t - 3,
+        heartbeatAt: clock.t - 3,
+        finishedAt: clock.t,
+        workerId: 'w',
+        interrupted: 'user',
+        requeuedAs: 3,
+      });
+      assert.deepEqual(r.requeued, {
+        number: 3,
+        state: 'WAITING',
+        config: { i: 0 },
+        userAttrs: {},
+        createdAt: clock.t,
+        requeuedFrom: 0,
+      });
+      assert.deepEqual(await s.getTrial('a', 0), r.failed);
+      assert.deepEqual(await s.getTrial('a', 3), r.requeued);
+      const n = await s.interruptTrial('a', 1, { kind: 'never-started', reason: 'reserved, not run' });
+      assert.deepEqual(
+        [n.failed.state, n.failed.interrupted, n.failed.reason, n.failed.requeuedAs, n.requeued],
+        ['FAILED', 'never-started', 'reserved, not run', undefined, undefined],
+      );
+      // The re-run keeps the typed link after it is claimed and told.
+      const claimed = await s.claimWaiting('a', 'w2');
+      assert.equal(claimed?.number, 2);
+      const rerun = await s.claimWaiting('a', 'w2');
+      await s.tellTrial('a', 3, { state: 'COMPLETE', values: [1, 2] });
+      assert.deepEqual([rerun?.requeuedFrom, (await s.getTrial('a', 3)).requeuedFrom], [0, 0]);
+      await assert.rejects(
+        s.interruptTrial('a', 0, { kind: 'user' }),
+        (e: unknown) => e instanceof TrialNotRunningError && e.state === 'FAILED',
+      );
+      await assert.rejects(s.interruptTrial('a', 9, { kind: 'user' }), UnknownTrialError);
+      await assert.rejects(s.interruptTrial('a', 2, { kind: 'oops' as 'user' }), InvalidInputError);
+      assert.equal((await s.getTrial('a', 2)).state, 'RUNNING');
+    });
+
+    it('creates trials up to maxTrials counting all but interrupted ones, atomically', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createTrial('a', { state: 'COMPLETE', config: { i: 0 }, values: [1, 1] });
+      await s.createTrial('a', { state: 'FAILED', config: { i: 1 }, reason: 'oom' });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 2 }, workerId: 'w' });
+      await s.interruptTrial('a', 2, { kind: 'user', requeue: true }); // #2 no longer counts, its re-run #3 does
+      assert.equal((await s.createTrial('a', { state: 'WAITING', config: { i: 4 } }, { maxTrials: 4 })).number, 4);
+      await assert.rejects(
+        s.createTrial('a', { state: 'RUNNING', config: { i: 5 }, workerId: 'w' }, { maxTrials: 4 }),
+        (e: unknown) => e instanceof TrialLimitError && /already holds 4 trials/.test(e.message),
+      );
+      // Concurrent creators never overshoot the limit together.
+      const tries = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, k) =>
+          s.createTrial('a', { state: 'RUNNING', config: { k }, workerId: `w${k}` }, { maxTrials: 7 }),
+        ),
+      );
+      assert.equal(tries.filter((t) => t.status === 'fulfilled').length, 3);
+      assert.ok(tries.every((t) => t.status === 'fulfilled' || t.reason instanceof TrialLimitError));
+      assert.equal((await s.listTrials('a')).length, 8);
+      await assert.rejects(s.createTrial('a', { state: 'WAITING', config: {} }, { maxTrials: -1 }), InvalidInputError);
+    });
+
+    it('keeps system attributes apart from user attributes', async (s) => {
+      const a = await s.createStudy({
+        name: 'a',
+        ...TWO,
+        userAttrs: { note: 'mine' },
+        systemAttrs: { setup: { L: 2 } },
+      });
+      assert.deepEqual([a.userAttrs, a.systemAttrs], [{ note: 'mine' }, { setup: { L: 2 } }]);
+      await s.setStudySystemAttrs('a', { sampler: { name: 'bo', state: null }, note: 'system' });
+      await s.setStudyUserAttrs('a', { setup: 'user value' });
+      const b = await s.getStudy('a');
+      assert.deepEqual(b.userAttrs, { note: 'mine', setup: 'user value' });
+      assert.deepEqual(b.systemAttrs, { setup: { L: 2 }, sampler: { name: 'bo', state: null }, note: 'system' });
+      await assert.rejects(s.setStudySystemAttrs('a', { bad: Number.NaN }), InvalidInputError);
+      await assert.rejects(s.setStudySystemAttrs('nope', { x: 1 }), UnknownStudyError);
+      await assert.rejects(
+        s.createStudy({ name: 'x', directions: ['maximize'], systemAttrs: { f: (() => 1) as unknown as number } }),
+        InvalidInputError,
+      );
     });
 
     it('returns frozen snapshots detached from the stored data', async (s) => {

@@ -2,9 +2,10 @@
  * Typed errors a storage user can cause. Each message is one line naming the study/trial/file and
  * the fix, so a CLI can print it as is.
  */
+import { UserError } from '../core/errors.js';
 import type { TrialState } from '../trials/index.js';
 
-export class StorageError extends Error {
+export class StorageError extends UserError {
   constructor(
     readonly code: string,
     message: string,
@@ -110,6 +111,19 @@ export class StorageBusyError extends StorageError {
     super(
       'STORAGE_BUSY',
       `${location} stayed locked by another process for more than ${timeoutMs} ms; retry, or raise busyTimeoutMs`,
+    );
+  }
+}
+
+/** `createTrial` with `maxTrials` on a study that already holds that many trials counting toward its target. */
+export class TrialLimitError extends StorageError {
+  constructor(
+    readonly study: string,
+    readonly limit: number,
+  ) {
+    super(
+      'TRIAL_LIMIT',
+      `study "${study}" already holds ${limit} trials counting toward its target; raise the target to add more`,
     );
   }
 }

@@ -1,7 +1,10 @@
 /** Trial storage: the interface, its backends and the conformance suite's types. */
 export type {
+  CreateTrialOptions,
   FailStaleOptions,
   FailStaleResult,
+  InterruptOptions,
+  InterruptResult,
   ListTrialsOptions,
   Storage,
   StorageOptions,
@@ -19,6 +22,7 @@ export {
   StorageBusyError,
   StorageClosedError,
   StorageError,
+  TrialLimitError,
   TrialNotRunningError,
   UnknownStudyError,
   UnknownTrialError,

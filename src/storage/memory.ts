@@ -3,17 +3,21 @@
  * Configs, values and attributes are kept as JSON text, exactly like the SQLite backend, so both
  * return identical snapshots for identical calls (the conformance suite compares them).
  */
-import type { AttrValue, Direction } from '../trials/index.js';
+import { countsTowardTarget, type AttrValue, type Direction } from '../trials/index.js';
 import {
   DuplicateStudyError,
   StorageClosedError,
+  TrialLimitError,
   TrialNotRunningError,
   UnknownStudyError,
   UnknownTrialError,
 } from './errors.js';
 import type {
+  CreateTrialOptions,
   FailStaleOptions,
   FailStaleResult,
+  InterruptOptions,
+  InterruptResult,
   ListTrialsOptions,
   Storage,
   StorageOptions,
@@ -25,6 +29,8 @@ import type {
 } from './types.js';
 import {
   checkAttrs,
+  checkInterrupt,
+  checkMaxTrials,
   checkOlderThan,
   checkOutcome,
   checkStudySpec,
@@ -33,7 +39,7 @@ import {
   checkWorkerId,
   deepFreeze,
 } from './validate.js';
-import { requeueInit, staleReason } from './stale.js';
+import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
 import { newTrialRow, toTrialRecord, type TrialRow as Row } from './rows.js';
 
 interface StudyEntry {
@@ -41,6 +47,7 @@ interface StudyEntry {
   directions: Direction[];
   objectiveNames: string[];
   userAttrs: string;
+  systemAttrs: string;
   createdAt: number;
   trials: Row[];
 }
@@ -80,6 +87,7 @@ export class MemoryStorage implements Storage {
       directions: [...s.directions],
       objectiveNames: [...s.objectiveNames],
       userAttrs: JSON.parse(s.userAttrs) as Record<string, AttrValue>,
+      systemAttrs: JSON.parse(s.systemAttrs) as Record<string, AttrValue>,
       createdAt: s.createdAt,
     });
   }
@@ -93,6 +101,7 @@ export class MemoryStorage implements Storage {
       directions: [...spec.directions],
       objectiveNames: names,
       userAttrs: JSON.stringify(spec.userAttrs ?? {}),
+      systemAttrs: JSON.stringify(spec.systemAttrs ?? {}),
       createdAt: this.now(),
       trials: [],
     };
@@ -126,9 +135,32 @@ export class MemoryStorage implements Storage {
     s.userAttrs = JSON.stringify({ ...JSON.parse(s.userAttrs), ...attrs });
   }
 
-  async createTrial(study: string, init: TrialInit): Promise<TrialRecord> {
+  async setStudySystemAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
+    const s = this.study(study);
+    checkAttrs(attrs, `study "${study}" systemAttrs`);
+    s.systemAttrs = JSON.stringify({ ...JSON.parse(s.systemAttrs), ...attrs });
+  }
+
+  /** Writes interrupted rows back and appends re-runs (the memory side of `interruptRow`). */
+  private writer(s: StudyEntry): RowWriter {
+    return {
+      update: (row) => {
+        s.trials[row.number] = row;
+      },
+      insert: (init, now, requeuedFrom) => {
+        const row = newTrialRow(s.trials.length, init, now, requeuedFrom);
+        s.trials.push(row);
+        return row;
+      },
+    };
+  }
+
+  async createTrial(study: string, init: TrialInit, options: CreateTrialOptions = {}): Promise<TrialRecord> {
     const s = this.study(study);
     checkTrialInit(init, s.directions.length, s.objectiveNames, `study "${study}" new trial`);
+    checkMaxTrials(options.maxTrials, `study "${study}" new trial`);
+    if (options.maxTrials !== undefined && s.trials.filter(countsTowardTarget).length >= options.maxTrials)
+      throw new TrialLimitError(study, options.maxTrials);
     const row = newTrialRow(s.trials.length, init, this.now());
     s.trials.push(row);
     return toTrialRecord(row);
@@ -180,6 +212,14 @@ export class MemoryStorage implements Storage {
     return s.trials.filter((t) => !states || states.includes(t.state)).map(toTrialRecord);
   }
 
+  async interruptTrial(study: string, number: number, options: InterruptOptions): Promise<InterruptResult> {
+    const { s, row } = this.row(study, number);
+    checkInterrupt(options, `study "${study}" trial #${number}`);
+    if (row.state !== 'RUNNING') throw new TrialNotRunningError(study, number, row.state, 'interrupt');
+    const reason = options.reason ?? defaultReason(options.kind, row);
+    return interruptRow(row, options.kind, reason, options.requeue === true, this.now(), this.writer(s));
+  }
+
   async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
     const s = this.study(study);
     checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
@@ -187,17 +227,11 @@ export class MemoryStorage implements Storage {
     const failed: TrialRecord[] = [];
     const requeued: TrialRecord[] = [];
     for (const row of s.trials.filter((t) => t.state === 'RUNNING')) {
-      const reason = staleReason(row, now, options.olderThanMs);
-      if (reason === undefined) continue;
-      row.state = 'FAILED';
-      row.finishedAt = now;
-      row.reason = reason;
-      failed.push(toTrialRecord(row));
-      if (options.requeue) {
-        const again = newTrialRow(s.trials.length, requeueInit(row), now);
-        s.trials.push(again);
-        requeued.push(toTrialRecord(again));
-      }
+      const why = orphanReason(row, now, options.olderThanMs, options.deadWorkers);
+      if (why === undefined) continue;
+      const r = interruptRow(row, why.kind, why.reason, options.requeue === true, now, this.writer(s));
+      failed.push(r.failed);
+      if (r.requeued) requeued.push(r.requeued);
     }
     return { failed, requeued };
   }

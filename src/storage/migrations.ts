@@ -51,7 +51,72 @@ export const MIGRATIONS: readonly Migration[] = [
       `);
     },
   },
+  {
+    version: 2,
+    description: 'system attributes apart from user attributes; typed interrupt and re-queue fields',
+    up(db) {
+      db.exec(`
+        ALTER TABLE studies ADD COLUMN system_attrs TEXT NOT NULL DEFAULT '{}';
+        ALTER TABLE trials ADD COLUMN interrupted TEXT
+          CHECK (interrupted IN ('user', 'worker-died', 'stale', 'never-started'));
+        ALTER TABLE trials ADD COLUMN requeued_from INTEGER;  -- the interrupted trial this one re-runs
+        ALTER TABLE trials ADD COLUMN requeued_as INTEGER;    -- the trial that re-runs this one
+      `);
+      moveV1SystemAttrs(db);
+      typeV1Interrupts(db);
+    },
+  },
 ];
+
+/**
+ * Study attributes that autopeft's own tools wrote among the user attributes before v2, moved to
+ * the system attributes (only in studies made by `autopeft search`: they hold `autopeft`).
+ * `boState` becomes the Study's sampler state record.
+ */
+const V1_SYSTEM_KEYS = ['autopeft', 'retrain', 'baselines', 'transfer'];
+
+function moveV1SystemAttrs(db: BetterSqlite3.Database): void {
+  const rows = db.prepare(`SELECT id, user_attrs FROM studies`).all() as { id: number; user_attrs: string }[];
+  const update = db.prepare(`UPDATE studies SET user_attrs = ?, system_attrs = ? WHERE id = ?`);
+  for (const r of rows) {
+    const user = JSON.parse(r.user_attrs) as Record<string, unknown>;
+    if (!('autopeft' in user)) continue;
+    const system: Record<string, unknown> = {};
+    for (const k of V1_SYSTEM_KEYS) {
+      if (!(k in user)) continue;
+      system[k] = user[k];
+      delete user[k];
+    }
+    if ('boState' in user) {
+      system.sampler = { name: 'bo', state: user.boState };
+      delete user.boState;
+    }
+    update.run(JSON.stringify(user), JSON.stringify(system), r.id);
+  }
+}
+
+/**
+ * Before v2 a re-run carried `userAttrs.requeuedFrom` and an interrupted trial only its reason
+ * text; both become typed columns.
+ */
+function typeV1Interrupts(db: BetterSqlite3.Database): void {
+  db.exec(`
+    UPDATE trials SET interrupted = CASE
+        WHEN reason LIKE 'stale:%' THEN 'stale'
+        WHEN reason LIKE 'interrupted by the user%' THEN 'user'
+        WHEN reason LIKE 'interrupted: never started%' THEN 'never-started'
+        WHEN reason LIKE 'interrupted: its process%' THEN 'worker-died'
+      END
+      WHERE state = 'FAILED';
+    UPDATE trials SET
+        requeued_from = json_extract(user_attrs, '$.requeuedFrom'),
+        user_attrs = json_remove(user_attrs, '$.requeuedFrom')
+      WHERE json_type(user_attrs, '$.requeuedFrom') = 'integer';
+    UPDATE trials AS t SET requeued_as = (
+        SELECT MIN(r.number) FROM trials AS r WHERE r.study_id = t.study_id AND r.requeued_from = t.number)
+      WHERE t.interrupted IS NOT NULL;
+  `);
+}
 
 function tableNames(db: BetterSqlite3.Database): string[] {
   return (

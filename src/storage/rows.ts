@@ -1,5 +1,5 @@
 /** The stored shape of a trial, shared by the backends, and its conversion to a frozen snapshot. */
-import type { AttrValue, TrialState } from '../trials/index.js';
+import type { AttrValue, InterruptKind, TrialState } from '../trials/index.js';
 import type { TrialInit, TrialRecord } from './types.js';
 import { deepFreeze } from './validate.js';
 
@@ -16,6 +16,9 @@ export interface TrialRow {
   startedAt: number | null;
   finishedAt: number | null;
   heartbeatAt: number | null;
+  interrupted: InterruptKind | null;
+  requeuedFrom: number | null;
+  requeuedAs: number | null;
 }
 
 export function toTrialRecord(row: TrialRow): TrialRecord {
@@ -34,11 +37,19 @@ export function toTrialRecord(row: TrialRow): TrialRecord {
   if (row.finishedAt !== null) t.finishedAt = row.finishedAt;
   if (row.heartbeatAt !== null) t.heartbeatAt = row.heartbeatAt;
   if (row.workerId !== null) t.workerId = row.workerId;
+  if (row.interrupted !== null) t.interrupted = row.interrupted;
+  if (row.requeuedFrom !== null) t.requeuedFrom = row.requeuedFrom;
+  if (row.requeuedAs !== null) t.requeuedAs = row.requeuedAs;
   return deepFreeze(t);
 }
 
-/** Builds the stored row of a new trial (shared with the SQLite backend). */
-export function newTrialRow(number: number, init: TrialInit, now: number): TrialRow {
+/** Builds the stored row of a new trial (shared with the SQLite backend); `requeuedFrom` for re-runs. */
+export function newTrialRow(
+  number: number,
+  init: TrialInit,
+  now: number,
+  requeuedFrom: number | null = null,
+): TrialRow {
   const row: TrialRow = {
     number,
     state: init.state,
@@ -51,6 +62,9 @@ export function newTrialRow(number: number, init: TrialInit, now: number): Trial
     startedAt: null,
     finishedAt: null,
     heartbeatAt: null,
+    interrupted: null,
+    requeuedFrom,
+    requeuedAs: null,
   };
   switch (init.state) {
     case 'WAITING':

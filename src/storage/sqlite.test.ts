@@ -7,7 +7,7 @@ import Database from 'better-sqlite3';
 import { runStorageConformance } from './conformance.js';
 import { NotAutopeftDatabaseError, SchemaTooNewError, StorageBusyError, StorageError } from './errors.js';
 import { memoryStorage } from './memory.js';
-import { MIGRATIONS, type Migration } from './migrations.js';
+import { MIGRATIONS, migrate, type Migration } from './migrations.js';
 import { openSqliteStorage } from './sqlite.js';
 import type { Storage, TrialInit, TrialOutcome } from './types.js';
 
@@ -97,44 +97,110 @@ describe('sqlite storage file handling', () => {
   });
 
   test('applies pending migrations in order, once, keeping data', async () => {
-    const v1 = MIGRATIONS[0]!;
+    const n = MIGRATIONS.length;
     const log: number[] = [];
-    const v2: Migration = {
-      version: 2,
+    const extra: Migration = {
+      version: n + 1,
       description: 'test: add a column',
       up(db) {
-        log.push(2);
+        log.push(n + 1);
         db.exec(`ALTER TABLE trials ADD COLUMN extra TEXT NOT NULL DEFAULT 'x'`);
       },
     };
-    const v3: Migration = {
-      version: 3,
+    const fill: Migration = {
+      version: n + 2,
       description: 'test: fill it from the config',
       up(db) {
-        log.push(3);
+        log.push(n + 2);
         db.exec(`UPDATE trials SET extra = json_extract(config, '$.x')`);
       },
     };
     const file = tmpFile();
-    const a = openSqliteStorage(file, { migrations: [v1] });
-    assert.equal(a.schemaVersion, 1);
+    const a = openSqliteStorage(file);
+    assert.equal(a.schemaVersion, n);
     await a.createStudy({ name: 's', directions: ['minimize'] });
     await a.createTrial('s', { state: 'WAITING', config: { x: 'kept' } });
     await a.close();
     // Given out of order on purpose: the runner sorts them.
-    const b = openSqliteStorage(file, { migrations: [v3, v1, v2] });
-    assert.equal(b.schemaVersion, 3);
-    assert.deepEqual(log, [2, 3]);
+    const b = openSqliteStorage(file, { migrations: [fill, ...MIGRATIONS, extra] });
+    assert.equal(b.schemaVersion, n + 2);
+    assert.deepEqual(log, [n + 1, n + 2]);
     assert.deepEqual((await b.getTrial('s', 0)).config, { x: 'kept' });
     await b.close();
-    openSqliteStorage(file, { migrations: [v1, v2, v3] }).close();
-    assert.deepEqual(log, [2, 3]);
+    openSqliteStorage(file, { migrations: [...MIGRATIONS, extra, fill] }).close();
+    assert.deepEqual(log, [n + 1, n + 2]);
     const raw = new Database(file, { readonly: true });
-    assert.deepEqual(raw.prepare('SELECT version FROM autopeft_schema ORDER BY version').pluck().all(), [1, 2, 3]);
+    assert.deepEqual(
+      raw.prepare('SELECT version FROM autopeft_schema ORDER BY version').pluck().all(),
+      Array.from({ length: n + 2 }, (_, i) => i + 1),
+    );
     assert.deepEqual(raw.prepare('SELECT extra FROM trials').pluck().all(), ['kept']);
     raw.close();
-    assert.throws(() => openSqliteStorage(file, { migrations: [v1, v2] }), SchemaTooNewError);
-    assert.throws(() => openSqliteStorage(tmpFile(), { migrations: [v1, v3] }), /without gaps/);
+    assert.throws(() => openSqliteStorage(file, { migrations: [...MIGRATIONS, extra] }), SchemaTooNewError);
+    assert.throws(() => openSqliteStorage(tmpFile(), { migrations: [...MIGRATIONS, fill] }), /without gaps/);
+  });
+
+  test('v2 moves what autopeft wrote as user attributes to system attributes, and types interrupts', async () => {
+    // A v1 file as autopeft search left it after a kill -9, a resume and a Ctrl-C.
+    const file = tmpFile();
+    const v1 = new Database(file);
+    migrate(v1, file, [MIGRATIONS[0]!]);
+    const study = (name: string, attrs: object) =>
+      v1
+        .prepare(
+          `INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, 1)`,
+        )
+        .run(name, '["maximize","minimize"]', '["metric","paramPct"]', JSON.stringify(attrs)).lastInsertRowid;
+    const search = study('search', {
+      autopeft: { model: 'use-lite' },
+      boState: { theta: [0.5], lastColdN: 4 },
+      retrain: [{ trial: 0 }],
+      mine: 1,
+    });
+    const other = study('library', { retrain: 'a user key', boState: 'kept' });
+    const trial = (sid: number | bigint, n: number, state: string, reason: string | null, attrs: object) =>
+      v1
+        .prepare(
+          `INSERT INTO trials (study_id, number, state, config, reason, user_attrs, created_at) VALUES (?, ?, ?, '{}', ?, ?, 1)`,
+        )
+        .run(sid, n, state, reason, JSON.stringify(attrs));
+    trial(search, 0, 'FAILED', 'interrupted: its process 123 died', {});
+    trial(search, 1, 'FAILED', 'stale: no heartbeat for 70000 ms from worker h:9', { seconds: 2 });
+    trial(search, 2, 'FAILED', 'interrupted by the user', {});
+    trial(search, 3, 'FAILED', 'interrupted: never started', {});
+    trial(search, 4, 'FAILED', 'loss is NaN', {});
+    trial(search, 5, 'COMPLETE', null, { requeuedFrom: 0, seconds: 3 });
+    trial(search, 6, 'WAITING', null, { requeuedFrom: 1 });
+    trial(search, 7, 'WAITING', null, { requeuedFrom: 2 });
+    trial(other, 0, 'WAITING', null, { requeuedFrom: 'not a number' });
+    v1.close();
+
+    const s = openSqliteStorage(file);
+    assert.equal(s.schemaVersion, MIGRATIONS.length);
+    const a = await s.getStudy('search');
+    assert.deepEqual(a.userAttrs, { mine: 1 });
+    assert.deepEqual(a.systemAttrs, {
+      autopeft: { model: 'use-lite' },
+      retrain: [{ trial: 0 }],
+      sampler: { name: 'bo', state: { theta: [0.5], lastColdN: 4 } },
+    });
+    const b = await s.getStudy('library');
+    assert.deepEqual([b.userAttrs, b.systemAttrs], [{ retrain: 'a user key', boState: 'kept' }, {}]);
+    assert.deepEqual(
+      (await s.listTrials('search')).map((t) => [t.number, t.interrupted, t.requeuedFrom, t.requeuedAs, t.userAttrs]),
+      [
+        [0, 'worker-died', undefined, 5, {}],
+        [1, 'stale', undefined, 6, { seconds: 2 }],
+        [2, 'user', undefined, 7, {}],
+        [3, 'never-started', undefined, undefined, {}],
+        [4, undefined, undefined, undefined, {}],
+        [5, undefined, 0, undefined, { seconds: 3 }],
+        [6, undefined, 1, undefined, {}],
+        [7, undefined, 2, undefined, {}],
+      ],
+    );
+    assert.deepEqual((await s.getTrial('library', 0)).userAttrs, { requeuedFrom: 'not a number' });
+    await s.close();
   });
 
   test('a lock held past the busy timeout is a StorageBusyError, and the call can be retried', async () => {
@@ -160,19 +226,19 @@ describe('sqlite storage file handling', () => {
 
   test('a failing migration rolls back entirely', async () => {
     const file = tmpFile();
-    await openSqliteStorage(file, { migrations: [MIGRATIONS[0]!] }).close();
+    await openSqliteStorage(file).close();
     const bad: Migration = {
-      version: 2,
+      version: MIGRATIONS.length + 1,
       description: 'test: fails half way',
       up(db) {
         db.exec('CREATE TABLE half (x INTEGER)');
         throw new Error('boom');
       },
     };
-    assert.throws(() => openSqliteStorage(file, { migrations: [MIGRATIONS[0]!, bad] }), /boom/);
+    assert.throws(() => openSqliteStorage(file, { migrations: [...MIGRATIONS, bad] }), /boom/);
     const raw = new Database(file, { readonly: true });
     assert.equal(raw.prepare(`SELECT COUNT(*) FROM sqlite_master WHERE name = 'half'`).pluck().get(), 0);
-    assert.equal(raw.prepare('SELECT MAX(version) FROM autopeft_schema').pluck().get(), 1);
+    assert.equal(raw.prepare('SELECT MAX(version) FROM autopeft_schema').pluck().get(), MIGRATIONS.length);
     raw.close();
   });
 });
@@ -212,8 +278,26 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
     const nObj = study === 'a' ? 2 : 1;
     // Mostly recent trials (likely RUNNING), sometimes out of range.
     const count = study === 'zz' ? 0 : (await backends[0]!.listTrials(study)).length;
-    const num = rand() < 0.1 ? pick([-1, count, 0.5]) : Math.max(0, count - 1 - Math.floor(rand() * 6));
-    op = pick(['create', 'create', 'claim', 'tell', 'tell', 'attrs', 'beat', 'list', 'get', 'stale']);
+    let num = rand() < 0.1 ? pick([-1, count, 0.5]) : Math.max(0, count - 1 - Math.floor(rand() * 6));
+    op = pick([
+      'create',
+      'create',
+      'claim',
+      'tell',
+      'tell',
+      'attrs',
+      'beat',
+      'list',
+      'get',
+      'stale',
+      'interrupt',
+      'sys',
+    ]);
+    if (op === 'beat' || op === 'tell' || op === 'interrupt') {
+      // Mostly a RUNNING trial (the stale sweeps keep them rare), sometimes any.
+      const running = study === 'zz' ? [] : await backends[0]!.listTrials(study, { states: ['RUNNING'] });
+      if (running.length > 0 && rand() < 0.7) num = pick(running).number;
+    }
     if (op === 'create') {
       const state = pick(['WAITING', 'RUNNING', 'COMPLETE', 'FAILED'] as const);
       const init: TrialInit =
@@ -224,7 +308,15 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
             : state === 'COMPLETE'
               ? { state, config: { i: step }, values: Array.from({ length: rand() < 0.9 ? nObj : 3 }, () => rand()) }
               : { state, config: { i: step }, reason: 'r' };
-      await run((s) => s.createTrial(study, init));
+      const maxTrials = rand() < 0.3 ? count - 1 + Math.floor(rand() * 3) : undefined;
+      await run((s) => s.createTrial(study, init, maxTrials === undefined ? {} : { maxTrials }));
+    } else if (op === 'interrupt') {
+      const kind = pick(['user', 'worker-died', 'never-started'] as const);
+      const requeue = rand() < 0.6;
+      await run((s) => s.interruptTrial(study, num, { kind, requeue }));
+    } else if (op === 'sys') {
+      await run((s) => s.setStudySystemAttrs(study, { [`s${step % 3}`]: step }));
+      await run((s) => s.getStudy(study));
     } else if (op === 'claim') await run((s) => s.claimWaiting(study, `w${step % 3}`));
     else if (op === 'tell') {
       const outcome: TrialOutcome = pick([
@@ -241,8 +333,9 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
     } else if (op === 'get') await run((s) => s.getTrial(study, num));
     else {
       const requeue = rand() < 0.5;
+      const deadWorkers = rand() < 0.3 ? ['w1'] : [];
       await run(async (s) => {
-        const r = await s.failStale(study, { olderThanMs: 200, requeue });
+        const r = await s.failStale(study, { olderThanMs: 200, requeue, deadWorkers });
         if (r.failed.length === 0) throw new StorageError('NONE', 'nothing stale');
         return r;
       });
@@ -252,8 +345,11 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
   await run((s) => s.listTrials('b'));
   await run((s) => s.listStudies());
   // The sequence must have exercised the success paths, not only the errors.
-  for (const op of ['create', 'claim', 'tell', 'attrs', 'beat', 'stale'])
-    assert.ok((okCount.get(op) ?? 0) >= 5, `only ${okCount.get(op) ?? 0} successful ${op} calls`);
+  for (const op of ['create', 'claim', 'tell', 'attrs', 'beat', 'stale', 'interrupt', 'sys'])
+    assert.ok(
+      (okCount.get(op) ?? 0) >= 5,
+      `${JSON.stringify([...okCount])} only ${okCount.get(op) ?? 0} successful ${op} calls`,
+    );
   const all = [...(await backends[0]!.listTrials('a')), ...(await backends[0]!.listTrials('b'))];
   for (const st of ['WAITING', 'COMPLETE', 'FAILED', 'PRUNED'] as const)
     assert.ok(
@@ -261,7 +357,7 @@ test('sqlite and memory backends agree on a random call sequence', async () => {
       `no ${st} trial`,
     );
   assert.ok(
-    all.some((x) => x.userAttrs.requeuedFrom !== undefined),
+    all.some((x) => x.requeuedFrom !== undefined) && all.some((x) => x.interrupted === 'worker-died'),
     'nothing re-queued',
   );
   for (const s of backends) await s.close();

@@ -16,16 +16,20 @@ import {
   NotAutopeftDatabaseError,
   StorageBusyError,
   StorageClosedError,
+  TrialLimitError,
   TrialNotRunningError,
   UnknownStudyError,
   UnknownTrialError,
 } from './errors.js';
 import { checkIdentity, migrate, MIGRATIONS, type Migration } from './migrations.js';
 import { newTrialRow, toTrialRecord, type TrialRow } from './rows.js';
-import { requeueInit, staleReason } from './stale.js';
+import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
 import type {
+  CreateTrialOptions,
   FailStaleOptions,
   FailStaleResult,
+  InterruptOptions,
+  InterruptResult,
   ListTrialsOptions,
   Storage,
   StorageOptions,
@@ -37,6 +41,8 @@ import type {
 } from './types.js';
 import {
   checkAttrs,
+  checkInterrupt,
+  checkMaxTrials,
   checkOlderThan,
   checkOutcome,
   checkStudySpec,
@@ -59,12 +65,17 @@ interface StudyRow {
   directions: string;
   objective_names: string;
   user_attrs: string;
+  system_attrs: string;
   created_at: number;
 }
 
 /** The trial columns, selected under `TrialRow`'s field names so rows come back ready for `toTrialRecord`. */
 const SELECT_TRIAL = `SELECT number, state, config, values_json AS "values", reason, user_attrs AS userAttrs, worker_id AS workerId,
-  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, heartbeat_at AS heartbeatAt FROM trials`;
+  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, heartbeat_at AS heartbeatAt,
+  interrupted, requeued_from AS requeuedFrom, requeued_as AS requeuedAs FROM trials`;
+
+/** Trials that count toward a target (`countsTowardTarget`): all but the interrupted ones. */
+const COUNTED = `NOT (state = 'FAILED' AND interrupted IS NOT NULL)`;
 
 function studyRecord(r: StudyRow): StudyRecord {
   return deepFreeze({
@@ -72,6 +83,7 @@ function studyRecord(r: StudyRow): StudyRecord {
     directions: JSON.parse(r.directions) as Direction[],
     objectiveNames: JSON.parse(r.objective_names) as string[],
     userAttrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
+    systemAttrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
     createdAt: r.created_at,
   });
 }
@@ -155,15 +167,15 @@ export class SqliteStorage implements Storage {
     return r;
   }
 
-  private insertTrial(studyId: number, init: TrialInit, now: number): TrialRecord {
+  private insertTrial(studyId: number, init: TrialInit, now: number, requeuedFrom: number | null = null): TrialRow {
     const { n } = this.db
       .prepare(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?`)
       .get(studyId) as { n: number };
-    const row = newTrialRow(n, init, now);
+    const row = newTrialRow(n, init, now, requeuedFrom);
     this.db
       .prepare(
-        `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at, requeued_from)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
       .run(
         studyId,
@@ -178,8 +190,23 @@ export class SqliteStorage implements Storage {
         row.startedAt,
         row.finishedAt,
         row.heartbeatAt,
+        row.requeuedFrom,
       );
-    return toTrialRecord(row);
+    return row;
+  }
+
+  /** Writes interrupted rows back and inserts re-runs (the SQLite side of `interruptRow`). */
+  private writer(studyId: number): RowWriter {
+    return {
+      update: (row) => {
+        this.db
+          .prepare(
+            `UPDATE trials SET state = ?, reason = ?, finished_at = ?, interrupted = ?, requeued_as = ? WHERE study_id = ? AND number = ?`,
+          )
+          .run(row.state, row.reason, row.finishedAt, row.interrupted, row.requeuedAs, studyId, row.number);
+      },
+      insert: (init, now, requeuedFrom) => this.insertTrial(studyId, init, now, requeuedFrom),
+    };
   }
 
   async createStudy(spec: StudySpec): Promise<StudyRecord> {
@@ -190,13 +217,14 @@ export class SqliteStorage implements Storage {
         throw new DuplicateStudyError(spec.name, this.location);
       this.db
         .prepare(
-          `INSERT INTO studies (name, directions, objective_names, user_attrs, created_at) VALUES (?, ?, ?, ?, ?)`,
+          `INSERT INTO studies (name, directions, objective_names, user_attrs, system_attrs, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
         )
         .run(
           spec.name,
           JSON.stringify(spec.directions),
           JSON.stringify(names),
           JSON.stringify(spec.userAttrs ?? {}),
+          JSON.stringify(spec.systemAttrs ?? {}),
           this.now(),
         );
       return this.studyRow(spec.name);
@@ -238,11 +266,31 @@ export class SqliteStorage implements Storage {
     });
   }
 
-  async createTrial(study: string, init: TrialInit): Promise<TrialRecord> {
+  async setStudySystemAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
+    this.open();
+    checkAttrs(attrs, `study "${study}" systemAttrs`);
+    this.immediate(() => {
+      const s = this.studyRow(study);
+      const merged = { ...(JSON.parse(s.system_attrs) as Record<string, AttrValue>), ...attrs };
+      this.db.prepare(`UPDATE studies SET system_attrs = ? WHERE id = ?`).run(JSON.stringify(merged), s.id);
+    });
+  }
+
+  async createTrial(study: string, init: TrialInit, options: CreateTrialOptions = {}): Promise<TrialRecord> {
     const s = this.studyRow(study);
     const names = JSON.parse(s.objective_names) as string[];
     checkTrialInit(init, names.length, names, `study "${study}" new trial`);
-    return this.immediate(() => this.insertTrial(s.id, init, this.now()));
+    const max = options.maxTrials;
+    checkMaxTrials(max, `study "${study}" new trial`);
+    return this.immediate(() => {
+      if (max !== undefined) {
+        const { n } = this.db
+          .prepare(`SELECT COUNT(*) AS n FROM trials WHERE study_id = ? AND ${COUNTED}`)
+          .get(s.id) as { n: number };
+        if (n >= max) throw new TrialLimitError(study, max);
+      }
+      return toTrialRecord(this.insertTrial(s.id, init, this.now()));
+    });
   }
 
   async claimWaiting(study: string, workerId: string): Promise<TrialRecord | undefined> {
@@ -333,6 +381,17 @@ export class SqliteStorage implements Storage {
     return rows.map(toTrialRecord);
   }
 
+  async interruptTrial(study: string, number: number, options: InterruptOptions): Promise<InterruptResult> {
+    const s = this.studyRow(study);
+    checkInterrupt(options, `study "${study}" trial #${number}`);
+    return this.immediate(() => {
+      const r = this.trialRow(s.id, study, number);
+      if (r.state !== 'RUNNING') throw new TrialNotRunningError(study, number, r.state, 'interrupt');
+      const reason = options.reason ?? defaultReason(options.kind, r);
+      return interruptRow(r, options.kind, reason, options.requeue === true, this.now(), this.writer(s.id));
+    });
+  }
+
   async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
     const s = this.studyRow(study);
     checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
@@ -343,15 +402,12 @@ export class SqliteStorage implements Storage {
         .all(s.id) as TrialRow[];
       const failed: TrialRecord[] = [];
       const requeued: TrialRecord[] = [];
-      const update = this.db.prepare(
-        `UPDATE trials SET state = 'FAILED', reason = ?, finished_at = ? WHERE study_id = ? AND number = ?`,
-      );
       for (const row of running) {
-        const reason = staleReason(row, now, options.olderThanMs);
-        if (reason === undefined) continue;
-        update.run(reason, now, s.id, row.number);
-        failed.push(toTrialRecord({ ...row, state: 'FAILED', reason, finishedAt: now }));
-        if (options.requeue) requeued.push(this.insertTrial(s.id, requeueInit(row), now));
+        const why = orphanReason(row, now, options.olderThanMs, options.deadWorkers);
+        if (why === undefined) continue;
+        const r = interruptRow(row, why.kind, why.reason, options.requeue === true, now, this.writer(s.id));
+        failed.push(r.failed);
+        if (r.requeued) requeued.push(r.requeued);
       }
       return { failed, requeued };
     });

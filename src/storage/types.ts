@@ -9,8 +9,11 @@
  */
 import type {
   AttrValue,
+  CreateTrialOptions,
   FailStaleOptions,
   FailStaleResult,
+  InterruptOptions,
+  InterruptResult,
   ListTrialsOptions,
   StudyRecord,
   StudySpec,
@@ -20,8 +23,11 @@ import type {
 } from '../trials/index.js';
 
 export type {
+  CreateTrialOptions,
   FailStaleOptions,
   FailStaleResult,
+  InterruptOptions,
+  InterruptResult,
   ListTrialsOptions,
   StudyRecord,
   StudySpec,
@@ -46,9 +52,15 @@ export interface Storage {
   deleteStudy(name: string): Promise<void>;
   /** Merges `attrs` into the study's user attributes. */
   setStudyUserAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void>;
+  /** Merges `attrs` into the study's system attributes (the library's own records; never mixed with user attributes). */
+  setStudySystemAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void>;
 
-  /** Creates a trial with the next dense number (0, 1, 2, ... per study). */
-  createTrial(study: string, init: TrialInit): Promise<TrialRecord>;
+  /**
+   * Creates a trial with the next dense number (0, 1, 2, ... per study). With `maxTrials`, throws
+   * `TrialLimitError` instead when the study already holds that many trials counting toward a
+   * target (checked atomically with the insert, so concurrent workers never overshoot it).
+   */
+  createTrial(study: string, init: TrialInit, options?: CreateTrialOptions): Promise<TrialRecord>;
   /**
    * Atomically moves the oldest WAITING trial to RUNNING for `workerId` and returns it;
    * `undefined` when none waits. Two concurrent callers (even in two processes) never get the same trial.
@@ -64,7 +76,15 @@ export interface Storage {
   getTrial(study: string, number: number): Promise<TrialRecord>;
   /** Trials sorted by number. */
   listTrials(study: string, options?: ListTrialsOptions): Promise<TrialRecord[]>;
-  /** Fails RUNNING trials without a recent heartbeat, optionally re-queueing their configs, atomically. */
+  /**
+   * Fails a RUNNING trial that stopped through no fault of its config (`interrupted` = the kind)
+   * and, with `requeue`, enqueues its config again, atomically; `TrialNotRunningError` otherwise.
+   */
+  interruptTrial(study: string, number: number, options: InterruptOptions): Promise<InterruptResult>;
+  /**
+   * Fails RUNNING trials without a recent heartbeat (`stale`) or held by a listed dead worker
+   * (`worker-died`), optionally re-queueing their configs, atomically (the same mechanism as `interruptTrial`).
+   */
   failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult>;
 
   /** Releases the backend; later calls throw `StorageClosedError`. Idempotent. */

@@ -2,7 +2,13 @@
  * Checks shared by every backend, so that all of them reject the same inputs with the same errors
  * and store only values that survive a JSON round trip unchanged.
  */
-import type { AttrValue, Config, Direction } from '../trials/index.js';
+import {
+  INTERRUPT_KINDS,
+  type AttrValue,
+  type Config,
+  type Direction,
+  type InterruptOptions,
+} from '../trials/index.js';
 import { InvalidInputError } from './errors.js';
 import type { StudySpec, TrialInit, TrialOutcome } from './types.js';
 
@@ -33,6 +39,7 @@ export function checkStudySpec(spec: StudySpec): string[] {
     );
   }
   if (spec.userAttrs !== undefined) checkAttrs(spec.userAttrs, `study "${spec.name}" userAttrs`);
+  if (spec.systemAttrs !== undefined) checkAttrs(spec.systemAttrs, `study "${spec.name}" systemAttrs`);
   return names;
 }
 
@@ -167,6 +174,20 @@ export function checkTrialNumber(number: number, where: string): void {
 export function checkOlderThan(ms: number, where: string): void {
   if (typeof ms !== 'number' || !(ms >= 0))
     throw new InvalidInputError(`${where}: olderThanMs must be a number >= 0, got ${String(ms)}`);
+}
+
+export function checkInterrupt(options: InterruptOptions, where: string): void {
+  if (!INTERRUPT_KINDS.includes(options?.kind))
+    throw new InvalidInputError(
+      `${where}: interrupt kind must be one of ${INTERRUPT_KINDS.join(', ')}, got ${JSON.stringify(options?.kind)}`,
+    );
+  if (options.reason !== undefined && typeof options.reason !== 'string')
+    throw new InvalidInputError(`${where}: reason must be a string`);
+}
+
+export function checkMaxTrials(max: number | undefined, where: string): void {
+  if (max !== undefined && !(Number.isInteger(max) && max >= 0))
+    throw new InvalidInputError(`${where}: maxTrials must be an integer >= 0, got ${String(max)}`);
 }
 
 /** Freezes a JSON-like value in place, recursively, and returns it. */

@@ -2,10 +2,14 @@
 export type {
   AttrValue,
   Config,
+  CreateTrialOptions,
   Direction,
   FailStaleOptions,
   FailStaleResult,
   FrozenTrial,
+  InterruptKind,
+  InterruptOptions,
+  InterruptResult,
   ListTrialsOptions,
   ObjectiveSpec,
   ParamValue,
@@ -16,3 +20,4 @@ export type {
   TrialRecord,
   TrialState,
 } from './types.js';
+export { INTERRUPT_KINDS, countsTowardTarget, isRealFailure } from './types.js';

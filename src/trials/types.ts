@@ -45,6 +45,43 @@ export interface FrozenTrial {
   finishedAt?: number;
   /** Last heartbeat of the worker running it (RUNNING trials). */
   heartbeatAt?: number;
+  /**
+   * Set on a FAILED trial that stopped through no fault of its config (see `InterruptKind`): a
+   * bookkeeping row, not a failure; its config is usually re-run as `requeuedAs`.
+   */
+  interrupted?: InterruptKind;
+  /** The interrupted trial whose config this trial re-runs. */
+  requeuedFrom?: number;
+  /** The trial that re-runs this interrupted trial's config. */
+  requeuedAs?: number;
+}
+
+/**
+ * Why a RUNNING trial was stopped without a result of its own: `user` (Ctrl-C, SIGTERM),
+ * `worker-died` (its process is gone), `stale` (no heartbeat for too long), `never-started`
+ * (reserved by a worker that stopped before training it).
+ */
+export type InterruptKind = 'user' | 'worker-died' | 'stale' | 'never-started';
+
+export const INTERRUPT_KINDS: readonly InterruptKind[] = ['user', 'worker-died', 'stale', 'never-started'];
+
+/**
+ * Whether a trial counts toward a study's trial target: every trial but the interrupted ones
+ * (a re-queued config counts once, through its re-run).
+ */
+export function countsTowardTarget(t: InterruptedFields): boolean {
+  return !(t.state === 'FAILED' && Boolean(t.interrupted));
+}
+
+/** A trial that ended badly because of its config: FAILED (not interrupted) or PRUNED. */
+export function isRealFailure(t: InterruptedFields): boolean {
+  return t.state === 'PRUNED' || (t.state === 'FAILED' && !t.interrupted);
+}
+
+/** What the two tests above read: a trial, or a stored row (which keeps null for "not interrupted"). */
+interface InterruptedFields {
+  state: TrialState;
+  interrupted?: InterruptKind | null | undefined;
 }
 
 /** A study as stored. */
@@ -55,6 +92,11 @@ export interface StudyRecord {
   /** One per objective, unique, same order as `directions`. */
   readonly objectiveNames: readonly string[];
   readonly userAttrs: Readonly<Record<string, AttrValue>>;
+  /**
+   * What the library and its tools record about the study (search setup, sampler state,
+   * retrain/baseline/transfer results), kept apart from the user's own attributes.
+   */
+  readonly systemAttrs: Readonly<Record<string, AttrValue>>;
   /** Milliseconds since the epoch. */
   readonly createdAt: number;
 }
@@ -65,6 +107,7 @@ export interface StudySpec {
   directions: readonly Direction[];
   objectiveNames?: readonly string[];
   userAttrs?: Record<string, AttrValue>;
+  systemAttrs?: Record<string, AttrValue>;
 }
 
 /** A trial snapshot from storage: a `FrozenTrial` plus the worker that claimed it, if any. */
@@ -109,15 +152,40 @@ export interface ListTrialsOptions {
   states?: readonly TrialState[];
 }
 
-export interface FailStaleOptions {
-  /** A RUNNING trial whose last heartbeat (or start, if it never beat) is older than this is stale. */
-  olderThanMs: number;
-  /** Also enqueue each stale trial's config again as a new WAITING trial. Default false. */
+export interface CreateTrialOptions {
+  /**
+   * Create the trial only while the study holds fewer than this many trials that count toward a
+   * target (`countsTowardTarget`), checked atomically with the insert; else `TrialLimitError`.
+   */
+  maxTrials?: number;
+}
+
+export interface InterruptOptions {
+  kind: InterruptKind;
+  /** Human text; default one line per kind, e.g. `interrupted by the user`. */
+  reason?: string;
+  /** Also enqueue its config again as a new WAITING trial (`requeuedFrom`), atomically. Default false. */
   requeue?: boolean;
 }
 
+export interface InterruptResult {
+  /** The trial, now FAILED with `interrupted` set. */
+  failed: TrialRecord;
+  /** Its re-run, WAITING, when `requeue` was set. */
+  requeued?: TrialRecord;
+}
+
+export interface FailStaleOptions {
+  /** A RUNNING trial whose last heartbeat (or start, if it never beat) is older than this is stale. */
+  olderThanMs: number;
+  /** Also enqueue each failed trial's config again as a new WAITING trial. Default false. */
+  requeue?: boolean;
+  /** Workers known to be gone (e.g. dead processes of this host): their RUNNING trials fail at once (`worker-died`). */
+  deadWorkers?: readonly string[];
+}
+
 export interface FailStaleResult {
-  /** The stale trials, now FAILED. */
+  /** The stale trials, now FAILED (`interrupted`: `stale` or `worker-died`). */
   failed: TrialRecord[];
   /** The new WAITING trials (one per failed trial, same order) when `requeue` was set. */
   requeued: TrialRecord[];
