@@ -11,7 +11,7 @@
  * like `peft.layer.3.sa.down.weight` (shared prefix MLP: `peft.pt.*`). One `Peft` serves one graph.
  */
 import type { Graph, Value } from '../graph/ir.js';
-import type { BertHooks, FfnHookContext, ProjectionHookContext } from '../models/bert/builder.js';
+import type { EncoderHooks, FfnHookContext, ProjectionHookContext } from '../models/types.js';
 import { describePeft, isNoop, PeftConfigError, type PeftConfig } from './config.js';
 import { initTensor } from './init.js';
 import './methods.js';
@@ -20,12 +20,12 @@ import {
   activeLayers,
   fitsSpec,
   type MethodContext,
-  type PeftDims,
   type PeftMethod,
   type PeftTensor,
   type PeftWeights,
   type TensorSpec,
 } from './types.js';
+import type { BackboneDims } from '../models/types.js';
 
 export interface CreatePeftOptions {
   /** Seed of the fresh init (each tensor's stream also depends on its name). Default 0. */
@@ -43,10 +43,10 @@ export interface CreatePeftOptions {
 
 export interface Peft {
   readonly config: PeftConfig;
-  readonly dims: PeftDims;
+  readonly dims: BackboneDims;
   readonly mode: 'train' | 'frozen';
   /** Hooks for the backbone builder (an empty object for a no-op config: the frozen graph). */
-  readonly hooks: BertHooks;
+  readonly hooks: EncoderHooks;
   /** The tensors this Peft creates (train: trainable, in a fixed order; frozen: inference form). */
   readonly specs: readonly TensorSpec[];
   /** Names of `specs`. */
@@ -60,19 +60,19 @@ export interface Peft {
 }
 
 /** Trainable tensors of a config, every method, in registry order. */
-export function peftTensorSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
+export function peftTensorSpecs(cfg: PeftConfig, dims: BackboneDims): TensorSpec[] {
   return enabledMethods(cfg).flatMap((m) => m.tensors(cfg, dims));
 }
 
 /** Inference-form tensors (PT folded). */
-export function peftFoldedSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
+export function peftFoldedSpecs(cfg: PeftConfig, dims: BackboneDims): TensorSpec[] {
   return enabledMethods(cfg).flatMap((m) => (m.foldedTensors ? m.foldedTensors(cfg, dims) : m.tensors(cfg, dims)));
 }
 
 /** Training-form weights -> inference-form weights (the PT MLP computed once into rows). */
 export function foldPeftWeights(
   cfg: PeftConfig,
-  dims: PeftDims,
+  dims: BackboneDims,
   weights: ReadonlyMap<string, PeftTensor>,
 ): PeftWeights {
   const all: PeftWeights = new Map(weights);
@@ -90,7 +90,7 @@ function enabledMethods(cfg: PeftConfig): PeftMethod[] {
   return peftMethods().filter((m) => cfg[m.id] > 0);
 }
 
-export function checkDims(cfg: PeftConfig, dims: PeftDims): void {
+export function checkDims(cfg: PeftConfig, dims: BackboneDims): void {
   if (cfg.layers.length !== dims.numLayers) {
     throw new PeftConfigError(
       `peft config: "layers" has ${cfg.layers.length} flags but the backbone has ${dims.numLayers} layers; rebuild the config for this model`,
@@ -107,7 +107,7 @@ export function checkDims(cfg: PeftConfig, dims: PeftDims): void {
   }
 }
 
-export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOptions = {}): Peft {
+export function createPeft(cfg: PeftConfig, dims: BackboneDims, opts: CreatePeftOptions = {}): Peft {
   checkDims(cfg, dims);
   const mode = opts.mode ?? 'train';
   const dtype = opts.dtype ?? 'float32';
@@ -178,7 +178,7 @@ export function createPeft(cfg: PeftConfig, dims: PeftDims, opts: CreatePeftOpti
     (ctx: C): Value =>
       on(ctx.layer) ? ms.reduce((out, m) => step(m, { ...ctx, output: out }, ctxFor(m)), ctx.output) : ctx.output;
 
-  const hooks: BertHooks = {};
+  const hooks: EncoderHooks = {};
   const ffnMethods = methods.filter((m) => m.ffn);
   if (ffnMethods.length > 0) hooks.ffn = chain<FfnHookContext>(ffnMethods, (m, c, mc) => m.ffn!(c, mc));
   const projMethods = methods.filter((m) => m.projection);

@@ -1,9 +1,11 @@
 /**
  * The merged inference model: backbone + PEFT + head, every weight a constant, emitted as ONNX
  * through the engine's emitter. Prefix-tuning's MLP is folded into its key/value rows; LoRA is
- * optionally merged into W_q / W_v (W' = W + alpha/r · B A, then no LoRA nodes at all).
+ * optionally merged into W_q / W_v (W' = W + alpha/r · B A, then no LoRA nodes at all). The backbone
+ * side is the models room's export capability (`ExportBackbone`: its weights and a builder taking
+ * hooks); this module composes it with the adapter.
  *
- *   const bb = bertExportBackbone(bertConfig, backboneWeights, { seqLen: 128, numLabels: 2 });
+ *   const bb = backbone.exportBackbone({ seqLen: 128, numLabels: 2 }); // or bertExportBackbone(config, weights, ...)
  *   const model = await exportMergedOnnx(bb, loaded, { path: 'out/model.onnx' });
  *
  * The exported graph has inputs input_ids, attention_mask (and token_type_ids for BERT), shape
@@ -12,50 +14,11 @@
 import { writeFile } from 'node:fs/promises';
 import type { Graph, Value } from '../graph/ir.js';
 import { emitOnnx, type EmittedModel } from '../graph/onnx/emit.js';
-import { buildBert, type BertHooks, type WeightMap } from '../models/bert/builder.js';
-import type { BertConfig } from '../models/bert/config.js';
+import type { ExportBackbone, WeightMap } from '../models/types.js';
 import { PeftConfigError, type PeftConfig } from './config.js';
 import { createPeft, type Peft } from './create.js';
 import { LORA_TARGETS, loraScale, loraSpecs, mergeLoraWeight } from './lora/index.js';
-import { activeLayers, attentionWidth, type PeftDims, type PeftTensor } from './types.js';
-
-/** What export needs from a backbone (BERT/RoBERTa here; USE-lite provides the same). */
-export interface ExportBackbone {
-  dims: PeftDims;
-  /** The frozen backbone weights, head included (the adapter's head weights replace those). */
-  weights: WeightMap;
-  /**
-   * Weight name of layer `layer`'s query/value projection ([w, w], [out, in], w = the layer's
-   * attention width from `dims`), for merging LoRA.
-   */
-  projectionWeightName(layer: number, target: 'query' | 'value'): string;
-  /** Builds the inference graph (dropout off, nothing trainable) from `weights` with `hooks`. */
-  build(weights: WeightMap, hooks: BertHooks): { graph: Graph; logits: Value };
-}
-
-export function bertExportBackbone(
-  config: BertConfig,
-  weights: WeightMap,
-  opts: { seqLen: number; numLabels: number },
-): ExportBackbone {
-  return {
-    dims: { numLayers: config.numLayers, hidden: config.hiddenSize, numHeads: config.numHeads },
-    weights,
-    projectionWeightName: (l, t) => `${config.flavour}.encoder.layer.${l}.attention.self.${t}.weight`,
-    build: (w, hooks) => {
-      const m = buildBert({
-        config,
-        weights: w,
-        seqLen: opts.seqLen,
-        numLabels: opts.numLabels,
-        hooks,
-        hiddenDropout: 0,
-        attentionDropout: 0,
-      });
-      return { graph: m.graph, logits: m.logits! };
-    },
-  };
-}
+import { activeLayers, attentionWidth, type PeftTensor } from './types.js';
 
 export interface AdapterWeights {
   config: PeftConfig;

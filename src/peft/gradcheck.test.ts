@@ -15,10 +15,11 @@ import type { Rng } from '../testing/random.js';
 import { parsePeftConfig } from './config.js';
 import { createPeft, peftTensorSpecs } from './create.js';
 import { BATCH, CASES, caseConfig, LABELS, SEQ, TINY, TINY_DIMS, tinyFeeds, tinyWeights } from './testing.js';
-import { shapeSize, type PeftDims, type PeftWeights } from './types.js';
+import type { BackboneDims } from '../models/types.js';
+import { shapeSize, type PeftWeights } from './types.js';
 import type { PeftConfig } from './config.js';
 
-function randomWeights(cfg: PeftConfig, dims: PeftDims, rng: Rng, std: number): PeftWeights {
+function randomWeights(cfg: PeftConfig, dims: BackboneDims, rng: Rng, std: number): PeftWeights {
   return new Map(
     peftTensorSpecs(cfg, dims).map((s) => [s.name, { data: rng.float64(shapeSize(s.shape), std), shape: s.shape }]),
   );
@@ -34,7 +35,7 @@ function awayFromKinks(w: PeftWeights, rng: Rng): PeftWeights {
   }
   return w;
 }
-const MODULE_DIMS: PeftDims = { numLayers: 1, hidden: 6, numHeads: 2 };
+const MODULE_DIMS: BackboneDims = { numLayers: 1, hidden: 6, numHeads: 2 };
 const MODULE_CASES: Array<{ name: string; raw: Record<string, unknown> }> = [
   { name: 'serial adapter', raw: { sa: 3 } },
   { name: 'parallel adapter', raw: { pa: 2, paScaling: 4 } },

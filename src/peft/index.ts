@@ -29,6 +29,7 @@ export {
 export { peftMethod, peftMethods, registerPeftMethod } from './registry.js';
 export {
   activeLayers,
+  cacheableLayer,
   attentionWidth,
   attentionWidthsOf,
   type PeftDims,
@@ -64,11 +65,9 @@ export {
   type AdapterConfigJson,
 } from './io.js';
 export {
-  bertExportBackbone,
   buildMergedModel,
   exportMergedOnnx,
   withHeadWeights,
-  type ExportBackbone,
   type AdapterWeights,
   type MergeOptions,
   type ExportOptions,

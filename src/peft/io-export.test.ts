@@ -9,7 +9,8 @@ import { createSession } from '../runtime/session.js';
 import { compileTraining } from '../runtime/training.js';
 import { isHeadWeight, peftTensorSpecs } from './create.js';
 import { initTensor } from './init.js';
-import { bertExportBackbone, exportMergedOnnx, withHeadWeights } from './export.js';
+import { bertExportBackbone } from '../models/bert/export.js';
+import { exportMergedOnnx, withHeadWeights } from './export.js';
 import { ADAPTER_CONFIG_FILE, checkAdapterBackbone, loadPeftAdapter, PeftFileError, savePeftAdapter } from './io.js';
 import { PeftConfigError } from './config.js';
 import {
@@ -28,10 +29,11 @@ import {
   WIDE_DIMS,
 } from './testing.js';
 import type { PeftConfig } from './config.js';
-import type { PeftDims, PeftWeights } from './types.js';
+import type { BackboneDims } from '../models/types.js';
+import type { PeftWeights } from './types.js';
 
 /** Fresh PEFT weights of `cfg` at `dims` (what a training run would save, minus the training). */
-const freshWeights = (cfg: PeftConfig, dims: PeftDims): PeftWeights =>
+const freshWeights = (cfg: PeftConfig, dims: BackboneDims): PeftWeights =>
   new Map(
     peftTensorSpecs(cfg, dims).map((s) => [
       s.name,

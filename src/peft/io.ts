@@ -12,14 +12,8 @@ import { fileURLToPath } from 'node:url';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '../models/io/safetensors.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { checkDims, peftTensorSpecs } from './create.js';
-import {
-  activeLayers,
-  attentionWidthsOf,
-  fitsSpec,
-  type PeftDims,
-  type PeftTensor,
-  type PeftWeights,
-} from './types.js';
+import { activeLayers, attentionWidthsOf, fitsSpec, type PeftTensor, type PeftWeights } from './types.js';
+import type { BackboneDims } from '../models/types.js';
 
 export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
 export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
@@ -43,7 +37,7 @@ export interface AdapterBackbone {
   id: string;
   /** e.g. 'bert', 'roberta', 'use-lite'. */
   type?: string;
-  dims: PeftDims;
+  dims: BackboneDims;
 }
 
 export interface AdapterHead {
@@ -95,7 +89,12 @@ export function autopeftVersion(): string {
   return (cachedVersion = 'unknown');
 }
 
-function checkTensors(file: string, cfg: PeftConfig, dims: PeftDims, weights: ReadonlyMap<string, PeftTensor>): void {
+function checkTensors(
+  file: string,
+  cfg: PeftConfig,
+  dims: BackboneDims,
+  weights: ReadonlyMap<string, PeftTensor>,
+): void {
   for (const s of peftTensorSpecs(cfg, dims)) {
     const t = weights.get(s.name);
     if (!t)
@@ -154,7 +153,7 @@ export async function savePeftAdapter(dir: string, a: SavedAdapter): Promise<voi
 
 const isPosInt = (x: unknown): boolean => typeof x === 'number' && Number.isInteger(x) && x > 0;
 
-function isDims(d: unknown): d is PeftDims {
+function isDims(d: unknown): d is BackboneDims {
   if (typeof d !== 'object' || d === null) return false;
   const o = d as Record<string, unknown>;
   if (![o.numLayers, o.hidden, o.numHeads].every(isPosInt)) return false;
@@ -172,7 +171,7 @@ function isDims(d: unknown): d is PeftDims {
  */
 export function checkAdapterBackbone(
   a: Pick<SavedAdapter, 'backbone'> & { config?: PeftConfig },
-  dims: PeftDims,
+  dims: BackboneDims,
   where = ADAPTER_CONFIG_FILE,
 ): void {
   const d = a.backbone.dims;

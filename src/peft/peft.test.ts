@@ -263,7 +263,7 @@ describe('PEFT modules with per-layer attention widths (tiny USE-lite: widths [8
     );
     assert.throws(
       () => buildTinyWideWith(cfg, { ...WIDE_DIMS, attentionWidths: undefined }),
-      /layer 0's query projection is 8 wide but PeftDims gives attention width 16/,
+      /layer 0's query projection is 8 wide but BackboneDims gives attention width 16/,
     );
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Test fixtures for the PEFT room: a tiny random BERT (2 layers, H 16, 2 heads), feeds, and the
  * table of configurations every test runs over; a tiny random USE-lite-shaped encoder whose
- * attention widths differ per layer (8, 16 on a 16-wide stream) for `PeftDims.attentionWidths`.
+ * attention widths differ per layer (8, 16 on a 16-wide stream) for `BackboneDims.attentionWidths`.
  */
 import type { Graph, Value } from '../graph/ir.js';
-import { buildBert, type BertGraph, type WeightMap } from '../models/bert/builder.js';
+import { buildBert, type BertGraph } from '../models/bert/builder.js';
+import type { WeightMap } from '../models/types.js';
 import type { BertConfig } from '../models/bert/config.js';
 import { randomBertWeights } from '../models/bert/random.js';
 import { buildUseLite, type UseLiteGraph } from '../models/use-lite/graph.js';
@@ -14,7 +15,7 @@ import { tensor, type ort } from '../runtime/session.js';
 import { Rng } from '../testing/random.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { createPeft, isHeadWeight, type CreatePeftOptions, type Peft } from './create.js';
-import type { PeftDims } from './types.js';
+import type { BackboneDims } from '../models/types.js';
 
 export const TINY: BertConfig = {
   vocabSize: 40,
@@ -30,7 +31,7 @@ export const TINY: BertConfig = {
   flavour: 'bert',
   padTokenId: 0,
 };
-export const TINY_DIMS: PeftDims = { numLayers: TINY.numLayers, hidden: TINY.hiddenSize, numHeads: TINY.numHeads };
+export const TINY_DIMS: BackboneDims = { numLayers: TINY.numLayers, hidden: TINY.hiddenSize, numHeads: TINY.numHeads };
 export const SEQ = 6;
 export const BATCH = 3;
 export const LABELS = 3;
@@ -131,7 +132,7 @@ export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 // --- Per-layer attention widths: a tiny random USE-lite-shaped encoder ---------------------------
 
 /** Layer 0 attends at 8 (then widens to the 16-wide stream, as USE-lite's 256 -> 512), layer 1 at 16. */
-export const WIDE_DIMS: PeftDims = { numLayers: 2, hidden: 16, numHeads: 2, attentionWidths: [8, 16] };
+export const WIDE_DIMS: BackboneDims = { numLayers: 2, hidden: 16, numHeads: 2, attentionWidths: [8, 16] };
 
 /** A random tiny USE-lite model (`buildUseLite`'s `model`): vocab 40, embed 8, hidden 16, FFN 24. */
 export function tinyUseLite(seed = 11): { params: UseLiteParams; config: UseLiteConfig } {

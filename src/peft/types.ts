@@ -1,35 +1,34 @@
 /**
- * Types shared by the PEFT methods and `createPeft`. Methods depend only on the hook context types
- * of the backbone builder (BERT today, USE-lite later, same interface) and on `PeftDims`, never on
+ * Types shared by the PEFT methods and `createPeft`. Methods depend only on the models room's
+ * backbone contract (src/models/types.ts: the `EncoderHooks` contexts and `BackboneDims`), never on
  * a backbone's weight names.
  */
 import type { Graph, Value } from '../graph/ir.js';
-import type { FfnHookContext, ProjectionHookContext } from '../models/bert/builder.js';
+import type { BackboneDims, FfnHookContext, ProjectionHookContext } from '../models/types.js';
 import type { PeftConfig } from './config.js';
 
 export type PeftMethodId = 'sa' | 'pa' | 'pt' | 'lora';
 
-/** The backbone dims a PEFT module needs. */
-export interface PeftDims {
-  numLayers: number;
-  /** Hidden size H (the residual stream: SA/PA width, PT embedding width). */
-  hidden: number;
-  numHeads: number;
-  /**
-   * Width of each layer's attention (q/k/v projections: LoRA's A [r, w_l] and B [w_l, r]; prefix
-   * rows [L, w_l]), one per layer. Default: `hidden` in every layer (BERT/RoBERTa). USE-lite: [256, 512].
-   */
-  attentionWidths?: readonly number[];
-}
+/**
+ * The backbone dims a PEFT module needs: the models room's `BackboneDims` (one type; this name stays
+ * for the modules that still spell it so).
+ */
+export type PeftDims = BackboneDims;
 
-/** The attention width of `layer`: `dims.attentionWidths[layer]`, else `dims.hidden`. */
-export function attentionWidth(dims: Pick<PeftDims, 'hidden' | 'attentionWidths'>, layer: number): number {
-  return dims.attentionWidths?.[layer] ?? dims.hidden;
-}
+export { attentionWidth, attentionWidthsOf } from '../models/types.js';
 
-/** Every layer's attention width (`hidden` where `attentionWidths` is absent). */
-export function attentionWidthsOf(dims: Pick<PeftDims, 'numLayers' | 'hidden' | 'attentionWidths'>): number[] {
-  return Array.from({ length: dims.numLayers }, (_, l) => attentionWidth(dims, l));
+/**
+ * The layer whose input can be cached for `cfg` (frozen-prefix caching, `Backbone.layerCache`): the
+ * lowest layer with a PEFT module (LoRA and prefix rows act inside that layer's attention, adapters
+ * after its FFN: all above its input). A no-op config caches everything (numLayers: only the head
+ * trains). No config (the head-only run has a no-op config, not none) or full fine-tuning: 0.
+ */
+export function cacheableLayer(cfg: PeftConfig | undefined, fullFineTune = false): number {
+  if (fullFineTune || !cfg) return 0;
+  const on = cfg.sa > 0 || cfg.pa > 0 || cfg.pt > 0 || cfg.lora > 0;
+  if (!on) return cfg.layers.length;
+  const k = cfg.layers.indexOf(true);
+  return k < 0 ? cfg.layers.length : k;
 }
 
 /** How a fresh trainable tensor is initialised. */
@@ -57,7 +56,7 @@ export type PeftWeights = Map<string, PeftTensor>;
 /** What a method's hook fragment gets besides the backbone's hook context. */
 export interface MethodContext {
   cfg: PeftConfig;
-  dims: PeftDims;
+  dims: BackboneDims;
   /** The method's size in `cfg` (> 0: the method is only asked when on). */
   size: number;
   /** 'train': tensors are `g.param`s; 'frozen': constants from saved (folded) weights. */
@@ -79,10 +78,10 @@ export interface PeftMethod {
   /** Composition order of `ffn` fragments (lower = applied first). */
   order: number;
   /** Trainable tensors for the whole config (every active layer + shared ones), fresh init. */
-  tensors(cfg: PeftConfig, dims: PeftDims): TensorSpec[];
+  tensors(cfg: PeftConfig, dims: BackboneDims): TensorSpec[];
   /**
    * The paper's count for one active layer at size `size`; `attentionWidth` is that layer's
-   * attention width (= `hidden` unless `PeftDims.attentionWidths` says otherwise): methods acting
+   * attention width (= `hidden` unless `BackboneDims.attentionWidths` says otherwise): methods acting
    * inside attention (LoRA, PT) count with it, those on the residual stream (SA, PA) with `hidden`.
    */
   paperCountPerLayer(size: number, hidden: number, attentionWidth: number): number;
@@ -90,9 +89,9 @@ export interface PeftMethod {
    * Tensors of the inference form (after `fold`); default: same as `tensors`.
    * PT: the folded key/value rows per active layer instead of the reparameterisation MLP.
    */
-  foldedTensors?(cfg: PeftConfig, dims: PeftDims): TensorSpec[];
+  foldedTensors?(cfg: PeftConfig, dims: BackboneDims): TensorSpec[];
   /** Trained tensors -> inference tensors (pure math); absent means identity. */
-  fold?(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftConfig, dims: PeftDims): PeftWeights;
+  fold?(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftConfig, dims: BackboneDims): PeftWeights;
   ffn?(ctx: FfnHookContext, m: MethodContext): Value;
   prefix?(layer: number, graph: Graph, m: MethodContext): { key: Value; value: Value } | undefined;
   projection?(ctx: ProjectionHookContext, m: MethodContext): Value;

@@ -8,13 +8,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ops from '../graph/ops/index.js';
-import { buildBert } from '../models/bert/builder.js';
+import { buildBert, bertExportBackbone } from '../models/bert/index.js';
 import { randomBertWeights } from '../models/bert/random.js';
 import { compileTraining } from '../runtime/training.js';
 import { createSession, tensor } from '../runtime/session.js';
 import {
   backboneParamCount,
-  bertExportBackbone,
   createPeft,
   exportMergedOnnx,
   headParamCount,

@@ -14,6 +14,7 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterBackbone, type S
 import { compileEval } from '../runtime/eval.js';
 import { ort } from '../runtime/session.js';
 import { tokenFeeds } from '../train/feeds.js';
+import { UsageError } from '../errors.js';
 
 export interface ExportResult {
   onnxPath: string;
@@ -34,6 +35,10 @@ export async function exportAdapter(o: {
   checkTexts: readonly string[];
 }): Promise<ExportResult> {
   const { backbone, adapter } = o;
+  // The models room's export capability; a backbone without it cannot be merged into one file.
+  const exportBackbone = backbone.exportBackbone?.bind(backbone);
+  if (!exportBackbone)
+    throw new UsageError(`export: the ${backbone.kind} backbone '${backbone.id}' has no merged export`);
   checkAdapterBackbone(adapter, backbone.dims);
   const numLabels = adapter.head?.numLabels ?? 2;
   const seqLen = Math.min(o.seqLen, backbone.maxLength);
@@ -42,7 +47,7 @@ export async function exportAdapter(o: {
   const merge = { mergeLora: false };
   await mkdir(o.outDir, { recursive: true });
   const onnxPath = join(o.outDir, 'model.onnx');
-  const model = await exportMergedOnnx(backbone.exportBackbone({ seqLen, numLabels }), adapter, {
+  const model = await exportMergedOnnx(exportBackbone({ seqLen, numLabels }), adapter, {
     ...merge,
     path: onnxPath,
   });
@@ -78,7 +83,7 @@ export async function exportAdapter(o: {
     shuffle: false,
   });
   const db = [...dyn.batches()][0]!;
-  const ref = buildMergedModel(backbone.exportBackbone({ seqLen: db.seq, numLabels }), adapter, merge);
+  const ref = buildMergedModel(exportBackbone({ seqLen: db.seq, numLabels }), adapter, merge);
   const prog = await compileEval(ref.graph, { logits: ref.logits });
   const want = (
     await prog.run(

@@ -120,7 +120,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   };
   const space = autopeftSpace({ numLayers, hidden, lora: o.lora });
   // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
-  const { attentionWidths } = backbone.dims as { attentionWidths?: readonly number[] };
+  const { attentionWidths } = backbone.dims;
   const objectives = autopeftObjectives({
     numLayers,
     hidden,

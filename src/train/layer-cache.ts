@@ -11,20 +11,19 @@
  */
 import type { Backbone, LayerCache } from '../models/backbone.js';
 import type { PeftConfig } from '../peft/config.js';
-import { cacheableLayer, UseLiteBackbone, UseLiteLayerCache } from '../models/use-lite/backbone.js';
+import { cacheableLayer } from '../peft/types.js';
 
 export const DEFAULT_CACHE_BYTES = 3e9;
 
 /**
  * The layer whose input can be cached for this config and backbone, or 0 (nothing to cache):
- * USE-lite's `cacheableLayer` (the lowest layer with a module); other backbones never cache.
+ * `cacheableLayer` (the lowest layer with a module) on backbones with the `layerCache` capability.
  */
 export function cacheLayerFor(backbone: Backbone, cfg: PeftConfig | undefined, fullFineTune: boolean): number {
-  return backbone.kind === 'use-lite' ? cacheableLayer(cfg, fullFineTune) : 0;
+  return backbone.layerCache ? cacheableLayer(cfg, fullFineTune) : 0;
 }
 
 export function createLayerCache(backbone: Backbone, layer: number, threads?: number): LayerCache {
-  if (!(backbone instanceof UseLiteBackbone))
-    throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
-  return new UseLiteLayerCache(backbone, layer, threads !== undefined ? { threads } : {});
+  if (!backbone.layerCache) throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
+  return backbone.layerCache(layer, threads !== undefined ? { threads } : {});
 }

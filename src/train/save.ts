@@ -21,10 +21,9 @@ export async function saveTrained(dir: string, a: SaveTrainedArgs): Promise<void
   const headWeights: PeftWeights = new Map();
   for (const [name, t] of a.params)
     (name.startsWith('peft.') ? weights : headWeights).set(name, { data: t.data, shape: [...t.shape] });
-  const { numLayers, hidden, numHeads } = a.backbone.dims;
   // Backbones whose attention is narrower than the residual stream in some layers (USE-lite's
   // layer 0) size LoRA and prefix tensors per layer: the adapter must record those widths.
-  const { attentionWidths } = a.backbone.dims as { attentionWidths?: readonly number[] };
+  const { numLayers, hidden, numHeads, attentionWidths } = a.backbone.dims;
   await savePeftAdapter(dir, {
     config: a.cfg,
     backbone: {

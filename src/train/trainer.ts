@@ -9,7 +9,7 @@
  */
 import type { Value } from '../graph/ir.js';
 import * as ops from '../graph/ops/index.js';
-import type { BertHooks } from '../models/bert/builder.js';
+import type { EncoderHooks } from '../models/backbone.js';
 import { Batcher, tokenizeExamples, type Batch } from '../data/batching.js';
 import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
 import { scatterPredictions, tokenFeeds } from './feeds.js';
@@ -19,7 +19,8 @@ import type { EvalProgram } from '../runtime/eval.js';
 import type { NamedTensor } from '../runtime/params.js';
 import { tensor, type ort } from '../runtime/session.js';
 import type { Backbone } from '../models/backbone.js';
-import { DivergedError, TrainingError } from './errors.js';
+import { TrainingError } from './errors.js';
+import { batchLoss, DivergenceGuard, naturalLossScale } from './divergence.js';
 import { createLayerCache, DEFAULT_CACHE_BYTES } from './layer-cache.js';
 import type { LayerCache } from '../models/backbone.js';
 import type { TokenizedSet } from '../data/batching.js';
@@ -62,7 +63,7 @@ export interface TrainerOptions extends TrainHyper {
   /** Examples the epoch evaluations (early stopping, best weights) are scored on. */
   eval: readonly Example[];
   /** PEFT modules: called once per built graph (hooks create their params on that graph). */
-  hooks?: () => BertHooks | undefined;
+  hooks?: () => EncoderHooks | undefined;
   /** Head weights to start from (evaluation of a saved adapter). */
   headWeights?: ReadonlyMap<string, { data: Float32Array }>;
   fullFineTune?: boolean;
@@ -242,6 +243,8 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     return f;
   };
 
+  const guard = new DivergenceGuard(naturalLossScale(task.regression, numLabels, labelsOf(opts.train)), opts.lr);
+  let step = 0;
   const evalBatchSize = opts.evalBatchSize ?? Math.max(opts.batchSize, 64);
   const predict = async (examples: readonly Example[]): Promise<MetricResult> => {
     const eb = new Batcher(examples, backbone.tokenizer, {
@@ -258,13 +261,21 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       rowsOf.set(examples, rows);
     }
     const preds = new Float64Array(examples.length);
+    let lossSum = 0;
+    let lossRows = 0;
     for (const b of eb.batches()) {
       const p = await programFor(b.seq);
       p.train.setState(state);
       p.eval ??= await p.train.evalProgram({ logits: p.logits });
       const out = await p.eval.run(feedsOf(b, p.inputNames, false, rows));
-      scatterPredictions(preds, b, out.logits!.data as Float32Array, numLabels, task.regression);
+      const logits = out.logits!.data as Float32Array;
+      guard.outputs(step, logits);
+      const l = batchLoss(logits, b.labels, numLabels, task.regression);
+      lossSum += l.sum;
+      lossRows += l.rows;
+      scatterPredictions(preds, b, logits, numLabels, task.regression);
     }
+    if (lossRows > 0) guard.evalLoss(step, lossSum / lossRows);
     active!.train.setState(state);
     return computeMetrics(task, preds, labelsOf(examples));
   };
@@ -275,7 +286,6 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
   let best: EpochRecord | undefined;
   let bestParams: ort.Tensor | undefined;
   let sinceBest = 0;
-  let step = 0;
   for (let epoch = 1; epoch <= opts.epochs && step < totalSteps; epoch++) {
     let lossSum = 0;
     let lossN = 0;
@@ -286,12 +296,13 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       step++;
       const lr = linearWarmupDecay(step, opts.lr, warmup, totalSteps);
       const { loss } = await p.train.step(feedsOf(b, p.inputNames, true, rowsOf.get(opts.train)), lr);
-      if (!Number.isFinite(loss)) throw new DivergedError(step, loss, opts.lr);
+      guard.stepLoss(step, loss);
       lossSum += loss;
       lossN++;
       opts.onEvent?.({ kind: 'step', step, totalSteps, epoch, loss, lr });
     }
     const te = performance.now();
+    guard.weights(step, active!.train.getState().params.data as Float32Array);
     const r = await predict(opts.eval);
     const rec: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossN), metric: r.main, metrics: r.metrics };
     history.push(rec);

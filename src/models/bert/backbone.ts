@@ -1,11 +1,11 @@
-/** BERT / RoBERTa checkpoints as a `Backbone` (see ../backbone.ts). */
+/** BERT / RoBERTa checkpoints as a `Backbone` (../types.ts), with the merged-export capability (./export.ts). */
 import { buildBert } from './builder.js';
-import { bertExportBackbone, type ExportBackbone } from '../../peft/export.js';
+import { bertExportBackbone } from './export.js';
 import type { BertConfig } from './config.js';
 import type { EncoderConfig } from '../config.js';
 import type { Tokenizer } from '../tokenizers/types.js';
 import { seededNormal } from '../../testing/random.js';
-import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph } from '../backbone.js';
+import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph, ExportBackbone } from '../types.js';
 
 export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {
   return {

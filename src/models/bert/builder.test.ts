@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import * as ops from '../../graph/ops/index.js';
 import { compileEval, tensor } from '../../runtime/index.js';
 import { Rng } from '../../testing/random.js';
-import { buildBert, type WeightMap } from './builder.js';
+import type { WeightMap } from '../types.js';
+import { buildBert } from './builder.js';
 import { bertConfigFromHf, BertConfigError, type BertConfig } from './config.js';
 import { randomBertWeights } from './random.js';
 

@@ -2,44 +2,15 @@
  * BERT / RoBERTa post-LN encoder + [CLS] classification head on the graph IR, from a weight map
  * keyed by Hugging Face names (e.g. `bert.encoder.layer.0.attention.self.query.weight`).
  *
- * Hook points for PEFT modules (the caller creates their params on `g`):
- * - `hooks.ffn`: sees the FFN sublayer's input (the attention block output) and its output (after
- *   the second dense + dropout, before residual + LayerNorm) and returns the output to use: a serial
- *   adapter transforms `output`, a parallel adapter adds a branch from `input`.
- * - `hooks.prefix`: extra key/value rows [P, H] per layer (prefix-tuning), always attended.
- * - `hooks.projection`: wraps the query/key/value projections (LoRA adds x A^T B^T * scale).
+ * PEFT modules plug in through `EncoderHooks` (../types.ts): `ffn` sees the FFN sublayer's input (the
+ * attention block output) and its output (after the second dense + dropout, before residual +
+ * LayerNorm); `prefix` adds key/value rows [P, H] per layer; `projection` wraps query/key/value.
  * Which weights are trainable is the caller's `trainable(name)` predicate.
  */
 import { Graph, type Dim, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import { BertConfigError, type BertConfig } from './config.js';
-
-export type WeightMap = ReadonlyMap<string, { data: Float32Array; shape: readonly number[] }>;
-
-export interface FfnHookContext {
-  layer: number;
-  graph: Graph;
-  /** FFN input [B, S', H] (the attention sublayer's LayerNorm output). */
-  input: Value;
-  /** FFN output [B, S', H] before the residual add and LayerNorm. */
-  output: Value;
-}
-
-export interface ProjectionHookContext {
-  layer: number;
-  graph: Graph;
-  name: 'query' | 'key' | 'value';
-  /** Projection input [B, S', H]. */
-  input: Value;
-  /** The frozen (or trainable) projection's output [B, S', H]. */
-  output: Value;
-}
-
-export interface BertHooks {
-  ffn?: (ctx: FfnHookContext) => Value;
-  prefix?: (layer: number, graph: Graph) => { key: Value; value: Value } | undefined;
-  projection?: (ctx: ProjectionHookContext) => Value;
-}
+import type { EncoderHooks, WeightMap } from '../types.js';
 
 export interface BertBuildOptions {
   config: BertConfig;
@@ -53,7 +24,7 @@ export interface BertBuildOptions {
   batch?: Dim;
   /** Which weights become params (default: none, everything frozen). */
   trainable?: (name: string) => boolean;
-  hooks?: BertHooks;
+  hooks?: EncoderHooks | undefined;
   /** Number of labels of the classification head; 0 builds no head (default 2). */
   numLabels?: number;
   /** Compute only the [CLS] row in the last layer (default true: the head reads only [CLS]). */

@@ -1,12 +1,5 @@
-export {
-  buildBert,
-  allButEmbeddings,
-  type BertBuildOptions,
-  type BertGraph,
-  type BertHooks,
-  type FfnHookContext,
-  type ProjectionHookContext,
-  type WeightMap,
-} from './builder.js';
+export { buildBert, allButEmbeddings, type BertBuildOptions, type BertGraph } from './builder.js';
+export type { EncoderHooks, FfnHookContext, ProjectionHookContext, WeightMap } from '../types.js';
 export { bertConfigFromHf, BertConfigError, type BertConfig } from './config.js';
+export { bertExportBackbone } from './export.js';
 export { randomBertWeights } from './random.js';

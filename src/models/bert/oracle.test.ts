@@ -12,7 +12,8 @@ import * as ops from '../../graph/ops/index.js';
 import { createSession, tensor } from '../../runtime/session.js';
 import { compileTraining } from '../../runtime/training.js';
 import { loadBertOracle, relErr } from '../../testing/oracle.js';
-import { buildBert, type BertHooks } from './builder.js';
+import type { EncoderHooks } from '../types.js';
+import { buildBert } from './builder.js';
 
 const { manifest, config, T, prefixed, feeds: batchFeeds } = loadBertOracle();
 const c = manifest.config;
@@ -20,8 +21,8 @@ const S = manifest.seq;
 const feeds = batchFeeds();
 const weights = prefixed('weight/');
 
-function hooksFrom(hw: Map<string, { data: Float32Array; shape: number[] }>, params: Value[]): BertHooks {
-  const P = (g: Parameters<NonNullable<BertHooks['prefix']>>[1], name: string) => {
+function hooksFrom(hw: Map<string, { data: Float32Array; shape: number[] }>, params: Value[]): EncoderHooks {
+  const P = (g: Parameters<NonNullable<EncoderHooks['prefix']>>[1], name: string) => {
     const t = hw.get(name)!;
     const v = g.param(name, t.data.slice(), t.shape);
     params.push(v);

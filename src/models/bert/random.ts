@@ -1,7 +1,7 @@
 /** Random BERT/RoBERTa weights in the Hugging Face layout (init as HF: N(0, 0.02), LayerNorm 1/0, biases 0), for tests and benches. */
 import { Rng } from '../../testing/random.js';
 import type { BertConfig } from './config.js';
-import type { WeightMap } from './builder.js';
+import type { WeightMap } from '../types.js';
 
 export function randomBertWeights(cfg: BertConfig, numLabels: number, seed = 0, std = 0.02): WeightMap {
   const rng = new Rng(seed);

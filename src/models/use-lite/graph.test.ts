@@ -7,7 +7,7 @@ import { MISSING_DATA_MESSAGE, sst2Dev } from './test-sentences.js';
 import { buildUseLite, UseLiteBuildError } from './graph.js';
 import { compileEval } from '../../runtime/eval.js';
 import * as ops from '../../graph/ops/index.js';
-import type { BertHooks } from '../bert/builder.js';
+import type { EncoderHooks } from '../types.js';
 import { tensor, type ort } from '../../runtime/session.js';
 
 let model: UseLiteModel;
@@ -175,7 +175,7 @@ test('layer-0 hooks: padded contexts at 512 give what native 256-wide hooks give
   const top = (a: Float32Array, rows: number, cols: number, w: number) =>
     Float32Array.from({ length: rows * w }, (_, i) => a[Math.floor(i / w) * cols + (i % w)]);
   const seen: string[] = [];
-  const hooksFor = (mode: 'padded' | 'native'): BertHooks => ({
+  const hooksFor = (mode: 'padded' | 'native'): EncoderHooks => ({
     projection: (c) => {
       seen.push(`${mode} ${c.layer} ${c.name} ${c.input.shape[2]}x${c.output.shape[2]}`);
       if (c.name === 'key') return c.output;
@@ -223,7 +223,7 @@ test('layer-0 hooks: padded contexts at 512 give what native 256-wide hooks give
       seen.includes('padded 1 value 512x512'),
   );
   assert.ok(seen.includes('padded ffn 0 512x512') && seen.includes('native ffn 1 512x512'));
-  const bad: BertHooks = {
+  const bad: EncoderHooks = {
     prefix: (_l, g) => ({
       key: g.constant(new Float32Array(6), [2, 3]),
       value: g.constant(new Float32Array(6), [2, 3]),

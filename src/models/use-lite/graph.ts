@@ -1,6 +1,6 @@
 /**
  * USE-lite on the graph IR: the encoder of ./reference.ts, batched with padding, with the same PEFT
- * hook points as the BERT builder (`BertHooks`), an optional classification head, and a
+ * hook points as the BERT builder (`EncoderHooks`), an optional classification head, and a
  * frozen-prefix entry point (`fromLayer`) / exit point (`toLayer`) for caching layer inputs.
  *
  * Inputs: `input_ids` int64 [B, S] and `attention_mask` int64 [B, S] (1 = token, 0 = padding), or
@@ -24,10 +24,10 @@
  *   the residual stream. A serial adapter transforms f ("after the FFN", before the residual add,
  *   as in BERT where it acts before residual + LayerNorm); a parallel adapter adds a branch from
  *   LN(y) ("beside the FFN", reading what the FFN reads, summed into the FFN output). Both are 512
- *   wide in every layer (layer 0 widens before its FFN), so `PeftDims.hidden = 512` fits exactly.
+ *   wide in every layer (layer 0 widens before its FFN), so `BackboneDims.hidden = 512` fits exactly.
  * - `projection`: q, k, v of the packed projection (split after the matmul). Layer 0's attention is
  *   256 wide: with `attentionHookWidth: 'native'` (default) the hooks get the 256-wide values
- *   (PEFT modules size LoRA per layer from `PeftDims.attentionWidths` = [256, 512]). `'padded'`
+ *   (PEFT modules size LoRA per layer from `BackboneDims.attentionWidths` = [256, 512]). `'padded'`
  *   zero-pads layer-0 contexts to 512 (input and output) and cuts the hook's result back to the
  *   first 256 columns, for modules sized by the one hidden size: LoRA's update is then exactly
  *   rank-r LoRA on the 256-d projection, but A's columns 256.. and B's rows 256.. are dead
@@ -37,9 +37,9 @@
  */
 import { Graph, type Dim, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
-import type { BertHooks } from '../bert/builder.js';
+import type { BackboneDims, EncoderHooks } from '../types.js';
 import { seededNormal } from '../../testing/random.js';
-import type { Dense, Norm, UseLiteConfig, UseLiteParams } from './load.js';
+import type { Dense, Norm, UseLiteConfig, UseLiteModel, UseLiteParams } from './load.js';
 
 /** A build option the caller got wrong: one line naming the option and the fix. */
 export class UseLiteBuildError extends Error {
@@ -82,7 +82,7 @@ export interface UseLiteBuildOptions {
   seqLen: number;
   /** Batch dim (default the symbol 'batch'). */
   batch?: Dim;
-  hooks?: BertHooks;
+  hooks?: EncoderHooks;
   /** Which encoder weights become params (names in USE_LITE_NAMES; default none). */
   trainable?: (name: string) => boolean;
   /** Start at layer k from `hidden_in` [B, S, width_k] instead of token ids (0 <= k <= layers). */
@@ -94,7 +94,7 @@ export interface UseLiteBuildOptions {
   toLayer?: number;
   /**
    * How layer-0 attention contexts (256 wide) meet PEFT hooks: 'native' (default) as they are
-   * (PEFT sized per layer by `PeftDims.attentionWidths`); 'padded' zero-padded to the 512 hidden size.
+   * (PEFT sized per layer by `BackboneDims.attentionWidths`); 'padded' zero-padded to the 512 hidden size.
    */
   attentionHookWidth?: 'padded' | 'native';
   /** Classification head on the sentence embedding. */
@@ -167,6 +167,17 @@ export function timingSignal(seqLen: number, invTimescales: Float32Array): Float
 }
 
 /** Width of the hidden states entering layer k (k = layers: the last layer's output). */
+/** USE-lite's `BackboneDims`: attention widths per layer = each layer's input width (256, 512). */
+export function useLiteDims(model: Pick<UseLiteModel, 'config' | 'params'>): BackboneDims {
+  const c = model.config;
+  return {
+    numLayers: c.layers,
+    hidden: c.hidden,
+    numHeads: c.heads,
+    attentionWidths: model.params.layers.map((l) => l.inDim),
+  };
+}
+
 export function layerInputWidth(config: UseLiteConfig, params: UseLiteParams, k: number): number {
   return k === 0 ? config.embedDim : params.layers[k - 1].outDim;
 }
@@ -365,7 +376,7 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
  * ask each hook about those layers with placeholder contexts and refuse any that acts. (A hook that
  * acts may have created its params on `g`; the build is abandoned, so they never reach a program.)
  */
-function checkNoHooksBelow(g: Graph, hooks: BertHooks, from: number, params: UseLiteParams, padded: number): void {
+function checkNoHooksBelow(g: Graph, hooks: EncoderHooks, from: number, params: UseLiteParams, padded: number): void {
   for (let l = 0; l < from; l++) {
     const lp = params.layers[l];
     const w = Math.max(lp.inDim, padded);

@@ -76,7 +76,7 @@ export const lora: PeftMethod = {
     const got = ctx.input.shape.at(-1);
     if (typeof got === 'number' && got !== w) {
       throw new Error(
-        `LoRA: layer ${ctx.layer}'s ${ctx.name} projection is ${got} wide but PeftDims gives attention width ${w}; pass the backbone's own dims (attentionWidths) to createPeft`,
+        `LoRA: layer ${ctx.layer}'s ${ctx.name} projection is ${got} wide but BackboneDims gives attention width ${w}; pass the backbone's own dims (attentionWidths) to createPeft`,
       );
     }
     const [sa, sb] = loraSpecs(ctx.layer, ctx.name, m.size, w);

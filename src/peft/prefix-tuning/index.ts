@@ -42,7 +42,7 @@ import {
   type TensorSpec,
 } from '../types.js';
 import type { PeftConfig } from '../config.js';
-import type { PeftDims } from '../types.js';
+import type { BackboneDims } from '../../models/types.js';
 
 export const PT_WTE = 'peft.pt.wte';
 export const PT_W1 = 'peft.pt.mlp.0.weight';
@@ -51,7 +51,7 @@ export const PT_W2 = 'peft.pt.mlp.2.weight';
 export const PT_B2 = 'peft.pt.mlp.2.bias';
 
 /** The shared reparameterisation MLP's tensors (empty when off or ptBottleneck = 0). */
-export function prefixMlpSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
+export function prefixMlpSpecs(cfg: PeftConfig, dims: BackboneDims): TensorSpec[] {
   const L = cfg.pt;
   const P = cfg.options.ptBottleneck;
   const nA = activeLayers(cfg).length;
@@ -74,7 +74,7 @@ export function prefixMlpSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
  */
 export function prefixColumns(
   cfg: PeftConfig,
-  dims: PeftDims,
+  dims: BackboneDims,
 ): { layers: Map<number, { offset: number; width: number }>; total: number } {
   const layers = new Map<number, { offset: number; width: number }>();
   let total = 0;
@@ -87,7 +87,7 @@ export function prefixColumns(
 }
 
 /** The inference-form rows of every active layer (also the direct params when ptBottleneck = 0). */
-export function prefixRowSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
+export function prefixRowSpecs(cfg: PeftConfig, dims: BackboneDims): TensorSpec[] {
   if (cfg.pt === 0) return [];
   return activeLayers(cfg).flatMap((l) =>
     (['key', 'value'] as const).map(
@@ -105,7 +105,7 @@ export function prefixRowSpecs(cfg: PeftConfig, dims: PeftDims): TensorSpec[] {
  * E [L, H], W1 [P, H], b1 [P], W2 [sum 2w, P], b2 [sum 2w] -> per layer key, value [L, w_l] (Float32),
  * split at the offsets of `prefixColumns`.
  */
-export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftConfig, dims: PeftDims): PeftWeights {
+export function foldPrefix(weights: ReadonlyMap<string, PeftTensor>, cfg: PeftConfig, dims: BackboneDims): PeftWeights {
   const out: PeftWeights = new Map();
   const specs = prefixMlpSpecs(cfg, dims);
   if (specs.length === 0) return out;
