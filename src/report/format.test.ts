@@ -39,6 +39,8 @@ test('escaping for XML and Markdown cells', () => {
     '&lt;a href=&quot;x&quot;&gt;Tom&#39;s &amp; Jerry&lt;/a&gt;',
   );
   assert.equal(escapeMdCell('a | b\nc'), 'a \\| b c');
+  // A study name cannot put raw HTML into report.md.
+  assert.equal(escapeMdCell('<img src=x onerror=alert(1)>'), '&lt;img src=x onerror=alert(1)&gt;');
 });
 
 test('placement reads the AutoPEFT keys and keeps the rest', () => {

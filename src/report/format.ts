@@ -12,9 +12,17 @@ export function escapeXml(s: string): string {
   );
 }
 
-/** Escapes text for a Markdown table cell: pipes and newlines would break the row. */
+/**
+ * Escapes text for a Markdown table cell or heading: pipes and newlines would break the row, and
+ * `<`/`>` would let a name (a study, a task) inject raw HTML into the rendered page.
+ */
 export function escapeMdCell(s: string): string {
-  return s.replace(/\\/g, '\\\\').replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return s
+    .replace(/\\/g, '\\\\')
+    .replace(/\|/g, '\\|')
+    .replace(/\r?\n/g, ' ')
+    .replace(/</g, '&lt;')
+    .replace(/>/g, '&gt;');
 }
 
 /**

@@ -23,7 +23,7 @@ export function markdownTable(t: Table): string {
 /** The whole report.md text. `hasRetrainChart` says whether retrain.svg is written beside it. */
 export function renderMarkdown(v: ReportView, hasRetrainChart: boolean): string {
   const out: string[] = [];
-  out.push(`# AutoPEFT study report: ${v.data.study}`, '');
+  out.push(`# AutoPEFT study report: ${escapeMdCell(v.data.study)}`, '');
   out.push('| | |', '| --- | --- |');
   for (const [k, val] of summaryLines(v)) out.push(`| ${escapeMdCell(k)} | ${escapeMdCell(val)} |`);
   out.push('');

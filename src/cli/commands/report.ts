@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { summarizeStudy } from '../../pipeline/report.js';
 import { writeReport } from '../../report/index.js';
 import { describePeft } from '../../peft/config.js';
 import { peftFromSearch } from '../../search/space/autopeft.js';
 import { openStudy } from '../study.js';
+import { safeName } from '../options.js';
 import { DEFAULT_STORAGE } from './search.js';
 
 function parseRef(v: string): [number, number] {
@@ -34,7 +35,8 @@ export function register(program: Command, ctx: CliContext): void {
       const { storage, setup } = await openStudy(flags);
       try {
         const { data, front } = await summarizeStudy(storage, flags.study, flags.ref ? { refPoint: flags.ref } : {});
-        const dir = flags.out ?? `report-${flags.study}`;
+        // A study written by an older version may have any name: the folder is derived from its safe form.
+        const dir = flags.out ?? `report-${safeName(flags.study)}`;
         const { paths, json } = writeReport(dir, data);
         const out = ctx.stdout;
         out.write(

@@ -2,9 +2,9 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
-import { int, positive, sizeSpec } from '../options.js';
-import { readConfigFile, type OptionKind } from '../config-file.js';
-import { UsageError } from '../errors.js';
+import { flagParser, rules, safeName, type OptionRule } from '../options.js';
+import { readConfigFile } from '../config-file.js';
+import { UsageError } from '../../core/errors.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/samplers/index.js';
@@ -38,62 +38,152 @@ interface SearchFlags {
   quiet?: boolean;
 }
 
-const CONFIG_SCHEMA: Record<string, OptionKind> = {
-  model: 'string',
-  task: 'string',
-  data: 'string',
-  trials: 'int',
-  nInit: 'int',
-  batch: 'int',
-  sampler: 'string',
-  storage: 'string',
-  study: 'string',
-  workers: 'int',
-  threads: 'int',
-  seed: 'int',
-  lora: 'boolean',
-  epochs: 'int',
-  lr: 'number',
-  batchSize: 'int',
-  maxLength: 'int',
-  maxSteps: 'int',
-  trainLimit: 'size',
-  patience: 'int',
-};
+interface SearchOption {
+  /** camelCase key: the commander attribute and the --config key. */
+  key: keyof SearchFlags;
+  flag: string;
+  /** Argument placeholder; none for a switch. */
+  arg?: string;
+  help: string;
+  rule: OptionRule;
+  default?: unknown;
+}
 
+/**
+ * Every search option once: the flag, its --config key and the one rule both are checked by, so a
+ * value the flag rejects is rejected from a file with the same words (naming the file and key).
+ */
+const SEARCH_OPTIONS: readonly SearchOption[] = [
+  { key: 'task', flag: '--task', arg: 'name|spec.json', help: 'task (see `autopeft tasks`)', rule: rules.string() },
+  {
+    key: 'model',
+    flag: '--model',
+    arg: 'name|dir|hub id',
+    help: 'backbone: use-lite, a checkpoint folder or a hub id',
+    rule: rules.string(),
+    default: 'use-lite',
+  },
+  { key: 'data', flag: '--data', arg: 'dir', help: 'folder holding the task files', rule: rules.string() },
+  {
+    key: 'trials',
+    flag: '--trials',
+    arg: 'n',
+    help: 'trials to run in total (a resumed study counts the ones it has)',
+    rule: rules.int(1),
+    default: 40,
+  },
+  {
+    key: 'nInit',
+    flag: '--n-init',
+    arg: 'k',
+    help: 'random configurations before Bayesian optimisation starts',
+    rule: rules.int(1),
+    default: 10,
+  },
+  {
+    key: 'batch',
+    flag: '--batch',
+    arg: 'q',
+    help: 'configurations proposed per sampler call',
+    rule: rules.int(1),
+    default: 4,
+  },
+  {
+    key: 'sampler',
+    flag: '--sampler',
+    arg: 'bo|nsga2|random',
+    help: 'search strategy',
+    rule: rules.oneOf(SAMPLER_NAMES),
+    default: 'bo',
+  },
+  { key: 'lora', flag: '--lora', help: 'add a LoRA-rank dimension to the search space', rule: rules.boolean() },
+  {
+    key: 'storage',
+    flag: '--storage',
+    arg: 'file.sqlite',
+    help: 'SQLite file holding the studies',
+    rule: rules.string(),
+    default: DEFAULT_STORAGE,
+  },
+  {
+    key: 'study',
+    flag: '--study',
+    arg: 'name',
+    help: 'study name: letters, digits, . _ - (default: <task>-<model>-<sampler>); rerunning resumes it',
+    rule: rules.name(),
+  },
+  {
+    key: 'workers',
+    flag: '--workers',
+    arg: 'n',
+    help: 'trials trained at once, each in its own process',
+    rule: rules.int(1),
+    default: 1,
+  },
+  {
+    key: 'threads',
+    flag: '--threads',
+    arg: 'n',
+    help: 'threads per trial (default: cores / workers)',
+    rule: rules.int(1),
+  },
+  {
+    key: 'seed',
+    flag: '--seed',
+    arg: 'n',
+    help: 'seed of the sampler and of every trial',
+    rule: rules.int(0),
+    default: 0,
+  },
+  { key: 'epochs', flag: '--epochs', arg: 'n', help: 'low-fidelity epochs per trial', rule: rules.int(1), default: 1 },
+  { key: 'lr', flag: '--lr', arg: 'x', help: 'peak learning rate', rule: rules.positive(), default: 1e-3 },
+  { key: 'batchSize', flag: '--batch-size', arg: 'n', help: 'examples per step', rule: rules.int(1), default: 32 },
+  {
+    key: 'maxLength',
+    flag: '--max-length',
+    arg: 'n',
+    help: 'longest input in tokens',
+    rule: rules.int(4),
+    default: 64,
+  },
+  {
+    key: 'maxSteps',
+    flag: '--max-steps',
+    arg: 'n',
+    help: 'low fidelity: at most n steps per trial',
+    rule: rules.int(1),
+  },
+  {
+    key: 'trainLimit',
+    flag: '--train-limit',
+    arg: 'n|fraction',
+    help: 'low fidelity: train each trial on a seeded subset',
+    rule: rules.size(),
+  },
+  { key: 'patience', flag: '--patience', arg: 'n', help: 'early stopping patience in epochs', rule: rules.int(1) },
+];
+
+/** The --config keys: every search option (a file cannot name another file or silence output). */
+const CONFIG_SCHEMA: Readonly<Record<string, OptionRule>> = Object.fromEntries(
+  SEARCH_OPTIONS.map((o) => [o.key, o.rule]),
+);
+
+/** `<task>-<model>-<sampler>`, with any character outside the safe set replaced by `_`. */
 export function defaultStudyName(task: string, model: string, sampler: string): string {
-  return `${basename(task).replace(/\.json$/, '')}-${basename(model)}-${sampler}`;
+  return safeName(`${basename(task).replace(/\.json$/, '')}-${basename(model)}-${sampler}`);
 }
 
 /** `autopeft search`: the AutoPEFT multi-objective search. */
 export function register(program: Command, ctx: CliContext): void {
-  program
+  const cmd = program
     .command('search')
-    .description('search PEFT configurations for the Pareto front of (validation score, % tunable parameters)')
-    .option('--task <name|spec.json>', 'task (see `autopeft tasks`)')
-    .option('--model <name|dir|hub id>', 'backbone: use-lite, a checkpoint folder or a hub id', 'use-lite')
-    .option('--data <dir>', 'folder holding the task files')
-    .option('--trials <n>', 'trials to run in total (a resumed study counts the ones it has)', int('--trials', 1), 40)
-    .option('--n-init <k>', 'random configurations before Bayesian optimisation starts', int('--n-init', 1), 10)
-    .option('--batch <q>', 'configurations proposed per sampler call', int('--batch', 1), 4)
-    .option('--sampler <bo|nsga2|random>', 'search strategy', 'bo')
-    .option('--lora', 'add a LoRA-rank dimension to the search space')
-    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
-    .option('--study <name>', 'study name (default: <task>-<model>-<sampler>); rerunning resumes it')
-    .option('--workers <n>', 'trials trained at once, each in its own process', int('--workers', 1), 1)
-    .option('--threads <n>', 'threads per trial (default: cores / workers)', int('--threads', 1))
-    .option('--seed <n>', 'seed of the sampler and of every trial', int('--seed', 0), 0)
-    .option('--epochs <n>', 'low-fidelity epochs per trial', int('--epochs', 1), 1)
-    .option('--lr <x>', 'peak learning rate', positive('--lr'), 1e-3)
-    .option('--batch-size <n>', 'examples per step', int('--batch-size', 1), 32)
-    .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 64)
-    .option('--max-steps <n>', 'low fidelity: at most n steps per trial', int('--max-steps', 1))
-    .option(
-      '--train-limit <n|fraction>',
-      'low fidelity: train each trial on a seeded subset',
-      sizeSpec('--train-limit'),
-    )
-    .option('--patience <n>', 'early stopping patience in epochs', int('--patience', 1))
+    .description('search PEFT configurations for the Pareto front of (validation score, % tunable parameters)');
+  for (const o of SEARCH_OPTIONS) {
+    if (o.arg === undefined) cmd.option(o.flag, o.help);
+    else if (o.default === undefined) cmd.option(`${o.flag} <${o.arg}>`, o.help, flagParser(o.flag, o.rule));
+    else cmd.option(`${o.flag} <${o.arg}>`, o.help, flagParser(o.flag, o.rule), o.default);
+  }
+  cmd
     .option('--config <file>', 'JSON or YAML file with any of these options (camelCase keys); flags win')
     .option('--quiet', 'no progress bar, one line per trial')
     .action(async (cli: SearchFlags, cmd: Command) => {
@@ -102,8 +192,6 @@ export function register(program: Command, ctx: CliContext): void {
       const flags = { ...cli } as SearchFlags & Record<string, unknown>;
       for (const [k, v] of Object.entries(fromFile)) if (cmd.getOptionValueSource(k) !== 'cli') flags[k] = v;
       if (!flags.task) throw new UsageError('--task is required (or "task" in --config)');
-      if (!(SAMPLER_NAMES as readonly string[]).includes(flags.sampler))
-        throw new UsageError(`--sampler must be bo, nsga2 or random, got "${flags.sampler}"`);
       const sampler = flags.sampler as SamplerName;
       const hyper = hyperOf({ ...flags, maxSteps: undefined });
       const fidelity: NonNullable<TrialSpec['fidelity']> = {};
