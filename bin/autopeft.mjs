@@ -5,4 +5,8 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../src/cli/main.ts');
+const { stopPrintingWhenClosed } = await import('../src/cli/context.ts');
+// `autopeft ... | head`: a closed pipe stops the printing, not the work.
+stopPrintingWhenClosed(process.stdout);
+stopPrintingWhenClosed(process.stderr);
 process.exitCode = await main(process.argv);
