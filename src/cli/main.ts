@@ -3,22 +3,17 @@
  * `register(program, ctx)`; this file only wires them and turns errors into one-line messages.
  */
 import { Command, CommanderError } from 'commander';
-import { readFileSync } from 'node:fs';
+import { autopeftVersion } from '../peft/io.js';
 import { reportError } from './errors.js';
 import type { CliContext } from './context.js';
 import { COMMANDS } from './commands/index.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('autopeft')
     .description(
       'Find the smallest parameter-efficient fine-tuning configuration that reaches your accuracy (AutoPEFT).',
     )
-    .version(version())
+    .version(autopeftVersion())
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
     .exitOverride();

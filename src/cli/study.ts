@@ -1,6 +1,6 @@
 /** Opening a search study for the commands that follow a search (report, retrain, baselines, transfer, export). */
 import { existsSync } from 'node:fs';
-import { UsageError } from './errors.js';
+import { UsageError } from '../core/errors.js';
 import { openSqliteStorage } from '../storage/sqlite.js';
 import { readSetup } from '../pipeline/attrs.js';
 

@@ -1,11 +1,11 @@
+import { UserError } from '../core/errors.js';
+
 /**
  * Errors a user can cause with data files or task specs. The message is one line that names the
  * file (and line, when known) or the spec field, then says how to fix it; the CLI prints only it.
  */
-export class DataError extends Error {
+export class DataError extends UserError {
   override readonly name = 'DataError';
-  /** Marks the message as written for users (the CLI prints it alone; see src/cli/errors.ts). */
-  readonly userFacing = true;
   /** The file the problem is in, when it is a file. */
   readonly file?: string;
   /** 1-based line in `file`, when known. */

@@ -3,6 +3,7 @@
  * progress and results back. Exits when the parent disconnects (so a killed parent leaves no
  * orphans behind).
  */
+import { isUserError } from '../core/errors.js';
 import { loadJobFunction } from './inline.js';
 import type { Json, JobSpec } from './types.js';
 
@@ -38,7 +39,6 @@ process.on('message', (raw: ToChild) => {
       send({ type: 'result', id, value });
     } catch (e) {
       const err = e instanceof Error ? e : new Error(String(e));
-      const { isUserError } = await import('../cli/errors.js');
       const msg: FromChild = { type: 'error', id, name: err.name, message: err.message, userFacing: isUserError(err) };
       if (err.stack !== undefined) msg.stack = err.stack;
       send(msg);

@@ -35,7 +35,7 @@ test('a job error keeps its message and whether the user caused it; a dead worke
       assert.ok(e instanceof JobError);
       assert.equal(e.causeName, 'DataError');
       assert.match(e.message, /train\.tsv:1: no such column/);
-      assert.equal((e as JobError & { userFacing?: boolean }).userFacing, true);
+      assert.equal(e.userFacing, true);
       return true;
     });
     await assert.rejects(pool.run({ module: JOBS, fn: 'crash', args: null }), /died running the job \(exit code 3\)/);

@@ -5,6 +5,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
+import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, ToChild } from './child.js';
 import { InlineExecutor } from './inline.js';
@@ -32,7 +33,11 @@ export interface PoolOptions {
   env?: NodeJS.ProcessEnv;
 }
 
-const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
+// The worker entry sits next to this file: child.ts under tsx (a clone), child.js under dist/. Only
+// the former needs tsx's loader in the workers, so an installed package runs without tsx.
+const EXT = extname(fileURLToPath(import.meta.url));
+const CHILD = fileURLToPath(new URL(`./child${EXT}`, import.meta.url));
+const FROM_SOURCES = EXT === '.ts';
 
 export class ProcessPoolExecutor implements Executor {
   readonly concurrency: number;
@@ -51,10 +56,9 @@ export class ProcessPoolExecutor implements Executor {
   }
 
   private spawn(): Worker {
-    // Workers run the TypeScript sources through tsx, resolved from this package (not the cwd).
-    const tsx = import.meta.resolve('tsx');
+    // From sources, workers run the TypeScript through tsx, resolved from this package (not the cwd).
     const proc = fork(CHILD, [], {
-      execArgv: ['--import', tsx],
+      execArgv: FROM_SOURCES ? ['--import', import.meta.resolve('tsx')] : [],
       env: { ...process.env, ...this.options.env, AUTOPEFT_WORKER: '1' },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
@@ -91,9 +95,12 @@ export class ProcessPoolExecutor implements Executor {
     w.busy = undefined;
     if (m.type === 'result') p.resolve(m.value);
     else {
-      const err = new JobError(m.message, m.name, m.stack);
-      (err as JobError & { userFacing?: boolean }).userFacing = m.userFacing;
-      p.reject(err);
+      p.reject(
+        new JobError(m.message, m.name, {
+          ...(m.stack !== undefined ? { stack: m.stack } : {}),
+          userFacing: m.userFacing,
+        }),
+      );
     }
     this.pump();
   }

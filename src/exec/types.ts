@@ -24,6 +24,7 @@ export interface JobContext {
   signal: AbortSignal;
 }
 
+/** A module's exported job function; typed jobs make one with `jobFunction` (./job.ts). */
 export type JobFunction = (args: Json, ctx: JobContext) => Promise<Json>;
 
 export interface Executor {
@@ -35,15 +36,24 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-/** A job failed inside the worker: carries the worker's message (and stack for bugs). */
+/**
+ * A job failed inside the worker: carries the worker's message (and stack for bugs), and the
+ * `userFacing` brand of src/core/errors.ts when the original error was a user error, so the CLI
+ * prints it as one line as it would have in-process.
+ */
 export class JobError extends Error {
   override name = 'JobError';
+  /** The worker-side stack (for bugs). */
+  readonly causeStack: string | undefined;
+  readonly userFacing: boolean;
   constructor(
     message: string,
     /** The original error's class name, e.g. 'DataError'. */
     readonly causeName: string,
-    readonly causeStack?: string,
+    options: { stack?: string; userFacing?: boolean } = {},
   ) {
     super(message);
+    this.causeStack = options.stack;
+    this.userFacing = options.userFacing ?? false;
   }
 }

@@ -4,7 +4,7 @@
  */
 import type { AttrValue } from '../search/types.js';
 import type { TrialSpec } from '../train/trial.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface SearchSetup {
   model: string;

@@ -14,7 +14,7 @@ import { ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE, checkAdapterBackbone, type S
 import { compileEval } from '../runtime/eval.js';
 import { ort } from '../runtime/session.js';
 import { tokenFeeds } from '../train/feeds.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface ExportResult {
   onnxPath: string;

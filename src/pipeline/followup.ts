@@ -9,7 +9,7 @@ import { paretoFrontIndices, toMinimization } from '../search/pareto/index.js';
 import { peftFromSearch } from '../search/space/autopeft.js';
 import { parsePeftConfig, type PeftConfig } from '../peft/config.js';
 import type { TrialResult, TrialSpec } from '../train/trial.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { meanStd, readSetup, type BaselineRecord, type RetrainRecord, type SearchSetup } from './attrs.js';
 import { runTrials, type BatchEvents } from './batch.js';
 

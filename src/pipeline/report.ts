@@ -13,7 +13,7 @@ import type { FrozenTrial } from '../search/types.js';
 import { reportTrialsFromFrozen } from '../report/index.js';
 import type { BaselinePoint, ReportData } from '../report/types.js';
 import { readSetup, type BaselineRecord, type RetrainRecord } from './attrs.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 export interface StudySummary {
   data: ReportData;

@@ -7,7 +7,7 @@ import { writeTinyBert } from '../models/testing/tiny.js';
 import { memoryStorage } from '../storage/memory.js';
 import { writeToyTask } from '../../test/helpers/toy-task.js';
 import { BO_STATE_KEY, runSearch, type SearchOptions } from './search.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 
 let dir: string;
 let spec: string;

@@ -19,7 +19,7 @@ import { createStudy } from '../search/study/index.js';
 import type { Storage, TrialRecord } from '../storage/types.js';
 import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js';
 import type { TrainEvent } from '../train/trainer.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../core/errors.js';
 import { SETUP_KEY, type SearchSetup } from './attrs.js';
 import { hypervolumeOf, referencePoint } from './report.js';
 import { describePeft } from '../peft/config.js';

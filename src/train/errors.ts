@@ -1,7 +1,8 @@
+import { UserError } from '../core/errors.js';
+
 /** Training went wrong in a way the user can act on (e.g. a NaN loss: lower the learning rate). */
-export class TrainingError extends Error {
+export class TrainingError extends UserError {
   override name = 'TrainingError';
-  readonly userFacing = true;
 }
 
 /** The loss became NaN or infinite. */

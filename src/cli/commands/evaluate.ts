@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
 import { getBackbone, getTask } from '../../train/trial.js';
 import { evaluateAdapter } from '../../train/evaluate.js';

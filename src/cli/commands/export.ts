@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
 import { peftFromSearch } from '../../search/space/autopeft.js';
 import { getBackbone, getTask, runTrial } from '../../train/trial.js';

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 import { frontTrials, retrainFront } from '../../pipeline/followup.js';
 import { describePeft } from '../../peft/config.js';
 import { peftFromSearch } from '../../search/space/autopeft.js';

@@ -5,7 +5,7 @@ import { int, positive, sizeSpec } from '../options.js';
 import { emptyPeftConfig, readPeftArg } from '../../peft/config.js';
 import { getBackbone, peftLimitsOf, runTrial, type TrialSpec } from '../../train/trial.js';
 import type { TrainEvent } from '../../train/trainer.js';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../../core/errors.js';
 
 export interface TrainFlags {
   model: string;

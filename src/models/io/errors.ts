@@ -3,9 +3,10 @@
  * Each carries the file (or model id) it is about; `message` is one line naming the file or field
  * and the fix, so the CLI can print it without a stack.
  */
+import { UserError } from '../../core/errors.js';
 
 /** Base class: something wrong with a model file that the user can fix. */
-export class ModelFileError extends Error {
+export class ModelFileError extends UserError {
   /** Path (or hub file name) the error is about. */
   readonly file: string;
   constructor(file: string, message: string) {

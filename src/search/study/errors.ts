@@ -1,5 +1,7 @@
+import { UserError } from '../../core/errors.js';
+
 /** Typed errors a Study user can cause; one line naming the study/trial and the fix. */
-export class StudyError extends Error {
+export class StudyError extends UserError {
   constructor(
     readonly code: string,
     message: string,
