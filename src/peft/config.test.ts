@@ -51,11 +51,11 @@ test('parsePeftConfig: every option given is kept, flat or nested; its own outpu
 test('parsePeftConfig: unknown keys, non-numbers and bad values are one line naming the key and what is allowed', () => {
   assert.throws(
     () => parsePeftConfig({ sa: -1 }, 2),
-    userError(/"sa" \(serial adapter bottleneck\) must be a non-negative integer/),
+    userError(/"sa" must be a non-negative integer \(serial adapter bottleneck; 0 = off\), got -1/),
   );
   assert.throws(
     () => parsePeftConfig({ lora: 2.5 }, 2),
-    userError(/"lora" \(LoRA rank\) must be a non-negative integer \(0 = off\), got 2\.5/),
+    userError(/"lora" must be a non-negative integer \(LoRA rank; 0 = off\), got 2\.5/),
   );
   assert.throws(() => parsePeftConfig({ pt: '8' }, 2), userError(/"pt" .* got "8"/));
   assert.throws(() => parsePeftConfig({ sa: 1, layers: [5] }, 2), userError(/layer index 5 is out of range 0\.\.1/));

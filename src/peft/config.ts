@@ -139,7 +139,7 @@ function size(v: unknown, key: PeftSizeKey, where: string): number {
   if (v === undefined || v === null) return 0;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < 0) {
     throw new PeftConfigError(
-      `${where}: "${key}" (${SIZE_TEXT[key]}) must be a non-negative integer (0 = off), got ${shown(v)}`,
+      `${where}: "${key}" must be a non-negative integer (${SIZE_TEXT[key]}; 0 = off), got ${shown(v)}`,
     );
   }
   return v;
