@@ -5,14 +5,18 @@ export class TrainingError extends UserError {
   override name = 'TrainingError';
 }
 
-/** The loss became NaN or infinite. */
+/**
+ * Training blew up (a NaN/inf loss, weight or output, or a loss far above its starting scale: the
+ * rule is in ./divergence.ts). A diverged trial is FAILED with this message, never scored.
+ */
 export class DivergedError extends TrainingError {
   override name = 'DivergedError';
   constructor(
     readonly step: number,
-    readonly loss: number,
+    /** What blew up, e.g. "the loss at step 2 is NaN". */
+    readonly detail: string,
     lr: number,
   ) {
-    super(`training diverged: loss is ${loss} at step ${step} (lr ${lr}); fix: lower --lr (e.g. divide it by 3)`);
+    super(`training diverged: ${detail} (lr ${lr}); fix: lower --lr (e.g. divide it by 10)`);
   }
 }

@@ -170,3 +170,45 @@ test('a diverging run stops with a typed error naming the fix', async () => {
     (e: unknown) => e instanceof DivergedError && /lower --lr/.test(e.message),
   );
 });
+
+// Issue 10, defect 2: a learning rate 1e6 x too large gave finite but exploding losses (9.9e6 at
+// step 2) and the run was scored as a good result.
+const diverging = (o: { lr: number; maxSteps: number; fullFineTune?: boolean }) =>
+  trainClassifier({
+    backbone,
+    task: cls,
+    train: examples(32, 5),
+    eval: examples(16, 6),
+    epochs: 2,
+    batchSize: 8,
+    maxLength: 24,
+    seed: 0,
+    threads: 1,
+    warmupRatio: 0,
+    ...o,
+  });
+
+test('an exploding finite loss is divergence (lr 1e6, 2 steps)', async () => {
+  await assert.rejects(diverging({ lr: 1e6, maxSteps: 2, fullFineTune: true }), (e: unknown) => {
+    assert.ok(e instanceof DivergedError, String(e));
+    assert.match(e.message, /^training diverged: the loss at step 2 \S+ exceeds 100 x .*lower --lr/);
+    assert.equal(e.step, 2);
+    return true;
+  });
+});
+
+test('a run that blew up on its last update is caught by the evaluation (lr 1e6, 1 step)', async () => {
+  await assert.rejects(diverging({ lr: 1e6, maxSteps: 1 }), (e: unknown) => {
+    assert.ok(e instanceof DivergedError, String(e));
+    assert.match(e.message, /the evaluation loss after step 1 \S+ exceeds 100 x/);
+    return true;
+  });
+});
+
+test('non-finite weights are divergence even when no loss saw them (lr beyond float32, 1 step)', async () => {
+  await assert.rejects(diverging({ lr: 1e39, maxSteps: 1 }), (e: unknown) => {
+    assert.ok(e instanceof DivergedError, String(e));
+    assert.match(e.message, /the weights are not finite after step 1 \(lr 1e\+39\)/);
+    return true;
+  });
+});
