@@ -125,6 +125,11 @@ function chart(id, container, height = 360) {
   return c;
 }
 
+/** Replaces the page body; null/false children (optional parts) are left out. */
+function setMain(...children) {
+  main.replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 function disposeCharts() {
   for (const c of charts.values()) c.dispose();
   charts.clear();
@@ -140,7 +145,7 @@ const logOk = (xs) => xs.length > 0 && xs.every((x) => x > 0);
 function setCrumbs(items) {
   crumbs.replaceChildren(
     ...items.flatMap(([label, href], i) => [
-      i > 0 ? h('span', { class: 'sep', 'aria-hidden': 'true' }, ' › ') : null,
+      ...(i > 0 ? [h('span', { class: 'sep', 'aria-hidden': 'true' }, ' › ')] : []),
       href ? h('a', { href }, label) : h('span', { 'aria-current': 'page' }, label),
     ]),
   );
@@ -180,12 +185,12 @@ function scatterOption(details, visible) {
       data: fr.map(point),
     });
     if (details.length === 1)
-      for (const b of d.baselines) {
+      for (const [bi, b] of d.baselines.entries()) {
         allX.push(b.paramPct);
         series.push({
           name: `baseline ${b.method}`,
           type: 'scatter',
-          symbol: 'diamond',
+          symbol: ['diamond', 'triangle', 'rect', 'pin', 'arrow'][bi % 5],
           symbolSize: 12,
           itemStyle: { color: '#ffffff', borderColor: '#000000', borderWidth: 1.5 },
           data: [{ value: [b.paramPct, b.metric], baseline: b }],
@@ -566,7 +571,7 @@ function parallelOption(d, rows) {
     aria: { enabled: true },
     animation: false,
     parallelAxis: dims.map(([name], i) => ({ dim: i, name, scale: true })),
-    parallel: { left: 48, right: 72, top: 40, bottom: 24 },
+    parallel: { left: 40, right: 120, top: 40, bottom: 24 },
     visualMap: {
       type: 'continuous',
       dimension: dims.length - 1,
@@ -967,7 +972,7 @@ async function renderTrial(route) {
       { class: 'summary' },
       pairs.filter(([, v]) => v !== undefined).flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]),
     );
-  main.replaceChildren(
+  setMain(
     h(
       'h1',
       { id: 'trial-title' },
@@ -1056,7 +1061,7 @@ async function renderTrial(route) {
         grid: { left: 64, right: 64, top: 40, bottom: 48 },
         legend: { top: 4 },
         tooltip: { trigger: 'axis' },
-        xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 28, minInterval: 1 },
+        xAxis: { type: 'value', name: 'epoch', nameLocation: 'middle', nameGap: 28, minInterval: 1, min: 'dataMin' },
         yAxis: [
           { type: 'value', scale: true, name: d.metricName },
           ...(hasLoss ? [{ type: 'value', scale: true, name: 'loss' }] : []),

@@ -1,0 +1,87 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Rng } from '../search/index.js';
+import { memoryStorage } from '../storage/index.js';
+import {
+  curveOf,
+  dominanceOf,
+  dominanceStatements,
+  hypervolumeOverlay,
+  parameterImportance,
+  studyDetail,
+} from './data.js';
+import { buildStudy } from './testing/fixture.js';
+
+describe('dashboard data', () => {
+  it('parameter importance: the parameter that drives the metric dominates, a noise parameter scores ~0', () => {
+    const rng = new Rng(3);
+    const configs = Array.from({ length: 60 }, () => ({
+      sa: [0, 8, 32, 128][rng.int(4)]!,
+      layer_0: rng.float() < 0.5,
+      noise: rng.int(3),
+    }));
+    const ys = configs.map((c) => 0.7 + 0.001 * c.sa + 0.005 * rng.normal());
+    const imp = parameterImportance(configs, ys, 'accuracy');
+    assert.equal(imp.params[0]!.name, 'sa');
+    assert.ok(imp.params[0]!.importance > 0.8, String(imp.params[0]!.importance));
+    for (const p of imp.params.slice(1)) assert.ok(p.importance < 0.08, `${p.name} ${p.importance}`);
+    assert.match(imp.method, /functional-ANOVA/);
+  });
+
+  it('dominance: a baseline with fewer parameters and a better metric dominates, matched param % only', () => {
+    const front = [
+      { trial: 1, paramPct: 0.1, metric: 0.8 },
+      { trial: 2, paramPct: 0.5, metric: 0.85 },
+      { trial: 3, paramPct: 2, metric: 0.9 },
+    ];
+    const doms = dominanceOf(
+      'maximize',
+      front,
+      [
+        { method: 'PA 4', paramPct: 0.4, metric: 0.86 },
+        { method: 'SA 64', paramPct: 3, metric: 0.95 },
+      ],
+      'search',
+    );
+    assert.deepEqual(
+      doms.map((d) => [d.baseline, d.dominated.map((f) => f.trial)]),
+      [['PA 4', [2]]],
+    );
+    const [s] = dominanceStatements(doms, 'search', 2);
+    assert.match(s!, /baseline PA 4 \(0\.4 %, 0\.86\) dominates front configuration #2 \(0\.5 %, 0\.85\)/);
+    assert.deepEqual(dominanceStatements([], 'dev', 2), [
+      'No baseline dominates a front configuration on the official dev set (re-trained means).',
+    ]);
+  });
+
+  it('reads learning curves stored as intermediateValues or as the trainer history', () => {
+    assert.deepEqual(curveOf({ intermediateValues: { '2': 0.7, '1': 0.6 } }), [
+      { step: 1, metric: 0.6 },
+      { step: 2, metric: 0.7 },
+    ]);
+    assert.deepEqual(curveOf({ history: [{ epoch: 1, metric: 0.5, loss: 0.9 }] }), [
+      { step: 1, metric: 0.5, loss: 0.9 },
+    ]);
+    assert.deepEqual(curveOf({}), []);
+  });
+
+  it('overlays hypervolume histories on one shared reference point', async () => {
+    const s = memoryStorage();
+    await buildStudy(s, { name: 'a', complete: 6, followups: false });
+    await buildStudy(s, { name: 'b', seed: 5, complete: 6, followups: false });
+    const o = await hypervolumeOverlay(s, ['a', 'b', 'missing']);
+    assert.deepEqual(
+      o.series.map((x) => [x.study, x.points.length]),
+      [
+        ['a', 6],
+        ['b', 6],
+      ],
+    );
+    const own = await studyDetail(s, 'a');
+    assert.ok(own!.refPoint && o.refPoint);
+    // The shared point is at least as loose as each study's own (it covers both studies' nadirs).
+    assert.ok(o.refPoint![0] <= own!.refPoint![0] && o.refPoint![1] >= own!.refPoint![1]);
+    assert.equal(await studyDetail(s, 'missing'), undefined);
+    await s.close();
+  });
+});
