@@ -7,7 +7,7 @@
  * sweep) inside `BEGIN IMMEDIATE`, which takes the write lock up front, so two processes can never
  * both see the same WAITING trial as free or hand out the same trial number.
  */
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import type { AttrValue, Direction } from '../trials/index.js';
@@ -16,6 +16,7 @@ import {
   NotAutopeftDatabaseError,
   StorageBusyError,
   StorageClosedError,
+  StorageError,
   TrialLimitError,
   TrialNotRunningError,
   UnknownStudyError,
@@ -92,6 +93,22 @@ function isSqliteError(e: unknown): e is Error & { code: string } {
   return e instanceof Database.SqliteError;
 }
 
+/** Why a database file cannot be opened, as one line naming the path and the fix. */
+function openError(path: string, e: unknown): StorageError {
+  const why = (e as { message?: string }).message ?? String(e);
+  let hint = 'point the storage at a writable .sqlite file';
+  if (existsSync(path) && statSync(path).isDirectory()) hint = `${path} is a folder; name a file inside it`;
+  else {
+    // The nearest existing ancestor: a regular file there means the path goes "through" a file.
+    let up = dirname(path);
+    while (!existsSync(up) && dirname(up) !== up) up = dirname(up);
+    if (existsSync(up) && !statSync(up).isDirectory()) hint = `${up} is a file, not a folder; choose another path`;
+    else if ((e as { code?: string }).code?.startsWith('SQLITE_READONLY'))
+      hint = 'the file or its folder is read-only; make both writable or copy the file elsewhere';
+  }
+  return new StorageError('SQLITE_CANTOPEN', `cannot open study database ${path} (${why.split('\n')[0]}): ${hint}`);
+}
+
 export class SqliteStorage implements Storage {
   readonly location: string;
   /** The resolved file path (or `:memory:`). */
@@ -107,9 +124,13 @@ export class SqliteStorage implements Storage {
     this.path = path === ':memory:' ? path : resolve(path);
     this.location = `sqlite:${this.path}`;
     this.now = options.now ?? Date.now;
-    if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
     this.busyTimeoutMs = options.busyTimeoutMs ?? 30_000;
-    this.db = new Database(this.path, { timeout: this.busyTimeoutMs });
+    try {
+      if (this.path !== ':memory:') mkdirSync(dirname(this.path), { recursive: true });
+      this.db = new Database(this.path, { timeout: this.busyTimeoutMs });
+    } catch (e) {
+      throw openError(this.path, e);
+    }
     try {
       // Read-only look first: never turn someone else's file into WAL or add tables to it.
       checkIdentity(this.db, this.path);
@@ -122,6 +143,9 @@ export class SqliteStorage implements Storage {
       this.db.close();
       if (isSqliteError(e) && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT')) {
         throw new NotAutopeftDatabaseError(this.path, e.message);
+      }
+      if (isSqliteError(e) && (e.code.startsWith('SQLITE_READONLY') || e.code.startsWith('SQLITE_CANTOPEN'))) {
+        throw openError(this.path, e);
       }
       throw this.busy(e);
     }
