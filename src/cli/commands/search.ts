@@ -8,7 +8,7 @@ import { UsageError } from '../../core/errors.js';
 import { openSqliteStorage } from '../../storage/sqlite.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/samplers/index.js';
-import type { TrialSpec } from '../../train/trial.js';
+import { getBackbone, getTask, type TrialSpec } from '../../train/trial.js';
 import { hyperOf } from './train.js';
 
 export const DEFAULT_STORAGE = 'autopeft.sqlite';
@@ -173,6 +173,21 @@ export function defaultStudyName(task: string, model: string, sampler: string): 
   return safeName(`${basename(task).replace(/\.json$/, '')}-${basename(model)}-${sampler}`);
 }
 
+/** Loads the task and the backbone once (the trials reuse both in-process) and checks the splits. */
+async function checkInputs(task: string, dataDir: string | undefined, model: string): Promise<void> {
+  const data = await getTask(task, dataDir, 0);
+  const train = data.files.train ?? task;
+  if (data.train.length === 0)
+    throw new UsageError(`${train}: the training split has no rows (only a header?); add training examples`);
+  if ((data.validation ?? []).length === 0)
+    throw new UsageError(
+      `${train}: too few training rows (${data.train.length}) to carve a validation split from; add examples or a validation file`,
+    );
+  if (data.dev !== undefined && data.dev.length === 0 && data.files.dev !== undefined)
+    throw new UsageError(`${data.files.dev}: the dev split has no rows (only a header?); add examples or remove it`);
+  await getBackbone(model);
+}
+
 /** `autopeft search`: the AutoPEFT multi-objective search. */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -199,6 +214,9 @@ export function register(program: Command, ctx: CliContext): void {
       if (flags.trainLimit?.count !== undefined) fidelity.trainCount = flags.trainLimit.count;
       else if (flags.trainLimit?.fraction !== undefined) fidelity.trainFraction = flags.trainLimit.fraction;
       const study = flags.study ?? defaultStudyName(flags.task, flags.model, sampler);
+      // A user error every trial would hit (missing folder, bad or too small data, unknown model) stops
+      // here, once, before the study exists: exit 2, nothing stored, no failed trial counted.
+      await checkInputs(flags.task, flags.data, flags.model);
       const storage = openSqliteStorage(flags.storage);
       const bar = createProgress({
         label: 'search',
