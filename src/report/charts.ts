@@ -25,11 +25,30 @@ export const MODULE_COLORS = { sa: PALETTE.blue, pa: PALETTE.orange, pt: PALETTE
 
 type Obstacle = { x: number; y: number; r: number };
 
-/** Draws placed labels as text with a halo. */
+/** Draws placed labels as text with a halo (and a leader line for a label placed further out); left-out ones are skipped. */
 function labelText(placed: ReturnType<typeof placeLabels>, fill: string, cls: string): string {
   return placed
-    .map((l) => text({ x: l.x, y: l.y, 'text-anchor': l.anchor, 'font-size': 10, fill, class: cls, ...HALO }, l.text))
+    .map((l) =>
+      l === null
+        ? ''
+        : (l.leader
+            ? el('line', {
+                ...l.leader,
+                stroke: fill,
+                'stroke-width': 0.8,
+                'stroke-opacity': 0.7,
+                class: `${cls}-leader`,
+              })
+            : '') +
+          text({ x: l.x, y: l.y, 'text-anchor': l.anchor, 'font-size': 10, fill, class: cls, ...HALO }, l.text),
+    )
     .join('');
+}
+
+/** ", unlabelled (no free place): #3, #9" for the labels placeLabels left out, or "". */
+function unlabelled(placed: ReturnType<typeof placeLabels>, requests: readonly LabelRequest[]): string {
+  const left = requests.filter((_, i) => placed[i] === null).map((r) => r.text);
+  return left.length > 0 ? ` Unlabelled for lack of room: ${left.join(', ')}.` : '';
 }
 
 /** A white outline behind small labels so they stay readable over lines and markers. */
@@ -326,7 +345,8 @@ export function scatterSvg(v: ReportView, opts: ReportOptions = {}): string {
   const desc =
     `Scatter plot of ${complete.length} complete trials: x = ${pctObj.name} from ${formatPct(x.domain[0])} to ${formatPct(x.domain[1])}${log ? ' (log scale)' : ''}, ` +
     `y = ${v.metricLabel} from ${formatNumber(y.domain[0])} to ${formatNumber(y.domain[1])}. Pareto front trials: ${front.map((t) => t.number).join(', ') || 'none'}.` +
-    (fams.length ? ` Baselines: ${fams.map((fam) => fam.method).join(', ')}.` : '');
+    (fams.length ? ` Baselines: ${fams.map((fam) => fam.method).join(', ')}.` : '') +
+    unlabelled(placed, [...frontLabels, ...bm.labels]);
   return svgRoot(
     { width: SCATTER.width, height: SCATTER.height, id: 'scatter', title, desc },
     heading(f.left, title, subtitle, SCATTER.width - f.left - 10),

@@ -12,6 +12,7 @@ const overlaps = (a: ReturnType<typeof box>, b: ReturnType<typeof box>): boolean
 
 test('placeLabels takes the preferred side when it is free', () => {
   const [l] = placeLabels([{ x: 200, y: 150, r: 5, text: '#7', prefer: ['above-left', 'right'] }], [], frame);
+  assert.ok(l);
   assert.equal(l.anchor, 'end');
   assert.ok(l.x < 200 && l.y < 150);
 });
@@ -36,7 +37,11 @@ test('placeLabels moves labels off each other, off markers and into the frame', 
     pts.map(([x, y]) => ({ x, y, r: 4 })),
     frame,
   );
-  const boxes = placed.map(box);
+  assert.ok(
+    placed.every((p) => p !== null),
+    'four labels fit around a small cluster',
+  );
+  const boxes = placed.map((p) => box(p!));
   for (let i = 0; i < boxes.length; i++)
     for (let j = i + 1; j < boxes.length; j++) assert.ok(!overlaps(boxes[i], boxes[j]), `labels ${i} and ${j} overlap`);
   for (const b of boxes)
@@ -48,6 +53,33 @@ test('placeLabels moves labels off each other, off markers and into the frame', 
     [],
     frame,
   );
+  assert.ok(edge);
   assert.equal(edge.anchor, 'start');
   assert.ok(edge.x > 3);
+});
+
+test('placeLabels never draws two labels over each other: far labels get a leader line, the rest are left out', () => {
+  // 30 markers on top of each other (as "#4" and "#11" in a crowded demo front): not all can be labelled.
+  const reqs: LabelRequest[] = Array.from({ length: 30 }, (_, i) => ({
+    x: 200 + (i % 3),
+    y: 150 + (i % 2),
+    r: 5,
+    text: `#${i}`,
+    prefer: ['above-left', 'left', 'above-right', 'right', 'below-right', 'below-left'],
+  }));
+  const placed = placeLabels(
+    reqs,
+    reqs.map((r) => ({ x: r.x, y: r.y, r: r.r })),
+    frame,
+  );
+  const shown = placed.filter((p) => p !== null);
+  assert.ok(shown.length >= 6 && shown.length < 30, `${shown.length} labels placed`);
+  assert.ok(
+    shown.some((p) => p.leader),
+    'labels beyond the first ring have leader lines',
+  );
+  const boxes = shown.map(box);
+  for (let i = 0; i < boxes.length; i++)
+    for (let j = i + 1; j < boxes.length; j++)
+      assert.ok(!overlaps(boxes[i]!, boxes[j]!), `labels ${i} and ${j} overlap`);
 });
