@@ -5,7 +5,15 @@
  */
 import { escapeXml } from './format.js';
 import { summaryLines } from './summary.js';
-import { baselinesTable, frontTable, retrainTable, trialsTable, type Column, type Table } from './tables.js';
+import {
+  baselinesTable,
+  frontTable,
+  retrainTable,
+  transferTables,
+  trialsTable,
+  type Column,
+  type Table,
+} from './tables.js';
 import type { ReportView } from './view.js';
 
 export interface HtmlCharts {
@@ -147,6 +155,8 @@ export function renderHtml(v: ReportView, charts: HtmlCharts): string {
   }
   const bt = baselinesTable(v);
   if (bt) parts.push('<h2>Baselines</h2>', htmlTable(bt));
+  for (const tr of transferTables(v))
+    parts.push(`<h2>Transfer to ${escapeXml(tr.task)} (${escapeXml(tr.split)})</h2>`, htmlTable(tr.table));
   const tt = trialsTable(v);
   parts.push('<h2>All trials</h2>', '<p>Click a column header to sort.</p>');
   // trialsTable's rows are v.trials, in that order.

@@ -14,4 +14,6 @@ export type {
   ReportTrial,
   RetrainData,
   RetrainResult,
+  TransferData,
+  TransferResult,
 } from './types.js';

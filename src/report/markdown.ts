@@ -1,7 +1,7 @@
 /** report.md: summary, charts (as image links to the SVG files beside it) and tables. */
 import { escapeMdCell } from './format.js';
 import { summaryLines } from './summary.js';
-import { baselinesTable, frontTable, retrainTable, trialsTable, type Table } from './tables.js';
+import { baselinesTable, frontTable, retrainTable, transferTables, trialsTable, type Table } from './tables.js';
 import type { ReportView } from './view.js';
 
 /** File names of the charts, relative to the report directory. */
@@ -49,6 +49,8 @@ export function renderMarkdown(v: ReportView, hasRetrainChart: boolean): string 
   }
   const bt = baselinesTable(v);
   if (bt) out.push('## Baselines', '', markdownTable(bt), '');
+  for (const tr of transferTables(v))
+    out.push(`## Transfer to ${escapeMdCell(tr.task)} (${escapeMdCell(tr.split)})`, '', markdownTable(tr.table), '');
   out.push('## All trials', '', markdownTable(trialsTable(v)), '');
   return out.join('\n');
 }

@@ -25,12 +25,23 @@ function mdTable(md: string, heading: string): string[][] {
   return rows.slice(2); // header and separator
 }
 
-test('report.json holds exactly the summary keys, and matches the input', () => {
+test('report.json holds the summary keys, every trial and the hypervolume history, and matches the input', () => {
   const data = fixtureStudy();
   const { files, json } = renderReport(data);
   const parsed: unknown = JSON.parse(files['report.json']);
   assert.deepEqual(parsed, json);
-  assert.deepEqual(Object.keys(json), ['study', 'trials', 'hypervolume', 'refPoint', 'front']);
+  const keys = ['study', 'trials', 'hypervolume', 'refPoint', 'front', 'allTrials', 'hypervolumeHistory'];
+  assert.deepEqual(
+    Object.keys(json).filter((k) => !['baselines', 'retrain', 'transfer'].includes(k)),
+    keys,
+  );
+  assert.deepEqual(
+    json.allTrials,
+    [...data.trials].sort((a, b) => a.number - b.number),
+  );
+  assert.deepEqual(json.hypervolumeHistory, data.hypervolume);
+  assert.deepEqual(json.baselines, data.baselines);
+  assert.deepEqual(json.retrain, data.retrain);
   assert.deepEqual(Object.keys(json.trials), ['complete', 'failed']);
   assert.equal(json.study, data.study);
   assert.deepEqual(json.trials, { complete: 8, failed: 2 });
@@ -222,4 +233,32 @@ test('writeReport writes a PNG per chart through the given rasteriser', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('transfer results: rendered as a table per target task in report.md and report.html, and kept in report.json', () => {
+  const data = fixtureStudy();
+  const front = [...data.front].sort((a, b) => a - b);
+  data.transfer = [
+    {
+      task: 'mrpc',
+      metricLabel: 'accuracy',
+      split: 'official dev set',
+      results: front.map((n, i) => {
+        const t = data.trials.find((x) => x.number === n)!;
+        return { trial: n, paramPct: t.paramPct!, mean: 0.7 + i / 100, std: 0.01, seeds: 3, sourceMetric: t.metric! };
+      }),
+    },
+  ];
+  const { files, json } = renderReport(data);
+  assert.deepEqual(json.transfer, data.transfer);
+  const rows = mdTable(files['report.md'], '## Transfer to mrpc (official dev set)');
+  assert.equal(rows.length, front.length);
+  const byTrial = new Map(rows.map((r) => [Number(r[0]), Number(r[2])]));
+  for (const [i, n] of front.entries()) assert.equal(byTrial.get(n), 0.7 + i / 100);
+  assert.ok(files['report.html'].includes('<h2>Transfer to mrpc (official dev set)</h2>'));
+  data.transfer[0]!.results[0]!.trial = 999;
+  assert.throws(
+    () => renderReport(data),
+    (e: Error) => e instanceof ReportError && /transfer\[0\]\.results\[0\]\.trial/.test(e.message),
+  );
 });

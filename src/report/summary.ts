@@ -61,5 +61,10 @@ export function reportJson(v: ReportView): ReportJson {
     hypervolume: v.finalHypervolume,
     refPoint: [v.data.refPoint[0], v.data.refPoint[1]],
     front: v.front.map((t) => ({ trial: t.number, metric: t.metric, paramPct: t.paramPct, config: { ...t.config } })),
+    allTrials: v.trials.map((t) => ({ ...t, config: { ...t.config } })),
+    hypervolumeHistory: [...v.data.hypervolume],
+    ...(v.data.baselines && v.data.baselines.length > 0 ? { baselines: v.data.baselines.map((b) => ({ ...b })) } : {}),
+    ...(v.data.retrain ? { retrain: v.data.retrain } : {}),
+    ...(v.data.transfer && v.data.transfer.length > 0 ? { transfer: v.data.transfer } : {}),
   };
 }

@@ -164,3 +164,39 @@ export function retrainTable(v: ReportView): Table | null {
     ]),
   };
 }
+
+/** One table per transfer target: trial, source score, mean ± std on the target, seeds, param %, modules. */
+export function transferTables(v: ReportView): { task: string; split: string; table: Table }[] {
+  return (v.data.transfer ?? [])
+    .filter((d) => d.results.length > 0)
+    .map((d, k) => ({
+      task: d.task,
+      split: d.split ?? 'official dev set',
+      table: {
+        id: `transfer-${k}`,
+        columns: [
+          { header: 'trial', numeric: true },
+          { header: `${v.metricLabel} (source search)`, numeric: true },
+          { header: `${d.metricLabel ?? 'metric'} on ${d.task}`, numeric: true },
+          { header: 'std', numeric: true },
+          { header: 'seeds', numeric: true },
+          { header: 'param %', numeric: true },
+          { header: 'modules', numeric: false },
+        ],
+        rows: [...d.results]
+          .sort((a, b) => a.paramPct - b.paramPct || a.trial - b.trial)
+          .map((r) => {
+            const t = v.byNumber.get(r.trial);
+            return [
+              { text: String(r.trial), sort: r.trial },
+              num(r.sourceMetric ?? t?.metric),
+              num(r.mean),
+              num(r.std),
+              { text: String(r.seeds), sort: r.seeds },
+              num(r.paramPct, formatPct),
+              { text: t ? modulesText(placement(t.config)) : '' },
+            ];
+          }),
+      },
+    }));
+}

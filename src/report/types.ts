@@ -73,6 +73,29 @@ export interface RetrainData {
   results: RetrainResult[];
 }
 
+/** One front configuration trained on another task (`autopeft transfer`), mean ± std over seeds. */
+export interface TransferResult {
+  /** Trial number of the source study's front configuration. */
+  trial: number;
+  paramPct: number;
+  mean: number;
+  std: number;
+  seeds: number;
+  values?: number[];
+  /** The configuration's search score on the source task. */
+  sourceMetric?: number;
+}
+
+/** Transfer results on one target task. */
+export interface TransferData {
+  task: string;
+  /** Name of the target task's metric, e.g. "accuracy". */
+  metricLabel?: string;
+  /** Where the scores come from, e.g. "official dev set". */
+  split?: string;
+  results: TransferResult[];
+}
+
 /** Everything one report shows. Plain JSON. */
 export interface ReportData {
   study: string;
@@ -89,6 +112,8 @@ export interface ReportData {
   refPoint: [number, number];
   baselines?: BaselinePoint[];
   retrain?: RetrainData;
+  /** The front transferred to other tasks, one entry per target task. */
+  transfer?: TransferData[];
   /** Free key/value lines for the summary (sampler, fidelity, seed, generated-at ...). */
   settings?: Record<string, string | number>;
 }
@@ -117,4 +142,12 @@ export interface ReportJson {
   refPoint: [number, number];
   /** The front, sorted by paramPct ascending then trial number. */
   front: { trial: number; metric: number; paramPct: number; config: Config }[];
+  /** Every trial, whatever its state, in trial-number order. */
+  allTrials: ReportTrial[];
+  /** Hypervolume after each completed trial, in completion order (on `refPoint`). */
+  hypervolumeHistory: number[];
+  /** Present when the study has them. */
+  baselines?: BaselinePoint[];
+  retrain?: RetrainData;
+  transfer?: TransferData[];
 }

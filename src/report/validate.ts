@@ -113,5 +113,16 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
         throw new ReportError(`${f}.seeds`, `must be a positive integer, got ${r.seeds}`);
     });
   }
+  (data.transfer ?? []).forEach((d, k) => {
+    d.results.forEach((r, i) => {
+      const f = `transfer[${k}].results[${i}]`;
+      if (byNumber.get(r.trial)?.state !== 'COMPLETE')
+        throw new ReportError(`${f}.trial`, `trial ${r.trial} is not a COMPLETE trial of this study`);
+      if (!finite(r.mean)) throw new ReportError(`${f}.mean`, `must be a finite number, got ${r.mean}`);
+      if (!(finite(r.std) && r.std >= 0))
+        throw new ReportError(`${f}.std`, `must be a finite number >= 0, got ${r.std}`);
+      if (!finite(r.paramPct)) throw new ReportError(`${f}.paramPct`, `must be a finite number, got ${r.paramPct}`);
+    });
+  });
   return byNumber;
 }
