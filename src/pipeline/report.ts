@@ -13,6 +13,7 @@ import type { FrozenTrial } from '../search/types.js';
 import { reportTrialsFromFrozen } from '../report/index.js';
 import type { BaselinePoint, ReportData } from '../report/types.js';
 import { readSetup, type BaselineRecord, type RetrainRecord } from './attrs.js';
+import type { TransferRecord } from './followup.js';
 import { UsageError } from '../core/errors.js';
 
 export interface StudySummary {
@@ -68,6 +69,7 @@ export async function summarizeStudy(
   const attrs = record.userAttrs;
   const retrain = (attrs['retrain'] ?? null) as unknown as RetrainRecord[] | null;
   const baselines = (attrs['baselines'] ?? null) as unknown as BaselineRecord[] | null;
+  const transfer = (attrs['transfer'] ?? {}) as unknown as Record<string, TransferRecord[]>;
   const points: BaselinePoint[] = [];
   for (const b of baselines ?? []) {
     points.push({ method: b.method, metric: b.metric, paramPct: b.paramPct, split: 'search' });
@@ -117,6 +119,24 @@ export async function summarizeStudy(
               values: r.values,
             })),
           },
+        }
+      : {}),
+    ...(Object.keys(transfer).length > 0
+      ? {
+          transfer: Object.entries(transfer).map(([task, rs]) => ({
+            task,
+            metricLabel: rs[0]?.metricName ?? 'metric',
+            split: 'official dev set',
+            results: rs.map((r) => ({
+              trial: r.trial,
+              paramPct: r.paramPct,
+              mean: r.mean,
+              std: r.std,
+              seeds: r.values.length,
+              values: r.values,
+              sourceMetric: r.sourceMetric,
+            })),
+          })),
         }
       : {}),
     settings: {
