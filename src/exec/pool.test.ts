@@ -4,6 +4,10 @@ import { fileURLToPath } from 'node:url';
 import { ProcessPoolExecutor } from './pool.js';
 import { InlineExecutor } from './inline.js';
 import { JobError, type Json } from './types.js';
+import * as c from './codec.js';
+import { CodecError } from './codec.js';
+import { runJob } from './job.js';
+import { SQUARE_JOB } from './testing/jobs.js';
 
 const JOBS = fileURLToPath(new URL('./testing/jobs.ts', import.meta.url));
 
@@ -71,4 +75,41 @@ test('the inline executor runs the same job functions in-process', async () => {
   assert.deepEqual([r.y, r.pid, r.threads], [9, process.pid, 3]);
   assert.equal(events.length, 3);
   await ex.close();
+});
+
+test('typed jobs: payloads go through their codecs, in the pool and inline', async () => {
+  const pool = new ProcessPoolExecutor({ workers: 1 });
+  const inline = new InlineExecutor(1);
+  try {
+    for (const ex of [pool, inline]) {
+      const steps: number[] = [];
+      const r = await runJob(ex, SQUARE_JOB, { x: 6 }, (e) => steps.push(e.step));
+      assert.equal(r.y, 36);
+      assert.deepEqual(steps, [1, 2]);
+    }
+    // Arguments the worker's codec rejects: the job fails naming the key (a bug, not a user error).
+    const wrongArgs = { ...SQUARE_JOB, args: c.object<{ x: string }>({ x: c.string }) };
+    await assert.rejects(runJob(pool, wrongArgs, { x: '6' }), (e: unknown) => {
+      assert.ok(e instanceof JobError);
+      assert.equal(e.causeName, 'CodecError');
+      assert.equal(e.message, 'typedSquare args.x: expected a number, got "6"');
+      assert.equal(e.userFacing, false);
+      return true;
+    });
+    // Events or results the caller's codec rejects fail the job on the caller's side.
+    const wrongEvent = { ...SQUARE_JOB, event: c.object<{ step: string }>({ step: c.string }) };
+    await assert.rejects(
+      runJob(pool, wrongEvent, { x: 2 }, () => undefined),
+      (e: unknown) => {
+        assert.ok(e instanceof CodecError);
+        assert.equal(e.message, 'typedSquare event.step: expected a string, got 1');
+        return true;
+      },
+    );
+    const wrongResult = { ...SQUARE_JOB, result: c.object<{ y: number }>({ y: c.number }) };
+    await assert.rejects(runJob(inline, wrongResult, { x: 2 }), /typedSquare result\.pid: expected no such key/);
+  } finally {
+    await pool.close();
+    await inline.close();
+  }
 });

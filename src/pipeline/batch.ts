@@ -1,11 +1,9 @@
 /** Runs a list of trial specs through an executor (inline or a process pool), in order of submission. */
-import { fileURLToPath } from 'node:url';
+import { runJob } from '../exec/job.js';
 import { createExecutor } from '../exec/pool.js';
-import type { Json } from '../exec/types.js';
 import type { TrialResult, TrialSpec } from '../train/trial.js';
 import type { TrainEvent } from '../train/trainer.js';
-
-const JOB_MODULE = fileURLToPath(new URL('../train/trial.ts', import.meta.url));
+import { TRIAL_JOB } from './jobs/trial.js';
 
 export interface BatchEvents {
   onStart?: (i: number) => void;
@@ -26,20 +24,16 @@ export async function runTrials(
     return await Promise.all(
       specs.map((spec, i) => {
         ev.onStart?.(i);
-        return ex
-          .run({ module: JOB_MODULE, fn: 'runTrialJob', args: spec as unknown as Json }, (e) =>
-            ev.onProgress?.(i, e as unknown as TrainEvent),
-          )
-          .then(
-            (r) => {
-              ev.onDone?.(i, r as unknown as TrialResult);
-              return r as unknown as TrialResult;
-            },
-            (e: Error) => {
-              ev.onFailed?.(i, e);
-              return e;
-            },
-          );
+        return runJob(ex, TRIAL_JOB, spec, (e) => ev.onProgress?.(i, e)).then(
+          (r) => {
+            ev.onDone?.(i, r);
+            return r;
+          },
+          (e: Error) => {
+            ev.onFailed?.(i, e);
+            return e;
+          },
+        );
       }),
     );
   } finally {

@@ -9,8 +9,8 @@
  *   machine are re-queued at the next start (other hosts' trials by heartbeat age).
  */
 import { hostname } from 'node:os';
-import { fileURLToPath } from 'node:url';
-import type { Executor, Json } from '../exec/types.js';
+import type { Executor } from '../exec/types.js';
+import { runJob } from '../exec/job.js';
 import { createExecutor } from '../exec/pool.js';
 import { autopeftObjectives, autopeftSpace, peftFromSearch } from '../search/space/autopeft.js';
 import { BoSampler, createSampler, type BoState, type SamplerName } from '../search/samplers/index.js';
@@ -21,6 +21,7 @@ import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js
 import type { TrainEvent } from '../train/trainer.js';
 import { UsageError } from '../core/errors.js';
 import { SETUP_KEY, type SearchSetup } from './attrs.js';
+import { TRIAL_JOB } from './jobs/trial.js';
 import { hypervolumeOf, referencePoint } from './report.js';
 import { describePeft } from '../peft/config.js';
 
@@ -64,7 +65,6 @@ export type SearchEvent =
   | { kind: 'trial-failed'; number: number; reason: string; complete: number; failed: number; running: number }
   | { kind: 'stopped'; reason: 'done' | 'interrupted' };
 
-const JOB_MODULE = fileURLToPath(new URL('../train/trial.ts', import.meta.url));
 const HEARTBEAT_MS = 5000;
 /** Trials RUNNING without a heartbeat for this long (another host's dead worker) are re-queued. */
 const STALE_MS = 60_000;
@@ -287,14 +287,12 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
         const trial = await nextTrial(o.trials - done - running.size);
         const cfg = peftFromSearch(trial.config, numLayers);
         o.onEvent?.({ kind: 'trial-start', number: trial.number, description: describePeft(cfg) });
-        const job = executor
-          .run({ module: JOB_MODULE, fn: 'runTrialJob', args: specFor(trial.config) as unknown as Json }, (e) =>
-            o.onEvent?.({ kind: 'trial-progress', number: trial.number, event: e as unknown as TrainEvent }),
-          )
-          .then(
-            (r) => finishTrial(trial, r as unknown as TrialResult, undefined),
-            (e: Error) => finishTrial(trial, undefined, e),
-          );
+        const job = runJob(executor, TRIAL_JOB, specFor(trial.config), (event) =>
+          o.onEvent?.({ kind: 'trial-progress', number: trial.number, event }),
+        ).then(
+          (r) => finishTrial(trial, r, undefined),
+          (e: Error) => finishTrial(trial, undefined, e),
+        );
         running.set(trial.number, { trial, done: job });
         continue;
       }

@@ -9,7 +9,6 @@ export {
 } from './trainer.js';
 export {
   runTrial,
-  runTrialJob,
   getBackbone,
   getTask,
   type TrialSpec,

@@ -1,14 +1,13 @@
 /**
  * One trial = train one PEFT configuration on one task and score it. This is the job every
  * command runs (`train`, each `search` trial, `retrain`, `baselines`, `transfer`), inline or in a
- * pool worker (it is a JSON-in / JSON-out exec job: see src/exec).
+ * pool worker (as the exec job of src/pipeline/jobs/trial.ts).
  *
  * Splits: the model is selected (best epoch, early stopping) on the validation split — a file, or
  * carved from train with a fixed seed — and `metric` is that split's score, so a search never
  * touches the official dev set. With `reportDev`, the best weights are also scored on the official
  * dev set (`devMetric`), which is what `train`, `retrain` and `baselines` report.
  */
-import type { JobContext, Json } from '../exec/types.js';
 import { loadTask } from '../data/tasks/load.js';
 import type { TaskData } from '../data/tasks/types.js';
 import { createPeft } from '../peft/create.js';
@@ -128,7 +127,7 @@ function sliceTrain(data: TaskData, f: Fidelity | undefined, seed: number): Task
     .map((i) => data.train[i]!);
 }
 
-/** Runs one trial; usable directly or as an exec job (`fn: 'runTrialJob'`). */
+/** Runs one trial; usable directly or as an exec job (`TRIAL_JOB` in src/pipeline/jobs/trial.ts). */
 export async function runTrial(
   spec: TrialSpec,
   hooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; threads?: number } = {},
@@ -212,22 +211,4 @@ export async function runTrial(
   } finally {
     await out.release();
   }
-}
-
-/** The exec-job form of `runTrial` (JSON in, JSON out; progress events forwarded). */
-export async function runTrialJob(args: Json, ctx: JobContext): Promise<Json> {
-  const spec = args as unknown as TrialSpec;
-  let last = 0;
-  const result = await runTrial(spec, {
-    threads: ctx.threads,
-    signal: ctx.signal,
-    onEvent: (e) => {
-      // Forward at most ~4 step events a second; every eval event.
-      const now = Date.now();
-      if (e.kind === 'step' && now - last < 250 && e.step !== e.totalSteps) return;
-      last = now;
-      ctx.progress(e as unknown as Json);
-    },
-  });
-  return result as unknown as Json;
 }

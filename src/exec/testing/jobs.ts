@@ -1,5 +1,7 @@
 /** Jobs used by the exec tests: real functions run in real worker processes. */
 import type { Json, JobContext } from '../types.js';
+import * as c from '../codec.js';
+import { jobFunction, type JobType } from '../job.js';
 import { DataError } from '../../data/errors.js';
 
 export async function square(args: Json, ctx: JobContext): Promise<Json> {
@@ -20,3 +22,28 @@ export async function waitForAbort(_args: Json, ctx: JobContext): Promise<Json> 
   await new Promise<void>((res) => ctx.signal.addEventListener('abort', () => res()));
   return 'aborted';
 }
+
+interface SquareArgs {
+  x: number;
+}
+interface SquareResult {
+  y: number;
+  pid: number;
+}
+interface SquareEvent {
+  step: number;
+}
+
+/** A typed job: codecs for its arguments, result and events (see ../job.ts). */
+export const SQUARE_JOB: JobType<SquareArgs, SquareResult, SquareEvent> = {
+  module: import.meta.url,
+  fn: 'typedSquare',
+  args: c.object<SquareArgs>({ x: c.number }),
+  result: c.object<SquareResult>({ y: c.number, pid: c.number }),
+  event: c.object<SquareEvent>({ step: c.number }),
+};
+
+export const typedSquare = jobFunction(SQUARE_JOB, async ({ x }, ctx) => {
+  for (let step = 1; step <= 2; step++) ctx.progress({ step });
+  return { y: x * x, pid: process.pid };
+});
