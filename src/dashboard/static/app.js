@@ -273,9 +273,9 @@ function hypervolumeOption(overlay) {
   };
 }
 
-function hvCaption(overlay, label) {
+function hvCaption(overlay) {
   return overlay.refPoint
-    ? `${label} Reference point: ${fmt(overlay.refPoint[0])} ${''}metric, ${fmtPct(overlay.refPoint[1])} params (the nadir of the shown trials with a 10 % margin, shared by every curve).`
+    ? `Reference point: metric ${fmt(overlay.refPoint[0])}, ${fmtPct(overlay.refPoint[1])} params (the nadir of the ticked studies' complete trials with a 10 % margin, shared by every curve so they compare).`
     : 'No complete trials yet.';
 }
 
@@ -383,7 +383,7 @@ async function renderOverview(fresh) {
   bindTrialClicks(sc);
   const hv = chart('ov-hv', main);
   hv.setOption(hypervolumeOption(overlay), { notMerge: true });
-  document.getElementById('ov-hv-cap').textContent = hvCaption(overlay, '');
+  document.getElementById('ov-hv-cap').textContent = hvCaption(overlay);
   setPointCount(
     'ov-scatter',
     details.reduce((a, d) => a + completeOf(d).length, 0),
