@@ -12,7 +12,7 @@ export async function openStudy(flags: { study: string; storage: string }) {
     );
   const storage = openSqliteStorage(flags.storage);
   try {
-    const setup = readSetup((await storage.getStudy(flags.study)).userAttrs, flags.study);
+    const setup = readSetup(await storage.getStudy(flags.study));
     return { storage, setup };
   } catch (e) {
     await storage.close();

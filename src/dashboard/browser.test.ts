@@ -217,7 +217,7 @@ describe('dashboard in Chromium', { skip }, () => {
     await writer.createStudy({
       name: evil,
       directions: ['maximize', 'minimize'],
-      userAttrs: { autopeft: { task: '<b>task</b>', model: '<i>m</i>', sampler: 'bo' } },
+      systemAttrs: { autopeft: { task: '<b>task</b>', model: '<i>m</i>', sampler: 'bo' } },
     });
     await writer.createTrial(evil, {
       state: 'FAILED',

@@ -104,7 +104,7 @@ export interface StudyDetail extends StudySummary {
 
 function setupOf(record: StudyRecord): SearchSetup | null {
   try {
-    return readSetup(record.userAttrs, record.name);
+    return readSetup(record);
   } catch {
     return null;
   }
@@ -367,7 +367,7 @@ export async function studyDetail(storage: ReadOnlyStorage, name: string): Promi
       .sort((a, b) => a.values![1]! - b.values![1]! || a.number - b.number);
     history = hypervolumeHistory(complete, dirs, ref);
   }
-  const attrs = record.userAttrs;
+  const attrs = record.systemAttrs;
   const retrain = (Array.isArray(attrs['retrain']) ? attrs['retrain'] : []) as unknown as RetrainRecord[];
   const baselines = (Array.isArray(attrs['baselines']) ? attrs['baselines'] : []) as unknown as BaselineRecord[];
   const transfer = (isObj(attrs['transfer']) ? attrs['transfer'] : {}) as unknown as Record<string, TransferRecord[]>;
@@ -469,7 +469,7 @@ export async function fingerprint(storage: ReadOnlyStorage): Promise<Map<string,
   for (const r of await storage.listStudies()) {
     const trials = await storage.listTrials(r.name);
     const parts = trials.map((t) => `${t.number}${t.state[0]}${t.finishedAt ?? ''}`);
-    const follow = ['retrain', 'baselines', 'transfer'].map((k) => JSON.stringify(r.userAttrs[k] ?? null).length);
+    const follow = ['retrain', 'baselines', 'transfer'].map((k) => JSON.stringify(r.systemAttrs[k] ?? null).length);
     out.set(r.name, `${parts.join(',')}|${follow.join(',')}`);
   }
   return out;

@@ -1,8 +1,10 @@
 /**
- * What a search study records about itself (study user attrs), so `report`, `retrain`,
- * `baselines`, `transfer` and `export` can pick up where `search` left off.
+ * What a search study records about itself, so `report`, `retrain`, `baselines`, `transfer` and
+ * `export` can pick up where `search` left off. All of it lives in the study's SYSTEM attributes
+ * (keys `autopeft`, `retrain`, `baselines`, `transfer`; the sampler's state under `sampler`),
+ * apart from the user's own attributes.
  */
-import type { AttrValue } from '../search/types.js';
+import type { AttrValue, StudyRecord } from '../trials/index.js';
 import type { TrialSpec } from '../train/trial.js';
 import { UsageError } from '../core/errors.js';
 
@@ -44,10 +46,13 @@ export interface BaselineRecord {
 
 export const SETUP_KEY = 'autopeft';
 
-export function readSetup(attrs: Readonly<Record<string, AttrValue>>, study: string): SearchSetup {
-  const s = attrs[SETUP_KEY];
+/** The search setup of a study made by `autopeft search` (a usage error for any other study). */
+export function readSetup(record: Pick<StudyRecord, 'name' | 'systemAttrs'>): SearchSetup {
+  const s = record.systemAttrs[SETUP_KEY];
   if (s === undefined || s === null || typeof s !== 'object' || Array.isArray(s)) {
-    throw new UsageError(`study "${study}" was not created by \`autopeft search\` (no "${SETUP_KEY}" attributes)`);
+    throw new UsageError(
+      `study "${record.name}" was not created by \`autopeft search\` (no "${SETUP_KEY}" system attributes)`,
+    );
   }
   return s as unknown as SearchSetup;
 }

@@ -1,7 +1,7 @@
 /**
  * What happens after a search: re-train the Pareto front at full fidelity with several seeds,
  * train single-method baselines the same ways, and transfer the front to other tasks. Results are
- * stored on the search study (user attrs `retrain`, `baselines`, `transfer`) so `report` shows them.
+ * stored on the search study (system attrs `retrain`, `baselines`, `transfer`) so `report` shows them.
  */
 import type { Storage } from '../storage/types.js';
 import type { AttrValue, Config } from '../search/types.js';
@@ -79,7 +79,7 @@ function collect(results: (TrialResult | Error)[], from: number, n: number, what
 
 /** Re-trains front (or chosen) trials with `seeds` seeds; stores and returns mean ± std on dev. */
 export async function retrainFront(o: FollowupOptions & { trials?: readonly number[] }): Promise<RetrainRecord[]> {
-  const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
+  const setup = readSetup(await o.storage.getStudy(o.study));
   const front = await frontTrials(o.storage, o.study, o.trials);
   const specs = front.flatMap((t) =>
     Array.from({ length: o.seeds }, (_, s) =>
@@ -92,7 +92,7 @@ export async function retrainFront(o: FollowupOptions & { trials?: readonly numb
     const values = rs.map((r) => r.devMetric!);
     return { trial: t.number, metricName: rs[0]!.metricName, values, ...meanStd(values), paramPct: rs[0]!.paramPct };
   });
-  await o.storage.setStudyUserAttrs(o.study, { retrain: records as unknown as AttrValue });
+  await o.storage.setStudySystemAttrs(o.study, { retrain: records as unknown as AttrValue });
   return records;
 }
 
@@ -125,7 +125,7 @@ export function defaultBaselines(hidden: number, full: boolean): BaselineSpec[] 
  * trials: same chart) and, with `seeds` > 0, at full fidelity on the official dev set.
  */
 export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpec[] }): Promise<BaselineRecord[]> {
-  const setup = readSetup((await o.storage.getStudy(o.study)).userAttrs, o.study);
+  const setup = readSetup(await o.storage.getStudy(o.study));
   // A baseline's config is the `--peft` JSON form ({"sa": 8}: every layer); checked like `--peft`.
   const peftOf = (b: BaselineSpec) => parsePeftConfig(b.config, setup.numLayers, `baseline ${b.method}`);
   const low: TrialSpec[] = o.baselines.map((b) => ({
@@ -155,7 +155,7 @@ export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpe
       ...(dev ? { devValues: dev } : {}),
     };
   });
-  await o.storage.setStudyUserAttrs(o.study, { baselines: records as unknown as AttrValue });
+  await o.storage.setStudySystemAttrs(o.study, { baselines: records as unknown as AttrValue });
   return records;
 }
 
@@ -175,7 +175,7 @@ export async function transferFront(
   o: FollowupOptions & { task: string; dataDir?: string; trials?: readonly number[] },
 ): Promise<TransferRecord[]> {
   const record = await o.storage.getStudy(o.study);
-  const setup = readSetup(record.userAttrs, o.study);
+  const setup = readSetup(record);
   const front = await frontTrials(o.storage, o.study, o.trials);
   const specs = front.flatMap((t) =>
     Array.from({ length: o.seeds }, (_, s) =>
@@ -204,7 +204,7 @@ export async function transferFront(
       ...meanStd(values),
     };
   });
-  const prev = (record.userAttrs['transfer'] ?? {}) as Record<string, AttrValue>;
-  await o.storage.setStudyUserAttrs(o.study, { transfer: { ...prev, [o.task]: out as unknown as AttrValue } });
+  const prev = (record.systemAttrs['transfer'] ?? {}) as Record<string, AttrValue>;
+  await o.storage.setStudySystemAttrs(o.study, { transfer: { ...prev, [o.task]: out as unknown as AttrValue } });
   return out;
 }

@@ -9,7 +9,7 @@ import {
   paretoFrontIndices,
   toMinimization,
 } from '../search/pareto/index.js';
-import type { FrozenTrial } from '../search/types.js';
+import { countsTowardTarget, type FrozenTrial } from '../trials/index.js';
 import { reportTrialsFromFrozen } from '../report/index.js';
 import type { BaselinePoint, ReportData } from '../report/types.js';
 import { readSetup, type BaselineRecord, type RetrainRecord } from './attrs.js';
@@ -52,8 +52,10 @@ export async function summarizeStudy(
   opts: { refPoint?: readonly [number, number] } = {},
 ): Promise<StudySummary> {
   const record = await storage.getStudy(study);
-  const setup = readSetup(record.userAttrs, study);
-  const trials = await storage.listTrials(study);
+  const setup = readSetup(record);
+  // Interrupted trials (Ctrl-C, kill -9, stale) are re-queue bookkeeping, not failures: their
+  // configs appear as their re-runs.
+  const trials = (await storage.listTrials(study)).filter(countsTowardTarget);
   const complete = trials.filter((t) => t.state === 'COMPLETE' && t.values && t.values.every(Number.isFinite));
   if (complete.length === 0)
     throw new UsageError(`study "${study}" has no complete trials yet; run \`autopeft search --study ${study}\` first`);
@@ -66,7 +68,7 @@ export async function summarizeStudy(
     ['maximize', 'minimize'],
   );
   const front = paretoFrontIndices(mins).map((i) => complete[i]!);
-  const attrs = record.userAttrs;
+  const attrs = record.systemAttrs;
   const retrain = (attrs['retrain'] ?? null) as unknown as RetrainRecord[] | null;
   const baselines = (attrs['baselines'] ?? null) as unknown as BaselineRecord[] | null;
   const transfer = (attrs['transfer'] ?? {}) as unknown as Record<string, TransferRecord[]>;

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { writeTinyBert } from '../models/testing/tiny.js';
 import { memoryStorage } from '../storage/memory.js';
 import { writeToyTask } from '../../test/helpers/toy-task.js';
-import { BO_STATE_KEY, runSearch, type SearchOptions } from './search.js';
+import { SAMPLER_STATE_KEY } from '../search/study/index.js';
+import { runSearch, type SearchOptions } from './search.js';
 import { UsageError } from '../core/errors.js';
 
 let dir: string;
@@ -38,9 +39,12 @@ test('a BO search stores its warm-start state; resuming continues to the new tar
   const storage = memoryStorage();
   const first = await runSearch(opts({ storage }));
   assert.deepEqual([first.complete, first.failed, first.interrupted], [4, 0, false]);
-  const attrs = (await storage.getStudy('s')).userAttrs;
-  const state = attrs[BO_STATE_KEY] as { theta: number[]; lastColdN: number } | null;
-  assert.ok(state && Array.isArray(state.theta) && state.theta.every(Number.isFinite), JSON.stringify(state));
+  const record = await storage.getStudy('s');
+  assert.deepEqual(record.userAttrs, {}, 'the search keeps its records out of the user attributes');
+  const stored = record.systemAttrs[SAMPLER_STATE_KEY] as { name: string; state: { theta: number[] } | null };
+  assert.equal(stored.name, 'bo');
+  assert.ok(stored.state?.theta.every(Number.isFinite), JSON.stringify(stored));
+  assert.equal((record.systemAttrs.autopeft as { sampler: string }).sampler, 'bo');
   const again = await runSearch(opts({ storage, trials: 6 }));
   assert.equal(again.complete, 6);
   const trials = await storage.listTrials('s', { states: ['COMPLETE'] });

@@ -5,7 +5,7 @@
  * The trial and study types live below both search and storage, in `src/trials/`; they are
  * re-exported here so that `search` stays the one import a library user needs.
  */
-import type { Config, FrozenTrial } from '../trials/index.js';
+import type { AttrValue, Config, FrozenTrial } from '../trials/index.js';
 
 export type {
   AttrValue,
@@ -30,4 +30,13 @@ export interface Sampler {
     pending: readonly Config[];
     n: number;
   }): Promise<Config[]> | Config[];
+  /**
+   * Plain-JSON state that a restarted sampler needs to propose what an uninterrupted one would
+   * (BO: the last GP hyperparameters). The Study stores it as a study system attribute after
+   * every sampling call and hands it back through `importState` before the next one, so a resumed
+   * run (or another worker on the same study) continues from it. Stateless samplers omit both.
+   */
+  exportState?(): AttrValue;
+  /** Restores what `exportState` returned; throws on a malformed state. */
+  importState?(state: AttrValue): void;
 }

@@ -1,6 +1,8 @@
 /** The ask/tell Study over a Storage. */
-export { Study, createStudy, loadStudy } from './study.js';
+export { SAMPLER_STATE_KEY, Study, createStudy, loadStudy } from './study.js';
+export { deadLocalWorkers, defaultWorkerId } from './workers.js';
 export type {
+  AskOptions,
   CreateStudyOptions,
   EnqueueOptions,
   HeartbeatOptions,

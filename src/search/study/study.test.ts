@@ -298,11 +298,11 @@ for (const [backend, open] of backends) {
       await alive.heartbeat(mine.number); // alive beats, dead does not
       const again = await alive.ask();
       assert.deepEqual(
-        [again.number, again.config, again.userAttrs, again.workerId],
-        [2, lost.config, { requeuedFrom: 0 }, 'alive'],
+        [again.number, again.config, again.userAttrs, again.requeuedFrom, again.workerId],
+        [2, lost.config, {}, 0, 'alive'],
       );
       const failed = await alive.trial(0);
-      assert.equal(failed.state, 'FAILED');
+      assert.deepEqual([failed.state, failed.interrupted, failed.requeuedAs], ['FAILED', 'stale', 2]);
       assert.match(failed.reason!, /^stale: no heartbeat for 110000 ms from worker dead$/);
       assert.equal((await alive.trial(1)).state, 'RUNNING');
       // The dead worker comes back: its tell is refused, and it stops beating that trial.
@@ -359,6 +359,7 @@ test('the heartbeat timer keeps asked trials alive until told', async () => {
           directions: ['maximize', 'minimize'],
           objectiveNames: ['metric', 'paramPct'],
           userAttrs: {},
+          systemAttrs: {},
           createdAt: 0,
         },
         {

@@ -8,13 +8,28 @@
  * Several Study objects (in one or several processes) may work on one stored study at once: every
  * state change is an atomic storage call, so a trial is claimed and told exactly once.
  */
-import { hostname } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { DuplicateStudyError, TrialLimitError, TrialNotRunningError } from '../../storage/errors.js';
+import type { Storage } from '../../storage/types.js';
+import type {
+  AttrValue,
+  Config,
+  Direction,
+  FailStaleResult,
+  InterruptKind,
+  InterruptResult,
+  ObjectiveSpec,
+  StudyRecord,
+  TrialOutcome,
+  TrialRecord,
+  TrialState,
+} from '../../trials/index.js';
 import { paretoFrontIndices, toMinimization } from '../pareto/index.js';
-import type { AttrValue, Config, Direction, ObjectiveSpec, Sampler, TrialState } from '../types.js';
-import { DuplicateStudyError, TrialNotRunningError } from '../../storage/errors.js';
-import type { FailStaleResult, Storage, StudyRecord, TrialOutcome, TrialRecord } from '../../storage/types.js';
+import type { Sampler } from '../types.js';
 import { SamplerOutputError, StudyMismatchError, StudyOptionsError, TellValuesError } from './errors.js';
+import { deadLocalWorkers, defaultWorkerId } from './workers.js';
+
+/** Study system attribute holding the sampler's state: `{ name, state }` (see `Sampler.exportState`). */
+export const SAMPLER_STATE_KEY = 'sampler';
 
 /**
  * What `tell` accepts for a finished trial:
@@ -28,9 +43,12 @@ export type TellArg = readonly number[] | Readonly<Record<string, number>> | Tri
 export interface HeartbeatOptions {
   /** Beat every RUNNING trial this Study asked for, this often. */
   intervalMs: number;
-  /** When set, each ask first fails RUNNING trials silent for longer than this (any worker's). */
+  /**
+   * When set, each ask first fails RUNNING trials silent for longer than this (any worker's) or
+   * held by a dead process of this host (`requeueOrphans`).
+   */
   staleAfterMs?: number;
-  /** Re-queue the configs of trials failed as stale (default true). */
+  /** Re-queue the configs of the trials failed by that sweep (default true). */
   requeueStale?: boolean;
   /** Heartbeat write errors other than "trial no longer RUNNING" (default: one console.warn line). */
   onError?: (error: unknown) => void;
@@ -51,6 +69,18 @@ export interface CreateStudyOptions extends CommonOptions {
   loadIfExists?: boolean;
   /** Stored with a newly created study (ignored when an existing one is loaded). */
   userAttrs?: Record<string, AttrValue>;
+  /** System attributes stored with a newly created study (ignored when an existing one is loaded). */
+  systemAttrs?: Record<string, AttrValue>;
+}
+
+export interface AskOptions {
+  /**
+   * Create new trials only while the study holds fewer than this many trials that count toward a
+   * target (all but interrupted ones), checked atomically per trial: several workers asking at
+   * once never overshoot it. Enqueued trials are claimed regardless (they already count). The
+   * batch may then come back short, or empty.
+   */
+  maxTrials?: number;
 }
 
 export interface LoadStudyOptions extends CommonOptions {
@@ -73,10 +103,6 @@ export interface EnqueueOptions {
 
 /** Where `warmStartFrom` copies from: another Study, or a stored study by name. */
 export type WarmStartSource = Study | { storage: Storage; name: string };
-
-function defaultWorkerId(): string {
-  return `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
-}
 
 /** JSON of a config with sorted keys, to compare configs regardless of key order. */
 function configKey(config: Config): string {
@@ -170,15 +196,16 @@ export class Study {
   }
 
   /**
-   * `n` trials to run at once: enqueued ones first, then `n - claimed` configs sampled together,
-   * with every WAITING/RUNNING config (including the ones just claimed) passed as pending.
+   * Up to `n` trials to run at once: enqueued ones first, then `n - claimed` configs sampled
+   * together, with every WAITING/RUNNING config (including the ones just claimed) passed as
+   * pending. Exactly `n` unless `options.maxTrials` stops it.
    */
-  async askBatch(n: number): Promise<TrialRecord[]> {
+  async askBatch(n: number, options: AskOptions = {}): Promise<TrialRecord[]> {
     if (!Number.isInteger(n) || n < 1)
       throw new StudyOptionsError(`study "${this.name}": askBatch needs an integer n >= 1, got ${n}`);
     const hb = this.heartbeatOptions;
     if (hb?.staleAfterMs !== undefined)
-      await this.failStaleTrials(hb.staleAfterMs, { requeue: hb.requeueStale ?? true });
+      await this.requeueOrphans({ staleAfterMs: hb.staleAfterMs, requeue: hb.requeueStale ?? true });
     const out: TrialRecord[] = [];
     while (out.length < n) {
       const t = await this.storage.claimWaiting(this.name, this.workerId);
@@ -188,21 +215,45 @@ export class Study {
     }
     const k = n - out.length;
     if (k === 0) return out;
-    const all = await this.storage.listTrials(this.name);
-    const complete = all.filter((t) => t.state === 'COMPLETE');
-    const pending = all.filter((t) => t.state === 'WAITING' || t.state === 'RUNNING').map((t) => t.config);
-    const configs = await this.sampler.sample({ complete, pending, n: k });
-    if (!Array.isArray(configs) || configs.length !== k) {
-      throw new SamplerOutputError(
-        `sampler "${this.sampler.name}" returned ${Array.isArray(configs) ? configs.length : typeof configs} configs for study "${this.name}" but ${k} were asked; fix the sampler`,
-      );
-    }
-    for (const config of configs) {
-      const t = await this.storage.createTrial(this.name, { state: 'RUNNING', config, workerId: this.workerId });
+    for (const config of await this.sample(k)) {
+      let t: TrialRecord;
+      try {
+        t = await this.storage.createTrial(
+          this.name,
+          { state: 'RUNNING', config, workerId: this.workerId },
+          options.maxTrials === undefined ? {} : { maxTrials: options.maxTrials },
+        );
+      } catch (e) {
+        if (e instanceof TrialLimitError) break; // the study is full: the rest of the batch is dropped
+        throw e;
+      }
       out.push(t);
       this.running.add(t.number);
     }
     return out;
+  }
+
+  /** `k` new configs from the sampler, which continues from (and then stores) its state in the study. */
+  private async sample(k: number): Promise<Config[]> {
+    const all = await this.storage.listTrials(this.name);
+    const complete = all.filter((t) => t.state === 'COMPLETE');
+    const pending = all.filter((t) => t.state === 'WAITING' || t.state === 'RUNNING').map((t) => t.config);
+    const sampler = this.sampler;
+    if (sampler.importState) {
+      // Stored by this or another worker of the study after its last sampling call.
+      const stored = (await this.storage.getStudy(this.name)).systemAttrs[SAMPLER_STATE_KEY];
+      if (stored && typeof stored === 'object' && !Array.isArray(stored) && stored.name === sampler.name)
+        sampler.importState(stored.state ?? null);
+    }
+    const configs = await sampler.sample({ complete, pending, n: k });
+    if (!Array.isArray(configs) || configs.length !== k) {
+      throw new SamplerOutputError(
+        `sampler "${sampler.name}" returned ${Array.isArray(configs) ? configs.length : typeof configs} configs for study "${this.name}" but ${k} were asked; fix the sampler`,
+      );
+    }
+    if (sampler.exportState)
+      await this.setSystemAttr(SAMPLER_STATE_KEY, { name: sampler.name, state: sampler.exportState() });
+    return configs;
   }
 
   /** Turns a tell argument into a storage outcome, computing known objectives from the config. */
@@ -300,12 +351,55 @@ export class Study {
     return r;
   }
 
+  /**
+   * Fails the RUNNING trials whose worker is gone (a process of this host that no longer exists,
+   * or, with `staleAfterMs`, any worker silent for longer) as interrupted and, unless `requeue` is
+   * false, enqueues their configs again: how a resumed or concurrent worker picks up a crashed
+   * one's trials. One atomic storage call.
+   */
+  async requeueOrphans(options: { staleAfterMs?: number; requeue?: boolean } = {}): Promise<FailStaleResult> {
+    const ids = (await this.trials(['RUNNING'])).flatMap((t) => (t.workerId === undefined ? [] : [t.workerId]));
+    const r = await this.storage.failStale(this.name, {
+      olderThanMs: options.staleAfterMs ?? Number.MAX_SAFE_INTEGER,
+      requeue: options.requeue ?? true,
+      deadWorkers: deadLocalWorkers(ids),
+    });
+    for (const t of r.failed) this.running.delete(t.number);
+    return r;
+  }
+
+  /**
+   * Stops a RUNNING trial through no fault of its config (`kind`: user interrupt, never started,
+   * ...): FAILED with `interrupted` set, so it does not count as a failure, and with `requeue` its
+   * config is enqueued again for the next ask of any worker.
+   */
+  async interrupt(
+    number: number,
+    kind: InterruptKind,
+    options: { reason?: string; requeue?: boolean } = {},
+  ): Promise<InterruptResult> {
+    try {
+      return await this.storage.interruptTrial(this.name, number, { kind, ...options });
+    } finally {
+      this.running.delete(number);
+    }
+  }
+
   async setUserAttr(key: string, value: AttrValue): Promise<void> {
     await this.storage.setStudyUserAttrs(this.name, { [key]: value });
   }
 
   async userAttrs(): Promise<Readonly<Record<string, AttrValue>>> {
     return (await this.storage.getStudy(this.name)).userAttrs;
+  }
+
+  /** A system attribute: what the library and its tools record (setup, sampler state, results), apart from user attributes. */
+  async setSystemAttr(key: string, value: AttrValue): Promise<void> {
+    await this.storage.setStudySystemAttrs(this.name, { [key]: value });
+  }
+
+  async systemAttrs(): Promise<Readonly<Record<string, AttrValue>>> {
+    return (await this.storage.getStudy(this.name)).systemAttrs;
   }
 
   async setTrialUserAttr(number: number, key: string, value: AttrValue): Promise<void> {
@@ -388,6 +482,7 @@ export async function createStudy(options: CreateStudyOptions): Promise<Study> {
         directions: objectives.map((o) => o.direction),
         objectiveNames: objectives.map((o) => o.name),
         ...(options.userAttrs ? { userAttrs: options.userAttrs } : {}),
+        ...(options.systemAttrs ? { systemAttrs: options.systemAttrs } : {}),
       });
     } catch (e) {
       // Another process created it between our look and our insert.

@@ -164,11 +164,11 @@ test('a worker killed with SIGKILL: its trial goes stale, is failed and its conf
   });
   const again = await survivor.ask();
   assert.deepEqual(
-    [again.number, again.config, again.userAttrs, again.workerId],
-    [1, { id: 100, x: 5 }, { requeuedFrom: 0 }, 'survivor'],
+    [again.number, again.config, again.userAttrs, again.requeuedFrom, again.workerId],
+    [1, { id: 100, x: 5 }, {}, 0, 'survivor'],
   );
   const dead = await setup.getTrial('duo', 0);
-  assert.equal(dead.state, 'FAILED');
+  assert.deepEqual([dead.state, dead.interrupted, dead.requeuedAs], ['FAILED', 'stale', 1]);
   assert.match(dead.reason!, /^stale: no heartbeat for \d+ ms from worker crashy$/);
   assert.deepEqual((await survivor.tell(again.number, [0.5])).values, [0.5, 5]);
   await survivor.close();
