@@ -27,6 +27,11 @@ export interface AutopeftSpaceOptions extends AutopeftModel {
   lora?: boolean;
   /** Attention width of each layer; LoRA ranks above the narrowest are left out (default: hidden). */
   attentionWidths?: readonly number[];
+  /**
+   * Restrict sa / pa / pt to these sizes (strictly increasing, each in `autopeftSizes(hidden)`; include
+   * 0 to let a module be off), e.g. the reduced grid of the recorded-trials benchmark. Default: all.
+   */
+  sizes?: readonly number[];
 }
 
 export const LORA_RANKS: readonly number[] = [0, 1, 2, 4, 8, 16, 32, 64];
@@ -56,10 +61,20 @@ function checkModel(m: AutopeftModel & { attentionWidths?: readonly number[] | u
   }
 }
 
+function checkSizes(sizes: readonly number[], hidden: number): number[] {
+  const allowed = autopeftSizes(hidden);
+  const bad = sizes.find((v, i) => !allowed.includes(v) || (i > 0 && v <= sizes[i - 1]!));
+  if (sizes.length === 0 || bad !== undefined)
+    throw new SearchSpaceError(
+      `autopeftSpace: sizes must be strictly increasing values from {${allowed.join(', ')}} (the AutoPEFT sizes for hidden ${hidden}), got [${sizes.join(', ')}]`,
+    );
+  return [...sizes];
+}
+
 /** The AutoPEFT space: L + 3 (+1 with LoRA) params; 15-dim for 12 layers, 27-dim for 24. */
 export function autopeftSpace(opts: AutopeftSpaceOptions): SearchSpace {
   checkModel(opts, 'autopeftSpace');
-  const sizes = autopeftSizes(opts.hidden);
+  const sizes = opts.sizes ? checkSizes(opts.sizes, opts.hidden) : autopeftSizes(opts.hidden);
   const params: ParamDef[] = [];
   for (let l = 0; l < opts.numLayers; l++) params.push({ kind: 'bool', name: layerName(l) });
   for (const m of MODULES) params.push({ kind: 'int', name: m, values: sizes });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng, mixSeed } from './rng.js';
+import { Rng, mixSeed } from '../../core/random.js';
 import { SearchSpace } from './space.js';
 import { SearchSpaceError } from './errors.js';
 import {
@@ -52,6 +52,15 @@ test('autopeft sizes and dims', () => {
   assert.equal(autopeftSpace({ numLayers: 24, hidden: 1024 }).dim, 27);
   assert.equal(autopeftSpace({ numLayers: 12, hidden: 768, lora: true }).dim, 16);
   assert.throws(() => autopeftSpace({ numLayers: 0, hidden: 768 }), SearchSpaceError);
+  // A reduced grid (the recorded-trials benchmark's): only these sizes are sampled.
+  const reduced = autopeftSpace({ numLayers: 2, hidden: 512, sizes: [0, 1, 4, 16, 64, 256] });
+  const rng = new Rng(3);
+  for (let i = 0; i < 100; i++) {
+    const c = reduced.sample(rng);
+    for (const m of ['sa', 'pa', 'pt']) assert.ok([0, 1, 4, 16, 64, 256].includes(c[m] as number));
+  }
+  assert.throws(() => autopeftSpace({ numLayers: 2, hidden: 512, sizes: [0, 3] }), /strictly increasing values from/);
+  assert.throws(() => autopeftSpace({ numLayers: 2, hidden: 512, sizes: [4, 1] }), SearchSpaceError);
 });
 
 test('autopeft validity, neighbours and paramPct closed form', () => {
