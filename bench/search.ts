@@ -16,7 +16,7 @@
  * Last line: {"suggestSec200_27d", "suggestSec200_15d" (warm, wall), "boEvalsToRandom200", "hv" at 100 evals}.
  */
 import { cpus, loadavg } from 'node:os';
-import { Rng } from '../src/search/space/rng.js';
+import { Rng } from '../src/core/random.js';
 import { syntheticPeft, type SyntheticPeft } from '../src/search/testing/synthetic.js';
 import { runLoop } from '../src/search/testing/loop.js';
 import { RandomSampler } from '../src/search/samplers/random.js';

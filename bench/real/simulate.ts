@@ -12,7 +12,7 @@
  */
 import type { Config, FrozenTrial, ObjectiveSpec, Sampler } from '../../src/search/types.js';
 import { SearchSpace, type ParamDef } from '../../src/search/space/space.js';
-import { mixSeed } from '../../src/search/space/rng.js';
+import { mixSeed } from '../../src/core/random.js';
 import { RandomSampler } from '../../src/search/samplers/random.js';
 import { hypervolume } from '../../src/search/pareto/hypervolume.js';
 import { configKey, observe, type Table, type TableConfig } from './table.js';

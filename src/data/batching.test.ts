@@ -5,14 +5,14 @@ import { WhitespaceTokenizer, hasSharedData, SHARED_DATA, SKIP_NO_DATA } from '.
 import { loadTask } from './tasks/load.js';
 import type { Example } from './tasks/types.js';
 import { DataError } from './errors.js';
-import { createRng, randInt } from './rng.js';
+import { Rng } from '../core/random.js';
 
 function randomExamples(n: number, seed: number, pairs = false): Example[] {
-  const rng = createRng(seed);
-  const words = (k: number): string => Array.from({ length: k }, () => `w${randInt(rng, 50)}`).join(' ');
+  const rng = new Rng(seed);
+  const words = (k: number): string => Array.from({ length: k }, () => `w${rng.int(50)}`).join(' ');
   return Array.from({ length: n }, (_, i) => ({
-    text: words(1 + randInt(rng, 30)),
-    ...(pairs ? { pair: words(randInt(rng, 20)) } : {}),
+    text: words(1 + rng.int(30)),
+    ...(pairs ? { pair: words(rng.int(20)) } : {}),
     label: i % 3,
   }));
 }

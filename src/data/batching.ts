@@ -22,7 +22,7 @@
  */
 import type { Tokenizer } from '../models/tokenizers/types.js';
 import { DataError } from './errors.js';
-import { createRng, permutation, shuffleInPlace } from './rng.js';
+import { Rng } from '../core/random.js';
 import type { Example } from './tasks/types.js';
 
 export interface TokenizedSet {
@@ -176,8 +176,8 @@ export class Batcher {
       for (let s = 0; s < n; s += batchSize) out.push(order.slice(s, Math.min(n, s + batchSize)));
       return out;
     }
-    const rng = createRng(seed, epoch);
-    const perm = permutation(n, rng);
+    const rng = new Rng(seed, epoch);
+    const perm = rng.permutation(n);
     for (let b = 0; b < n; b += bucketSize) {
       const bucket = perm.slice(b, Math.min(n, b + bucketSize));
       // Sort by length; typed-array sort is stable (ES2019), so ties keep their random order.
@@ -186,7 +186,7 @@ export class Batcher {
         out.push(bucket.slice(s, Math.min(bucket.length, s + batchSize)));
     }
     if (dropLast && out.length > 0 && out[out.length - 1].length < batchSize) out.pop();
-    return shuffleInPlace(out, rng);
+    return rng.shuffle(out);
   }
 
   /** The batches of one epoch. */

@@ -1,6 +1,5 @@
 /** Public API of the data room: tasks, readers, splits, metrics and batching. */
 export { DataError } from './errors.js';
-export { createRng, permutation, shuffleInPlace, type Rng } from './rng.js';
 export { readDelimited, parseDelimited, type DelimitedOptions, type Table, type Quoting } from './readers/delimited.js';
 export { readJsonl, parseJsonl, type RecordTable, type JsonRecord, type JsonValue } from './readers/jsonl.js';
 export { readParquet, parquetRowsToTable } from './readers/parquet.js';

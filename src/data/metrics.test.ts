@@ -12,7 +12,7 @@ import {
   pearson,
   spearman,
 } from './metrics.js';
-import { createRng, randInt } from './rng.js';
+import { Rng } from '../core/random.js';
 
 const close = (a: number, b: number, tol = 1e-12): void => assert.ok(Math.abs(a - b) <= tol, `${a} != ${b}`);
 
@@ -69,12 +69,12 @@ function mccOneHot(pred: number[], gold: number[], k: number): number {
 }
 
 test('MCC equals the binary closed form and the one-hot correlation on random data', () => {
-  const rng = createRng(7);
+  const rng = new Rng(7);
   for (let trial = 0; trial < 20; trial++) {
     const k = 2 + (trial % 3);
     const n = 30 + trial;
-    const pred = Array.from({ length: n }, () => randInt(rng, k));
-    const gold = Array.from({ length: n }, () => randInt(rng, k));
+    const pred = Array.from({ length: n }, () => rng.int(k));
+    const gold = Array.from({ length: n }, () => rng.int(k));
     close(matthewsCorrelation(pred, gold), mccOneHot(pred, gold, k), 1e-12);
     if (k === 2) {
       let tp = 0,

@@ -3,7 +3,7 @@
  * for low-fidelity trials. Selected and remaining examples both keep their original file order.
  */
 import { DataError } from './errors.js';
-import { createRng, permutation } from './rng.js';
+import { Rng } from '../core/random.js';
 import type { Example, TaskData } from './tasks/types.js';
 
 export interface SizeSpec {
@@ -50,7 +50,7 @@ export function resolveSize(size: SizeSpec, n: number, field: string): number {
 export function stratifiedSelect(labels: ArrayLike<number>, k: number, options: StratifyOptions = {}): Int32Array {
   const n = labels.length;
   const mode = options.stratify ?? 'class';
-  const rng = createRng(options.seed ?? 0);
+  const rng = new Rng(options.seed ?? 0);
   if (k >= n) return Int32Array.from({ length: n }, (_, i) => i);
   if (k <= 0) return new Int32Array(0);
   const strata = strataOf(labels, mode);
@@ -75,7 +75,7 @@ export function stratifiedSelect(labels: ArrayLike<number>, k: number, options: 
   const chosen: number[] = [];
   keys.forEach((g, j) => {
     const members = groups.get(g)!;
-    const p = permutation(members.length, rng);
+    const p = rng.permutation(members.length);
     for (let t = 0; t < quota[j]; t++) chosen.push(members[p[t]]);
   });
   chosen.sort((a, b) => a - b);

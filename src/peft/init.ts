@@ -2,18 +2,8 @@
  * Seeded initial values for PEFT tensors. Each tensor's stream is seeded from (seed, its name), so
  * a tensor's init does not depend on which other modules are on (adding SA leaves LoRA's A as is).
  */
-import { Rng } from '../testing/random.js';
+import { hashString, mixSeed, Rng } from '../core/random.js';
 import { shapeSize, type TensorSpec } from './types.js';
-
-/** FNV-1a 32-bit hash of a string. */
-function fnv1a(s: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < s.length; i++) {
-    h ^= s.charCodeAt(i);
-    h = Math.imul(h, 0x01000193) >>> 0;
-  }
-  return h;
-}
 
 export function initTensor(
   spec: TensorSpec,
@@ -24,10 +14,8 @@ export function initTensor(
   const out = dtype === 'float32' ? new Float32Array(n) : new Float64Array(n);
   const init = spec.init;
   if (init.kind === 'zeros') return out;
-  const rng = new Rng((fnv1a(spec.name) ^ Math.imul(seed | 0, 0x9e3779b1)) >>> 0);
-  for (let i = 0; i < n; i++)
-    out[i] = init.kind === 'normal' ? init.std * rng.normal() : rng.uniform(-init.bound, init.bound);
-  return out;
+  const rng = new Rng(mixSeed(seed, hashString(spec.name)));
+  return init.kind === 'normal' ? rng.fillNormal(out, init.std) : rng.fillUniform(out, -init.bound, init.bound);
 }
 
 /**

@@ -12,7 +12,7 @@ import { buildUseLite, type UseLiteGraph } from '../models/use-lite/graph.js';
 import type { Dense, Norm, UseLiteConfig, UseLiteLayerParams, UseLiteParams } from '../models/use-lite/load.js';
 import { compileEval } from '../runtime/eval.js';
 import { tensor, type ort } from '../runtime/session.js';
-import { Rng } from '../testing/random.js';
+import { Rng } from '../core/random.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { createPeft, isHeadWeight, type CreatePeftOptions, type Peft } from './create.js';
 import type { BackboneDims } from '../models/types.js';

@@ -9,6 +9,7 @@
  * dev set (`devMetric`), which is what `train`, `retrain` and `baselines` report.
  */
 import { loadTask } from '../data/tasks/load.js';
+import { subsample } from '../data/split.js';
 import type { TaskData } from '../data/tasks/types.js';
 import { createPeft } from '../peft/create.js';
 import { describePeft, isNoop, parsePeftConfig, type PeftConfig, type PeftModelLimits } from '../peft/config.js';
@@ -113,18 +114,8 @@ function sliceTrain(data: TaskData, f: Fidelity | undefined, seed: number): Task
   if (!f || (f.trainCount === undefined && f.trainFraction === undefined)) return data.train;
   const n = f.trainCount ?? Math.max(1, Math.round((f.trainFraction ?? 1) * data.train.length));
   if (n >= data.train.length) return data.train;
-  // Deterministic per seed, label-balanced enough for low fidelity: a seeded shuffle's prefix.
-  const idx = Array.from({ length: data.train.length }, (_, i) => i);
-  let s = (seed * 2654435761 + 1) >>> 0;
-  for (let i = idx.length - 1; i > 0; i--) {
-    s = (Math.imul(s ^ (s >>> 15), 2246822507) + 0x9e3779b9) >>> 0;
-    const j = s % (i + 1);
-    [idx[i], idx[j]] = [idx[j]!, idx[i]!];
-  }
-  return idx
-    .slice(0, n)
-    .sort((a, b) => a - b)
-    .map((i) => data.train[i]!);
+  // The data room's one seeded subsample, stratified: a low-fidelity trial keeps the label shares.
+  return subsample(data.train, { count: n, seed, regression: data.info.regression });
 }
 
 /** Runs one trial; usable directly or as an exec job (`TRIAL_JOB` in src/pipeline/jobs/trial.ts). */

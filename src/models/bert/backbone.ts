@@ -4,7 +4,7 @@ import { bertExportBackbone } from './export.js';
 import type { BertConfig } from './config.js';
 import type { EncoderConfig } from '../config.js';
 import type { Tokenizer } from '../tokenizers/types.js';
-import { seededNormal } from '../../testing/random.js';
+import { seededNormal } from '../../core/random.js';
 import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph, ExportBackbone } from '../types.js';
 
 export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {

@@ -1,5 +1,5 @@
 /** Random BERT/RoBERTa weights in the Hugging Face layout (init as HF: N(0, 0.02), LayerNorm 1/0, biases 0), for tests and benches. */
-import { Rng } from '../../testing/random.js';
+import { Rng } from '../../core/random.js';
 import type { BertConfig } from './config.js';
 import type { WeightMap } from '../types.js';
 
@@ -10,10 +10,7 @@ export function randomBertWeights(cfg: BertConfig, numLabels: number, seed = 0, 
   const pre = cfg.flavour;
   const normal = (name: string, shape: number[]) =>
     m.set(name, {
-      data: rng.float32(
-        shape.reduce((a, b) => a * b, 1),
-        std,
-      ),
+      data: rng.fillNormal(new Float32Array(shape.reduce((a, b) => a * b, 1)), std),
       shape,
     });
   const fill = (name: string, shape: number[], v: number) =>

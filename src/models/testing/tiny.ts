@@ -8,7 +8,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { seededNormal, seededUniform } from '../../testing/random.js';
+import { seededNormal, seededUniform } from '../../core/random.js';
 import {
   encoderConfigToJson,
   HIDDEN_ACT_JSON,

@@ -38,7 +38,7 @@
 import { Graph, type Dim, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import type { BackboneDims, EncoderHooks } from '../types.js';
-import { seededNormal } from '../../testing/random.js';
+import { seededNormal } from '../../core/random.js';
 import type { Dense, Norm, UseLiteConfig, UseLiteModel, UseLiteParams } from './load.js';
 
 /** A build option the caller got wrong: one line naming the option and the fix. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import { hypervolume } from '../pareto/hypervolume.js';
 import { KnownFront, expectedPositivePart } from './ehvi.js';
 import { NoisyEhvi } from './nehvi.js';

@@ -17,7 +17,7 @@
  */
 import { choleskyJitter, solveLower } from '../linalg/linalg.js';
 import type { MaternGp } from '../gp/gp.js';
-import type { Rng } from '../space/rng.js';
+import type { Rng } from '../../core/random.js';
 import { paretoFrontIndices } from '../pareto/pareto.js';
 import { KnownFront } from './ehvi.js';
 

@@ -6,7 +6,7 @@
  */
 import type { Config } from '../types.js';
 import type { SearchSpace } from '../space/space.js';
-import type { Rng } from '../space/rng.js';
+import type { Rng } from '../../core/random.js';
 
 export interface LocalSearchOptions {
   /** Random valid configs in the initial pool. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import { GpObjective, MaternGp, NOISE_FLOOR, fitGp } from './gp.js';
 import { normalCopula } from './copula.js';
 import { normQuantile } from '../linalg/normal.js';

@@ -11,7 +11,7 @@
  */
 import { choleskyJitter, cholInverse, cholSolve, halfLogDet, solveLower } from '../linalg/linalg.js';
 import { lbfgs } from '../linalg/lbfgs.js';
-import type { Rng } from '../space/rng.js';
+import type { Rng } from '../../core/random.js';
 
 export const NOISE_FLOOR = 1e-6;
 const SQRT5 = Math.sqrt(5);

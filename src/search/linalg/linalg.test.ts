@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import { choleskyJitter, cholInverse, cholSolve, halfLogDet } from './linalg.js';
 import { normCdf, normExpectedPositivePart, normPdf, normQuantile } from './normal.js';
 import { lbfgs } from './lbfgs.js';

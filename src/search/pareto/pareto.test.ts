@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import { crowdingDistance, dominates, nonDominatedSort, paretoFrontIndices, toMinimization } from './pareto.js';
 import { hypervolume, hypervolumeWithDirections, inferReferencePoint } from './hypervolume.js';
 

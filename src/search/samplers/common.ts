@@ -2,7 +2,7 @@
 import type { Config, FrozenTrial, ObjectiveSpec } from '../types.js';
 import type { SearchSpace } from '../space/space.js';
 import { SearchSpaceError } from '../space/errors.js';
-import type { Rng } from '../space/rng.js';
+import type { Rng } from '../../core/random.js';
 
 export interface SamplerOptions {
   space: SearchSpace;

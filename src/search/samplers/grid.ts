@@ -7,7 +7,7 @@
 import type { Config, FrozenTrial } from '../../trials/index.js';
 import type { Sampler } from '../types.js';
 import { SearchSpaceError } from '../space/errors.js';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import type { ParamDef, SearchSpace } from '../space/space.js';
 import { takenKeys } from './common.js';
 

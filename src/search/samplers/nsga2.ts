@@ -7,7 +7,7 @@
  * validity. Until `populationSize` trials are complete it samples uniformly.
  */
 import type { Config, FrozenTrial, Sampler } from '../types.js';
-import { Rng, mixSeed } from '../space/rng.js';
+import { Rng, mixSeed } from '../../core/random.js';
 import { crowdingDistance, nonDominatedSort } from '../pareto/pareto.js';
 import { checkObjectives, minimizationMatrix, sampleUnique, takenKeys, type SamplerOptions } from './common.js';
 import type { SearchSpace } from '../space/space.js';

@@ -1,6 +1,6 @@
 /** Uniform random search over the valid configs, avoiding configs already tried or pending. */
 import type { Config, FrozenTrial, Sampler } from '../types.js';
-import { Rng, mixSeed } from '../space/rng.js';
+import { Rng, mixSeed } from '../../core/random.js';
 import type { SearchSpace } from '../space/space.js';
 import { sampleUnique, takenKeys } from './common.js';
 

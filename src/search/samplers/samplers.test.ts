@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import { syntheticPeft } from '../testing/synthetic.js';
 import { runLoop } from '../testing/loop.js';
 import { RandomSampler } from './random.js';

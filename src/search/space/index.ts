@@ -1,4 +1,4 @@
-export { Rng, mixSeed, hashString } from './rng.js';
+export { Rng, mixSeed, hashString } from '../../core/random.js';
 export { SearchSpaceError } from './errors.js';
 export { SearchSpace } from './space.js';
 export type { ParamDef, BoolParam, IntParam, CategoricalParam, FloatParam, SpaceOptions } from './space.js';

@@ -9,7 +9,7 @@
  */
 import type { Config, ParamValue } from '../types.js';
 import { SearchSpaceError } from './errors.js';
-import type { Rng } from './rng.js';
+import type { Rng } from '../../core/random.js';
 
 export interface BoolParam {
   kind: 'bool';

@@ -1,6 +1,6 @@
 /** A minimal in-memory ask/tell loop for tests and benchmarks (the real one is the Study). */
 import type { Config, FrozenTrial, ObjectiveSpec, Sampler } from '../types.js';
-import type { Rng } from '../space/rng.js';
+import type { Rng } from '../../core/random.js';
 
 export interface LoopArgs {
   sampler: Sampler;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Rng } from '../space/rng.js';
+import { Rng } from '../../core/random.js';
 import { syntheticPeft } from './synthetic.js';
 
 test('synthetic PEFT problem: the enumerated front dominates every sampled config (L = 6)', () => {

@@ -24,7 +24,7 @@
 import type { Config, ObjectiveSpec } from '../types.js';
 import { autopeftSizes, autopeftSpace, layerName, paramPct, type ParamPctModel } from '../space/autopeft.js';
 import type { SearchSpace } from '../space/space.js';
-import type { Rng } from '../space/rng.js';
+import type { Rng } from '../../core/random.js';
 import { paretoFrontIndices } from '../pareto/pareto.js';
 import { hypervolume } from '../pareto/hypervolume.js';
 
