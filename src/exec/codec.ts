@@ -175,6 +175,3 @@ export function byKind<T extends { kind: string }>(
     },
   };
 }
-
-/** Plain JSON, passed through unchecked (for payloads whose receiver validates them itself). */
-export const json: Codec<Json> = { encode: (v) => v, decode: (v) => v };
