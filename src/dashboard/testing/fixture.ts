@@ -2,8 +2,8 @@
  * Test helper: a real-shaped AutoPEFT study written through the storage API, with no training.
  * Configs come from the real AutoPEFT space (USE-lite's 2 layers, H = 256), param % from the real
  * param-% function, the metric from a seeded smooth function of param % plus noise; the search
- * attributes mirror what `autopeft search` stores, and the study gets retrain / baselines / transfer
- * results shaped as the pipeline stores them.
+ * system attributes mirror what `autopeft search` stores, and the study gets retrain / baselines /
+ * transfer results shaped as the pipeline stores them.
  */
 import type { AttrValue, Config } from '../../search/index.js';
 import { Rng, autopeftSpace, paramPct, paretoFrontIndices, toMinimization } from '../../search/index.js';
@@ -91,7 +91,7 @@ export async function buildStudy(storage: Storage, o: FixtureOptions = {}) {
     name,
     directions: ['maximize', 'minimize'],
     objectiveNames: ['accuracy', 'paramPct'],
-    userAttrs: { autopeft: { ...SETUP, sampler: o.sampler ?? SETUP.sampler, seed } as unknown as AttrValue },
+    systemAttrs: { autopeft: { ...SETUP, sampler: o.sampler ?? SETUP.sampler, seed } as unknown as AttrValue },
   });
   const numbers: number[] = [];
   for (let n = 0; n < (o.complete ?? 12); n++) numbers.push((await addCompleteTrial(storage, name, seed, n)).number);
@@ -156,7 +156,7 @@ export async function buildStudy(storage: Storage, o: FixtureOptions = {}) {
         std: 0.007,
       })),
     };
-    await storage.setStudyUserAttrs(name, {
+    await storage.setStudySystemAttrs(name, {
       retrain: retrain as unknown as AttrValue,
       baselines: baselines as unknown as AttrValue,
       transfer: transfer as unknown as AttrValue,
