@@ -4,13 +4,14 @@
  */
 import { Batcher } from '../data/batching.js';
 import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
-import { scatterPredictions, tokenFeeds } from './feeds.js';
+import { predictionsOf, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import type { Backbone } from '../models/backbone.js';
 import { createPeft } from '../peft/create.js';
 import { checkAdapterBackbone, type SavedAdapter } from '../peft/io.js';
-import { compileEval, type EvalProgram } from '../runtime/eval.js';
+import { compileEval } from '../runtime/eval.js';
 import { TrainingError } from './errors.js';
+import { gatherLogits, ProgramsByLength } from './programs.js';
 
 export interface EvaluateOptions {
   backbone: Backbone;
@@ -21,6 +22,33 @@ export interface EvaluateOptions {
   batchSize?: number;
   seqBucket?: number;
   threads?: number;
+}
+
+/** One forward program per padded length, the adapter's PEFT modules and head built in as constants. */
+function frozenPrograms(o: EvaluateOptions, numLabels: number) {
+  const headWeights = new Map(
+    [...o.adapter.headWeights].map(([k, t]) => [
+      k,
+      { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) },
+    ]),
+  );
+  return new ProgramsByLength(
+    async (seqLen: number) => {
+      const peft = createPeft(o.adapter.config, o.backbone.dims, { mode: 'frozen', weights: o.adapter.weights });
+      const built = o.backbone.buildClassifier({
+        seqLen,
+        numLabels,
+        hooks: peft.hooks,
+        seed: 0,
+        dropout: false,
+        headWeights,
+      });
+      peft.assertBuilt();
+      const threads = o.threads !== undefined ? { threads: o.threads } : {};
+      return { prog: await compileEval(built.graph, { logits: built.logits }, threads), inputs: built.inputNames };
+    },
+    (p) => p.prog.release(),
+  );
 }
 
 export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult & { n: number }> {
@@ -42,44 +70,17 @@ export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult 
     shuffle: false,
     regression: task.regression,
   });
-  const headWeights = new Map(
-    [...adapter.headWeights].map(([k, t]) => [
-      k,
-      { data: t.data instanceof Float32Array ? t.data : Float32Array.from(t.data) },
-    ]),
-  );
-  const programs = new Map<number, { prog: EvalProgram; inputs: string[] }>();
-  const preds = new Float64Array(o.examples.length);
+  const programs = frozenPrograms(o, numLabels);
+  let logits: Float32Array;
   try {
-    for (const b of batcher.batches()) {
-      let p = programs.get(b.seq);
-      if (!p) {
-        const peft = createPeft(adapter.config, backbone.dims, { mode: 'frozen', weights: adapter.weights });
-        const built = backbone.buildClassifier({
-          seqLen: b.seq,
-          numLabels,
-          hooks: peft.hooks,
-          seed: 0,
-          dropout: false,
-          headWeights,
-        });
-        peft.assertBuilt();
-        p = {
-          prog: await compileEval(
-            built.graph,
-            { logits: built.logits },
-            o.threads !== undefined ? { threads: o.threads } : {},
-          ),
-          inputs: built.inputNames,
-        };
-        programs.set(b.seq, p);
-      }
-      const logits = (await p.prog.run(tokenFeeds(b, p.inputs))).logits!.data as Float32Array;
-      scatterPredictions(preds, b, logits, numLabels, task.regression);
-    }
+    logits = await gatherLogits(batcher.batches(), o.examples.length, numLabels, async (b) => {
+      const p = await programs.get(b.seq);
+      return (await p.prog.run(tokenFeeds(b, p.inputs))).logits!.data as Float32Array;
+    });
   } finally {
-    for (const p of programs.values()) await p.prog.release();
+    await programs.release();
   }
+  const preds = predictionsOf(logits, o.examples.length, numLabels, task.regression);
   const r = computeMetrics(task, preds, labelsOf(o.examples));
   return { ...r, n: o.examples.length };
 }

@@ -1,10 +1,12 @@
 /**
- * Batches to ONNX feeds and logits back to per-example predictions: the two conversions every
- * forward program here needs (training steps, epoch evaluation, saved-adapter evaluation, export check).
+ * Batches to ONNX feeds and logits back to per-example predictions: the conversions every forward
+ * program here needs (training steps, epoch evaluation, saved-adapter evaluation, export check).
+ * The loss inputs (labels) are fed by ./loss.ts, next to the graph inputs it declares.
  */
-import { scatterRows, type Batch } from '../data/batching.js';
+import type { Batch } from '../data/batching.js';
 import { argmaxRows } from '../data/metrics.js';
 import { tensor, type ort } from '../runtime/session.js';
+import { TrainingError } from './errors.js';
 
 /** The token feeds a graph names (`input_ids`, `attention_mask`, `token_type_ids`), int64 [batch, seq]. */
 export function tokenFeeds(b: Batch, names: readonly string[]): Record<string, ort.Tensor> {
@@ -17,16 +19,39 @@ export function tokenFeeds(b: Batch, names: readonly string[]): Record<string, o
   return f;
 }
 
+/** Cached layer inputs (./layer-cache.ts): one row [tokens x width] per example, by example index. */
+export interface HiddenRows {
+  rows: readonly Float32Array[];
+  width: number;
+}
+
 /**
- * Writes a batch's predictions into `preds` (example order): the regression output, or the
- * argmax class of each row of `logits` [batch, numLabels].
+ * Every input a model graph names for one batch: the token feeds, and `hidden_in` [batch, seq,
+ * width] (a graph that starts above the cached layers) assembled from the examples' cached rows,
+ * each zero-padded to the batch's length.
  */
-export function scatterPredictions(
-  preds: Float64Array,
-  b: Batch,
-  logits: Float32Array,
-  numLabels: number,
-  regression: boolean,
-): void {
-  scatterRows(preds, 1, b.indices, regression ? logits : argmaxRows(logits, b.batch, numLabels));
+export function batchFeeds(b: Batch, names: readonly string[], hidden?: HiddenRows): Record<string, ort.Tensor> {
+  const f: Record<string, ort.Tensor> = {};
+  for (const n of names) {
+    if (n !== 'hidden_in') {
+      Object.assign(f, tokenFeeds(b, [n]));
+      continue;
+    }
+    if (!hidden) throw new TrainingError('the model starts at a cached layer but no cached rows were given');
+    const w = hidden.width;
+    const data = new Float32Array(b.batch * b.seq * w);
+    b.indices.forEach((ex, r) => {
+      data.set(hidden.rows[ex]!, r * b.seq * w);
+    });
+    f[n] = tensor('float32', data, [b.batch, b.seq, w]);
+  }
+  return f;
+}
+
+/**
+ * Predictions of `n` examples from their outputs `logits` [n, numLabels] (example order): the
+ * regression output, or the argmax class of each row.
+ */
+export function predictionsOf(logits: Float32Array, n: number, numLabels: number, regression: boolean): Float64Array {
+  return Float64Array.from(regression ? logits : argmaxRows(logits, n, numLabels));
 }

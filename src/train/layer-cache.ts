@@ -9,9 +9,12 @@
  * Memory: one row of `width` floats per token of every cached example; above `maxBytes` the
  * trainer does not cache and says so.
  */
+import type { TokenizedSet } from '../data/batching.js';
+import type { Example } from '../data/tasks/types.js';
 import type { Backbone, LayerCache } from '../models/backbone.js';
 import type { PeftConfig } from '../peft/config.js';
 import { cacheableLayer } from '../peft/types.js';
+import type { HiddenRows } from './feeds.js';
 
 export const DEFAULT_CACHE_BYTES = 3e9;
 
@@ -26,4 +29,74 @@ export function cacheLayerFor(backbone: Backbone, cfg: PeftConfig | undefined, f
 export function createLayerCache(backbone: Backbone, layer: number, threads?: number): LayerCache {
   if (!backbone.layerCache) throw new Error(`frozen-prefix caching is not supported for ${backbone.kind} backbones`);
   return backbone.layerCache(layer, threads !== undefined ? { threads } : {});
+}
+
+export interface CacheEvent {
+  kind: 'cache';
+  layer: number;
+  examples: number;
+  bytes: number;
+  seconds: number;
+  /** Why the cache was not built (over `maxBytes`). */
+  skipped?: string;
+}
+
+/** The token ids of every example of a tokenized set. */
+const idsOf = (t: TokenizedSet) =>
+  Array.from({ length: t.n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
+
+/** The cached rows entering layer `layer`, per example set (computed once per set). */
+export class CachedRows {
+  private readonly bySet = new WeakMap<readonly Example[], Float32Array[]>();
+
+  constructor(readonly cache: LayerCache) {}
+
+  get layer(): number {
+    return this.cache.layer;
+  }
+
+  /** The rows of `examples` (tokenized as `tokens`), computed on first use. */
+  async rows(examples: readonly Example[], tokens: TokenizedSet): Promise<HiddenRows> {
+    let rows = this.bySet.get(examples);
+    if (!rows) {
+      rows = await this.cache.compute(idsOf(tokens));
+      this.bySet.set(examples, rows);
+    }
+    return { rows, width: this.cache.width };
+  }
+
+  release(): Promise<void> {
+    return this.cache.release();
+  }
+}
+
+/**
+ * Builds the cache for training from layer `layer`: the rows of every set in `sets` (training and
+ * evaluation examples), computed up front; or undefined, with a `skipped` event, when they would
+ * take more than `maxBytes` (default `DEFAULT_CACHE_BYTES`).
+ */
+export async function openCachedRows(o: {
+  backbone: Backbone;
+  layer: number;
+  sets: readonly { examples: readonly Example[]; tokens: TokenizedSet }[];
+  threads?: number | undefined;
+  maxBytes?: number | undefined;
+  onEvent?: ((e: CacheEvent) => void) | undefined;
+}): Promise<CachedRows | undefined> {
+  const t0 = performance.now();
+  const candidate = createLayerCache(o.backbone, o.layer, o.threads);
+  const bytes = o.sets.reduce((s, x) => s + x.tokens.ids.length, 0) * candidate.width * 4;
+  const limit = o.maxBytes ?? DEFAULT_CACHE_BYTES;
+  const gb = (x: number) => (x / 1e9).toFixed(1);
+  if (bytes > limit) {
+    await candidate.release();
+    const skipped = `the cache would take ${gb(bytes)} GB (limit ${gb(limit)} GB)`;
+    o.onEvent?.({ kind: 'cache', layer: o.layer, examples: 0, bytes, seconds: 0, skipped });
+    return undefined;
+  }
+  const cached = new CachedRows(candidate);
+  for (const s of o.sets) await cached.rows(s.examples, s.tokens);
+  const examples = o.sets.reduce((s, x) => s + x.examples.length, 0);
+  o.onEvent?.({ kind: 'cache', layer: o.layer, examples, bytes, seconds: (performance.now() - t0) / 1000 });
+  return cached;
 }

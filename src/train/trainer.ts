@@ -1,30 +1,30 @@
 /**
  * The trainer: fine-tunes PEFT modules + a task head on a backbone with AdamW, a linear warm-up /
  * decay schedule, evaluation every epoch, early stopping with patience, and the best weights kept.
+ * It composes the pieces of this room:
  *
- * Sequence lengths: batches are length-bucketed and padded to a multiple of `seqBucket` tokens;
- * one training program (and one eval program) is compiled per padded length actually seen, and
- * they share a single AdamW run by handing the param/moment tensors to each other
- * (TrainingProgram.getState/setState). Short inputs thus cost short compute.
+ * - batches: length-bucketed and padded to a multiple of `seqBucket` tokens (data/batching.ts);
+ * - frozen-prefix cache: the rows entering the lowest PEFT layer, computed once (./layer-cache.ts);
+ * - programs: one training program per padded length, sharing one AdamW run (./shared-programs.ts),
+ *   so short inputs cost short compute; the loss is ./loss.ts's, the feeds ./feeds.ts's;
+ * - the epoch loop with early stopping and best weights (./epochs.ts);
+ * - divergence checks on every loss, the weights and the evaluation outputs (./divergence.ts).
  */
-import type { Value } from '../graph/ir.js';
-import * as ops from '../graph/ops/index.js';
-import type { EncoderHooks } from '../models/backbone.js';
-import { Batcher, tokenizeExamples, type Batch } from '../data/batching.js';
+import { Batcher, tokenizeExamples } from '../data/batching.js';
 import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
-import { scatterPredictions, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
-import { compileTraining, type TrainingProgram } from '../runtime/training.js';
-import type { EvalProgram } from '../runtime/eval.js';
+import type { Backbone, EncoderHooks } from '../models/backbone.js';
 import type { NamedTensor } from '../runtime/params.js';
-import { tensor, type ort } from '../runtime/session.js';
-import type { Backbone } from '../models/backbone.js';
-import { TrainingError } from './errors.js';
+import { compileTraining } from '../runtime/training.js';
 import { batchLoss, DivergenceGuard, naturalLossScale } from './divergence.js';
-import { createLayerCache, DEFAULT_CACHE_BYTES } from './layer-cache.js';
-import type { LayerCache } from '../models/backbone.js';
-import type { TokenizedSet } from '../data/batching.js';
-import { linearWarmupDecay } from './schedule.js';
+import { type EpochEvent, type EpochRecord, runEpochs } from './epochs.js';
+import { TrainingError } from './errors.js';
+import { batchFeeds, predictionsOf } from './feeds.js';
+import { type CacheEvent, type CachedRows, openCachedRows } from './layer-cache.js';
+import { buildLoss, lossFeeds } from './loss.js';
+import { type LengthProgram, SharedTrainingPrograms } from './shared-programs.js';
+
+export type { EpochRecord } from './epochs.js';
 
 export interface TrainHyper {
   /** Passes over the training set (the run also stops at maxSteps). */
@@ -52,9 +52,8 @@ export interface TrainHyper {
 
 export type TrainEvent =
   | { kind: 'start'; totalSteps: number; epochs: number; trainExamples: number }
-  | { kind: 'step'; step: number; totalSteps: number; epoch: number; loss: number; lr: number }
-  | { kind: 'eval'; epoch: number; metric: number; metrics: MetricResult['metrics']; best: boolean; seconds: number }
-  | { kind: 'cache'; layer: number; examples: number; bytes: number; seconds: number; skipped?: string };
+  | EpochEvent
+  | CacheEvent;
 
 export interface TrainerOptions extends TrainHyper {
   backbone: Backbone;
@@ -78,13 +77,6 @@ export interface TrainerOptions extends TrainHyper {
   signal?: AbortSignal;
 }
 
-export interface EpochRecord {
-  epoch: number;
-  loss: number;
-  metric: number;
-  metrics: MetricResult['metrics'];
-}
-
 export interface TrainOutcome {
   best: EpochRecord;
   history: EpochRecord[];
@@ -99,249 +91,158 @@ export interface TrainOutcome {
   release(): Promise<void>;
 }
 
-interface Shaped {
-  train: TrainingProgram;
-  eval?: EvalProgram;
-  inputNames: string[];
-  logits: Value;
-}
-
 const isNoDecay = (name: string) => name.endsWith('.bias') || /LayerNorm|layer_norm|\.ln\b|norm\./i.test(name);
 
-export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcome> {
-  const { backbone, task } = opts;
+/** Compiles the training program (forward + loss + backward + AdamW) of one padded length. */
+async function compileLength(
+  opts: TrainerOptions,
+  seqLen: number,
+  numLabels: number,
+  fromLayer: number,
+): Promise<LengthProgram> {
+  const built = opts.backbone.buildClassifier({
+    seqLen,
+    numLabels,
+    hooks: opts.hooks?.(),
+    seed: opts.seed,
+    dropout: true,
+    headWeights: opts.headWeights,
+    fullFineTune: opts.fullFineTune,
+    ...(fromLayer > 0 ? { fromLayer } : {}),
+  });
+  const train = await compileTraining({
+    loss: buildLoss(built.logits, opts.task.regression),
+    params: built.graph.params,
+    optimizer: { weightDecay: opts.weightDecay ?? 0.01, noDecay: isNoDecay, maxGradNorm: opts.maxGradNorm ?? 1.0 },
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+  });
+  return { train, inputNames: built.inputNames, logits: built.logits };
+}
+
+/** The training batches and the step budget; rejects a run with nothing to train or score. */
+function planRun(opts: TrainerOptions) {
   if (opts.train.length === 0) throw new TrainingError('no training examples; check --data and the task name');
   if (opts.eval.length === 0)
     throw new TrainingError('no evaluation examples; the task needs a validation or dev split');
-  const maxLength = Math.min(opts.maxLength, backbone.maxLength);
+  const maxLength = Math.min(opts.maxLength, opts.backbone.maxLength);
   const seqBucket = opts.seqBucket ?? 16;
-  const numLabels = task.regression ? 1 : task.numLabels;
-  const batcher = new Batcher(opts.train, backbone.tokenizer, {
+  const batcher = new Batcher(opts.train, opts.backbone.tokenizer, {
     batchSize: opts.batchSize,
     maxLength,
     padToMultipleOf: seqBucket,
     seed: opts.seed,
-    regression: task.regression,
+    regression: opts.task.regression,
   });
-  // Frozen-prefix cache: the rows of every example entering layer k, computed once.
-  let cache: LayerCache | undefined;
-  let fromLayer = 0;
-  const rowsOf = new WeakMap<readonly Example[], Float32Array[]>();
-  const idsOf = (t: TokenizedSet) =>
-    Array.from({ length: t.n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
-  if ((opts.cacheLayer ?? 0) > 0) {
-    const k = opts.cacheLayer!;
-    const tc = performance.now();
-    const candidate = createLayerCache(backbone, k, opts.threads);
-    const evalTokens = tokenizeExamples(opts.eval, backbone.tokenizer, maxLength);
-    const bytes = (batcher.tokens.ids.length + evalTokens.ids.length) * candidate.width * 4;
-    const limit = opts.cacheMaxBytes ?? DEFAULT_CACHE_BYTES;
-    if (bytes > limit) {
-      await candidate.release();
-      opts.onEvent?.({
-        kind: 'cache',
-        layer: k,
-        examples: 0,
-        bytes,
-        seconds: 0,
-        skipped: `the cache would take ${(bytes / 1e9).toFixed(1)} GB (limit ${(limit / 1e9).toFixed(1)} GB)`,
-      });
-    } else {
-      cache = candidate;
-      fromLayer = k;
-      rowsOf.set(opts.train, await cache.compute(idsOf(batcher.tokens)));
-      rowsOf.set(opts.eval, await cache.compute(idsOf(evalTokens)));
-      opts.onEvent?.({
-        kind: 'cache',
-        layer: k,
-        examples: opts.train.length + opts.eval.length,
-        bytes,
-        seconds: (performance.now() - tc) / 1000,
-      });
-    }
-  }
-  const perEpoch = batcher.numBatches;
-  const totalSteps = Math.min(opts.maxSteps ?? Infinity, opts.epochs * perEpoch);
+  const totalSteps = Math.min(opts.maxSteps ?? Infinity, opts.epochs * batcher.numBatches);
   if (!(totalSteps > 0)) throw new TrainingError(`nothing to train: epochs ${opts.epochs}, max steps ${opts.maxSteps}`);
-  const warmup = Math.round((opts.warmupRatio ?? 0.06) * totalSteps);
-  const threads = opts.threads;
+  const numLabels = opts.task.regression ? 1 : opts.task.numLabels;
+  return { maxLength, seqBucket, batcher, totalSteps, numLabels };
+}
 
-  const programs = new Map<number, Shaped>();
-  let active: Shaped | undefined;
-  let trainableParams = 0;
-  const programFor = async (seq: number): Promise<Shaped> => {
-    let p = programs.get(seq);
-    if (!p) {
-      const built = backbone.buildClassifier({
-        seqLen: seq,
-        numLabels,
-        hooks: opts.hooks?.(),
-        seed: opts.seed,
-        dropout: true,
-        headWeights: opts.headWeights,
-        fullFineTune: opts.fullFineTune,
-        ...(fromLayer > 0 ? { fromLayer } : {}),
-      });
-      const g = built.graph;
-      let loss: Value;
-      if (task.regression) {
-        // NOTE: sum of squares times 1/batch fed at run time: ReduceMean over the symbolic batch
-        // dim has no gradient rule in the engine.
-        const labels = g.input('labels', 'float32', ['batch']);
-        const invB = g.input('inv_batch', 'float32', []);
-        const d = ops.sub(ops.reshape(built.logits, [-1]), labels);
-        loss = ops.mul(ops.reduceSum(ops.mul(d, d), [0], false), invB);
-      } else {
-        const labels = g.input('labels', 'int64', ['batch']);
-        loss = ops.softmaxCrossEntropy(built.logits, labels, 'mean');
-      }
-      const train = await compileTraining({
-        loss,
-        params: g.params,
-        optimizer: { weightDecay: opts.weightDecay ?? 0.01, noDecay: isNoDecay, maxGradNorm: opts.maxGradNorm ?? 1.0 },
-        ...(threads !== undefined ? { threads } : {}),
-      });
-      trainableParams = train.store.size;
-      p = { train, inputNames: built.inputNames, logits: built.logits };
-      programs.set(seq, p);
-    }
-    return p;
-  };
-  const use = async (seq: number): Promise<Shaped> => {
-    const p = await programFor(seq);
-    if (active && active !== p) p.train.setState(active.train.getState());
-    active = p;
-    return p;
-  };
+/** The frozen-prefix cache of the training and evaluation examples, when `cacheLayer` asks for one. */
+function openCache(opts: TrainerOptions, plan: ReturnType<typeof planRun>): Promise<CachedRows | undefined> {
+  if (!((opts.cacheLayer ?? 0) > 0)) return Promise.resolve(undefined);
+  const evalTokens = tokenizeExamples(opts.eval, opts.backbone.tokenizer, plan.maxLength);
+  return openCachedRows({
+    backbone: opts.backbone,
+    layer: opts.cacheLayer!,
+    sets: [
+      { examples: opts.train, tokens: plan.batcher.tokens },
+      { examples: opts.eval, tokens: evalTokens },
+    ],
+    threads: opts.threads,
+    maxBytes: opts.cacheMaxBytes,
+    onEvent: opts.onEvent,
+  });
+}
 
-  const feedsOf = (
-    b: Batch,
-    names: readonly string[],
-    withLabels: boolean,
-    rows?: readonly Float32Array[],
-  ): Record<string, ort.Tensor> => {
-    const f: Record<string, ort.Tensor> = {};
-    for (const n of names) {
-      if (n === 'hidden_in') {
-        const w = cache!.width;
-        const data = new Float32Array(b.batch * b.seq * w);
-        b.indices.forEach((ex, r) => {
-          data.set(rows![ex]!, r * b.seq * w);
-        });
-        f[n] = tensor('float32', data, [b.batch, b.seq, w]);
-        continue;
-      }
-      Object.assign(f, tokenFeeds(b, [n]));
-    }
-    if (withLabels) {
-      f.labels =
-        b.labels instanceof Float32Array
-          ? tensor('float32', b.labels, [b.batch])
-          : tensor('int64', b.labels, [b.batch]);
-      if (task.regression) f.inv_batch = tensor('float32', Float32Array.of(1 / b.batch), []);
-    }
-    return f;
-  };
-
-  const guard = new DivergenceGuard(naturalLossScale(task.regression, numLabels, labelsOf(opts.train)), opts.lr);
-  let step = 0;
-  const evalBatchSize = opts.evalBatchSize ?? Math.max(opts.batchSize, 64);
-  const predict = async (examples: readonly Example[]): Promise<MetricResult> => {
-    const eb = new Batcher(examples, backbone.tokenizer, {
-      batchSize: evalBatchSize,
-      maxLength,
-      padToMultipleOf: seqBucket,
+/** Scores examples with the current weights, checking the outputs and their loss for divergence. */
+function scorer(
+  opts: TrainerOptions,
+  plan: ReturnType<typeof planRun>,
+  programs: SharedTrainingPrograms,
+  cached: CachedRows | undefined,
+  guard: DivergenceGuard,
+) {
+  const { task } = opts;
+  const { numLabels } = plan;
+  return async (examples: readonly Example[], step: number): Promise<MetricResult> => {
+    const eb = new Batcher(examples, opts.backbone.tokenizer, {
+      batchSize: opts.evalBatchSize ?? Math.max(opts.batchSize, 64),
+      maxLength: plan.maxLength,
+      padToMultipleOf: plan.seqBucket,
       shuffle: false,
       regression: task.regression,
     });
-    const state = active!.train.getState();
-    let rows = cache ? rowsOf.get(examples) : undefined;
-    if (cache && !rows) {
-      rows = await cache.compute(idsOf(eb.tokens));
-      rowsOf.set(examples, rows);
-    }
-    const preds = new Float64Array(examples.length);
-    let lossSum = 0;
-    let lossRows = 0;
-    for (const b of eb.batches()) {
-      const p = await programFor(b.seq);
-      p.train.setState(state);
-      p.eval ??= await p.train.evalProgram({ logits: p.logits });
-      const out = await p.eval.run(feedsOf(b, p.inputNames, false, rows));
-      const logits = out.logits!.data as Float32Array;
-      guard.outputs(step, logits);
-      const l = batchLoss(logits, b.labels, numLabels, task.regression);
-      lossSum += l.sum;
-      lossRows += l.rows;
-      scatterPredictions(preds, b, logits, numLabels, task.regression);
-    }
-    if (lossRows > 0) guard.evalLoss(step, lossSum / lossRows);
-    active!.train.setState(state);
-    return computeMetrics(task, preds, labelsOf(examples));
+    const hidden = cached && (await cached.rows(examples, eb.tokens));
+    const logits = await programs.forward(eb.batches(), examples.length, numLabels, hidden);
+    guard.outputs(step, logits);
+    const labels = labelsOf(examples);
+    const loss = batchLoss(logits, labels, numLabels, task.regression);
+    if (loss.rows > 0) guard.evalLoss(step, loss.sum / loss.rows);
+    return computeMetrics(task, predictionsOf(logits, examples.length, numLabels, task.regression), labels);
+  };
+}
+
+export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcome> {
+  const { task } = opts;
+  const plan = planRun(opts);
+  const { numLabels, totalSteps } = plan;
+  const cached = await openCache(opts, plan);
+  let trainableParams = 0;
+  const programs = new SharedTrainingPrograms(async (seq) => {
+    const p = await compileLength(opts, seq, numLabels, cached?.layer ?? 0);
+    trainableParams = p.train.store.size;
+    return p;
+  });
+  const guard = new DivergenceGuard(naturalLossScale(task.regression, numLabels, labelsOf(opts.train)), opts.lr);
+  const trainRows = cached && (await cached.rows(opts.train, plan.batcher.tokens));
+
+  const predict = scorer(opts, plan, programs, cached, guard);
+  const release = async () => {
+    await programs.release();
+    await cached?.release();
   };
 
   opts.onEvent?.({ kind: 'start', totalSteps, epochs: opts.epochs, trainExamples: opts.train.length });
   const t0 = performance.now();
-  const history: EpochRecord[] = [];
-  let best: EpochRecord | undefined;
-  let bestParams: ort.Tensor | undefined;
-  let sinceBest = 0;
-  for (let epoch = 1; epoch <= opts.epochs && step < totalSteps; epoch++) {
-    let lossSum = 0;
-    let lossN = 0;
-    for (const b of batcher.batches(epoch - 1)) {
-      if (step >= totalSteps) break;
-      if (opts.signal?.aborted) throw new TrainingError('training interrupted');
-      const p = await use(b.seq);
-      step++;
-      const lr = linearWarmupDecay(step, opts.lr, warmup, totalSteps);
-      const { loss } = await p.train.step(feedsOf(b, p.inputNames, true, rowsOf.get(opts.train)), lr);
+  // A failed run (diverged, interrupted) frees its sessions: a pool worker runs many trials.
+  const run = await runEpochs({
+    epochs: opts.epochs,
+    totalSteps,
+    lr: opts.lr,
+    warmupSteps: Math.round((opts.warmupRatio ?? 0.06) * totalSteps),
+    patience: opts.patience,
+    signal: opts.signal,
+    batches: (epoch) => plan.batcher.batches(epoch),
+    step: async (b, lr, step) => {
+      const p = await programs.use(b.seq);
+      const feeds = { ...batchFeeds(b, p.inputNames, trainRows), ...lossFeeds(b, task.regression) };
+      const { loss } = await p.train.step(feeds, lr);
       guard.stepLoss(step, loss);
-      lossSum += loss;
-      lossN++;
-      opts.onEvent?.({ kind: 'step', step, totalSteps, epoch, loss, lr });
-    }
-    const te = performance.now();
-    guard.weights(step, active!.train.getState().params.data as Float32Array);
-    const r = await predict(opts.eval);
-    const rec: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossN), metric: r.main, metrics: r.metrics };
-    history.push(rec);
-    const improved =
-      best === undefined || rec.metric > best.metric || (Number.isNaN(best.metric) && !Number.isNaN(rec.metric));
-    if (improved) {
-      best = rec;
-      bestParams = active!.train.getState().params;
-      sinceBest = 0;
-    } else sinceBest++;
-    opts.onEvent?.({
-      kind: 'eval',
-      epoch,
-      metric: rec.metric,
-      metrics: rec.metrics,
-      best: improved,
-      seconds: (performance.now() - te) / 1000,
-    });
-    if (opts.patience !== undefined && sinceBest >= opts.patience) break;
-  }
-  const trainSeconds = (performance.now() - t0) / 1000;
-  // Restore the best weights (ORT returns fresh tensors each step, so the kept one is intact).
-  const final = active!.train.getState();
-  active!.train.setState({ ...final, params: bestParams! });
-  const params = active!.train.readParams();
-  return {
-    best: best!,
-    history,
-    steps: step,
-    trainSeconds,
-    params,
-    trainableParams,
-    evaluate: predict,
-    async release() {
-      for (const p of programs.values()) {
-        await p.train.release();
-        await p.eval?.release();
-      }
-      await cache?.release();
+      return loss;
     },
+    evaluate: (step) => {
+      guard.weights(step, programs.params().data as Float32Array);
+      return predict(opts.eval, step);
+    },
+    // ORT returns fresh tensors each step, so a kept tensor stays intact.
+    snapshot: () => programs.params(),
+    onEvent: opts.onEvent,
+  }).catch(async (e: unknown) => {
+    await release();
+    throw e;
+  });
+  const trainSeconds = (performance.now() - t0) / 1000;
+  programs.setParams(run.bestWeights);
+  return {
+    best: run.best,
+    history: run.history,
+    steps: run.steps,
+    trainSeconds,
+    params: programs.readParams(),
+    trainableParams,
+    evaluate: (examples) => predict(examples, run.steps),
+    release,
   };
 }

@@ -1,0 +1,87 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Batch } from '../data/batching.js';
+import { type EpochEvent, type EpochLoop, runEpochs } from './epochs.js';
+import { TrainingError } from './errors.js';
+import { linearWarmupDecay } from './schedule.js';
+import { makeBatch } from './testing/batch.js';
+
+/** A fake run: `perEpoch` batches an epoch, step losses 1/step, epoch metrics from `metrics`. */
+function fake(metrics: number[], perEpoch: number, over: Partial<EpochLoop<number>> = {}) {
+  const steps: { step: number; lr: number }[] = [];
+  const events: EpochEvent[] = [];
+  let weights = 0;
+  const loop: EpochLoop<number> = {
+    epochs: metrics.length,
+    totalSteps: metrics.length * perEpoch,
+    lr: 1,
+    warmupSteps: 2,
+    batches: () => Array.from({ length: perEpoch }, (): Batch => makeBatch([[1]], 1, [0], [0])),
+    step: async (_b, lr, step) => {
+      steps.push({ step, lr });
+      weights = step;
+      return 1 / step;
+    },
+    evaluate: async (step) => {
+      const m = metrics[Math.ceil(step / perEpoch) - 1]!;
+      return { main: m, mainMetric: 'accuracy', metrics: { accuracy: m } };
+    },
+    snapshot: () => weights,
+    onEvent: (e) => events.push(e),
+    ...over,
+  };
+  return { loop, steps, events };
+}
+
+test('keeps the best epoch (ties keep the first), its weights, and scheduled learning rates', async () => {
+  const { loop, steps, events } = fake([0.5, 0.7, 0.7, 0.6], 3);
+  const r = await runEpochs(loop);
+  assert.equal(r.steps, 12);
+  assert.equal(r.best.epoch, 2);
+  assert.equal(r.bestWeights, 6, 'the weights after epoch 2 (step 6)');
+  assert.deepEqual(
+    r.history.map((h) => [h.epoch, h.metric]),
+    [
+      [1, 0.5],
+      [2, 0.7],
+      [3, 0.7],
+      [4, 0.6],
+    ],
+  );
+  assert.equal(r.history[0]!.loss, (1 + 1 / 2 + 1 / 3) / 3, 'mean step loss of the epoch');
+  assert.deepEqual(
+    steps.map((s) => s.lr),
+    steps.map((s) => linearWarmupDecay(s.step, 1, 2, 12)),
+  );
+  const evals = events.filter((e) => e.kind === 'eval');
+  assert.deepEqual(
+    evals.map((e) => e.kind === 'eval' && e.best),
+    [true, true, false, false],
+  );
+  assert.equal(events.filter((e) => e.kind === 'step').length, 12);
+});
+
+test('early stopping after `patience` epochs without improvement; a number beats NaN', async () => {
+  const { loop } = fake([Number.NaN, 0.4, 0.3, 0.2, 0.9], 2, { patience: 2 });
+  const r = await runEpochs(loop);
+  assert.equal(r.history.length, 4, 'epochs 3 and 4 did not improve on 2');
+  assert.equal(r.best.epoch, 2);
+  assert.equal(r.bestWeights, 4);
+});
+
+test('stops at totalSteps mid-epoch and still evaluates that epoch', async () => {
+  const { loop, steps } = fake([0.1, 0.2, 0.3], 4, { totalSteps: 5 });
+  const r = await runEpochs(loop);
+  assert.equal(r.steps, 5);
+  assert.equal(steps.length, 5);
+  assert.deepEqual(
+    r.history.map((h) => h.epoch),
+    [1, 2],
+  );
+});
+
+test('an aborted signal stops with a TrainingError', async () => {
+  const ac = new AbortController();
+  ac.abort();
+  await assert.rejects(runEpochs(fake([0.5], 2, { signal: ac.signal }).loop), TrainingError);
+});

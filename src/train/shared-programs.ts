@@ -1,0 +1,81 @@
+/**
+ * The training programs of one run: one per padded length (./programs.ts), all continuing one
+ * AdamW run. The program a step uses adopts the state (params, moments, step count) of the one used
+ * before it (TrainingProgram.getState/setState: the ORT tensors are handed over, not copied), and a
+ * forward pass runs each length's eval program on the current weights.
+ */
+import type { Batch } from '../data/batching.js';
+import type { Value } from '../graph/ir.js';
+import type { EvalProgram } from '../runtime/eval.js';
+import type { NamedTensor } from '../runtime/params.js';
+import type { ort } from '../runtime/session.js';
+import type { TrainingProgram } from '../runtime/training.js';
+import { TrainingError } from './errors.js';
+import { batchFeeds, type HiddenRows } from './feeds.js';
+import { gatherLogits, ProgramsByLength } from './programs.js';
+
+/** One length's compiled training program, with the graph's data inputs and logits. */
+export interface LengthProgram {
+  train: TrainingProgram;
+  inputNames: readonly string[];
+  logits: Value;
+  /** Forward-only program over the same params, compiled on first evaluation. */
+  eval?: EvalProgram;
+}
+
+export class SharedTrainingPrograms {
+  private readonly byLength: ProgramsByLength<LengthProgram>;
+  private current: LengthProgram | undefined;
+
+  constructor(compile: (seq: number) => Promise<LengthProgram>) {
+    this.byLength = new ProgramsByLength(compile, async (p) => {
+      await p.train.release();
+      await p.eval?.release();
+    });
+  }
+
+  private get active(): LengthProgram {
+    if (!this.current) throw new TrainingError('no training step was taken yet');
+    return this.current;
+  }
+
+  /** The program for `seq`, holding the run's current state: take a training step with it. */
+  async use(seq: number): Promise<LengthProgram> {
+    const p = await this.byLength.get(seq);
+    if (this.current && this.current !== p) p.train.setState(this.current.train.getState());
+    this.current = p;
+    return p;
+  }
+
+  /** Logits of `n` examples (example order, n x width) under the current weights. */
+  async forward(batches: Iterable<Batch>, n: number, width: number, hidden?: HiddenRows): Promise<Float32Array> {
+    const state = this.active.train.getState();
+    const logits = await gatherLogits(batches, n, width, async (b) => {
+      const p = await this.byLength.get(b.seq);
+      p.train.setState(state);
+      p.eval ??= await p.train.evalProgram({ logits: p.logits });
+      return (await p.eval.run(batchFeeds(b, p.inputNames, hidden))).logits!.data as Float32Array;
+    });
+    this.active.train.setState(state);
+    return logits;
+  }
+
+  /** The current flat parameter vector (the ORT tensor itself; later steps return new tensors). */
+  params(): ort.Tensor {
+    return this.active.train.getState().params;
+  }
+
+  /** Replaces the current parameters (e.g. with the best epoch's), keeping the optimiser state. */
+  setParams(params: ort.Tensor): void {
+    this.active.train.setState({ ...this.active.train.getState(), params });
+  }
+
+  /** The current parameters by name (copies). */
+  readParams(): Map<string, NamedTensor> {
+    return this.active.train.readParams();
+  }
+
+  release(): Promise<void> {
+    return this.byLength.release();
+  }
+}
