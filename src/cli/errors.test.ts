@@ -26,7 +26,7 @@ test("every room's user errors print one line and exit 2", () => {
     new SearchSpaceError('space: unknown key "x"'),
     new UnknownStudyError('s', 'studies.sqlite', []),
     new ReportError('trials[0].metric', 'must be a finite number'),
-    new DivergedError(3, Number.NaN, 0.1),
+    new DivergedError(3, 'the loss at step 3 is NaN', 0.1),
     new StudyMismatchError('study "s" maximizes metric; the caller declared minimize'),
     new JobError('train.tsv:1: no such column', 'DataError', { userFacing: true }),
   ];
