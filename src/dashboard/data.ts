@@ -167,7 +167,7 @@ export function dashTrial(t: TrialRecord): DashTrial {
 const completeOf = (trials: readonly TrialRecord[]) =>
   trials.filter((t) => t.state === 'COMPLETE' && t.values && t.values.length >= 2 && t.values.every(Number.isFinite));
 
-/** Reference point in natural orientation: the nadir of `values` with a 10% margin (as the report's). */
+/** Reference point in natural orientation: the Pareto front's nadir plus 10% of its range (as the report's). */
 export function inferRef(values: readonly (readonly number[])[], dirs: readonly Direction[]): number[] {
   const ref = inferReferencePoint(toMinimization(values as number[][], [...dirs]));
   return ref.map((r, j) => (dirs[j] === 'maximize' ? -r : r));

@@ -275,7 +275,7 @@ function hypervolumeOption(overlay) {
 
 function hvCaption(overlay) {
   return overlay.refPoint
-    ? `Reference point: metric ${fmt(overlay.refPoint[0])}, ${fmtPct(overlay.refPoint[1])} params (the nadir of the ticked studies' complete trials with a 10 % margin, shared by every curve so they compare).`
+    ? `Reference point: metric ${fmt(overlay.refPoint[0])}, ${fmtPct(overlay.refPoint[1])} params (inferred from the ticked studies' trials together: their joint Pareto front's nadir plus 10 % of its range; shared by every curve so they compare).`
     : 'No complete trials yet.';
 }
 
@@ -571,7 +571,7 @@ function parallelOption(d, rows) {
     aria: { enabled: true },
     animation: false,
     parallelAxis: dims.map(([name], i) => ({ dim: i, name, scale: true })),
-    parallel: { left: 40, right: 120, top: 40, bottom: 24 },
+    parallel: { left: 40, right: 150, top: 40, bottom: 24 },
     visualMap: {
       type: 'continuous',
       dimension: dims.length - 1,
@@ -580,6 +580,7 @@ function parallelOption(d, rows) {
       right: 0,
       top: 'middle',
       calculable: true,
+      precision: 3,
       inRange: { color: ['#D55E00', '#E69F00', '#0072B2'] },
       text: ['better', 'worse'],
     },
@@ -886,11 +887,12 @@ async function renderStudy(route, fresh) {
     { notMerge: true },
   );
   document.getElementById('st-hv-cap').textContent = d.refPoint
-    ? `Reference point: ${d.metricName} ${fmt(d.refPoint[0])}, ${fmtPct(d.refPoint[1])} params (the nadir of the complete trials with a 10 % margin).`
+    ? `Reference point: ${d.metricName} ${fmt(d.refPoint[0])}, ${fmtPct(d.refPoint[1])} params (the Pareto front's nadir plus 10 % of its range, as BoTorch's infer_reference_point; it moves as the front grows, so the whole curve is recomputed).`
     : 'No complete trials yet.';
   chart('st-imp', main).setOption(importanceOption(d.importance), { notMerge: true });
   document.getElementById('st-imp-cap').textContent =
-    `Method: ${d.importance.method}, on ${d.importance.target} over ${s.counts.COMPLETE} complete trials.`;
+    `Method: ${d.importance.method}, on ${d.importance.target} over ${s.counts.COMPLETE} complete trials.` +
+    (s.counts.COMPLETE < 10 ? ' With under 10 trials this is a rough guide only.' : '');
   const par = chart('st-par', main);
   par.setOption(parallelOption(d, rows), { notMerge: true });
   bindTrialClicks(par);
