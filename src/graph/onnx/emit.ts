@@ -2,16 +2,15 @@
  * IR -> ONNX ModelProto (opset 17, IR version 8) with onnx-proto. Only the nodes needed for the
  * requested outputs are emitted. Params are emitted as graph inputs (one each, or one flat vector
  * split inside the graph) or, when not listed, as frozen initializers like the constants.
- * IR conveniences are lowered here: MatMul with transA/transB/alpha -> com.microsoft.FusedMatMul
- * (or Transpose+MatMul+Mul without contrib ops), Gelu -> com.microsoft.Gelu (or Erf primitives),
- * ReduceSum axes -> an input, Dropout -> Dropout(x, ratio, training_mode) with its seed.
+ * Each node is lowered by its op's rule in ./lowerings.ts (one per op, like the gradient rules).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import onnxProto from 'onnx-proto';
 import { GraphError } from '../errors.js';
-import { shapeSize, type Attr, type DType, type Node, type TensorData, type Value } from '../ir.js';
+import { shapeSize, type DType, type Node, type TensorData, type Value } from '../ir.js';
 import { onnxDtypeCode } from '../ops/elementwise.js';
+import { attrProto, lowerings } from './lowerings.js';
 
 const { onnx } = onnxProto;
 
@@ -47,23 +46,6 @@ export interface EmittedModel {
   nodeCount: number;
 }
 
-const ATTR_TYPE = { float: 1, int: 2, string: 3, floats: 6, ints: 7 } as const;
-
-function attrProto(name: string, a: Attr): onnxProto.onnx.IAttributeProto {
-  switch (a.kind) {
-    case 'int':
-      return { name, type: ATTR_TYPE.int, i: a.v };
-    case 'float':
-      return { name, type: ATTR_TYPE.float, f: a.v };
-    case 'ints':
-      return { name, type: ATTR_TYPE.ints, ints: a.v };
-    case 'floats':
-      return { name, type: ATTR_TYPE.floats, floats: a.v };
-    case 'string':
-      return { name, type: ATTR_TYPE.string, s: new TextEncoder().encode(a.v) };
-  }
-}
-
 function bytesOf(data: TensorData): Uint8Array {
   return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 }
@@ -88,19 +70,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
   const paramInputs = new Set(opts.paramInputs ?? []);
   const flat = new Set(opts.flatParams?.params ?? []);
 
-  // Prune: nodes needed for the outputs.
-  const needed = new Set<Node>();
-  const usedValues = new Set<Value>();
-  const stack: Value[] = opts.outputs.map(([, v]) => v);
-  while (stack.length) {
-    const v = stack.pop()!;
-    if (usedValues.has(v)) continue;
-    usedValues.add(v);
-    if (v.producer && !needed.has(v.producer)) {
-      needed.add(v.producer);
-      for (const i of v.producer.inputs) if (i) stack.push(i);
-    }
-  }
+  const { needed, usedValues } = prune(opts.outputs.map(([, v]) => v));
   if (opts.flatParams && [...flat].some((p) => usedValues.has(p))) usedValues.add(opts.flatParams.input);
 
   const nodes: onnxProto.onnx.INodeProto[] = [];
@@ -161,96 +131,22 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     if (v.kind === 'node' && !rename.has(v) && (oname === v.name || !taken.has(oname))) rename.set(v, oname);
   }
   const name = (v: Value | null) => (v ? (rename.get(v) ?? v.name) : '');
+  const ctx = { contrib, training, name, fresh, ints, floatScalar, constInit };
   for (const n of g.nodes) {
     if (!needed.has(n)) continue;
-    const ins = n.inputs.map(name);
-    const outs = n.outputs.map(name);
-    const attrs = Object.entries(n.attrs);
-    const x = n.inputs[0]!;
-    switch (n.op) {
-      case 'MatMul': {
-        const tA = n.attrs['transA']?.v === 1;
-        const tB = n.attrs['transB']?.v === 1;
-        const alpha = (n.attrs['alpha']?.v as number | undefined) ?? 1;
-        if (!tA && !tB && alpha === 1) nodes.push({ opType: 'MatMul', input: ins, output: outs });
-        else if (contrib) {
-          usesContrib = true;
-          nodes.push({
-            opType: 'FusedMatMul',
-            domain: 'com.microsoft',
-            input: ins,
-            output: outs,
-            attribute: [
-              attrProto('transA', { kind: 'int', v: tA ? 1 : 0 }),
-              attrProto('transB', { kind: 'int', v: tB ? 1 : 0 }),
-              attrProto('alpha', { kind: 'float', v: alpha }),
-            ],
-          });
-        } else {
-          const swap = (v: Value, t: boolean) => {
-            if (!t) return name(v);
-            const perm = v.shape.map((_, i) => i);
-            [perm[v.rank - 1], perm[v.rank - 2]] = [perm[v.rank - 2]!, perm[v.rank - 1]!];
-            const o = fresh('T');
-            nodes.push({
-              opType: 'Transpose',
-              input: [name(v)],
-              output: [o],
-              attribute: [attrProto('perm', { kind: 'ints', v: perm })],
-            });
-            return o;
-          };
-          const a = swap(n.inputs[0]!, tA);
-          const b = swap(n.inputs[1]!, tB);
-          if (alpha === 1) nodes.push({ opType: 'MatMul', input: [a, b], output: outs });
-          else {
-            const m = fresh('mm');
-            nodes.push({ opType: 'MatMul', input: [a, b], output: [m] });
-            nodes.push({ opType: 'Mul', input: [m, floatScalar(x.dtype, alpha)], output: outs });
-          }
-        }
-        break;
-      }
-      case 'ReduceSum': {
-        const axes = n.attrs['axes']!.v as number[];
-        nodes.push({
-          opType: 'ReduceSum',
-          input: [ins[0]!, ints(axes)],
-          output: outs,
-          attribute: [attrProto('keepdims', n.attrs['keepdims']!)],
-        });
-        break;
-      }
-      case 'Gelu': {
-        if (contrib) {
-          usesContrib = true;
-          nodes.push({ opType: 'Gelu', domain: 'com.microsoft', input: ins, output: outs });
-        } else {
-          const sc = (v: number) => floatScalar(x.dtype, v);
-          const [t1, t2, t3, t4] = [fresh('g'), fresh('g'), fresh('g'), fresh('g')];
-          nodes.push({ opType: 'Mul', input: [ins[0]!, sc(Math.SQRT1_2)], output: [t1] });
-          nodes.push({ opType: 'Erf', input: [t1], output: [t2] });
-          nodes.push({ opType: 'Add', input: [t2, sc(1)], output: [t3] });
-          nodes.push({ opType: 'Mul', input: [t3, sc(0.5)], output: [t4] });
-          nodes.push({ opType: 'Mul', input: [ins[0]!, t4], output: outs });
-        }
-        break;
-      }
-      case 'Dropout': {
-        const ratio = n.attrs['ratio']!.v as number;
-        const r = floatScalar(x.dtype, ratio);
-        const t = constInit(`bool:${training}`, 'bool', [], Uint8Array.of(training ? 1 : 0));
-        nodes.push({
-          opType: 'Dropout',
-          input: [ins[0]!, r, t],
-          output: outs,
-          attribute: [attrProto('seed', n.attrs['seed']!)],
-        });
-        break;
-      }
-      default:
-        nodes.push({ opType: n.op, input: ins, output: outs, attribute: attrs.map(([k, a]) => attrProto(k, a)) });
-    }
+    const lower = lowerings.get(n.op);
+    if (!lower)
+      throw new GraphError(`emitOnnx: no ONNX lowering for op '${n.op}'; add one to src/graph/onnx/lowerings.ts`);
+    lower({
+      ...ctx,
+      node: n,
+      ins: n.inputs.map(name),
+      outs: n.outputs.map(name),
+      push: (p) => {
+        if (p.domain === 'com.microsoft') usesContrib = true;
+        nodes.push(p);
+      },
+    });
   }
 
   const outputNames: string[] = [];
@@ -276,6 +172,36 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
   if (usesContrib) opsetImport.push({ domain: 'com.microsoft', version: 1 });
   const model: onnxProto.onnx.IModelProto = { irVersion: 8, opsetImport, producerName: 'autopeft', graph };
 
+  const written = writeModel(model, initializers, opts);
+  return { ...written, inputs, outputNames, nodeCount: nodes.length };
+}
+
+/** The nodes the outputs depend on, and every value they touch. */
+function prune(outputs: readonly Value[]): { needed: Set<Node>; usedValues: Set<Value> } {
+  const needed = new Set<Node>();
+  const usedValues = new Set<Value>();
+  const stack = [...outputs];
+  while (stack.length) {
+    const v = stack.pop()!;
+    if (usedValues.has(v)) continue;
+    usedValues.add(v);
+    if (v.producer && !needed.has(v.producer)) {
+      needed.add(v.producer);
+      for (const i of v.producer.inputs) if (i) stack.push(i);
+    }
+  }
+  return { needed, usedValues };
+}
+
+/**
+ * Serializes the model: in memory (refused over `maxInlineBytes`: protobuf's 2 GB limit), or to
+ * `externalDataDir` as model.onnx + weights.bin (initializers of 1 KB and more).
+ */
+function writeModel(
+  model: onnxProto.onnx.IModelProto,
+  initializers: onnxProto.onnx.ITensorProto[],
+  opts: EmitOptions,
+): { bytes?: Uint8Array; path?: string } {
   const initBytes = initializers.reduce((s, t) => s + (t.rawData?.byteLength ?? 0), 0);
   const limit = opts.maxInlineBytes ?? 2 ** 31 - 64 * 2 ** 20;
   if (opts.externalDataDir) {
@@ -302,7 +228,7 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     writeFileSync(join(opts.externalDataDir, 'weights.bin'), Buffer.concat(chunks));
     const path = join(opts.externalDataDir, 'model.onnx');
     writeFileSync(path, onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish());
-    return { path, inputs, outputNames, nodeCount: nodes.length };
+    return { path };
   }
   if (initBytes > limit) {
     throw new OnnxSizeError(
@@ -310,5 +236,5 @@ export function emitOnnx(opts: EmitOptions): EmittedModel {
     );
   }
   const bytes = onnx.ModelProto.encode(onnx.ModelProto.create(model)).finish();
-  return { bytes, inputs, outputNames, nodeCount: nodes.length };
+  return { bytes };
 }
