@@ -87,6 +87,14 @@ export interface Storage {
    */
   failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult>;
 
+  /**
+   * Optional: runs `fn` while holding the study's exclusive ask lock, across every process and
+   * machine using the backend (PostgreSQL: an advisory lock), so that a sampler's
+   * read-history -> propose -> store-state -> create-trials runs for one asker at a time. Backends
+   * without it leave concurrent asks unserialized.
+   */
+  withStudyLock?<T>(study: string, fn: () => Promise<T>): Promise<T>;
+
   /** Releases the backend; later calls throw `StorageClosedError`. Idempotent. */
   close(): Promise<void>;
 }

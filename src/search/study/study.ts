@@ -215,21 +215,27 @@ export class Study {
     }
     const k = n - out.length;
     if (k === 0) return out;
-    for (const config of await this.sample(k)) {
-      let t: TrialRecord;
-      try {
-        t = await this.storage.createTrial(
-          this.name,
-          { state: 'RUNNING', config, workerId: this.workerId },
-          options.maxTrials === undefined ? {} : { maxTrials: options.maxTrials },
-        );
-      } catch (e) {
-        if (e instanceof TrialLimitError) break; // the study is full: the rest of the batch is dropped
-        throw e;
+    const create = async () => {
+      for (const config of await this.sample(k)) {
+        let t: TrialRecord;
+        try {
+          t = await this.storage.createTrial(
+            this.name,
+            { state: 'RUNNING', config, workerId: this.workerId },
+            options.maxTrials === undefined ? {} : { maxTrials: options.maxTrials },
+          );
+        } catch (e) {
+          if (e instanceof TrialLimitError) break; // the study is full: the rest of the batch is dropped
+          throw e;
+        }
+        out.push(t);
+        this.running.add(t.number);
       }
-      out.push(t);
-      this.running.add(t.number);
-    }
+    };
+    // Under the storage's study lock (where it has one) no other worker samples between this one's
+    // read of the history and the insert of its proposals: they never repeat or ignore each other's.
+    if (this.storage.withStudyLock) await this.storage.withStudyLock(this.name, create);
+    else await create();
     return out;
   }
 
