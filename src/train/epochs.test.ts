@@ -85,3 +85,30 @@ test('an aborted signal stops with a TrainingError', async () => {
   ac.abort();
   await assert.rejects(runEpochs(fake([0.5], 2, { signal: ac.signal }).loop), TrainingError);
 });
+
+test('checkpoints: scored once at the first step boundary past each, an epoch-end one reuses the epoch evaluation', async () => {
+  let evaluations = 0;
+  const { loop, events } = fake([0.5, 0.6], 4, {
+    checkpoints: [6, 1, 2, 4, 100],
+    evaluate: async (step) => {
+      evaluations++;
+      return { main: step / 10, mainMetric: 'accuracy', metrics: { accuracy: step / 10 } };
+    },
+  });
+  const r = await runEpochs(loop);
+  assert.equal(r.steps, 8);
+  const cps = events.filter((e) => e.kind === 'checkpoint');
+  assert.deepEqual(
+    cps.map((e) => e.kind === 'checkpoint' && [e.examples, e.examplesSeen, e.step, e.metric]),
+    [
+      [1, 1, 1, 0.1],
+      [2, 2, 2, 0.2],
+      [4, 4, 4, 0.4],
+      [6, 6, 6, 0.6],
+    ],
+  );
+  // 2 epoch evaluations + 3 mid-epoch ones (the checkpoint at 4 is the end of epoch 1).
+  assert.equal(evaluations, 5);
+  assert.ok(cps.every((e) => e.kind === 'checkpoint' && e.trainSeconds >= 0));
+  await assert.rejects(runEpochs(fake([0.5], 2, { checkpoints: [0] }).loop), TrainingError);
+});

@@ -48,6 +48,8 @@ export interface TrainHyper {
   threads?: number;
   /** Clip the global gradient norm (default 1.0, as Hugging Face's Trainer). */
   maxGradNorm?: number;
+  /** Also score the eval split once this many training examples have been seen (learning curves). */
+  checkpoints?: number[];
 }
 
 export type TrainEvent =
@@ -214,6 +216,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     warmupSteps: Math.round((opts.warmupRatio ?? 0.06) * totalSteps),
     patience: opts.patience,
     signal: opts.signal,
+    checkpoints: opts.checkpoints,
     batches: (epoch) => plan.batcher.batches(epoch),
     step: async (b, lr, step) => {
       const p = await programs.use(b.seq);

@@ -73,6 +73,11 @@ export interface TrialResult {
   bestEpoch: number;
   steps: number;
   trainExamples: number;
+  /** Examples of the validation split `metric` is scored on, and of the dev set (with `reportDev`). */
+  validationExamples: number;
+  devExamples?: number;
+  /** Learning curve: validation main metric at each of `hyper.checkpoints` reached (examples seen). */
+  curve: { examples: number; metric: number; trainSeconds: number }[];
   description: string;
   savedTo?: string;
 }
@@ -141,6 +146,11 @@ export async function runTrial(
   if (spec.fidelity?.maxSteps !== undefined) hyper.maxSteps = spec.fidelity.maxSteps;
   if (hooks.threads !== undefined) hyper.threads = hooks.threads;
   const dims = backbone.dims;
+  const curve: TrialResult['curve'] = [];
+  const onEvent = (e: TrainEvent): void => {
+    if (e.kind === 'checkpoint') curve.push({ examples: e.examples, metric: e.metric, trainSeconds: e.trainSeconds });
+    hooks.onEvent?.(e);
+  };
   const out = await trainClassifier({
     ...hyper,
     backbone,
@@ -150,7 +160,7 @@ export async function runTrial(
     hooks: () => createPeft(cfg, dims, { seed: hyper.seed }).hooks,
     cacheLayer: spec.layerCache === false ? 0 : cacheLayerFor(backbone, cfg, spec.fullFineTune === true),
     ...(spec.fullFineTune ? { fullFineTune: true } : {}),
-    ...(hooks.onEvent ? { onEvent: hooks.onEvent } : {}),
+    onEvent,
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   try {
@@ -167,6 +177,8 @@ export async function runTrial(
       bestEpoch: out.best.epoch,
       steps: out.steps,
       trainExamples: train.length,
+      validationExamples: validation.length,
+      curve,
       description: spec.fullFineTune ? 'full fine-tuning' : describePeft(cfg),
     };
     if (spec.reportDev) {
@@ -174,6 +186,7 @@ export async function runTrial(
         throw new TrainingError(`task ${spec.task} has no dev split to report on`);
       const dev = await out.evaluate(data.dev);
       result.devMetric = dev.main;
+      result.devExamples = data.dev.length;
       result.devMetrics = dev.metrics as Record<string, number>;
     }
     if (spec.saveDir) {

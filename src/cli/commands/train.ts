@@ -132,6 +132,7 @@ export function register(program: Command, ctx: CliContext): void {
               ? `frozen-prefix cache skipped: ${e.skipped}`
               : `frozen-prefix cache: layers below ${e.layer} computed once for ${e.examples} examples (${(e.bytes / 1e6).toFixed(0)} MB, ${fmtDuration(e.seconds)})`,
           );
+        else if (e.kind === 'checkpoint') bar.log(`after ${e.examples} examples: validation ${e.metric.toFixed(4)}`);
         else
           bar.log(
             `epoch ${e.epoch}: validation ${Object.entries(e.metrics)

@@ -57,6 +57,12 @@ test('the trial codecs round-trip a spec, a result and every event kind through 
     bestEpoch: 1,
     steps: 10,
     trainExamples: 100,
+    validationExamples: 50,
+    devExamples: 40,
+    curve: [
+      { examples: 50, metric: 0.7, trainSeconds: 0.7 },
+      { examples: 100, metric: 0.8, trainSeconds: 1.5 },
+    ],
     description: 'SA4 PT2 @ layers 1',
   };
   assert.deepEqual(trialResultCodec.decode(text(trialResultCodec.encode(result)), 'result'), result);

@@ -35,6 +35,7 @@ const hyper: Codec<TrainHyper> = c.object<TrainHyper>({
   seqBucket: c.optional(c.number),
   threads: c.optional(c.number),
   maxGradNorm: c.optional(c.number),
+  checkpoints: c.optional(c.array(c.number)),
 });
 
 const fidelity: Codec<Fidelity> = c.object<Fidelity>({
@@ -74,6 +75,11 @@ export const trialResultCodec: Codec<TrialResult> = c.object<TrialResult>({
   bestEpoch: c.number,
   steps: c.number,
   trainExamples: c.number,
+  validationExamples: c.number,
+  devExamples: c.optional(c.number),
+  curve: c.array(
+    c.object<TrialResult['curve'][number]>({ examples: c.number, metric: c.number, trainSeconds: c.number }),
+  ),
   description: c.string,
   savedTo: c.optional(c.string),
 });
@@ -100,6 +106,16 @@ export const trainEventCodec: Codec<TrainEvent> = c.byKind<TrainEvent>({
     metric: c.number,
     metrics: c.record(c.number, METRIC_NAMES),
     best: c.boolean,
+    seconds: c.number,
+  }),
+  checkpoint: c.object<Ev<'checkpoint'>>({
+    kind: c.literal('checkpoint'),
+    examples: c.number,
+    examplesSeen: c.number,
+    step: c.number,
+    metric: c.number,
+    metrics: c.record(c.number, METRIC_NAMES),
+    trainSeconds: c.number,
     seconds: c.number,
   }),
   cache: c.object<Ev<'cache'>>({

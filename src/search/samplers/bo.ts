@@ -10,7 +10,7 @@
  * Supported objective layouts: exactly one objective without `known`, plus any number of known
  * ones (0: expected improvement; 1: the 2-D closed form; >= 2: the grid form, fine for 2-3).
  */
-import type { Config, FrozenTrial, Sampler } from '../types.js';
+import type { AttrValue, Config, FrozenTrial, Sampler } from '../types.js';
 import { Rng, mixSeed } from '../../core/random.js';
 import { SearchSpaceError } from '../space/errors.js';
 import { fitGp, type GpPrior, type MaternGp } from '../gp/gp.js';
@@ -53,11 +53,11 @@ export interface BoOptions extends SamplerOptions {
   warmStart?: boolean;
 }
 
-/** What `BoSampler.exportState` returns. */
-export interface BoState {
+/** What `BoSampler.exportState` returns (a type, not an interface, so that it is an `AttrValue`). */
+export type BoState = {
   theta: number[];
   lastColdN: number;
-}
+};
 
 export interface BoDiagnostics {
   /** Seconds spent fitting the GP and optimising the acquisition in the last call. */
@@ -109,23 +109,25 @@ export class BoSampler implements Sampler {
     return this.lastTheta ? { theta: Array.from(this.lastTheta), lastColdN: this.lastColdN } : null;
   }
 
-  importState(state: BoState | null): void {
+  importState(state: AttrValue): void {
     if (state === null) {
       this.lastTheta = null;
       this.lastColdN = 0;
       return;
     }
+    const st = state as Partial<Record<keyof BoState, unknown>>;
     if (
-      !Array.isArray(state.theta) ||
-      state.theta.some((v) => typeof v !== 'number' || !Number.isFinite(v)) ||
-      !Number.isInteger(state.lastColdN)
+      typeof state !== 'object' ||
+      !Array.isArray(st.theta) ||
+      st.theta.some((v) => typeof v !== 'number' || !Number.isFinite(v)) ||
+      !Number.isInteger(st.lastColdN)
     ) {
       throw new SearchSpaceError(
         'BoSampler.importState: state must be {theta: finite numbers, lastColdN: integer} as exportState returns',
       );
     }
-    this.lastTheta = Float64Array.from(state.theta);
-    this.lastColdN = state.lastColdN;
+    this.lastTheta = Float64Array.from(st.theta as number[]);
+    this.lastColdN = st.lastColdN as number;
   }
 
   sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
