@@ -1,7 +1,7 @@
 /**
  * ParamStore: the trainable params of a graph as one flat float vector, the layout every program
- * (training and eval) uses, so the tensor a training step returns feeds the next step and any eval
- * program without copies.
+ * (training and eval) uses: training steps update it (in place) and eval programs read it, without
+ * copies.
  */
 import { GraphError } from '../graph/errors.js';
 import { shapeSize, type Graph, type Value } from '../graph/ir.js';
@@ -18,7 +18,7 @@ export class ParamStore {
   readonly dtype: 'float32' | 'float64';
   /** The graph input all programs read the params from ([size]). */
   readonly input: Value;
-  /** Current values: replaced (not mutated) by every training step. */
+  /** Current values: updated in place by training steps, except a tensor handed out by TrainingProgram.getState(). */
   current: ort.Tensor;
 
   constructor(

@@ -1,16 +1,24 @@
 /**
- * TrainingProgram: one ORT session whose single run does forward, backward (our autodiff) and a
- * decoupled-weight-decay Adam update over the flat param vector. lr and step are inputs, so
- * schedules live outside; params, m and v go in and come out, and step n's output tensors are fed
- * straight back as step n+1's inputs (the binding keeps nothing native between runs).
+ * TrainingProgram: one ORT session whose run does forward and backward (our autodiff) and returns
+ * the loss and each param's gradient; the decoupled-weight-decay Adam update then runs in JS
+ * (./adamw.ts) over the flat param and moment vectors, in place. The params go into ORT without a
+ * copy (the binding wraps the typed array), and only the gradients come out: the binding copies
+ * every output into a fresh buffer, which for params + m + v (3 x 109M floats at BERT-base shape)
+ * cost more than the whole update (docs/engine.md, Benchmark).
  */
 import { gradients } from '../graph/autodiff.js';
 import { GraphError } from '../graph/errors.js';
 import { shapeSize, type Graph, type Value } from '../graph/ir.js';
-import { add, cast, div, greater, mul, pow, sqrt, sub, where } from '../graph/ops/elementwise.js';
-import { reduceSum } from '../graph/ops/reduce.js';
-import { concat, expandLike, reshape } from '../graph/ops/shape.js';
+import { add, cast, div, mul, pow, sqrt, sub } from '../graph/ops/elementwise.js';
 import { emitOnnx } from '../graph/onnx/emit.js';
+import {
+  type AdamWSettings,
+  type DecayForm,
+  type FloatArray,
+  adamWScalars,
+  adamWSegment,
+  sumOfSquares,
+} from './adamw.js';
 import { FeedError } from './errors.js';
 import { ParamStore, type NamedTensor } from './params.js';
 import { createSession, type ort, tensor, type SessionConfig } from './session.js';
@@ -51,7 +59,8 @@ export interface StepResult {
 }
 
 /**
- * Builds the AdamW update over flat vectors [n] (PyTorch AdamW semantics):
+ * The AdamW update over flat vectors [n] as graph ops (PyTorch AdamW semantics). Programs run the
+ * same arithmetic in JS (./adamw.ts); this form is its specification, which the tests hold it to:
  * m' = b1 m + (1-b1) g;  v' = b2 v + (1-b2) g^2;  p' = p (1 - lr wd) - lr/(1-b1^t) * m' / (sqrt(v'/(1-b2^t)) + eps).
  */
 export function adamWUpdate(
@@ -89,31 +98,42 @@ export class TrainingProgram {
   stepsTaken = 0;
   private m: ort.Tensor;
   private v: ort.Tensor;
+  /**
+   * The tensors this program allocated and never handed out: a step updates these in place. A
+   * tensor given out by getState() (or adopted by setState(), or written by store.write()) is never
+   * mutated: the next step writes into fresh buffers, which the program then owns.
+   */
+  private owned = new Set<ort.Tensor>();
 
   constructor(
     readonly session: ort.InferenceSession,
     readonly store: ParamStore,
-    private readonly names: {
-      m: string;
-      v: string;
-      lr: string;
-      step: string;
-      pOut: string;
-      mOut: string;
-      vOut: string;
-    },
+    /** Output name of each param's gradient (store.params order); undefined: the loss does not depend on it. */
+    private readonly gradNames: readonly (string | undefined)[],
+    private readonly decay: readonly DecayForm[],
+    private readonly adamw: AdamWSettings,
     readonly dataInputs: readonly Value[],
     readonly outputNames: readonly string[],
     private readonly config: SessionConfig,
     /** Number of ONNX nodes in the emitted training graph. */
     readonly nodeCount: number,
   ) {
-    const z = () =>
-      tensor(store.dtype, store.dtype === 'float32' ? new Float32Array(store.size) : new Float64Array(store.size), [
-        store.size,
-      ]);
-    this.m = z();
-    this.v = z();
+    this.m = this.zeros();
+    this.v = this.zeros();
+    this.owned.add(this.m).add(this.v);
+  }
+
+  private zeros(): ort.Tensor {
+    const n = this.store.size;
+    return tensor(this.store.dtype, this.store.dtype === 'float32' ? new Float32Array(n) : new Float64Array(n), [n]);
+  }
+
+  /** The tensor to write `t`'s next values into: `t` itself when owned, else a fresh one (then owned). */
+  private target(t: ort.Tensor): ort.Tensor {
+    if (this.owned.has(t)) return t;
+    const z = this.zeros();
+    this.owned.add(z);
+    return z;
   }
 
   get graph(): Graph {
@@ -131,21 +151,36 @@ export class TrainingProgram {
         );
       all[v.name] = t;
     }
-    const dt = this.store.dtype;
-    const sc = (x: number) => tensor(dt, dt === 'float32' ? Float32Array.of(x) : Float64Array.of(x), []);
     all[this.store.input.name] = this.store.current;
-    all[this.names.m] = this.m;
-    all[this.names.v] = this.v;
-    all[this.names.lr] = sc(lr);
-    all[this.names.step] = sc(this.stepsTaken + 1);
     const out = await this.session.run(all);
-    this.store.current = out[this.names.pOut]!;
-    this.m = out[this.names.mOut]!;
-    this.v = out[this.names.vOut]!;
-    this.stepsTaken++;
+    const grads = this.gradNames.map((n) => (n === undefined ? null : (out[n]!.data as FloatArray)));
+    this.update(grads, lr);
     const outputs: Record<string, ort.Tensor> = {};
     for (const n of this.outputNames) outputs[n] = out[n]!;
     return { loss: Number((out['loss']!.data as Float32Array)[0]), outputs };
+  }
+
+  /** AdamW over all params (bias correction with step = stepsTaken + 1), in place where owned. */
+  private update(grads: readonly (FloatArray | null)[], lr: number): void {
+    const { store } = this;
+    const f32 = store.dtype === 'float32';
+    const norm = this.adamw.maxGradNorm === undefined ? undefined : Math.sqrt(sumOfSquares(grads));
+    const s = adamWScalars(this.adamw, lr, this.stepsTaken + 1, norm, f32);
+    const pT = this.target(store.current);
+    const mT = this.target(this.m);
+    const vT = this.target(this.v);
+    store.params.forEach((p, k) => {
+      const n = shapeSize(p.shape);
+      const g = grads[k]!;
+      if (g !== null && g.length !== n)
+        throw new GraphError(`training step: gradient of ${p} has ${g.length} values, expected ${n}`);
+      const off = store.offsets[k]!;
+      adamWSegment([store.current, this.m, this.v, pT, mT, vT], g, off, n, s, this.decay[k]!);
+    });
+    store.current = pT;
+    this.m = mT;
+    this.v = vT;
+    this.stepsTaken++;
   }
 
   /** Current param values keyed by name (copies). */
@@ -165,9 +200,12 @@ export class TrainingProgram {
   /**
    * The optimiser state as the ORT tensors themselves (no copies): params, Adam moments, steps.
    * Programs built from the same model at different static shapes (e.g. one per sequence-length
-   * bucket) share one training run by handing this state to each other with `setState`.
+   * bucket) share one training run by handing this state to each other with `setState`. The
+   * tensors handed out are never changed afterwards (a snapshot): the next step of this program,
+   * or of one that adopted them, writes new tensors (one allocation each, then in place again).
    */
   getState(): TrainingState {
+    this.owned.clear();
     return { params: this.store.current, m: this.m, v: this.v, stepsTaken: this.stepsTaken };
   }
 
@@ -178,6 +216,7 @@ export class TrainingProgram {
         `setState: state has ${state.params.dims[0]} params, this program has ${this.store.size}; build both programs from the same model and PEFT config`,
       );
     }
+    this.owned.clear();
     this.store.current = state.params;
     this.m = state.m;
     this.v = state.v;
@@ -193,8 +232,11 @@ export class TrainingProgram {
       );
     const mk = (x: ArrayLike<number>) =>
       tensor(this.store.dtype, this.store.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x), [n]);
+    this.owned.delete(this.m);
+    this.owned.delete(this.v);
     this.m = mk(state.m);
     this.v = mk(state.v);
+    this.owned.add(this.m).add(this.v);
     this.stepsTaken = state.step;
   }
 
@@ -208,7 +250,7 @@ export class TrainingProgram {
   }
 }
 
-/** Appends gradients + AdamW to the graph, emits it and opens the session. */
+/** Appends the gradients to the graph (one output per param), emits it and opens the session. */
 export async function compileTraining(opts: TrainingOptions): Promise<TrainingProgram> {
   const loss = opts.loss;
   const g = loss.graph;
@@ -216,42 +258,27 @@ export async function compileTraining(opts: TrainingOptions): Promise<TrainingPr
   const store = new ParamStore(g, params);
   const grads = gradients(loss, params);
   const dt = store.dtype;
-  const flatParts = params.map((p) => {
-    const gp = grads.get(p) ?? expandLike(g.scalar(0, dt), p.shape);
-    return reshape(gp, [shapeSize(p.shape)]);
-  });
-  let gflat = flatParts.length === 1 ? flatParts[0]! : concat(flatParts, 0);
   const cfg = opts.optimizer ?? {};
-  if (cfg.maxGradNorm !== undefined) {
-    const norm = sqrt(reduceSum(mul(gflat, gflat)));
-    const c = cfg.maxGradNorm;
-    gflat = mul(gflat, where(greater(norm, c), div(c, norm), 1));
-  }
-  const m = g.freshInput('adam_m', dt, [store.size]);
-  const v = g.freshInput('adam_v', dt, [store.size]);
-  const lr = g.freshInput('lr', dt, []);
-  const step = g.freshInput('step', dt, []);
-  let mask: Value | undefined;
-  if (cfg.noDecay && (cfg.weightDecay ?? 0) !== 0) {
-    const md = dt === 'float32' ? new Float32Array(store.size) : new Float64Array(store.size);
-    params.forEach((p, k) => {
-      md.fill(cfg.noDecay!(p.name) ? 0 : 1, store.offsets[k], store.offsets[k]! + shapeSize(p.shape));
-    });
-    mask = g.constant(md, [store.size]);
-  }
-  const upd = adamWUpdate(store.input, gflat, m, v, lr, step, cfg, mask);
-  const outputs: [string, Value][] = [
-    ['loss', loss.dtype === dt ? loss : cast(loss, dt)],
-    ['params_out', upd.p],
-    ['adam_m_out', upd.m],
-    ['adam_v_out', upd.v],
-  ];
+  const wd = cfg.weightDecay ?? 0;
+  const reserved = (k: string) => k === 'loss' || k.startsWith('grad:');
+  const outputs: [string, Value][] = [['loss', loss.dtype === dt ? loss : cast(loss, dt)]];
+  const gradNames = params.map((p, k) => {
+    const gp = grads.get(p);
+    if (!gp) return undefined;
+    const name = `grad:${k}`;
+    outputs.push([name, gp]);
+    return name;
+  });
   const extra = Object.entries(opts.outputs ?? {});
   for (const [k, val] of extra) {
-    if (['loss', 'params_out', 'adam_m_out', 'adam_v_out'].includes(k))
-      throw new GraphError(`compileTraining: output name '${k}' is reserved`);
+    if (reserved(k)) throw new GraphError(`compileTraining: output name '${k}' is reserved (loss, grad:*)`);
     outputs.push([k, val]);
   }
+  const decay = params.map((p): DecayForm => {
+    if (wd === 0) return 'none';
+    if (!cfg.noDecay) return 'scaled';
+    return cfg.noDecay(p.name) ? 'masked-off' : 'masked-on';
+  });
   const model = emitOnnx({
     outputs,
     flatParams: { input: store.input, params },
@@ -260,12 +287,19 @@ export async function compileTraining(opts: TrainingOptions): Promise<TrainingPr
     externalDataDir: opts.externalDataDir,
   });
   const session = await createSession(model, opts);
-  const special = new Set<Value>([store.input, m, v, lr, step]);
-  const dataInputs = model.inputs.filter((x) => !special.has(x));
+  const dataInputs = model.inputs.filter((x) => x !== store.input);
   return new TrainingProgram(
     session,
     store,
-    { m: m.name, v: v.name, lr: lr.name, step: step.name, pOut: 'params_out', mOut: 'adam_m_out', vOut: 'adam_v_out' },
+    gradNames,
+    decay,
+    {
+      beta1: cfg.beta1 ?? 0.9,
+      beta2: cfg.beta2 ?? 0.999,
+      eps: cfg.eps ?? 1e-8,
+      weightDecay: wd,
+      maxGradNorm: cfg.maxGradNorm,
+    },
     dataInputs,
     extra.map(([k]) => k),
     opts,
