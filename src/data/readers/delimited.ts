@@ -64,10 +64,28 @@ export function readDelimited(path: string, options: DelimitedOptions = {}): Tab
       file: path,
     });
   }
+  checkTextEncoding(buf, path);
   const delimiter = checkDelimiter(options.delimiter ?? '\t', path);
   const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
   if (quoting === 'rfc4180') return parseDelimited(buf.toString('utf8'), path, options);
   return buildTable(splitPlainBuffer(buf, delimiter), path, options, quoting);
+}
+
+/**
+ * Refuses bytes that are not UTF-8 text before they are parsed (and end up in a message): UTF-16/32
+ * byte-order marks, and NUL bytes in the first 64 KiB (binary data, or UTF-16 without a BOM).
+ */
+export function checkTextEncoding(buf: Buffer, path: string): void {
+  const bom = (...b: number[]) => b.every((x, i) => buf[i] === x);
+  const utf =
+    bom(0xff, 0xfe, 0, 0) || bom(0, 0, 0xfe, 0xff) ? 'UTF-32' : bom(0xff, 0xfe) || bom(0xfe, 0xff) ? 'UTF-16' : '';
+  if (utf) throw new DataError(`the file is ${utf} encoded (byte-order mark); fix: save it as UTF-8`, { file: path });
+  const nul = buf.subarray(0, 65536).indexOf(0);
+  if (nul >= 0)
+    throw new DataError(
+      `byte ${nul} is NUL: binary data or UTF-16 without a byte-order mark, not UTF-8 text; fix: save it as UTF-8 text`,
+      { file: path },
+    );
 }
 
 function checkDelimiter(delimiter: string, source: string): string {

@@ -3,6 +3,7 @@
  * BOM and CRLF line ends are accepted. Bad JSON is an error naming file:line.
  */
 import { readFileSync } from 'node:fs';
+import { checkTextEncoding } from './delimited.js';
 import { DataError } from '../errors.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
@@ -19,13 +20,16 @@ export interface RecordTable {
 
 export function readJsonl(path: string, options: { maxRows?: number } = {}): RecordTable {
   let text: string;
+  let buf: Buffer;
   try {
-    text = readFileSync(path, 'utf8');
+    buf = readFileSync(path);
   } catch (e) {
     throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, {
       file: path,
     });
   }
+  checkTextEncoding(buf, path);
+  text = buf.toString('utf8');
   return parseJsonl(text, path, options);
 }
 

@@ -97,7 +97,16 @@ export async function loadEncoderWeights(
             name,
           );
         }
-        weights.set(canon, await f.readFloat(name));
+        const t = await f.readFloat(name);
+        // NaN/Inf in a checkpoint would surface much later as a "diverged" loss: name the tensor now.
+        const bad = t.data.findIndex((v) => !Number.isFinite(v));
+        if (bad >= 0)
+          throw new CheckpointError(
+            path,
+            `${path}: tensor '${name}' holds a non-finite value (${t.data[bad]}) at index ${bad}; the checkpoint is corrupt, download or export it again`,
+            name,
+          );
+        weights.set(canon, t);
         origin.set(canon, name);
       }
     } finally {
