@@ -102,9 +102,9 @@ test('train --out -> evaluate reproduces the dev score -> export runs in onnxrun
   assert.equal(ex.code, 0, ex.stderr);
   const m = /match autopeft's forward to ([0-9.e+-]+)/.exec(ex.stdout);
   assert.ok(m && Number(m[1]) < 1e-4, ex.stdout);
-  for (const f of ['model.onnx', 'export.json', 'adapter_config.json', 'adapter_model.safetensors'])
+  for (const f of ['onnx/model.onnx', 'config.json', 'tokenizer.json', 'autopeft_adapter.json', 'README.md'])
     assert.ok(existsSync(join(out, f)), f);
   const bad = await runCli(['evaluate', '--adapter', join(dir, 'nope')]);
   assert.equal(bad.code, 2);
-  assert.match(bad.stderr, /adapter_config\.json: not found/);
+  assert.match(bad.stderr, /autopeft_adapter\.json: not found/);
 });

@@ -6,7 +6,7 @@
  * Capabilities only some backbones have (a merged export, frozen-prefix caching) are optional
  * methods: callers test for the method, never for a class.
  */
-import type { Graph, Value } from '../graph/ir.js';
+import type { Dim, Graph, Value } from '../graph/ir.js';
 import type { SessionConfig } from '../runtime/session.js';
 import type { Tokenizer } from './tokenizers/types.js';
 
@@ -145,9 +145,10 @@ export interface Backbone {
   buildClassifier(opts: BuildClassifierOptions): ClassifierGraph;
   /**
    * Merged-export capability: the frozen backbone with a placeholder head of the right shape at a
-   * static length. Absent: this backbone cannot be exported.
+   * static length, or a symbolic one (a string such as 'sequence': any length up to `maxLength`).
+   * Absent: this backbone cannot be exported.
    */
-  exportBackbone?(opts: { seqLen: number; numLabels: number }): ExportBackbone;
+  exportBackbone?(opts: { seqLen: Dim; numLabels: number }): ExportBackbone;
   /**
    * Frozen-prefix caching capability: a per-example cache of layer `layer`'s inputs (pair with
    * `buildClassifier({ fromLayer: layer })`). Only backbones whose frozen layers are

@@ -143,7 +143,7 @@ describe('save / load / export', () => {
   it('load: one-line typed errors for a missing folder, a bad config, mismatched weights', async () => {
     await assert.rejects(
       loadPeftAdapter(join(dir, 'nope')),
-      (e: unknown) => e instanceof PeftFileError && /adapter_config\.json: not found/.test(e.message),
+      (e: unknown) => e instanceof PeftFileError && /autopeft_adapter\.json: not found/.test(e.message),
     );
     const cfg = caseConfig({ sa: 2 });
     const b = buildTiny(cfg);

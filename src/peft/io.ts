@@ -1,13 +1,15 @@
 /**
  * Saving and loading a trained adapter: a folder with
- *   adapter_model.safetensors   every PEFT tensor (training form, F32) + the head's weights
- *   adapter_config.json         the PeftConfig, the backbone (id, dims), the head, versions
+ *   autopeft_adapter.safetensors   every PEFT tensor (training form, F32) + the head's weights
+ *   autopeft_adapter.json          the PeftConfig, the backbone (id, dims), the head, versions
  * Loading returns the same tensors (bit-identical F32) and the parsed config; build with
  * `createPeft(config, dims, { mode: 'frozen', weights })` (or 'train' to continue training).
+ * Folders written before the rename (`adapter_config.json` + `adapter_model.safetensors`, HF PEFT's
+ * file names, which a PEFT loader then misread) still load; `--format peft` writes PEFT's own files.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readSafetensors, writeSafetensors, type WritableTensor } from '../models/io/safetensors.js';
 import { parsePeftConfig, type PeftConfig } from './config.js';
@@ -15,8 +17,11 @@ import { checkDims, peftTensorSpecs } from './create.js';
 import { activeLayers, attentionWidthsOf, fitsSpec, type PeftTensor, type PeftWeights } from './types.js';
 import type { BackboneDims } from '../models/types.js';
 
-export const ADAPTER_CONFIG_FILE = 'adapter_config.json';
-export const ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
+export const ADAPTER_CONFIG_FILE = 'autopeft_adapter.json';
+export const ADAPTER_WEIGHTS_FILE = 'autopeft_adapter.safetensors';
+/** The names used before the rename (they are HF PEFT's); read, never written. */
+export const LEGACY_ADAPTER_CONFIG_FILE = 'adapter_config.json';
+export const LEGACY_ADAPTER_WEIGHTS_FILE = 'adapter_model.safetensors';
 export const ADAPTER_FORMAT = 'autopeft-adapter';
 export const ADAPTER_FORMAT_VERSION = 1;
 
@@ -100,7 +105,7 @@ function checkTensors(
     if (!t)
       throw new PeftFileError(
         file,
-        `${file}: missing PEFT tensor '${s.name}' required by its config; the weights and adapter_config.json do not belong together`,
+        `${file}: missing PEFT tensor '${s.name}' required by its config; the weights and ${ADAPTER_CONFIG_FILE} do not belong together`,
       );
     if (!fitsSpec(t, s)) {
       throw new PeftFileError(
@@ -111,7 +116,7 @@ function checkTensors(
   }
 }
 
-/** Writes `dir/adapter_model.safetensors` + `dir/adapter_config.json` (creates `dir`). */
+/** Writes `dir/autopeft_adapter.safetensors` + `dir/autopeft_adapter.json` (creates `dir`). */
 export async function savePeftAdapter(dir: string, a: SavedAdapter): Promise<void> {
   checkDims(a.config, a.backbone.dims);
   checkTensors(join(dir, ADAPTER_WEIGHTS_FILE), a.config, a.backbone.dims, a.weights);
@@ -200,10 +205,30 @@ export function checkAdapterBackbone(
   }
 }
 
-/** Reads a folder written by `savePeftAdapter`. */
+/** The config and weights files of an adapter folder: the current names, else the pre-rename ones. */
+export function adapterFiles(dir: string): { config: string; weights: string } {
+  const current = { config: join(dir, ADAPTER_CONFIG_FILE), weights: join(dir, ADAPTER_WEIGHTS_FILE) };
+  if (existsSync(current.config)) return current;
+  const legacy = { config: join(dir, LEGACY_ADAPTER_CONFIG_FILE), weights: join(dir, LEGACY_ADAPTER_WEIGHTS_FILE) };
+  if (!existsSync(legacy.config)) return current;
+  // A PEFT/AdapterHub adapter_config.json is not ours: say so instead of a schema error.
+  let format: unknown;
+  try {
+    format = (JSON.parse(readFileSync(legacy.config, 'utf8')) as { format?: unknown }).format;
+  } catch {
+    return legacy; // reported as invalid JSON by the loader
+  }
+  if (format !== ADAPTER_FORMAT)
+    throw new PeftFileError(
+      legacy.config,
+      `${legacy.config}: an HF PEFT or AdapterHub adapter, not an autopeft adapter (no ${ADAPTER_CONFIG_FILE}); load it with that library, or point at a folder written by 'autopeft train --out'`,
+    );
+  return legacy;
+}
+
+/** Reads a folder written by `savePeftAdapter` (or one saved before the file rename). */
 export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
-  const cfgFile = join(dir, ADAPTER_CONFIG_FILE);
-  const wFile = join(dir, ADAPTER_WEIGHTS_FILE);
+  const { config: cfgFile, weights: wFile } = adapterFiles(dir);
   if (!existsSync(cfgFile))
     throw new PeftFileError(cfgFile, `${cfgFile}: not found; point at a folder written by 'autopeft train --out'`);
   if (!existsSync(wFile)) throw new PeftFileError(wFile, `${wFile}: not found; the adapter folder is incomplete`);
@@ -248,6 +273,6 @@ export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
   checkTensors(wFile, config, dims, weights);
   for (const n of json.headWeights ?? [])
     if (!headWeights.has(n))
-      throw new PeftFileError(wFile, `${wFile}: head tensor '${n}' listed in adapter_config.json is missing`);
+      throw new PeftFileError(wFile, `${wFile}: head tensor '${n}' listed in ${basename(cfgFile)} is missing`);
   return { config, backbone: json.backbone, head: json.head, task: json.task, weights, headWeights, extra: json.extra };
 }

@@ -83,12 +83,12 @@ async function train(name: string, peft: string): Promise<Trained> {
   ]);
   assert.equal(r.code, 0, r.stderr);
   const lines = r.stdout.trim().split('\n');
-  const { tensors } = await readSafetensors(join(out, 'adapter_model.safetensors'));
+  const { tensors } = await readSafetensors(join(out, 'autopeft_adapter.safetensors'));
   const weights: Trained['weights'] = new Map();
   for (const [k, t] of tensors) weights.set(k, { shape: [...t.shape], data: t.data as Float32Array });
   return {
     json: JSON.parse(lines[lines.length - 1]!),
-    adapterConfig: JSON.parse(readFileSync(join(out, 'adapter_config.json'), 'utf8')),
+    adapterConfig: JSON.parse(readFileSync(join(out, 'autopeft_adapter.json'), 'utf8')),
     weights,
     summary: lines[0]!,
   };

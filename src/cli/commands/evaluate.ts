@@ -13,7 +13,7 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('evaluate')
     .description('score a saved adapter (from `train --out`) on the official dev set or another split')
-    .requiredOption('--adapter <dir>', 'adapter folder (adapter_config.json + adapter_model.safetensors)')
+    .requiredOption('--adapter <dir>', 'adapter folder (autopeft_adapter.json + autopeft_adapter.safetensors)')
     .option('--task <name|spec.json>', 'task (default: the one it was trained on)')
     .option('--data <dir>', 'folder holding the task files')
     .option('--model <name|dir|hub id>', 'backbone (default: the one it was trained on)')

@@ -7,7 +7,13 @@ import { UsageError } from '../../core/errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
 import { peftFromSearch } from '../../search/space/autopeft.js';
 import { getBackbone, getTask, runTrial } from '../../train/trial.js';
-import { exportAdapter } from '../../pipeline/export.js';
+import {
+  EXPORT_FORMATS,
+  exportAdapter,
+  type ExportFormat,
+  type StudyPlacement,
+  studyPlacement,
+} from '../../pipeline/export.js';
 import { openStudy } from '../study.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
@@ -19,23 +25,40 @@ interface ExportFlags extends Partial<TrainFlags> {
   storage: string;
   out: string;
   seqLen: number;
+  format: string;
+  json?: boolean;
 }
 
-/** `autopeft export`: ONNX (merged) + safetensors adapter, from a saved adapter or a study's trial. */
+/**
+ * `autopeft export`: a saved adapter or a study's trial in the transformers.js layout (merged ONNX +
+ * config + tokenizer files), AdapterHub's or HF PEFT's layout; always with a model card.
+ */
 export function register(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('export')
     .description(
-      'export an adapter as a merged ONNX model (backbone + PEFT + head) plus its safetensors; from --adapter, or --study/--trial (trained first)',
+      'export an adapter for transformers.js (merged ONNX + config + tokenizer), AdapterHub or HF PEFT, with a model card; from --adapter, or --study/--trial (trained first)',
     )
     .option('--adapter <dir>', 'a saved adapter folder (from `train --out`)')
     .option('--study <name>', 'a search study: train trial --trial at full fidelity, then export it')
     .option('--trial <n>', 'trial number in --study', int('--trial', 0))
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
     .requiredOption('--out <dir>', 'output folder')
-    .option('--seq-len <n>', 'sequence length of the exported model', int('--seq-len', 4), 128);
+    .option('--format <name>', `layout: ${EXPORT_FORMATS.join(' | ')}`, 'transformers.js')
+    .option(
+      '--seq-len <n>',
+      'longest input in tokens (tokenizer_config.json model_max_length)',
+      int('--seq-len', 4),
+      128,
+    )
+    .option('--json', 'stdout: one JSON document {format, dir, files, onnx}; human text to stderr');
   addTrainingFlags(cmd).action(async (f: ExportFlags) => {
+    if (!(EXPORT_FORMATS as readonly string[]).includes(f.format))
+      throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${f.format}"`);
+    const format = f.format as ExportFormat;
+    const human = f.json ? ctx.stderr : ctx.stdout;
     let adapterDir = f.adapter;
+    let placement: StudyPlacement | undefined;
     if (!adapterDir) {
       if (!f.study || f.trial === undefined)
         throw new UsageError('pass --adapter <dir>, or --study <name> with --trial <n>');
@@ -43,6 +66,15 @@ export function register(program: Command, ctx: CliContext): void {
       let spec: Parameters<typeof runTrial>[0];
       try {
         const trial = await storage.getTrial(f.study, f.trial);
+        const rec = await storage.getStudy(f.study);
+        const done = (await storage.listTrials(f.study)).filter((t) => t.state === 'COMPLETE' && t.values);
+        placement = studyPlacement(
+          f.study,
+          [...rec.objectiveNames],
+          [...rec.directions],
+          done.map((t) => ({ number: t.number, values: t.values! })),
+          f.trial,
+        );
         adapterDir = join(f.out, 'adapter');
         spec = {
           model: setup.model,
@@ -78,16 +110,26 @@ export function register(program: Command, ctx: CliContext): void {
     const r = await exportAdapter({
       backbone,
       adapter,
-      adapterDir,
       outDir: f.out,
-      seqLen: f.seqLen,
+      format,
+      maxLength: f.seqLen,
       checkTexts: texts,
+      ...(placement ? { study: placement } : {}),
     });
-    ctx.stdout.write(
-      `exported to ${f.out}/: ${r.files.join(', ')} (model.onnx ${(r.bytes / 1e6).toFixed(1)} MB, inputs ${r.inputs.join(', ')} [batch, ${r.seqLen}])\n`,
-    );
-    ctx.stdout.write(
-      `checked: onnxruntime logits match autopeft's forward to ${r.maxAbsDiff.toExponential(1)} (max abs diff on ${texts.length} inputs)\n`,
-    );
+    human.write(`exported (${format}) to ${f.out}/: ${r.files.join(', ')}\n`);
+    if (r.onnx) {
+      human.write(
+        `onnx/model.onnx ${(r.onnx.bytes / 1e6).toFixed(1)} MB, inputs ${r.onnx.inputs.join(', ')} [batch, sequence <= ${r.maxLength}]\n`,
+      );
+      human.write(
+        `checked: onnxruntime logits match autopeft's forward to ${r.onnx.maxAbsDiff.toExponential(1)} (max abs diff on ${texts.length} inputs)\n`,
+      );
+    }
+    if (f.json) {
+      const onnx = r.onnx
+        ? { path: r.onnx.path, inputs: r.onnx.inputs, bytes: r.onnx.bytes, maxAbsDiff: r.onnx.maxAbsDiff }
+        : null;
+      ctx.stdout.write(`${JSON.stringify({ format, dir: f.out, files: r.files, maxLength: r.maxLength, onnx })}\n`);
+    }
   });
 }

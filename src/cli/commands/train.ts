@@ -85,7 +85,7 @@ export function register(program: Command, ctx: CliContext): void {
       '{"sa":64}',
     )
     .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; takes no --peft)')
-    .option('--out <dir>', 'save the trained adapter here (adapter_model.safetensors + adapter_config.json)')
+    .option('--out <dir>', 'save the trained adapter here (autopeft_adapter.safetensors + autopeft_adapter.json)')
     .option('--no-layer-cache', 'do not cache the frozen layers below the lowest PEFT module (USE-lite)');
   addTrainingFlags(cmd)
     .option(

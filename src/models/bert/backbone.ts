@@ -4,6 +4,7 @@ import { bertExportBackbone } from './export.js';
 import type { BertConfig } from './config.js';
 import type { EncoderConfig } from '../config.js';
 import type { Tokenizer } from '../tokenizers/types.js';
+import type { Dim } from '../../graph/ir.js';
 import { seededNormal } from '../../core/random.js';
 import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph, ExportBackbone } from '../types.js';
 
@@ -103,7 +104,7 @@ export class BertBackbone implements Backbone {
     return pooler + this.headShapes(numLabels).reduce((a, [, s]) => a + s.reduce((x, y) => x * y, 1), 0);
   }
 
-  exportBackbone(opts: { seqLen: number; numLabels: number }): ExportBackbone {
+  exportBackbone(opts: { seqLen: Dim; numLabels: number }): ExportBackbone {
     const weights = new Map(this.weights);
     for (const [k, v] of freshHead(this.headShapes(opts.numLabels), 0)) weights.set(k, v);
     return bertExportBackbone(this.config, weights, opts);

@@ -1,4 +1,5 @@
 /** A BERT/RoBERTa checkpoint as a merged export takes it (`ExportBackbone`, ../types.ts). */
+import type { Dim } from '../../graph/ir.js';
 import type { ExportBackbone, WeightMap } from '../types.js';
 import { buildBert } from './builder.js';
 import type { BertConfig } from './config.js';
@@ -10,7 +11,7 @@ import type { BertConfig } from './config.js';
 export function bertExportBackbone(
   config: BertConfig,
   weights: WeightMap,
-  opts: { seqLen: number; numLabels: number },
+  opts: { seqLen: Dim; numLabels: number },
 ): ExportBackbone {
   return {
     dims: { numLayers: config.numLayers, hidden: config.hiddenSize, numHeads: config.numHeads },

@@ -17,6 +17,7 @@ import type {
   ExportBackbone,
   LayerCacheOptions,
 } from '../types.js';
+import type { Dim } from '../../graph/ir.js';
 import { useLiteExportBackbone } from './export.js';
 import { allButUseLiteEmbeddings, buildUseLite, UseLiteBuildError, USE_LITE_INPUTS, useLiteDims } from './graph.js';
 import { UseLiteLayerCache } from './layer-cache.js';
@@ -83,7 +84,7 @@ export class UseLiteBackbone implements Backbone {
     return new UseLiteLayerCache(this.model, k, opts);
   }
 
-  exportBackbone(opts: { seqLen: number; numLabels: number }): ExportBackbone {
+  exportBackbone(opts: { seqLen: Dim; numLabels: number }): ExportBackbone {
     return useLiteExportBackbone(this.model, opts);
   }
 }

@@ -1,4 +1,5 @@
 /** USE-lite's merged-export capability (`UseLiteBackbone.exportBackbone`). docs/use-lite-training.md. */
+import type { Dim } from '../../graph/ir.js';
 import type { EncoderHooks, ExportBackbone, WeightMap } from '../types.js';
 import {
   buildUseLite,
@@ -26,7 +27,7 @@ export const useLiteProjectionName = (l: number, t: 'query' | 'value'): string =
  */
 export function useLiteExportBackbone(
   model: UseLiteModel,
-  opts: { seqLen: number; numLabels: number },
+  opts: { seqLen: Dim; numLabels: number },
 ): ExportBackbone {
   const { params, config } = model;
   const H = config.hidden;

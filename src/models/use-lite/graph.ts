@@ -78,8 +78,11 @@ export interface UseLiteHeadOptions {
 
 export interface UseLiteBuildOptions {
   model: { params: UseLiteParams; config: UseLiteConfig };
-  /** Static sequence length (<= config.maxLength, 128). */
-  seqLen: number;
+  /**
+   * Sequence length: static (<= config.maxLength, 128), or a symbol (e.g. 'sequence') for a graph
+   * that takes any length up to 128 (the merged export).
+   */
+  seqLen: Dim;
   /** Batch dim (default the symbol 'batch'). */
   batch?: Dim;
   hooks?: EncoderHooks;
@@ -190,7 +193,7 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   const L = params.layers.length;
   const from = opts.fromLayer ?? 0;
   const to = opts.toLayer ?? L;
-  if (!Number.isInteger(S) || S < 1 || S > config.maxLength) {
+  if (typeof S === 'number' && (!Number.isInteger(S) || S < 1 || S > config.maxLength)) {
     throw new UseLiteBuildError(
       `seqLen ${S} is outside 1..${config.maxLength} (USE-lite's maximum length); lower --max-length`,
     );
@@ -238,7 +241,18 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   const attentionMask = g.input(USE_LITE_INPUTS.mask, 'int64', [B, S]);
   if (inputIds) {
     const E = W(USE_LITE_NAMES.embeddings, params.embeddings, [config.vocabSize, config.embedDim]);
-    const timing = g.constant(timingSignal(S, params.invTimescales), [S, config.embedDim], 'use_lite.timing_signal');
+    // A symbolic length gathers its rows from the full 128-row table.
+    const timing =
+      typeof S === 'number'
+        ? g.constant(timingSignal(S, params.invTimescales), [S, config.embedDim], 'use_lite.timing_signal')
+        : ops.gather(
+            g.constant(
+              timingSignal(config.maxLength, params.invTimescales),
+              [config.maxLength, config.embedDim],
+              'use_lite.timing_signal',
+            ),
+            ops.rangeOf(inputIds, 1),
+          );
     // NOTE: the graph adds the embedding twice (embeddingMultiplier 2); x2 is exact in float32.
     x = ops.add(ops.mul(ops.gather(E, inputIds), config.embeddingMultiplier), timing);
   } else x = hiddenIn!;
@@ -293,12 +307,14 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
       const pvR = fit(prefix.value, 'value');
       const P = pkR.shape[0] as number;
       const ph = (t: Value) => ops.transpose(ops.reshape(t, [P, nh, dh]), [1, 0, 2]);
-      scores = ops.concat([ops.matmul(q, ph(pkR), { transB: true, alpha: lp.attnScale }), scores], 3);
+      const own = scores;
+      scores = ops.concat([ops.matmul(q, ph(pkR), { transB: true, alpha: lp.attnScale }), own], 3);
       const probs = ops.softmax(scores, -1);
-      ctx = ops.add(
-        ops.matmul(ops.slice(probs, [P], [P + S], [3]), v),
-        ops.matmul(ops.slice(probs, [0], [P], [3]), ph(pvR)),
-      );
+      const [pp, ps] =
+        typeof S === 'number'
+          ? [ops.slice(probs, [0], [P], [3]), ops.slice(probs, [P], [P + S], [3])]
+          : ops.split(probs, 3, [P, S], own);
+      ctx = ops.add(ops.matmul(ps!, v), ops.matmul(pp!, ph(pvR)));
     } else {
       ctx = ops.matmul(ops.softmax(scores, -1), v);
     }
