@@ -8,34 +8,14 @@ import { DataError } from '../errors.js';
 import { readDelimited } from '../readers/delimited.js';
 import { readJsonl, type JsonValue, type RecordTable } from '../readers/jsonl.js';
 import { readParquet } from '../readers/parquet.js';
-import { finishSplits, type CarveOptions, type SubsampleOptions } from '../split.js';
+import { finishSplits } from '../split.js';
 import { loadTaskSpecFile } from './custom.js';
 import { getTaskSpec, taskNames } from './registry.js';
-import { loadSpamTask, type SpamOptions } from './spam.js';
-import { taskInfo, type ColumnRef, type Example, type SplitName, type TaskData, type TaskSpec } from './types.js';
+import { loadSpamTask } from './spam.js';
+import type { LoadTaskOptions } from './options.js';
 
-export interface LoadTaskOptions {
-  /**
-   * A data root holding the task under one of its `dirs` (e.g. ../shared/data with glue/sst2/), or
-   * the task's own directory. Custom spec files default to the spec file's directory.
-   */
-  dataDir?: string;
-  /** Which of the on-disk splits to read; default ['train', 'dev']. A spec's validation file comes with train. */
-  splits?: ('train' | 'dev')[];
-  /** How to carve validation from train when the task has no validation file; false: do not. */
-  validation?: false | CarveOptions;
-  /** Subsample train (after carving validation), e.g. for low-fidelity search trials. */
-  subsample?: SubsampleOptions;
-  /** Read at most this many rows of each file, in file order (quick looks at big files). */
-  maxRows?: number;
-  /** Options of the `spam` demo task. */
-  spam?: SpamOptions;
-  /**
-   * Explicit files per split (several = shards, concatenated), instead of looking under dataDir.
-   * All .parquet for a built-in tab/JSONL task: read with its Hugging Face hub columns.
-   */
-  files?: Partial<Record<SplitName, string | string[]>>;
-}
+export type { LoadTaskOptions, SpamOptions } from './options.js';
+import { taskInfo, type ColumnRef, type Example, type SplitName, type TaskData, type TaskSpec } from './types.js';
 
 /**
  * Load a task by built-in name ('sst2', 'mnli-mm', 'boolq', 'spam', ...), by path to a JSON task

@@ -13,20 +13,13 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { emailText } from '../email/mime.js';
 import { DataError } from '../errors.js';
-import type { LoadTaskOptions } from './load.js';
+import type { LoadTaskOptions, SpamOptions } from './options.js';
+
+export type { SpamOptions } from './options.js';
 import { finishSplits, subsample } from '../split.js';
 import { SPAM_SPEC } from './registry.js';
 import type { Example, TaskData } from './types.js';
 import { taskInfo } from './types.js';
-
-export interface SpamOptions {
-  /** Keep this many characters of subject + body (default 1000). */
-  maxChars?: number;
-  /** Share of the corpus in dev, by MD5 (default 0.2). */
-  devFraction?: number;
-  /** Directory of the package (default: resolved from node_modules). */
-  packageDir?: string;
-}
 
 /** One corpus message after text extraction. */
 export interface SpamMessage {

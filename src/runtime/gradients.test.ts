@@ -4,15 +4,15 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph, type DType, type Value } from '../ir.js';
-import * as ops from '../ops/index.js';
-import { gradcheck, randParam, type GradcheckBuild, type GradcheckOptions } from '../../testing/gradcheck.js';
-import { Rng } from '../../testing/random.js';
-import { tensor } from '../../runtime/session.js';
-import { gradRules } from './index.js';
-import { gradients } from '../autodiff.js';
-import { emitOnnx } from '../onnx/emit.js';
-import { createSession } from '../../runtime/session.js';
+import { Graph, type DType, type Value } from '../graph/ir.js';
+import * as ops from '../graph/ops/index.js';
+import { gradcheck, randParam, type GradcheckBuild, type GradcheckOptions } from '../testing/gradcheck.js';
+import { Rng } from '../testing/random.js';
+import { tensor } from './session.js';
+import { gradRules } from '../graph/gradients/index.js';
+import { gradients } from '../graph/autodiff.js';
+import { emitOnnx } from '../graph/onnx/emit.js';
+import { createSession } from './session.js';
 
 type Build = (g: Graph, dt: DType, rng: Rng) => GradcheckBuild;
 interface Case {

@@ -1,8 +1,8 @@
 /** The example of docs/engine.md, run as a test (keep the two in sync). */
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Graph, ops } from './index.js';
-import { compileTraining, tensor } from '../runtime/index.js';
+import { Graph, ops } from '../graph/index.js';
+import { compileTraining, tensor } from './index.js';
 
 it('docs/engine.md example: build, differentiate, train, read params, evaluate', async () => {
   // Toy data: the label is the index of the largest of 3 features.
