@@ -21,6 +21,7 @@
 import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { execFileSync } from 'node:child_process';
 import { GridSampler } from '../src/search/samplers/grid.js';
 import { autopeftSpace, peftFromSearch } from '../src/search/space/autopeft.js';
 import type { Config } from '../src/trials/index.js';
@@ -92,6 +93,9 @@ console.error(
 );
 
 const top = checkpoints[checkpoints.length - 1]!;
+/** The code the rows come from: HEAD, marked when src/ had uncommitted changes at the start. */
+const git = (...a: string[]): string => execFileSync('git', a, { encoding: 'utf8' }).trim();
+const rev = `${git('rev-parse', '--short', 'HEAD')}${git('status', '--porcelain', '--', 'src') ? '+dirty' : ''}`;
 let n = 0;
 const t0 = Date.now();
 for (const { c, seed } of todo) {
@@ -126,6 +130,7 @@ for (const { c, seed } of todo) {
     curve,
     dev: r.devMetric!,
     sec: (performance.now() - start) / 1000,
+    rev,
   };
   appendFileSync(part, `${JSON.stringify(row)}\n`);
   n++;

@@ -10,6 +10,7 @@
  *             and the wall seconds of training (evaluations excluded) up to that point
  *   dev       official dev accuracy after the last curve point (the top fidelity)
  *   sec       wall seconds of the whole row (training + every evaluation)
+ *   rev       git revision of the code that recorded it
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
@@ -33,6 +34,8 @@ export interface TableRow {
   curve: CurvePoint[];
   dev: number;
   sec: number;
+  /** The git revision that recorded the row (`+dirty`: with uncommitted changes under src/). */
+  rev?: string;
 }
 
 /** Rows grouped by configuration, with what the harness needs precomputed. */
