@@ -46,6 +46,34 @@ export interface BaselineRecord {
 
 export const SETUP_KEY = 'autopeft';
 
+/**
+ * How the study's trials are run and how many it aims for: written by every `autopeft search`
+ * (also `--workers 0`, which only creates the study), read by `autopeft worker`.
+ */
+export interface SearchPlan {
+  /** Trials the study should hold in the end (all workers together). */
+  trials: number;
+  nInit: number;
+  /** Configurations proposed per sampler call. */
+  batch: number;
+  /** Trials run by this shell command instead of our trainer (docs/distributed.md). */
+  trialCmd?: string;
+  trialTimeoutMs?: number;
+}
+
+export const PLAN_KEY = 'plan';
+
+/** The plan of a search study; a usage error naming the fix when `search` never recorded one. */
+export function readPlan(record: Pick<StudyRecord, 'name' | 'systemAttrs'>): SearchPlan {
+  const p = record.systemAttrs[PLAN_KEY];
+  if (p === undefined || p === null || typeof p !== 'object' || Array.isArray(p) || typeof p.trials !== 'number') {
+    throw new UsageError(
+      `study "${record.name}" has no run plan (trials, batch); create it with \`autopeft search ... --workers 0\` (or run a search on it once)`,
+    );
+  }
+  return p as unknown as SearchPlan;
+}
+
 /** The search setup of a study made by `autopeft search` (a usage error for any other study). */
 export function readSetup(record: Pick<StudyRecord, 'name' | 'systemAttrs'>): SearchSetup {
   const s = record.systemAttrs[SETUP_KEY];

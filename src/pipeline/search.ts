@@ -9,22 +9,27 @@
  * - Ctrl-C stops cleanly: running trials are marked interrupted and re-queued;
  * - after a kill -9 no finished trial is lost, and trials left RUNNING by a dead process on this
  *   machine are re-queued at the next start (other hosts' trials by heartbeat age);
- * - two `search` processes on one study together stop at `--trials`.
+ * - two `search` processes on one study together stop at `--trials`;
+ * - `--workers 0` only creates the study and records its plan: `autopeft worker` processes on any
+ *   machine (pipeline/worker.ts) run its trials;
+ * - `--trial-cmd` runs each trial as an external command (pipeline/external-trial.ts).
  */
+import { resolve } from 'node:path';
 import { createExecutor } from '../exec/pool.js';
 import { runJob } from '../exec/job.js';
 import type { Executor } from '../exec/types.js';
 import { describePeft } from '../peft/config.js';
 import { createSampler, type SamplerName } from '../search/samplers/index.js';
 import { autopeftObjectives, autopeftSpace, peftFromSearch } from '../search/space/autopeft.js';
-import { createStudy } from '../search/study/index.js';
+import { createStudy, type Study } from '../search/study/index.js';
 import type { Storage } from '../storage/types.js';
 import type { TrainEvent } from '../train/trainer.js';
 import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js';
-import type { AttrValue, Config, StudyRecord } from '../trials/index.js';
+import type { AttrValue, Config, StudyRecord, TrialRecord } from '../trials/index.js';
 import { UsageError } from '../core/errors.js';
 import { TRIAL_JOB } from './jobs/trial.js';
-import { SETUP_KEY, type SearchSetup } from './attrs.js';
+import { PLAN_KEY, SETUP_KEY, type SearchPlan, type SearchSetup } from './attrs.js';
+import { EXTERNAL_TRIAL_JOB, externalHyper, type ExternalTrialResult } from './external-trial.js';
 import { type LoopEvents, resume, runStudy, studyCounts, type TrialJob } from './loop.js';
 import { hypervolumeOf, referencePoint } from './report.js';
 
@@ -45,8 +50,15 @@ export interface SearchOptions {
   lora: boolean;
   hyper: TrialSpec['hyper'];
   fidelity?: TrialSpec['fidelity'];
+  /** Trials trained at once on this machine; 0 = only create the study and its plan (for `autopeft worker`). */
   workers: number;
   threadsPerWorker?: number;
+  /** Run each trial as this shell command (config JSON on stdin, result JSON line on stdout). */
+  trialCmd?: string;
+  /** The command's time limit per trial. Default 6 h. */
+  trialTimeoutMs?: number;
+  /** Where external trials get their output folders (`<trialDir>/<study>/trial-<n>`). Default `autopeft-trials`. */
+  trialDir?: string;
   onEvent?: (e: SearchEvent) => void;
   signal?: AbortSignal;
 }
@@ -65,6 +77,20 @@ export type SearchEvent =
       failed: number;
       running: number;
     }
+  | { kind: 'trial-log'; number: number; line: string }
+  | {
+      kind: 'external-done';
+      number: number;
+      metric: number;
+      paramPct: number;
+      intermediate: number[];
+      seconds: number;
+      hypervolume: number;
+      bestMetric: number;
+      complete: number;
+      failed: number;
+      running: number;
+    }
   | { kind: 'trial-failed'; number: number; reason: string; complete: number; failed: number; running: number }
   | { kind: 'stopped'; reason: 'done' | 'interrupted' };
 
@@ -74,9 +100,11 @@ export interface SearchOutcome {
   interrupted: boolean;
 }
 
-const HEARTBEAT_MS = 5000;
+export const HEARTBEAT_MS = 5000;
 /** Trials RUNNING without a heartbeat for this long (another host's dead worker) are re-queued. */
-const STALE_MS = 60_000;
+export const STALE_MS = 60_000;
+export const DEFAULT_TRIAL_TIMEOUT_MS = 6 * 3600_000;
+export const DEFAULT_TRIAL_DIR = 'autopeft-trials';
 
 /** The first setting that differs between a stored study's setup and this run's, if any. */
 export function setupDiff(a: SearchSetup, b: SearchSetup): string | undefined {
@@ -106,39 +134,109 @@ function checkResumable(existing: StudyRecord, setup: SearchSetup, location: str
     );
 }
 
-/** Trial `config` as an executor job: train it at the search's fidelity, record its result. */
-function trainingJob(o: SearchOptions, config: Config, number: number, numLayers: number): TrialJob<TrialResult> {
+/** What one trial of a search produced: our trainer's result, or an external command's. */
+export type SearchTrialResult =
+  | { kind: 'trained'; result: TrialResult }
+  | { kind: 'external'; result: ExternalTrialResult };
+
+/** How a study's trials are run (from the flags of `search`, or the stored setup + plan for `worker`). */
+export interface TrialRunSettings {
+  study: string;
+  setup: SearchSetup;
+  trialCmd?: string;
+  trialTimeoutMs?: number;
+  trialDir?: string;
+  onEvent?: (e: SearchEvent) => void;
+}
+
+/** Trial `t` as an executor job: trained at the study's fidelity, or run by the external command. */
+export function searchTrialJob(
+  o: TrialRunSettings,
+  t: Pick<TrialRecord, 'number' | 'config'>,
+  paramPct: (c: Config) => number,
+): TrialJob<SearchTrialResult> {
+  const { setup } = o;
+  const peft = peftFromSearch(t.config, setup.numLayers);
+  const number = t.number;
+  if (o.trialCmd !== undefined) {
+    const args = {
+      command: o.trialCmd,
+      timeoutMs: o.trialTimeoutMs ?? DEFAULT_TRIAL_TIMEOUT_MS,
+      input: {
+        study: o.study,
+        trial: number,
+        model: setup.model,
+        task: setup.task,
+        ...(setup.dataDir !== undefined ? { dataDir: setup.dataDir } : {}),
+        peft,
+        hyper: externalHyper(setup.hyper),
+        ...(setup.fidelity ? { fidelity: setup.fidelity } : {}),
+        seed: setup.hyper.seed,
+        outputDir: resolve(o.trialDir ?? DEFAULT_TRIAL_DIR, o.study, `trial-${number}`),
+        paramPct: paramPct(t.config),
+      },
+    };
+    return {
+      run: async (ex: Executor) => ({
+        kind: 'external',
+        result: await runJob(ex, EXTERNAL_TRIAL_JOB, args, (e) =>
+          o.onEvent?.({ kind: 'trial-log', number, line: e.line }),
+        ),
+      }),
+      tell: (out) => {
+        const r = out.result as ExternalTrialResult;
+        return {
+          values: { metric: r.metric }, // paramPct: the study computes the known objective
+          userAttrs: {
+            intermediate: r.intermediate,
+            trainSeconds: r.seconds,
+            trialCmd: o.trialCmd ?? null,
+            description: describePeft(peft),
+          },
+        };
+      },
+    };
+  }
   const spec: TrialSpec = {
-    model: o.model,
-    task: o.task,
-    ...(o.dataDir !== undefined ? { dataDir: o.dataDir } : {}),
-    peft: peftFromSearch(config, numLayers),
-    hyper: o.hyper,
-    ...(o.fidelity ? { fidelity: o.fidelity } : {}),
+    model: setup.model,
+    task: setup.task,
+    ...(setup.dataDir !== undefined ? { dataDir: setup.dataDir } : {}),
+    peft,
+    hyper: setup.hyper,
+    ...(setup.fidelity ? { fidelity: setup.fidelity } : {}),
   };
   return {
-    run: (ex: Executor) =>
-      runJob(ex, TRIAL_JOB, spec, (event) => o.onEvent?.({ kind: 'trial-progress', number, event })),
-    tell: (r) => ({
-      values: { metric: r.metric }, // paramPct: the study computes the known objective
-      userAttrs: {
-        metricName: r.metricName,
-        metrics: r.metrics,
-        trainableParams: r.trainableParams,
-        trainSeconds: r.trainSeconds,
-        epochs: r.epochs,
-        bestEpoch: r.bestEpoch,
-        steps: r.steps,
-        trainExamples: r.trainExamples,
-        description: r.description,
-      },
+    run: async (ex: Executor) => ({
+      kind: 'trained',
+      result: await runJob(ex, TRIAL_JOB, spec, (event) => o.onEvent?.({ kind: 'trial-progress', number, event })),
+    }),
+    tell: ({ result: r }) => ({
+      values: { metric: (r as TrialResult).metric }, // paramPct: the study computes the known objective
+      userAttrs: trainedAttrs(r as TrialResult),
     }),
   };
 }
 
+function trainedAttrs(r: TrialResult): Record<string, AttrValue> {
+  return {
+    metricName: r.metricName,
+    metrics: r.metrics,
+    trainableParams: r.trainableParams,
+    trainSeconds: r.trainSeconds,
+    epochs: r.epochs,
+    bestEpoch: r.bestEpoch,
+    steps: r.steps,
+    trainExamples: r.trainExamples,
+    description: r.description,
+  };
+}
+
 /** The loop's events as `SearchEvent`s (hypervolume and best metric over the study's complete trials). */
-function searchEvents(o: SearchOptions, numLayers: number): LoopEvents<TrialResult> {
-  const emit = o.onEvent ?? (() => undefined);
+export function searchEvents(
+  emit: (e: SearchEvent) => void,
+  numLayers: number,
+  paramPct: (c: Config) => number,
+): LoopEvents<SearchTrialResult> {
   return {
     start: (t) =>
       emit({
@@ -146,17 +244,26 @@ function searchEvents(o: SearchOptions, numLayers: number): LoopEvents<TrialResu
         number: t.number,
         description: describePeft(peftFromSearch(t.config, numLayers)),
       }),
-    done: (t, result, c) =>
-      emit({
-        kind: 'trial-done',
+    done: (t, out, c) => {
+      const common = {
         number: t.number,
-        result,
         hypervolume: hypervolumeOf(c.complete, referencePoint(c.complete)),
         bestMetric: Math.max(...c.complete.map((x) => x.values![0]!)),
         complete: c.complete.length,
         failed: c.failed,
         running: c.running,
-      }),
+      };
+      if (out.kind === 'trained') emit({ kind: 'trial-done', result: out.result, ...common });
+      else
+        emit({
+          kind: 'external-done',
+          metric: out.result.metric,
+          paramPct: paramPct(t.config),
+          intermediate: out.result.intermediate,
+          seconds: out.result.seconds,
+          ...common,
+        });
+    },
     failed: (t, reason, c) =>
       emit({
         kind: 'trial-failed',
@@ -169,8 +276,49 @@ function searchEvents(o: SearchOptions, numLayers: number): LoopEvents<TrialResu
   };
 }
 
+/**
+ * The Study of a search: the AutoPEFT objectives and space for the setup's model (param % by our
+ * formula), the setup's sampler, heartbeats. Shared by `search` and `worker`.
+ */
+export async function openSearchStudy(o: {
+  storage: Storage;
+  study: string;
+  setup: SearchSetup;
+  nInit: number;
+  heartbeatMs?: number;
+  staleAfterMs?: number;
+  workerId?: string;
+}): Promise<{ study: Study; paramPct: (c: Config) => number }> {
+  const { setup } = o;
+  const backbone = await getBackbone(setup.model);
+  // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
+  const { attentionWidths } = backbone.dims;
+  const objectives = autopeftObjectives({
+    numLayers: setup.numLayers,
+    hidden: setup.hidden,
+    backboneParams: setup.backboneParams,
+    ...(attentionWidths ? { attentionWidths } : {}),
+  });
+  const space = autopeftSpace({ numLayers: setup.numLayers, hidden: setup.hidden, lora: setup.lora });
+  const staleAfterMs = o.staleAfterMs ?? STALE_MS;
+  const study = await createStudy({
+    storage: o.storage,
+    name: o.study,
+    objectives,
+    sampler: createSampler(setup.sampler, { space, objectives, seed: setup.seed, nInit: o.nInit }),
+    loadIfExists: true,
+    systemAttrs: { [SETUP_KEY]: setup as unknown as AttrValue },
+    heartbeat: { intervalMs: o.heartbeatMs ?? HEARTBEAT_MS, staleAfterMs, requeueStale: true },
+    ...(o.workerId !== undefined ? { workerId: o.workerId } : {}),
+  });
+  const known = objectives.find((x) => x.known)!.known!;
+  return { study, paramPct: known };
+}
+
 export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   if (!(o.trials >= 1)) throw new UsageError(`--trials must be >= 1, got ${o.trials}`);
+  if (!(Number.isInteger(o.workers) && o.workers >= 0))
+    throw new UsageError(`--workers must be an integer >= 0, got ${o.workers}`);
   if (!(o.batch >= 1)) throw new UsageError(`--batch must be >= 1, got ${o.batch}`);
   const backbone = await getBackbone(o.model);
   const { numLayers, hidden } = backbone.dims;
@@ -189,37 +337,42 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   };
   const existing = await o.storage.findStudy(o.study);
   if (existing) checkResumable(existing, setup, o.storage.location);
-  // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
-  const { attentionWidths } = backbone.dims;
-  const objectives = autopeftObjectives({
-    numLayers,
-    hidden,
-    backboneParams: backbone.backboneParams,
-    ...(attentionWidths ? { attentionWidths } : {}),
-  });
-  const space = autopeftSpace({ numLayers, hidden, lora: o.lora });
-  const study = await createStudy({
-    storage: o.storage,
-    name: o.study,
-    objectives,
-    sampler: createSampler(o.sampler, { space, objectives, seed: o.seed, nInit: o.nInit }),
-    loadIfExists: true,
-    systemAttrs: { [SETUP_KEY]: setup as unknown as AttrValue },
-    heartbeat: { intervalMs: HEARTBEAT_MS, staleAfterMs: STALE_MS, requeueStale: true },
-  });
-  const executor = createExecutor(o.workers, o.threadsPerWorker);
+  const { study, paramPct } = await openSearchStudy({ storage: o.storage, study: o.study, setup, nInit: o.nInit });
+  // The plan `autopeft worker`s follow: the latest search's target, batch and trial command.
+  const plan: SearchPlan = {
+    trials: o.trials,
+    nInit: o.nInit,
+    batch: o.batch,
+    ...(o.trialCmd !== undefined ? { trialCmd: o.trialCmd } : {}),
+    ...(o.trialTimeoutMs !== undefined ? { trialTimeoutMs: o.trialTimeoutMs } : {}),
+  };
+  await study.setSystemAttr(PLAN_KEY, plan as unknown as AttrValue);
+  const executor = o.workers === 0 ? undefined : createExecutor(o.workers, o.threadsPerWorker);
   try {
-    const requeued = existing ? await resume(study, { staleAfterMs: STALE_MS }) : 0;
+    const requeued = existing && executor ? await resume(study, { staleAfterMs: STALE_MS }) : 0;
     const c = await studyCounts(study);
     const start = { resumed: existing !== undefined, complete: c.complete.length, failed: c.failed, requeued };
     o.onEvent?.({ kind: 'start', ...start, total: o.trials });
-    const jobFor = (t: { config: Config; number: number }) => trainingJob(o, t.config, t.number, numLayers);
+    if (!executor) {
+      o.onEvent?.({ kind: 'stopped', reason: 'done' });
+      return { complete: c.complete.length, failed: c.failed, interrupted: false };
+    }
+    const run: TrialRunSettings = {
+      study: o.study,
+      setup,
+      ...(o.trialCmd !== undefined ? { trialCmd: o.trialCmd } : {}),
+      ...(o.trialTimeoutMs !== undefined ? { trialTimeoutMs: o.trialTimeoutMs } : {}),
+      ...(o.trialDir !== undefined ? { trialDir: o.trialDir } : {}),
+      ...(o.onEvent ? { onEvent: o.onEvent } : {}),
+    };
+    const jobFor = (t: TrialRecord) => searchTrialJob(run, t, paramPct);
     const target = { trials: o.trials, batch: o.batch, ...(o.signal ? { signal: o.signal } : {}) };
-    const out = await runStudy(study, executor, jobFor, target, searchEvents(o, numLayers));
+    const emit = o.onEvent ?? (() => undefined);
+    const out = await runStudy(study, executor, jobFor, target, searchEvents(emit, setup.numLayers, paramPct));
     o.onEvent?.({ kind: 'stopped', reason: out.interrupted ? 'interrupted' : 'done' });
     return out;
   } finally {
     await study.close();
-    await executor.close();
+    await executor?.close();
   }
 }

@@ -17,7 +17,11 @@ export function register(program: Command, ctx: CliContext): void {
       "train single-method baselines (SA, PA, PT, LoRA at two sizes; full FT with --full-ft) like a study's trials, and with --seeds also at full fidelity on the dev set",
     )
     .requiredOption('--study <name>', 'search study whose task, model and fidelity to use (results are stored on it)')
-    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option(
+      '--storage <file.sqlite|postgres://...>',
+      'SQLite file or PostgreSQL URL holding the studies',
+      DEFAULT_STORAGE,
+    )
     .option(
       '--seeds <n>',
       `full-fidelity seeds per baseline on the dev set (0..${MAX_SEEDS}; 0: search fidelity only)`,

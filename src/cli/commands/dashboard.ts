@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { UsageError } from '../../core/errors.js';
-import { openStorage } from '../../storage/index.js';
+import { openStorage, storageFile } from '../../storage/index.js';
 import { isLoopback, startDashboard, type Dashboard } from '../../dashboard/index.js';
 import { DEFAULT_STORAGE } from './search.js';
 
@@ -26,7 +26,8 @@ export async function openDashboard(flags: DashboardFlags, ctx: CliContext): Pro
   const port = parsePort(flags.port);
   if (flags.host.trim() === '') throw new UsageError('--host must not be empty; omit it to bind 127.0.0.1');
   // Opening a missing SQLite file would create it: a read-only dashboard must not write anything.
-  if (flags.storage !== 'memory' && !existsSync(flags.storage.replace(/^sqlite:/, '')))
+  const file = storageFile(flags.storage);
+  if (file !== undefined && !existsSync(file))
     throw new UsageError(
       `--storage ${flags.storage} does not exist; run \`autopeft search\` first or point --storage at your study file`,
     );
@@ -66,7 +67,11 @@ export function register(program: Command, ctx: CliContext): void {
   program
     .command('dashboard')
     .description('serve a live, read-only web dashboard of the studies in a storage (Pareto fronts, trials, charts)')
-    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option(
+      '--storage <file.sqlite|postgres://...>',
+      'SQLite file or PostgreSQL URL holding the studies',
+      DEFAULT_STORAGE,
+    )
     .option('--port <n>', 'TCP port (0 picks a free one)', '8080')
     .option(
       '--host <address>',

@@ -23,7 +23,11 @@ export function register(program: Command, ctx: CliContext): void {
     .command('report')
     .description('write a report of a study: Pareto front, all trials, charts (SVG), hypervolume')
     .requiredOption('--study <name>', 'study name')
-    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option(
+      '--storage <file.sqlite|postgres://...>',
+      'SQLite file or PostgreSQL URL holding the studies',
+      DEFAULT_STORAGE,
+    )
     .option('--out <dir>', 'output folder (default: report-<study>)')
     .option(
       '--ref <metric,paramPct>',

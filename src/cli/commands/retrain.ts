@@ -49,7 +49,11 @@ export function register(program: Command, ctx: CliContext): void {
       "re-train a study's Pareto front (or chosen trials) at full fidelity with several seeds; report mean ± std on the official dev set",
     )
     .requiredOption('--study <name>', 'search study')
-    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option(
+      '--storage <file.sqlite|postgres://...>',
+      'SQLite file or PostgreSQL URL holding the studies',
+      DEFAULT_STORAGE,
+    )
     .option('--front', 'the Pareto front (the default)')
     .option('--trials <list>', 'these trial numbers instead of the front, e.g. 3,7,12', trialList)
     .option('--seeds <n>', `seeds per configuration (1..${MAX_SEEDS})`, seedCount(1), 5)

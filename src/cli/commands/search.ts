@@ -5,13 +5,14 @@ import { createProgress, fmtDuration, fmtNum } from '../progress.js';
 import { flagParser, rules, safeName, type OptionRule } from '../options.js';
 import { readConfigFile } from '../config-file.js';
 import { UsageError } from '../../core/errors.js';
-import { openSqliteStorage } from '../../storage/sqlite.js';
+import { openStorage, storageFile } from '../../storage/index.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/samplers/index.js';
 import { getBackbone, getTask, type TrialSpec } from '../../train/trial.js';
 import { hyperOf } from './train.js';
 
-export const DEFAULT_STORAGE = 'autopeft.sqlite';
+/** `--storage` of every command: `$AUTOPEFT_STORAGE` when set (e.g. a postgres:// URL), else this file. */
+export const DEFAULT_STORAGE = process.env.AUTOPEFT_STORAGE || 'autopeft.sqlite';
 
 interface SearchFlags {
   model: string;
@@ -25,6 +26,8 @@ interface SearchFlags {
   study?: string;
   workers: number;
   threads?: number;
+  trialCmd?: string;
+  trialTimeout?: number;
   seed: number;
   lora?: boolean;
   epochs: number;
@@ -100,8 +103,8 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
   {
     key: 'storage',
     flag: '--storage',
-    arg: 'file.sqlite',
-    help: 'SQLite file holding the studies',
+    arg: 'file.sqlite|postgres://...',
+    help: 'SQLite file or PostgreSQL URL holding the studies (default $AUTOPEFT_STORAGE or autopeft.sqlite)',
     rule: rules.string(),
     default: DEFAULT_STORAGE,
   },
@@ -116,8 +119,8 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     key: 'workers',
     flag: '--workers',
     arg: 'n',
-    help: 'trials trained at once, each in its own process',
-    rule: rules.int(1),
+    help: 'trials trained at once, each in its own process (0: only create the study, for `autopeft worker`s)',
+    rule: rules.int(0),
     default: 1,
   },
   {
@@ -159,6 +162,20 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     arg: 'n|fraction',
     help: 'low fidelity: train each trial on a seeded subset',
     rule: rules.size(),
+  },
+  {
+    key: 'trialCmd',
+    flag: '--trial-cmd',
+    arg: 'command',
+    help: 'run each trial as this shell command: config JSON on stdin, {"metric": ...} JSON line on stdout',
+    rule: rules.string(),
+  },
+  {
+    key: 'trialTimeout',
+    flag: '--trial-timeout',
+    arg: 'seconds',
+    help: 'time limit of one --trial-cmd run (default 6 h)',
+    rule: rules.positive(),
   },
   { key: 'patience', flag: '--patience', arg: 'n', help: 'early stopping patience in epochs', rule: rules.int(1) },
 ];
@@ -216,8 +233,10 @@ export function register(program: Command, ctx: CliContext): void {
       const study = flags.study ?? defaultStudyName(flags.task, flags.model, sampler);
       // A user error every trial would hit (missing folder, bad or too small data, unknown model) stops
       // here, once, before the study exists: exit 2, nothing stored, no failed trial counted.
-      await checkInputs(flags.task, flags.data, flags.model);
-      const storage = openSqliteStorage(flags.storage);
+      // An external trial command reads its own data: only the model (for the param %) is ours to check.
+      if (flags.trialCmd === undefined) await checkInputs(flags.task, flags.data, flags.model);
+      else await getBackbone(flags.model);
+      const storage = openStorage(flags.storage);
       const bar = createProgress({
         label: 'search',
         total: flags.trials,
@@ -250,7 +269,7 @@ export function register(program: Command, ctx: CliContext): void {
             bar.log(
               e.resumed
                 ? `resuming study "${study}" in ${flags.storage}: ${e.complete} complete, ${e.failed} failed${e.requeued ? `, ${e.requeued} interrupted trial(s) re-queued` : ''}; target ${e.total}`
-                : `new study "${study}" in ${flags.storage}: ${sampler}, ${e.total} trials, ${flags.workers} worker(s)`,
+                : `new study "${study}" in ${storageFile(flags.storage) === undefined ? storage.location : flags.storage}: ${sampler}, ${e.total} trials, ${flags.workers} worker(s)${flags.workers === 0 ? ' here: start `autopeft worker` processes to run it' : ''}`,
             );
             bar.update(e.complete + e.failed, fields());
             break;
@@ -278,6 +297,23 @@ export function register(program: Command, ctx: CliContext): void {
             bar.update(e.complete + e.failed, fields());
             break;
           }
+          case 'trial-log':
+            bar.log(`trial ${String(e.number).padStart(3)}  | ${e.line}`);
+            break;
+          case 'external-done':
+            Object.assign(status, {
+              complete: e.complete,
+              failed: e.failed,
+              running: e.running,
+              best: e.bestMetric,
+              hv: e.hypervolume,
+              step: '',
+            });
+            bar.log(
+              `trial ${String(e.number).padStart(3)}  metric ${fmtNum(e.metric)}  params ${fmtNum(e.paramPct)}%  (${fmtDuration(e.seconds)})`,
+            );
+            bar.update(e.complete + e.failed, fields());
+            break;
           case 'trial-failed':
             Object.assign(status, { complete: e.complete, failed: e.failed, running: e.running, step: '' });
             bar.log(`trial ${String(e.number).padStart(3)}  FAILED: ${e.reason}`);
@@ -304,6 +340,8 @@ export function register(program: Command, ctx: CliContext): void {
           ...(Object.keys(fidelity).length > 0 ? { fidelity } : {}),
           workers: flags.workers,
           ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
+          ...(flags.trialCmd !== undefined ? { trialCmd: flags.trialCmd } : {}),
+          ...(flags.trialTimeout !== undefined ? { trialTimeoutMs: flags.trialTimeout * 1000 } : {}),
           onEvent,
           signal: controller.signal,
         });

@@ -19,7 +19,11 @@ export function register(program: Command, ctx: CliContext): void {
     .requiredOption('--study <name>', 'the search study to take the configurations from')
     .requiredOption('--task <name|spec.json>', 'the task to transfer to')
     .option('--data <dir>', "folder holding the target task files (default: the study's)")
-    .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option(
+      '--storage <file.sqlite|postgres://...>',
+      'SQLite file or PostgreSQL URL holding the studies',
+      DEFAULT_STORAGE,
+    )
     .option('--trials <list>', 'these trial numbers instead of the front', trialList)
     .option('--seeds <n>', `seeds per configuration (1..${MAX_SEEDS})`, seedCount(1), 1)
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
