@@ -4,6 +4,7 @@ import { Rng } from '../search/index.js';
 import { memoryStorage } from '../storage/index.js';
 import {
   curveOf,
+  dashTrial,
   dominanceOf,
   dominanceStatements,
   hypervolumeOverlay,
@@ -63,6 +64,19 @@ describe('dashboard data', () => {
       { step: 1, metric: 0.5, loss: 0.9 },
     ]);
     assert.deepEqual(curveOf({}), []);
+  });
+
+  it("draws a trial's stored intermediate values before its attributes", async () => {
+    const s = memoryStorage();
+    await s.createStudy({ name: 'a', directions: ['maximize', 'minimize'] });
+    await s.createTrial('a', { state: 'RUNNING', config: {}, workerId: 'w', userAttrs: { intermediateValues: [0.1] } });
+    assert.deepEqual(dashTrial(await s.getTrial('a', 0)).curve, [{ step: 1, metric: 0.1 }]);
+    await s.reportIntermediate('a', 0, 1000, 0.7);
+    await s.reportIntermediate('a', 0, 500, 0.6);
+    assert.deepEqual(dashTrial(await s.getTrial('a', 0)).curve, [
+      { step: 500, metric: 0.6 },
+      { step: 1000, metric: 0.7 },
+    ]);
   });
 
   it('overlays hypervolume histories on one shared reference point', async () => {

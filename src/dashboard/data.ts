@@ -148,7 +148,10 @@ export function dashTrial(t: TrialRecord): DashTrial {
     config: { ...t.config },
     createdAt: t.createdAt,
     attrs: { ...t.userAttrs },
-    curve: curveOf(t.userAttrs),
+    // The values the trial reported while it ran (stored by the storage), else what its attributes hold.
+    curve: t.intermediateValues?.length
+      ? t.intermediateValues.map((p) => ({ step: p.step, metric: p.value }))
+      : curveOf(t.userAttrs),
   };
   if (t.state === 'COMPLETE' && t.values) {
     d.metric = t.values[0]!;

@@ -310,6 +310,36 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       await assert.rejects(s.heartbeat('a', 0), TrialNotRunningError);
     });
 
+    it('keeps intermediate values of RUNNING trials, sorted by step, through the end of the trial', async (s) => {
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createTrial('a', { state: 'RUNNING', config: {}, workerId: 'w' });
+      await s.createTrial('a', { state: 'WAITING', config: {} });
+      assert.equal((await s.getTrial('a', 0)).intermediateValues, undefined);
+      await s.reportIntermediate('a', 0, 1000, 0.7);
+      await s.reportIntermediate('a', 0, 500, 0.6);
+      await s.reportIntermediate('a', 0, 1000, 0.72); // a step reported again replaces the earlier value
+      const want = [
+        { step: 500, value: 0.6 },
+        { step: 1000, value: 0.72 },
+      ];
+      assert.deepEqual((await s.getTrial('a', 0)).intermediateValues, want);
+      assert.deepEqual((await s.listTrials('a'))[0]!.intermediateValues, want);
+      assert.equal((await s.getTrial('a', 1)).intermediateValues, undefined);
+      await assert.rejects(
+        s.reportIntermediate('a', 1, 500, 0.5),
+        (e: unknown) => e instanceof TrialNotRunningError && e.state === 'WAITING',
+      );
+      await assert.rejects(s.reportIntermediate('a', 0, 2000, Number.NaN), InvalidInputError);
+      await assert.rejects(s.reportIntermediate('a', 0, -1, 0.5), InvalidInputError);
+      await assert.rejects(s.reportIntermediate('a', 7, 500, 0.5), UnknownTrialError);
+      await s.tellTrial('a', 0, { state: 'PRUNED', reason: 'pruned at step 1000' });
+      const pruned = await s.getTrial('a', 0);
+      assert.equal(pruned.state, 'PRUNED');
+      assert.deepEqual(pruned.intermediateValues, want);
+      assert.ok(Object.isFrozen(pruned.intermediateValues));
+      await assert.rejects(s.reportIntermediate('a', 0, 2000, 0.8), TrialNotRunningError);
+    });
+
     it('lists trials by state, sorted by number', async (s) => {
       await s.createStudy({ name: 'a', ...TWO });
       const states = ['WAITING', 'RUNNING', 'COMPLETE', 'WAITING', 'FAILED', 'RUNNING', 'PRUNED'] as const;

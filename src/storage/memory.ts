@@ -29,6 +29,7 @@ import type {
 } from './types.js';
 import {
   checkAttrs,
+  checkIntermediate,
   checkInterrupt,
   checkMaxTrials,
   checkOlderThan,
@@ -40,7 +41,7 @@ import {
   deepFreeze,
 } from './validate.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
-import { newTrialRow, toTrialRecord, type TrialRow as Row } from './rows.js';
+import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow as Row } from './rows.js';
 
 interface StudyEntry {
   name: string;
@@ -194,6 +195,14 @@ export class MemoryStorage implements Storage {
     const { row } = this.row(study, number);
     checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
     row.userAttrs = JSON.stringify({ ...JSON.parse(row.userAttrs), ...attrs });
+  }
+
+  async reportIntermediate(study: string, number: number, step: number, value: number): Promise<void> {
+    const { row } = this.row(study, number);
+    checkIntermediate(step, value, `study "${study}" trial #${number}`);
+    if (row.state !== 'RUNNING')
+      throw new TrialNotRunningError(study, number, row.state, 'report an intermediate value of');
+    row.intermediate = withIntermediate(row.intermediate, step, value);
   }
 
   async heartbeat(study: string, number: number): Promise<void> {

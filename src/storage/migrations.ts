@@ -66,6 +66,13 @@ export const MIGRATIONS: readonly Migration[] = [
       typeV1Interrupts(db);
     },
   },
+  {
+    version: 3,
+    description: 'intermediate values of trials',
+    up(db) {
+      db.exec(`ALTER TABLE trials ADD COLUMN intermediate TEXT;  -- JSON array of {step, value}, sorted by step`);
+    },
+  },
 ];
 
 /**

@@ -78,21 +78,21 @@ if (PG_SKIP) {
       await Promise.all(openers.map((s) => s.listStudies()));
       assert.deepEqual(
         openers.map((s) => s.schemaVersion),
-        [2, 2, 2, 2],
+        [3, 3, 3, 3],
       );
       const raw = new pg.Client({ connectionString: c.url });
       await raw.connect();
       const versions = await raw.query(`SELECT version FROM ${schema}.autopeft_schema ORDER BY version`);
       assert.deepEqual(
         versions.rows.map((r) => r.version),
-        [1, 2],
+        [1, 2, 3],
       );
       // A schema ahead of this code is refused, naming the versions.
-      await raw.query(`INSERT INTO ${schema}.autopeft_schema VALUES (3, 'future', 0)`);
+      await raw.query(`INSERT INTO ${schema}.autopeft_schema VALUES (4, 'future', 0)`);
       const late = openPostgresStorage(c.url, { schema });
       await assert.rejects(
         late.listStudies(),
-        (e: unknown) => e instanceof SchemaTooNewError && e.fileVersion === 3 && e.codeVersion === 2,
+        (e: unknown) => e instanceof SchemaTooNewError && e.fileVersion === 4 && e.codeVersion === 3,
       );
       // Another application's tables of the same names are never touched.
       await raw.query(`CREATE SCHEMA other_app; CREATE TABLE other_app.trials (x int)`);

@@ -38,7 +38,7 @@ import {
 } from './errors.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
 import { MIGRATIONS } from './migrations.js';
-import { newTrialRow, toTrialRecord, type TrialRow } from './rows.js';
+import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow } from './rows.js';
 import type {
   CreateTrialOptions,
   FailStaleOptions,
@@ -56,6 +56,7 @@ import type {
 } from './types.js';
 import {
   checkAttrs,
+  checkIntermediate,
   checkInterrupt,
   checkMaxTrials,
   checkOlderThan,
@@ -172,14 +173,16 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
           WHERE t.interrupted IS NOT NULL`);
     },
   },
+  {
+    version: 3,
+    description: 'intermediate values of trials',
+    async up(db) {
+      await db.query(`ALTER TABLE trials ADD COLUMN intermediate TEXT`);
+    },
+  },
 ];
 
-// The two lists must describe the same schema versions (checked once, at load).
-if (
-  PG_MIGRATIONS.length !== MIGRATIONS.length ||
-  PG_MIGRATIONS.some((m, i) => m.version !== MIGRATIONS[i]!.version || m.description !== MIGRATIONS[i]!.description)
-)
-  throw new Error('internal: PG_MIGRATIONS must mirror the SQLite MIGRATIONS (same versions and descriptions)');
+// PG_MIGRATIONS mirrors the SQLite MIGRATIONS (same versions and descriptions): postgres.test.ts checks it.
 
 /** First key of every autopeft advisory lock ("APFT"); the second is 0 (migrations) or a study id. */
 const LOCK_CLASS = 0x41504654;
@@ -282,7 +285,8 @@ interface StudyRow {
 /** The trial columns under `TrialRow`'s field names, so rows come back ready for `toTrialRecord`. */
 const TRIAL_COLUMNS = `number, state, config, values_json AS "values", reason, user_attrs AS "userAttrs",
   worker_id AS "workerId", created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
-  heartbeat_at AS "heartbeatAt", interrupted, requeued_from AS "requeuedFrom", requeued_as AS "requeuedAs"`;
+  heartbeat_at AS "heartbeatAt", interrupted, requeued_from AS "requeuedFrom", requeued_as AS "requeuedAs",
+  intermediate`;
 const SELECT_TRIAL = `SELECT ${TRIAL_COLUMNS} FROM trials`;
 
 const COUNTED = `NOT (state = 'FAILED' AND interrupted IS NOT NULL)`;
@@ -844,6 +848,24 @@ export class PostgresStorage implements Storage {
         const merged = { ...(JSON.parse(r.userAttrs) as Record<string, AttrValue>), ...attrs };
         await db.query(`UPDATE trials SET user_attrs = $1 WHERE study_id = $2 AND number = $3`, [
           JSON.stringify(merged),
+          s.id,
+          number,
+        ]);
+      }),
+    );
+  }
+
+  async reportIntermediate(study: string, number: number, step: number, value: number): Promise<void> {
+    this.open();
+    await this.call(() =>
+      this.tx(async (db) => {
+        const s = await this.studyRow(db, study);
+        const r = await this.trialRow(db, s.id, study, number, true);
+        checkIntermediate(step, value, `study "${study}" trial #${number}`);
+        if (r.state !== 'RUNNING')
+          throw new TrialNotRunningError(study, number, r.state, 'report an intermediate value of');
+        await db.query(`UPDATE trials SET intermediate = $1 WHERE study_id = $2 AND number = $3`, [
+          withIntermediate(r.intermediate, step, value),
           s.id,
           number,
         ]);

@@ -1,5 +1,5 @@
 /** The stored shape of a trial, shared by the backends, and its conversion to a frozen snapshot. */
-import type { AttrValue, InterruptKind, TrialState } from '../trials/index.js';
+import type { AttrValue, IntermediateValue, InterruptKind, TrialState } from '../trials/index.js';
 import type { TrialInit, TrialRecord } from './types.js';
 import { deepFreeze } from './validate.js';
 
@@ -19,6 +19,17 @@ export interface TrialRow {
   interrupted: InterruptKind | null;
   requeuedFrom: number | null;
   requeuedAs: number | null;
+  /** JSON array of `IntermediateValue`s sorted by step; null (or absent) when none was reported. */
+  intermediate?: string | null;
+}
+
+/** `json` (a row's intermediate values) with `value` at `step`, replacing an earlier report of that step. */
+export function withIntermediate(json: string | null | undefined, step: number, value: number): string {
+  const list = json === null || json === undefined ? [] : (JSON.parse(json) as IntermediateValue[]);
+  const kept = list.filter((p) => p.step !== step);
+  kept.push({ step, value });
+  kept.sort((a, b) => a.step - b.step);
+  return JSON.stringify(kept);
 }
 
 export function toTrialRecord(row: TrialRow): TrialRecord {
@@ -40,6 +51,8 @@ export function toTrialRecord(row: TrialRow): TrialRecord {
   if (row.interrupted !== null) t.interrupted = row.interrupted;
   if (row.requeuedFrom !== null) t.requeuedFrom = row.requeuedFrom;
   if (row.requeuedAs !== null) t.requeuedAs = row.requeuedAs;
+  if (row.intermediate !== null && row.intermediate !== undefined)
+    t.intermediateValues = JSON.parse(row.intermediate) as IntermediateValue[];
   return deepFreeze(t);
 }
 
@@ -65,6 +78,7 @@ export function newTrialRow(
     interrupted: null,
     requeuedFrom,
     requeuedAs: null,
+    intermediate: null,
   };
   switch (init.state) {
     case 'WAITING':

@@ -23,7 +23,7 @@ import {
   UnknownTrialError,
 } from './errors.js';
 import { checkIdentity, migrate, MIGRATIONS, type Migration } from './migrations.js';
-import { newTrialRow, toTrialRecord, type TrialRow } from './rows.js';
+import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow } from './rows.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
 import type {
   CreateTrialOptions,
@@ -42,6 +42,7 @@ import type {
 } from './types.js';
 import {
   checkAttrs,
+  checkIntermediate,
   checkInterrupt,
   checkMaxTrials,
   checkOlderThan,
@@ -73,7 +74,7 @@ interface StudyRow {
 /** The trial columns, selected under `TrialRow`'s field names so rows come back ready for `toTrialRecord`. */
 const SELECT_TRIAL = `SELECT number, state, config, values_json AS "values", reason, user_attrs AS userAttrs, worker_id AS workerId,
   created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, heartbeat_at AS heartbeatAt,
-  interrupted, requeued_from AS requeuedFrom, requeued_as AS requeuedAs FROM trials`;
+  interrupted, requeued_from AS requeuedFrom, requeued_as AS requeuedAs, intermediate FROM trials`;
 
 /** Trials that count toward a target (`countsTowardTarget`): all but the interrupted ones. */
 const COUNTED = `NOT (state = 'FAILED' AND interrupted IS NOT NULL)`;
@@ -363,6 +364,19 @@ export class SqliteStorage implements Storage {
       this.db
         .prepare(`UPDATE trials SET user_attrs = ? WHERE study_id = ? AND number = ?`)
         .run(JSON.stringify(merged), s.id, number);
+    });
+  }
+
+  async reportIntermediate(study: string, number: number, step: number, value: number): Promise<void> {
+    const s = this.studyRow(study);
+    this.immediate(() => {
+      const r = this.trialRow(s.id, study, number);
+      checkIntermediate(step, value, `study "${study}" trial #${number}`);
+      if (r.state !== 'RUNNING')
+        throw new TrialNotRunningError(study, number, r.state, 'report an intermediate value of');
+      this.db
+        .prepare(`UPDATE trials SET intermediate = ? WHERE study_id = ? AND number = ?`)
+        .run(withIntermediate(r.intermediate, step, value), s.id, number);
     });
   }
 

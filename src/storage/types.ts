@@ -70,6 +70,12 @@ export interface Storage {
   tellTrial(study: string, number: number, outcome: TrialOutcome): Promise<TrialRecord>;
   /** Merges `attrs` into a trial's user attributes (any state). */
   setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void>;
+  /**
+   * Records an intermediate value of a RUNNING trial (e.g. its validation metric after `step`
+   * training examples seen), replacing an earlier one at the same step; read back as the trial's
+   * `intermediateValues`. `TrialNotRunningError` for any other state.
+   */
+  reportIntermediate(study: string, number: number, step: number, value: number): Promise<void>;
   /** Records that the worker of a RUNNING trial is alive; throws `TrialNotRunningError` otherwise. */
   heartbeat(study: string, number: number): Promise<void>;
   /** Throws `UnknownTrialError` when absent. */

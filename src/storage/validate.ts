@@ -161,6 +161,15 @@ export function checkOutcome(
   }
 }
 
+export function checkIntermediate(step: number, value: number, where: string): void {
+  if (typeof step !== 'number' || !Number.isFinite(step) || step < 0)
+    throw new InvalidInputError(`${where}: intermediate step must be a finite number >= 0, got ${String(step)}`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new InvalidInputError(
+      `${where}: intermediate value at step ${step} is ${String(value)}, not a finite number`,
+    );
+}
+
 export function checkWorkerId(workerId: string, where: string): void {
   if (typeof workerId !== 'string' || workerId.length === 0)
     throw new InvalidInputError(`${where}: workerId must be a non-empty string`);

@@ -7,6 +7,7 @@ export type {
   FailStaleOptions,
   FailStaleResult,
   FrozenTrial,
+  IntermediateValue,
   InterruptKind,
   InterruptOptions,
   InterruptResult,

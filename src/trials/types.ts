@@ -23,6 +23,12 @@ export interface ObjectiveSpec {
   known?: (config: Config) => number;
 }
 
+/** One intermediate value of a running trial: its first objective after `step` (e.g. examples seen). */
+export interface IntermediateValue {
+  step: number;
+  value: number;
+}
+
 export type TrialState = 'WAITING' | 'RUNNING' | 'COMPLETE' | 'FAILED' | 'PRUNED';
 
 /** JSON-serialisable attribute value stored with a trial (fidelity, timings, metrics, ...). */
@@ -38,6 +44,11 @@ export interface FrozenTrial {
   values?: number[];
   /** Why a trial FAILED or was PRUNED. */
   reason?: string;
+  /**
+   * Values reported while it ran (e.g. the validation metric after `step` training examples seen),
+   * sorted by step; absent when none was reported. A PRUNED trial's last one is where it stopped.
+   */
+  intermediateValues?: readonly IntermediateValue[];
   userAttrs: Record<string, AttrValue>;
   /** Milliseconds since the epoch. */
   createdAt: number;

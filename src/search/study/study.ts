@@ -345,6 +345,14 @@ export class Study {
     });
   }
 
+  /**
+   * Records an intermediate value of a RUNNING trial (its first objective after `step`, e.g.
+   * training examples seen), for pruners and learning curves; see `TrialRecord.intermediateValues`.
+   */
+  async reportIntermediate(number: number, step: number, value: number): Promise<void> {
+    await this.storage.reportIntermediate(this.name, number, step, value);
+  }
+
   /** Records that a RUNNING trial's worker is alive (the heartbeat option does this periodically). */
   async heartbeat(number: number): Promise<void> {
     await this.storage.heartbeat(this.name, number);
