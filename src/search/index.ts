@@ -4,3 +4,4 @@ export * from './space/index.js';
 export * from './pareto/index.js';
 export * from './samplers/index.js';
 export * from './study/index.js';
+export * from './pruners/index.js';
