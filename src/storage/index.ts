@@ -30,6 +30,7 @@ export {
 export { MemoryStorage, memoryStorage } from './memory.js';
 export { SqliteStorage, openSqliteStorage, type SqliteStorageOptions } from './sqlite.js';
 export { MIGRATIONS, type Migration } from './migrations.js';
+export { copyStudy } from './copy.js';
 export {
   PostgresStorage,
   openPostgresStorage,

@@ -41,6 +41,7 @@ import {
   deepFreeze,
 } from './validate.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
+import { checkImport, trialRowOf } from './copy.js';
 import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow as Row } from './rows.js';
 
 interface StudyEntry {
@@ -243,6 +244,21 @@ export class MemoryStorage implements Storage {
       if (r.requeued) requeued.push(r.requeued);
     }
     return { failed, requeued };
+  }
+
+  async importStudy(study: StudyRecord, trials: readonly TrialRecord[]): Promise<void> {
+    this.open();
+    checkImport(study, trials);
+    if (this.studies.has(study.name)) throw new DuplicateStudyError(study.name, this.location);
+    this.studies.set(study.name, {
+      name: study.name,
+      directions: [...study.directions],
+      objectiveNames: [...study.objectiveNames],
+      userAttrs: JSON.stringify(study.userAttrs),
+      systemAttrs: JSON.stringify(study.systemAttrs),
+      createdAt: study.createdAt,
+      trials: trials.map(trialRowOf),
+    });
   }
 
   async close(): Promise<void> {

@@ -36,8 +36,8 @@ import {
   UnknownStudyError,
   UnknownTrialError,
 } from './errors.js';
+import { checkImport, trialRowOf } from './copy.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
-import { MIGRATIONS } from './migrations.js';
 import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow } from './rows.js';
 import type {
   CreateTrialOptions,
@@ -956,6 +956,37 @@ export class PostgresStorage implements Storage {
         }
         await w.flush(db, s.id);
         return { failed, requeued };
+      }),
+    );
+  }
+
+  async importStudy(study: StudyRecord, trials: readonly TrialRecord[]): Promise<void> {
+    this.open();
+    checkImport(study, trials);
+    await this.call(() =>
+      this.tx(async (db) => {
+        const r = await db.query<{ id: number }>(
+          `INSERT INTO studies (name, directions, objective_names, user_attrs, system_attrs, created_at)
+           VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (name) DO NOTHING RETURNING id`,
+          [
+            study.name,
+            JSON.stringify(study.directions),
+            JSON.stringify(study.objectiveNames),
+            JSON.stringify(study.userAttrs),
+            JSON.stringify(study.systemAttrs),
+            study.createdAt,
+          ],
+        );
+        if (!r.rows[0]) throw new DuplicateStudyError(study.name, this.location);
+        const id = r.rows[0].id;
+        for (const t of trials) {
+          const row = trialRowOf(t);
+          await this.insertTrial(db, id, row);
+          await db.query(
+            `UPDATE trials SET interrupted = $1, requeued_as = $2, intermediate = $3 WHERE study_id = $4 AND number = $5`,
+            [row.interrupted, row.requeuedAs, row.intermediate, id, row.number],
+          );
+        }
       }),
     );
   }

@@ -25,6 +25,7 @@ import {
 import { checkIdentity, migrate, MIGRATIONS, type Migration } from './migrations.js';
 import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow } from './rows.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
+import { checkImport, trialRowOf } from './copy.js';
 import type {
   CreateTrialOptions,
   FailStaleOptions,
@@ -448,6 +449,52 @@ export class SqliteStorage implements Storage {
         if (r.requeued) requeued.push(r.requeued);
       }
       return { failed, requeued };
+    });
+  }
+
+  async importStudy(study: StudyRecord, trials: readonly TrialRecord[]): Promise<void> {
+    this.open();
+    checkImport(study, trials);
+    this.immediate(() => {
+      if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(study.name))
+        throw new DuplicateStudyError(study.name, this.location);
+      const { lastInsertRowid } = this.db
+        .prepare(
+          `INSERT INTO studies (name, directions, objective_names, user_attrs, system_attrs, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          study.name,
+          JSON.stringify(study.directions),
+          JSON.stringify(study.objectiveNames),
+          JSON.stringify(study.userAttrs),
+          JSON.stringify(study.systemAttrs),
+          study.createdAt,
+        );
+      const insert = this.db.prepare(
+        `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at, interrupted, requeued_from, requeued_as, intermediate)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
+      for (const t of trials) {
+        const r = trialRowOf(t);
+        insert.run(
+          lastInsertRowid,
+          r.number,
+          r.state,
+          r.config,
+          r.values,
+          r.reason,
+          r.userAttrs,
+          r.workerId,
+          r.createdAt,
+          r.startedAt,
+          r.finishedAt,
+          r.heartbeatAt,
+          r.interrupted,
+          r.requeuedFrom,
+          r.requeuedAs,
+          r.intermediate,
+        );
+      }
     });
   }
 

@@ -101,6 +101,13 @@ export interface Storage {
    */
   withStudyLock?<T>(study: string, fn: () => Promise<T>): Promise<T>;
 
+  /**
+   * Optional: stores a study and its trials exactly as given (creation times, numbers, states,
+   * worker ids, interrupt links), atomically: what a lossless copy between backends needs
+   * (`copyStudy`). Throws `DuplicateStudyError` when the name is taken.
+   */
+  importStudy?(study: StudyRecord, trials: readonly TrialRecord[]): Promise<void>;
+
   /** Releases the backend; later calls throw `StorageClosedError`. Idempotent. */
   close(): Promise<void>;
 }
