@@ -10,18 +10,24 @@ import { register as retrain } from './retrain.js';
 import { register as baselines } from './baselines.js';
 import { register as transfer } from './transfer.js';
 import { register as dashboard } from './dashboard.js';
+import { register as worker } from './worker.js';
+import { register as copyStudy } from './copy-study.js';
+import { register as predict } from './predict.js';
 
 export type RegisterCommand = (program: Command, ctx: CliContext) => void;
 
 /** Subcommands in the order `--help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
   search,
+  worker,
   report,
   retrain,
   baselines,
   transfer,
   exportCmd,
+  predict,
   dashboard,
+  copyStudy,
   train,
   evaluate,
   tasks,
