@@ -79,7 +79,7 @@ const SAME_RULE: ReadonlyArray<[key: string, flag: string, value: number | strin
   ['maxLength', '--max-length', 0, 'an integer >= 4'],
   ['epochs', '--epochs', 0, 'an integer >= 1'],
   ['maxSteps', '--max-steps', 0, 'an integer >= 1'],
-  ['workers', '--workers', 0, 'an integer >= 1'],
+  ['workers', '--workers', -1, 'an integer >= 0'],
   ['nInit', '--n-init', 0, 'an integer >= 1'],
   ['threads', '--threads', 0, 'an integer >= 1'],
   ['patience', '--patience', 0, 'an integer >= 1'],
