@@ -7,7 +7,10 @@ import { isUserError } from '../core/errors.js';
 import { loadJobFunction } from './inline.js';
 import type { Json, JobSpec } from './types.js';
 
-export type ToChild = { type: 'job'; id: number; job: JobSpec; threads: number } | { type: 'abort'; id: number };
+export type ToChild =
+  | { type: 'job'; id: number; job: JobSpec; threads: number }
+  | { type: 'abort'; id: number }
+  | { type: 'stop'; id: number };
 export type FromChild =
   | { type: 'ready' }
   | { type: 'progress'; id: number; event: Json }
@@ -18,22 +21,24 @@ const send = (m: FromChild): void => {
   // After the parent has gone (closing pool, killed parent) there is no one to answer.
   if (process.connected) process.send?.(m, undefined, undefined, () => undefined);
 };
-const running = new Map<number, AbortController>();
+const running = new Map<number, { abort: AbortController; stop: AbortController }>();
 
 process.on('message', (raw: ToChild) => {
-  if (raw.type === 'abort') {
-    running.get(raw.id)?.abort();
+  if (raw.type === 'abort' || raw.type === 'stop') {
+    running.get(raw.id)?.[raw.type].abort();
     return;
   }
   const { id, job, threads } = raw;
   const controller = new AbortController();
-  running.set(id, controller);
+  const stop = new AbortController();
+  running.set(id, { abort: controller, stop });
   void (async () => {
     try {
       const fn = await loadJobFunction(job);
       const value = await fn(job.args, {
         threads,
         signal: controller.signal,
+        stop: stop.signal,
         progress: (event) => send({ type: 'progress', id, event }),
       });
       send({ type: 'result', id, value });

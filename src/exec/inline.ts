@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { pathToFileURL } from 'node:url';
-import { JobError, type Executor, type Json, type JobFunction, type JobSpec } from './types.js';
+import { JobError, type Executor, type Json, type JobFunction, type JobSpec, type RunOptions } from './types.js';
 
 export async function loadJobFunction(job: JobSpec): Promise<JobFunction> {
   const url = job.module.startsWith('file:') ? job.module : pathToFileURL(job.module).href;
@@ -19,11 +19,16 @@ export class InlineExecutor implements Executor {
 
   constructor(private readonly threads: number = availableParallelism()) {}
 
-  run(job: JobSpec, onProgress?: (event: Json) => void): Promise<Json> {
+  run(job: JobSpec, onProgress?: (event: Json) => void, options: RunOptions = {}): Promise<Json> {
     const next = this.chain.then(async () => {
       if (this.controller.signal.aborted) throw new JobError('executor closed', 'AbortError');
       const fn = await loadJobFunction(job);
-      return fn(job.args, { threads: this.threads, progress: (e) => onProgress?.(e), signal: this.controller.signal });
+      return fn(job.args, {
+        threads: this.threads,
+        progress: (e) => onProgress?.(e),
+        signal: this.controller.signal,
+        ...(options.stop ? { stop: options.stop } : {}),
+      });
     });
     this.chain = next.catch(() => undefined);
     return next;

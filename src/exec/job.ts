@@ -7,7 +7,7 @@
  * `dist/` the emitted `.js`, so the same `JobType` resolves from sources and from the build.
  */
 import type { Codec } from './codec.js';
-import type { Executor, JobContext, JobFunction } from './types.js';
+import type { Executor, JobContext, JobFunction, RunOptions } from './types.js';
 
 export interface JobType<A, R, E> {
   /** File URL (or absolute path) of the module exporting `fn`: the job module's `import.meta.url`. */
@@ -33,6 +33,7 @@ export function jobFunction<A, R, E>(
     const value = await impl(type.args.decode(args, `${type.fn} args`), {
       threads: ctx.threads,
       signal: ctx.signal,
+      ...(ctx.stop ? { stop: ctx.stop } : {}),
       progress: (e) => ctx.progress(type.event.encode(e)),
     });
     return type.result.encode(value);
@@ -45,6 +46,7 @@ export async function runJob<A, R, E>(
   type: JobType<A, R, E>,
   args: A,
   onEvent?: (event: E) => void,
+  options: RunOptions = {},
 ): Promise<R> {
   // An event that does not decode must not throw inside the pool's message handler: the job fails
   // with it once it ends.
@@ -63,6 +65,7 @@ export async function runJob<A, R, E>(
         }
         onEvent(decoded);
       }),
+    options,
   );
   if (badEvent) throw badEvent;
   return type.result.decode(value, `${type.fn} result`);

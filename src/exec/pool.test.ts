@@ -64,6 +64,37 @@ test('closing the pool aborts running jobs and ends the workers', async () => {
   assert.ok(outcome === 'aborted' || /died|closed/.test(String(outcome)), String(outcome));
 });
 
+test('a stop request ends that job early with its result, in the pool and inline; other jobs run on', async () => {
+  for (const ex of [new ProcessPoolExecutor({ workers: 2 }), new InlineExecutor(1)]) {
+    const stop = new AbortController();
+    const run = ex.run(
+      { module: JOBS, fn: 'countUntilStopped', args: null },
+      (e) => {
+        if ((e as { tick: number }).tick === 3) stop.abort();
+      },
+      { stop: stop.signal },
+    );
+    const r = (await run) as { ticks: number; stopped: boolean };
+    assert.equal(r.stopped, true);
+    assert.ok(r.ticks >= 3 && r.ticks < 10_000, String(r.ticks));
+    // A stop asked before the job starts reaches it too.
+    const early = new AbortController();
+    early.abort();
+    const r2 = (await ex.run({ module: JOBS, fn: 'countUntilStopped', args: null }, undefined, {
+      stop: early.signal,
+    })) as {
+      ticks: number;
+      stopped: boolean;
+    };
+    assert.deepEqual([r2.stopped, r2.ticks < 10], [true, true]);
+    assert.deepEqual(
+      await ex.run({ module: JOBS, fn: 'square', args: { x: 2 } }).then((v) => (v as { y: number }).y),
+      4,
+    );
+    await ex.close();
+  }
+});
+
 test('the inline executor runs the same job functions in-process', async () => {
   const ex = new InlineExecutor(3);
   const events: Json[] = [];

@@ -9,12 +9,13 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { FromChild, ToChild } from './child.js';
 import { InlineExecutor } from './inline.js';
-import { JobError, type Executor, type Json, type JobSpec } from './types.js';
+import { JobError, type Executor, type Json, type JobSpec, type RunOptions } from './types.js';
 
 interface Pending {
   id: number;
   job: JobSpec;
   onProgress: ((e: Json) => void) | undefined;
+  stop: AbortSignal | undefined;
   resolve: (v: Json) => void;
   reject: (e: Error) => void;
 }
@@ -115,13 +116,19 @@ export class ProcessPoolExecutor implements Executor {
       w.busy = p;
       const msg: ToChild = { type: 'job', id: p.id, job: p.job, threads: this.threadsPerWorker };
       w.proc.send(msg);
+      // A stop asked before the job started, or while it runs, reaches the worker's job.
+      const stop = () => {
+        if (w.busy === p && !w.exited) w.proc.send({ type: 'stop', id: p.id } satisfies ToChild);
+      };
+      if (p.stop?.aborted) stop();
+      else p.stop?.addEventListener('abort', stop, { once: true });
     }
   }
 
-  run(job: JobSpec, onProgress?: (event: Json) => void): Promise<Json> {
+  run(job: JobSpec, onProgress?: (event: Json) => void, options: RunOptions = {}): Promise<Json> {
     if (this.closed) return Promise.reject(new JobError('executor closed', 'AbortError'));
     return new Promise<Json>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, onProgress, resolve, reject });
+      this.queue.push({ id: this.nextId++, job, onProgress, stop: options.stop, resolve, reject });
       this.pump();
     });
   }

@@ -22,6 +22,16 @@ export interface JobContext {
   progress(event: Json): void;
   /** Aborted when the user interrupts or the pool shuts down. */
   signal: AbortSignal;
+  /**
+   * Aborted when the caller asks the job to stop early and return what it has (e.g. a pruned
+   * trial); unlike `signal`, the job still returns a result. Absent where the caller cannot ask.
+   */
+  stop?: AbortSignal;
+}
+
+export interface RunOptions {
+  /** Aborting it asks the running job to stop early and return what it has (`JobContext.stop`). */
+  stop?: AbortSignal;
 }
 
 /** A module's exported job function; typed jobs make one with `jobFunction` (./job.ts). */
@@ -31,7 +41,7 @@ export interface Executor {
   /** How many jobs run at once. */
   readonly concurrency: number;
   /** Runs a job; rejects with the job's error (message preserved) if it throws or its process dies. */
-  run(job: JobSpec, onProgress?: (event: Json) => void): Promise<Json>;
+  run(job: JobSpec, onProgress?: (event: Json) => void, options?: RunOptions): Promise<Json>;
   /** Stops accepting jobs, aborts running ones and ends child processes. */
   close(): Promise<void>;
 }

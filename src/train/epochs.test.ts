@@ -112,3 +112,54 @@ test('checkpoints: scored once at the first step boundary past each, an epoch-en
   assert.ok(cps.every((e) => e.kind === 'checkpoint' && e.trainSeconds >= 0));
   await assert.rejects(runEpochs(fake([0.5], 2, { checkpoints: [0] }).loop), TrainingError);
 });
+
+test('stop: a verdict after a checkpoint ends training there, reusing its evaluation; the best weights are kept', async () => {
+  let evaluations = 0;
+  let stopAsked = false;
+  const { loop, events, steps } = fake([0.5, 0.6, 0.7], 4, {
+    checkpoints: [2, 6],
+    evaluate: async (step) => {
+      evaluations++;
+      return { main: step / 10, mainMetric: 'accuracy', metrics: { accuracy: step / 10 } };
+    },
+    // The pruner's verdict arrives with the checkpoint at 6 examples seen (mid-epoch 2).
+    onEvent: (e) => {
+      events.push(e);
+      if (e.kind === 'checkpoint' && e.examples === 6) stopAsked = true;
+    },
+    stop: () => stopAsked,
+  });
+  const r = await runEpochs(loop);
+  assert.deepEqual(r.stopped, { step: 6, examplesSeen: 6 });
+  assert.equal(r.steps, 6);
+  assert.equal(steps.length, 6, 'no step after the verdict');
+  // Epoch 2 is the partial one, scored by the checkpoint's evaluation (no extra evaluation).
+  assert.deepEqual(
+    r.history.map((h) => [h.epoch, h.metric]),
+    [
+      [1, 0.4],
+      [2, 0.6],
+    ],
+  );
+  assert.equal(evaluations, 3, 'checkpoint at 2, epoch 1 end, checkpoint at 6');
+  assert.equal(r.best.epoch, 2);
+  assert.equal(r.bestWeights, 6);
+  const evals = events.filter((e) => e.kind === 'eval');
+  assert.equal(evals.length, 2);
+
+  // A verdict at an epoch's end stops before the next epoch; without one, training runs on.
+  let verdict = false;
+  const atEnd = fake([0.5, 0.6], 4, {
+    checkpoints: [4],
+    onEvent: (e) => {
+      if (e.kind === 'checkpoint') verdict = true;
+    },
+    stop: () => verdict,
+  });
+  const r2 = await runEpochs(atEnd.loop);
+  assert.deepEqual(r2.stopped, { step: 4, examplesSeen: 4 });
+  assert.equal(r2.history.length, 1);
+  const never = await runEpochs(fake([0.5, 0.6], 4, { checkpoints: [4], stop: () => false }).loop);
+  assert.equal(never.stopped, undefined);
+  assert.equal(never.steps, 8);
+});

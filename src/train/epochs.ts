@@ -62,6 +62,13 @@ export interface EpochLoop<W> {
   /** The current weights, kept when an epoch is the best so far. */
   snapshot(): W;
   onEvent?: ((e: EpochEvent) => void) | undefined;
+  /**
+   * Asked before every step (so right after each checkpoint is scored): true stops training there
+   * (a pruner's verdict). The partial epoch becomes the last epoch record, scored by that
+   * checkpoint's evaluation when one was just made (else by a new one), and the best weights are
+   * kept as usual.
+   */
+  stop?: (() => boolean) | undefined;
 }
 
 export interface EpochLoopResult<W> {
@@ -69,6 +76,8 @@ export interface EpochLoopResult<W> {
   best: EpochRecord;
   bestWeights: W;
   steps: number;
+  /** Set when `stop` ended training early: the step and examples seen at that point. */
+  stopped?: { step: number; examplesSeen: number };
 }
 
 const beats = (rec: EpochRecord, best: EpochRecord | undefined) =>
@@ -111,6 +120,10 @@ class Checkpoints {
     }
     this.pending.length = 0;
   }
+
+  get examplesSeen(): number {
+    return this.seen;
+  }
 }
 
 export async function runEpochs<W>(o: EpochLoop<W>): Promise<EpochLoopResult<W>> {
@@ -118,20 +131,28 @@ export async function runEpochs<W>(o: EpochLoop<W>): Promise<EpochLoopResult<W>>
   let best: { rec: EpochRecord; weights: W } | undefined;
   let sinceBest = 0;
   let step = 0;
+  let stopped: EpochLoopResult<W>['stopped'];
   const cp = new Checkpoints(o.checkpoints);
-  for (let epoch = 1; epoch <= o.epochs && step < o.totalSteps; epoch++) {
+  for (let epoch = 1; epoch <= o.epochs && step < o.totalSteps && !stopped; epoch++) {
     let lossSum = 0;
     let lossN = 0;
+    /** The evaluation made at the current step by a checkpoint, reused if training stops here. */
+    let scored: MetricResult | undefined;
     for (const b of o.batches(epoch - 1)) {
       if (step >= o.totalSteps) break;
       if (o.signal?.aborted) throw new TrainingError('training interrupted');
       if (cp.pending.length > 0) {
         // Reached mid-epoch: score before the next step changes the weights.
         const tc = performance.now();
-        const r = await o.evaluate(step);
-        cp.emit(r, step, (performance.now() - tc) / 1000, o.onEvent);
+        scored = await o.evaluate(step);
+        cp.emit(scored, step, (performance.now() - tc) / 1000, o.onEvent);
+      }
+      if (step > 0 && o.stop?.()) {
+        stopped = { step, examplesSeen: cp.examplesSeen };
+        break;
       }
       step++;
+      scored = undefined;
       const lr = linearWarmupDecay(step, o.lr, o.warmupSteps, o.totalSteps);
       const ts = performance.now();
       const loss = await o.step(b, lr, step);
@@ -141,8 +162,8 @@ export async function runEpochs<W>(o: EpochLoop<W>): Promise<EpochLoopResult<W>>
       o.onEvent?.({ kind: 'step', step, totalSteps: o.totalSteps, epoch, loss, lr });
     }
     const te = performance.now();
-    const r = await o.evaluate(step);
-    cp.emit(r, step, (performance.now() - te) / 1000, o.onEvent);
+    const r = scored ?? (await o.evaluate(step));
+    if (!scored) cp.emit(r, step, (performance.now() - te) / 1000, o.onEvent);
     const rec: EpochRecord = { epoch, loss: lossSum / Math.max(1, lossN), metric: r.main, metrics: r.metrics };
     history.push(rec);
     const improved = beats(rec, best?.rec);
@@ -151,7 +172,10 @@ export async function runEpochs<W>(o: EpochLoop<W>): Promise<EpochLoopResult<W>>
     const seconds = (performance.now() - te) / 1000;
     o.onEvent?.({ kind: 'eval', epoch, metric: rec.metric, metrics: rec.metrics, best: improved, seconds });
     if (o.patience !== undefined && sinceBest >= o.patience) break;
+    // Asked once more at an epoch's end (the last checkpoint often falls there).
+    if (!stopped && step < o.totalSteps && epoch < o.epochs && o.stop?.())
+      stopped = { step, examplesSeen: cp.examplesSeen };
   }
   if (!best) throw new TrainingError(`nothing to train: epochs ${o.epochs}, steps ${o.totalSteps}`);
-  return { history, best: best.rec, bestWeights: best.weights, steps: step };
+  return { history, best: best.rec, bestWeights: best.weights, steps: step, ...(stopped ? { stopped } : {}) };
 }

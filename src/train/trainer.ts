@@ -77,6 +77,8 @@ export interface TrainerOptions extends TrainHyper {
   cacheMaxBytes?: number;
   onEvent?: (e: TrainEvent) => void;
   signal?: AbortSignal;
+  /** Asked before every step; true ends training there with what it reached (see `EpochLoop.stop`). */
+  stop?: () => boolean;
 }
 
 export interface TrainOutcome {
@@ -88,6 +90,8 @@ export interface TrainOutcome {
   params: Map<string, NamedTensor>;
   /** Exact trainable parameter count. */
   trainableParams: number;
+  /** Set when `stop` ended training early: the step and training examples seen there. */
+  stopped?: { step: number; examplesSeen: number };
   /** Scores other examples (e.g. the official dev set) with the best weights. */
   evaluate(examples: readonly Example[]): Promise<MetricResult>;
   release(): Promise<void>;
@@ -232,6 +236,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     // ORT returns fresh tensors each step, so a kept tensor stays intact.
     snapshot: () => programs.params(),
     onEvent: opts.onEvent,
+    stop: opts.stop,
   }).catch(async (e: unknown) => {
     await release();
     throw e;
@@ -245,6 +250,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     trainSeconds,
     params: programs.readParams(),
     trainableParams,
+    ...(run.stopped ? { stopped: run.stopped } : {}),
     evaluate: (examples) => predict(examples, run.steps),
     release,
   };

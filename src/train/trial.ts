@@ -78,6 +78,8 @@ export interface TrialResult {
   devExamples?: number;
   /** Learning curve: validation main metric at each of `hyper.checkpoints` reached (examples seen). */
   curve: { examples: number; metric: number; trainSeconds: number }[];
+  /** Training examples seen when the `stop` hook ended training early (a pruned trial); absent otherwise. */
+  stoppedAt?: number;
   description: string;
   savedTo?: string;
 }
@@ -126,7 +128,7 @@ function sliceTrain(data: TaskData, f: Fidelity | undefined, seed: number): Task
 /** Runs one trial; usable directly or as an exec job (`TRIAL_JOB` in src/pipeline/jobs/trial.ts). */
 export async function runTrial(
   spec: TrialSpec,
-  hooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; threads?: number } = {},
+  hooks: { onEvent?: (e: TrainEvent) => void; signal?: AbortSignal; threads?: number; stop?: () => boolean } = {},
 ): Promise<TrialResult> {
   const backbone = await getBackbone(spec.model);
   const data = await getTask(spec.task, spec.dataDir, spec.splitSeed ?? 0);
@@ -162,6 +164,7 @@ export async function runTrial(
     ...(spec.fullFineTune ? { fullFineTune: true } : {}),
     onEvent,
     ...(hooks.signal ? { signal: hooks.signal } : {}),
+    ...(hooks.stop ? { stop: hooks.stop } : {}),
   });
   try {
     const pct = spec.fullFineTune ? 100 : paperParamPct(cfg, dims, backbone.backboneParams);
@@ -179,6 +182,7 @@ export async function runTrial(
       trainExamples: train.length,
       validationExamples: validation.length,
       curve,
+      ...(out.stopped ? { stoppedAt: out.stopped.examplesSeen } : {}),
       description: spec.fullFineTune ? 'full fine-tuning' : describePeft(cfg),
     };
     if (spec.reportDev) {

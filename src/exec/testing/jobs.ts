@@ -23,6 +23,17 @@ export async function waitForAbort(_args: Json, ctx: JobContext): Promise<Json> 
   return 'aborted';
 }
 
+/** Counts ticks (reporting each) until asked to stop, then returns how far it got. */
+export async function countUntilStopped(_args: Json, ctx: JobContext): Promise<Json> {
+  let ticks = 0;
+  while (!ctx.stop?.aborted && !ctx.signal.aborted && ticks < 10_000) {
+    ticks++;
+    ctx.progress({ tick: ticks });
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  return { ticks, stopped: ctx.stop?.aborted === true };
+}
+
 interface SquareArgs {
   x: number;
 }

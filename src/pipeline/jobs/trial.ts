@@ -80,6 +80,7 @@ export const trialResultCodec: Codec<TrialResult> = c.object<TrialResult>({
   curve: c.array(
     c.object<TrialResult['curve'][number]>({ examples: c.number, metric: c.number, trainSeconds: c.number }),
   ),
+  stoppedAt: c.optional(c.number),
   description: c.string,
   savedTo: c.optional(c.string),
 });
@@ -136,12 +137,17 @@ export const TRIAL_JOB: JobType<TrialSpec, TrialResult, TrainEvent> = {
   event: trainEventCodec,
 };
 
-/** The worker side of TRIAL_JOB: one trial, its step events forwarded at most ~4 a second. */
+/**
+ * The worker side of TRIAL_JOB: one trial, its step events forwarded at most ~4 a second (the
+ * others all); the caller's stop request (a pruner's verdict on a checkpoint) ends training early.
+ */
 export const runTrialJob = jobFunction(TRIAL_JOB, (spec, ctx) => {
   let last = 0;
+  const stop = ctx.stop;
   return runTrial(spec, {
     threads: ctx.threads,
     signal: ctx.signal,
+    ...(stop ? { stop: () => stop.aborted } : {}),
     onEvent: (e) => {
       const now = Date.now();
       if (e.kind === 'step' && now - last < 250 && e.step !== e.totalSteps) return;
