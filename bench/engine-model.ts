@@ -1,63 +1,113 @@
-/** The bench's tiny-BERT models (L2 H128, 2 heads, FFN 512, vocab 30522, frozen embeddings): adapter and full fine-tuning training programs. */
+/**
+ * The engine bench's BERT models at two shapes (tiny: L2 H128; base: BERT-base, L12 H768), random
+ * weights, frozen embeddings: adapter and full fine-tuning training programs. bench/engine_torch.py
+ * builds the same models in PyTorch from the same shape.
+ */
 import * as ops from '../src/graph/ops/index.js';
-import type { Value } from '../src/graph/ir.js';
+import type { Dim, Value } from '../src/graph/ir.js';
 import { buildBert, allButEmbeddings, randomBertWeights, type BertConfig } from '../src/models/bert/index.js';
 import { compileTraining, tensor, type SessionConfig, type TrainingProgram } from '../src/runtime/index.js';
 import { Rng } from '../src/testing/random.js';
 
-export const BENCH = {
-  layers: 2,
-  hidden: 128,
-  heads: 2,
-  ffn: 512,
-  seq: 64,
-  batch: 32,
-  vocab: 30522,
-  bottleneck: 16,
-  labels: 2,
-};
+export interface BenchShape {
+  layers: number;
+  hidden: number;
+  heads: number;
+  ffn: number;
+  seq: number;
+  batch: number;
+  vocab: number;
+  /** Serial adapter bottleneck. */
+  bottleneck: number;
+  labels: number;
+  /** Untimed steps per model before timing (both sides). */
+  warmup: number;
+}
 
-export const benchConfig: BertConfig = {
-  vocabSize: BENCH.vocab,
-  hiddenSize: BENCH.hidden,
-  numLayers: BENCH.layers,
-  numHeads: BENCH.heads,
-  intermediateSize: BENCH.ffn,
-  maxPositions: 512,
-  typeVocabSize: 2,
-  layerNormEps: 1e-12,
-  hiddenDropout: 0.1,
-  attentionDropout: 0.1,
-  flavour: 'bert',
-  padTokenId: 0,
-};
+export const SHAPES = {
+  tiny: {
+    layers: 2,
+    hidden: 128,
+    heads: 2,
+    ffn: 512,
+    seq: 64,
+    batch: 32,
+    vocab: 30522,
+    bottleneck: 16,
+    labels: 2,
+    warmup: 5,
+  },
+  // BERT-base at the paper's length; batch 8 keeps a full fine-tuning step at a few seconds on 2 cores.
+  base: {
+    layers: 12,
+    hidden: 768,
+    heads: 12,
+    ffn: 3072,
+    seq: 128,
+    batch: 8,
+    vocab: 30522,
+    bottleneck: 64,
+    labels: 2,
+    warmup: 2,
+  },
+} satisfies Record<string, BenchShape>;
+export type ShapeName = keyof typeof SHAPES;
+
+/** The tiny shape (kept for bench/engine-profile.ts and bench/engine-settings.ts). */
+export const BENCH: BenchShape = SHAPES.tiny;
+
+export function bertConfigOf(s: BenchShape): BertConfig {
+  return {
+    vocabSize: s.vocab,
+    hiddenSize: s.hidden,
+    numLayers: s.layers,
+    numHeads: s.heads,
+    intermediateSize: s.ffn,
+    maxPositions: 512,
+    typeVocabSize: 2,
+    layerNormEps: 1e-12,
+    hiddenDropout: 0.1,
+    attentionDropout: 0.1,
+    flavour: 'bert',
+    padTokenId: 0,
+  };
+}
+
+export interface BuildOptions extends SessionConfig {
+  /** Compute only the [CLS] row in the last layer (the product's exact shortcut). Default false: equal work with PyTorch. */
+  clsOnly?: boolean;
+  /** Sequence axis: the shape's length (default), another static length, or a symbolic name. */
+  seqLen?: Dim;
+}
 
 export async function buildProgram(
   kind: 'adapter' | 'full',
-  cfg: SessionConfig & { clsOnly?: boolean } = {},
+  shape: BenchShape = BENCH,
+  cfg: BuildOptions = {},
 ): Promise<TrainingProgram> {
-  const weights = randomBertWeights(benchConfig, BENCH.labels, 1);
+  const config = bertConfigOf(shape);
+  const weights = randomBertWeights(config, shape.labels, 1);
   const rng = new Rng(2);
   const adapterParams: Value[] = [];
   const m = buildBert({
-    config: benchConfig,
+    config,
     weights,
-    seqLen: BENCH.seq,
-    numLabels: BENCH.labels,
-    clsOnlyLastLayer: cfg.clsOnly ?? true,
+    seqLen: cfg.seqLen ?? shape.seq,
+    numLabels: shape.labels,
+    clsOnlyLastLayer: cfg.clsOnly ?? false,
     trainable: kind === 'full' ? allButEmbeddings : (n) => n.startsWith('classifier'),
     hooks:
       kind === 'adapter'
         ? {
             // Serial adapter after the FFN: out + up(relu(down(out))), up starts at 0 (a no-op).
             ffn: ({ layer, graph, output }) => {
-              const p = (name: string, data: Float32Array, shape: number[]) => {
-                const v = graph.param(`adapter.${layer}.${name}`, data, shape);
+              const p = (name: string, data: Float32Array, dims: number[]) => {
+                const v = graph.param(`adapter.${layer}.${name}`, data, dims);
                 adapterParams.push(v);
                 return v;
               };
-              const H = BENCH.hidden;
-              const D = BENCH.bottleneck;
+              const H = shape.hidden;
+              const D = shape.bottleneck;
               const d = ops.relu(
                 ops.linear(
                   output,
@@ -78,17 +128,18 @@ export async function buildProgram(
   return compileTraining({ loss, params: [...m.params, ...adapterParams], optimizer: { weightDecay: 0.01 }, ...cfg });
 }
 
-export function benchFeeds(seed = 3) {
+/** A batch of random token ids (all attended) and labels; `seq` defaults to the shape's length. */
+export function benchFeeds(shape: BenchShape = BENCH, seed = 3, seq = shape.seq) {
   const rng = new Rng(seed);
-  const { batch: B, seq: S } = BENCH;
-  const ids = BigInt64Array.from({ length: B * S }, () => BigInt(rng.int(BENCH.vocab)));
-  const mask = BigInt64Array.from({ length: B * S }, () => 1n);
-  const tt = new BigInt64Array(B * S);
-  const labels = BigInt64Array.from({ length: B }, () => BigInt(rng.int(2)));
+  const B = shape.batch;
+  const ids = BigInt64Array.from({ length: B * seq }, () => BigInt(rng.int(shape.vocab)));
+  const mask = BigInt64Array.from({ length: B * seq }, () => 1n);
+  const tt = new BigInt64Array(B * seq);
+  const labels = BigInt64Array.from({ length: B }, () => BigInt(rng.int(shape.labels)));
   return {
-    input_ids: tensor('int64', ids, [B, S]),
-    attention_mask: tensor('int64', mask, [B, S]),
-    token_type_ids: tensor('int64', tt, [B, S]),
+    input_ids: tensor('int64', ids, [B, seq]),
+    attention_mask: tensor('int64', mask, [B, seq]),
+    token_type_ids: tensor('int64', tt, [B, seq]),
     labels: tensor('int64', labels, [B]),
   };
 }

@@ -1,22 +1,35 @@
 /**
- * Where a tiny-BERT training step spends its time, per ONNX op type and per node, from ORT's
- * profiler (median over steps, so preemption outliers on a shared machine do not dominate).
- * Usage: npx tsx bench/engine-profile.ts [adapter|full] [--steps 10] [--top 20]
+ * Where a training step of the bench's BERT spends its time, per ONNX op type and per node, from
+ * ORT's profiler (median over steps, so preemption outliers on a shared machine do not dominate),
+ * and the step's split between the ORT run and the JS AdamW update.
+ * Usage: npx tsx bench/engine-profile.ts [adapter|full] [--shape tiny|base] [--steps 10] [--top 20] [--cls-only]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { benchFeeds, buildProgram } from './engine-model.js';
+import { benchFeeds, buildProgram, SHAPES, type ShapeName } from './engine-model.js';
 
 const args = process.argv.slice(2);
 const kind = (args.find((a) => a === 'adapter' || a === 'full') ?? 'full') as 'adapter' | 'full';
 const num = (name: string, d: number) => (args.includes(`--${name}`) ? Number(args[args.indexOf(`--${name}`) + 1]) : d);
 const steps = num('steps', 10);
 const top = num('top', 20);
+const shape = SHAPES[(args[args.indexOf('--shape') + 1] as ShapeName | undefined) ?? 'tiny'] ?? SHAPES.tiny;
 const dir = mkdtempSync(join(tmpdir(), 'autopeft-prof-'));
-const prog = await buildProgram(kind, { threads: 2, profilePrefix: join(dir, 'p') });
-const feeds = benchFeeds();
-for (let i = 0; i < steps; i++) await prog.step(feeds, 1e-4);
+const prog = await buildProgram(kind, shape, {
+  threads: 2,
+  profilePrefix: join(dir, 'p'),
+  clsOnly: args.includes('--cls-only'),
+});
+const feeds = benchFeeds(shape);
+const split = { run: [] as number[], update: [] as number[], step: [] as number[] };
+for (let i = 0; i < steps; i++) {
+  const t = performance.now();
+  await prog.step(feeds, 1e-4);
+  split.step.push(performance.now() - t);
+  split.run.push(prog.lastStepMs.run);
+  split.update.push(prog.lastStepMs.update);
+}
 await (prog.session as unknown as { endProfiling(): Promise<void> | void }).endProfiling();
 const file = join(dir, readdirSync(dir).find((f) => f.endsWith('.json'))!);
 interface Ev {
@@ -39,6 +52,10 @@ for (const e of events) {
   n.durs.push(e.dur / 1000);
   perNode.set(e.name, n);
 }
+const med0 = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+console.log(
+  `${kind}: step median ${med0(split.step).toFixed(1)} ms = ORT run ${med0(split.run).toFixed(1)} ms + JS AdamW update ${med0(split.update).toFixed(1)} ms (${prog.store.size} params)`,
+);
 const runs = events.filter((e) => e.cat === 'Session' && e.name === 'model_run').map((e) => e.dur / 1000);
 const byOp = new Map<string, [number, number]>();
 let sum = 0;

@@ -1,13 +1,13 @@
-import { benchFeeds, buildProgram } from './engine-model.js';
+import { BENCH, benchFeeds, buildProgram } from './engine-model.js';
 const f = benchFeeds();
 const kind = (process.argv[2] ?? 'full') as 'full' | 'adapter';
 const variants = {
-  all: await buildProgram(kind, { threads: 2, optimization: 'all' }),
-  extended: await buildProgram(kind, { threads: 2, optimization: 'extended' }),
-  basic: await buildProgram(kind, { threads: 2, optimization: 'basic' }),
-  disabled: await buildProgram(kind, { threads: 2, optimization: 'disabled' }),
-  'all+spin': await buildProgram(kind, { threads: 2, optimization: 'all', spinning: true }),
-  'all,1thread': await buildProgram(kind, { threads: 1, optimization: 'all' }),
+  all: await buildProgram(kind, BENCH, { threads: 2, optimization: 'all' }),
+  extended: await buildProgram(kind, BENCH, { threads: 2, optimization: 'extended' }),
+  basic: await buildProgram(kind, BENCH, { threads: 2, optimization: 'basic' }),
+  disabled: await buildProgram(kind, BENCH, { threads: 2, optimization: 'disabled' }),
+  'all+spin': await buildProgram(kind, BENCH, { threads: 2, optimization: 'all', spinning: true }),
+  'all,1thread': await buildProgram(kind, BENCH, { threads: 1, optimization: 'all' }),
 };
 const ts: Record<string, number[]> = {};
 for (const p of Object.values(variants)) for (let i = 0; i < 3; i++) await p.step(f, 1e-4);

@@ -1,34 +1,63 @@
 /**
- * npm run bench:engine — training-step time of the engine vs PyTorch at the tiny-BERT shape
- * (L2 H128, 2 heads, FFN 512, seq 64, batch 32, vocab 30522, frozen embeddings, dropout 0.1, AdamW):
- * an adapter step (serial adapter, bottleneck 16, after each FFN; adapters + classifier trainable)
- * and a full fine-tuning step (everything but the embeddings trainable). 2 threads each side.
+ * npm run bench:engine [-- --shape tiny|base] — training-step time of the engine vs PyTorch on the
+ * same BERT models (bench/engine-model.ts SHAPES; random weights, frozen embeddings, dropout 0.1,
+ * AdamW): an adapter step (serial adapter after each FFN; adapters + classifier trainable) and a
+ * full fine-tuning step (everything but the embeddings trainable). 2 threads each side.
  *
- * The PyTorch peer (bench/engine_torch.py, /usr/bin/python3 with torch) runs in child processes
- * driven step-block by step-block, interleaved with ours, so both see the same machine load. It runs
- * in two OpenMP settings (default spin-wait and OMP_WAIT_POLICY=PASSIVE) and the faster median is
- * the peer (spin-waiting collapses under CPU contention). Medians of >= 30 steps after warm-up.
- * Last line: {"adapterStepMs", "fullStepMs", "torchAdapterStepMs", "torchFullStepMs", "adapterRatio", "fullRatio"}.
+ * Headline = equal work: both sides compute every row of every layer. The product's exact shortcut
+ * (only the [CLS] row in the last layer, `clsOnly`) is timed afterwards on both sides (the PyTorch
+ * peer takes the same shortcut) and reported on its own line and as the *Pruned ratios.
  *
- * Usage: npx tsx bench/engine.ts [--rounds 6] [--block 6] [--threads 2] [--no-torch]
+ * The PyTorch peer (bench/engine_torch.py, /usr/bin/python3 with Debian's python3-torch) runs in
+ * child processes driven block by block, interleaved with ours, so both see the same machine load.
+ * It runs in two OpenMP settings (default spin-wait and OMP_WAIT_POLICY=PASSIVE: spin-waiting
+ * collapses under CPU contention) and the faster median is the peer. OPENBLAS_CORETYPE and
+ * OPENBLAS_L2_SIZE, which this workplace sets to keep old OpenBLAS builds off kernels they get wrong,
+ * are unset for the peer (`--openblas native`, the default) so that it runs its fastest kernel; the
+ * peer checks its float32 matmuls against a BLAS-free reference before timing. Medians.
+ *
+ * Peak RSS per side: our process (both equal-work programs) at the end of the equal-work phase, and
+ * the PyTorch peer process (both models) then.
+ *
+ * Last line: {"shape", "equalWork": true, "adapterStepMs", "fullStepMs", "torchAdapterStepMs",
+ * "torchFullStepMs", "adapterRatio", "fullRatio", "adapterRatioPruned", "fullRatioPruned",
+ * "peakRssMb": {"ours", "torch"}, "load"}.
+ *
+ * Usage: npx tsx bench/engine.ts [--shape tiny|base] [--rounds N] [--block N] [--threads 2]
+ *        [--no-torch] [--no-pruned] [--openblas native|asis] [--peers default,passive]
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { loadavg } from 'node:os';
 import { createInterface, type Interface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { Graph } from '../src/graph/ir.js';
-import * as ops from '../src/graph/ops/index.js';
-import { compileEval, tensor } from '../src/runtime/index.js';
-import { benchFeeds, buildProgram, BENCH } from './engine-model.js';
+import type { TrainingProgram } from '../src/runtime/index.js';
+import { benchFeeds, buildProgram, SHAPES, type ShapeName } from './engine-model.js';
 
 const args = process.argv.slice(2);
-const opt = (name: string, d: number) => {
+const flag = (name: string) => {
   const i = args.indexOf(`--${name}`);
-  return i >= 0 ? Number(args[i + 1]) : d;
+  return i >= 0 ? args[i + 1] : undefined;
 };
-const ROUNDS = opt('rounds', 6);
-const BLOCK = opt('block', 6);
-const THREADS = opt('threads', 2);
+const shapeName = (flag('shape') ?? 'tiny') as ShapeName;
+if (!(shapeName in SHAPES)) {
+  console.error(`bench:engine: --shape must be one of ${Object.keys(SHAPES).join(', ')} (got '${shapeName}')`);
+  process.exit(2);
+}
+const SHAPE = SHAPES[shapeName];
+const defaults = shapeName === 'base' ? { rounds: 3, block: 2 } : { rounds: 6, block: 6 };
+const num = (name: string, d: number) => {
+  const v = flag(name);
+  return v === undefined ? d : Number(v);
+};
+const ROUNDS = num('rounds', defaults.rounds);
+const BLOCK = num('block', defaults.block);
+const THREADS = num('threads', 2);
+const PRUNED = !args.includes('--no-pruned');
+const OPENBLAS = flag('openblas') ?? 'native';
+const PEERS = (flag('peers') ?? 'default,passive').split(',');
 const PY = '/usr/bin/python3';
+const KINDS = ['adapter', 'full'] as const;
+type Kind = (typeof KINDS)[number];
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -36,33 +65,47 @@ const median = (xs: number[]) => {
   return n === 0 ? NaN : n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
 };
 const r1 = (x: number) => Math.round(x * 10) / 10;
+const r3 = (x: number) => Math.round(x * 1000) / 1000;
+const rssMb = () => r1(process.resourceUsage().maxRSS / 1024);
 
 class TorchPeer {
   private lines: Interface;
   private queue: ((l: string) => void)[] = [];
   info: Record<string, unknown> = {};
+  maxRssMb = 0;
   constructor(
     readonly label: string,
     private proc: ChildProcessWithoutNullStreams,
   ) {
     this.lines = createInterface({ input: proc.stdout });
     this.lines.on('line', (l) => this.queue.shift()?.(l));
+    proc.on('exit', () => {
+      for (const r of this.queue.splice(0)) r('{"ready": false, "error": "peer exited"}');
+    });
   }
   static async start(label: string, env: Record<string, string>): Promise<TorchPeer> {
     const script = fileURLToPath(new URL('./engine_torch.py', import.meta.url));
-    const proc = spawn(PY, [script, String(THREADS)], { env: { ...process.env, ...env } });
+    const base: Record<string, string | undefined> = { ...process.env };
+    if (OPENBLAS === 'native') {
+      delete base['OPENBLAS_CORETYPE'];
+      delete base['OPENBLAS_L2_SIZE'];
+    }
+    const proc = spawn(PY, [script, String(THREADS), JSON.stringify(SHAPE)], { env: { ...base, ...env } });
     proc.stderr.on('data', (d) => process.stderr.write(`[torch ${label}] ${d}`));
     const p = new TorchPeer(label, proc);
     p.info = JSON.parse(await p.next()) as Record<string, unknown>;
+    if (p.info['ready'] !== true) throw new Error(`torch peer ${label}: ${JSON.stringify(p.info)}`);
     return p;
   }
   private next(): Promise<string> {
     return new Promise((res) => this.queue.push(res));
   }
-  async steps(kind: string, n: number): Promise<number[]> {
+  async steps(kind: Kind, n: number, pruned: boolean): Promise<number[]> {
     const r = this.next();
-    this.proc.stdin.write(`${kind} ${n}\n`);
-    return (JSON.parse(await r) as { ms: number[] }).ms;
+    this.proc.stdin.write(`${kind} ${n}${pruned ? ' pruned' : ''}\n`);
+    const res = JSON.parse(await r) as { ms: number[]; maxRssMb: number };
+    this.maxRssMb = res.maxRssMb;
+    return res.ms;
   }
   stop(): void {
     this.proc.stdin.write('quit\n');
@@ -70,105 +113,117 @@ class TorchPeer {
   }
 }
 
-/** Cost of passing params + m + v (flat, in and out) through one ORT run with no compute to speak of. */
-async function ioCost(n: number): Promise<number> {
-  const g = new Graph();
-  const p = g.input('p', 'float32', [n]);
-  const m = g.input('m', 'float32', [n]);
-  const v = g.input('v', 'float32', [n]);
-  const lr = g.input('lr', 'float32', []);
-  const ev = await compileEval(g, { p2: ops.add(p, lr), m2: ops.add(m, lr), v2: ops.add(v, lr) }, { threads: THREADS });
-  let feeds = {
-    p: tensor('float32', new Float32Array(n), [n]),
-    m: tensor('float32', new Float32Array(n), [n]),
-    v: tensor('float32', new Float32Array(n), [n]),
-    lr: tensor('float32', Float32Array.of(0), []),
-  };
-  const ts: number[] = [];
-  for (let i = 0; i < 40; i++) {
-    const t = performance.now();
-    const o = await ev.run(feeds);
-    feeds = { p: o['p2']!, m: o['m2']!, v: o['v2']!, lr: feeds.lr };
-    if (i >= 5) ts.push(performance.now() - t);
-  }
-  await ev.release();
-  return median(ts);
-}
-
-async function main() {
-  const hasTorch =
-    !args.includes('--no-torch') && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
-  console.log(
-    `tiny-BERT ${JSON.stringify(BENCH)}, ${THREADS} threads each, ${ROUNDS} rounds x ${BLOCK} steps per config, interleaved`,
-  );
-  const feeds = benchFeeds();
-  const t0 = performance.now();
-  const ours = {
-    adapter: await buildProgram('adapter', { threads: THREADS }),
-    full: await buildProgram('full', { threads: THREADS }),
-  };
-  console.log(
-    `ours: compiled in ${r1(performance.now() - t0)} ms; ONNX nodes adapter ${ours.adapter.nodeCount}, full ${ours.full.nodeCount}; trainable adapter ${ours.adapter.store.size}, full ${ours.full.store.size}`,
-  );
-  const peers: TorchPeer[] = [];
-  if (hasTorch) {
-    peers.push(await TorchPeer.start('default', {}));
-    peers.push(await TorchPeer.start('passive', { OMP_WAIT_POLICY: 'PASSIVE' }));
-    console.log(`torch: ${JSON.stringify(peers[0]!.info)}`);
-  } else console.log('torch: /usr/bin/python3 cannot import torch; ratios are null');
-  for (const k of ['adapter', 'full'] as const) for (let i = 0; i < 5; i++) await ours[k].step(feeds, 1e-4);
-
+/** Interleaved rounds: per kind, a block of our steps, then a block of each peer's. */
+async function timeRounds(
+  label: string,
+  ours: Record<Kind, TrainingProgram>,
+  peers: TorchPeer[],
+  pruned: boolean,
+): Promise<Record<string, number[]>> {
+  const feeds = benchFeeds(SHAPE);
+  for (const k of KINDS) for (let i = 0; i < SHAPE.warmup; i++) await ours[k].step(feeds, 1e-4);
   const times: Record<string, number[]> = {};
   const add = (key: string, ms: number[]) => (times[key] ??= []).push(...ms);
   for (let r = 0; r < ROUNDS; r++) {
-    for (const k of ['adapter', 'full'] as const) {
+    for (const k of KINDS) {
       const ms: number[] = [];
       for (let i = 0; i < BLOCK; i++) {
         const t = performance.now();
         await ours[k].step(feeds, 1e-4);
         ms.push(performance.now() - t);
+        add(`ours/${k}/run`, [ours[k].lastStepMs.run]);
+        add(`ours/${k}/update`, [ours[k].lastStepMs.update]);
       }
       add(`ours/${k}`, ms);
-      for (const p of peers) add(`torch-${p.label}/${k}`, await p.steps(k, BLOCK));
+      for (const p of peers) add(`torch-${p.label}/${k}`, await p.steps(k, BLOCK, pruned));
     }
-    process.stdout.write(
-      `round ${r + 1}/${ROUNDS}: ${Object.entries(times)
+    console.log(
+      `${label} round ${r + 1}/${ROUNDS} (load ${loadavg()[0]!.toFixed(1)}): ${Object.entries(times)
+        .filter(([k]) => !k.endsWith('/run') && !k.endsWith('/update'))
         .map(([k, v]) => `${k} ${r1(median(v))}`)
-        .join(', ')}\n`,
+        .join(', ')}`,
     );
+  }
+  return times;
+}
+
+/** Medians: ours and the faster peer per kind. */
+function summarise(label: string, times: Record<string, number[]>, peers: TorchPeer[]) {
+  for (const [k, v] of Object.entries(times))
+    console.log(`${label} ${k.padEnd(22)} median ${r1(median(v))} ms (n=${v.length}, min ${r1(Math.min(...v))})`);
+  const peer = (k: Kind) =>
+    peers.length ? Math.min(...peers.map((p) => median(times[`torch-${p.label}/${k}`]!))) : null;
+  const res = {} as Record<Kind, { ours: number; torch: number | null; ratio: number | null }>;
+  for (const k of KINDS) {
+    const ours = median(times[`ours/${k}`]!);
+    const torch = peer(k);
+    res[k] = { ours, torch, ratio: torch === null ? null : ours / torch };
+  }
+  return res;
+}
+
+async function build(clsOnly: boolean): Promise<Record<Kind, TrainingProgram>> {
+  const t0 = performance.now();
+  const adapter = await buildProgram('adapter', SHAPE, { threads: THREADS, clsOnly });
+  const full = await buildProgram('full', SHAPE, { threads: THREADS, clsOnly });
+  console.log(
+    `ours${clsOnly ? ' (pruned)' : ''}: built and compiled in ${r1(performance.now() - t0)} ms; ONNX nodes adapter ${adapter.nodeCount}, full ${full.nodeCount}; trainable adapter ${adapter.store.size}, full ${full.store.size}`,
+  );
+  return { adapter, full };
+}
+
+async function main() {
+  const hasTorch =
+    !args.includes('--no-torch') && spawnSync(PY, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+  const load0 = loadavg()[0]!;
+  console.log(
+    `${shapeName} BERT ${JSON.stringify(SHAPE)}, ${THREADS} threads each, ${ROUNDS} rounds x ${BLOCK} steps per config, interleaved; load average ${load0.toFixed(1)} on ${(await import('node:os')).availableParallelism()} cores`,
+  );
+  const ours = await build(false);
+  const peers: TorchPeer[] = [];
+  if (hasTorch) {
+    if (PEERS.includes('default')) peers.push(await TorchPeer.start('default', {}));
+    if (PEERS.includes('passive')) peers.push(await TorchPeer.start('passive', { OMP_WAIT_POLICY: 'PASSIVE' }));
+    console.log(
+      `torch: ${JSON.stringify(peers[0]!.info)} (OPENBLAS_CORETYPE ${OPENBLAS === 'native' ? 'unset' : 'as set'})`,
+    );
+  } else console.log('torch: /usr/bin/python3 cannot import torch (apt-get install python3-torch); ratios are null');
+
+  const equal = summarise('equal-work', await timeRounds('equal-work', ours, peers, false), peers);
+  const peakRss = { ours: rssMb(), torch: peers.length ? Math.max(...peers.map((p) => p.maxRssMb)) : null };
+  for (const k of KINDS) await ours[k].release();
+
+  let pruned: ReturnType<typeof summarise> | undefined;
+  if (PRUNED) {
+    const oursP = await build(true);
+    pruned = summarise('pruned', await timeRounds('pruned', oursP, peers, true), peers);
+    for (const k of KINDS) await oursP[k].release();
   }
   for (const p of peers) p.stop();
-  const io = await ioCost(ours.full.store.size);
-  console.log(
-    `param/moment I/O through the binding (3 x ${ours.full.store.size} floats in and out, full FT): ${r1(io)} ms per run`,
-  );
-  await ours.adapter.release();
-  await ours.full.release();
+  const load1 = loadavg()[0]!;
 
-  const oursA = median(times['ours/adapter']!);
-  const oursF = median(times['ours/full']!);
-  const peer = (k: string) =>
-    peers.length ? Math.min(...peers.map((p) => median(times[`torch-${p.label}/${k}`]!))) : null;
-  const tA = peer('adapter');
-  const tF = peer('full');
-  for (const [k, v] of Object.entries(times))
-    console.log(`${k.padEnd(22)} median ${r1(median(v))} ms (n=${v.length}, min ${r1(Math.min(...v))})`);
-  if (peers.length) {
-    // Minima are the least load-sensitive view when other processes share the cores.
-    const mn = (k: string) => Math.min(...times[k]!);
-    const pm = (k: string) => Math.min(...peers.map((p) => mn(`torch-${p.label}/${k}`)));
-    console.log(
-      `ratios of minima (less sensitive to load): adapter ${(mn('ours/adapter') / pm('adapter')).toFixed(3)}, full ${(mn('ours/full') / pm('full')).toFixed(3)}`,
-    );
-  }
+  const fmt = (x: { ours: number; torch: number | null; ratio: number | null }) =>
+    `ours ${r1(x.ours)} ms vs torch ${x.torch === null ? '-' : r1(x.torch)} ms (${x.ratio === null ? '-' : x.ratio.toFixed(3)})`;
+  console.log(`equal work (all rows):        adapter ${fmt(equal.adapter)}; full ${fmt(equal.full)}`);
+  if (pruned)
+    console.log(`pruned (last layer [CLS] only, both sides): adapter ${fmt(pruned.adapter)}; full ${fmt(pruned.full)}`);
+  console.log(
+    `peak RSS: ours ${peakRss.ours} MB, torch ${peakRss.torch ?? '-'} MB; load average ${load0.toFixed(1)} -> ${load1.toFixed(1)}`,
+  );
   console.log(
     JSON.stringify({
-      adapterStepMs: r1(oursA),
-      fullStepMs: r1(oursF),
-      torchAdapterStepMs: tA === null ? null : r1(tA),
-      torchFullStepMs: tF === null ? null : r1(tF),
-      adapterRatio: tA === null ? null : Math.round((oursA / tA) * 1000) / 1000,
-      fullRatio: tF === null ? null : Math.round((oursF / tF) * 1000) / 1000,
+      shape: shapeName,
+      equalWork: true,
+      adapterStepMs: r1(equal.adapter.ours),
+      fullStepMs: r1(equal.full.ours),
+      torchAdapterStepMs: equal.adapter.torch === null ? null : r1(equal.adapter.torch),
+      torchFullStepMs: equal.full.torch === null ? null : r1(equal.full.torch),
+      adapterRatio: equal.adapter.ratio === null ? null : r3(equal.adapter.ratio),
+      fullRatio: equal.full.ratio === null ? null : r3(equal.full.ratio),
+      adapterRatioPruned: pruned?.adapter.ratio == null ? null : r3(pruned.adapter.ratio),
+      fullRatioPruned: pruned?.full.ratio == null ? null : r3(pruned.full.ratio),
+      peakRssMb: peakRss,
+      load: [r1(load0), r1(load1)],
     }),
   );
 }

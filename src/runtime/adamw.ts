@@ -77,9 +77,18 @@ export function sumOfSquares(grads: readonly (FloatArray | null)[]): number {
 }
 
 /**
- * One AdamW update of the segment [off, off + g.length) of the flat vectors (g indexed from 0;
- * null = zero gradient of length n). Reads p, m, v and writes pOut, mOut, vOut, which may be the
- * same arrays (in place: every element is read before it is written).
+ * The decay forms as the loop's numbers: `p (1 - lr wd)` multiplies by `keep`; the masked forms
+ * compute `p - p (mask lr wd)`, which for mask 0 is p itself (up to the sign of a zero param), so
+ * 'masked-off' runs as 'none'.
+ */
+function decayMode(decay: DecayForm): 0 | 1 | 2 {
+  return decay === 'scaled' ? 1 : decay === 'masked-on' ? 2 : 0;
+}
+
+/**
+ * One AdamW update of the segment [off, off + n) of the flat vectors (g indexed from 0; null = a
+ * zero gradient). Reads p, m, v and writes pOut, mOut, vOut, which may be the same arrays (in
+ * place: every element is read before it is written).
  */
 export function adamWSegment32(
   p: Float32Array,
@@ -88,28 +97,26 @@ export function adamWSegment32(
   pOut: Float32Array,
   mOut: Float32Array,
   vOut: Float32Array,
-  g: Float32Array | null,
+  grad: Float32Array | null,
   off: number,
   n: number,
   s: AdamWScalars,
   decay: DecayForm,
 ): void {
   const F = Math.fround;
-  const { c1, c2, eps, bc2, stepSize, gradScale } = s;
+  const { c1, c2, eps, bc2, stepSize, gradScale, keep, lw } = s;
+  const g = grad ?? new Float32Array(n);
   const scaled = gradScale !== 1;
-  const mlw = decay === 'masked-on' ? s.lw : 0;
-  for (let i = 0; i < n; i++) {
-    const j = off + i;
-    let gi = g === null ? 0 : g[i]!;
-    if (scaled) gi = F(gi * gradScale);
+  const mode = decayMode(decay);
+  for (let i = 0, j = off; i < n; i++, j++) {
+    const gi = scaled ? F(g[i]! * gradScale) : g[i]!;
     const mi = m[j]!;
     const vi = v[j]!;
     const m2 = F(mi + F(F(gi - mi) * c1));
     const v2 = F(vi + F(F(F(gi * gi) - vi) * c2));
-    const denom = F(F(Math.sqrt(F(v2 / bc2))) + eps);
-    const upd = F(F(m2 / denom) * stepSize);
+    const upd = F(F(m2 / F(F(Math.sqrt(F(v2 / bc2))) + eps)) * stepSize);
     const pi = p[j]!;
-    const decayed = decay === 'none' ? pi : decay === 'scaled' ? F(pi * s.keep) : F(pi - F(pi * mlw));
+    const decayed = mode === 0 ? pi : mode === 1 ? F(pi * keep) : F(pi - F(pi * lw));
     mOut[j] = m2;
     vOut[j] = v2;
     pOut[j] = F(decayed - upd);
@@ -124,24 +131,24 @@ export function adamWSegment64(
   pOut: Float64Array,
   mOut: Float64Array,
   vOut: Float64Array,
-  g: Float64Array | null,
+  grad: Float64Array | null,
   off: number,
   n: number,
   s: AdamWScalars,
   decay: DecayForm,
 ): void {
-  const { c1, c2, eps, bc2, stepSize, gradScale } = s;
-  const mlw = decay === 'masked-on' ? s.lw : 0;
-  for (let i = 0; i < n; i++) {
-    const j = off + i;
-    const gi = g === null ? 0 : g[i]! * gradScale;
+  const { c1, c2, eps, bc2, stepSize, gradScale, keep, lw } = s;
+  const g = grad ?? new Float64Array(n);
+  const mode = decayMode(decay);
+  for (let i = 0, j = off; i < n; i++, j++) {
+    const gi = g[i]! * gradScale;
     const mi = m[j]!;
     const vi = v[j]!;
     const m2 = mi + (gi - mi) * c1;
     const v2 = vi + (gi * gi - vi) * c2;
     const upd = (m2 / (Math.sqrt(v2 / bc2) + eps)) * stepSize;
     const pi = p[j]!;
-    const decayed = decay === 'none' ? pi : decay === 'scaled' ? pi * s.keep : pi - pi * mlw;
+    const decayed = mode === 0 ? pi : mode === 1 ? pi * keep : pi - pi * lw;
     mOut[j] = m2;
     vOut[j] = v2;
     pOut[j] = decayed - upd;

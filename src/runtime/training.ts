@@ -104,6 +104,8 @@ export class TrainingProgram {
    * mutated: the next step writes into fresh buffers, which the program then owns.
    */
   private owned = new Set<ort.Tensor>();
+  /** Where the last step's time went: the ORT run (forward + backward) and the AdamW update (ms). */
+  readonly lastStepMs = { run: 0, update: 0 };
 
   constructor(
     readonly session: ort.InferenceSession,
@@ -152,9 +154,13 @@ export class TrainingProgram {
       all[v.name] = t;
     }
     all[this.store.input.name] = this.store.current;
+    const t0 = performance.now();
     const out = await this.session.run(all);
+    const t1 = performance.now();
     const grads = this.gradNames.map((n) => (n === undefined ? null : (out[n]!.data as FloatArray)));
     this.update(grads, lr);
+    this.lastStepMs.run = t1 - t0;
+    this.lastStepMs.update = performance.now() - t1;
     const outputs: Record<string, ort.Tensor> = {};
     for (const n of this.outputNames) outputs[n] = out[n]!;
     return { loss: Number((out['loss']!.data as Float32Array)[0]), outputs };
