@@ -91,7 +91,7 @@ function writeSafetensors(path: string, header: Record<string, unknown>, data: B
 type Entry = { dtype: string; shape: number[]; data_offsets: [number, number] };
 
 /** Applies `edit` to the first F32 2-D tensor's header entry of ck/model.safetensors. */
-function editTensor(edit: (e: Entry, header: Record<string, unknown>, data: Buffer) => Buffer | void) {
+function editTensor(edit: (e: Entry, header: Record<string, unknown>, data: Buffer) => Buffer | undefined) {
   return (dir: string) => {
     const p = join(dir, 'model.safetensors');
     const { header, data } = readSafetensors(p);
