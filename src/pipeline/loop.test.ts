@@ -10,6 +10,7 @@ import type { Config, ObjectiveSpec, Sampler } from '../search/types.js';
 import { memoryStorage } from '../storage/memory.js';
 import { openSqliteStorage } from '../storage/sqlite.js';
 import type { Storage } from '../storage/types.js';
+import { AshaPruner } from '../search/pruners/index.js';
 import { nextAskSize, resume, runStudy, studyCounts, type TrialJob } from './loop.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'autopeft-loop-test-'));
@@ -101,6 +102,78 @@ test('runStudy runs the study to its target in batches and records each result',
   assert.deepEqual(await runStudy(study, ex, jobFor, { trials: 7, batch: 3 }), out);
   assert.equal((await runStudy(study, ex, jobFor, { trials: 9, batch: 3 })).complete, 9);
   await study.close();
+});
+
+/**
+ * A trial with a learning curve: reports (1 - x/10) * step/300 at steps 100, 200, 300, a few
+ * event-loop turns apart, and stops early when asked (returning the last value it reached).
+ */
+const curveJob = (t: { config: Config }): TrialJob<{ metric: number; steps: number[]; stopped: boolean }> => ({
+  run: async (_ex, control) => {
+    const steps: number[] = [];
+    let metric = 0;
+    for (const step of [100, 200, 300]) {
+      for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+      if (control.stop.aborted) return { metric, steps, stopped: true };
+      metric = (1 - Number(t.config.x) / 10) * (step / 300);
+      steps.push(step);
+      control.report(step, metric);
+    }
+    return { metric, steps, stopped: false };
+  },
+  tell: (r) => ({ values: [r.metric], userAttrs: { steps: r.steps }, stopped: r.stopped }),
+});
+
+test('a pruner judges each reported value: pruned trials stop early and are stored PRUNED with their values', async () => {
+  for (const storage of [memoryStorage(), openSqliteStorage(join(dir, 'prune.db'))]) {
+    const study = await open(storage, 'w');
+    // Plain ASHA on the metric: x = 0 is best; every later trial is in the worse half at rung 100.
+    const pruner = new AshaPruner({ objectives: [OBJ[0]!], rungs: [100, 200], eta: 2, minTrials: 2 });
+    const pruned: [number, number][] = [];
+    const out = await runStudy(
+      study,
+      new FakeExecutor(1),
+      curveJob,
+      { trials: 4, batch: 1, pruner },
+      {
+        pruned: (t, step) => pruned.push([t.number, step]),
+      },
+    );
+    assert.deepEqual(out, { complete: 1, failed: 3, interrupted: false });
+    const trials = await study.trials();
+    assert.deepEqual(
+      trials.map((t) => [t.number, t.state, t.reason ?? null, t.userAttrs.prunedAt ?? null]),
+      [
+        [0, 'COMPLETE', null, null],
+        [1, 'PRUNED', 'pruned by asha at step 100', 100],
+        [2, 'PRUNED', 'pruned by asha at step 100', 100],
+        [3, 'PRUNED', 'pruned by asha at step 100', 100],
+      ],
+    );
+    assert.deepEqual(pruned, [
+      [1, 100],
+      [2, 100],
+      [3, 100],
+    ]);
+    // Every reported value is stored, and a pruned trial reported nothing after its verdict.
+    assert.deepEqual(
+      trials[0]!.intermediateValues?.map((p) => p.step),
+      [100, 200, 300],
+    );
+    assert.deepEqual(trials[1]!.intermediateValues, [{ step: 100, value: 0.9 * (100 / 300) }]);
+    assert.deepEqual(trials[1]!.userAttrs.steps, [100]);
+    // Without a pruner the same jobs all complete, their curves stored.
+    const s2 = await createStudy({ storage, name: 'nopruner', objectives: OBJ, sampler: counter, workerId: 'w' });
+    assert.deepEqual(await runStudy(s2, new FakeExecutor(1), curveJob, { trials: 3, batch: 1 }), {
+      complete: 3,
+      failed: 0,
+      interrupted: false,
+    });
+    assert.ok((await s2.trials()).every((t) => t.intermediateValues?.length === 3));
+    await study.close();
+    await s2.close();
+    await storage.close();
+  }
 });
 
 test('two loops on one study stop together at the target (the study counts, not each loop)', async () => {

@@ -12,16 +12,28 @@
  *   not started, as interrupted (typed, not failures), so a rerun continues where this one stopped.
  */
 import type { Executor } from '../exec/types.js';
+import type { Pruner } from '../search/pruners/index.js';
 import type { AskOptions, Study, TellArg } from '../search/study/index.js';
 import { TrialNotRunningError } from '../storage/errors.js';
 import { type AttrValue, countsTowardTarget, isRealFailure, type TrialRecord } from '../trials/index.js';
 
+/** What a running job may use to report its progress and be stopped by the pruner. */
+export interface TrialControl {
+  /** Reports an intermediate value (e.g. the metric after `step` examples seen): stored, then judged by the pruner. */
+  report(step: number, value: number): void;
+  /** Aborted when the pruner stops the trial: pass it to `runJob`'s `stop` so the job ends early with what it has. */
+  readonly stop: AbortSignal;
+}
+
 /** One trial's job: how to run it, and what to record from its result. */
 export interface TrialJob<R> {
   /** Runs the job on the executor; `executor.close()` aborts it (the loop does that on abort). */
-  run(executor: Executor): Promise<R>;
-  /** What to tell the study, and user attributes to record on the trial first. */
-  tell(result: R): { values: TellArg; userAttrs?: Record<string, AttrValue> };
+  run(executor: Executor, control: TrialControl): Promise<R>;
+  /**
+   * What to tell the study, and user attributes to record on the trial first. `stopped`: the job
+   * ended early on the pruner's request (the trial is stored PRUNED, not COMPLETE).
+   */
+  tell(result: R): { values: TellArg; userAttrs?: Record<string, AttrValue>; stopped?: boolean };
 }
 
 export interface StudyTarget {
@@ -31,6 +43,11 @@ export interface StudyTarget {
   batch: number;
   /** Aborting stops the loop: running and reserved trials are re-queued as interrupted. */
   signal?: AbortSignal;
+  /**
+   * Judges each intermediate value a job reports (after it is stored) against the study's trials;
+   * a trial it prunes is asked to stop and is stored PRUNED with the step it reached. Default none.
+   */
+  pruner?: Pruner;
 }
 
 /** The study's trials, as the loop counts them. */
@@ -47,6 +64,8 @@ export interface LoopEvents<R> {
   start?(trial: TrialRecord): void;
   done?(trial: TrialRecord, result: R, counts: StudyCounts & { running: number }): void;
   failed?(trial: TrialRecord, reason: string, counts: StudyCounts & { running: number }): void;
+  /** The pruner stopped the trial at `step` (stored PRUNED); `result` is what the job reached. */
+  pruned?(trial: TrialRecord, step: number, result: R, counts: StudyCounts & { running: number }): void;
 }
 
 export interface LoopOutcome {
@@ -159,18 +178,33 @@ class StudyLoop<R> {
   private start(trial: TrialRecord): void {
     this.events.start?.(trial);
     const job = this.jobFor(trial);
-    const done = job.run(this.executor).then(
-      (r) => this.finish(trial, job, r),
-      (e: unknown) => this.fail(trial, e),
+    const reports = new Reports(this.study, trial.number, this.target.pruner);
+    const done = job.run(this.executor, reports.control).then(
+      async (r) => this.finish(trial, job, r, await reports.settled()),
+      async (e: unknown) => {
+        await reports.settled();
+        return this.fail(trial, e);
+      },
     );
     this.running.set(trial.number, done);
   }
 
-  private async finish(trial: TrialRecord, job: TrialJob<R>, result: R): Promise<void> {
-    const { values, userAttrs } = job.tell(result);
+  private async finish(trial: TrialRecord, job: TrialJob<R>, result: R, prunedAt: number | undefined): Promise<void> {
+    const { values, userAttrs, stopped } = job.tell(result);
+    // Pruned: the job stopped on the pruner's request (one that finished anyway is COMPLETE).
+    const pruned = stopped && prunedAt !== undefined ? prunedAt : undefined;
     try {
-      if (userAttrs) await this.study.setTrialUserAttrs(trial.number, userAttrs);
-      await this.study.tell(trial.number, values);
+      if (userAttrs || pruned !== undefined)
+        await this.study.setTrialUserAttrs(trial.number, {
+          ...userAttrs,
+          ...(pruned !== undefined ? { prunedAt: pruned } : {}),
+        });
+      if (pruned !== undefined)
+        await this.study.tell(trial.number, {
+          state: 'PRUNED',
+          reason: `pruned by ${this.target.pruner?.name ?? 'the pruner'} at step ${pruned}`,
+        });
+      else await this.study.tell(trial.number, values);
     } catch (e) {
       // Failed as stale by another worker while it ran (its config was re-queued there).
       if (!(e instanceof TrialNotRunningError)) throw e;
@@ -179,7 +213,8 @@ class StudyLoop<R> {
       return;
     }
     this.running.delete(trial.number);
-    this.events.done?.(trial, result, await this.counts());
+    if (pruned !== undefined) this.events.pruned?.(trial, pruned, result, await this.counts());
+    else this.events.done?.(trial, result, await this.counts());
   }
 
   private async fail(trial: TrialRecord, error: unknown): Promise<void> {
@@ -209,5 +244,49 @@ class StudyLoop<R> {
 
   private async counts(): Promise<StudyCounts & { running: number }> {
     return { ...(await studyCounts(this.study)), running: this.running.size };
+  }
+}
+
+/**
+ * One running trial's intermediate values: stored in report order (one at a time), each judged by
+ * the pruner against the study's trials as stored; a prune verdict aborts `control.stop`.
+ */
+class Reports {
+  private chain: Promise<void> = Promise.resolve();
+  private readonly stopper = new AbortController();
+  /** The step at which the pruner stopped the trial. */
+  private prunedAt: number | undefined;
+  readonly control: TrialControl;
+
+  constructor(
+    private readonly study: Study,
+    private readonly number: number,
+    private readonly pruner: Pruner | undefined,
+  ) {
+    this.control = { report: (step, value) => this.report(step, value), stop: this.stopper.signal };
+  }
+
+  private report(step: number, value: number): void {
+    this.chain = this.chain.then(async () => {
+      if (this.prunedAt !== undefined) return;
+      try {
+        await this.study.reportIntermediate(this.number, step, value);
+        if (!this.pruner) return;
+        const [trial, trials] = await Promise.all([this.study.trial(this.number), this.study.trials()]);
+        if (this.pruner.shouldPrune(trial, trials)) {
+          this.prunedAt = step;
+          this.stopper.abort();
+        }
+      } catch (e) {
+        // Failed as stale by another worker while it ran: its end is handled where the job ends.
+        if (!(e instanceof TrialNotRunningError)) throw e;
+      }
+    });
+  }
+
+  /** Waits for the reports made so far; the step the trial was pruned at, if it was. */
+  async settled(): Promise<number | undefined> {
+    await this.chain;
+    return this.prunedAt;
   }
 }
