@@ -87,7 +87,7 @@ console.log(
   `predict, USE-lite + serial adapter D=64, ${n} SST-2 dev sentences, batch ${batchSize}, ${threads} threads, ${reps} interleaved reps (medians):`,
 );
 console.log(
-  `  predict --adapter:   ${sps(t.adapter).toFixed(1)} sentences/s (tokenization + forward + head; a program is compiled per padded length once and kept)`,
+  `  predict --adapter:   ${sps(t.adapter).toFixed(1)} sentences/s (tokenization + forward + head; programs compiled per padded length inside each call, as in one CLI run)`,
 );
 console.log(
   `  predict --model-dir: ${sps(t.export).toFixed(1)} sentences/s (exported onnx/model.onnx, tokenizer.json)`,
