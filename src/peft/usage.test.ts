@@ -57,7 +57,7 @@ it('docs/peft.md usage example', async () => {
     const evalProg = await prog.evalProgram({ logits: m.logits! });
     const evalLogits = (await evalProg.run(batch))['logits']!.data as Float32Array;
 
-    // 3. Save: PEFT tensors + head tensors + adapter_config.json.
+    // 3. Save: PEFT tensors + head tensors + autopeft_adapter.json.
     const pick = (f: (n: string) => boolean) => new Map([...trained].filter(([n]) => f(n)));
     await savePeftAdapter(out, {
       config: cfg,
