@@ -121,3 +121,71 @@ test('normal copula: ranks, ties, monotone latent map', () => {
   assert.ok(c.toLatent(0) < c.z[1]!);
   assert.ok(c.toLatent(20) > c.z[4]!);
 });
+
+test('heteroscedastic noise: closed form with 2 observations, gradient vs finite differences, fitGp checks', () => {
+  const d = 2;
+  const theta = [Math.log(4), Math.log(0.25), Math.log(1.5), Math.log(0.1)];
+  const s2 = 1.5;
+  const noise = 0.1 + NOISE_FLOOR;
+  const r = [0.3, 0.02]; // known noise variance of each observation
+  const x1 = [0.2, 0.9];
+  const x2 = [0.7, 0.1];
+  const xs = [0.4, 0.5];
+  const dist = (a: number[], b: number[]): number => Math.sqrt(4 * (a[0]! - b[0]!) ** 2 + 0.25 * (a[1]! - b[1]!) ** 2);
+  const y = [0.8, -1.2];
+  const g = new MaternGp(Float64Array.from([...x1, ...x2]), 2, d, Float64Array.from(y), theta, Float64Array.from(r));
+  const a0 = s2 + noise + r[0]!;
+  const a1 = s2 + noise + r[1]!;
+  const b = materns(dist(x1, x2), s2);
+  const det = a0 * a1 - b * b;
+  const inv = [a1 / det, -b / det, -b / det, a0 / det];
+  const k = [materns(dist(xs, x1), s2), materns(dist(xs, x2), s2)];
+  const mean = k[0]! * (inv[0]! * y[0]! + inv[1]! * y[1]!) + k[1]! * (inv[2]! * y[0]! + inv[3]! * y[1]!);
+  const quad = k[0]! * (inv[0]! * k[0]! + inv[1]! * k[1]!) + k[1]! * (inv[2]! * k[0]! + inv[3]! * k[1]!);
+  const p = g.predict(Float64Array.from(xs));
+  close(p.mean, mean, 1e-13, 'mean');
+  close(p.variance, s2 - quad, 1e-13, 'var');
+  // The noisier observation pulls the mean less: at x1 (r = 0.3) the posterior mean is further from y than without.
+  const plain = new MaternGp(Float64Array.from([...x1, ...x2]), 2, d, Float64Array.from(y), theta);
+  assert.ok(
+    Math.abs(g.predict(Float64Array.from(x1)).mean - y[0]!) >
+      Math.abs(plain.predict(Float64Array.from(x1)).mean - y[0]!),
+  );
+
+  const rng = new Rng(7);
+  const n = 12;
+  const dd = 3;
+  const X = Float64Array.from({ length: n * dd }, () => rng.float());
+  const yy = Float64Array.from({ length: n }, () => rng.normal());
+  const fixed = Float64Array.from({ length: n }, () => 0.5 * rng.float());
+  const obj = new GpObjective(X, n, dd, yy, undefined, fixed);
+  const th = Float64Array.from({ length: dd + 2 }, (_, i) => (i < dd ? Math.log(0.1) + 3 * rng.float() : -1.5));
+  const gr = new Float64Array(dd + 2);
+  const f = obj.evaluate(th, gr);
+  // value: -log N(y; 0, K + diag(fixed)) - log prior, via the GP built with the same fixed noise
+  const gp = new MaternGp(X, n, dd, yy, th, fixed);
+  let q = 0;
+  let logdet = 0;
+  for (let i = 0; i < n; i++) {
+    q += yy[i]! * gp.alpha[i]!;
+    logdet += 2 * Math.log(gp.L[i * n + i]!);
+  }
+  const tau = 0.1;
+  let lp = 0;
+  for (let kk = 0; kk < dd; kk++) lp += th[kk]! - Math.log(1 + Math.exp(2 * th[kk]!) / (tau * tau));
+  lp += -0.5 * th[dd]! ** 2 - 0.5 * ((th[dd + 1]! + 4) / 2) ** 2;
+  close(f, 0.5 * q + 0.5 * logdet + 0.5 * n * Math.log(2 * Math.PI) - lp, 1e-9, 'value');
+  const tmp = new Float64Array(dd + 2);
+  for (let i = 0; i < dd + 2; i++) {
+    const h = 1e-5;
+    const tp = th.slice();
+    tp[i]! += h;
+    const tm = th.slice();
+    tm[i]! -= h;
+    const fd = (obj.evaluate(tp, tmp) - obj.evaluate(tm, tmp)) / (2 * h);
+    close(gr[i]!, fd, 1e-6 * Math.max(1, Math.abs(fd)), `grad[${i}]`);
+  }
+  const fitted = fitGp(X, n, dd, yy, { noiseVariances: fixed });
+  assert.deepEqual(Array.from(fitted.fixedNoise!), Array.from(fixed));
+  assert.throws(() => fitGp(X, n, dd, yy, { noiseVariances: [1, 2] }), /noiseVariances must be 12/);
+});

@@ -5,6 +5,9 @@
  * Kernel: k(x, x') = s² (1 + √5 r + 5/3 r²) exp(-√5 r), r² = Σ_d κ_d (x_d - x'_d)², with κ_d the
  * inverse squared lengthscales (the SAAS parametrisation).
  * Hyperparameters θ = [log κ_1..d, log s², log η] with noise variance σ² = 1e-6 + η.
+ * Heteroscedastic option: known per-observation noise variances r_i (e.g. the binomial variance of
+ * an accuracy on n examples) are added to the diagonal on top of σ²: K_ii = s² + σ² + r_i. They
+ * are data, not hyperparameters, so the gradient keeps its form.
  * Priors (densities of θ, i.e. with the log-Jacobian):
  *   κ_d ~ HalfCauchy(τ) (SAAS-like: mass near 0 switches a dimension off, heavy tail lets the
  *     relevant ones grow);  log s² ~ N(0, 1);  log η ~ N(-4, 2²).
@@ -66,8 +69,18 @@ export class GpObjective {
   private readonly kap: Float64Array;
   readonly prior: GpPrior;
 
-  /** X: n x d row-major, y: n. */
-  constructor(X: Float64Array, n: number, d: number, y: Float64Array, prior: GpPrior = DEFAULT_PRIOR) {
+  private readonly fixedNoise: Float64Array | undefined;
+
+  /** X: n x d row-major, y: n; `fixedNoise`: n known noise variances added to the diagonal. */
+  constructor(
+    X: Float64Array,
+    n: number,
+    d: number,
+    y: Float64Array,
+    prior: GpPrior = DEFAULT_PRIOR,
+    fixedNoise?: Float64Array,
+  ) {
+    this.fixedNoise = fixedNoise;
     this.n = n;
     this.d = d;
     this.y = y;
@@ -118,7 +131,7 @@ export class GpObjective {
         kPair[p] = kv;
         gPair[p] = (-5 / 6) * s2 * (1 + SQRT5 * r) * e;
       }
-      K[ri + i] = s2 + noise;
+      K[ri + i] = s2 + noise + (this.fixedNoise?.[i] ?? 0);
     }
     const ch = choleskyJitter(K, n, this.L);
     if (!ch) return Infinity;
@@ -185,8 +198,18 @@ export class MaternGp {
   private readonly buf: Float64Array;
   /** Objective evaluations spent by fitGp (0 when constructed directly). */
   fitEvaluations = 0;
+  /** Known per-observation noise variances on the diagonal (heteroscedastic option), if any. */
+  readonly fixedNoise: Float64Array | undefined;
 
-  constructor(X: Float64Array, n: number, d: number, y: Float64Array, theta: ArrayLike<number>) {
+  constructor(
+    X: Float64Array,
+    n: number,
+    d: number,
+    y: Float64Array,
+    theta: ArrayLike<number>,
+    fixedNoise?: Float64Array,
+  ) {
+    this.fixedNoise = fixedNoise;
     this.n = n;
     this.d = d;
     this.X = X;
@@ -198,7 +221,7 @@ export class MaternGp {
     const K = new Float64Array(n * n);
     for (let i = 0; i < n; i++) {
       for (let j = 0; j < i; j++) K[i * n + j] = this.kernel(X, i * d, X, j * d);
-      K[i * n + i] = this.outputscale + this.noise;
+      K[i * n + i] = this.outputscale + this.noise + (fixedNoise?.[i] ?? 0);
     }
     const ch = choleskyJitter(K, n);
     if (!ch) throw new RangeError('MaternGp: kernel matrix is not positive definite even with jitter');
@@ -294,6 +317,12 @@ export interface GpFitOptions {
    * fitting θ on a subset bounds the O(n³)-per-evaluation cost for large histories.
    */
   fitRows?: readonly number[];
+  /**
+   * Known noise variance of each of the n observations (in y's units), added to the learned
+   * homoscedastic noise: heteroscedastic observations such as accuracies on different numbers of
+   * examples. Default none.
+   */
+  noiseVariances?: ArrayLike<number>;
 }
 
 /**
@@ -304,16 +333,22 @@ export function fitGp(X: Float64Array, n: number, d: number, y: Float64Array, op
   if (n === 0) throw new RangeError('fitGp: no observations');
   const prior = opts.prior ?? DEFAULT_PRIOR;
   let obj: GpObjective;
+  const nv = opts.noiseVariances;
+  if (nv && (nv.length !== n || !Array.prototype.every.call(nv, (v: number) => v >= 0 && Number.isFinite(v))))
+    throw new RangeError(`fitGp: noiseVariances must be ${n} finite numbers >= 0`);
+  const fixed = nv ? Float64Array.from(nv) : undefined;
   if (opts.fitRows && opts.fitRows.length < n) {
     const m = opts.fitRows.length;
     const Xs = new Float64Array(m * d);
     const ys = new Float64Array(m);
+    const fs = fixed ? new Float64Array(m) : undefined;
     opts.fitRows.forEach((r, i) => {
       Xs.set(X.subarray(r * d, (r + 1) * d), i * d);
       ys[i] = y[r]!;
+      if (fs) fs[i] = fixed![r]!;
     });
-    obj = new GpObjective(Xs, m, d, ys, prior);
-  } else obj = new GpObjective(X, n, d, y, prior);
+    obj = new GpObjective(Xs, m, d, ys, prior, fs);
+  } else obj = new GpObjective(X, n, d, y, prior, fixed);
   const starts: Float64Array[] = [];
   const base = new Float64Array(d + 2);
   // NOTE: default start: lengthscale 1 (κ = 1) everywhere, unit outputscale, noise at the prior median.
@@ -352,7 +387,7 @@ export function fitGp(X: Float64Array, n: number, d: number, y: Float64Array, op
       best = r.x;
     }
   }
-  const gp = new MaternGp(X, n, d, y, best);
+  const gp = new MaternGp(X, n, d, y, best, fixed);
   gp.fitEvaluations = evaluations;
   return gp;
 }

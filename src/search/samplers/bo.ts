@@ -51,6 +51,45 @@ export interface BoOptions extends SamplerOptions {
   search?: LocalSearchOptions;
   /** Reuse the previous fit's hyperparameters as a start (faster; results then depend on the call sequence). Default true. */
   warmStart?: boolean;
+  /**
+   * Observation noise model. 'learned' (default): one noise variance for all trials, fitted with
+   * the GP. 'binomial': each trial's metric is an accuracy on n validation examples, with the
+   * binomial variance p(1 - p)/n known per trial (n from the trial's `validationExamples` user
+   * attribute, else `validationExamples` here), added to the learned noise; carried into the
+   * copula's scale by its average slope (the delta method).
+   */
+  noise?: 'learned' | 'binomial';
+  /** Validation examples of trials that do not record their own (for `noise: 'binomial'`). */
+  validationExamples?: number;
+}
+
+/**
+ * Known noise variances of the modelled metric in the copula's scale: binomial p(1 - p)/n of each
+ * accuracy, times the squared slope std(z)/std(y) of the warp.
+ */
+export function binomialNoise(
+  trials: readonly FrozenTrial[],
+  y: readonly number[],
+  z: ArrayLike<number>,
+  fallbackN: number | undefined,
+): Float64Array {
+  const sd = (v: ArrayLike<number>): number => {
+    const a = Array.from(v);
+    const m = a.reduce((s, x) => s + x, 0) / a.length;
+    return Math.sqrt(a.reduce((s, x) => s + (x - m) ** 2, 0) / a.length);
+  };
+  const sy = sd(y);
+  const slope = sy > 0 ? sd(z) / sy : 0;
+  return Float64Array.from(trials, (t, i) => {
+    const own = t.userAttrs.validationExamples;
+    const n = typeof own === 'number' && own > 0 ? own : fallbackN;
+    if (n === undefined)
+      throw new SearchSpaceError(
+        `trial ${t.number}: binomial noise needs its validation size; record userAttrs.validationExamples or pass validationExamples`,
+      );
+    const p = Math.min(1, Math.max(0, y[i]!));
+    return slope * slope * ((p * (1 - p)) / n);
+  });
 }
 
 /** What `BoSampler.exportState` returns (a type, not an interface, so that it is an `AttrValue`). */
@@ -185,6 +224,9 @@ export class BoSampler implements Sampler {
     }
     const gp = fitGp(X, n, d, cop.z, {
       ...(fitRows ? { fitRows } : {}),
+      ...(this.o.noise === 'binomial'
+        ? { noiseVariances: binomialNoise(args.complete, yRaw, cop.z, this.o.validationExamples) }
+        : {}),
       restarts: warm ? 0 : (fitO.restarts ?? 1),
       maxIter: warm ? (fitO.warmMaxIter ?? 15) : (fitO.maxIter ?? 50),
       ...(warm ? { ftol: 1e-6 } : {}),

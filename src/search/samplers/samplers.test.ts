@@ -5,7 +5,7 @@ import { syntheticPeft } from '../testing/synthetic.js';
 import { runLoop } from '../testing/loop.js';
 import { RandomSampler } from './random.js';
 import { Nsga2Sampler } from './nsga2.js';
-import { BoSampler } from './bo.js';
+import { BoSampler, binomialNoise } from './bo.js';
 import type { Config, FrozenTrial, Sampler } from '../types.js';
 import { SearchSpaceError } from '../space/errors.js';
 
@@ -303,4 +303,47 @@ test('BO exportState/importState: a restarted sampler proposes what the uninterr
   assert.deepEqual(a.exportState(), b.exportState());
   await fresh.sample({ complete: hist, pending: [], n: 1 }); // runs (cold), may differ
   assert.throws(() => b.importState({ theta: [NaN], lastColdN: 1 }), SearchSpaceError);
+});
+
+test('BO binomial noise: p(1 - p)/n per trial in the copula scale; proposals differ from the learned-noise model', async () => {
+  const t = (number: number, n?: number): FrozenTrial => ({
+    number,
+    state: 'COMPLETE',
+    config: {},
+    userAttrs: n === undefined ? {} : { validationExamples: n },
+    createdAt: 0,
+  });
+  // y with std 0.1 and z with std 0.2: slope 2, so variances are 4 p(1 - p)/n.
+  const v = binomialNoise([t(0, 100), t(1)], [0.7, 0.9], [-0.2, 0.2], 400);
+  assert.ok(Math.abs(v[0]! - (4 * 0.7 * 0.3) / 100) < 1e-12);
+  assert.ok(Math.abs(v[1]! - (4 * 0.9 * 0.1) / 400) < 1e-12);
+  assert.throws(() => binomialNoise([t(0)], [0.7], [0], undefined), /validationExamples/);
+  const hist = (
+    await runLoop({
+      sampler: new RandomSampler({ space: problem.space, seed: 1 }),
+      objectives: problem.objectives,
+      evaluate,
+      budget: 16,
+      batch: 4,
+      rng: new Rng(2),
+    })
+  ).map((h) => ({ ...h, userAttrs: { ...h.userAttrs, validationExamples: 50 } }));
+  const mk = (noise: 'learned' | 'binomial') =>
+    new BoSampler({
+      space: problem.space,
+      objectives: problem.objectives,
+      seed: 4,
+      nInit: 8,
+      noise,
+      search: { rawSamples: 48, localStarts: 2, maxSteps: 6 },
+    });
+  const bin = mk('binomial');
+  const a = await bin.sample({ complete: hist, pending: [], n: 2 });
+  assert.equal(a.length, 2);
+  assert.ok(a.every((c) => problem.space.isValid(c)));
+  assert.ok(bin.last.gp?.fixedNoise, 'the GP was fitted with the known noise');
+  assert.equal(hist.length, bin.last.gp!.fixedNoise!.length);
+  const plain = mk('learned');
+  await plain.sample({ complete: hist, pending: [], n: 2 });
+  assert.equal(plain.last.gp?.fixedNoise, undefined);
 });
