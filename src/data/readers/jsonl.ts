@@ -19,7 +19,6 @@ export interface RecordTable {
 }
 
 export function readJsonl(path: string, options: { maxRows?: number } = {}): RecordTable {
-  let text: string;
   let buf: Buffer;
   try {
     buf = readFileSync(path);
@@ -29,8 +28,7 @@ export function readJsonl(path: string, options: { maxRows?: number } = {}): Rec
     });
   }
   checkTextEncoding(buf, path);
-  text = buf.toString('utf8');
-  return parseJsonl(text, path, options);
+  return parseJsonl(buf.toString('utf8'), path, options);
 }
 
 export function parseJsonl(text: string, source: string, options: { maxRows?: number } = {}): RecordTable {
