@@ -47,6 +47,18 @@ const ALL: Strategy[] = [
   { name: 'random', make: ({ space, seed }) => new RandomSampler({ space, seed }) },
   { name: 'nsga2', make: ({ space, objectives, seed }) => new Nsga2Sampler({ space, objectives, seed }) },
   { name: 'bo', make: ({ space, objectives, seed }) => new BoSampler({ space, objectives, seed, nInit: 0 }) },
+  // The noise-aware GP: the binomial variance of each accuracy on its validation size (the rows' valN).
+  {
+    name: 'bo-binomial',
+    make: ({ space, objectives, seed }) => new BoSampler({ space, objectives, seed, nInit: 0, noise: 'binomial' }),
+  },
+  // Multi-fidelity: MO-ASHA over the table's fidelities (eta 2: the checkpoints double), random or BO proposals.
+  { name: 'asha-random', asha: { eta: 2 }, make: ({ space, seed }) => new RandomSampler({ space, seed }) },
+  {
+    name: 'asha-bo',
+    asha: { eta: 2 },
+    make: ({ space, objectives, seed }) => new BoSampler({ space, objectives, seed, nInit: 0 }),
+  },
   ...table.fidelities.slice(0, -1).map(
     (f): Strategy => ({
       name: `bo@${f}`,

@@ -15,6 +15,7 @@ import { SearchSpace, type ParamDef } from '../../src/search/space/space.js';
 import { mixSeed } from '../../src/core/random.js';
 import { RandomSampler } from '../../src/search/samplers/random.js';
 import { hypervolume } from '../../src/search/pareto/hypervolume.js';
+import { AshaPruner } from '../../src/search/pruners/asha.js';
 import { configKey, observe, type Table, type TableConfig } from './table.js';
 
 /** A search strategy: a sampler factory and the fidelity (examples seen) its evaluations use. */
@@ -23,6 +24,13 @@ export interface Strategy {
   /** Examples seen per evaluation (one of the table's fidelities); default: the top one. */
   fidelity?: number;
   make(args: { space: SearchSpace; objectives: ObjectiveSpec[]; seed: number; nInit: number }): Sampler;
+  /**
+   * Multi-fidelity: every trial is trained up the table's fidelities (its recorded curve revealed
+   * point by point) and judged at each lower one by MO-ASHA (the product's AshaPruner, rungs = the
+   * lower fidelities); a pruned trial costs the examples it reached, and samplers see only the
+   * trials that finished (at the top fidelity). `fidelity` is then ignored.
+   */
+  asha?: { eta: number; minTrials?: number };
 }
 
 export interface RunOptions {
@@ -110,9 +118,20 @@ export async function runStrategy(t: Table, s: Strategy, seed: number, o: RunOpt
   const objectives = tableObjectives(t);
   const ref = referencePoint(t);
   const norm = bestHv(t);
-  const fidelity = s.fidelity ?? t.fidelities[t.fidelities.length - 1]!;
+  const top = t.fidelities[t.fidelities.length - 1]!;
+  const fidelity = s.asha ? top : (s.fidelity ?? top);
+  const pruner = s.asha
+    ? new AshaPruner({
+        objectives,
+        rungs: t.fidelities.slice(0, -1),
+        eta: s.asha.eta,
+        ...(s.asha.minTrials !== undefined ? { minTrials: s.asha.minTrials } : {}),
+      })
+    : undefined;
   const sampler = s.make({ space, objectives, seed, nInit: o.nInit });
   const complete: FrozenTrial[] = [];
+  /** Every trial started (pruned ones too), as the pruner sees them. */
+  const all: FrozenTrial[] = [];
   const repeats = new Map<string, number>();
   const seen = new Map<string, TableConfig>();
   const trace: RunTrace = { strategy: s.name, seed, hv: [], examples: [], seconds: [], keys: [] };
@@ -122,25 +141,43 @@ export async function runStrategy(t: Table, s: Strategy, seed: number, o: RunOpt
     if (!c) throw new Error(`${s.name} proposed ${key}, which the table does not hold`);
     const rep = repeats.get(key) ?? 0;
     repeats.set(key, rep + 1);
-    const p = observe(c.rows[drawRow(c, seed, rep)]!, fidelity);
-    complete.push({
-      number: complete.length,
-      state: 'COMPLETE',
+    const row = c.rows[drawRow(c, seed, rep)]!;
+    const trial: FrozenTrial = {
+      number: all.length,
+      state: 'RUNNING',
       config,
-      values: [p.val, c.paramPct],
-      userAttrs: { fidelity },
-      createdAt: complete.length,
-    });
-    seen.set(key, c);
+      userAttrs: { fidelity, validationExamples: row.valN },
+      createdAt: all.length,
+      intermediateValues: [],
+    };
+    all.push(trial);
+    let reached = fidelity;
+    if (pruner) {
+      for (const f of t.fidelities.slice(0, -1)) {
+        (trial.intermediateValues as { step: number; value: number }[]).push({ step: f, value: observe(row, f).val });
+        if (pruner.shouldPrune(trial, all)) {
+          trial.state = 'PRUNED';
+          reached = f;
+          break;
+        }
+      }
+    }
+    const p = observe(row, reached);
+    if (trial.state !== 'PRUNED') {
+      trial.state = 'COMPLETE';
+      trial.values = [p.val, c.paramPct];
+      complete.push(trial);
+      seen.set(key, c);
+    }
     const n = trace.hv.length;
-    trace.hv.push(trueHv([...seen.values()], ref) / norm);
-    trace.examples.push((n > 0 ? trace.examples[n - 1]! : 0) + fidelity);
+    trace.hv.push(seen.size === 0 ? 0 : trueHv([...seen.values()], ref) / norm);
+    trace.examples.push((n > 0 ? trace.examples[n - 1]! : 0) + reached);
     trace.seconds.push((n > 0 ? trace.seconds[n - 1]! : 0) + p.sec);
     trace.keys.push(key);
   };
   for (const config of initialDesign(t, space, seed, Math.min(o.nInit, o.budget))) evaluate(config);
-  while (complete.length < o.budget) {
-    const n = Math.min(o.batch, o.budget - complete.length);
+  while (trace.hv.length < o.budget) {
+    const n = Math.min(o.batch, o.budget - trace.hv.length);
     const configs = await sampler.sample({ complete, pending: [], n });
     if (configs.length === 0) break; // the space is exhausted
     for (const config of configs) evaluate(config);

@@ -124,3 +124,60 @@ test('fidelity Spearman and the single-method share behave as defined', () => {
   assert.equal(sm.singleMethodConfigs, 9);
   assert.ok(sm.singleMethod > 0 && sm.singleMethod <= 1);
 });
+
+test('MO-ASHA strategy: trials pruned at the lower fidelity cost its examples; samplers see only finished ones', async () => {
+  const t = buildTable(syntheticRows(2));
+  const opts = { budget: 60, nInit: 10, batch: 4 };
+  const random = await runStrategy(
+    t,
+    { name: 'random', make: ({ space, seed }) => new RandomSampler({ space, seed }) },
+    2,
+    opts,
+  );
+  let sawPruned = false;
+  const asha = await runStrategy(
+    t,
+    {
+      name: 'asha-random',
+      asha: { eta: 2 },
+      make: ({ space, seed }) => {
+        const r = new RandomSampler({ space, seed });
+        return {
+          name: 'random',
+          sample: (a) => {
+            // What the sampler is shown: finished trials at the top fidelity only.
+            assert.ok(a.complete.every((x) => x.state === 'COMPLETE' && x.values?.length === 2));
+            return r.sample(a);
+          },
+        };
+      },
+    },
+    2,
+    opts,
+  );
+  assert.equal(asha.hv.length, 60);
+  // Each trial costs 100 (pruned at the first rung) or 400 (finished) examples.
+  const costs = asha.examples.map((e, i) => e - (i > 0 ? asha.examples[i - 1]! : 0));
+  assert.ok(costs.every((c) => c === 100 || c === 400));
+  sawPruned = costs.includes(100);
+  assert.ok(sawPruned, 'some trials were pruned');
+  assert.ok(asha.examples.at(-1)! < random.examples.at(-1)!);
+  // Same initial configurations as random's (the pruned ones among them leave the front).
+  assert.deepEqual(asha.keys.slice(0, 10), random.keys.slice(0, 10));
+  for (let i = 1; i < asha.hv.length; i++) assert.ok(asha.hv[i]! >= asha.hv[i - 1]!);
+});
+
+test('bo-binomial strategy: the noise-aware BO runs on the table (validation sizes from the rows)', async () => {
+  const t = buildTable(syntheticRows(2));
+  const r = await runStrategy(
+    t,
+    {
+      name: 'bo-binomial',
+      make: ({ space, objectives, seed }) => new BoSampler({ space, objectives, seed, nInit: 0, noise: 'binomial' }),
+    },
+    1,
+    { budget: 20, nInit: 10, batch: 5 },
+  );
+  assert.equal(r.hv.length, 20);
+  assert.ok(r.hv.at(-1)! > 0);
+});
