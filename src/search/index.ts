@@ -5,3 +5,4 @@ export * from './pareto/index.js';
 export * from './samplers/index.js';
 export * from './study/index.js';
 export * from './pruners/index.js';
+export { SEARCH_DEFAULTS } from './defaults.js';

@@ -13,6 +13,7 @@
 import type { FrozenTrial, ObjectiveSpec } from '../types.js';
 import { crowdingDistance, nonDominatedSort } from '../pareto/pareto.js';
 import { SearchSpaceError } from '../space/errors.js';
+import { SEARCH_DEFAULTS } from '../defaults.js';
 import type { Pruner } from './types.js';
 
 export interface AshaOptions {
@@ -20,7 +21,7 @@ export interface AshaOptions {
   objectives: readonly ObjectiveSpec[];
   /** Steps at which trials are judged, ascending (e.g. examples seen 500, 1000, 2000). */
   rungs: readonly number[];
-  /** Reduction factor η: the best ⌈n/η⌉ of the n trials at a rung go on. Default 2. */
+  /** Reduction factor η: the best ⌈n/η⌉ of the n trials at a rung go on. Default `SEARCH_DEFAULTS.ashaEta`. */
   eta?: number;
   /** Trials that must have reached a rung before anyone is pruned there. Default η + 1. */
   minTrials?: number;
@@ -37,7 +38,7 @@ export class AshaPruner implements Pruner {
       throw new SearchSpaceError('AshaPruner: the first objective must be the one trials report (not a known one)');
     if (o.rungs.length === 0 || o.rungs.some((r, i) => !(r > 0) || (i > 0 && r <= o.rungs[i - 1]!)))
       throw new SearchSpaceError(`AshaPruner: rungs must be ascending positive steps, got [${o.rungs.join(', ')}]`);
-    this.eta = o.eta ?? 2;
+    this.eta = o.eta ?? SEARCH_DEFAULTS.ashaEta;
     if (!(this.eta > 1)) throw new SearchSpaceError(`AshaPruner: eta must be > 1, got ${this.eta}`);
     this.minTrials = o.minTrials ?? Math.ceil(this.eta) + 1;
     this.steps = [...o.rungs];

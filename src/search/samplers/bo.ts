@@ -13,6 +13,7 @@
 import type { AttrValue, Config, FrozenTrial, Sampler } from '../types.js';
 import { Rng, mixSeed } from '../../core/random.js';
 import { SearchSpaceError } from '../space/errors.js';
+import { SEARCH_DEFAULTS } from '../defaults.js';
 import { fitGp, type GpPrior, type MaternGp } from '../gp/gp.js';
 import { normalCopula } from '../gp/copula.js';
 import { inferReferencePoint } from '../pareto/hypervolume.js';
@@ -52,7 +53,7 @@ export interface BoOptions extends SamplerOptions {
   /** Reuse the previous fit's hyperparameters as a start (faster; results then depend on the call sequence). Default true. */
   warmStart?: boolean;
   /**
-   * Observation noise model. 'learned' (default): one noise variance for all trials, fitted with
+   * Observation noise model (default `SEARCH_DEFAULTS.noise`). 'learned': one noise variance for all trials, fitted with
    * the GP. 'binomial': each trial's metric is an accuracy on n validation examples, with the
    * binomial variance p(1 - p)/n known per trial (n from the trial's `validationExamples` user
    * attribute, else `validationExamples` here), added to the learned noise; carried into the
@@ -224,7 +225,7 @@ export class BoSampler implements Sampler {
     }
     const gp = fitGp(X, n, d, cop.z, {
       ...(fitRows ? { fitRows } : {}),
-      ...(this.o.noise === 'binomial'
+      ...((this.o.noise ?? SEARCH_DEFAULTS.noise) === 'binomial'
         ? { noiseVariances: binomialNoise(args.complete, yRaw, cop.z, this.o.validationExamples) }
         : {}),
       restarts: warm ? 0 : (fitO.restarts ?? 1),
