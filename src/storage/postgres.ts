@@ -756,14 +756,17 @@ export class PostgresStorage implements Storage {
           checkMaxTrials(options.maxTrials, `study "${study}" new trial`);
           validated = true;
         }
-        if (options.maxTrials !== undefined) {
-          const r = await db.query<{ n: number }>(
-            `SELECT COUNT(*) AS n FROM trials WHERE study_id = $1 AND ${COUNTED}`,
+        // One round trip for the count toward the target and the next number (under the study's row lock).
+        const { counted, next } = (
+          await db.query<{ counted: number; next: number }>(
+            `SELECT COUNT(*) FILTER (WHERE ${COUNTED}) AS counted, COALESCE(MAX(number), -1) + 1 AS next
+             FROM trials WHERE study_id = $1`,
             [s.id],
-          );
-          if (r.rows[0]!.n >= options.maxTrials) throw new TrialLimitError(study, options.maxTrials);
-        }
-        const row = newTrialRow(await this.nextNumber(db, s.id), init, now);
+          )
+        ).rows[0]!;
+        if (options.maxTrials !== undefined && counted >= options.maxTrials)
+          throw new TrialLimitError(study, options.maxTrials);
+        const row = newTrialRow(next, init, now);
         await this.insertTrial(db, s.id, row);
         return toTrialRecord(row);
       });
@@ -933,6 +936,18 @@ export class PostgresStorage implements Storage {
 
   async failStale(study: string, options: FailStaleOptions): Promise<FailStaleResult> {
     this.open();
+    // Every ask sweeps: look without locks first, and lock the study only when something is stale.
+    const candidates = await this.call(async () => {
+      const s = await this.studyRow(this.pool, study);
+      checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
+      const now = this.now();
+      const running = await this.pool.query<TrialRow>(`${SELECT_TRIAL} WHERE study_id = $1 AND state = 'RUNNING'`, [
+        s.id,
+      ]);
+      return running.rows.filter((r) => orphanReason(r, now, options.olderThanMs, options.deadWorkers) !== undefined)
+        .length;
+    });
+    if (candidates === 0) return { failed: [], requeued: [] };
     return this.call(() =>
       this.tx(async (db): Promise<FailStaleResult> => {
         const s = await this.studyRow(db, study, true);
