@@ -19,8 +19,15 @@
  * Tensors (row-major, batch x seq): inputIds int64, attentionMask int64 (1 = token, 0 = pad; the
  * dtype Hugging Face's ONNX exports take), tokenTypeIds int64, labels int64 (classification) or
  * float32 (regression), length batch.
+ *
+ * Siamese pairs (`pairEncoding: 'siamese'`, models/types.ts `PairEncoding`): each text of a pair is
+ * tokenized on its own (each truncated to maxLength), giving two token streams; a batch carries the
+ * second one in `second`, padded to the same `seq`, and lengths for bucketing, sorting and padding
+ * are the longer text's. Examples without a second text get an empty one. `cross` (default): one
+ * sequence per example, the tokenizer joining the pair.
  */
 import type { Tokenizer } from '../models/tokenizers/types.js';
+import type { PairEncoding } from '../models/types.js';
 import { DataError } from './errors.js';
 import { Rng } from '../core/random.js';
 import type { Example } from './tasks/types.js';
@@ -38,50 +45,101 @@ export interface TokenizedSet {
   lengths: Int32Array;
   /** Labels (n), float64 copy. */
   labels: Float64Array;
+  /**
+   * Siamese sets: the second texts' stream (same layout as ids / offsets / lengths above, which
+   * then hold the first texts alone).
+   */
+  second?: { ids: Int32Array; offsets: Int32Array; lengths: Int32Array };
+  /** Per example, the length batches sort and pad by: `lengths`, or the longer text's (siamese). */
+  longest: Int32Array;
 }
 
-const tokenCache = new WeakMap<readonly Example[], WeakMap<Tokenizer, Map<number, TokenizedSet>>>();
+const tokenCache = new WeakMap<readonly Example[], WeakMap<Tokenizer, Map<string, TokenizedSet>>>();
 
-/** Tokenize every example (truncating to maxLength), once: later calls return the cached set. */
-export function tokenizeExamples(examples: readonly Example[], tokenizer: Tokenizer, maxLength: number): TokenizedSet {
+/** One text per example: ids laid end to end with n + 1 offsets. */
+function packStream(n: number, encode: (i: number) => number[]): TokenizedSet['second'] & {} {
+  const offsets = new Int32Array(n + 1);
+  const lengths = new Int32Array(n);
+  const chunks: number[][] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    chunks[i] = encode(i);
+    lengths[i] = chunks[i]!.length;
+    offsets[i + 1] = offsets[i]! + lengths[i]!;
+  }
+  const ids = new Int32Array(offsets[n]!);
+  for (let i = 0; i < n; i++) ids.set(chunks[i]!, offsets[i]);
+  return { ids, offsets, lengths };
+}
+
+/**
+ * Tokenize every example (truncating to maxLength), once: later calls return the cached set.
+ * `siamese`: each text of a pair on its own (two streams).
+ */
+export function tokenizeExamples(
+  examples: readonly Example[],
+  tokenizer: Tokenizer,
+  maxLength: number,
+  pairEncoding: PairEncoding = 'cross',
+): TokenizedSet {
   if (!(Number.isInteger(maxLength) && maxLength > 0))
     throw new DataError(`maxLength must be a positive integer, got ${maxLength}; fix: e.g. --max-length 128`);
   let byTok = tokenCache.get(examples);
   if (byTok === undefined) tokenCache.set(examples, (byTok = new WeakMap()));
   let byLen = byTok.get(tokenizer);
   if (byLen === undefined) byTok.set(tokenizer, (byLen = new Map()));
-  const hit = byLen.get(maxLength);
+  const key = `${maxLength}:${pairEncoding}`;
+  const hit = byLen.get(key);
   if (hit !== undefined) return hit;
-
-  const n = examples.length;
-  const offsets = new Int32Array(n + 1);
-  const lengths = new Int32Array(n);
-  const labels = new Float64Array(n);
-  const chunks: { ids: number[]; types: number[] }[] = new Array(n);
-  let total = 0;
-  for (let i = 0; i < n; i++) {
-    const ex = examples[i];
-    const enc = tokenizer.encode(ex.text, ex.pair, maxLength);
-    if (enc.inputIds.length > maxLength || enc.tokenTypeIds.length !== enc.inputIds.length) {
-      throw new Error(
-        `tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`,
-      );
-    }
-    chunks[i] = { ids: enc.inputIds, types: enc.tokenTypeIds };
-    lengths[i] = enc.inputIds.length;
-    labels[i] = ex.label;
-    total += enc.inputIds.length;
-    offsets[i + 1] = total;
-  }
-  const ids = new Int32Array(total);
-  const typeIds = new Uint8Array(total);
-  for (let i = 0; i < n; i++) {
-    ids.set(chunks[i].ids, offsets[i]);
-    typeIds.set(chunks[i].types, offsets[i]);
-  }
-  const set: TokenizedSet = { n, maxLength, ids, typeIds, offsets, lengths, labels };
-  byLen.set(maxLength, set);
+  const set = pairEncoding === 'siamese' ? tokenizeSiamese(examples, tokenizer, maxLength) : tokenizeCross();
+  byLen.set(key, set);
   return set;
+
+  function tokenizeCross(): TokenizedSet {
+    const n = examples.length;
+    const offsets = new Int32Array(n + 1);
+    const lengths = new Int32Array(n);
+    const labels = new Float64Array(n);
+    const chunks: { ids: number[]; types: number[] }[] = new Array(n);
+    let total = 0;
+    for (let i = 0; i < n; i++) {
+      const ex = examples[i];
+      const enc = tokenizer.encode(ex.text, ex.pair, maxLength);
+      if (enc.inputIds.length > maxLength || enc.tokenTypeIds.length !== enc.inputIds.length) {
+        throw new Error(
+          `tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`,
+        );
+      }
+      chunks[i] = { ids: enc.inputIds, types: enc.tokenTypeIds };
+      lengths[i] = enc.inputIds.length;
+      labels[i] = ex.label;
+      total += enc.inputIds.length;
+      offsets[i + 1] = total;
+    }
+    const ids = new Int32Array(total);
+    const typeIds = new Uint8Array(total);
+    for (let i = 0; i < n; i++) {
+      ids.set(chunks[i].ids, offsets[i]);
+      typeIds.set(chunks[i].types, offsets[i]);
+    }
+    return { n, maxLength, ids, typeIds, offsets, lengths, labels, longest: lengths };
+  }
+}
+
+function tokenizeSiamese(examples: readonly Example[], tokenizer: Tokenizer, maxLength: number): TokenizedSet {
+  const n = examples.length;
+  const encode = (text: string, i: number): number[] => {
+    const enc = tokenizer.encode(text, undefined, maxLength);
+    if (enc.inputIds.length > maxLength)
+      throw new Error(`tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength})`);
+    return enc.inputIds;
+  };
+  const first = packStream(n, (i) => encode(examples[i]!.text, i));
+  const second = packStream(n, (i) => encode(examples[i]!.pair ?? '', i));
+  const longest = first.lengths.map((l, i) => Math.max(l, second.lengths[i]!));
+  const labels = Float64Array.from(examples, (ex) => ex.label);
+  // Single-text models read token types; siamese ones do not: all zero.
+  const typeIds = new Uint8Array(first.ids.length);
+  return { n, maxLength, ...first, typeIds, labels, second, longest };
 }
 
 export interface Batch {
@@ -97,6 +155,8 @@ export interface Batch {
   labels: BigInt64Array | Float32Array;
   /** batch: the example index of each row */
   indices: Int32Array;
+  /** Siamese batches: the second texts, batch x seq (the same seq as the first). */
+  second?: { inputIds: BigInt64Array; attentionMask: BigInt64Array };
 }
 
 export interface BatchingOptions {
@@ -115,6 +175,8 @@ export interface BatchingOptions {
   dropLast?: boolean;
   /** Labels as float32 regression targets instead of int64 class indices. */
   regression?: boolean;
+  /** 'siamese': two token streams per pair (see the file comment). Default 'cross'. */
+  pairEncoding?: PairEncoding;
 }
 
 /** Batches over a fixed example set, tokenized once. */
@@ -143,8 +205,9 @@ export class Batcher {
       bucketSize: Math.max(bucket, batchSize),
       dropLast: options.dropLast ?? false,
       regression: options.regression ?? false,
+      pairEncoding: options.pairEncoding ?? 'cross',
     };
-    this.tokens = tokenizeExamples(examples, tokenizer, maxLength);
+    this.tokens = tokenizeExamples(examples, tokenizer, maxLength, this.opts.pairEncoding);
     this.padId = tokenizer.padId;
     if (!this.opts.regression) {
       const bad = this.tokens.labels.findIndex((l) => !Number.isInteger(l) || l < 0);
@@ -168,7 +231,7 @@ export class Batcher {
 
   /** Example indices of each batch of `epoch` (the order `batches(epoch)` yields). */
   plan(epoch = 0): Int32Array[] {
-    const { n, lengths } = this.tokens;
+    const { n, longest: lengths } = this.tokens;
     const { batchSize, bucketSize, shuffle, dropLast, seed } = this.opts;
     const out: Int32Array[] = [];
     if (!shuffle) {
@@ -196,11 +259,11 @@ export class Batcher {
 
   /** Build one padded batch from example indices. */
   makeBatch(indices: Int32Array): Batch {
-    const { ids, typeIds, offsets, lengths, labels } = this.tokens;
+    const { ids, typeIds, offsets, lengths, labels, second } = this.tokens;
     const { padding, padToMultipleOf, maxLength, regression } = this.opts;
     const b = indices.length;
     let longest = 1;
-    for (const i of indices) longest = Math.max(longest, lengths[i]);
+    for (const i of indices) longest = Math.max(longest, this.tokens.longest[i]);
     const seq =
       padding === 'fixed' ? maxLength : Math.min(maxLength, Math.ceil(longest / padToMultipleOf) * padToMultipleOf);
     const inputIds = new BigInt64Array(b * seq).fill(BigInt(this.padId));
@@ -220,7 +283,35 @@ export class Batcher {
       if (lab instanceof Float32Array) lab[r] = labels[ex];
       else lab[r] = BigInt(labels[ex]);
     }
-    return { batch: b, seq, inputIds, attentionMask, tokenTypeIds, labels: lab, indices: Int32Array.from(indices) };
+    const out: Batch = {
+      batch: b,
+      seq,
+      inputIds,
+      attentionMask,
+      tokenTypeIds,
+      labels: lab,
+      indices: Int32Array.from(indices),
+    };
+    if (second) out.second = this.padStream(second, indices, seq);
+    return out;
+  }
+
+  /** One stream's ids and mask for `indices`, padded to `seq`. */
+  private padStream(
+    s: NonNullable<TokenizedSet['second']>,
+    indices: Int32Array,
+    seq: number,
+  ): NonNullable<Batch['second']> {
+    const inputIds = new BigInt64Array(indices.length * seq).fill(BigInt(this.padId));
+    const attentionMask = new BigInt64Array(indices.length * seq);
+    indices.forEach((ex, r) => {
+      const o = s.offsets[ex]!;
+      for (let t = 0; t < s.lengths[ex]!; t++) {
+        inputIds[r * seq + t] = BigInt(s.ids[o + t]!);
+        attentionMask[r * seq + t] = 1n;
+      }
+    });
+    return { inputIds, attentionMask };
   }
 }
 
@@ -229,8 +320,10 @@ export function paddingEfficiency(batches: Iterable<Batch>): number {
   let real = 0;
   let all = 0;
   for (const b of batches) {
-    all += b.batch * b.seq;
-    for (const m of b.attentionMask) real += Number(m);
+    for (const mask of b.second ? [b.attentionMask, b.second.attentionMask] : [b.attentionMask]) {
+      all += b.batch * b.seq;
+      for (const m of mask) real += Number(m);
+    }
   }
   return all === 0 ? 1 : real / all;
 }

@@ -3,9 +3,10 @@
  * BERT/RoBERTa (./bert/backbone.ts) and USE-lite (./use-lite/backbone.ts) implement `Backbone`;
  * `loadBackbone` (./backbone.ts) picks one. PEFT modules plug into every encoder through the same
  * hooks (`EncoderHooks`: ffn, prefix, projection) and size themselves from `BackboneDims`.
- * Capabilities only some backbones have (a merged export, frozen-prefix caching) are optional
- * methods: callers test for the method, never for a class.
+ * Capabilities only some backbones have (a merged export, frozen-prefix caching, siamese pair
+ * encoding) are optional members: callers test for the member, never for a class.
  */
+import { UserError } from '../core/errors.js';
 import type { Dim, Graph, Value } from '../graph/ir.js';
 import type { SessionConfig } from '../runtime/session.js';
 import type { Tokenizer } from './tokenizers/types.js';
@@ -69,6 +70,33 @@ export function attentionWidthsOf(dims: Pick<BackboneDims, 'numLayers' | 'hidden
   return Array.from({ length: dims.numLayers }, (_, l) => attentionWidth(dims, l));
 }
 
+/**
+ * How a sentence-pair example reaches the encoder:
+ * - `cross`: one sequence `a [SEP] b` pooled into one vector (BERT/RoBERTa; the AutoPEFT paper);
+ * - `siamese`: each text encoded on its own by the same encoder and the same PEFT modules (in one
+ *   graph), the head reading both vectors (Sentence-BERT; bi-encoders such as USE-lite).
+ * Single-text tasks are encoded the same way under both.
+ */
+export type PairEncoding = 'cross' | 'siamese';
+export const PAIR_ENCODINGS: readonly PairEncoding[] = ['cross', 'siamese'];
+
+/**
+ * The siamese head over u, v (the two texts' vectors):
+ * - `linear`: one linear layer over [u, v, |u - v|, u * v] (classification or regression);
+ * - `mlp`: a hidden layer (tanh) over the same features, then the linear layer;
+ * - `cosine`: regression only, `w cos(u, v) + b` with MSE (Sentence-BERT's regression objective;
+ *   w, b start at the label range's width and low end).
+ */
+export type PairHead = 'linear' | 'mlp' | 'cosine';
+export const PAIR_HEADS: readonly PairHead[] = ['linear', 'mlp', 'cosine'];
+
+/** Graph input names of a siamese pair's second text (the first keeps the usual names). */
+export const SECOND_TEXT_INPUTS = {
+  ids: 'input_ids_b',
+  mask: 'attention_mask_b',
+  hidden: 'hidden_in_b',
+} as const;
+
 export interface ClassifierGraph {
   graph: Graph;
   /** [batch, numLabels] (numLabels = 1 for regression). */
@@ -96,6 +124,16 @@ export interface BuildClassifierOptions {
    * width]) instead of token ids. Only backbones with `layerCache` support k > 0.
    */
   fromLayer?: number | undefined;
+  /**
+   * `siamese`: a pair model (two token streams, `SECOND_TEXT_INPUTS` beside the usual inputs, the
+   * head over both texts' vectors); only backbones listing it in `pairEncodings`. Default (and
+   * `cross`): one stream.
+   */
+  pairEncoding?: PairEncoding | undefined;
+  /** Siamese head (default `backbone.defaultPairHead(regression)`); numLabels 1 = regression. */
+  pairHead?: PairHead | undefined;
+  /** Regression targets' range [low, high]: the `cosine` head's initial mapping. Default [0, 1]. */
+  labelRange?: readonly [number, number] | undefined;
 }
 
 /** Computes, once per example, the input of a frozen layer k (rows `T_i x width`). */
@@ -140,8 +178,18 @@ export interface Backbone {
   readonly tokenizer: Tokenizer;
   /** Longest input the model takes (special tokens included). */
   readonly maxLength: number;
-  /** Parameter count of the head for `numLabels` (exact trainable count = PEFT + head). */
-  headParams(numLabels: number): number;
+  /**
+   * Parameter count of the head for `numLabels` (exact trainable count = PEFT + head); with
+   * `pair`, of that siamese head. The param % (PEFT / backbone) does not depend on it.
+   */
+  headParams(numLabels: number, pair?: { encoding: PairEncoding; head: PairHead }): number;
+  /**
+   * Pair-encoding capability: the encodings this backbone builds, its default first. Absent:
+   * `['cross']` only.
+   */
+  readonly pairEncodings?: readonly PairEncoding[];
+  /** The siamese head used when none is asked for (classification or regression). */
+  defaultPairHead?(regression: boolean): PairHead;
   buildClassifier(opts: BuildClassifierOptions): ClassifierGraph;
   /**
    * Merged-export capability: the frozen backbone with a placeholder head of the right shape at a
@@ -155,4 +203,26 @@ export interface Backbone {
    * deterministic offer it (USE-lite; BERT/RoBERTa apply dropout in every layer).
    */
   layerCache?(layer: number, opts?: LayerCacheOptions): LayerCache;
+}
+
+/** Thrown for a pair encoding the backbone cannot build. */
+export class PairEncodingError extends UserError {}
+
+/**
+ * The pair encoding to use: `requested` when the backbone offers it (a one-line error naming
+ * --pair-encoding otherwise), else the backbone's default (`cross` without the capability).
+ */
+export function resolvePairEncoding(
+  backbone: Pick<Backbone, 'kind' | 'pairEncodings'>,
+  requested?: PairEncoding | string,
+): PairEncoding {
+  const offered = backbone.pairEncodings ?? ['cross'];
+  if (requested === undefined) return offered[0]!;
+  if (!(PAIR_ENCODINGS as readonly string[]).includes(requested))
+    throw new PairEncodingError(`--pair-encoding must be one of ${PAIR_ENCODINGS.join(', ')}, got '${requested}'`);
+  if (!offered.includes(requested as PairEncoding))
+    throw new PairEncodingError(
+      `--pair-encoding ${requested}: ${backbone.kind} backbones encode pairs as ${offered.join(' or ')} only; drop the flag or pass --pair-encoding ${offered[0]}`,
+    );
+  return requested as PairEncoding;
 }

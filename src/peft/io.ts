@@ -15,7 +15,7 @@ import { readSafetensors, writeSafetensors, type WritableTensor } from '../model
 import { parsePeftConfig, type PeftConfig } from './config.js';
 import { checkDims, peftTensorSpecs } from './create.js';
 import { activeLayers, attentionWidthsOf, fitsSpec, type PeftTensor, type PeftWeights } from './types.js';
-import type { BackboneDims } from '../models/types.js';
+import { type BackboneDims, PAIR_ENCODINGS, PAIR_HEADS, type PairEncoding, type PairHead } from '../models/types.js';
 
 export const ADAPTER_CONFIG_FILE = 'autopeft_adapter.json';
 export const ADAPTER_WEIGHTS_FILE = 'autopeft_adapter.safetensors';
@@ -50,6 +50,10 @@ export interface AdapterHead {
   numLabels: number;
   /** Label names in logit order, when known. */
   labels?: string[];
+  /** How the adapter encodes sentence pairs (absent: `cross`, one sequence). */
+  pairEncoding?: PairEncoding;
+  /** The siamese head over both texts' vectors (with `pairEncoding: 'siamese'`). */
+  pairHead?: PairHead;
 }
 
 export interface AdapterConfigJson {
@@ -254,6 +258,11 @@ export async function loadPeftAdapter(dir: string): Promise<SavedAdapter> {
       `${cfgFile}: "backbone" must be {"id": string, "dims": {"numLayers", "hidden", "numHeads", optional "attentionWidths" (one per layer)}}`,
     );
   }
+  const h = json.head;
+  if (h?.pairEncoding !== undefined && !PAIR_ENCODINGS.includes(h.pairEncoding))
+    throw new PeftFileError(cfgFile, `${cfgFile}: "head.pairEncoding" must be one of ${PAIR_ENCODINGS.join(', ')}`);
+  if (h?.pairHead !== undefined && !PAIR_HEADS.includes(h.pairHead))
+    throw new PeftFileError(cfgFile, `${cfgFile}: "head.pairHead" must be one of ${PAIR_HEADS.join(', ')}`);
   const dims = json.backbone.dims;
   const p = json.peft;
   if (typeof p !== 'object' || p === null) throw new PeftFileError(cfgFile, `${cfgFile}: "peft" is missing`);

@@ -7,6 +7,8 @@ import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js'
 import { predictionsOf, tokenFeeds } from './feeds.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import type { Backbone } from '../models/backbone.js';
+import type { PairEncoding } from '../models/types.js';
+import { effectivePairEncoding } from './trainer.js';
 import { createPeft } from '../peft/create.js';
 import { checkAdapterBackbone, type SavedAdapter } from '../peft/io.js';
 import { compileEval } from '../runtime/eval.js';
@@ -25,7 +27,7 @@ export interface EvaluateOptions {
 }
 
 /** One forward program per padded length, the adapter's PEFT modules and head built in as constants. */
-function frozenPrograms(o: EvaluateOptions, numLabels: number) {
+function frozenPrograms(o: EvaluateOptions, numLabels: number, siamese: boolean) {
   const headWeights = new Map(
     [...o.adapter.headWeights].map(([k, t]) => [
       k,
@@ -42,6 +44,7 @@ function frozenPrograms(o: EvaluateOptions, numLabels: number) {
         seed: 0,
         dropout: false,
         headWeights,
+        ...(siamese ? { pairEncoding: 'siamese' as const, pairHead: o.adapter.head?.pairHead } : {}),
       });
       peft.assertBuilt();
       const threads = o.threads !== undefined ? { threads: o.threads } : {};
@@ -49,6 +52,16 @@ function frozenPrograms(o: EvaluateOptions, numLabels: number) {
     },
     (p) => p.prog.release(),
   );
+}
+
+/** The pair encoding a saved adapter was trained with (absent in its config: `cross`), checked against the backbone. */
+export function adapterPairEncoding(adapter: SavedAdapter, backbone: Backbone): PairEncoding {
+  const enc = adapter.head?.pairEncoding ?? 'cross';
+  if (!(backbone.pairEncodings ?? ['cross']).includes(enc))
+    throw new TrainingError(
+      `the adapter encodes sentence pairs as '${enc}', which ${backbone.kind} backbones cannot build; evaluate it on the backbone it was trained on`,
+    );
+  return enc;
 }
 
 export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult & { n: number }> {
@@ -63,14 +76,18 @@ export async function evaluateAdapter(o: EvaluateOptions): Promise<MetricResult 
   if (o.examples.length === 0) throw new TrainingError(`no examples to evaluate on for task ${task.name}`);
   const maxLength = Math.min(o.maxLength, backbone.maxLength);
   const seqBucket = o.seqBucket ?? 16;
+  // The adapter was trained with one pair encoding; its head only fits that one.
+  const pairEncoding = adapterPairEncoding(adapter, backbone);
+  const siamese = effectivePairEncoding(pairEncoding, o.examples) === 'siamese';
   const batcher = new Batcher(o.examples, backbone.tokenizer, {
     batchSize: o.batchSize ?? 64,
     maxLength,
     padToMultipleOf: seqBucket,
     shuffle: false,
     regression: task.regression,
+    pairEncoding: siamese ? 'siamese' : 'cross',
   });
-  const programs = frozenPrograms(o, numLabels);
+  const programs = frozenPrograms(o, numLabels, siamese);
   let logits: Float32Array;
   try {
     logits = await gatherLogits(batcher.batches(), o.examples.length, numLabels, async (b) => {

@@ -5,24 +5,37 @@
  */
 import type { Batch } from '../data/batching.js';
 import { argmaxRows } from '../data/metrics.js';
+import { SECOND_TEXT_INPUTS } from '../models/types.js';
 import { tensor, type ort } from '../runtime/session.js';
 import { TrainingError } from './errors.js';
 
-/** The token feeds a graph names (`input_ids`, `attention_mask`, `token_type_ids`), int64 [batch, seq]. */
+/**
+ * The token feeds a graph names (`input_ids`, `attention_mask`, `token_type_ids`; a siamese model's
+ * `input_ids_b`, `attention_mask_b` from the batch's second stream), int64 [batch, seq].
+ */
 export function tokenFeeds(b: Batch, names: readonly string[]): Record<string, ort.Tensor> {
   const f: Record<string, ort.Tensor> = {};
-  for (const n of names)
-    f[n] = tensor('int64', n === 'input_ids' ? b.inputIds : n === 'attention_mask' ? b.attentionMask : b.tokenTypeIds, [
-      b.batch,
-      b.seq,
-    ]);
+  for (const n of names) f[n] = tensor('int64', tokenStream(b, n), [b.batch, b.seq]);
   return f;
+}
+
+function tokenStream(b: Batch, name: string): BigInt64Array {
+  if (name === SECOND_TEXT_INPUTS.ids || name === SECOND_TEXT_INPUTS.mask) {
+    if (!b.second)
+      throw new TrainingError(
+        `the model takes sentence pairs one text at a time ('${name}') but the batch has one stream`,
+      );
+    return name === SECOND_TEXT_INPUTS.ids ? b.second.inputIds : b.second.attentionMask;
+  }
+  return name === 'input_ids' ? b.inputIds : name === 'attention_mask' ? b.attentionMask : b.tokenTypeIds;
 }
 
 /** Cached layer inputs (./layer-cache.ts): one row [tokens x width] per example, by example index. */
 export interface HiddenRows {
   rows: readonly Float32Array[];
   width: number;
+  /** Siamese sets: the second texts' rows. */
+  second?: readonly Float32Array[];
 }
 
 /**
@@ -33,15 +46,17 @@ export interface HiddenRows {
 export function batchFeeds(b: Batch, names: readonly string[], hidden?: HiddenRows): Record<string, ort.Tensor> {
   const f: Record<string, ort.Tensor> = {};
   for (const n of names) {
-    if (n !== 'hidden_in') {
+    if (n !== 'hidden_in' && n !== SECOND_TEXT_INPUTS.hidden) {
       Object.assign(f, tokenFeeds(b, [n]));
       continue;
     }
     if (!hidden) throw new TrainingError('the model starts at a cached layer but no cached rows were given');
+    const rows = n === 'hidden_in' ? hidden.rows : hidden.second;
+    if (!rows) throw new TrainingError(`the model reads '${n}' but the cached rows hold one text per example`);
     const w = hidden.width;
     const data = new Float32Array(b.batch * b.seq * w);
     b.indices.forEach((ex, r) => {
-      data.set(hidden.rows[ex]!, r * b.seq * w);
+      data.set(rows[ex]!, r * b.seq * w);
     });
     f[n] = tensor('float32', data, [b.batch, b.seq, w]);
   }

@@ -41,13 +41,16 @@ export interface CacheEvent {
   skipped?: string;
 }
 
-/** The token ids of every example of a tokenized set. */
-const idsOf = (t: TokenizedSet) =>
-  Array.from({ length: t.n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
+/** The token ids of every example of one stream of a tokenized set. */
+const idsOf = (t: Pick<TokenizedSet, 'ids' | 'offsets'>, n: number) =>
+  Array.from({ length: n }, (_, i) => Array.from(t.ids.subarray(t.offsets[i]!, t.offsets[i + 1]!)));
 
-/** The cached rows entering layer `layer`, per example set (computed once per set). */
+/**
+ * The cached rows entering layer `layer`, per tokenized set (computed once per set; a siamese set's
+ * second texts are cached too, by the same frozen layers).
+ */
 export class CachedRows {
-  private readonly bySet = new WeakMap<readonly Example[], Float32Array[]>();
+  private readonly bySet = new WeakMap<TokenizedSet, HiddenRows>();
 
   constructor(readonly cache: LayerCache) {}
 
@@ -56,13 +59,14 @@ export class CachedRows {
   }
 
   /** The rows of `examples` (tokenized as `tokens`), computed on first use. */
-  async rows(examples: readonly Example[], tokens: TokenizedSet): Promise<HiddenRows> {
-    let rows = this.bySet.get(examples);
+  async rows(_examples: readonly Example[], tokens: TokenizedSet): Promise<HiddenRows> {
+    let rows = this.bySet.get(tokens);
     if (!rows) {
-      rows = await this.cache.compute(idsOf(tokens));
-      this.bySet.set(examples, rows);
+      rows = { rows: await this.cache.compute(idsOf(tokens, tokens.n)), width: this.cache.width };
+      if (tokens.second) rows.second = await this.cache.compute(idsOf(tokens.second, tokens.n));
+      this.bySet.set(tokens, rows);
     }
-    return { rows, width: this.cache.width };
+    return rows;
   }
 
   release(): Promise<void> {
@@ -85,7 +89,8 @@ export async function openCachedRows(o: {
 }): Promise<CachedRows | undefined> {
   const t0 = performance.now();
   const candidate = createLayerCache(o.backbone, o.layer, o.threads);
-  const bytes = o.sets.reduce((s, x) => s + x.tokens.ids.length, 0) * candidate.width * 4;
+  const tokens = (t: TokenizedSet) => t.ids.length + (t.second?.ids.length ?? 0);
+  const bytes = o.sets.reduce((s, x) => s + tokens(x.tokens), 0) * candidate.width * 4;
   const limit = o.maxBytes ?? DEFAULT_CACHE_BYTES;
   const gb = (x: number) => (x / 1e9).toFixed(1);
   if (bytes > limit) {

@@ -5,6 +5,7 @@ import type { NamedTensor } from '../runtime/params.js';
 import type { PeftConfig } from '../peft/config.js';
 import { savePeftAdapter } from '../peft/io.js';
 import type { PeftWeights } from '../peft/types.js';
+import type { PairEncoding, PairHead } from '../models/types.js';
 
 export interface SaveTrainedArgs {
   model: string;
@@ -14,6 +15,8 @@ export interface SaveTrainedArgs {
   info: TaskInfo;
   params: ReadonlyMap<string, NamedTensor>;
   extra: Record<string, unknown>;
+  /** Siamese adapters: the encoding and head they were trained with (recorded in the head). */
+  pair?: { encoding: PairEncoding; head: PairHead } | undefined;
 }
 
 export async function saveTrained(dir: string, a: SaveTrainedArgs): Promise<void> {
@@ -35,6 +38,9 @@ export async function saveTrained(dir: string, a: SaveTrainedArgs): Promise<void
       kind: a.info.regression ? 'regression' : 'classification',
       numLabels: a.info.regression ? 1 : a.info.numLabels,
       labels: a.info.labelNames,
+      ...(a.pair
+        ? { pairEncoding: a.pair.encoding, ...(a.pair.encoding === 'siamese' ? { pairHead: a.pair.head } : {}) }
+        : {}),
     },
     task: a.task,
     weights,

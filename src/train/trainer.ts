@@ -8,12 +8,15 @@
  * - programs: one training program per padded length, sharing one AdamW run (./shared-programs.ts),
  *   so short inputs cost short compute; the loss is ./loss.ts's, the feeds ./feeds.ts's;
  * - the epoch loop with early stopping and best weights (./epochs.ts);
- * - divergence checks on every loss, the weights and the evaluation outputs (./divergence.ts).
+ * - divergence checks on every loss, the weights and the evaluation outputs (./divergence.ts);
+ * - sentence pairs encoded as one sequence (`cross`) or each text on its own (`siamese`: two token
+ *   streams, two cached row sets, one graph; models/types.ts `PairEncoding`).
  */
 import { Batcher, tokenizeExamples } from '../data/batching.js';
 import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import type { Backbone, EncoderHooks } from '../models/backbone.js';
+import type { PairEncoding, PairHead } from '../models/types.js';
 import type { NamedTensor } from '../runtime/params.js';
 import { compileTraining } from '../runtime/training.js';
 import { batchLoss, DivergenceGuard, naturalLossScale } from './divergence.js';
@@ -75,6 +78,13 @@ export interface TrainerOptions extends TrainHyper {
   cacheLayer?: number;
   /** Do not cache when the cached rows would exceed this many bytes (default 3e9). */
   cacheMaxBytes?: number;
+  /**
+   * How pairs are encoded (default 'cross'; `resolvePairEncoding` gives the backbone's). Only pair
+   * tasks (examples with a second text) are affected.
+   */
+  pairEncoding?: PairEncoding;
+  /** Siamese head (default: the backbone's `defaultPairHead`). */
+  pairHead?: PairHead;
   onEvent?: (e: TrainEvent) => void;
   signal?: AbortSignal;
   /** Asked before every step; true ends training there with what it reached (see `EpochLoop.stop`). */
@@ -115,6 +125,7 @@ async function compileLength(
     headWeights: opts.headWeights,
     fullFineTune: opts.fullFineTune,
     ...(fromLayer > 0 ? { fromLayer } : {}),
+    ...pairBuildOptions(opts),
   });
   const train = await compileTraining({
     loss: buildLoss(built.logits, opts.task.regression),
@@ -123,6 +134,30 @@ async function compileLength(
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   });
   return { train, inputNames: built.inputNames, logits: built.logits };
+}
+
+/** The encoding the run's examples get: siamese only for a pair task (examples with a second text). */
+export function effectivePairEncoding(
+  requested: PairEncoding | undefined,
+  examples: readonly { pair?: string | undefined }[],
+): PairEncoding {
+  return requested === 'siamese' && examples.some((e) => e.pair !== undefined) ? 'siamese' : 'cross';
+}
+
+/** The pair options of `buildClassifier` for this run (none unless siamese). */
+function pairBuildOptions(opts: TrainerOptions) {
+  if (effectivePairEncoding(opts.pairEncoding, opts.train) !== 'siamese') return {};
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const e of opts.task.regression ? opts.train : []) {
+    lo = Math.min(lo, e.label);
+    hi = Math.max(hi, e.label);
+  }
+  return {
+    pairEncoding: 'siamese' as const,
+    ...(opts.pairHead ? { pairHead: opts.pairHead } : {}),
+    ...(hi > lo ? { labelRange: [lo, hi] as const } : {}),
+  };
 }
 
 /** The training batches and the step budget; rejects a run with nothing to train or score. */
@@ -138,6 +173,7 @@ function planRun(opts: TrainerOptions) {
     padToMultipleOf: seqBucket,
     seed: opts.seed,
     regression: opts.task.regression,
+    pairEncoding: effectivePairEncoding(opts.pairEncoding, opts.train),
   });
   const totalSteps = Math.min(opts.maxSteps ?? Infinity, opts.epochs * batcher.numBatches);
   if (!(totalSteps > 0)) throw new TrainingError(`nothing to train: epochs ${opts.epochs}, max steps ${opts.maxSteps}`);
@@ -148,7 +184,12 @@ function planRun(opts: TrainerOptions) {
 /** The frozen-prefix cache of the training and evaluation examples, when `cacheLayer` asks for one. */
 function openCache(opts: TrainerOptions, plan: ReturnType<typeof planRun>): Promise<CachedRows | undefined> {
   if (!((opts.cacheLayer ?? 0) > 0)) return Promise.resolve(undefined);
-  const evalTokens = tokenizeExamples(opts.eval, opts.backbone.tokenizer, plan.maxLength);
+  const evalTokens = tokenizeExamples(
+    opts.eval,
+    opts.backbone.tokenizer,
+    plan.maxLength,
+    effectivePairEncoding(opts.pairEncoding, opts.train),
+  );
   return openCachedRows({
     backbone: opts.backbone,
     layer: opts.cacheLayer!,
@@ -179,6 +220,7 @@ function scorer(
       padToMultipleOf: plan.seqBucket,
       shuffle: false,
       regression: task.regression,
+      pairEncoding: effectivePairEncoding(opts.pairEncoding, opts.train),
     });
     const hidden = cached && (await cached.rows(examples, eb.tokens));
     const logits = await programs.forward(eb.batches(), examples.length, numLabels, hidden);

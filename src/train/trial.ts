@@ -15,8 +15,9 @@ import { createPeft } from '../peft/create.js';
 import { describePeft, isNoop, parsePeftConfig, type PeftConfig, type PeftModelLimits } from '../peft/config.js';
 import { paperParamPct } from '../peft/params.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
+import { type PairEncoding, type PairHead, PairEncodingError, resolvePairEncoding } from '../models/types.js';
 import { TrainingError } from './errors.js';
-import { trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
+import { effectivePairEncoding, trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
 import { cacheLayerFor } from './layer-cache.js';
 
 export interface Fidelity {
@@ -53,6 +54,10 @@ export interface TrialSpec {
   layerCache?: boolean;
   /** Save the trained adapter (PEFT + head weights, adapter_config.json) into this folder. */
   saveDir?: string;
+  /** How sentence pairs are encoded (default: the backbone's, `resolvePairEncoding`). */
+  pairEncoding?: PairEncoding;
+  /** Siamese head (default: the backbone's `defaultPairHead`). */
+  pairHead?: PairHead;
 }
 
 export interface TrialResult {
@@ -82,6 +87,8 @@ export interface TrialResult {
   stoppedAt?: number;
   description: string;
   savedTo?: string;
+  /** The pair encoding the trial trained with (pair tasks; single-text ones are encoded alike). */
+  pairEncoding?: PairEncoding;
 }
 
 // A pool worker runs many trials: keep the backbone and the task data between them.
@@ -148,6 +155,10 @@ export async function runTrial(
   if (spec.fidelity?.maxSteps !== undefined) hyper.maxSteps = spec.fidelity.maxSteps;
   if (hooks.threads !== undefined) hyper.threads = hooks.threads;
   const dims = backbone.dims;
+  const pairEncoding = resolvePairEncoding(backbone, spec.pairEncoding);
+  const pairHead = spec.pairHead ?? backbone.defaultPairHead?.(data.info.regression) ?? 'linear';
+  if (pairHead === 'cosine' && !data.info.regression)
+    throw new PairEncodingError(`--pair-head cosine is for regression tasks; ${spec.task} is a classification task`);
   const curve: TrialResult['curve'] = [];
   const onEvent = (e: TrainEvent): void => {
     if (e.kind === 'checkpoint') curve.push({ examples: e.examples, metric: e.metric, trainSeconds: e.trainSeconds });
@@ -161,6 +172,8 @@ export async function runTrial(
     eval: validation,
     hooks: () => createPeft(cfg, dims, { seed: hyper.seed }).hooks,
     cacheLayer: spec.layerCache === false ? 0 : cacheLayerFor(backbone, cfg, spec.fullFineTune === true),
+    pairEncoding,
+    pairHead,
     ...(spec.fullFineTune ? { fullFineTune: true } : {}),
     onEvent,
     ...(hooks.signal ? { signal: hooks.signal } : {}),
@@ -184,6 +197,7 @@ export async function runTrial(
       curve,
       ...(out.stopped ? { stoppedAt: out.stopped.examplesSeen } : {}),
       description: spec.fullFineTune ? 'full fine-tuning' : describePeft(cfg),
+      pairEncoding,
     };
     if (spec.reportDev) {
       if (!data.dev || data.dev.length === 0)
@@ -202,6 +216,7 @@ export async function runTrial(
         backbone,
         info: data.info,
         params: out.params,
+        pair: { encoding: effectivePairEncoding(pairEncoding, train), head: pairHead },
         extra: {
           metric: result.metric,
           metrics: result.metrics,

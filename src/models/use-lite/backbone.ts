@@ -8,14 +8,19 @@
  *   dropout 0.1 on its input in training programs (the encoder has no dropout at all, as in
  *   inference: the TF-Hub module applies none).
  * - fullFineTune: every encoder weight but the embedding table is trainable.
+ * - pairs: `siamese` by default (USE-lite is a bi-encoder: each text encoded on its own, the head
+ *   over both vectors; ./graph.ts), `cross` (one sequence `a </s> b`) on request.
  */
-import type {
-  Backbone,
-  BackboneDims,
-  BuildClassifierOptions,
-  ClassifierGraph,
-  ExportBackbone,
-  LayerCacheOptions,
+import {
+  type Backbone,
+  type BackboneDims,
+  type BuildClassifierOptions,
+  type ClassifierGraph,
+  type ExportBackbone,
+  type LayerCacheOptions,
+  type PairEncoding,
+  type PairHead,
+  SECOND_TEXT_INPUTS,
 } from '../types.js';
 import type { Dim } from '../../graph/ir.js';
 import { useLiteExportBackbone } from './export.js';
@@ -34,6 +39,8 @@ export class UseLiteBackbone implements Backbone {
   readonly backboneParams: number;
   readonly maxLength: number;
   readonly tokenizer: UseLiteTokenizer;
+  /** Siamese first: the default for pair tasks. */
+  readonly pairEncodings: readonly PairEncoding[] = ['siamese', 'cross'];
 
   constructor(
     readonly model: UseLiteModel,
@@ -46,8 +53,20 @@ export class UseLiteBackbone implements Backbone {
     this.tokenizer = model.tokenizer;
   }
 
-  headParams(numLabels: number): number {
-    return numLabels * this.model.config.hidden + numLabels;
+  headParams(numLabels: number, pair?: { encoding: PairEncoding; head: PairHead }): number {
+    const H = this.model.config.hidden;
+    if (pair?.encoding !== 'siamese') return numLabels * H + numLabels;
+    if (pair.head === 'cosine') return 2;
+    if (pair.head === 'linear') return numLabels * 4 * H + numLabels;
+    return 4 * H * H + H + numLabels * H + numLabels;
+  }
+
+  /**
+   * NOTE: measured on the official dev sets (docs/use-lite-training.md, "Sentence pairs"): the
+   * linear layer over [u, v, |u - v|, u * v] for classification, the cosine for regression.
+   */
+  defaultPairHead(regression: boolean): PairHead {
+    return regression ? 'cosine' : 'linear';
   }
 
   /** `fromLayer: k` starts from `hidden_in` (see `layerCache`); no PEFT module may sit below k, and not with fullFineTune. */
@@ -55,9 +74,11 @@ export class UseLiteBackbone implements Backbone {
     const from = opts.fromLayer ?? 0;
     if (from > 0 && opts.fullFineTune)
       throw new UseLiteBuildError('fromLayer > 0 caches frozen layers; it cannot be combined with full fine-tuning');
+    const siamese = opts.pairEncoding === 'siamese';
     const built = buildUseLite({
       model: this.model,
       seqLen: opts.seqLen,
+      siamese,
       hooks: opts.hooks,
       fromLayer: from,
       attentionHookWidth: 'native',
@@ -67,9 +88,13 @@ export class UseLiteBackbone implements Backbone {
         seed: opts.seed,
         weights: opts.headWeights,
         dropout: opts.dropout ? USE_LITE_HEAD_DROPOUT : 0,
+        ...(siamese ? { pairHead: opts.pairHead ?? this.defaultPairHead(opts.numLabels === 1) } : {}),
+        ...(opts.labelRange ? { labelRange: opts.labelRange } : {}),
       },
     });
-    const inputNames = [from > 0 ? USE_LITE_INPUTS.hidden : USE_LITE_INPUTS.ids, USE_LITE_INPUTS.mask];
+    const inputNames: string[] = [from > 0 ? USE_LITE_INPUTS.hidden : USE_LITE_INPUTS.ids, USE_LITE_INPUTS.mask];
+    if (siamese)
+      inputNames.push(from > 0 ? SECOND_TEXT_INPUTS.hidden : SECOND_TEXT_INPUTS.ids, SECOND_TEXT_INPUTS.mask);
     // As the BERT backbone: every non-PEFT trainable (the head; plus the encoder when fully fine-tuned).
     return {
       graph: built.graph,

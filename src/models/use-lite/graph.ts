@@ -34,11 +34,19 @@
  *   (zero gradient).
  * - `prefix`: rows [P, d] per layer; in 'padded' mode also [P, 512], cut to [P, d] in layer 0
  *   (the dropped columns get zero gradient).
+ *
+ * Siamese pairs (`siamese: true`): a second text stream (`input_ids_b` / `hidden_in_b` and
+ * `attention_mask_b`, same [B, S]) is stacked under the first on the batch axis, so both texts run
+ * through the very same layers and PEFT modules ([2B, S] inside the encoder; each row is its own
+ * sequence, so a text's embedding does not depend on its partner), and the embeddings are split
+ * back into u, v [B, 512]. The head then reads the pair (`PairHead`): a linear layer or an MLP over
+ * [u, v, |u - v|, u * v] (u, v rescaled by sqrt(512) as the single-text head's input), or
+ * `w cos(u, v) + b` for regression.
  */
 import { Graph, type Dim, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
-import type { BackboneDims, EncoderHooks } from '../types.js';
-import { seededNormal } from '../../core/random.js';
+import { type BackboneDims, type EncoderHooks, type PairHead, SECOND_TEXT_INPUTS } from '../types.js';
+import { mixSeed, seededNormal } from '../../core/random.js';
 import type { Dense, Norm, UseLiteConfig, UseLiteModel, UseLiteParams } from './load.js';
 
 /** A build option the caller got wrong: one line naming the option and the fix. */
@@ -58,8 +66,17 @@ export const USE_LITE_NAMES = {
   pool: (which: 'kernel' | 'bias') => `use_lite.pool.${which}`,
 } as const;
 
-/** Head tensors: `classifier.weight` [numLabels, 512] (PyTorch layout), `classifier.bias` [numLabels]. */
-export const USE_LITE_HEAD = { weight: 'classifier.weight', bias: 'classifier.bias' } as const;
+/**
+ * Head tensors (PyTorch layout): `classifier.weight` [numLabels, in] + `classifier.bias` [numLabels],
+ * in = 512 (one text), 2048 (siamese `linear`: [u, v, |u - v|, u * v]), 512 (siamese `mlp`, after
+ * `classifier.dense.*` [512, 2048] + [512]) or 1 (siamese `cosine`).
+ */
+export const USE_LITE_HEAD = {
+  weight: 'classifier.weight',
+  bias: 'classifier.bias',
+  denseWeight: 'classifier.dense.weight',
+  denseBias: 'classifier.dense.bias',
+} as const;
 
 /** Trainable predicate for full fine-tuning: everything but the embedding table. */
 export const allButUseLiteEmbeddings = (name: string): boolean => name !== USE_LITE_NAMES.embeddings;
@@ -74,6 +91,10 @@ export interface UseLiteHeadOptions {
   dropout?: number;
   /** Head weights are params (default true). */
   trainable?: boolean;
+  /** Siamese builds: the head over both texts (default 'linear'). */
+  pairHead?: PairHead;
+  /** Siamese `cosine` head: the regression targets' range [low, high] (default [0, 1]). */
+  labelRange?: readonly [number, number];
 }
 
 export interface UseLiteBuildOptions {
@@ -104,6 +125,8 @@ export interface UseLiteBuildOptions {
   head?: UseLiteHeadOptions;
   /** Build into this graph (default a new one). */
   graph?: Graph;
+  /** Siamese pairs: a second text stream through the same layers (see the file comment). */
+  siamese?: boolean;
 }
 
 export interface UseLiteGraph {
@@ -125,8 +148,12 @@ export interface UseLiteGraph {
   pooled?: Value;
   /** tanh layer output before normalisation [B, 512]. */
   tanh?: Value;
-  /** L2-normalised sentence embedding [B, 512]. */
+  /** L2-normalised sentence embedding [B, 512] (siamese: [2B, 512], the second texts below the first). */
   embedding?: Value;
+  /** Siamese builds: the second text's inputs (`input_ids_b` or `hidden_in_b`, `attention_mask_b`). */
+  second?: { inputIds?: Value; hiddenIn?: Value; attentionMask: Value };
+  /** Siamese full builds: the two texts' embeddings u, v [B, 512]. */
+  pairEmbeddings?: [Value, Value];
   /** [B, numLabels] when a head was asked for. */
   logits?: Value;
   /** Encoder weights made trainable. */
@@ -150,6 +177,36 @@ export function freshUseLiteHead(
   return new Map([
     [USE_LITE_HEAD.weight, { data: w, shape: [numLabels, hidden] }],
     [USE_LITE_HEAD.bias, { data: new Float32Array(numLabels), shape: [numLabels] }],
+  ]);
+}
+
+/**
+ * Fresh siamese head tensors for `kind` over 512-d u, v: N(0, 0.02) weights and zero biases, except
+ * `cosine`, which starts as the map of cos in [0, 1] onto `labelRange`.
+ */
+export function freshUseLitePairHead(
+  kind: PairHead,
+  numLabels: number,
+  hidden: number,
+  seed: number,
+  labelRange: readonly [number, number] = [0, 1],
+): Map<string, { data: Float32Array; shape: number[] }> {
+  if (kind === 'cosine') {
+    if (numLabels !== 1)
+      throw new UseLiteBuildError(`the cosine pair head is for regression (1 output), not ${numLabels} labels`);
+    return new Map([
+      [USE_LITE_HEAD.weight, { data: Float32Array.of(labelRange[1] - labelRange[0]), shape: [1, 1] }],
+      [USE_LITE_HEAD.bias, { data: Float32Array.of(labelRange[0]), shape: [1] }],
+    ]);
+  }
+  if (kind === 'linear') return freshUseLiteHead(numLabels, 4 * hidden, seed);
+  const rnd = seededNormal(mixSeed(seed, 1));
+  const dense = new Float32Array(hidden * 4 * hidden);
+  for (let i = 0; i < dense.length; i++) dense[i] = 0.02 * rnd();
+  return new Map([
+    [USE_LITE_HEAD.denseWeight, { data: dense, shape: [hidden, 4 * hidden] }],
+    [USE_LITE_HEAD.denseBias, { data: new Float32Array(hidden), shape: [hidden] }],
+    ...freshUseLiteHead(numLabels, hidden, seed),
   ]);
 }
 
@@ -232,14 +289,31 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
 
   let inputIds: Value | undefined;
   let hiddenIn: Value | undefined;
+  let second: UseLiteGraph['second'];
   let x: Value;
+  const siamese = opts.siamese === true;
+  // Siamese: the second texts are stacked under the first on the batch axis (no gradient flows
+  // into data inputs, so the stacking needs none).
+  const stack = (a: Value, b: Value | undefined): Value => (b ? ops.concat([a, b], 0) : a);
   if (from === 0) {
     inputIds = g.input(USE_LITE_INPUTS.ids, 'int64', [B, S]);
   } else {
     hiddenIn = g.input(USE_LITE_INPUTS.hidden, 'float32', [B, S, layerInputWidth(config, params, from)]);
   }
   const attentionMask = g.input(USE_LITE_INPUTS.mask, 'int64', [B, S]);
+  if (siamese) {
+    second =
+      from === 0
+        ? { inputIds: g.input(SECOND_TEXT_INPUTS.ids, 'int64', [B, S]), attentionMask: undefined! }
+        : {
+            hiddenIn: g.input(SECOND_TEXT_INPUTS.hidden, 'float32', [B, S, layerInputWidth(config, params, from)]),
+            attentionMask: undefined!,
+          };
+    second.attentionMask = g.input(SECOND_TEXT_INPUTS.mask, 'int64', [B, S]);
+  }
+  const encoderMask = stack(attentionMask, second?.attentionMask);
   if (inputIds) {
+    const ids = stack(inputIds, second?.inputIds);
     const E = W(USE_LITE_NAMES.embeddings, params.embeddings, [config.vocabSize, config.embedDim]);
     // A symbolic length gathers its rows from the full 128-row table.
     const timing =
@@ -254,12 +328,12 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
             ops.rangeOf(inputIds, 1),
           );
     // NOTE: the graph adds the embedding twice (embeddingMultiplier 2); x2 is exact in float32.
-    x = ops.add(ops.mul(ops.gather(E, inputIds), config.embeddingMultiplier), timing);
-  } else x = hiddenIn!;
+    x = ops.add(ops.mul(ops.gather(E, ids), config.embeddingMultiplier), timing);
+  } else x = stack(hiddenIn!, second?.hiddenIn);
 
   if (from > 0 && opts.hooks) checkNoHooksBelow(g, opts.hooks, from, params, hookWidth === 'padded' ? hidden : 0);
 
-  const maskF = ops.cast(attentionMask, 'float32');
+  const maskF = ops.cast(encoderMask, 'float32');
   // [B, 1, 1, S]: the graph's -1e9 on padded keys.
   const maskBias = ops.unsqueeze(ops.mul(ops.sub(1, maskF), config.attentionMaskBias), [1, 2]);
 
@@ -339,6 +413,7 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     hidden: x,
     encoderParams,
     headParams: [],
+    ...(second ? { second } : {}),
   };
   if (to < L) return out;
 
@@ -358,12 +433,15 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
   // NOTE: tf.math.l2_normalize: x * rsqrt(max(sum x^2, 1e-12)).
   const embedding = ops.div(tanh, ops.sqrt(ops.where(ops.less(sq, config.l2Epsilon), config.l2Epsilon, sq)));
   Object.assign(out, { pooled, tanh, embedding });
+  if (siamese) out.pairEmbeddings = unstackPairs(embedding, B);
 
   if (opts.head) {
     const hd = opts.head;
     if (!Number.isInteger(hd.numLabels) || hd.numLabels < 1)
       throw new UseLiteBuildError(`head.numLabels ${hd.numLabels} must be an integer >= 1`);
-    const fresh = freshUseLiteHead(hd.numLabels, hidden, hd.seed ?? 0);
+    const fresh = siamese
+      ? freshUseLitePairHead(hd.pairHead ?? 'linear', hd.numLabels, hidden, hd.seed ?? 0, hd.labelRange)
+      : freshUseLiteHead(hd.numLabels, hidden, hd.seed ?? 0);
     const headTensor = (name: string): Value => {
       const f = fresh.get(name)!;
       const saved = hd.weights?.get(name);
@@ -378,6 +456,10 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
       out.headParams.push(p);
       return p;
     };
+    if (out.pairEmbeddings) {
+      out.logits = pairHeadLogits(out.pairEmbeddings, hd, hidden, headTensor);
+      return out;
+    }
     // NOTE: the head reads the unit-norm embedding rescaled by sqrt(512) (unit RMS per feature,
     // ~2x the tanh output here), so a N(0, 0.02) head trains at the pace it does on BERT features.
     let hin = ops.mul(embedding, Math.sqrt(hidden));
@@ -385,6 +467,48 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     out.logits = ops.linear(hin, headTensor(USE_LITE_HEAD.weight), headTensor(USE_LITE_HEAD.bias));
   }
   return out;
+}
+
+/** [2B, H] (first texts, then second texts) -> u, v [B, H]. */
+function unstackPairs(e: Value, B: Dim): [Value, Value] {
+  const g = e.graph;
+  const H = e.shape[1]!;
+  // NOTE: a raw Reshape: ops.reshape cannot infer B from the stacked dim's name ('batch+batch');
+  // its gradient reshapes back to the stacked value's run-time shape.
+  const two = g.node('Reshape', [e, g.ints([2, -1, H as number])], {}, [{ dtype: e.dtype, shape: [2, B, H] }])[0]!;
+  const half = (i: number) => ops.squeeze(ops.slice(two, [i], [i + 1], [0]), [0]);
+  return [half(0), half(1)];
+}
+
+/**
+ * The siamese head's output [B, numLabels] from unit-norm u, v [B, H]: features
+ * [u', v', |u' - v'|, u' * v'] with u' = sqrt(H) u (as the single-text head's input), dropout, then
+ * `linear` or `mlp` (tanh hidden layer of H); or `cosine`: w cos(u, v) + b (no dropout).
+ */
+function pairHeadLogits(
+  [u, v]: [Value, Value],
+  hd: UseLiteHeadOptions,
+  hidden: number,
+  tensor: (name: string) => Value,
+): Value {
+  const kind = hd.pairHead ?? 'linear';
+  if (kind === 'cosine') {
+    const cos = ops.reduceSum(ops.mul(u, v), [1], true);
+    return ops.linear(cos, tensor(USE_LITE_HEAD.weight), tensor(USE_LITE_HEAD.bias));
+  }
+  const s = Math.sqrt(hidden);
+  const us = ops.mul(u, s);
+  const vs = ops.mul(v, s);
+  const d = ops.sub(us, vs);
+  // |d| = 2 relu(d) - d: exact, and Relu has a gradient rule (there is no Abs op in the engine).
+  const absD = ops.sub(ops.mul(ops.relu(d), 2), d);
+  const seed = hd.seed ?? 0;
+  let f = ops.dropout(ops.concat([us, vs, absD, ops.mul(us, vs)], 1), hd.dropout ?? 0, seed);
+  if (kind === 'mlp') {
+    f = ops.tanh(ops.linear(f, tensor(USE_LITE_HEAD.denseWeight), tensor(USE_LITE_HEAD.denseBias)));
+    f = ops.dropout(f, hd.dropout ?? 0, mixSeed(seed, 2));
+  }
+  return ops.linear(f, tensor(USE_LITE_HEAD.weight), tensor(USE_LITE_HEAD.bias));
 }
 
 /**

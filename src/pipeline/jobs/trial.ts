@@ -8,6 +8,7 @@ import * as c from '../../exec/codec.js';
 import type { Codec } from '../../exec/codec.js';
 import { jobFunction, type JobType } from '../../exec/job.js';
 import { METRIC_NAMES } from '../../data/tasks/types.js';
+import { PAIR_ENCODINGS, PAIR_HEADS } from '../../models/types.js';
 import type { PeftConfig } from '../../peft/config.js';
 import type { TrainEvent, TrainHyper } from '../../train/trainer.js';
 import { runTrial, type Fidelity, type TrialResult, type TrialSpec } from '../../train/trial.js';
@@ -57,6 +58,8 @@ export const trialSpecCodec: Codec<TrialSpec> = c.object<TrialSpec>({
   splitSeed: c.optional(c.number),
   layerCache: c.optional(c.boolean),
   saveDir: c.optional(c.string),
+  pairEncoding: c.optional(c.literal(...PAIR_ENCODINGS)),
+  pairHead: c.optional(c.literal(...PAIR_HEADS)),
 });
 
 const metrics = c.record(c.number);
@@ -83,6 +86,7 @@ export const trialResultCodec: Codec<TrialResult> = c.object<TrialResult>({
   stoppedAt: c.optional(c.number),
   description: c.string,
   savedTo: c.optional(c.string),
+  pairEncoding: c.optional(c.literal(...PAIR_ENCODINGS)),
 });
 
 type Ev<K extends TrainEvent['kind']> = Extract<TrainEvent, { kind: K }>;
