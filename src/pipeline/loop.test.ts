@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, test } from 'node:test';
-import type { Executor, JobSpec, Json } from '../exec/types.js';
+import { JobError, type Executor, type JobSpec, type Json } from '../exec/types.js';
 import { createStudy, type Study } from '../search/study/index.js';
 import type { Config, ObjectiveSpec, Sampler } from '../search/types.js';
 import { memoryStorage } from '../storage/memory.js';
@@ -213,6 +213,54 @@ test('a failing job is a real failure that counts toward the target; its first l
   assert.deepEqual(failed, ['loss is NaN at step 3']);
   const t1 = await study.trial(1);
   assert.deepEqual([t1.state, t1.reason, t1.interrupted], ['FAILED', 'loss is NaN at step 3', undefined]);
+  await study.close();
+});
+
+/** Like the pool when a worker process is killed: the job of config x dies `deaths[x]` times, then runs. */
+class DyingExecutor extends FakeExecutor {
+  constructor(private readonly deaths: Map<number, number>) {
+    super(1);
+  }
+  override run(job: JobSpec): Promise<Json> {
+    const x = Number((job.args as Config).x);
+    const left = this.deaths.get(x) ?? 0;
+    if (left === 0) return super.run(job);
+    this.deaths.set(x, left - 1);
+    return Promise.reject(new JobError('worker process 4242 died running the job (SIGKILL)', 'WorkerDied'));
+  }
+}
+
+test('a pool worker killed mid-trial: the trial is re-run once (interrupted, not failed); a second death fails it', async () => {
+  const storage = memoryStorage();
+  const fixed: Sampler = { name: 'fixed', sample: ({ n }) => Array.from({ length: n }, (_, i) => ({ x: i })) };
+  const study = await open(storage, 'w', fixed);
+  // x = 0 dies once (re-run completes); x = 1 dies on every run (the re-run is a real failure).
+  const out = await runStudy(
+    study,
+    new DyingExecutor(
+      new Map([
+        [0, 1],
+        [1, 9],
+      ]),
+    ),
+    jobFor,
+    { trials: 2, batch: 2 },
+  );
+  const all = await study.trials();
+  const row = (n: number) => all.find((t) => t.number === n)!;
+  const firstOf = (x: number) => all.find((t) => t.config.x === x && t.requeuedFrom === undefined)!;
+  for (const x of [0, 1]) {
+    const t = firstOf(x);
+    assert.equal(t.state, 'FAILED');
+    assert.equal(t.interrupted, 'worker-died');
+    assert.match(t.reason ?? '', /^interrupted: worker process 4242 died/);
+    const again = row(t.requeuedAs!);
+    assert.equal(again.requeuedFrom, t.number);
+    assert.deepEqual(again.config, t.config);
+    if (x === 0) assert.equal(again.state, 'COMPLETE');
+    else assert.deepEqual([again.state, again.interrupted, again.requeuedAs], ['FAILED', undefined, undefined]);
+  }
+  assert.deepEqual(out, { complete: 1, failed: 1, interrupted: false });
   await study.close();
 });
 

@@ -11,7 +11,7 @@
  * - an abort (Ctrl-C) stops the running jobs and re-queues their trials, and those reserved but
  *   not started, as interrupted (typed, not failures), so a rerun continues where this one stopped.
  */
-import type { Executor } from '../exec/types.js';
+import { JobError, type Executor } from '../exec/types.js';
 import type { Pruner } from '../search/pruners/index.js';
 import type { AskOptions, Study, TellArg } from '../search/study/index.js';
 import { TrialNotRunningError } from '../storage/errors.js';
@@ -222,6 +222,10 @@ class StudyLoop<R> {
     try {
       if (this.aborted)
         reason = (await this.study.interrupt(trial.number, 'user', { requeue: true })).failed.reason ?? reason;
+      else if (await this.workerDiedFirstTime(trial, error))
+        reason =
+          (await this.study.interrupt(trial.number, 'worker-died', { reason: `interrupted: ${reason}`, requeue: true }))
+            .failed.reason ?? reason;
       else await this.study.tell(trial.number, { state: 'FAILED', reason });
     } catch (e) {
       // Failed as stale by another worker while it ran (its config was re-queued there).
@@ -230,6 +234,17 @@ class StudyLoop<R> {
     }
     this.running.delete(trial.number);
     this.events.failed?.(trial, reason, await this.counts());
+  }
+
+  /**
+   * A pool worker process died running the trial (killed, crashed): not the config's fault, so the
+   * trial is re-run once, like a kill -9 of the whole search. A re-run whose worker dies again
+   * (e.g. the config runs out of memory every time) is a real failure, so it cannot loop forever.
+   */
+  private async workerDiedFirstTime(trial: TrialRecord, error: unknown): Promise<boolean> {
+    if (!(error instanceof JobError && error.causeName === 'WorkerDied')) return false;
+    if (trial.requeuedFrom === undefined) return true;
+    return (await this.study.trial(trial.requeuedFrom)).interrupted !== 'worker-died';
   }
 
   /** After an abort: waits for the aborted jobs, then re-queues the trials never started. */
