@@ -131,7 +131,9 @@ describe('autopeft worker on PostgreSQL', { skip: PG_SKIP }, () => {
     // The fast job type: a shell one-liner (milliseconds), so the test measures the coordination.
     await create(url, 'load', ['--trials', '200', '--batch', '1', '--sampler', 'random', '--n-init', '5'], FAST_CMD);
     const t0 = Date.now();
-    const procs = Array.from({ length: 8 }, (_, i) => worker(url, 'load', ['--worker-id', `w${i}`]));
+    const procs = Array.from({ length: 8 }, (_, i) =>
+      worker(url, 'load', ['--worker-id', `w${i}`, '--heartbeat', '1']),
+    );
     const outs = await Promise.all(procs.map((p) => p.done));
     const seconds = (Date.now() - t0) / 1000;
     for (const o of outs) assert.equal(o.code, 0, o.stderr.slice(-2000));
@@ -152,7 +154,9 @@ describe('autopeft worker on PostgreSQL', { skip: PG_SKIP }, () => {
   test('BO shared through the study: 3 workers propose no repeats and keep one sampler state', async () => {
     const url = `${cluster.url}?schema=bo`;
     await create(url, 'bo', ['--trials', '14', '--batch', '1', '--sampler', 'bo', '--n-init', '4']);
-    const outs = await Promise.all([0, 1, 2].map((i) => worker(url, 'bo', ['--worker-id', `b${i}`]).done));
+    const outs = await Promise.all(
+      [0, 1, 2].map((i) => worker(url, 'bo', ['--worker-id', `b${i}`, '--heartbeat', '1']).done),
+    );
     for (const o of outs) assert.equal(o.code, 0, o.stderr.slice(-2000));
     assertDone(await trials(url, 'bo'), 14);
     const s = openPostgresStorage(url);
