@@ -7,6 +7,7 @@
 import type { AttrValue, StudyRecord } from '../trials/index.js';
 import type { TrialSpec } from '../train/trial.js';
 import { UsageError } from '../core/errors.js';
+import type { PairEncoding } from '../models/types.js';
 
 export interface SearchSetup {
   model: string;
@@ -21,7 +22,12 @@ export interface SearchSetup {
   hyper: TrialSpec['hyper'];
   fidelity?: TrialSpec['fidelity'];
   lora: boolean;
+  /** How every trial encodes sentence pairs (absent in studies made before it was recorded: `cross`). */
+  pairEncoding?: PairEncoding;
 }
+
+/** The pair encoding of a study's trials (`cross` for studies that predate the setting). */
+export const setupPairEncoding = (s: Pick<SearchSetup, 'pairEncoding'>): PairEncoding => s.pairEncoding ?? 'cross';
 
 /** Mean ± std of a configuration re-trained with several seeds, on the official dev set. */
 export interface RetrainRecord {

@@ -10,7 +10,15 @@ import { peftFromSearch } from '../search/space/autopeft.js';
 import { parsePeftConfig, type PeftConfig } from '../peft/config.js';
 import type { TrialResult, TrialSpec } from '../train/trial.js';
 import { UsageError } from '../core/errors.js';
-import { meanStd, readSetup, type BaselineRecord, type RetrainRecord, type SearchSetup } from './attrs.js';
+import type { PairEncoding } from '../models/types.js';
+import {
+  meanStd,
+  readSetup,
+  setupPairEncoding,
+  type BaselineRecord,
+  type RetrainRecord,
+  type SearchSetup,
+} from './attrs.js';
 import { runTrials, type BatchEvents } from './batch.js';
 
 export interface FollowupOptions {
@@ -55,6 +63,7 @@ function specFor(
   fidelity?: TrialSpec['fidelity'],
   task = setup.task,
   dataDir = setup.dataDir,
+  pairEncoding = setupPairEncoding(setup),
 ): TrialSpec {
   return {
     model: setup.model,
@@ -64,6 +73,7 @@ function specFor(
     hyper: { ...hyper, seed },
     ...(fidelity ? { fidelity } : {}),
     reportDev: true,
+    pairEncoding,
   };
 }
 
@@ -172,7 +182,13 @@ export interface TransferRecord {
 
 /** Trains the front of `study` on another task; stores the results under `transfer.<task>`. */
 export async function transferFront(
-  o: FollowupOptions & { task: string; dataDir?: string; trials?: readonly number[] },
+  o: FollowupOptions & {
+    task: string;
+    dataDir?: string;
+    trials?: readonly number[];
+    /** The new task's pair encoding (default: the study's). */
+    pairEncoding?: PairEncoding;
+  },
 ): Promise<TransferRecord[]> {
   const record = await o.storage.getStudy(o.study);
   const setup = readSetup(record);
@@ -187,6 +203,7 @@ export async function transferFront(
         o.fidelity,
         o.task,
         o.dataDir ?? setup.dataDir,
+        o.pairEncoding ?? setupPairEncoding(setup),
       ),
     ),
   );

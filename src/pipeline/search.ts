@@ -28,7 +28,14 @@ import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js
 import type { AttrValue, Config, StudyRecord, TrialRecord } from '../trials/index.js';
 import { UsageError } from '../core/errors.js';
 import { TRIAL_JOB } from './jobs/trial.js';
-import { PLAN_KEY, SETUP_KEY, type SearchPlan, type SearchSetup } from './attrs.js';
+import { type PairEncoding, resolvePairEncoding } from '../models/types.js';
+import {
+  PLAN_KEY,
+  SETUP_KEY,
+  setupPairEncoding,
+  type SearchPlan,
+  type SearchSetup,
+} from './attrs.js';
 import { EXTERNAL_TRIAL_JOB, externalHyper, type ExternalTrialResult } from './external-trial.js';
 import { type LoopEvents, resume, runStudy, studyCounts, type TrialJob } from './loop.js';
 import { hypervolumeOf, referencePoint } from './report.js';
@@ -55,6 +62,8 @@ export interface SearchOptions {
   threadsPerWorker?: number;
   /** Run each trial as this shell command (config JSON on stdin, result JSON line on stdout). */
   trialCmd?: string;
+  /** How trials encode sentence pairs (default: the backbone's; recorded in the setup). */
+  pairEncoding?: PairEncoding;
   /** The command's time limit per trial. Default 6 h. */
   trialTimeoutMs?: number;
   /** Where external trials get their output folders (`<trialDir>/<study>/trial-<n>`). Default `autopeft-trials`. */
@@ -127,6 +136,9 @@ function checkResumable(existing: StudyRecord, setup: SearchSetup, location: str
     throw new UsageError(
       `study "${existing.name}" in ${location} was not created by autopeft search; choose another --study`,
     );
+  // One search never mixes the two pair encodings.
+  if (setupPairEncoding(a) !== setupPairEncoding(b))
+    return `--pair-encoding ${setupPairEncoding(a)} (stored) vs ${setupPairEncoding(b)} (now)`;
   const diff = setupDiff(stored, setup);
   if (diff)
     throw new UsageError(
@@ -274,6 +286,7 @@ export function searchEvents(
         running: c.running,
       }),
   };
+    pairEncoding: setupPairEncoding(setup),
 }
 
 /**
@@ -376,3 +389,4 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     await executor?.close();
   }
 }
+    pairEncoding: resolvePairEncoding(backbone, o.pairEncoding),

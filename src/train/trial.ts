@@ -15,7 +15,13 @@ import { createPeft } from '../peft/create.js';
 import { describePeft, isNoop, parsePeftConfig, type PeftConfig, type PeftModelLimits } from '../peft/config.js';
 import { paperParamPct } from '../peft/params.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
-import { type PairEncoding, type PairHead, PairEncodingError, resolvePairEncoding } from '../models/types.js';
+import {
+  PAIR_HEADS,
+  type PairEncoding,
+  type PairHead,
+  PairEncodingError,
+  resolvePairEncoding,
+} from '../models/types.js';
 import { TrainingError } from './errors.js';
 import { effectivePairEncoding, trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
 import { cacheLayerFor } from './layer-cache.js';
@@ -156,6 +162,8 @@ export async function runTrial(
   if (hooks.threads !== undefined) hyper.threads = hooks.threads;
   const dims = backbone.dims;
   const pairEncoding = resolvePairEncoding(backbone, spec.pairEncoding);
+  if (spec.pairHead !== undefined && !PAIR_HEADS.includes(spec.pairHead))
+    throw new PairEncodingError(`--pair-head must be one of ${PAIR_HEADS.join(', ')}, got '${spec.pairHead}'`);
   const pairHead = spec.pairHead ?? backbone.defaultPairHead?.(data.info.regression) ?? 'linear';
   if (pairHead === 'cosine' && !data.info.regression)
     throw new PairEncodingError(`--pair-head cosine is for regression tasks; ${spec.task} is a classification task`);

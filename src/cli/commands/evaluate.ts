@@ -20,6 +20,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--split <dev|validation>', 'which split to score', 'dev')
     .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 128)
     .option('--threads <n>', 'intra-op threads', int('--threads', 1))
+    .option('--pair-encoding <cross|siamese>', "must match the adapter's (recorded in its config); a check only")
     .option('--json', 'end with one JSON line: {"task","split","metric","metrics","examples"}')
     .action(
       async (f: {
@@ -31,6 +32,7 @@ export function register(program: Command, ctx: CliContext): void {
         maxLength: number;
         threads?: number;
         json?: boolean;
+        pairEncoding?: string;
       }) => {
         if (f.split !== 'dev' && f.split !== 'validation')
           throw new UsageError(`--split must be dev or validation, got "${f.split}"`);
@@ -39,6 +41,11 @@ export function register(program: Command, ctx: CliContext): void {
         if (!task) throw new UsageError(`${f.adapter} does not record its task; pass --task`);
         const backbone = await getBackbone(f.model ?? adapter.backbone.id);
         const data = await getTask(task, f.data, 0);
+        const recorded = adapter.head?.pairEncoding ?? 'cross';
+        if (f.pairEncoding !== undefined && f.pairEncoding !== recorded)
+          throw new UsageError(
+            `--pair-encoding ${f.pairEncoding}: ${f.adapter} was trained with pair encoding ${recorded}; drop the flag`,
+          );
         const examples = f.split === 'dev' ? data.dev : data.validation;
         if (!examples || examples.length === 0)
           throw new UsageError(`task ${task} has no ${f.split} split${f.data ? ` under ${f.data}` : '; pass --data'}`);

@@ -1,3 +1,4 @@
+import { PAIR_ENCODINGS, type PairEncoding } from '../../models/types.js';
 import type { Command } from 'commander';
 import { basename } from 'node:path';
 import type { CliContext } from '../context.js';
@@ -32,6 +33,7 @@ interface SearchFlags {
   lora?: boolean;
   epochs: number;
   lr: number;
+  pairEncoding?: PairEncoding;
   batchSize: number;
   maxLength: number;
   maxSteps?: number;
@@ -106,6 +108,13 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     arg: 'file.sqlite|postgres://...',
     help: 'SQLite file or PostgreSQL URL holding the studies (default $AUTOPEFT_STORAGE or autopeft.sqlite)',
     rule: rules.string(),
+  {
+    key: 'pairEncoding',
+    flag: '--pair-encoding',
+    arg: 'cross|siamese',
+    help: "sentence pairs as one sequence or each text on its own (default: the model's; USE-lite siamese); one per study",
+    rule: rules.oneOf(PAIR_ENCODINGS),
+  },
     default: DEFAULT_STORAGE,
   },
   {
@@ -359,3 +368,4 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 }
+          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),

@@ -6,6 +6,7 @@ import { emptyPeftConfig, readPeftArg } from '../../peft/config.js';
 import { getBackbone, peftLimitsOf, runTrial, type TrialSpec } from '../../train/trial.js';
 import type { TrainEvent } from '../../train/trainer.js';
 import { UsageError } from '../../core/errors.js';
+import type { PairEncoding, PairHead } from '../../models/types.js';
 
 export interface TrainFlags {
   model: string;
@@ -24,6 +25,8 @@ export interface TrainFlags {
   fullFt?: boolean;
   out?: string;
   layerCache?: boolean;
+  pairEncoding?: string;
+  pairHead?: string;
   json?: boolean;
   quiet?: boolean;
 }
@@ -86,7 +89,15 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--full-ft', 'full fine-tuning baseline (all weights but the embeddings trainable; takes no --peft)')
     .option('--out <dir>', 'save the trained adapter here (autopeft_adapter.safetensors + autopeft_adapter.json)')
-    .option('--no-layer-cache', 'do not cache the frozen layers below the lowest PEFT module (USE-lite)');
+    .option('--no-layer-cache', 'do not cache the frozen layers below the lowest PEFT module (USE-lite)')
+    .option(
+      '--pair-encoding <cross|siamese>',
+      "sentence pairs as one sequence or each text on its own (default: the model's; USE-lite siamese)",
+    )
+    .option(
+      '--pair-head <linear|mlp|cosine>',
+      'siamese head over [u, v, |u-v|, u*v] (cosine: regression); default linear / cosine',
+    );
   addTrainingFlags(cmd)
     .option(
       '--json',
@@ -114,6 +125,8 @@ export function register(program: Command, ctx: CliContext): void {
         reportDev: true,
         ...(flags.out !== undefined ? { saveDir: flags.out } : {}),
         ...(flags.layerCache === false ? { layerCache: false } : {}),
+        ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding as PairEncoding } : {}),
+        ...(flags.pairHead !== undefined ? { pairHead: flags.pairHead as PairHead } : {}),
       };
       const bar = createProgress({
         label: 'train',

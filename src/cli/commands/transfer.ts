@@ -1,3 +1,4 @@
+import type { PairEncoding } from '../../models/types.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { fmtNum } from '../progress.js';
@@ -27,10 +28,13 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--trials <list>', 'these trial numbers instead of the front', trialList)
     .option('--seeds <n>', `seeds per configuration (1..${MAX_SEEDS})`, seedCount(1), 1)
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
+    .option('--pair-encoding <cross|siamese>', "the target task's pair encoding (default: the study's)")
     .option('--json', 'end with one JSON line of the results')
     .option('--quiet', 'no progress output');
   addTrainingFlags(cmd).action(
-    async (f: FollowFlags & { task: string; data?: string; json?: boolean; quiet?: boolean }) => {
+    async (
+      f: FollowFlags & { task: string; data?: string; pairEncoding?: string; json?: boolean; quiet?: boolean },
+    ) => {
       const { storage, setup } = await openStudy(f);
       try {
         const front = await frontTrials(storage, f.study, f.trials);
@@ -44,6 +48,7 @@ export function register(program: Command, ctx: CliContext): void {
           task: f.task,
           ...(f.data !== undefined ? { dataDir: f.data } : {}),
           hyper: hyperOf(f),
+          ...(f.pairEncoding !== undefined ? { pairEncoding: f.pairEncoding as PairEncoding } : {}),
           ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
           seeds: f.seeds,
           workers: f.workers,
