@@ -103,18 +103,18 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
   },
   { key: 'lora', flag: '--lora', help: 'add a LoRA-rank dimension to the search space', rule: rules.boolean() },
   {
-    key: 'storage',
-    flag: '--storage',
-    arg: 'file.sqlite|postgres://...',
-    help: 'SQLite file or PostgreSQL URL holding the studies (default $AUTOPEFT_STORAGE or autopeft.sqlite)',
-    rule: rules.string(),
-  {
     key: 'pairEncoding',
     flag: '--pair-encoding',
     arg: 'cross|siamese',
     help: "sentence pairs as one sequence or each text on its own (default: the model's; USE-lite siamese); one per study",
     rule: rules.oneOf(PAIR_ENCODINGS),
   },
+  {
+    key: 'storage',
+    flag: '--storage',
+    arg: 'file.sqlite|postgres://...',
+    help: 'SQLite file or PostgreSQL URL holding the studies (default $AUTOPEFT_STORAGE or autopeft.sqlite)',
+    rule: rules.string(),
     default: DEFAULT_STORAGE,
   },
   {
