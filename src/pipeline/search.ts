@@ -29,13 +29,7 @@ import type { AttrValue, Config, StudyRecord, TrialRecord } from '../trials/inde
 import { UsageError } from '../core/errors.js';
 import { TRIAL_JOB } from './jobs/trial.js';
 import { type PairEncoding, resolvePairEncoding } from '../models/types.js';
-import {
-  PLAN_KEY,
-  SETUP_KEY,
-  setupPairEncoding,
-  type SearchPlan,
-  type SearchSetup,
-} from './attrs.js';
+import { PLAN_KEY, SETUP_KEY, setupPairEncoding, type SearchPlan, type SearchSetup } from './attrs.js';
 import { EXTERNAL_TRIAL_JOB, externalHyper, type ExternalTrialResult } from './external-trial.js';
 import { type LoopEvents, resume, runStudy, studyCounts, type TrialJob } from './loop.js';
 import { hypervolumeOf, referencePoint } from './report.js';
@@ -57,13 +51,13 @@ export interface SearchOptions {
   lora: boolean;
   hyper: TrialSpec['hyper'];
   fidelity?: TrialSpec['fidelity'];
+  /** How trials encode sentence pairs (default: the backbone's; recorded in the setup). */
+  pairEncoding?: PairEncoding;
   /** Trials trained at once on this machine; 0 = only create the study and its plan (for `autopeft worker`). */
   workers: number;
   threadsPerWorker?: number;
   /** Run each trial as this shell command (config JSON on stdin, result JSON line on stdout). */
   trialCmd?: string;
-  /** How trials encode sentence pairs (default: the backbone's; recorded in the setup). */
-  pairEncoding?: PairEncoding;
   /** The command's time limit per trial. Default 6 h. */
   trialTimeoutMs?: number;
   /** Where external trials get their output folders (`<trialDir>/<study>/trial-<n>`). Default `autopeft-trials`. */
@@ -121,6 +115,9 @@ export function setupDiff(a: SearchSetup, b: SearchSetup): string | undefined {
   for (const k of keys)
     if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
       return `${k} ${JSON.stringify(a[k])} (stored) vs ${JSON.stringify(b[k])} (now)`;
+  // One search never mixes the two pair encodings.
+  if (setupPairEncoding(a) !== setupPairEncoding(b))
+    return `--pair-encoding ${setupPairEncoding(a)} (stored) vs ${setupPairEncoding(b)} (now)`;
   if (
     JSON.stringify(a.hyper) !== JSON.stringify(b.hyper) ||
     JSON.stringify(a.fidelity ?? null) !== JSON.stringify(b.fidelity ?? null)
@@ -136,9 +133,6 @@ function checkResumable(existing: StudyRecord, setup: SearchSetup, location: str
     throw new UsageError(
       `study "${existing.name}" in ${location} was not created by autopeft search; choose another --study`,
     );
-  // One search never mixes the two pair encodings.
-  if (setupPairEncoding(a) !== setupPairEncoding(b))
-    return `--pair-encoding ${setupPairEncoding(a)} (stored) vs ${setupPairEncoding(b)} (now)`;
   const diff = setupDiff(stored, setup);
   if (diff)
     throw new UsageError(
@@ -216,6 +210,7 @@ export function searchTrialJob(
     peft,
     hyper: setup.hyper,
     ...(setup.fidelity ? { fidelity: setup.fidelity } : {}),
+    pairEncoding: setupPairEncoding(setup),
   };
   return {
     run: async (ex: Executor) => ({
@@ -286,7 +281,6 @@ export function searchEvents(
         running: c.running,
       }),
   };
-    pairEncoding: setupPairEncoding(setup),
 }
 
 /**
@@ -347,6 +341,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     hyper: o.hyper,
     ...(o.fidelity ? { fidelity: o.fidelity } : {}),
     lora: o.lora,
+    pairEncoding: resolvePairEncoding(backbone, o.pairEncoding),
   };
   const existing = await o.storage.findStudy(o.study);
   if (existing) checkResumable(existing, setup, o.storage.location);
@@ -389,4 +384,3 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     await executor?.close();
   }
 }
-    pairEncoding: resolvePairEncoding(backbone, o.pairEncoding),
