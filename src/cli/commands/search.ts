@@ -31,9 +31,9 @@ interface SearchFlags {
   trialTimeout?: number;
   seed: number;
   lora?: boolean;
+  pairEncoding?: PairEncoding;
   epochs: number;
   lr: number;
-  pairEncoding?: PairEncoding;
   batchSize: number;
   maxLength: number;
   maxSteps?: number;
@@ -345,6 +345,7 @@ export function register(program: Command, ctx: CliContext): void {
           sampler,
           seed: flags.seed,
           lora: flags.lora === true,
+          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),
           hyper,
           ...(Object.keys(fidelity).length > 0 ? { fidelity } : {}),
           workers: flags.workers,
@@ -368,4 +369,3 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 }
-          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),
