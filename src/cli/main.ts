@@ -5,8 +5,9 @@
 import { Command, CommanderError } from 'commander';
 import { autopeftVersion } from '../peft/io.js';
 import { reportError } from './errors.js';
-import type { CliContext } from './context.js';
+import { stopPrintingWhenClosed, type CliContext } from './context.js';
 import { COMMANDS } from './commands/index.js';
+import { configureCommands } from './config-file.js';
 
 export function buildProgram(ctx: CliContext): Command {
   const program = new Command('autopeft')
@@ -18,14 +19,25 @@ export function buildProgram(ctx: CliContext): Command {
     .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx);
+  // --config, AUTOPEFT_* variables and required options, the same way on every command.
+  configureCommands(program);
   return program;
 }
+
+/** The process streams whose closed-pipe handler is installed (once per process). */
+const guarded = new Set<NodeJS.WriteStream>();
 
 /** Runs the CLI on `argv` (process.argv shape) and returns the exit code. */
 export async function main(
   argv: string[],
   ctx: CliContext = { stdout: process.stdout, stderr: process.stderr },
 ): Promise<number> {
+  // `autopeft ... | head`: a closed pipe stops the printing, not the work (no EPIPE crash mid-trial).
+  for (const s of [process.stdout, process.stderr])
+    if ((ctx.stdout === s || ctx.stderr === s) && !guarded.has(s)) {
+      guarded.add(s);
+      stopPrintingWhenClosed(s);
+    }
   const program = buildProgram(ctx);
   try {
     await program.parseAsync(argv);

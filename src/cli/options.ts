@@ -81,10 +81,19 @@ export function checkValue(rule: OptionRule, value: unknown, fail: (what: string
   return rule.finish ? rule.finish(r.data) : r.data;
 }
 
+/** A flag's parser, carrying its rule so a --config file or an AUTOPEFT_* variable is checked by it too. */
+export type RuleParser<T = unknown> = ((text: string) => T) & { readonly rule: OptionRule };
+
 /** A commander argument parser for `flag` under `rule`. */
-export function flagParser(flag: string, rule: OptionRule): (text: string) => unknown {
-  return (text) =>
+export function flagParser(flag: string, rule: OptionRule): RuleParser {
+  const parse = (text: string) =>
     checkValue(rule, rule.fromText(text), (what) => new UsageError(`${flag} must be ${what}, got "${text}"`));
+  return Object.assign(parse, { rule });
+}
+
+/** The rule a parser made by flagParser carries (undefined for other parsers). */
+export function ruleOf(parser: unknown): OptionRule | undefined {
+  return typeof parser === 'function' && 'rule' in parser ? (parser as RuleParser).rule : undefined;
 }
 
 export function int(flag: string, min = 0): (v: string) => number {

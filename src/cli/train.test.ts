@@ -48,7 +48,9 @@ test('autopeft train: real RTE slice on a tiny checkpoint, summary and --json li
   assert.ok((j.paramPct as number) > 0 && (j.paramPct as number) < 5);
   // PA down [4,32]+[4], up [32,4]+[32] (+ BERT pooler 32x32+32 and classifier 2x32+2).
   assert.equal(j.trainableParams, 4 * 32 + 4 + 32 * 4 + 32 + (32 * 32 + 32) + (2 * 32 + 2));
-  assert.match(r.stdout, /rte · .* · PA4 @ layers 1/);
+  // --json: stdout is exactly that one document; the summary lines went to stderr.
+  assert.deepEqual(JSON.parse(r.stdout), j);
+  assert.match(r.stderr, /rte · .* · PA4 @ layers 1/);
 });
 
 test('user errors print one line and exit 2', async () => {

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { defaultBaselines, runBaselines } from '../../pipeline/followup.js';
@@ -30,7 +31,7 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--full-ft', 'include full fine-tuning')
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
-    .option('--json', 'end with one JSON line of the results')
+    .option('--json', 'stdout: one JSON document {"study","baselines"}; human text to stderr')
     .option('--quiet', 'no progress output');
   addTrainingFlags(cmd).action(async (f: FollowFlags & { fullFt?: boolean; json?: boolean; quiet?: boolean }) => {
     const { storage, setup } = await openStudy(f);
@@ -53,16 +54,17 @@ export function register(program: Command, ctx: CliContext): void {
         ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
       });
       events.stop();
-      ctx.stdout.write(`baselines for "${f.study}" (${setup.task}, ${setup.model}):\n`);
+      const { human, json } = commandOutput(ctx, f.json);
+      human.write(`baselines for "${f.study}" (${setup.task}, ${setup.model}):\n`);
       for (const r of records) {
         const dev = r.devValues
           ? `  dev ${fmtNum(r.devValues.reduce((a, b) => a + b, 0) / r.devValues.length)} (${r.devValues.length} seeds)`
           : '';
-        ctx.stdout.write(
+        human.write(
           `  ${r.method.padEnd(8)} params ${fmtNum(r.paramPct).padStart(8)}%  validation ${r.metricName} ${fmtNum(r.metric)}${dev}\n`,
         );
       }
-      if (f.json) ctx.stdout.write(`${JSON.stringify({ study: f.study, baselines: records })}\n`);
+      json({ study: f.study, baselines: records });
     } finally {
       await storage.close();
     }

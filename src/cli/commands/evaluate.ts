@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { UsageError } from '../../core/errors.js';
@@ -21,7 +22,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 128)
     .option('--threads <n>', 'intra-op threads', int('--threads', 1))
     .option('--pair-encoding <cross|siamese>', "must match the adapter's (recorded in its config); a check only")
-    .option('--json', 'end with one JSON line: {"task","split","metric","metrics","examples"}')
+    .option('--json', 'stdout: one JSON document {"task","split","metric","metrics","examples"}; human text to stderr')
     .action(
       async (f: {
         adapter: string;
@@ -31,8 +32,8 @@ export function register(program: Command, ctx: CliContext): void {
         split: string;
         maxLength: number;
         threads?: number;
-        json?: boolean;
         pairEncoding?: string;
+        json?: boolean;
       }) => {
         if (f.split !== 'dev' && f.split !== 'validation')
           throw new UsageError(`--split must be dev or validation, got "${f.split}"`);
@@ -40,12 +41,12 @@ export function register(program: Command, ctx: CliContext): void {
         const task = f.task ?? adapter.task;
         if (!task) throw new UsageError(`${f.adapter} does not record its task; pass --task`);
         const backbone = await getBackbone(f.model ?? adapter.backbone.id);
-        const data = await getTask(task, f.data, 0);
         const recorded = adapter.head?.pairEncoding ?? 'cross';
         if (f.pairEncoding !== undefined && f.pairEncoding !== recorded)
           throw new UsageError(
             `--pair-encoding ${f.pairEncoding}: ${f.adapter} was trained with pair encoding ${recorded}; drop the flag`,
           );
+        const data = await getTask(task, f.data, 0);
         const examples = f.split === 'dev' ? data.dev : data.validation;
         if (!examples || examples.length === 0)
           throw new UsageError(`task ${task} has no ${f.split} split${f.data ? ` under ${f.data}` : '; pass --data'}`);
@@ -57,15 +58,13 @@ export function register(program: Command, ctx: CliContext): void {
           maxLength: f.maxLength,
           ...(f.threads !== undefined ? { threads: f.threads } : {}),
         });
-        ctx.stdout.write(
+        const { human, json } = commandOutput(ctx, f.json);
+        human.write(
           `${task} ${f.split} (${r.n} examples) · ${describePeft(adapter.config)}: ${Object.entries(r.metrics)
             .map(([k, v]) => `${k} ${fmtNum(v!)}`)
             .join(', ')}\n`,
         );
-        if (f.json)
-          ctx.stdout.write(
-            `${JSON.stringify({ task, split: f.split, metric: r.main, metrics: r.metrics, examples: r.n })}\n`,
-          );
+        json({ task, split: f.split, metric: r.main, metrics: r.metrics, examples: r.n });
       },
     );
 }

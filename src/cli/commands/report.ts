@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
 import { UsageError } from '../../core/errors.js';
 import { summarizeStudy } from '../../pipeline/report.js';
@@ -34,7 +35,10 @@ export function register(program: Command, ctx: CliContext): void {
       'hypervolume reference point (default: nadir of the trials with a 10% margin)',
       parseRef,
     )
-    .option('--json', 'end with one JSON line: {"study","trials","hypervolume","refPoint","front"}')
+    .option(
+      '--json',
+      'stdout: one JSON document {"study","trials","hypervolume","refPoint","front"}; human text to stderr',
+    )
     .action(async (flags: { study: string; storage: string; out?: string; ref?: [number, number]; json?: boolean }) => {
       const { storage, setup } = await openStudy(flags);
       try {
@@ -42,7 +46,7 @@ export function register(program: Command, ctx: CliContext): void {
         // A study written by an older version may have any name: the folder is derived from its safe form.
         const dir = flags.out ?? `report-${safeName(flags.study)}`;
         const { paths, json } = writeReport(dir, data);
-        const out = ctx.stdout;
+        const { human: out, json: printJson } = commandOutput(ctx, flags.json);
         out.write(
           `study "${flags.study}" (${data.task}, ${data.model}): ${json.trials.complete} complete, ${json.trials.failed} failed; hypervolume ${fmtNum(json.hypervolume)} at ref [${json.refPoint.map(fmtNum).join(', ')}]\n`,
         );
@@ -53,7 +57,7 @@ export function register(program: Command, ctx: CliContext): void {
           );
         }
         out.write(`wrote ${paths.length} files to ${dir}/ (open ${dir}/report.html)\n`);
-        if (flags.json) out.write(`${JSON.stringify(json)}\n`);
+        printJson(json);
       } finally {
         await storage.close();
       }

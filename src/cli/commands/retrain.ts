@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { UsageError } from '../../core/errors.js';
@@ -60,7 +61,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--workers <n>', 'trainings at once, each in its own process', int('--workers', 1), 1)
     .option(
       '--json',
-      'end with one JSON line: {"study","results":[{"trial","config","paramPct","mean","std","values"}]}',
+      'stdout: one JSON document {"study","results":[{"trial","config","paramPct","mean","std","values"}]}; human text to stderr',
     )
     .option('--quiet', 'no progress output');
   addTrainingFlags(cmd).action(async (f: FollowFlags & { json?: boolean; quiet?: boolean }) => {
@@ -83,22 +84,20 @@ export function register(program: Command, ctx: CliContext): void {
         ...(f.trials ? { trials: f.trials } : {}),
       });
       events.stop();
-      ctx.stdout.write(
+      const { human, json } = commandOutput(ctx, f.json);
+      human.write(
         `re-trained ${records.length} configuration(s) of "${f.study}" with ${f.seeds} seed(s), ${f.epochs} epoch(s); dev ${records[0]?.metricName ?? ''} mean ± std:\n`,
       );
       for (const r of records) {
         const t = front.find((x) => x.number === r.trial)!;
-        ctx.stdout.write(
+        human.write(
           `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(peftFromSearch(t.config, setup.numLayers))}\n`,
         );
       }
-      if (f.json)
-        ctx.stdout.write(
-          `${JSON.stringify({
-            study: f.study,
-            results: records.map((r) => ({ ...r, config: front.find((x) => x.number === r.trial)!.config })),
-          })}\n`,
-        );
+      json({
+        study: f.study,
+        results: records.map((r) => ({ ...r, config: front.find((x) => x.number === r.trial)!.config })),
+      });
     } finally {
       await storage.close();
     }

@@ -4,7 +4,7 @@ import { basename } from 'node:path';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
 import { flagParser, rules, safeName, type OptionRule } from '../options.js';
-import { readConfigFile } from '../config-file.js';
+import { commandOutput } from '../json.js';
 import { UsageError } from '../../core/errors.js';
 import { openStorage, storageFile } from '../../storage/index.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
@@ -31,9 +31,9 @@ interface SearchFlags {
   trialTimeout?: number;
   seed: number;
   lora?: boolean;
-  pairEncoding?: PairEncoding;
   epochs: number;
   lr: number;
+  pairEncoding?: PairEncoding;
   batchSize: number;
   maxLength: number;
   maxSteps?: number;
@@ -189,11 +189,6 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
   { key: 'patience', flag: '--patience', arg: 'n', help: 'early stopping patience in epochs', rule: rules.int(1) },
 ];
 
-/** The --config keys: every search option (a file cannot name another file or silence output). */
-const CONFIG_SCHEMA: Readonly<Record<string, OptionRule>> = Object.fromEntries(
-  SEARCH_OPTIONS.map((o) => [o.key, o.rule]),
-);
-
 /** `<task>-<model>-<sampler>`, with any character outside the safe set replaced by `_`. */
 export function defaultStudyName(task: string, model: string, sampler: string): string {
   return safeName(`${basename(task).replace(/\.json$/, '')}-${basename(model)}-${sampler}`);
@@ -225,14 +220,14 @@ export function register(program: Command, ctx: CliContext): void {
     else cmd.option(`${o.flag} <${o.arg}>`, o.help, flagParser(o.flag, o.rule), o.default);
   }
   cmd
-    .option('--config <file>', 'JSON or YAML file with any of these options (camelCase keys); flags win')
     .option('--quiet', 'no progress bar, one line per trial')
-    .action(async (cli: SearchFlags, cmd: Command) => {
-      const fromFile = cli.config ? readConfigFile(cli.config, CONFIG_SCHEMA) : {};
-      // Flags typed on the command line win over the file; the file wins over defaults.
-      const flags = { ...cli } as SearchFlags & Record<string, unknown>;
-      for (const [k, v] of Object.entries(fromFile)) if (cmd.getOptionValueSource(k) !== 'cli') flags[k] = v;
-      if (!flags.task) throw new UsageError('--task is required (or "task" in --config)');
+    .option(
+      '--json',
+      'stdout: one JSON document {"study","storage","complete","failed","interrupted"}; human text to stderr',
+    )
+    .action(async (flags: SearchFlags & { json?: boolean }) => {
+      // --config and AUTOPEFT_* values are applied to the flags before this runs (../config-file.ts).
+      if (!flags.task) throw new UsageError('--task is required (or "task" in --config, or AUTOPEFT_TASK)');
       const sampler = flags.sampler as SamplerName;
       const hyper = hyperOf({ ...flags, maxSteps: undefined });
       const fidelity: NonNullable<TrialSpec['fidelity']> = {};
@@ -345,7 +340,6 @@ export function register(program: Command, ctx: CliContext): void {
           sampler,
           seed: flags.seed,
           lora: flags.lora === true,
-          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),
           hyper,
           ...(Object.keys(fidelity).length > 0 ? { fidelity } : {}),
           workers: flags.workers,
@@ -356,11 +350,19 @@ export function register(program: Command, ctx: CliContext): void {
           signal: controller.signal,
         });
         bar.stop();
-        ctx.stdout.write(
+        const { human, json } = commandOutput(ctx, flags.json);
+        human.write(
           out.interrupted
             ? `interrupted: ${out.complete} complete, ${out.failed} failed; rerun the same command to resume\n`
             : `study "${study}": ${out.complete} complete, ${out.failed} failed. Next: autopeft report --study ${study}${flags.storage !== DEFAULT_STORAGE ? ` --storage ${flags.storage}` : ''}\n`,
         );
+        json({
+          study,
+          storage: storage.location,
+          complete: out.complete,
+          failed: out.failed,
+          interrupted: out.interrupted,
+        });
         if (out.interrupted) ctx.exitCode = 130;
       } finally {
         process.off('SIGINT', onSigint);
@@ -369,3 +371,4 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 }
+          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),

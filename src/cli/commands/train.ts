@@ -7,6 +7,7 @@ import { getBackbone, peftLimitsOf, runTrial, type TrialSpec } from '../../train
 import type { TrainEvent } from '../../train/trainer.js';
 import { UsageError } from '../../core/errors.js';
 import type { PairEncoding, PairHead } from '../../models/types.js';
+import { commandOutput } from '../json.js';
 
 export interface TrainFlags {
   model: string;
@@ -101,7 +102,7 @@ export function register(program: Command, ctx: CliContext): void {
   addTrainingFlags(cmd)
     .option(
       '--json',
-      'end with one JSON line: {"task","metric","metrics","paramPct","trainableParams","trainSeconds","validation","config"}',
+      'stdout: one JSON document {"task","metric","metrics","paramPct","trainableParams","trainSeconds","validation","config"}; human text to stderr',
     )
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
@@ -155,7 +156,7 @@ export function register(program: Command, ctx: CliContext): void {
       };
       const r = await runTrial(spec, { onEvent });
       bar.stop();
-      const out = ctx.stdout;
+      const { human: out, json } = commandOutput(ctx, flags.json);
       const dev = r.devMetrics ?? {};
       out.write(`${flags.task} · ${flags.model} · ${r.description}\n`);
       out.write(`  validation ${r.metricName} ${fmtNum(r.metric)} (best epoch ${r.bestEpoch} of ${r.epochs})\n`);
@@ -169,21 +170,17 @@ export function register(program: Command, ctx: CliContext): void {
       );
       out.write(`  ${r.steps} steps on ${r.trainExamples} examples in ${fmtDuration(r.trainSeconds)}\n`);
       if (r.savedTo) out.write(`  saved to ${r.savedTo}/ (next: autopeft export --adapter ${r.savedTo} --out <dir>)\n`);
-      if (flags.json) {
-        out.write(
-          `${JSON.stringify({
-            task: flags.task,
-            metric: r.devMetric,
-            metrics: dev,
-            paramPct: r.paramPct,
-            trainableParams: r.trainableParams,
-            trainSeconds: r.trainSeconds,
-            validation: { metric: r.metric, metrics: r.metrics },
-            // The config as trained (options included); `--peft` accepts it back as it is.
-            config: r.peft,
-            ...(flags.fullFt ? { fullFineTune: true } : {}),
-          })}\n`,
-        );
-      }
+      json({
+        task: flags.task,
+        metric: r.devMetric,
+        metrics: dev,
+        paramPct: r.paramPct,
+        trainableParams: r.trainableParams,
+        trainSeconds: r.trainSeconds,
+        validation: { metric: r.metric, metrics: r.metrics },
+        // The config as trained (options included); `--peft` accepts it back as it is.
+        config: r.peft,
+        ...(flags.fullFt ? { fullFineTune: true } : {}),
+      });
     });
 }

@@ -1,6 +1,7 @@
 import type { PairEncoding } from '../../models/types.js';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
+import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { frontTrials, transferFront } from '../../pipeline/followup.js';
@@ -29,7 +30,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--seeds <n>', `seeds per configuration (1..${MAX_SEEDS})`, seedCount(1), 1)
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
     .option('--pair-encoding <cross|siamese>', "the target task's pair encoding (default: the study's)")
-    .option('--json', 'end with one JSON line of the results')
+    .option('--json', 'stdout: one JSON document {"study","task","results"}; human text to stderr')
     .option('--quiet', 'no progress output');
   addTrainingFlags(cmd).action(
     async (
@@ -47,8 +48,8 @@ export function register(program: Command, ctx: CliContext): void {
           study: f.study,
           task: f.task,
           ...(f.data !== undefined ? { dataDir: f.data } : {}),
-          hyper: hyperOf(f),
           ...(f.pairEncoding !== undefined ? { pairEncoding: f.pairEncoding as PairEncoding } : {}),
+          hyper: hyperOf(f),
           ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
           seeds: f.seeds,
           workers: f.workers,
@@ -57,15 +58,16 @@ export function register(program: Command, ctx: CliContext): void {
           ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
         });
         events.stop();
-        ctx.stdout.write(
+        const { human, json } = commandOutput(ctx, f.json);
+        human.write(
           `front of "${f.study}" (${setup.task}) transferred to ${f.task}; dev ${out[0]?.metricName ?? ''}:\n`,
         );
         for (const r of out) {
-          ctx.stdout.write(
+          human.write(
             `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(peftFromSearch(r.config, setup.numLayers))}\n`,
           );
         }
-        if (f.json) ctx.stdout.write(`${JSON.stringify({ study: f.study, task: f.task, results: out })}\n`);
+        json({ study: f.study, task: f.task, results: out });
       } finally {
         await storage.close();
       }
