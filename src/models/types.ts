@@ -21,6 +21,12 @@ export interface FfnHookContext {
   input: Value;
   /** FFN output [B, S', H] before the residual add and LayerNorm. */
   output: Value;
+  /**
+   * The layer's output as the frozen model computes it, built on first call: the unmodified FFN
+   * output + the residual, through the layer's frozen LayerNorm (BERT/RoBERTa; pre-LN encoders: no
+   * norm). The reference's serial adapter (saForm 'pfeiffer') reads it. Absent: not offered.
+   */
+  frozenOutput?: () => Value;
 }
 
 export interface ProjectionHookContext {

@@ -35,17 +35,32 @@ test('parsePeftConfig: layers as "all", indices or flags; sizes default to 0', (
   assert.deepEqual([c.layers, c.sa, c.pa, c.pt, c.lora], [[true, false, true], 0, 0, 8, 4]);
   assert.deepEqual(parsePeftConfig({ layers: [false, true], pa: 2 }, 2).layers, [false, true]);
   assert.deepEqual(c.options, DEFAULT_PEFT_OPTIONS);
-  assert.deepEqual(DEFAULT_PEFT_OPTIONS, { paScaling: 4, ptBottleneck: 800, loraAlpha: 16 });
+  assert.deepEqual(DEFAULT_PEFT_OPTIONS, { paScaling: 4, ptBottleneck: 800, loraAlpha: 16, saForm: 'houlsby' });
 });
 
 test('parsePeftConfig: every option given is kept, flat or nested; its own output parses to itself', () => {
   const c = parsePeftConfig({ lora: 8, loraAlpha: 64, pa: 4, paScaling: 9, pt: 2, ptBottleneck: 0 }, 2);
-  assert.deepEqual(c.options, { paScaling: 9, ptBottleneck: 0, loraAlpha: 64 });
-  const nested = parsePeftConfig({ lora: 8, options: { loraAlpha: 64, paScaling: 0.5 } }, 2);
-  assert.deepEqual(nested.options, { paScaling: 0.5, ptBottleneck: 800, loraAlpha: 64 });
+  assert.deepEqual(c.options, { paScaling: 9, ptBottleneck: 0, loraAlpha: 64, saForm: 'houlsby' });
+  const nested = parsePeftConfig({ lora: 8, options: { loraAlpha: 64, paScaling: 0.5, saForm: 'pfeiffer' } }, 2);
+  assert.deepEqual(nested.options, { paScaling: 0.5, ptBottleneck: 800, loraAlpha: 64, saForm: 'pfeiffer' });
   // The recorded form (what `train --json` prints) is accepted back unchanged.
   assert.deepEqual(parsePeftConfig(JSON.parse(JSON.stringify(c)), 2), c);
   assert.deepEqual(parsePeftConfig(JSON.parse(JSON.stringify(c)), USE), c);
+});
+
+test('saForm: houlsby by default, pfeiffer when asked, anything else one line naming the forms; recorded in the description', () => {
+  assert.equal(parsePeftConfig({ sa: 4 }, 2).options.saForm, 'houlsby');
+  const p = parsePeftConfig({ sa: 4, saForm: 'pfeiffer' }, 2);
+  assert.equal(p.options.saForm, 'pfeiffer');
+  assert.equal(describePeft(p), 'SA4 @ all layers (saForm pfeiffer)');
+  assert.equal(describePeft(parsePeftConfig({ sa: 4 }, 2)), 'SA4 @ all layers');
+  // The form belongs to the serial adapter: without one it is not shown.
+  assert.equal(describePeft(parsePeftConfig({ pa: 4, saForm: 'pfeiffer' }, 2)), 'PA4 @ all layers');
+  assert.throws(
+    () => parsePeftConfig({ sa: 4, saForm: 'Pfeiffer' }, 2),
+    userError(/"saForm" must be one of houlsby, pfeiffer, got "Pfeiffer"/),
+  );
+  assert.throws(() => parsePeftConfig({ sa: 4, saForm: 1 }, 2), userError(/"saForm" must be one of/));
 });
 
 test('parsePeftConfig: unknown keys, non-numbers and bad values are one line naming the key and what is allowed', () => {

@@ -3,7 +3,7 @@
  * of the modules. This one structured form travels from the CLI (or the search space's encoding,
  * src/search/space/autopeft.ts) through the trial to the saved adapter and the results.
  *
- *   { layers: boolean[L], sa: D, pa: D, pt: L_prefix, lora: r, options: { paScaling, ptBottleneck, loraAlpha } }
+ *   { layers: boolean[L], sa: D, pa: D, pt: L_prefix, lora: r, options: { paScaling, ptBottleneck, loraAlpha, saForm } }
  *
  * sa = serial adapter bottleneck (after the FFN), pa = parallel adapter bottleneck (beside the FFN),
  * pt = prefix length (prefix-tuning keys/values), lora = LoRA rank on query and value; 0 = off.
@@ -35,6 +35,17 @@ export interface PeftConfig {
   options: PeftOptions;
 }
 
+/**
+ * Where the serial adapter reads and how it starts (docs/peft.md, "Serial adapter forms"):
+ * - `houlsby` (default): transforms the FFN output h before the residual add and LayerNorm,
+ *   LN(x + h' + A(h')) with h' the FFN output after the other FFN modules; no-op at init;
+ * - `pfeiffer`: the reference implementation's (adapter-transformers' AutoPEFTConfig,
+ *   original_ln_before=True): reads the frozen LayerNorm of (FFN output + residual) and is summed in
+ *   parallel with the parallel adapter, LN(h + A_sa(LN(h + x)) + s·A_pa(x) + x); N(0, 0.02) init.
+ */
+export type SerialAdapterForm = 'houlsby' | 'pfeiffer';
+export const SA_FORMS: readonly SerialAdapterForm[] = ['houlsby', 'pfeiffer'];
+
 export interface PeftOptions {
   /** Parallel adapter output scaling (reference: 4.0). */
   paScaling: number;
@@ -42,7 +53,12 @@ export interface PeftOptions {
   ptBottleneck: number;
   /** LoRA alpha (scaling = alpha / r). */
   loraAlpha: number;
+  /** The serial adapter's form (default 'houlsby'; the reference's is 'pfeiffer'). */
+  saForm: SerialAdapterForm;
 }
+
+/** The numeric options (one rule each in OPTION_RULES). */
+type NumericOptionKey = Exclude<keyof PeftOptions, 'saForm'>;
 
 export type PeftSizeKey = 'sa' | 'pa' | 'pt' | 'lora';
 export const PEFT_SIZE_KEYS: readonly PeftSizeKey[] = ['sa', 'pa', 'pt', 'lora'];
@@ -55,7 +71,7 @@ interface OptionRule {
 }
 
 /** One row per option: a new option is a new row here (plus its use in the method). */
-const OPTION_RULES: { readonly [K in keyof PeftOptions]: OptionRule } = {
+const OPTION_RULES: { readonly [K in NumericOptionKey]: OptionRule } = {
   paScaling: { default: 4, allowed: 'a finite number > 0', ok: (x) => Number.isFinite(x) && x > 0 },
   ptBottleneck: {
     default: 800,
@@ -65,12 +81,14 @@ const OPTION_RULES: { readonly [K in keyof PeftOptions]: OptionRule } = {
   loraAlpha: { default: 16, allowed: 'a finite number > 0', ok: (x) => Number.isFinite(x) && x > 0 },
 };
 
-export const PEFT_OPTION_KEYS = Object.keys(OPTION_RULES) as readonly (keyof PeftOptions)[];
+const NUMERIC_OPTION_KEYS = Object.keys(OPTION_RULES) as readonly NumericOptionKey[];
+export const PEFT_OPTION_KEYS: readonly (keyof PeftOptions)[] = [...NUMERIC_OPTION_KEYS, 'saForm'];
 
 export const DEFAULT_PEFT_OPTIONS: Readonly<PeftOptions> = Object.freeze({
   paScaling: OPTION_RULES.paScaling.default,
   ptBottleneck: OPTION_RULES.ptBottleneck.default,
   loraAlpha: OPTION_RULES.loraAlpha.default,
+  saForm: 'houlsby',
 });
 
 /** Widest serial/parallel adapter bottleneck, as a multiple of the hidden size (BERT's FFN is 4·H wide). */
@@ -145,7 +163,14 @@ function size(v: unknown, key: PeftSizeKey, where: string): number {
   return v;
 }
 
-function option(v: unknown, key: keyof PeftOptions, where: string): number {
+function saForm(v: unknown, where: string): SerialAdapterForm {
+  if (v === undefined) return DEFAULT_PEFT_OPTIONS.saForm;
+  if (typeof v !== 'string' || !(SA_FORMS as readonly string[]).includes(v))
+    throw new PeftConfigError(`${where}: "saForm" must be one of ${SA_FORMS.join(', ')}, got ${shown(v)}`);
+  return v as SerialAdapterForm;
+}
+
+function option(v: unknown, key: NumericOptionKey, where: string): number {
   const rule = OPTION_RULES[key];
   if (v === undefined) return rule.default;
   if (typeof v !== 'number' || !rule.ok(v))
@@ -233,6 +258,7 @@ export function parsePeftConfig(raw: unknown, model: number | PeftModelLimits, w
       paScaling: option(opts.paScaling, 'paScaling', where),
       ptBottleneck: option(opts.ptBottleneck, 'ptBottleneck', where),
       loraAlpha: option(opts.loraAlpha, 'loraAlpha', where),
+      saForm: saForm(opts.saForm, where),
     },
   };
   if (typeof model !== 'number') checkPeftBounds(cfg, model, where);
@@ -275,7 +301,12 @@ export function isNoop(cfg: PeftConfig): boolean {
 
 /** Options that differ from the defaults and belong to an active module. */
 function changedOptions(cfg: PeftConfig): string[] {
-  const owner: Record<keyof PeftOptions, PeftSizeKey> = { paScaling: 'pa', ptBottleneck: 'pt', loraAlpha: 'lora' };
+  const owner: Record<keyof PeftOptions, PeftSizeKey> = {
+    paScaling: 'pa',
+    ptBottleneck: 'pt',
+    loraAlpha: 'lora',
+    saForm: 'sa',
+  };
   return PEFT_OPTION_KEYS.filter((k) => cfg[owner[k]] > 0 && cfg.options[k] !== DEFAULT_PEFT_OPTIONS[k]).map(
     (k) => `${k} ${cfg.options[k]}`,
   );

@@ -168,9 +168,10 @@ const leaveOut = (cfg: PeftConfig): number[] => cfg.layers.flatMap((on, l) => (o
 /**
  * AdapterHub `adapters` layout (adapter_config.json as `save_adapter` writes it, tensors as its
  * `model.state_dict()` names them for `<flavour>ForSequenceClassification` / `<Flavour>AdapterModel`):
- * - serial adapter -> a bottleneck config with SeqBnConfig's fields but `original_ln_before: false`:
- *   ours reads the FFN output before the residual add and LayerNorm (out = LN(x + h + A(h))), which
- *   is BnConfig with original_ln_before false / residual_before_ln true, not Pfeiffer's placement;
+ * - serial adapter, saForm houlsby -> a bottleneck config with SeqBnConfig's fields but
+ *   `original_ln_before: false`: it reads the FFN output before the residual add and LayerNorm
+ *   (out = LN(x + h + A(h))), BnConfig with original_ln_before false / residual_before_ln true;
+ *   saForm pfeiffer -> SeqBnConfig itself (original_ln_before true: it reads LN(h + x));
  *   tensors `<flavour>.encoder.layer.<l>.output.adapters.<name>.adapter_down.0.*` / `adapter_up.*`;
  * - parallel adapter -> ParBnConfig (is_parallel, scaling = paScaling), same tensor names;
  * - prefix-tuning -> PrefixTuningConfig (one MLP shared by the active layers, tanh, bottleneck =
@@ -231,17 +232,20 @@ export function adapterHubLayout(a: AdapterWeights, m: LayoutModel, name: string
     leave_out: lo,
   };
   if (cfg.sa > 0) {
+    const pfeiffer = cfg.options.saForm === 'pfeiffer';
     configs.push({
       ...bnCommon,
       reduction_factor: bottleneck('sa', cfg.sa),
-      original_ln_before: false,
+      original_ln_before: pfeiffer,
       residual_before_ln: true,
       init_weights: 'bert',
       is_parallel: false,
       scaling: 1.0,
     });
     notes.push(
-      "serial adapter: SeqBnConfig's fields except `original_ln_before: false` — the adapter reads the FFN output before the residual add and LayerNorm (LN(x + h + A(h))), Houlsby's output-adapter placement, not Pfeiffer's (after the LayerNorm)",
+      pfeiffer
+        ? 'serial adapter (saForm pfeiffer): SeqBnConfig — the adapter reads LN(h + x), the frozen LayerNorm of FFN output + residual (LN(x + h + A(LN(h + x))))'
+        : "serial adapter (saForm houlsby): SeqBnConfig's fields except `original_ln_before: false` — the adapter reads the FFN output before the residual add and LayerNorm (LN(x + h + A(h))), Houlsby's output-adapter placement, not Pfeiffer's (after the LayerNorm)",
     );
   }
   if (cfg.pa > 0) {

@@ -11,9 +11,11 @@ export {
   DEFAULT_PEFT_OPTIONS,
   PEFT_OPTION_KEYS,
   PEFT_SIZE_KEYS,
+  SA_FORMS,
   MAX_BOTTLENECK_FACTOR,
   type PeftConfig,
   type PeftOptions,
+  type SerialAdapterForm,
   type PeftModelLimits,
   type PeftSizeKey,
 } from './config.js';

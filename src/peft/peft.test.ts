@@ -82,12 +82,12 @@ describe('PEFT modules on a tiny BERT', () => {
       it(
         c.noopAtInit
           ? 'no-op at init: reproduces the frozen logits'
-          : 'NOT a no-op at init (attended prefix rows change the logits)',
+          : 'NOT a no-op at init (attended prefix rows, or a randomly initialised pfeiffer adapter, change the logits)',
         async () => {
           const logits = await evalLogits(buildTiny(caseConfig(c.raw), { seed: PEFT_SEED }));
           const d = maxAbsDiff(logits, frozen);
           if (c.noopAtInit) assert.equal(d, 0, `max |diff| ${d}`);
-          else assert.ok(d > 1e-4, `prefix rows should change the logits, max |diff| ${d}`);
+          else assert.ok(d > 1e-6, `the modules should change the logits at init, max |diff| ${d}`);
         },
       );
 

@@ -71,6 +71,9 @@ export const tinyLabels = (): ort.Tensor =>
  */
 export const CASES: ReadonlyArray<{ name: string; raw: Record<string, unknown>; noopAtInit: boolean; fit?: number }> = [
   { name: 'sa', raw: { sa: 4 }, noopAtInit: true },
+  // The reference's form: N(0, 0.02) weights on LN(h + x), so not a no-op at init.
+  { name: 'sa (pfeiffer)', raw: { sa: 4, saForm: 'pfeiffer' }, noopAtInit: false },
+  { name: 'sa (pfeiffer) + pa', raw: { sa: 3, pa: 2, saForm: 'pfeiffer' }, noopAtInit: false },
   { name: 'pa', raw: { pa: 3 }, noopAtInit: true },
   { name: 'lora', raw: { lora: 2, loraAlpha: 4 }, noopAtInit: true },
   { name: 'pt (MLP)', raw: { pt: 3, ptBottleneck: 8 }, noopAtInit: false },

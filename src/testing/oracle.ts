@@ -21,6 +21,16 @@ export interface BertOracleManifest {
   weightDecay: number;
   steps: number;
   inputs: Record<string, number[][] | number[]>;
+  /** The module cases (`pa`, `ptmlp`, `sahoulsby_pa`, `sapfeiffer`, `sapfeiffer_pa`): sizes and which modules each has. */
+  modules: {
+    bottleneck: number;
+    prefix: number;
+    ptBottleneck: number;
+    paScaling: number;
+    cases: Record<string, string[]>;
+  };
+  /** The tiny RoBERTa case: its config (HF names), token ids (pads = pad_token_id) and labels. */
+  roberta: { config: Record<string, number>; input_ids: number[][]; labels: number[] };
   tensors: Record<string, { offset: number; shape: number[] }>;
 }
 
@@ -39,6 +49,10 @@ export interface BertOracle {
   prefixed(prefix: string): Map<string, OracleTensor>;
   /** The fixture's batch: input_ids, attention_mask, token_type_ids [batch, seq] and labels [batch]. */
   feeds(): Record<string, ort.Tensor>;
+  /** The tiny RoBERTa (case `roberta`) as a BertConfig, dropout off. */
+  robertaConfig: BertConfig;
+  /** The RoBERTa case's batch: input_ids, attention_mask [batch, seq] and labels [batch]. */
+  robertaFeeds(): Record<string, ort.Tensor>;
 }
 
 export function loadBertOracle(): BertOracle {
@@ -66,10 +80,39 @@ export function loadBertOracle(): BertOracle {
     flavour: 'bert',
     padTokenId: 0,
   };
+  const r = manifest.roberta.config;
+  const robertaConfig: BertConfig = {
+    vocabSize: r['vocab_size']!,
+    hiddenSize: r['hidden_size']!,
+    numLayers: r['num_hidden_layers']!,
+    numHeads: r['num_attention_heads']!,
+    intermediateSize: r['intermediate_size']!,
+    maxPositions: r['max_position_embeddings']!,
+    typeVocabSize: r['type_vocab_size']!,
+    layerNormEps: r['layer_norm_eps']!,
+    hiddenDropout: 0,
+    attentionDropout: 0,
+    flavour: 'roberta',
+    padTokenId: r['pad_token_id']!,
+  };
   const B = manifest.batch;
   const S = manifest.seq;
   const i64 = (k: string) => BigInt64Array.from((manifest.inputs[k] as number[][]).flat(), (x) => BigInt(x));
   return {
+    robertaConfig,
+    robertaFeeds: () => ({
+      input_ids: tensor(
+        'int64',
+        BigInt64Array.from(manifest.roberta.input_ids.flat(), (x) => BigInt(x)),
+        [B, S],
+      ),
+      attention_mask: tensor('int64', i64('attention_mask'), [B, S]),
+      labels: tensor(
+        'int64',
+        BigInt64Array.from(manifest.roberta.labels, (x) => BigInt(x)),
+        [B],
+      ),
+    }),
     manifest,
     config,
     T,
@@ -93,12 +136,23 @@ export function loadBertOracle(): BertOracle {
 }
 
 /**
- * Largest |a - b| relative to max(|b|) of the tensor (scale-free, so small gradients are judged
- * fairly), the denominator floored at 1e-2 for tensors that are (near) zero in exact arithmetic.
- * NOTE: the key-projection bias gets an exactly-zero gradient (softmax ignores a per-row shift),
- * so both sides hold float32 round-off (~1e-9) there; the floor covers that.
+ * Tensors whose exact value is 0, so that both sides hold only float32 round-off: the key
+ * projection's bias gets an exactly-zero gradient (softmax ignores a per-row shift).
  */
-export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+export const ZERO_IN_EXACT_ARITHMETIC = /\.attention\.self\.key\.bias$/;
+
+/** The denominator floor of `relErr` for the tensor `name`: 1e-2 where its exact value is 0, else none. */
+export function floorFor(name: string): number {
+  return ZERO_IN_EXACT_ARITHMETIC.test(name) ? 1e-2 : 0;
+}
+
+/**
+ * Largest |a - b| relative to max(|b|) of the tensor (scale-free, so small gradients are judged
+ * fairly). The denominator is floored at `floor` (default none): pass `floorFor(name)`, which is
+ * 1e-2 only for tensors that are zero in exact arithmetic (the key bias), where max(|b|) is itself
+ * round-off (~1e-9). A tensor that is exactly 0 on both sides has error 0.
+ */
+export function relErr(a: ArrayLike<number>, b: ArrayLike<number>, floor = 0): number {
   assert.equal(a.length, b.length);
   let m = 0;
   let e = 0;
@@ -106,5 +160,6 @@ export function relErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
     m = Math.max(m, Math.abs(b[i]!));
     e = Math.max(e, Math.abs(a[i]! - b[i]!));
   }
-  return e / Math.max(m, 1e-2);
+  if (e === 0) return 0;
+  return e / Math.max(m, floor);
 }

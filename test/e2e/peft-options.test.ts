@@ -102,7 +102,7 @@ const same = (a: Trained, b: Trained, names: readonly string[]) =>
     return y !== undefined && x.length === y.length && x.every((v, i) => v === y[i]);
   });
 
-const DEFAULTS = { paScaling: 4, ptBottleneck: 800, loraAlpha: 16 };
+const DEFAULTS = { paScaling: 4, ptBottleneck: 800, loraAlpha: 16, saForm: 'houlsby' };
 
 test('every --peft key reaches training and is recorded (json, adapter config, summary)', async () => {
   const base = await train('base', JSON.stringify(BASE));

@@ -183,8 +183,17 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
     );
     const inter = activate(lin(attn, `${p}.intermediate.dense`, cfg.intermediateSize, H), cfg.hiddenAct ?? 'gelu');
     let ffnOut = drop(lin(inter, `${p}.output.dense`, H, cfg.intermediateSize), hidP);
-    if (opts.hooks?.ffn) ffnOut = opts.hooks.ffn({ layer: l, graph: g, input: attn, output: ffnOut });
-    x = ln(ops.add(ffnOut, attn), `${p}.output.LayerNorm`);
+    // The output LayerNorm's weights are made once: the hook's frozenOutput may use them too.
+    const outLnW = W(`${p}.output.LayerNorm.weight`, [H]);
+    const outLnB = W(`${p}.output.LayerNorm.bias`, [H]);
+    const outLn = (v: Value) => ops.layerNorm(v, outLnW, outLnB, cfg.layerNormEps);
+    if (opts.hooks?.ffn) {
+      const h0 = ffnOut;
+      let frozen: Value | undefined;
+      const frozenOutput = () => (frozen ??= outLn(ops.add(h0, attn)));
+      ffnOut = opts.hooks.ffn({ layer: l, graph: g, input: attn, output: ffnOut, frozenOutput });
+    }
+    x = outLn(ops.add(ffnOut, attn));
   }
   const hidden = x;
   const cls = ops.reshape(clsOnly ? hidden : ops.slice(hidden, [0], [1], [1]), [0, H]);

@@ -1,7 +1,8 @@
 /**
  * The tiny BERT graph (forward, our autodiff, AdamW) against the PyTorch oracle fixture written by
  * scripts/oracle/bert_oracle.py: logits, loss, every gradient (embeddings included), two AdamW
- * steps, and the PEFT hook points (serial adapter, prefix rows, LoRA on query/value).
+ * steps, the PEFT hook points (serial adapter, prefix rows, LoRA on query/value), and a tiny RoBERTa.
+ * The relative error's denominator floor applies only to the key bias (`floorFor`).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,11 +12,11 @@ import type { Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 import { createSession, tensor } from '../../runtime/session.js';
 import { compileTraining } from '../../runtime/training.js';
-import { loadBertOracle, relErr } from '../../testing/oracle.js';
+import { floorFor, loadBertOracle, relErr } from '../../testing/oracle.js';
 import type { EncoderHooks } from '../types.js';
 import { buildBert } from './builder.js';
 
-const { manifest, config, T, prefixed, feeds: batchFeeds } = loadBertOracle();
+const { manifest, config, T, prefixed, feeds: batchFeeds, robertaConfig, robertaFeeds } = loadBertOracle();
 const c = manifest.config;
 const S = manifest.seq;
 const feeds = batchFeeds();
@@ -90,7 +91,7 @@ describe('tiny BERT vs the PyTorch oracle', () => {
       assert.equal(params.length, weights.size);
       let worst = 0;
       params.forEach((p, i) => {
-        const e = relErr(out[`g${i}`]!.data as Float32Array, T(`full/grad/${p.name}`).data);
+        const e = relErr(out[`g${i}`]!.data as Float32Array, T(`full/grad/${p.name}`).data, floorFor(p.name));
         worst = Math.max(worst, e);
         assert.ok(e < 1e-4, `${p.name}: relative error ${e}`);
       });
@@ -104,7 +105,7 @@ describe('tiny BERT vs the PyTorch oracle', () => {
       const pre = hooks ? 'hooks' : 'full';
       assert.ok(relErr(out['logits']!.data as Float32Array, T(`${pre}/logits`).data) < 1e-5);
       params.forEach((p, i) => {
-        const e = relErr(out[`g${i}`]!.data as Float32Array, T(`${pre}/grad/${p.name}`).data);
+        const e = relErr(out[`g${i}`]!.data as Float32Array, T(`${pre}/grad/${p.name}`).data, floorFor(p.name));
         assert.ok(e < 1e-4, `${pre} ${p.name}: relative error ${e}`);
       });
     }
@@ -115,9 +116,54 @@ describe('tiny BERT vs the PyTorch oracle', () => {
     assert.ok(relErr(out['logits']!.data as Float32Array, T('hooks/logits').data) < 1e-5);
     assert.ok(Math.abs(Number(out['loss']!.data[0]) - T('hooks/loss').data[0]!) < 1e-6);
     params.forEach((p, i) => {
-      const e = relErr(out[`g${i}`]!.data as Float32Array, T(`hooks/grad/${p.name}`).data);
+      const e = relErr(out[`g${i}`]!.data as Float32Array, T(`hooks/grad/${p.name}`).data, floorFor(p.name));
       assert.ok(e < 1e-4, `${p.name}: relative error ${e}`);
     });
+  });
+
+  it('the denominator floor is scoped: only the key bias needs it, and there it is needed', () => {
+    for (const [name, t] of prefixed('full/grad/')) {
+      const max = t.data.reduce((m, x) => Math.max(m, Math.abs(x)), 0);
+      if (floorFor(name) > 0) assert.ok(max < 1e-6, `${name}: max |grad| ${max} is not round-off`);
+      else assert.ok(max > 1e-4, `${name}: max |grad| ${max} is tiny; does it need the floor?`);
+    }
+  });
+
+  it('tiny RoBERTa (positions from padding_idx + 1, one token type, dense + tanh + out_proj head): logits, loss, every gradient', async () => {
+    const m = buildBert({
+      config: robertaConfig,
+      weights: prefixed('robertaweight/'),
+      seqLen: S,
+      numLabels: manifest.roberta.config['num_labels']!,
+      trainable: () => true,
+      hiddenDropout: 0,
+      attentionDropout: 0,
+    });
+    assert.equal(m.tokenTypeIds, undefined);
+    const labels = m.graph.input('labels', 'int64', ['batch']);
+    const loss = ops.softmaxCrossEntropy(m.logits!, labels);
+    const grads = gradients(loss, m.params);
+    const model = emitOnnx({
+      outputs: [['logits', m.logits!], ['loss', loss], ...m.params.map((p, i) => [`g${i}`, grads.get(p)!] as const)],
+      paramInputs: m.params,
+    });
+    const s = await createSession(model, { threads: 1 });
+    const f: Record<string, ReturnType<typeof tensor>> = { ...robertaFeeds() };
+    for (const p of m.params) f[p.name] = tensor('float32', m.graph.data.get(p) as Float32Array, p.shape as number[]);
+    const out = await s.run(f);
+    await s.release();
+    const le = relErr(out['logits']!.data as Float32Array, T('roberta/logits').data);
+    assert.ok(le < 1e-5, `logits: relative error ${le}`);
+    const lossErr = Math.abs(Number(out['loss']!.data[0]) - T('roberta/loss').data[0]!);
+    assert.ok(lossErr < 1e-6, `loss: error ${lossErr}`);
+    assert.equal(m.params.length, prefixed('roberta/grad/').size);
+    let worst = 0;
+    m.params.forEach((p, i) => {
+      const e = relErr(out[`g${i}`]!.data as Float32Array, T(`roberta/grad/${p.name}`).data, floorFor(p.name));
+      worst = Math.max(worst, e);
+      assert.ok(e < 1e-4, `${p.name}: relative error ${e}`);
+    });
+    console.log(`  worst gradient error: ${worst.toExponential(2)}`);
   });
 
   it('two AdamW steps equal torch.optim.AdamW', async () => {

@@ -398,7 +398,15 @@ export function buildUseLite(opts: UseLiteBuildOptions): UseLiteGraph {
     attnOutputs[l] = y;
     const ffnIn = norm(y, lp.ffnNorm, 'ffn_norm', l, lp.outDim);
     let ffnOut = dense(ops.relu(dense(ffnIn, lp.ffn1, 'ffn1', l)), lp.ffn2, 'ffn2', l);
-    if (opts.hooks?.ffn) ffnOut = opts.hooks.ffn({ layer: l, graph: g, input: ffnIn, output: ffnOut });
+    const ffn0 = ffnOut;
+    if (opts.hooks?.ffn)
+      ffnOut = opts.hooks.ffn({
+        layer: l,
+        graph: g,
+        input: ffnIn,
+        output: ffnOut,
+        frozenOutput: () => ops.add(y, ffn0),
+      });
     x = ops.add(y, ffnOut);
     layerOutputs[l] = x;
   }

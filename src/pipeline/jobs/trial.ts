@@ -9,7 +9,7 @@ import type { Codec } from '../../exec/codec.js';
 import { jobFunction, type JobType } from '../../exec/job.js';
 import { METRIC_NAMES } from '../../data/tasks/types.js';
 import { PAIR_ENCODINGS, PAIR_HEADS } from '../../models/types.js';
-import type { PeftConfig } from '../../peft/config.js';
+import { SA_FORMS, type PeftConfig } from '../../peft/config.js';
 import type { TrainEvent, TrainHyper } from '../../train/trainer.js';
 import { runTrial, type Fidelity, type TrialResult, type TrialSpec } from '../../train/trial.js';
 
@@ -19,7 +19,12 @@ const peftConfig: Codec<PeftConfig> = c.object<PeftConfig>({
   pa: c.number,
   pt: c.number,
   lora: c.number,
-  options: c.object<PeftConfig['options']>({ paScaling: c.number, ptBottleneck: c.number, loraAlpha: c.number }),
+  options: c.object<PeftConfig['options']>({
+    paScaling: c.number,
+    ptBottleneck: c.number,
+    loraAlpha: c.number,
+    saForm: c.literal(...SA_FORMS),
+  }),
 });
 
 const hyper: Codec<TrainHyper> = c.object<TrainHyper>({

@@ -192,7 +192,7 @@ test('search encoding <-> PeftConfig: one mapping, round trip, options carried; 
     pa: 0,
     pt: 0,
   });
-  const opts = { paScaling: 2, ptBottleneck: 0, loraAlpha: 32 };
+  const opts = { paScaling: 2, ptBottleneck: 0, loraAlpha: 32, saForm: 'pfeiffer' } as const;
   assert.deepEqual(peftFromSearch(flat, 3, opts).options, opts);
   const model = { numLayers: 3, hidden: 64, backboneParams: 123_456, attentionWidths: [32, 64, 64] };
   const known = autopeftObjectives(model)[1]!.known!;
