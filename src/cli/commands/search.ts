@@ -9,11 +9,13 @@ import { UsageError } from '../../core/errors.js';
 import { openStorage, storageFile } from '../../storage/index.js';
 import { runSearch, type SearchEvent } from '../../pipeline/search.js';
 import { SAMPLER_NAMES, type SamplerName } from '../../search/samplers/index.js';
+import { PRUNER_NAMES, type PrunerName } from '../../search/pruners/index.js';
+import { SEARCH_DEFAULTS } from '../../search/defaults.js';
 import { getBackbone, getTask, type TrialSpec } from '../../train/trial.js';
 import { hyperOf } from './train.js';
 
-/** `--storage` of every command: `$AUTOPEFT_STORAGE` when set (e.g. a postgres:// URL), else this file. */
-export const DEFAULT_STORAGE = process.env.AUTOPEFT_STORAGE || 'autopeft.sqlite';
+/** `--storage` of every command unless `$AUTOPEFT_STORAGE` (e.g. a postgres:// URL) or a --config file names another. */
+export const DEFAULT_STORAGE = 'autopeft.sqlite';
 
 interface SearchFlags {
   model: string;
@@ -31,14 +33,18 @@ interface SearchFlags {
   trialTimeout?: number;
   seed: number;
   lora?: boolean;
+  pairEncoding?: PairEncoding;
   epochs: number;
   lr: number;
-  pairEncoding?: PairEncoding;
   batchSize: number;
   maxLength: number;
   maxSteps?: number;
   trainLimit?: { fraction?: number; count?: number };
   patience?: number;
+  pruner?: PrunerName;
+  ashaEta?: number;
+  ashaMinTrials?: number;
+  noise?: 'learned' | 'binomial';
   config?: string;
   quiet?: boolean;
 }
@@ -187,6 +193,35 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     rule: rules.positive(),
   },
   { key: 'patience', flag: '--patience', arg: 'n', help: 'early stopping patience in epochs', rule: rules.int(1) },
+  // No commander defaults below: unset means the resumed study's stored setting, else SEARCH_DEFAULTS.
+  {
+    key: 'pruner',
+    flag: '--pruner',
+    arg: PRUNER_NAMES.join('|'),
+    help: `stop unpromising trials at learning-curve rungs (asha: MO-ASHA; default ${SEARCH_DEFAULTS.pruner}, or the resumed study's)`,
+    rule: rules.oneOf(PRUNER_NAMES),
+  },
+  {
+    key: 'ashaEta',
+    flag: '--asha-eta',
+    arg: 'x',
+    help: `ASHA: the best 1/x of the trials at a rung go on (> 1; default ${SEARCH_DEFAULTS.ashaEta})`,
+    rule: rules.positive(),
+  },
+  {
+    key: 'ashaMinTrials',
+    flag: '--asha-min-trials',
+    arg: 'n',
+    help: 'ASHA: trials that must reach a rung before any is pruned there (default eta + 1)',
+    rule: rules.int(1),
+  },
+  {
+    key: 'noise',
+    flag: '--noise',
+    arg: 'learned|binomial',
+    help: `BO's observation noise: one learned variance, or plus each accuracy's binomial p(1-p)/n (default ${SEARCH_DEFAULTS.noise})`,
+    rule: rules.oneOf(['learned', 'binomial'] as const),
+  },
 ];
 
 /** `<task>-<model>-<sampler>`, with any character outside the safe set replaced by `_`. */
@@ -301,6 +336,13 @@ export function register(program: Command, ctx: CliContext): void {
             bar.update(e.complete + e.failed, fields());
             break;
           }
+          case 'trial-pruned':
+            Object.assign(status, { complete: e.complete, failed: e.failed, running: e.running, step: '' });
+            bar.log(
+              `trial ${String(e.number).padStart(3)}  pruned at ${e.step} examples: ${e.result.metricName} ${fmtNum(e.result.metric)}  params ${fmtNum(e.result.paramPct)}%  ${e.result.description}  (${fmtDuration(e.result.trainSeconds)})`,
+            );
+            bar.update(e.complete + e.failed, fields());
+            break;
           case 'trial-log':
             bar.log(`trial ${String(e.number).padStart(3)}  | ${e.line}`);
             break;
@@ -340,12 +382,17 @@ export function register(program: Command, ctx: CliContext): void {
           sampler,
           seed: flags.seed,
           lora: flags.lora === true,
+          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),
           hyper,
           ...(Object.keys(fidelity).length > 0 ? { fidelity } : {}),
           workers: flags.workers,
           ...(flags.threads !== undefined ? { threadsPerWorker: flags.threads } : {}),
           ...(flags.trialCmd !== undefined ? { trialCmd: flags.trialCmd } : {}),
           ...(flags.trialTimeout !== undefined ? { trialTimeoutMs: flags.trialTimeout * 1000 } : {}),
+          ...(flags.pruner !== undefined ? { pruner: flags.pruner } : {}),
+          ...(flags.ashaEta !== undefined ? { ashaEta: flags.ashaEta } : {}),
+          ...(flags.ashaMinTrials !== undefined ? { ashaMinTrials: flags.ashaMinTrials } : {}),
+          ...(flags.noise !== undefined ? { noise: flags.noise } : {}),
           onEvent,
           signal: controller.signal,
         });
@@ -371,4 +418,3 @@ export function register(program: Command, ctx: CliContext): void {
       }
     });
 }
-          ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding } : {}),
