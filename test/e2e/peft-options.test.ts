@@ -173,7 +173,7 @@ test('--peft keys that cannot be honoured: one line naming the key and what is a
     ['{"lora":8,"loraAlpha":-1}', /"loraAlpha" must be a finite number > 0, got -1/],
     [
       '{"lora":8,"alpha":64}',
-      /unknown field "alpha" \(known: layers, sa, pa, pt, lora, paScaling, ptBottleneck, loraAlpha, options\)/,
+      /unknown field "alpha" \(known: layers, sa, pa, pt, lora, paScaling, ptBottleneck, loraAlpha, saForm, options\)/,
     ],
     ['{"sa":"16"}', /"sa" must be a non-negative integer \(serial adapter bottleneck; 0 = off\), got "16"/],
     ['[16]', /expected a JSON object like \{"sa": 16, "layers": "all"\}, got \[16\]/],
