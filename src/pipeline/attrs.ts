@@ -24,6 +24,21 @@ export interface SearchSetup {
   lora: boolean;
   /** How every trial encodes sentence pairs (absent in studies made before it was recorded: `cross`). */
   pairEncoding?: PairEncoding;
+  /**
+   * The pruner of the study's trials, with ASHA's rungs (examples seen) and settings as resolved
+   * when the study was made (absent in studies made before pruning existed: none).
+   */
+  pruner?: SearchPruner;
+  /** BO's observation noise model (absent in older studies: 'learned'). */
+  noise?: 'learned' | 'binomial';
+}
+
+export interface SearchPruner {
+  name: 'none' | 'asha';
+  /** ASHA: the steps (training examples seen) at which trials are judged. */
+  rungs?: number[];
+  eta?: number;
+  minTrials?: number;
 }
 
 /** The pair encoding of a study's trials (`cross` for studies that predate the setting). */

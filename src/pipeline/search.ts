@@ -12,24 +12,36 @@
  * - two `search` processes on one study together stop at `--trials`;
  * - `--workers 0` only creates the study and records its plan: `autopeft worker` processes on any
  *   machine (pipeline/worker.ts) run its trials;
- * - `--trial-cmd` runs each trial as an external command (pipeline/external-trial.ts).
+ * - `--trial-cmd` runs each trial as an external command (pipeline/external-trial.ts);
+ * - every trained trial reports its validation score at a learning-curve grid of examples seen
+ *   (stored as intermediate values); with `--pruner asha` the grid's points are ASHA's rungs and
+ *   a trial the pruner stops is stored PRUNED with the step it reached.
  */
 import { resolve } from 'node:path';
 import { createExecutor } from '../exec/pool.js';
 import { runJob } from '../exec/job.js';
 import type { Executor } from '../exec/types.js';
 import { describePeft } from '../peft/config.js';
+import { SEARCH_DEFAULTS } from '../search/defaults.js';
+import { createPruner, type Pruner, type PrunerName } from '../search/pruners/index.js';
 import { createSampler, type SamplerName } from '../search/samplers/index.js';
 import { autopeftObjectives, autopeftSpace, peftFromSearch } from '../search/space/autopeft.js';
 import { createStudy, type Study } from '../search/study/index.js';
 import type { Storage } from '../storage/types.js';
 import type { TrainEvent } from '../train/trainer.js';
-import { getBackbone, type TrialResult, type TrialSpec } from '../train/trial.js';
+import { getBackbone, getTask, type TrialResult, type TrialSpec } from '../train/trial.js';
 import type { AttrValue, Config, StudyRecord, TrialRecord } from '../trials/index.js';
 import { UsageError } from '../core/errors.js';
 import { TRIAL_JOB } from './jobs/trial.js';
 import { type PairEncoding, resolvePairEncoding } from '../models/types.js';
-import { PLAN_KEY, SETUP_KEY, setupPairEncoding, type SearchPlan, type SearchSetup } from './attrs.js';
+import {
+  PLAN_KEY,
+  SETUP_KEY,
+  setupPairEncoding,
+  type SearchPlan,
+  type SearchPruner,
+  type SearchSetup,
+} from './attrs.js';
 import { EXTERNAL_TRIAL_JOB, externalHyper, type ExternalTrialResult } from './external-trial.js';
 import { type LoopEvents, resume, runStudy, studyCounts, type TrialJob } from './loop.js';
 import { hypervolumeOf, referencePoint } from './report.js';
@@ -53,6 +65,17 @@ export interface SearchOptions {
   fidelity?: TrialSpec['fidelity'];
   /** How trials encode sentence pairs (default: the backbone's; recorded in the setup). */
   pairEncoding?: PairEncoding;
+  /**
+   * Pruner of the trials (ASHA's rungs are the learning-curve grid). Undefined: the stored study's,
+   * else `SEARCH_DEFAULTS.pruner`.
+   */
+  pruner?: PrunerName;
+  /** ASHA's reduction factor η. Undefined: the stored study's, else `SEARCH_DEFAULTS.ashaEta`. */
+  ashaEta?: number;
+  /** Trials that must reach a rung before ASHA prunes there. Undefined: the stored study's, else η + 1. */
+  ashaMinTrials?: number;
+  /** BO's observation noise model. Undefined: the stored study's, else `SEARCH_DEFAULTS.noise`. */
+  noise?: 'learned' | 'binomial';
   /** Trials trained at once on this machine; 0 = only create the study and its plan (for `autopeft worker`). */
   workers: number;
   threadsPerWorker?: number;
@@ -76,6 +99,16 @@ export type SearchEvent =
       result: TrialResult;
       hypervolume: number;
       bestMetric: number;
+      complete: number;
+      failed: number;
+      running: number;
+    }
+  | {
+      kind: 'trial-pruned';
+      number: number;
+      /** The rung (examples seen) at which the pruner stopped it. */
+      step: number;
+      result: TrialResult;
       complete: number;
       failed: number;
       running: number;
@@ -118,12 +151,70 @@ export function setupDiff(a: SearchSetup, b: SearchSetup): string | undefined {
   // One search never mixes the two pair encodings.
   if (setupPairEncoding(a) !== setupPairEncoding(b))
     return `--pair-encoding ${setupPairEncoding(a)} (stored) vs ${setupPairEncoding(b)} (now)`;
+  // The learning-curve grid is derived (from the data's size), and a resumed search reuses the stored one.
+  const { checkpoints: _a, ...ha } = a.hyper;
+  const { checkpoints: _b, ...hb } = b.hyper;
   if (
-    JSON.stringify(a.hyper) !== JSON.stringify(b.hyper) ||
+    JSON.stringify(ha) !== JSON.stringify(hb) ||
     JSON.stringify(a.fidelity ?? null) !== JSON.stringify(b.fidelity ?? null)
   )
     return 'training fidelity/hyperparameters differ';
+  // Studies made before pruning and the noise model were recorded ran without either.
+  const pa = prunerKey(a.pruner);
+  const pb = prunerKey(b.pruner);
+  if (pa !== pb) return `pruner ${pa} (stored) vs ${pb} (now)`;
+  if ((a.noise ?? 'learned') !== (b.noise ?? 'learned'))
+    return `noise ${a.noise ?? 'learned'} (stored) vs ${b.noise ?? 'learned'} (now)`;
   return undefined;
+}
+
+function prunerKey(p: SearchPruner | undefined): string {
+  if (!p || p.name === 'none') return 'none';
+  return `${p.name} (eta ${p.eta}, min trials ${p.minTrials})`;
+}
+
+/**
+ * Training examples one trial sees in all: epochs over the (low-fidelity) training slice, cut at
+ * max steps. When max steps end training mid-epoch this is a lower bound (the epoch's short batch
+ * may come anywhere in its order), so a checkpoint placed here is always reached.
+ */
+export function examplesPerTrial(
+  trainRows: number,
+  hyper: Pick<TrialSpec['hyper'], 'epochs' | 'maxSteps' | 'batchSize'>,
+  fidelity?: TrialSpec['fidelity'],
+): number {
+  // The training slice as runTrial takes it (src/train/trial.ts sliceTrain).
+  const n =
+    fidelity?.trainCount !== undefined || fidelity?.trainFraction !== undefined
+      ? Math.min(trainRows, fidelity.trainCount ?? Math.max(1, Math.round((fidelity.trainFraction ?? 1) * trainRows)))
+      : trainRows;
+  const b = hyper.batchSize;
+  const perEpoch = Math.ceil(n / b);
+  const steps = Math.min(
+    (fidelity?.epochs ?? hyper.epochs) * perEpoch,
+    fidelity?.maxSteps ?? hyper.maxSteps ?? Infinity,
+  );
+  const full = Math.floor(steps / perEpoch);
+  const rest = steps - full * perEpoch;
+  const short = (b - (n % b)) % b;
+  return full * n + (rest > 0 ? Math.max(1, rest * b - short) : 0);
+}
+
+/** Points of every trial's learning curve. */
+export const CURVE_POINTS = 4;
+
+/**
+ * The learning-curve grid of a trial that sees `total` examples: total/η³, total/η², total/η,
+ * total (rounded; points below one batch dropped). ASHA judges trials at all but the last: with
+ * η = 2 the rungs are 1/8, 1/4 and 1/2 of the training, as in the recorded benchmark.
+ */
+export function curveSteps(total: number, eta: number, batchSize: number): number[] {
+  const out: number[] = [];
+  for (let k = CURVE_POINTS - 1; k >= 0; k--) {
+    const s = Math.round(total / eta ** k);
+    if (s >= Math.min(batchSize, total) && !out.includes(s)) out.push(s);
+  }
+  return out;
 }
 
 /** A stored study may be resumed only by a search with the same settings. */
@@ -213,14 +304,28 @@ export function searchTrialJob(
     pairEncoding: setupPairEncoding(setup),
   };
   return {
-    run: async (ex: Executor) => ({
+    run: async (ex: Executor, control) => ({
       kind: 'trained',
-      result: await runJob(ex, TRIAL_JOB, spec, (event) => o.onEvent?.({ kind: 'trial-progress', number, event })),
+      result: await runJob(
+        ex,
+        TRIAL_JOB,
+        spec,
+        (event) => {
+          // Each learning-curve point is stored and judged by the pruner (which may stop the trial).
+          if (event.kind === 'checkpoint') control.report(event.examples, event.metric);
+          o.onEvent?.({ kind: 'trial-progress', number, event });
+        },
+        { stop: control.stop },
+      ),
     }),
-    tell: ({ result: r }) => ({
-      values: { metric: (r as TrialResult).metric }, // paramPct: the study computes the known objective
-      userAttrs: trainedAttrs(r as TrialResult),
-    }),
+    tell: ({ result }) => {
+      const r = result as TrialResult;
+      return {
+        values: { metric: r.metric }, // paramPct: the study computes the known objective
+        userAttrs: trainedAttrs(r),
+        stopped: r.stoppedAt !== undefined,
+      };
+    },
   };
 }
 
@@ -234,6 +339,9 @@ function trainedAttrs(r: TrialResult): Record<string, AttrValue> {
     bestEpoch: r.bestEpoch,
     steps: r.steps,
     trainExamples: r.trainExamples,
+    // The binomial noise model's n (BoSampler noise: 'binomial').
+    validationExamples: r.validationExamples,
+    ...(r.stoppedAt !== undefined ? { stoppedAt: r.stoppedAt } : {}),
     description: r.description,
   };
 }
@@ -271,6 +379,19 @@ export function searchEvents(
           ...common,
         });
     },
+    pruned: (t, step, out, c) => {
+      // Only our trainer's trials report intermediate values, so only they are pruned.
+      if (out.kind !== 'trained') return;
+      emit({
+        kind: 'trial-pruned',
+        number: t.number,
+        step,
+        result: out.result,
+        complete: c.complete.length,
+        failed: c.failed,
+        running: c.running,
+      });
+    },
     failed: (t, reason, c) =>
       emit({
         kind: 'trial-failed',
@@ -295,7 +416,7 @@ export async function openSearchStudy(o: {
   heartbeatMs?: number;
   staleAfterMs?: number;
   workerId?: string;
-}): Promise<{ study: Study; paramPct: (c: Config) => number }> {
+}): Promise<{ study: Study; paramPct: (c: Config) => number; pruner: Pruner }> {
   const { setup } = o;
   const backbone = await getBackbone(setup.model);
   // Per-layer attention widths where the backbone has them (USE-lite: [256, 512]); paramPct counts PT/LoRA with them.
@@ -312,14 +433,27 @@ export async function openSearchStudy(o: {
     storage: o.storage,
     name: o.study,
     objectives,
-    sampler: createSampler(setup.sampler, { space, objectives, seed: setup.seed, nInit: o.nInit }),
+    sampler: createSampler(setup.sampler, {
+      space,
+      objectives,
+      seed: setup.seed,
+      nInit: o.nInit,
+      noise: setup.noise ?? 'learned',
+    }),
     loadIfExists: true,
     systemAttrs: { [SETUP_KEY]: setup as unknown as AttrValue },
     heartbeat: { intervalMs: o.heartbeatMs ?? HEARTBEAT_MS, staleAfterMs, requeueStale: true },
     ...(o.workerId !== undefined ? { workerId: o.workerId } : {}),
   });
   const known = objectives.find((x) => x.known)!.known!;
-  return { study, paramPct: known };
+  const p = setup.pruner;
+  const pruner = createPruner(p?.name ?? 'none', {
+    objectives,
+    ...(p?.rungs ? { rungs: p.rungs } : {}),
+    ...(p?.eta !== undefined ? { eta: p.eta } : {}),
+    ...(p?.minTrials !== undefined ? { minTrials: p.minTrials } : {}),
+  });
+  return { study, paramPct: known, pruner };
 }
 
 export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
@@ -329,6 +463,9 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   if (!(o.batch >= 1)) throw new UsageError(`--batch must be >= 1, got ${o.batch}`);
   const backbone = await getBackbone(o.model);
   const { numLayers, hidden } = backbone.dims;
+  const existing = await o.storage.findStudy(o.study);
+  const stored = existing?.systemAttrs[SETUP_KEY] as unknown as SearchSetup | undefined;
+  const controls = await searchControls(o, stored);
   const setup: SearchSetup = {
     model: o.model,
     task: o.task,
@@ -338,14 +475,20 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     backboneParams: backbone.backboneParams,
     sampler: o.sampler,
     seed: o.seed,
-    hyper: o.hyper,
+    hyper: { ...o.hyper, ...(controls.checkpoints ? { checkpoints: controls.checkpoints } : {}) },
     ...(o.fidelity ? { fidelity: o.fidelity } : {}),
     lora: o.lora,
     pairEncoding: resolvePairEncoding(backbone, o.pairEncoding),
+    pruner: controls.pruner,
+    noise: controls.noise,
   };
-  const existing = await o.storage.findStudy(o.study);
   if (existing) checkResumable(existing, setup, o.storage.location);
-  const { study, paramPct } = await openSearchStudy({ storage: o.storage, study: o.study, setup, nInit: o.nInit });
+  const { study, paramPct, pruner } = await openSearchStudy({
+    storage: o.storage,
+    study: o.study,
+    setup,
+    nInit: o.nInit,
+  });
   // The plan `autopeft worker`s follow: the latest search's target, batch and trial command.
   const plan: SearchPlan = {
     trials: o.trials,
@@ -374,7 +517,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
       ...(o.onEvent ? { onEvent: o.onEvent } : {}),
     };
     const jobFor = (t: TrialRecord) => searchTrialJob(run, t, paramPct);
-    const target = { trials: o.trials, batch: o.batch, ...(o.signal ? { signal: o.signal } : {}) };
+    const target = { trials: o.trials, batch: o.batch, pruner, ...(o.signal ? { signal: o.signal } : {}) };
     const emit = o.onEvent ?? (() => undefined);
     const out = await runStudy(study, executor, jobFor, target, searchEvents(emit, setup.numLayers, paramPct));
     o.onEvent?.({ kind: 'stopped', reason: out.interrupted ? 'interrupted' : 'done' });
@@ -383,4 +526,57 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     await study.close();
     await executor?.close();
   }
+}
+
+/**
+ * The pruner, its rungs, the learning-curve grid and the noise model of a search: the flags given,
+ * else the stored study's (a resumed search judges and models its trials as before; studies made
+ * before these were recorded had none and 'learned'), else `SEARCH_DEFAULTS`. The grid is computed
+ * once from the task's training size and stored in the setup's `hyper.checkpoints`.
+ */
+async function searchControls(
+  o: SearchOptions,
+  stored: SearchSetup | undefined,
+): Promise<{ pruner: SearchPruner; noise: 'learned' | 'binomial'; checkpoints?: number[] }> {
+  const external = o.trialCmd !== undefined;
+  // An external command reports its values only at its end: nothing to prune while it runs.
+  const name = o.pruner ?? (stored ? (stored.pruner?.name ?? 'none') : external ? 'none' : SEARCH_DEFAULTS.pruner);
+  if (name === 'asha' && external)
+    throw new UsageError(
+      '--pruner asha needs live intermediate values, and a --trial-cmd trial reports only at its end; use --pruner none',
+    );
+  if (name !== 'asha' && (o.ashaEta !== undefined || o.ashaMinTrials !== undefined))
+    throw new UsageError(`--asha-eta and --asha-min-trials apply to --pruner asha, not --pruner ${name}`);
+  if (o.ashaEta !== undefined && !(o.ashaEta > 1))
+    throw new UsageError(`--asha-eta must be > 1 (the best 1/eta of the trials at a rung go on), got ${o.ashaEta}`);
+  if (o.ashaMinTrials !== undefined && !(Number.isInteger(o.ashaMinTrials) && o.ashaMinTrials >= 1))
+    throw new UsageError(`--asha-min-trials must be an integer >= 1, got ${o.ashaMinTrials}`);
+  const noise = o.noise ?? (stored ? (stored.noise ?? 'learned') : external ? 'learned' : SEARCH_DEFAULTS.noise);
+  if (o.noise === 'binomial' && o.sampler !== 'bo')
+    throw new UsageError(`--noise binomial is the noise model of --sampler bo; --sampler ${o.sampler} has none`);
+  if (noise === 'binomial' && external)
+    throw new UsageError(
+      "--noise binomial needs each trial's validation size, which a --trial-cmd trial does not report; use --noise learned",
+    );
+  const storedAsha = stored?.pruner?.name === 'asha' ? stored.pruner : undefined;
+  const eta = o.ashaEta ?? storedAsha?.eta ?? SEARCH_DEFAULTS.ashaEta;
+  const minTrials = o.ashaMinTrials ?? storedAsha?.minTrials ?? Math.ceil(eta) + 1;
+  if (stored) {
+    // A resumed study keeps its grid and rungs (the data or its size may have changed since); a
+    // flag that differs from the stored setting is reported by setupDiff.
+    const checkpoints = stored.hyper.checkpoints;
+    const pruner: SearchPruner = name === 'asha' ? { name, rungs: storedAsha?.rungs ?? [], eta, minTrials } : { name };
+    return { pruner, noise, ...(checkpoints ? { checkpoints } : {}) };
+  }
+  if (external) return { pruner: { name }, noise };
+  const data = await getTask(o.task, o.dataDir, 0);
+  const total = examplesPerTrial(data.train.length, o.hyper, o.fidelity);
+  const checkpoints = curveSteps(total, name === 'asha' ? eta : SEARCH_DEFAULTS.ashaEta, o.hyper.batchSize);
+  const rungs = checkpoints.slice(0, -1);
+  if (name !== 'asha') return { pruner: { name }, noise, checkpoints };
+  if (rungs.length === 0)
+    throw new UsageError(
+      `--pruner asha: a trial sees ${total} training examples, too few for a rung before its end (batch size ${o.hyper.batchSize}); train longer (--epochs, --train-limit) or use --pruner none`,
+    );
+  return { pruner: { name, rungs, eta, minTrials }, noise, checkpoints };
 }

@@ -61,7 +61,7 @@ export type WorkerEvent =
   | { kind: 'worker-requeued'; trials: number[] };
 
 export interface WorkerOutcome {
-  /** Trials this worker finished (complete or failed). */
+  /** Trials this worker finished (complete, failed or pruned). */
   ran: number;
   complete: number;
   failed: number;
@@ -75,7 +75,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
   const plan = readPlan(record);
   const heartbeatMs = o.heartbeatMs ?? HEARTBEAT_MS;
   const staleAfterMs = o.staleAfterMs ?? STALE_MS;
-  const { study, paramPct } = await openSearchStudy({
+  const { study, paramPct, pruner } = await openSearchStudy({
     storage: o.storage,
     study: o.study,
     setup,
@@ -119,6 +119,10 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
         ran++;
         events.failed?.(...a);
       },
+      pruned: (...a: Parameters<NonNullable<typeof events.pruned>>) => {
+        ran++;
+        events.pruned?.(...a);
+      },
     };
     const pollMs = o.pollMs ?? heartbeatMs;
     let target = plan;
@@ -127,7 +131,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
         study,
         executor,
         (t: TrialRecord) => searchTrialJob(run, t, paramPct),
-        { trials: target.trials, batch: target.batch, ...(o.signal ? { signal: o.signal } : {}) },
+        { trials: target.trials, batch: target.batch, pruner, ...(o.signal ? { signal: o.signal } : {}) },
         counting,
       );
       if (out.interrupted || o.signal?.aborted) {

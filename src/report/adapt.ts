@@ -16,6 +16,9 @@ export function reportTrialsFromFrozen(trials: readonly FrozenTrial[]): ReportTr
     if (t.startedAt !== undefined && t.finishedAt !== undefined && t.finishedAt >= t.startedAt)
       r.durationMs = t.finishedAt - t.startedAt;
     if (t.reason !== undefined) r.reason = t.reason;
+    if (t.intermediateValues?.length) r.intermediateValues = t.intermediateValues.map((p) => ({ ...p }));
+    const prunedAt = t.userAttrs['prunedAt'];
+    if (t.state === 'PRUNED' && typeof prunedAt === 'number') r.prunedAt = prunedAt;
     return r;
   });
 }

@@ -33,6 +33,10 @@ export interface ReportTrial {
   durationMs?: number;
   /** Why the trial FAILED or was PRUNED. */
   reason?: string;
+  /** The learning curve the trial reported while it ran (objective 0 after `step`, e.g. examples seen). */
+  intermediateValues?: { step: number; value: number }[];
+  /** PRUNED trials: the step (rung) at which the pruner stopped it. */
+  prunedAt?: number;
 }
 
 /**

@@ -99,6 +99,11 @@ export function register(program: Command, ctx: CliContext): void {
           case 'trial-failed':
             log(`trial ${String(e.number).padStart(3)}  FAILED: ${e.reason}`);
             break;
+          case 'trial-pruned':
+            log(
+              `trial ${String(e.number).padStart(3)}  pruned at ${e.step} examples: ${e.result.metricName} ${fmtNum(e.result.metric)}  params ${fmtNum(e.result.paramPct)}%`,
+            );
+            break;
           case 'worker-wait':
             log(`target reached; waiting for ${e.running} trial(s) of other workers`);
             break;
