@@ -1,7 +1,8 @@
 /**
  * Copying a study between storages, losslessly (`autopeft copy-study`, e.g. SQLite -> PostgreSQL
  * to scale a search out, and back to archive it): the study record and every trial row as stored
- * (numbers, states, times, worker ids, interrupt links), through each backend's `importStudy`.
+ * (numbers, states, times, worker ids, interrupt links, intermediate values), through each
+ * backend's `importStudy`.
  */
 import { InvalidInputError } from './errors.js';
 import type { TrialRow } from './rows.js';
