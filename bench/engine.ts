@@ -11,7 +11,8 @@
  * The PyTorch peer (bench/engine_torch.py, /usr/bin/python3 with Debian's python3-torch) runs in
  * child processes driven block by block, interleaved with ours, so both see the same machine load.
  * It runs in two OpenMP settings (default spin-wait and OMP_WAIT_POLICY=PASSIVE: spin-waiting
- * collapses under CPU contention) and the faster median is the peer. OPENBLAS_CORETYPE and
+ * collapses under CPU contention) and the faster median is the peer; at --shape base only the
+ * passive one unless --peers default,passive. OPENBLAS_CORETYPE and
  * OPENBLAS_L2_SIZE, which this workplace sets to keep old OpenBLAS builds off kernels they get wrong,
  * are unset for the peer (`--openblas native`, the default) so that it runs its fastest kernel; the
  * peer checks its float32 matmuls against a BLAS-free reference before timing. Medians.
@@ -44,7 +45,7 @@ if (!(shapeName in SHAPES)) {
   process.exit(2);
 }
 const SHAPE = SHAPES[shapeName];
-const defaults = shapeName === 'base' ? { rounds: 3, block: 2 } : { rounds: 6, block: 6 };
+const defaults = shapeName === 'base' ? { rounds: 2, block: 2 } : { rounds: 6, block: 6 };
 const num = (name: string, d: number) => {
   const v = flag(name);
   return v === undefined ? d : Number(v);
@@ -54,7 +55,9 @@ const BLOCK = num('block', defaults.block);
 const THREADS = num('threads', 2);
 const PRUNED = !args.includes('--no-pruned');
 const OPENBLAS = flag('openblas') ?? 'native';
-const PEERS = (flag('peers') ?? 'default,passive').split(',');
+// At base one passive peer by default: a spin-waiting peer collapses under contention, and at base its
+// steps would take minutes (--peers default,passive runs both; the faster median is the peer).
+const PEERS = (flag('peers') ?? (shapeName === 'base' ? 'passive' : 'default,passive')).split(',');
 const PY = '/usr/bin/python3';
 const KINDS = ['adapter', 'full'] as const;
 type Kind = (typeof KINDS)[number];
@@ -153,6 +156,14 @@ function summarise(label: string, times: Record<string, number[]>, peers: TorchP
     console.log(`${label} ${k.padEnd(22)} median ${r1(median(v))} ms (n=${v.length}, min ${r1(Math.min(...v))})`);
   const peer = (k: Kind) =>
     peers.length ? Math.min(...peers.map((p) => median(times[`torch-${p.label}/${k}`]!))) : null;
+  if (peers.length) {
+    // Minima are the least load-sensitive view when other processes share the cores.
+    const mn = (key: string) => Math.min(...times[key]!);
+    const pm = (k: Kind) => Math.min(...peers.map((p) => mn(`torch-${p.label}/${k}`)));
+    console.log(
+      `${label} ratios of minima (less sensitive to load): ${KINDS.map((k) => `${k} ${r1(mn(`ours/${k}`))} / ${r1(pm(k))} = ${(mn(`ours/${k}`) / pm(k)).toFixed(3)}`).join(', ')}`,
+    );
+  }
   const res = {} as Record<Kind, { ours: number; torch: number | null; ratio: number | null }>;
   for (const k of KINDS) {
     const ours = median(times[`ours/${k}`]!);
