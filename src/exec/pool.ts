@@ -109,16 +109,18 @@ export class ProcessPoolExecutor implements Executor {
   private pump(): void {
     if (this.closed) return;
     while (this.queue.length > 0) {
-      let w = this.workers.find((x) => !x.busy && !x.exited);
+      // A worker killed between jobs has lost its channel before its 'exit' event: never pick it.
+      let w = this.workers.find((x) => !x.busy && !x.exited && x.proc.connected);
       if (!w && this.workers.length < this.concurrency) w = this.spawn();
       if (!w) return;
       const p = this.queue.shift()!;
       w.busy = p;
       const msg: ToChild = { type: 'job', id: p.id, job: p.job, threads: this.threadsPerWorker };
-      w.proc.send(msg);
+      // A send that fails (the worker died meanwhile) is not thrown: its 'exit' fails the job as WorkerDied.
+      w.proc.send(msg, ignoreSendError);
       // A stop asked before the job started, or while it runs, reaches the worker's job.
       const stop = () => {
-        if (w.busy === p && !w.exited) w.proc.send({ type: 'stop', id: p.id } satisfies ToChild);
+        if (w.busy === p && !w.exited) w.proc.send({ type: 'stop', id: p.id } satisfies ToChild, ignoreSendError);
       };
       if (p.stop?.aborted) stop();
       else p.stop?.addEventListener('abort', stop, { once: true });
@@ -141,9 +143,9 @@ export class ProcessPoolExecutor implements Executor {
         new Promise<void>((res) => {
           if (w.exited) return res();
           w.proc.once('exit', () => res());
-          if (w.busy) w.proc.send({ type: 'abort', id: w.busy.id } satisfies ToChild);
+          if (w.busy) w.proc.send({ type: 'abort', id: w.busy.id } satisfies ToChild, ignoreSendError);
           // Disconnecting makes the child exit; a job that ignores its abort signal is killed.
-          w.proc.disconnect();
+          if (w.proc.connected) w.proc.disconnect();
           setTimeout(() => {
             if (!w.exited) w.proc.kill('SIGKILL');
           }, 5000).unref();
@@ -152,6 +154,9 @@ export class ProcessPoolExecutor implements Executor {
     await Promise.all(exits);
   }
 }
+
+/** A message to a worker that has just died is dropped: the worker's exit handler reports the death. */
+function ignoreSendError(): void {}
 
 export function createExecutor(workers: number, threadsPerWorker?: number): Executor {
   if (workers <= 1) {
