@@ -285,13 +285,17 @@ export function register(program: Command, ctx: CliContext): void {
       });
       const controller = new AbortController();
       let sigints = 0;
-      const onSigint = () => {
+      // SIGTERM (kill, a scheduler, systemd) stops the search the way Ctrl-C does; exit 143 instead of 130.
+      let stopSignal = 'SIGINT' as NodeJS.Signals;
+      const onSigint = (sig: NodeJS.Signals) => {
         sigints++;
-        if (sigints > 1) process.exit(130);
+        stopSignal = sig;
+        if (sigints > 1) process.exit(sig === 'SIGTERM' ? 143 : 130);
         bar.log('stopping: running trials are re-queued for the next run (Ctrl-C again to quit at once)');
         controller.abort();
       };
       process.on('SIGINT', onSigint);
+      process.on('SIGTERM', onSigint);
       const status = { complete: 0, failed: 0, running: 0, best: NaN, hv: NaN, step: '' };
       const fields = () => ({
         ...(status.running > 0 ? { running: status.running } : {}),
@@ -410,9 +414,10 @@ export function register(program: Command, ctx: CliContext): void {
           failed: out.failed,
           interrupted: out.interrupted,
         });
-        if (out.interrupted) ctx.exitCode = 130;
+        if (out.interrupted) ctx.exitCode = stopSignal === 'SIGTERM' ? 143 : 130;
       } finally {
         process.off('SIGINT', onSigint);
+        process.off('SIGTERM', onSigint);
         bar.stop();
         await storage.close();
       }
