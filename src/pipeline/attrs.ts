@@ -31,6 +31,8 @@ export interface SearchSetup {
   pruner?: SearchPruner;
   /** BO's observation noise model (absent in older studies: 'learned'). */
   noise?: 'learned' | 'binomial';
+  /** The `--preset` the study was made with and the option keys it set (absent: none). */
+  preset?: { name: string; applied: string[] };
 }
 
 export interface SearchPruner {

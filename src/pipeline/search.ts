@@ -76,6 +76,8 @@ export interface SearchOptions {
   ashaMinTrials?: number;
   /** BO's observation noise model. Undefined: the stored study's, else `SEARCH_DEFAULTS.noise`. */
   noise?: 'learned' | 'binomial';
+  /** The `--preset` used and the keys it set: recorded in the setup (the values are in the setup already). */
+  preset?: { name: string; applied: string[] };
   /** Trials trained at once on this machine; 0 = only create the study and its plan (for `autopeft worker`). */
   workers: number;
   threadsPerWorker?: number;
@@ -481,6 +483,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     pairEncoding: resolvePairEncoding(backbone, o.pairEncoding),
     pruner: controls.pruner,
     noise: controls.noise,
+    ...(o.preset ? { preset: o.preset } : {}),
   };
   if (existing) checkResumable(existing, setup, o.storage.location);
   const { study, paramPct, pruner } = await openSearchStudy({

@@ -9,6 +9,7 @@ import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
 import { fidelityOf, hyperOf, MAX_SEEDS, seedCount, type FollowFlags } from './retrain.js';
 import { openStudy } from '../study.js';
+import { addPresetFlag } from '../preset.js';
 
 /** `autopeft baselines`: single-method baselines on the same plot as a study. */
 export function register(program: Command, ctx: CliContext): void {
@@ -33,6 +34,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--workers <n>', 'trainings at once', int('--workers', 1), 1)
     .option('--json', 'stdout: one JSON document {"study","baselines"}; human text to stderr')
     .option('--quiet', 'no progress output');
+  addPresetFlag(cmd, 'baselines', ctx.stderr);
   addTrainingFlags(cmd).action(async (f: FollowFlags & { fullFt?: boolean; json?: boolean; quiet?: boolean }) => {
     const { storage, setup } = await openStudy(f);
     try {

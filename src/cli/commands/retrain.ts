@@ -10,6 +10,7 @@ import { peftFromSearch } from '../../search/space/autopeft.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { openStudy } from '../study.js';
+import { addPresetFlag } from '../preset.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
 export { hyperOf, fidelityOf };
@@ -64,6 +65,7 @@ export function register(program: Command, ctx: CliContext): void {
       'stdout: one JSON document {"study","results":[{"trial","config","paramPct","mean","std","values"}]}; human text to stderr',
     )
     .option('--quiet', 'no progress output');
+  addPresetFlag(cmd, 'retrain', ctx.stderr);
   addTrainingFlags(cmd).action(async (f: FollowFlags & { json?: boolean; quiet?: boolean }) => {
     const { storage, setup } = await openStudy(f);
     try {

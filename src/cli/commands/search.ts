@@ -13,6 +13,7 @@ import { PRUNER_NAMES, type PrunerName } from '../../search/pruners/index.js';
 import { SEARCH_DEFAULTS } from '../../search/defaults.js';
 import { getBackbone, getTask, type TrialSpec } from '../../train/trial.js';
 import { hyperOf } from './train.js';
+import { addPresetFlag, presetUseOf, warmupRatioRule, weightDecayRule } from '../preset.js';
 
 /** `--storage` of every command unless `$AUTOPEFT_STORAGE` (e.g. a postgres:// URL) or a --config file names another. */
 export const DEFAULT_STORAGE = 'autopeft.sqlite';
@@ -41,6 +42,9 @@ interface SearchFlags {
   maxSteps?: number;
   trainLimit?: { fraction?: number; count?: number };
   patience?: number;
+  warmupRatio?: number;
+  weightDecay?: number;
+  preset?: string;
   pruner?: PrunerName;
   ashaEta?: number;
   ashaMinTrials?: number;
@@ -193,6 +197,20 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     rule: rules.positive(),
   },
   { key: 'patience', flag: '--patience', arg: 'n', help: 'early stopping patience in epochs', rule: rules.int(1) },
+  {
+    key: 'warmupRatio',
+    flag: '--warmup-ratio',
+    arg: 'x',
+    help: 'share of the steps spent warming up (default 0.06)',
+    rule: warmupRatioRule,
+  },
+  {
+    key: 'weightDecay',
+    flag: '--weight-decay',
+    arg: 'x',
+    help: 'AdamW weight decay (default 0.01)',
+    rule: weightDecayRule,
+  },
   // No commander defaults below: unset means the resumed study's stored setting, else SEARCH_DEFAULTS.
   {
     key: 'pruner',
@@ -254,6 +272,7 @@ export function register(program: Command, ctx: CliContext): void {
     else if (o.default === undefined) cmd.option(`${o.flag} <${o.arg}>`, o.help, flagParser(o.flag, o.rule));
     else cmd.option(`${o.flag} <${o.arg}>`, o.help, flagParser(o.flag, o.rule), o.default);
   }
+  addPresetFlag(cmd, 'search', ctx.stderr, 'task');
   cmd
     .option('--quiet', 'no progress bar, one line per trial')
     .option(
@@ -397,6 +416,7 @@ export function register(program: Command, ctx: CliContext): void {
           ...(flags.ashaEta !== undefined ? { ashaEta: flags.ashaEta } : {}),
           ...(flags.ashaMinTrials !== undefined ? { ashaMinTrials: flags.ashaMinTrials } : {}),
           ...(flags.noise !== undefined ? { noise: flags.noise } : {}),
+          ...(presetUseOf(cmd) ? { preset: { name: presetUseOf(cmd)!.name, applied: presetUseOf(cmd)!.applied } } : {}),
           onEvent,
           signal: controller.signal,
         });

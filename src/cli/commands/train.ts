@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
-import { int, positive, sizeSpec } from '../options.js';
+import { flagParser, int, positive, sizeSpec } from '../options.js';
+import { warmupRatioRule, weightDecayRule } from '../preset.js';
 import { emptyPeftConfig, readPeftArg } from '../../peft/config.js';
 import { getBackbone, peftLimitsOf, runTrial, type TrialSpec } from '../../train/trial.js';
 import type { TrainEvent } from '../../train/trainer.js';
@@ -20,6 +21,8 @@ export interface TrainFlags {
   maxLength: number;
   seed: number;
   patience?: number;
+  warmupRatio?: number;
+  weightDecay?: number;
   trainLimit?: { fraction?: number; count?: number };
   maxSteps?: number;
   threads?: number;
@@ -34,7 +37,10 @@ export interface TrainFlags {
 
 /** The training hyperparameters the common flags describe. */
 export function hyperOf(
-  f: Pick<TrainFlags, 'epochs' | 'lr' | 'batchSize' | 'maxLength' | 'seed' | 'patience' | 'maxSteps'>,
+  f: Pick<
+    TrainFlags,
+    'epochs' | 'lr' | 'batchSize' | 'maxLength' | 'seed' | 'patience' | 'maxSteps' | 'warmupRatio' | 'weightDecay'
+  >,
 ): TrialSpec['hyper'] {
   return {
     epochs: f.epochs,
@@ -44,6 +50,8 @@ export function hyperOf(
     seed: f.seed,
     ...(f.patience !== undefined ? { patience: f.patience } : {}),
     ...(f.maxSteps !== undefined ? { maxSteps: f.maxSteps } : {}),
+    ...(f.warmupRatio !== undefined ? { warmupRatio: f.warmupRatio } : {}),
+    ...(f.weightDecay !== undefined ? { weightDecay: f.weightDecay } : {}),
   };
 }
 
@@ -64,6 +72,16 @@ export function addTrainingFlags(cmd: Command): Command {
     .option('--seed <n>', 'seed of init, dropout and data order', int('--seed', 0), 0)
     .option('--patience <n>', 'stop after n epochs without a better validation score', int('--patience', 1))
     .option('--max-steps <n>', 'stop after n optimiser steps', int('--max-steps', 1))
+    .option(
+      '--warmup-ratio <x>',
+      'share of the steps spent warming up (default 0.06)',
+      flagParser('--warmup-ratio', warmupRatioRule),
+    )
+    .option(
+      '--weight-decay <x>',
+      'AdamW weight decay, not on biases and LayerNorm (default 0.01)',
+      flagParser('--weight-decay', weightDecayRule),
+    )
     .option('--train-limit <n|fraction>', 'train on a seeded subset of the training split', sizeSpec('--train-limit'))
     .option('--threads <n>', 'intra-op threads (default: all cores)', int('--threads', 1));
 }

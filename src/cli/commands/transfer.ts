@@ -12,6 +12,7 @@ import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
 import { fidelityOf, hyperOf, MAX_SEEDS, seedCount, trialList, type FollowFlags } from './retrain.js';
 import { openStudy } from '../study.js';
+import { addPresetFlag } from '../preset.js';
 
 /** `autopeft transfer`: a study's front configurations trained on another task. */
 export function register(program: Command, ctx: CliContext): void {
@@ -32,6 +33,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--pair-encoding <cross|siamese>', "the target task's pair encoding (default: the study's)")
     .option('--json', 'stdout: one JSON document {"study","task","results"}; human text to stderr')
     .option('--quiet', 'no progress output');
+  addPresetFlag(cmd, 'transfer', ctx.stderr, 'task');
   addTrainingFlags(cmd).action(
     async (
       f: FollowFlags & { task: string; data?: string; pairEncoding?: string; json?: boolean; quiet?: boolean },
