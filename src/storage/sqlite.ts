@@ -143,7 +143,8 @@ export class SqliteStorage implements Storage {
       this.schemaVersion = migrate(this.db, this.path, options.migrations ?? MIGRATIONS);
     } catch (e) {
       this.db.close();
-      if (isSqliteError(e) && (e.code === 'SQLITE_NOTADB' || e.code === 'SQLITE_CORRUPT')) {
+      // A damaged file (SQLITE_CORRUPT: pages scrambled past a valid header) is told apart in `busy`.
+      if (isSqliteError(e) && e.code === 'SQLITE_NOTADB') {
         throw new NotAutopeftDatabaseError(this.path, e.message);
       }
       if (isSqliteError(e) && (e.code.startsWith('SQLITE_READONLY') || e.code.startsWith('SQLITE_CANTOPEN'))) {
@@ -166,19 +167,58 @@ export class SqliteStorage implements Storage {
     }
   }
 
+  /**
+   * An SQLite failure as one StorageError line naming the file and the fix: a lock held past the
+   * busy timeout, a damaged file (pages scrambled past the header), a full disk or a file-size
+   * limit, an I/O error, a file made read-only. Anything else (a bug) passes through.
+   */
   private busy(e: unknown): unknown {
-    return isSqliteError(e) && (e.code === 'SQLITE_BUSY' || e.code.startsWith('SQLITE_BUSY_'))
-      ? new StorageBusyError(this.location, this.busyTimeoutMs)
-      : e;
+    if (!isSqliteError(e)) return e;
+    const code = e.code;
+    const why = e.message.split('\n')[0];
+    if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_'))
+      return new StorageBusyError(this.location, this.busyTimeoutMs);
+    if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB')
+      return new StorageError(
+        'SQLITE_CORRUPT',
+        `study database ${this.path} is damaged (${why}); restore it from a backup, or salvage what is readable with \`sqlite3 ${this.path} .recover | sqlite3 new.sqlite\` and use new.sqlite`,
+      );
+    if (code === 'SQLITE_FULL')
+      return new StorageError(
+        'SQLITE_FULL',
+        `cannot write to study database ${this.path}: the disk is full (${why}); free some space and rerun (what was stored before is intact)`,
+      );
+    if (code.startsWith('SQLITE_IOERR'))
+      return new StorageError(
+        'SQLITE_IOERR',
+        `cannot read or write study database ${this.path} (${why}, ${code}); check the disk, its free space and the file-size limit (ulimit -f), then rerun`,
+      );
+    if (code.startsWith('SQLITE_READONLY'))
+      return new StorageError(
+        'SQLITE_READONLY',
+        `study database ${this.path} has become read-only (${why}); make the file and its folder writable and rerun`,
+      );
+    return e;
+  }
+
+  /** Runs a read; an SQLite failure becomes a StorageError line (see `busy`). */
+  private read<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      throw this.busy(e);
+    }
   }
 
   private studyRow(name: string): StudyRow {
     this.open();
-    const r = this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined;
+    const r = this.read(
+      () => this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined,
+    );
     if (!r) {
-      const known = (this.db.prepare(`SELECT name FROM studies ORDER BY id`).all() as { name: string }[]).map(
-        (x) => x.name,
-      );
+      const known = this.read(
+        () => this.db.prepare(`SELECT name FROM studies ORDER BY id`).all() as { name: string }[],
+      ).map((x) => x.name);
       throw new UnknownStudyError(name, this.location, known);
     }
     return r;
@@ -186,9 +226,12 @@ export class SqliteStorage implements Storage {
 
   private trialRow(studyId: number, study: string, number: number): TrialRow {
     checkTrialNumber(number, `study "${study}"`);
-    const r = this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? AND number = ?`).get(studyId, number) as
-      | TrialRow
-      | undefined;
+    const r = this.read(
+      () =>
+        this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? AND number = ?`).get(studyId, number) as
+          | TrialRow
+          | undefined,
+    );
     if (!r) throw new UnknownTrialError(study, number);
     return r;
   }
@@ -264,13 +307,15 @@ export class SqliteStorage implements Storage {
 
   async findStudy(name: string): Promise<StudyRecord | undefined> {
     this.open();
-    const r = this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined;
+    const r = this.read(
+      () => this.db.prepare(`SELECT * FROM studies WHERE name = ?`).get(name) as StudyRow | undefined,
+    );
     return r ? studyRecord(r) : undefined;
   }
 
   async listStudies(): Promise<StudyRecord[]> {
     this.open();
-    return (this.db.prepare(`SELECT * FROM studies ORDER BY id`).all() as StudyRow[]).map(studyRecord);
+    return this.read(() => this.db.prepare(`SELECT * FROM studies ORDER BY id`).all() as StudyRow[]).map(studyRecord);
   }
 
   async deleteStudy(name: string): Promise<void> {
@@ -411,11 +456,16 @@ export class SqliteStorage implements Storage {
     if (states && states.length === 0) return [];
     if (states) {
       const marks = states.map(() => '?').join(', ');
-      rows = this.db
-        .prepare(`${SELECT_TRIAL} WHERE study_id = ? AND state IN (${marks}) ORDER BY number`)
-        .all(s.id, ...states) as TrialRow[];
+      rows = this.read(
+        () =>
+          this.db
+            .prepare(`${SELECT_TRIAL} WHERE study_id = ? AND state IN (${marks}) ORDER BY number`)
+            .all(s.id, ...states) as TrialRow[],
+      );
     } else {
-      rows = this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? ORDER BY number`).all(s.id) as TrialRow[];
+      rows = this.read(
+        () => this.db.prepare(`${SELECT_TRIAL} WHERE study_id = ? ORDER BY number`).all(s.id) as TrialRow[],
+      );
     }
     return rows.map(toTrialRecord);
   }
