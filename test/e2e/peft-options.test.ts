@@ -82,15 +82,16 @@ async function train(name: string, peft: string): Promise<Trained> {
     '--quiet',
   ]);
   assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split('\n');
+  // --json: stdout is exactly one JSON document; the human summary goes to stderr.
+  const summary = r.stderr.split('\n').find((l) => l.includes(' · ')) ?? '';
   const { tensors } = await readSafetensors(join(out, 'autopeft_adapter.safetensors'));
   const weights: Trained['weights'] = new Map();
   for (const [k, t] of tensors) weights.set(k, { shape: [...t.shape], data: t.data as Float32Array });
   return {
-    json: JSON.parse(lines[lines.length - 1]!),
+    json: JSON.parse(r.stdout),
     adapterConfig: JSON.parse(readFileSync(join(out, 'autopeft_adapter.json'), 'utf8')),
     weights,
-    summary: lines[0]!,
+    summary,
   };
 }
 

@@ -15,11 +15,20 @@ const docs = fileURLToPath(new URL('../../../docs/storage.md', import.meta.url))
 const dir = mkdtempSync(join(tmpdir(), 'autopeft-example-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-test('docs/storage.md shows example.ts verbatim', () => {
+/** The code after the leading comment and import lines (the docs import from 'autopeft', the file from src/). */
+const body = (src: string): string => {
+  const lines = src.split('\n');
+  const first = lines.findIndex((l) => l.trim() !== '' && !l.startsWith('//') && !l.startsWith('import '));
+  return lines.slice(first).join('\n');
+};
+
+test('docs/storage.md shows example.ts verbatim, importing from the package', () => {
   const md = readFileSync(docs, 'utf8');
   const block = /## Example[\s\S]*?```ts\n([\s\S]*?)```/.exec(md);
   assert.ok(block, 'no ```ts block under "## Example" in docs/storage.md');
-  assert.equal(block[1], readFileSync(script, 'utf8'));
+  assert.equal(body(block[1]!), body(readFileSync(script, 'utf8')));
+  const imports = block[1]!.split('\n').filter((l) => l.startsWith('import '));
+  assert.ok(imports.length > 0 && imports.every((l) => l.endsWith("from 'autopeft';")), imports.join('\n'));
 });
 
 test('the example runs, and a second run resumes the study', { timeout: 120_000 }, async () => {
