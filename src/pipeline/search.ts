@@ -134,7 +134,10 @@ export type SearchEvent =
 
 export interface SearchOutcome {
   complete: number;
+  /** Trials that failed through their config. */
   failed: number;
+  /** Trials the pruner stopped (stored PRUNED). */
+  pruned: number;
   interrupted: boolean;
 }
 
@@ -509,7 +512,8 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     o.onEvent?.({ kind: 'start', ...start, total: o.trials });
     if (!executor) {
       o.onEvent?.({ kind: 'stopped', reason: 'done' });
-      return { complete: c.complete.length, failed: c.failed, interrupted: false };
+      const pruned = (await study.trials(['PRUNED'])).length;
+      return { complete: c.complete.length, failed: c.failed - pruned, pruned, interrupted: false };
     }
     const run: TrialRunSettings = {
       study: o.study,
@@ -522,7 +526,10 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     const jobFor = (t: TrialRecord) => searchTrialJob(run, t, paramPct);
     const target = { trials: o.trials, batch: o.batch, pruner, ...(o.signal ? { signal: o.signal } : {}) };
     const emit = o.onEvent ?? (() => undefined);
-    const out = await runStudy(study, executor, jobFor, target, searchEvents(emit, setup.numLayers, paramPct));
+    const loop = await runStudy(study, executor, jobFor, target, searchEvents(emit, setup.numLayers, paramPct));
+    // The loop counts pruned trials with the failed ones (neither is complete); the CLI tells them apart.
+    const pruned = (await study.trials(['PRUNED'])).length;
+    const out = { ...loop, failed: loop.failed - pruned, pruned };
     o.onEvent?.({ kind: 'stopped', reason: out.interrupted ? 'interrupted' : 'done' });
     return out;
   } finally {

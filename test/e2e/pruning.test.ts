@@ -62,8 +62,10 @@ test('search --pruner asha stores intermediate values on every trial and PRUNED 
   // The pruner's settings as --config keys (the same rules as the flags).
   const config = join(dir, 'asha.json');
   writeFileSync(config, JSON.stringify({ pruner: 'asha', ashaMinTrials: 2 }));
-  const run = cli(['search', ...common, '--study', 'asha', '--trials', '8', '--config', config]);
+  const run = cli(['search', ...common, '--study', 'asha', '--trials', '8', '--config', config, '--json']);
   assert.equal(run.status, 0, run.stderr);
+  const outcome = JSON.parse(run.stdout) as { complete: number; pruned: number; failed: number };
+  assert.match(run.stderr, /trial +\d+ {2}pruned at \d+ examples: accuracy /);
   const s = openSqliteStorage(db);
   try {
     const setup = (await s.getStudy('asha')).systemAttrs.autopeft as unknown as SearchSetup;
@@ -76,6 +78,7 @@ test('search --pruner asha stores intermediate values on every trial and PRUNED 
     const pruned = trials.filter((t) => t.state === 'PRUNED');
     assert.ok(pruned.length >= 1, trials.map((t) => `${t.number}:${t.state}`).join(' '));
     assert.equal(trials.filter((t) => t.state === 'COMPLETE').length + pruned.length, 8);
+    assert.deepEqual(outcome, { ...outcome, complete: 8 - pruned.length, pruned: pruned.length, failed: 0 });
     for (const t of trials) {
       const steps = t.intermediateValues?.map((p) => p.step) ?? [];
       assert.ok(steps.length >= 1 && steps.every((x) => grid.includes(x)), `trial ${t.number}: ${steps}`);

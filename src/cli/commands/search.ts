@@ -277,7 +277,7 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--quiet', 'no progress bar, one line per trial')
     .option(
       '--json',
-      'stdout: one JSON document {"study","storage","complete","failed","interrupted"}; human text to stderr',
+      'stdout: one JSON document {"study","storage","complete","pruned","failed","interrupted"}; human text to stderr',
     )
     .action(async (flags: SearchFlags & { json?: boolean }) => {
       // --config and AUTOPEFT_* values are applied to the flags before this runs (../config-file.ts).
@@ -422,15 +422,17 @@ export function register(program: Command, ctx: CliContext): void {
         });
         bar.stop();
         const { human, json } = commandOutput(ctx, flags.json);
+        const counts = `${out.complete} complete, ${out.pruned > 0 ? `${out.pruned} pruned, ` : ''}${out.failed} failed`;
         human.write(
           out.interrupted
-            ? `interrupted: ${out.complete} complete, ${out.failed} failed; rerun the same command to resume\n`
-            : `study "${study}": ${out.complete} complete, ${out.failed} failed. Next: autopeft report --study ${study}${flags.storage !== DEFAULT_STORAGE ? ` --storage ${flags.storage}` : ''}\n`,
+            ? `interrupted: ${counts}; rerun the same command to resume\n`
+            : `study "${study}": ${counts}. Next: autopeft report --study ${study}${flags.storage !== DEFAULT_STORAGE ? ` --storage ${flags.storage}` : ''}\n`,
         );
         json({
           study,
           storage: storage.location,
           complete: out.complete,
+          pruned: out.pruned,
           failed: out.failed,
           interrupted: out.interrupted,
         });
