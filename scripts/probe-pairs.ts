@@ -42,18 +42,20 @@ async function embed(texts: readonly string[]): Promise<Float32Array> {
       const S = Math.max(1, ...rows.map((r) => ids[r]!.length));
       const x = new BigInt64Array(rows.length * S).fill(BigInt(bb.tokenizer.padId));
       const m = new BigInt64Array(rows.length * S);
-      rows.forEach((r, b) =>
+      rows.forEach((r, b) => {
         ids[r]!.forEach((v, t) => {
           x[b * S + t] = BigInt(v);
           m[b * S + t] = 1n;
-        }),
-      );
+        });
+      });
       const res = await ev.run({
         input_ids: tensor('int64', x, [rows.length, S]),
         attention_mask: tensor('int64', m, [rows.length, S]),
       });
       const e = res.e!.data as Float32Array;
-      rows.forEach((r, b) => out.set(e.subarray(b * H, (b + 1) * H), r * H));
+      rows.forEach((r, b) => {
+        out.set(e.subarray(b * H, (b + 1) * H), r * H);
+      });
     }
   } finally {
     await ev.release();

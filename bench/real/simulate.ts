@@ -108,7 +108,7 @@ function drawRow(c: TableConfig, seed: number, repeat: number): number {
 }
 
 /** The shared initial design of run `seed`: the first `nInit` configurations of a seeded random sampler. */
-export function initialDesign(t: Table, space: SearchSpace, seed: number, nInit: number): Config[] {
+export function initialDesign(_t: Table, space: SearchSpace, seed: number, nInit: number): Config[] {
   const r = new RandomSampler({ space, seed: mixSeed(seed, 0x1417) });
   return r.sample({ complete: [], pending: [], n: nInit });
 }

@@ -151,7 +151,9 @@ test('frozen-prefix caching: siamese logits from both streams cached at layer 1 
   const hidden = async (texts: readonly string[]) => {
     const rows = await cache.compute(texts.map((t) => bb.tokenizer.encode(t, undefined, S).inputIds));
     const data = new Float32Array(texts.length * S * cache.width);
-    rows.forEach((r, i) => data.set(r, i * S * cache.width));
+    rows.forEach((r, i) => {
+      data.set(r, i * S * cache.width);
+    });
     return tensor('float32', data, [texts.length, S, cache.width]);
   };
   try {
@@ -161,7 +163,9 @@ test('frozen-prefix caching: siamese logits from both streams cached at layer 1 
       hidden_in_b: await hidden(B),
       attention_mask_b: f.attention_mask_b!,
     });
-    full.forEach((x, i) => assert.ok(Math.abs(x - cached[i]!) < 1e-4, `logit ${i}: ${x} vs ${cached[i]}`));
+    full.forEach((x, i) => {
+      assert.ok(Math.abs(x - cached[i]!) < 1e-4, `logit ${i}: ${x} vs ${cached[i]}`);
+    });
   } finally {
     await cache.release();
   }
