@@ -15,13 +15,32 @@ export function buildProgram(ctx: CliContext): Command {
       'Find the smallest parameter-efficient fine-tuning configuration that reaches your accuracy (AutoPEFT).',
     )
     .version(autopeftVersion())
-    .showHelpAfterError('(run with --help for usage)')
-    .configureOutput({ writeOut: (s) => ctx.stdout.write(s), writeErr: (s) => ctx.stderr.write(s) })
+    .configureOutput({
+      writeOut: (s) => ctx.stdout.write(s),
+      writeErr: (s) => ctx.stderr.write(s),
+      // A usage error is one line like every other: `unknown option '--trails' (did you mean --trials?)`.
+      outputError: (s) => ctx.stderr.write(`autopeft: ${usageLine(s)}\n`),
+    })
     .exitOverride();
   for (const register of COMMANDS) register(program, ctx);
   // --config, AUTOPEFT_* variables and required options, the same way on every command.
   configureCommands(program);
   return program;
+}
+
+/**
+ * Commander's error text (`error: unknown option '--trails'` + `(Did you mean --trials?)` on a
+ * second line) as one line, with the pointer to --help.
+ */
+export function usageLine(text: string): string {
+  const [first = '', ...rest] = text
+    .trim()
+    .replace(/^error: /, '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
+  const hint = rest.map((l) => l.replace(/^\((.*)\)$/, '$1').replace(/^Did you mean/, 'did you mean')).join('; ');
+  return `${first.replace(/\.$/, '')}${hint ? ` (${hint})` : ''}; run with --help for usage`;
 }
 
 /** The process streams whose closed-pipe handler is installed (once per process). */

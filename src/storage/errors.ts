@@ -36,7 +36,7 @@ export class DuplicateStudyError extends StorageError {
   ) {
     super(
       'DUPLICATE_STUDY',
-      `a study named "${study}" already exists in ${location}; load it (loadIfExists) or pick another name`,
+      `a study named "${study}" already exists in ${location}; resume it or pick another study name`,
     );
   }
 }
@@ -46,7 +46,10 @@ export class UnknownTrialError extends StorageError {
     readonly study: string,
     readonly number: number,
   ) {
-    super('UNKNOWN_TRIAL', `study "${study}" has no trial #${number}; use a number returned by ask/createTrial`);
+    super(
+      'UNKNOWN_TRIAL',
+      `study "${study}" has no trial #${number}; use the number of one of its trials (autopeft report lists them)`,
+    );
   }
 }
 

@@ -17,7 +17,9 @@ const DIRECTIONS: readonly Direction[] = ['maximize', 'minimize'];
 /** Returns the objective names (defaulted) after checking counts, uniqueness and directions. */
 export function checkStudySpec(spec: StudySpec): string[] {
   if (typeof spec.name !== 'string' || spec.name.length === 0) {
-    throw new InvalidInputError('study name must be a non-empty string; pass name: "my-study"');
+    throw new InvalidInputError(
+      'a study name must be a non-empty string; give the study a name (e.g. --study my-study)',
+    );
   }
   if (!Array.isArray(spec.directions) || spec.directions.length === 0) {
     throw new InvalidInputError(`study "${spec.name}": directions must list at least one of 'maximize' | 'minimize'`);

@@ -16,6 +16,8 @@ export interface Fixture {
   tiny: string;
   /** Loopback hub endpoint (see corpus.test.ts). */
   hub: string;
+  /** An autopeft study database (study "x", 200 trials) whose pages past the header are scrambled. */
+  damagedDb: string;
 }
 
 export interface Case {
@@ -108,6 +110,11 @@ export const CASES: readonly Case[] = [
   dataCase('train: header only', 'sentence\tlabel\n', /train\.tsv: the training split has no rows/),
   dataCase('train: empty file', '', /train\.tsv/),
   dataCase('train: unknown label', 'sentence\tlabel\ngood film\t7\nbad film\t0\n', /train\.tsv.*7/),
+  dataCase(
+    'train: label with an escape sequence and 500 characters (quoted as a short escaped excerpt)',
+    `sentence\tlabel\ngood film\t\x1b[2J${'z'.repeat(500)}\n`,
+    /train\.tsv.*label "\\x1b\[2Jz{56}\.\.\." is not one of/,
+  ),
   dataCase('train: missing label column', 'sentence\tscore\ngood\t1\n', /train\.tsv.*label/),
   dataCase('train: missing text column', 'text\tlabel\ngood\t1\n', /train\.tsv.*sentence/),
   dataCase(
@@ -351,6 +358,51 @@ export const CASES: readonly Case[] = [
       line: new RegExp(`^${flag.replace(/[-]/g, '\\-')} must be `),
     }),
   ),
+  {
+    name: 'flag: unknown option, with a suggestion',
+    group: 'flags',
+    setup: () => ['search', '--trails', '3'],
+    line: /^unknown option '--trails' \(did you mean --trials\?\); run with --help for usage$/,
+  },
+  {
+    name: 'flag: unknown command',
+    group: 'flags',
+    setup: () => ['serch', '--task', 'rte'],
+    line: /^unknown command 'serch' \(did you mean search\?\); run with --help for usage$/,
+  },
+  {
+    name: 'flag: option without its value',
+    group: 'flags',
+    setup: () => ['search', '--task'],
+    line: /^option '--task <name\|spec\.json>' argument missing; run with --help for usage$/,
+  },
+  {
+    name: 'flag: train --out at an existing file (checked before training)',
+    group: 'flags',
+    setup: (f) => {
+      writeFileSync(join(f.dir, 'adapter.bin'), 'mine');
+      return train('--task', toy(f), '--model', f.tiny, '--out', 'adapter.bin');
+    },
+    line: /^--out adapter\.bin is a file, not a folder/,
+  },
+  {
+    name: 'flag: train --out through a file',
+    group: 'flags',
+    setup: (f) => {
+      writeFileSync(join(f.dir, 'plain'), 'mine');
+      return train('--task', toy(f), '--model', f.tiny, '--out', 'plain/adapter');
+    },
+    line: /^--out plain\/adapter runs through .*plain, which is a file/,
+  },
+  {
+    name: 'flag: export --out at an existing file',
+    group: 'flags',
+    setup: (f) => {
+      writeFileSync(join(f.dir, 'out.onnx'), 'mine');
+      return ['export', '--adapter', 'none', '--out', 'out.onnx'];
+    },
+    line: /^--out out\.onnx is a file, not a folder/,
+  },
   // ---- --peft ----
   ...(
     [
@@ -427,13 +479,19 @@ export const CASES: readonly Case[] = [
         /x\.sqlite/,
       ],
       ['report: storage missing', () => {}, 'missing.sqlite', /--storage missing\.sqlite does not exist/],
+      [
+        'report: pages scrambled past the header',
+        (d: string, f?: Fixture) => cpSync(f!.damagedDb, join(d, 'x.sqlite')),
+        'x.sqlite',
+        /x\.sqlite is damaged \(database disk image is malformed\); restore it from a backup/,
+      ],
     ] as const
   ).map(
     ([name, make, storage, line]): Case => ({
       name,
       group: 'storage',
       setup: (f) => {
-        make(f.dir);
+        make(f.dir, f);
         const spec = toy(f);
         return name.startsWith('report')
           ? ['report', '--study', 'x', '--storage', storage]

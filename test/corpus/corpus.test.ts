@@ -14,6 +14,8 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { writeTinyBert } from '../../src/models/testing/tiny.js';
+import { SETUP_KEY } from '../../src/pipeline/attrs.js';
+import { openSqliteStorage } from '../../src/storage/sqlite.js';
 import { CASES, type Case } from './cases.js';
 
 const BIN = join(import.meta.dirname, '../../bin/autopeft.mjs');
@@ -21,6 +23,7 @@ let root: string;
 let tiny: string;
 let server: Server;
 let hub: string;
+let damagedDb: string;
 
 interface Repo {
   files: Map<string, Buffer>;
@@ -63,6 +66,7 @@ before(async () => {
   root = mkdtempSync(join(tmpdir(), 'autopeft-corpus-'));
   tiny = join(root, 'tiny');
   const ck = await writeTinyBert(tiny, { layers: 1, hidden: 16, heads: 2 });
+  damagedDb = await writeDamagedDb(join(root, 'damaged.sqlite'));
   server = createServer(handle);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   hub = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -94,6 +98,24 @@ after(async () => {
   await new Promise<void>((r) => server.close(() => r()));
   rmSync(root, { recursive: true, force: true });
 });
+
+/**
+ * A study database (study "x" with a search setup and 200 trials) whose second half, the trial
+ * pages, is overwritten with noise: it opens (the header and schema pages are intact) and fails
+ * at the first query of the trials with SQLITE_CORRUPT.
+ */
+async function writeDamagedDb(path: string): Promise<string> {
+  const s = openSqliteStorage(path);
+  const setup = { model: 'tiny', task: 'toy.json', numLayers: 1, hidden: 16, backboneParams: 1, sampler: 'random' };
+  await s.createStudy({ name: 'x', directions: ['maximize', 'minimize'], systemAttrs: { [SETUP_KEY]: setup } });
+  for (let i = 0; i < 200; i++)
+    await s.createTrial('x', { state: 'COMPLETE', config: { pad: 'y'.repeat(200), i }, values: [i / 200, 1] });
+  await s.close();
+  const b = readFileSync(path);
+  for (let i = b.length >> 1; i < b.length; i++) b[i] = (i * 131 + 7) & 0xff;
+  writeFileSync(path, b);
+  return path;
+}
 
 /** path -> size, mtime and content hash of every entry under `dir`, except the `skip` prefixes. */
 function snapshot(dir: string, skip: readonly string[]): Map<string, string> {
@@ -143,7 +165,7 @@ async function runCase(c: Case, i: number): Promise<void> {
   mkdirSync(dir, { recursive: true });
   mkdirSync(join(box, 'victim'));
   writeFileSync(join(box, 'victim', 'config.json'), '{"mine": true}');
-  const args = c.setup({ dir, tiny, hub });
+  const args = c.setup({ dir, tiny, hub, damagedDb });
   const skip = [...(c.mayWrite ?? []).map((p) => `work/${p}`), 'work/hub-cache'];
   const before = snapshot(box, skip);
   const r = await run(args, dir, c.env ?? {});

@@ -16,7 +16,7 @@ import {
 } from '../../pipeline/export.js';
 import { openStudy } from '../study.js';
 import { DEFAULT_STORAGE } from './search.js';
-import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
+import { addTrainingFlags, checkOutDir, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
 interface ExportFlags extends Partial<TrainFlags> {
   adapter?: string;
@@ -56,6 +56,7 @@ export function register(program: Command, ctx: CliContext): void {
     if (!(EXPORT_FORMATS as readonly string[]).includes(f.format))
       throw new UsageError(`--format must be one of ${EXPORT_FORMATS.join(', ')}, got "${f.format}"`);
     const format = f.format as ExportFormat;
+    checkOutDir('--out', f.out);
     const human = f.json ? ctx.stderr : ctx.stdout;
     let adapterDir = f.adapter;
     let placement: StudyPlacement | undefined;

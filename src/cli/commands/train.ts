@@ -1,4 +1,6 @@
 import type { Command } from 'commander';
+import { existsSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
 import { flagParser, int, positive, sizeSpec } from '../options.js';
@@ -9,6 +11,19 @@ import type { TrainEvent } from '../../train/trainer.js';
 import { UsageError } from '../../core/errors.js';
 import type { PairEncoding, PairHead } from '../../models/types.js';
 import { commandOutput } from '../json.js';
+
+/**
+ * Refuses an output folder that cannot be one (an existing regular file, or a path through one)
+ * before any training: one line naming the flag, instead of EEXIST after the whole run.
+ */
+export function checkOutDir(flag: string, path: string): void {
+  let p = resolve(path);
+  if (existsSync(p) && !statSync(p).isDirectory())
+    throw new UsageError(`${flag} ${path} is a file, not a folder; name a new or existing folder`);
+  while (!existsSync(p) && dirname(p) !== p) p = dirname(p);
+  if (!statSync(p).isDirectory())
+    throw new UsageError(`${flag} ${path} runs through ${p}, which is a file; choose another folder`);
+}
 
 export interface TrainFlags {
   model: string;
@@ -24,7 +39,7 @@ export interface TrainFlags {
   warmupRatio?: number;
   weightDecay?: number;
   trainLimit?: { fraction?: number; count?: number };
-  maxSteps?: number;
+  maxSteps?: number | undefined;
   threads?: number;
   fullFt?: boolean;
   out?: string;
@@ -126,6 +141,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (flags: TrainFlags) => {
       if (flags.fullFt && cmd.getOptionValueSource('peft') === 'cli')
         throw new UsageError('--full-ft trains the whole backbone and takes no --peft; drop one of them');
+      if (flags.out !== undefined) checkOutDir('--out', flags.out);
       const backbone = await getBackbone(flags.model);
       // Validated against the model here (sizes bounded: docs/peft.md), and again by the trial.
       const peft = flags.fullFt
@@ -153,20 +169,24 @@ export function register(program: Command, ctx: CliContext): void {
         quiet: flags.quiet === true,
         stream: ctx.stderr as NodeJS.WriteStream,
       });
+      // --quiet: no progress lines either (only the result, and errors).
+      const log = (line: string) => {
+        if (flags.quiet !== true) bar.log(line);
+      };
       const onEvent = (e: TrainEvent) => {
         if (e.kind === 'start') {
           bar.setTotal(e.totalSteps);
-          bar.log(`training on ${e.trainExamples} examples, ${e.epochs} epochs, ${e.totalSteps} steps`);
+          log(`training on ${e.trainExamples} examples, ${e.epochs} epochs, ${e.totalSteps} steps`);
         } else if (e.kind === 'step') bar.update(e.step, { epoch: e.epoch, loss: e.loss, lr: e.lr });
         else if (e.kind === 'cache')
-          bar.log(
+          log(
             e.skipped
               ? `frozen-prefix cache skipped: ${e.skipped}`
               : `frozen-prefix cache: layers below ${e.layer} computed once for ${e.examples} examples (${(e.bytes / 1e6).toFixed(0)} MB, ${fmtDuration(e.seconds)})`,
           );
-        else if (e.kind === 'checkpoint') bar.log(`after ${e.examples} examples: validation ${e.metric.toFixed(4)}`);
+        else if (e.kind === 'checkpoint') log(`after ${e.examples} examples: validation ${e.metric.toFixed(4)}`);
         else
-          bar.log(
+          log(
             `epoch ${e.epoch}: validation ${Object.entries(e.metrics)
               .map(([k, v]) => `${k} ${fmtNum(v!)}`)
               .join(', ')}${e.best ? '  (best so far)' : ''}`,

@@ -16,6 +16,7 @@ import type { LoadTaskOptions } from './options.js';
 
 export type { LoadTaskOptions, SpamOptions } from './options.js';
 import { taskInfo, type ColumnRef, type Example, type SplitName, type TaskData, type TaskSpec } from './types.js';
+import { excerpt } from '../../core/excerpt.js';
 
 /**
  * Load a task by built-in name ('sst2', 'mnli-mm', 'boolq', 'spam', ...), by path to a JSON task
@@ -293,7 +294,7 @@ function labelConverter(spec: TaskSpec, path: string): (raw: JsonValue | undefin
       const v = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : NaN;
       if (!Number.isFinite(v))
         throw new DataError(
-          `label ${JSON.stringify(raw ?? null)} is not a number (regression task "${spec.name}"); fix: give every row a numeric label`,
+          `label ${excerpt(typeof raw === 'string' ? raw : JSON.stringify(raw ?? null))} is not a number (regression task "${spec.name}"); fix: give every row a numeric label`,
           { file: path, line },
         );
       return v;
@@ -317,7 +318,7 @@ function labelConverter(spec: TaskSpec, path: string): (raw: JsonValue | undefin
     if (idx === undefined && typeof raw === 'number' && Number.isInteger(raw) && raw >= 0 && raw < n) idx = raw;
     if (idx === undefined) {
       throw new DataError(
-        `label ${JSON.stringify(raw ?? null)} is not one of [${(spec.labels ?? []).join(', ')}] (task "${spec.name}"); fix: correct the row, or list this label in the spec's labels`,
+        `label ${excerpt(typeof raw === 'string' ? raw : JSON.stringify(raw ?? null))} is not one of [${(spec.labels ?? []).join(', ')}] (task "${spec.name}"); fix: correct the row, or list this label in the spec's labels`,
         { file: path, line },
       );
     }
