@@ -77,18 +77,12 @@ export function sumOfSquares(grads: readonly (FloatArray | null)[]): number {
 }
 
 /**
- * The decay forms as the loop's numbers: `p (1 - lr wd)` multiplies by `keep`; the masked forms
- * compute `p - p (mask lr wd)`, which for mask 0 is p itself (up to the sign of a zero param), so
- * 'masked-off' runs as 'none'.
- */
-function decayMode(decay: DecayForm): 0 | 1 | 2 {
-  return decay === 'scaled' ? 1 : decay === 'masked-on' ? 2 : 0;
-}
-
-/**
  * One AdamW update of the segment [off, off + n) of the flat vectors (g indexed from 0; null = a
  * zero gradient). Reads p, m, v and writes pOut, mOut, vOut, which may be the same arrays (in
- * place: every element is read before it is written).
+ * place: every element is read before it is written). Math.fround after every op is what makes
+ * the bits match the float32 graph; it is called directly (not through an alias), which V8 turns
+ * into one instruction. The unscaled gradient is multiplied by 1 (exact), and 'none' and
+ * 'masked-off' run as the masked form with lr wd = 0 (p - p 0 = p, up to the sign of a zero).
  */
 export function adamWSegment32(
   p: Float32Array,
@@ -103,23 +97,36 @@ export function adamWSegment32(
   s: AdamWScalars,
   decay: DecayForm,
 ): void {
-  const F = Math.fround;
-  const { c1, c2, eps, bc2, stepSize, gradScale, keep, lw } = s;
+  const { c1, c2, eps, bc2, stepSize, gradScale, keep } = s;
   const g = grad ?? new Float32Array(n);
-  const scaled = gradScale !== 1;
-  const mode = decayMode(decay);
+  if (decay === 'scaled') {
+    for (let i = 0, j = off; i < n; i++, j++) {
+      const gi = Math.fround(g[i]! * gradScale);
+      const mi = m[j]!;
+      const vi = v[j]!;
+      const m2 = Math.fround(mi + Math.fround(Math.fround(gi - mi) * c1));
+      const v2 = Math.fround(vi + Math.fround(Math.fround(Math.fround(gi * gi) - vi) * c2));
+      const d = Math.fround(Math.fround(Math.sqrt(Math.fround(v2 / bc2))) + eps);
+      const upd = Math.fround(Math.fround(m2 / d) * stepSize);
+      mOut[j] = m2;
+      vOut[j] = v2;
+      pOut[j] = Math.fround(Math.fround(p[j]! * keep) - upd);
+    }
+    return;
+  }
+  const lw = decay === 'masked-on' ? s.lw : 0;
   for (let i = 0, j = off; i < n; i++, j++) {
-    const gi = scaled ? F(g[i]! * gradScale) : g[i]!;
+    const gi = Math.fround(g[i]! * gradScale);
     const mi = m[j]!;
     const vi = v[j]!;
-    const m2 = F(mi + F(F(gi - mi) * c1));
-    const v2 = F(vi + F(F(F(gi * gi) - vi) * c2));
-    const upd = F(F(m2 / F(F(Math.sqrt(F(v2 / bc2))) + eps)) * stepSize);
+    const m2 = Math.fround(mi + Math.fround(Math.fround(gi - mi) * c1));
+    const v2 = Math.fround(vi + Math.fround(Math.fround(Math.fround(gi * gi) - vi) * c2));
+    const d = Math.fround(Math.fround(Math.sqrt(Math.fround(v2 / bc2))) + eps);
+    const upd = Math.fround(Math.fround(m2 / d) * stepSize);
     const pi = p[j]!;
-    const decayed = mode === 0 ? pi : mode === 1 ? F(pi * keep) : F(pi - F(pi * lw));
     mOut[j] = m2;
     vOut[j] = v2;
-    pOut[j] = F(decayed - upd);
+    pOut[j] = Math.fround(Math.fround(pi - Math.fround(pi * lw)) - upd);
   }
 }
 
@@ -139,7 +146,7 @@ export function adamWSegment64(
 ): void {
   const { c1, c2, eps, bc2, stepSize, gradScale, keep, lw } = s;
   const g = grad ?? new Float64Array(n);
-  const mode = decayMode(decay);
+  const mode = decay === 'scaled' ? 1 : decay === 'masked-on' ? 2 : 0;
   for (let i = 0, j = off; i < n; i++, j++) {
     const gi = g[i]! * gradScale;
     const mi = m[j]!;
