@@ -63,7 +63,7 @@ export interface BackboneDims {
    * prefix rows [P, w_l]), one per layer. Absent: `hidden` in every layer (BERT/RoBERTa).
    * USE-lite: [256, 512].
    */
-  attentionWidths?: readonly number[];
+  attentionWidths?: readonly number[] | undefined;
 }
 
 /** The attention width of `layer`: `dims.attentionWidths[layer]`, else `dims.hidden`. */

@@ -102,7 +102,7 @@ export interface PeftModelLimits {
   /** Hidden size H (the residual stream). */
   hidden: number;
   /** Attention width of each layer (LoRA and prefix rows live there); default H everywhere. */
-  attentionWidths?: readonly number[];
+  attentionWidths?: readonly number[] | undefined;
   /** Longest input the model takes, in tokens (special tokens included). */
   maxLength: number;
 }

@@ -73,13 +73,13 @@ export interface AdapterConfigJson {
 export interface SavedAdapter {
   config: PeftConfig;
   backbone: AdapterBackbone;
-  head?: AdapterHead;
-  task?: string;
+  head?: AdapterHead | undefined;
+  task?: string | undefined;
   /** PEFT tensors (names `peft.*`). */
   weights: PeftWeights;
   /** Head tensors by backbone name (e.g. `classifier.weight`). */
   headWeights: PeftWeights;
-  extra?: Record<string, unknown>;
+  extra?: Record<string, unknown> | undefined;
 }
 
 let cachedVersion: string | undefined;

@@ -33,7 +33,7 @@ export interface AdamWSettings {
   beta2: number;
   eps: number;
   weightDecay: number;
-  maxGradNorm?: number;
+  maxGradNorm?: number | undefined;
 }
 
 /** The step's scalars computed as the graph computes them (each op rounded to the dtype). */

@@ -19,7 +19,7 @@ interface Case {
   op: string;
   name: string;
   build: Build;
-  opts?: GradcheckOptions;
+  opts?: GradcheckOptions | undefined;
 }
 
 const P = (g: Graph, rng: Rng, dt: DType, name: string, shape: number[], scale = 1, lo?: number): Value =>

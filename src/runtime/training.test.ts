@@ -18,7 +18,7 @@ function adamwRef(
   p: number[],
   grads: (p: number[]) => number[],
   lrs: number[],
-  cfg: { b1: number; b2: number; eps: number; wd: number[]; clip?: number },
+  cfg: { b1: number; b2: number; eps: number; wd: number[]; clip?: number | undefined },
 ): number[] {
   const m = p.map(() => 0);
   const v = p.map(() => 0);

@@ -33,7 +33,7 @@ export interface AdamWConfig {
   /** Params that get no weight decay (e.g. biases and LayerNorm weights). */
   noDecay?: (paramName: string) => boolean;
   /** Clip the global gradient L2 norm to this value before the update. */
-  maxGradNorm?: number;
+  maxGradNorm?: number | undefined;
 }
 
 export interface TrainingOptions extends SessionConfig {

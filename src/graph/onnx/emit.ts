@@ -25,20 +25,20 @@ export interface EmitOptions {
   /** Params fed as individual graph inputs. */
   paramInputs?: readonly Value[];
   /** Params fed as one flat vector (`input`, shape [N]) split inside the graph, in this order. */
-  flatParams?: { input: Value; params: readonly Value[] };
+  flatParams?: { input: Value; params: readonly Value[] } | undefined;
   /** Dropout active (training programs) or identity (eval). Default false. */
   training?: boolean;
   /** Use ORT's com.microsoft contrib ops (FusedMatMul, Gelu). Default true; off for float64 checks. */
-  contribOps?: boolean;
+  contribOps?: boolean | undefined;
   /** Write model.onnx + weights.bin here (external data) instead of returning bytes in memory. */
-  externalDataDir?: string;
+  externalDataDir?: string | undefined;
   /** Size limit for an in-memory model (default 2 GB minus 64 MB of headroom); tests lower it. */
   maxInlineBytes?: number;
 }
 
 export interface EmittedModel {
   /** The serialized model, or undefined when written to `path`. */
-  bytes?: Uint8Array;
+  bytes?: Uint8Array | undefined;
   path?: string;
   /** Graph inputs, in order. */
   inputs: Value[];

@@ -43,13 +43,13 @@ export interface BertGraph {
   inputIds: Value;
   attentionMask: Value;
   /** Absent when typeVocabSize is 1 (RoBERTa). */
-  tokenTypeIds?: Value;
+  tokenTypeIds?: Value | undefined;
   /** Last layer output: [B, S, H], or [B, 1, H] with clsOnlyLastLayer. */
   hidden: Value;
   /** [CLS] representation [B, H]. */
   cls: Value;
   /** Head logits [B, numLabels] (when numLabels > 0). */
-  logits?: Value;
+  logits?: Value | undefined;
   /** Every weight made trainable, in creation order. */
   params: Value[];
 }

@@ -15,7 +15,7 @@ export interface BertConfig {
   /** RoBERTa's padding_idx (positions start at padIdx + 1). */
   padTokenId: number;
   /** FFN activation (default 'gelu', the exact erf form; 'gelu_tanh' is HF's gelu_new / gelu_pytorch_tanh). */
-  hiddenAct?: 'gelu' | 'gelu_tanh' | 'relu' | 'silu';
+  hiddenAct?: 'gelu' | 'gelu_tanh' | 'relu' | 'silu' | undefined;
 }
 
 /** Reads the fields we need from a Hugging Face config.json object. */

@@ -32,13 +32,13 @@ export function parseMergesTxt(text: string): string[] {
 }
 
 export interface ByteLevelBpeOptions {
-  bosToken?: string;
-  eosToken?: string;
+  bosToken?: string | undefined;
+  eosToken?: string | undefined;
   unkToken?: string;
-  padToken?: string;
-  maskToken?: string;
+  padToken?: string | undefined;
+  maskToken?: string | undefined;
   /** Add a space before the first word (RoBERTa: false). */
-  addPrefixSpace?: boolean;
+  addPrefixSpace?: boolean | undefined;
   file?: string;
 }
 

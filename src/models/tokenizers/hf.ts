@@ -23,14 +23,14 @@ export interface HfTokenizerOptions {
   /** Path (or label) of the tokenizer file, used in error messages. */
   file?: string;
   /** Pad id to use when tokenizer.json / tokenizer_config.json name none (e.g. config.json's pad_token_id). */
-  padId?: number;
+  padId?: number | undefined;
   /** Rows of the model's token type table; template type ids must be below it. */
-  typeVocabSize?: number;
+  typeVocabSize?: number | undefined;
   /**
    * Rows of the model's embedding table (config.json vocab_size), reported as `vocabSize`; must
    * be >= the tokenizer's own id count. Default: the tokenizer's id count.
    */
-  vocabSize?: number;
+  vocabSize?: number | undefined;
 }
 
 type Json = Record<string, unknown>;

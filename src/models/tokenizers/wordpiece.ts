@@ -10,16 +10,16 @@ import { TokenizerError } from '../io/errors.js';
 
 export interface WordPieceOptions {
   /** Lowercase (uncased models). Default true, as BertTokenizer's do_lower_case. */
-  lowercase?: boolean;
+  lowercase?: boolean | undefined;
   /** Strip accents; default: same as `lowercase` (transformers' strip_accents=None). */
-  stripAccents?: boolean;
+  stripAccents?: boolean | undefined;
   /** Put spaces around CJK ideographs. Default true. */
-  tokenizeChineseChars?: boolean;
-  unkToken?: string;
-  clsToken?: string;
-  sepToken?: string;
-  padToken?: string;
-  maskToken?: string;
+  tokenizeChineseChars?: boolean | undefined;
+  unkToken?: string | undefined;
+  clsToken?: string | undefined;
+  sepToken?: string | undefined;
+  padToken?: string | undefined;
+  maskToken?: string | undefined;
   /** File name for error messages. */
   file?: string;
 }

@@ -25,10 +25,7 @@ export const useLiteProjectionName = (l: number, t: 'query' | 'value'): string =
  * the packed q|k|v kernel. `build` writes those matrices back into the packed kernel; the hooks
  * see the native widths, as in training.
  */
-export function useLiteExportBackbone(
-  model: UseLiteModel,
-  opts: { seqLen: Dim; numLabels: number },
-): ExportBackbone {
+export function useLiteExportBackbone(model: UseLiteModel, opts: { seqLen: Dim; numLabels: number }): ExportBackbone {
   const { params, config } = model;
   const H = config.hidden;
   const weights = new Map<string, Tensor>();

@@ -84,7 +84,7 @@ export const allButUseLiteEmbeddings = (name: string): boolean => name !== USE_L
 export interface UseLiteHeadOptions {
   numLabels: number;
   /** Start values by name (`classifier.weight` / `classifier.bias`); missing ones are fresh. */
-  weights?: ReadonlyMap<string, { data: Float32Array }>;
+  weights?: ReadonlyMap<string, { data: Float32Array }> | undefined;
   /** Seed of the fresh init (N(0, 0.02) weights, zero bias). */
   seed?: number;
   /** Dropout ratio on the head input (training programs only). Default 0. */
@@ -106,9 +106,9 @@ export interface UseLiteBuildOptions {
   seqLen: Dim;
   /** Batch dim (default the symbol 'batch'). */
   batch?: Dim;
-  hooks?: EncoderHooks;
+  hooks?: EncoderHooks | undefined;
   /** Which encoder weights become params (names in USE_LITE_NAMES; default none). */
-  trainable?: (name: string) => boolean;
+  trainable?: ((name: string) => boolean) | undefined;
   /** Start at layer k from `hidden_in` [B, S, width_k] instead of token ids (0 <= k <= layers). */
   fromLayer?: number;
   /**
@@ -132,9 +132,9 @@ export interface UseLiteBuildOptions {
 export interface UseLiteGraph {
   graph: Graph;
   /** `input_ids` (absent with fromLayer). */
-  inputIds?: Value;
+  inputIds?: Value | undefined;
   /** `hidden_in` (only with fromLayer). */
-  hiddenIn?: Value;
+  hiddenIn?: Value | undefined;
   attentionMask: Value;
   /** Input of each built layer l (index l; earlier entries undefined with fromLayer). */
   layerInputs: (Value | undefined)[];
@@ -145,9 +145,9 @@ export interface UseLiteGraph {
   /** The last value built: layer `toLayer`'s input, or the last layer's output [B, S, width]. */
   hidden: Value;
   /** Masked mean of the last layer [B, 512] (full builds only). */
-  pooled?: Value;
+  pooled?: Value | undefined;
   /** tanh layer output before normalisation [B, 512]. */
-  tanh?: Value;
+  tanh?: Value | undefined;
   /** L2-normalised sentence embedding [B, 512] (siamese: [2B, 512], the second texts below the first). */
   embedding?: Value;
   /** Siamese builds: the second text's inputs (`input_ids_b` or `hidden_in_b`, `attention_mask_b`). */

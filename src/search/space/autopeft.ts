@@ -107,7 +107,7 @@ export interface ParamPctModel extends AutopeftModel {
    * Attention width of each layer (where PT rows and LoRA live), one per layer; default `hidden`
    * everywhere. USE-lite: [256, 512] (its layer 0 attends at 256 on a 512-wide stream).
    */
-  attentionWidths?: readonly number[];
+  attentionWidths?: readonly number[] | undefined;
 }
 
 /** Flat search config (`layer_i`, `sa`, `pa`, `pt`, `lora`) -> the structured PeftConfig trials train. */
