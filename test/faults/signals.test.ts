@@ -36,8 +36,10 @@ function childrenOf(pid: number): number[] {
 test('a pool worker killed mid-trial: the trial is interrupted (worker-died), re-run once, and the search finishes', async () => {
   const db = join(f.dir, 'pool.sqlite');
   const r = start(searchArgs(f, db, 'pool', 6, ['--workers', '2', '--max-steps', '20']), f.dir);
-  // Both workers busy: two trials RUNNING (the pool hands a trial to a worker as it is claimed).
-  assert.ok(await until(db, 'pool', r, (t) => t.filter((x) => x.state === 'RUNNING').length === 2), r.stderr());
+  // Both workers busy: two trials RUNNING and both worker processes forked (each is handed its trial as it starts).
+  const busy = (t: { state: string }[]) =>
+    t.filter((x) => x.state === 'RUNNING').length === 2 && childrenOf(r.child.pid!).length === 2;
+  assert.ok(await until(db, 'pool', r, busy), r.stderr());
   const workers = childrenOf(r.child.pid!);
   assert.equal(workers.length, 2, `pool workers: ${workers.join(' ')}`);
   process.kill(workers[0]!, 'SIGKILL');
