@@ -231,11 +231,11 @@ console.log(JSON.stringify({ version: pkg.version, out, done }));
   assert.equal(r.status, 0, r.stderr);
   const { version, out, done } = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as {
     version: string;
-    out: { complete: number; failed: number; interrupted: boolean };
+    out: { complete: number; failed: number; pruned: number; interrupted: boolean };
     done: { metric: number; paramPct: number; peft: { layers: boolean[] } }[];
   };
   assert.equal(version, manifest.version);
-  assert.deepEqual(out, { complete: 2, failed: 0, interrupted: false });
+  assert.deepEqual(out, { complete: 2, failed: 0, pruned: 0, interrupted: false });
   assert.equal(done.length, 2);
   for (const t of done) {
     assert.ok(t.metric >= 0 && t.metric <= 1, String(t.metric));
