@@ -60,6 +60,16 @@ test('a custom CSV task loads from a JSON spec file (files relative to the spec)
         e.file === join(dir, 'train.csv') &&
         /no column "text" \(columns: id, review, stars\)/.test(e.message),
     );
+    // a text column that is empty in every row (the id column picked by mistake, say) is refused
+    writeFileSync(join(dir, 'empty.csv'), 'id,review,stars\n1,,good\n2,  ,bad\n');
+    writeFileSync(join(dir, 'empty.json'), JSON.stringify({ ...base, files: { train: 'empty.csv' } }));
+    await assert.rejects(
+      loadTask(join(dir, 'empty.json'), { splits: ['train'], validation: false }),
+      (e: unknown) =>
+        e instanceof DataError &&
+        e.file === join(dir, 'empty.csv') &&
+        /the first text column \("review"\) is empty in all 2 rows; fix: point textColumns/.test(e.message),
+    );
     writeFileSync(join(dir, 'broken.json'), '{"name": ');
     assert.throws(
       () => loadTaskSpecFile(join(dir, 'broken.json')),

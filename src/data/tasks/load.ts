@@ -228,6 +228,7 @@ async function readSplit(
       if (pair) ex.pair = row[1];
       return ex;
     });
+    checkSomeText(examples, spec, path);
     return { examples, skipped: table.skipped.length };
   }
   const wanted = [...spec.textColumns, spec.labelColumn].filter((c): c is string => typeof c === 'string');
@@ -257,7 +258,23 @@ async function readSplit(
     if (textKeys.length > 1) ex.pair = textOf(rec[textKeys[1]], path, line, textKeys[1]);
     return ex;
   });
+  checkSomeText(examples, spec, path);
   return { examples, skipped: 0 };
+}
+
+/** A text column that is empty in every row is a wrong column choice, not data to train on. */
+function checkSomeText(examples: readonly Example[], spec: TaskSpec, path: string): void {
+  if (examples.length === 0) return;
+  const sides: [string, (e: Example) => string | undefined][] = [['first', (e) => e.text]];
+  if (spec.textColumns.length > 1) sides.push(['second', (e) => e.pair]);
+  spec.textColumns.slice(0, sides.length).forEach((col, i) => {
+    const [which, get] = sides[i]!;
+    if (examples.every((e) => (get(e) ?? '').trim() === ''))
+      throw new DataError(
+        `the ${which} text column (${JSON.stringify(col)}) is empty in all ${examples.length} rows; fix: point textColumns in the task spec at the column that holds the text`,
+        { file: path },
+      );
+  });
 }
 
 function columnIndex(columns: string[], c: ColumnRef, path: string, field: string): number {
