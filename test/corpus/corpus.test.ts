@@ -9,7 +9,16 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -174,6 +183,9 @@ async function runCase(c: Case, i: number): Promise<void> {
   assert.equal(r.code, 2, where);
   assert.equal(lines.length, 1, where);
   const line = lines[0]!;
+  // AUTOPEFT_CORPUS_REPORT=file: one `group<TAB>case<TAB>what it printed` line per case (for release notes).
+  const report = process.env.AUTOPEFT_CORPUS_REPORT;
+  if (report) appendFileSync(report, `${c.group}\t${c.name}\t${line.replace(/\t/g, ' ')}\n`);
   assert.ok(line.startsWith('autopeft: '), where);
   assert.ok(!/internal error|\n\s+at |Error:/.test(r.stderr), where);
   const control = [...line].filter((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f);
