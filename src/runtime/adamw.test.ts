@@ -110,6 +110,24 @@ describe('TrainingProgram state', () => {
     await prog.release();
   });
 
+  it('handOver moves the buffers to the program that steps next, which keeps updating them in place', async () => {
+    const [a, b, ref] = await Promise.all([program(), program(), program()]);
+    await a.step(x, 0.1);
+    const owned = a.store.current.data;
+    a.handOver(b);
+    await b.step(x, 0.1);
+    assert.equal(b.store.current.data, owned, 'no new buffers after the hand-over');
+    const snap = b.getState();
+    const copy = Array.from(snap.params.data as Float32Array);
+    b.handOver(a);
+    await a.step(x, 0.1);
+    assert.deepEqual(Array.from(snap.params.data as Float32Array), copy, 'a snapshot stays intact');
+    for (let i = 0; i < 3; i++) await ref.step(x, 0.1);
+    assert.equal(a.stepsTaken, 3);
+    assert.deepEqual(Array.from(a.readParams().get('w')!.data), Array.from(ref.readParams().get('w')!.data));
+    await Promise.all([a.release(), b.release(), ref.release()]);
+  });
+
   it('never changes tensors handed out by getState (snapshots stay valid) and continues the same run', async () => {
     const a = await program();
     const b = await program();

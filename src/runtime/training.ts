@@ -175,13 +175,13 @@ export class TrainingProgram {
     const pT = this.target(store.current);
     const mT = this.target(this.m);
     const vT = this.target(this.v);
+    const tensors = [store.current, this.m, this.v, pT, mT, vT] as const;
     store.params.forEach((p, k) => {
       const n = shapeSize(p.shape);
       const g = grads[k]!;
       if (g !== null && g.length !== n)
         throw new GraphError(`training step: gradient of ${p} has ${g.length} values, expected ${n}`);
-      const off = store.offsets[k]!;
-      adamWSegment([store.current, this.m, this.v, pT, mT, vT], g, off, n, s, this.decay[k]!);
+      adamWSegment(tensors, g, store.offsets[k]!, n, s, this.decay[k]!);
     });
     store.current = pT;
     this.m = mT;
@@ -206,9 +206,10 @@ export class TrainingProgram {
   /**
    * The optimiser state as the ORT tensors themselves (no copies): params, Adam moments, steps.
    * Programs built from the same model at different static shapes (e.g. one per sequence-length
-   * bucket) share one training run by handing this state to each other with `setState`. The
-   * tensors handed out are never changed afterwards (a snapshot): the next step of this program,
-   * or of one that adopted them, writes new tensors (one allocation each, then in place again).
+   * bucket) share one training run by handing this state to each other with `setState` (or
+   * `handOver`, which keeps updating in place). The tensors handed out are never changed afterwards
+   * (a snapshot): the next step of this program, or of one that adopted them, writes new tensors
+   * (one allocation each, then in place again).
    */
   getState(): TrainingState {
     this.owned.clear();
@@ -227,6 +228,19 @@ export class TrainingProgram {
     this.m = state.m;
     this.v = state.v;
     this.stepsTaken = state.stepsTaken;
+  }
+
+  /**
+   * Moves this program's state to `next` (same param layout) for its next step, with the ownership
+   * of its buffers: unlike `next.setState(this.getState())`, nothing becomes a snapshot, so `next`
+   * keeps updating them in place (programs of one run take turns every few steps). This program
+   * must adopt a state again before it steps (it would otherwise write into fresh buffers).
+   */
+  handOver(next: TrainingProgram): void {
+    if (next === this) return;
+    const owned = [...this.owned];
+    next.setState(this.getState());
+    for (const t of owned) next.owned.add(t);
   }
 
   /** Restores Adam moments and the step count (e.g. when resuming from a checkpoint). */

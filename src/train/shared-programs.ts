@@ -1,8 +1,9 @@
 /**
  * The training programs of one run: one per padded length (./programs.ts), all continuing one
  * AdamW run. The program a step uses adopts the state (params, moments, step count) of the one used
- * before it (TrainingProgram.getState/setState: the ORT tensors are handed over, not copied), and a
- * forward pass runs each length's eval program on the current weights.
+ * before it (TrainingProgram.handOver: the ORT tensors are handed over, not copied, and the program
+ * that steps keeps updating them in place), and a forward pass runs each length's eval program on
+ * the current weights.
  */
 import type { Batch } from '../data/batching.js';
 import type { Value } from '../graph/ir.js';
@@ -42,7 +43,7 @@ export class SharedTrainingPrograms {
   /** The program for `seq`, holding the run's current state: take a training step with it. */
   async use(seq: number): Promise<LengthProgram> {
     const p = await this.byLength.get(seq);
-    if (this.current && this.current !== p) p.train.setState(this.current.train.getState());
+    if (this.current && this.current !== p) this.current.train.handOver(p.train);
     this.current = p;
     return p;
   }
