@@ -15,9 +15,11 @@ import { TrainingError } from './errors.js';
  */
 export function tokenFeeds(b: Batch, names: readonly string[]): Record<string, ort.Tensor> {
   const f: Record<string, ort.Tensor> = {};
-  for (const n of names) f[n] = tensor('int64', tokenStream(b, n), [b.batch, b.seq]);
+  for (const n of names) f[n] = tokenTensor(b, n);
   return f;
 }
+
+const tokenTensor = (b: Batch, name: string) => tensor('int64', tokenStream(b, name), [b.batch, b.seq]);
 
 function tokenStream(b: Batch, name: string): BigInt64Array {
   if (name === SECOND_TEXT_INPUTS.ids || name === SECOND_TEXT_INPUTS.mask) {
@@ -47,7 +49,7 @@ export function batchFeeds(b: Batch, names: readonly string[], hidden?: HiddenRo
   const f: Record<string, ort.Tensor> = {};
   for (const n of names) {
     if (n !== 'hidden_in' && n !== SECOND_TEXT_INPUTS.hidden) {
-      Object.assign(f, tokenFeeds(b, [n]));
+      f[n] = tokenTensor(b, n);
       continue;
     }
     if (!hidden) throw new TrainingError('the model starts at a cached layer but no cached rows were given');

@@ -10,7 +10,6 @@
  * trainer does not cache and says so.
  */
 import type { TokenizedSet } from '../data/batching.js';
-import type { Example } from '../data/tasks/types.js';
 import type { Backbone, LayerCache } from '../models/backbone.js';
 import type { PeftConfig } from '../peft/config.js';
 import { cacheableLayer } from '../peft/types.js';
@@ -58,8 +57,8 @@ export class CachedRows {
     return this.cache.layer;
   }
 
-  /** The rows of `examples` (tokenized as `tokens`), computed on first use. */
-  async rows(_examples: readonly Example[], tokens: TokenizedSet): Promise<HiddenRows> {
+  /** The rows of the examples tokenized as `tokens`, computed on first use. */
+  async rows(tokens: TokenizedSet): Promise<HiddenRows> {
     let rows = this.bySet.get(tokens);
     if (!rows) {
       rows = { rows: await this.cache.compute(idsOf(tokens, tokens.n)), width: this.cache.width };
@@ -82,7 +81,8 @@ export class CachedRows {
 export async function openCachedRows(o: {
   backbone: Backbone;
   layer: number;
-  sets: readonly { examples: readonly Example[]; tokens: TokenizedSet }[];
+  /** The tokenized example sets. */
+  sets: readonly TokenizedSet[];
   threads?: number | undefined;
   maxBytes?: number | undefined;
   onEvent?: ((e: CacheEvent) => void) | undefined;
@@ -90,7 +90,7 @@ export async function openCachedRows(o: {
   const t0 = performance.now();
   const candidate = createLayerCache(o.backbone, o.layer, o.threads);
   const tokens = (t: TokenizedSet) => t.ids.length + (t.second?.ids.length ?? 0);
-  const bytes = o.sets.reduce((s, x) => s + tokens(x.tokens), 0) * candidate.width * 4;
+  const bytes = o.sets.reduce((s, t) => s + tokens(t), 0) * candidate.width * 4;
   const limit = o.maxBytes ?? DEFAULT_CACHE_BYTES;
   const gb = (x: number) => (x / 1e9).toFixed(1);
   if (bytes > limit) {
@@ -100,8 +100,8 @@ export async function openCachedRows(o: {
     return undefined;
   }
   const cached = new CachedRows(candidate);
-  for (const s of o.sets) await cached.rows(s.examples, s.tokens);
-  const examples = o.sets.reduce((s, x) => s + x.examples.length, 0);
+  for (const t of o.sets) await cached.rows(t);
+  const examples = o.sets.reduce((s, t) => s + t.n, 0);
   o.onEvent?.({ kind: 'cache', layer: o.layer, examples, bytes, seconds: (performance.now() - t0) / 1000 });
   return cached;
 }

@@ -112,20 +112,20 @@ const isNoDecay = (name: string) => name.endsWith('.bias') || /LayerNorm|layer_n
 /** Compiles the training program (forward + loss + backward + AdamW) of one padded length. */
 async function compileLength(
   opts: TrainerOptions,
+  plan: RunPlan,
   seqLen: number,
-  numLabels: number,
   fromLayer: number,
 ): Promise<LengthProgram> {
   const built = opts.backbone.buildClassifier({
     seqLen,
-    numLabels,
+    numLabels: plan.numLabels,
     hooks: opts.hooks?.(),
     seed: opts.seed,
     dropout: true,
     headWeights: opts.headWeights,
     fullFineTune: opts.fullFineTune,
     ...(fromLayer > 0 ? { fromLayer } : {}),
-    ...pairBuildOptions(opts),
+    ...plan.pairOptions,
   });
   const train = await compileTraining({
     loss: buildLoss(built.logits, opts.task.regression),
@@ -145,8 +145,8 @@ export function effectivePairEncoding(
 }
 
 /** The pair options of `buildClassifier` for this run (none unless siamese). */
-function pairBuildOptions(opts: TrainerOptions) {
-  if (effectivePairEncoding(opts.pairEncoding, opts.train) !== 'siamese') return {};
+function pairBuildOptions(opts: TrainerOptions, pairEncoding: PairEncoding) {
+  if (pairEncoding !== 'siamese') return {};
   let lo = Infinity;
   let hi = -Infinity;
   for (const e of opts.task.regression ? opts.train : []) {
@@ -167,36 +167,32 @@ function planRun(opts: TrainerOptions) {
     throw new TrainingError('no evaluation examples; the task needs a validation or dev split');
   const maxLength = Math.min(opts.maxLength, opts.backbone.maxLength);
   const seqBucket = opts.seqBucket ?? 16;
+  const pairEncoding = effectivePairEncoding(opts.pairEncoding, opts.train);
   const batcher = new Batcher(opts.train, opts.backbone.tokenizer, {
     batchSize: opts.batchSize,
     maxLength,
     padToMultipleOf: seqBucket,
     seed: opts.seed,
     regression: opts.task.regression,
-    pairEncoding: effectivePairEncoding(opts.pairEncoding, opts.train),
+    pairEncoding,
   });
   const totalSteps = Math.min(opts.maxSteps ?? Infinity, opts.epochs * batcher.numBatches);
   if (!(totalSteps > 0)) throw new TrainingError(`nothing to train: epochs ${opts.epochs}, max steps ${opts.maxSteps}`);
   const numLabels = opts.task.regression ? 1 : opts.task.numLabels;
-  return { maxLength, seqBucket, batcher, totalSteps, numLabels };
+  const pairOptions = pairBuildOptions(opts, pairEncoding);
+  return { maxLength, seqBucket, pairEncoding, pairOptions, batcher, totalSteps, numLabels };
 }
 
+type RunPlan = ReturnType<typeof planRun>;
+
 /** The frozen-prefix cache of the training and evaluation examples, when `cacheLayer` asks for one. */
-function openCache(opts: TrainerOptions, plan: ReturnType<typeof planRun>): Promise<CachedRows | undefined> {
+function openCache(opts: TrainerOptions, plan: RunPlan): Promise<CachedRows | undefined> {
   if (!((opts.cacheLayer ?? 0) > 0)) return Promise.resolve(undefined);
-  const evalTokens = tokenizeExamples(
-    opts.eval,
-    opts.backbone.tokenizer,
-    plan.maxLength,
-    effectivePairEncoding(opts.pairEncoding, opts.train),
-  );
+  const evalTokens = tokenizeExamples(opts.eval, opts.backbone.tokenizer, plan.maxLength, plan.pairEncoding);
   return openCachedRows({
     backbone: opts.backbone,
     layer: opts.cacheLayer!,
-    sets: [
-      { examples: opts.train, tokens: plan.batcher.tokens },
-      { examples: opts.eval, tokens: evalTokens },
-    ],
+    sets: [plan.batcher.tokens, evalTokens],
     threads: opts.threads,
     maxBytes: opts.cacheMaxBytes,
     onEvent: opts.onEvent,
@@ -206,7 +202,7 @@ function openCache(opts: TrainerOptions, plan: ReturnType<typeof planRun>): Prom
 /** Scores examples with the current weights, checking the outputs and their loss for divergence. */
 function scorer(
   opts: TrainerOptions,
-  plan: ReturnType<typeof planRun>,
+  plan: RunPlan,
   programs: SharedTrainingPrograms,
   cached: CachedRows | undefined,
   guard: DivergenceGuard,
@@ -220,9 +216,9 @@ function scorer(
       padToMultipleOf: plan.seqBucket,
       shuffle: false,
       regression: task.regression,
-      pairEncoding: effectivePairEncoding(opts.pairEncoding, opts.train),
+      pairEncoding: plan.pairEncoding,
     });
-    const hidden = cached && (await cached.rows(examples, eb.tokens));
+    const hidden = cached && (await cached.rows(eb.tokens));
     const logits = await programs.forward(eb.batches(), examples.length, numLabels, hidden);
     guard.outputs(step, logits);
     const labels = labelsOf(examples);
@@ -239,12 +235,12 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
   const cached = await openCache(opts, plan);
   let trainableParams = 0;
   const programs = new SharedTrainingPrograms(async (seq) => {
-    const p = await compileLength(opts, seq, numLabels, cached?.layer ?? 0);
+    const p = await compileLength(opts, plan, seq, cached?.layer ?? 0);
     trainableParams = p.train.store.size;
     return p;
   });
   const guard = new DivergenceGuard(naturalLossScale(task.regression, numLabels, labelsOf(opts.train)), opts.lr);
-  const trainRows = cached && (await cached.rows(opts.train, plan.batcher.tokens));
+  const trainRows = cached && (await cached.rows(plan.batcher.tokens));
 
   const predict = scorer(opts, plan, programs, cached, guard);
   const release = async () => {
@@ -275,7 +271,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
       guard.weights(step, programs.params().data as Float32Array);
       return predict(opts.eval, step);
     },
-    // ORT returns fresh tensors each step, so a kept tensor stays intact.
+    // A tensor handed out by getState is never updated in place, so a kept one stays intact.
     snapshot: () => programs.params(),
     onEvent: opts.onEvent,
     stop: opts.stop,
