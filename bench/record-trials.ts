@@ -26,7 +26,7 @@ import { GridSampler } from '../src/search/samplers/grid.js';
 import { autopeftSpace, peftFromSearch } from '../src/search/space/autopeft.js';
 import type { Config } from '../src/trials/index.js';
 import { runTrial } from '../src/train/trial.js';
-import { configKey, parseRows, readRows, type TableRow } from './real/table.js';
+import { configLayers, keyOfConfig, parseRows, readRows, type TableRow } from './real/table.js';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -76,8 +76,7 @@ const NUM_LAYERS = 2; // USE-lite
 const HIDDEN = 512; // USE-lite
 const space = autopeftSpace({ numLayers: NUM_LAYERS, hidden: HIDDEN, sizes });
 const order = new GridSampler({ space, seed: 2026 }).order;
-const layersOf = (c: Config): boolean[] => Array.from({ length: NUM_LAYERS }, (_, l) => c[`layer_${l}`] === true);
-const keyOf = (c: Config): string => configKey(layersOf(c), Number(c.sa), Number(c.pa), Number(c.pt));
+const keyOf = (c: Config): string => keyOfConfig(c, NUM_LAYERS);
 
 const done = new Set(allRows().map((r) => `${r.key}#${r.seed}`));
 // Config-major order (every seed of a configuration before the next one), then this shard's share.
@@ -119,7 +118,7 @@ for (const { c, seed } of todo) {
   for (const p of r.curve) curve.push({ examples: p.examples, val: p.metric, sec: p.trainSeconds });
   const row: TableRow = {
     key: keyOf(c),
-    layers: layersOf(c),
+    layers: configLayers(c, NUM_LAYERS),
     sa: Number(c.sa),
     pa: Number(c.pa),
     pt: Number(c.pt),

@@ -127,6 +127,7 @@ console.log(
 );
 
 const d = runs.get(DEFAULT);
+const dCompute = d && random ? computeToReach(d, target) : Number.NaN;
 console.log(
   JSON.stringify({
     table: tablePath,
@@ -139,8 +140,7 @@ console.log(
     evalsToRandom200: d && random ? evalsToReach(d, target) : null,
     winRateVsRandomAt50: d && random ? winRate(d, random, 50) : null,
     winRateVsNsga2At50: d && runs.has('nsga2') ? winRate(d, runs.get('nsga2')!, 50) : null,
-    computeFractionToRandom200:
-      d && random && Number.isFinite(computeToReach(d, target)) ? computeToReach(d, target) / randomCompute : null,
+    computeFractionToRandom200: Number.isFinite(dCompute) ? dCompute / randomCompute : null,
     fidelitySpearman: Object.fromEntries(Object.entries(fs).map(([k, v]) => [k, Number(v.single.toFixed(4))])),
     spaceVsSingleMethodHv: [Number(sm.singleMethod.toFixed(4)), 1],
     hvAt50: Object.fromEntries([...runs].map(([k, rs]) => [k, Number(median(rs.map((r) => hvAt(r, 50))).toFixed(4))])),

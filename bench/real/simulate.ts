@@ -12,11 +12,12 @@
  */
 import type { Config, FrozenTrial, ObjectiveSpec, Sampler } from '../../src/search/types.js';
 import { SearchSpace, type ParamDef } from '../../src/search/space/space.js';
+import { layerName } from '../../src/search/space/autopeft.js';
 import { mixSeed } from '../../src/core/random.js';
 import { RandomSampler } from '../../src/search/samplers/random.js';
 import { hypervolume } from '../../src/search/pareto/hypervolume.js';
 import { AshaPruner } from '../../src/search/pruners/asha.js';
-import { configKey, observe, type Table, type TableConfig } from './table.js';
+import { keyOfConfig, observe, type Table, type TableConfig } from './table.js';
 
 /** A search strategy: a sampler factory and the fidelity (examples seen) its evaluations use. */
 export interface Strategy {
@@ -50,29 +51,22 @@ export interface RunTrace {
   keys: string[];
 }
 
-export const layerParam = (l: number): string => `layer_${l}`;
-
 /** The table's space: one bit per layer, sa / pa / pt from the sizes the table recorded. */
 export function tableSpace(t: Table): SearchSpace {
   const params: ParamDef[] = [];
-  for (let l = 0; l < t.numLayers; l++) params.push({ kind: 'bool', name: layerParam(l) });
+  for (let l = 0; l < t.numLayers; l++) params.push({ kind: 'bool', name: layerName(l) });
   for (const m of ['sa', 'pa', 'pt']) params.push({ kind: 'int', name: m, values: t.sizes });
   return new SearchSpace(params, {
-    constraint: (c) => t.byKey.has(keyOf(t, c)),
+    constraint: (c) => t.byKey.has(keyOfConfig(c, t.numLayers)),
     constraintText: 'a configuration recorded in the table',
   });
-}
-
-export function keyOf(t: Table, c: Config): string {
-  const layers = Array.from({ length: t.numLayers }, (_, l) => c[layerParam(l)] === true);
-  return configKey(layers, Number(c.sa), Number(c.pa), Number(c.pt));
 }
 
 /** Objectives as the product states them: validation metric (max, observed), param % (min, known). */
 export function tableObjectives(t: Table): ObjectiveSpec[] {
   return [
     { name: 'metric', direction: 'maximize' },
-    { name: 'paramPct', direction: 'minimize', known: (c) => t.byKey.get(keyOf(t, c))!.paramPct },
+    { name: 'paramPct', direction: 'minimize', known: (c) => t.byKey.get(keyOfConfig(c, t.numLayers))!.paramPct },
   ];
 }
 
@@ -136,7 +130,7 @@ export async function runStrategy(t: Table, s: Strategy, seed: number, o: RunOpt
   const seen = new Map<string, TableConfig>();
   const trace: RunTrace = { strategy: s.name, seed, hv: [], examples: [], seconds: [], keys: [] };
   const evaluate = (config: Config): void => {
-    const key = keyOf(t, config);
+    const key = keyOfConfig(config, t.numLayers);
     const c = t.byKey.get(key);
     if (!c) throw new Error(`${s.name} proposed ${key}, which the table does not hold`);
     const rep = repeats.get(key) ?? 0;

@@ -14,6 +14,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
+import { layerName } from '../../src/search/space/autopeft.js';
+import type { Config } from '../../src/search/types.js';
 
 export interface CurvePoint {
   examples: number;
@@ -65,6 +67,16 @@ export interface Table {
 
 export function configKey(layers: readonly boolean[], sa: number, pa: number, pt: number): string {
   return `L${layers.map((b) => (b ? 1 : 0)).join('')}-sa${sa}-pa${pa}-pt${pt}`;
+}
+
+/** The layer mask of a flat search config (`layer_0 .. layer_{L-1}`). */
+export function configLayers(c: Config, numLayers: number): boolean[] {
+  return Array.from({ length: numLayers }, (_, l) => c[layerName(l)] === true);
+}
+
+/** The table key of a flat search config (`layer_i`, `sa`, `pa`, `pt`). */
+export function keyOfConfig(c: Config, numLayers: number): string {
+  return configKey(configLayers(c, numLayers), Number(c.sa), Number(c.pa), Number(c.pt));
 }
 
 export function parseRows(text: string, where: string): TableRow[] {
