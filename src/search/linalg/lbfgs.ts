@@ -82,7 +82,7 @@ export function lbfgs(fn: Objective, x0: ArrayLike<number>, opts: LbfgsOptions =
       dg = dotv(d, g);
     }
     const step0 = k === 0 ? Math.min(1, 1 / Math.max(1e-12, Math.sqrt(dotv(g, g)))) : 1;
-    const ls = wolfe(fn, x, f, g, d, dg, step0, xNew, gNew, maxEval - evals);
+    const ls = wolfe(fn, x, f, d, dg, step0, xNew, gNew, maxEval - evals);
     evals += ls.evals;
     if (ls.alpha === 0) {
       reason = evals >= maxEval ? 'maxEval' : 'lineSearch';
@@ -143,7 +143,6 @@ function wolfe(
   fn: Objective,
   x: Float64Array,
   f0: number,
-  _g0: Float64Array,
   d: Float64Array,
   dg0: number,
   alpha1: number,

@@ -48,24 +48,21 @@ export class AshaPruner implements Pruner {
     const last = trial.intermediateValues?.at(-1);
     if (!last || !this.steps.includes(last.step)) return false;
     const rung = last.step;
-    // Everyone at this rung (this trial with the value just reported), once each.
-    const at: { number: number; point: number[] }[] = [];
+    // Everyone at this rung, once each; this trial (with the value just reported) first, at row 0.
+    const points: number[][] = [];
+    const numbers: number[] = [];
     const seen = new Set<number>();
     for (const t of [trial, ...trials]) {
       if (seen.has(t.number)) continue;
       const v = t.intermediateValues?.find((p) => p.step === rung);
       if (v === undefined) continue;
       seen.add(t.number);
-      at.push({ number: t.number, point: this.point(t, v.value) });
+      numbers.push(t.number);
+      points.push(this.point(t, v.value));
     }
-    if (at.length < this.minTrials) return false;
-    const keep = Math.max(1, Math.ceil(at.length / this.eta));
-    return !promotionOrder(
-      at.map((a) => a.point),
-      at.map((a) => a.number),
-    )
-      .slice(0, keep)
-      .includes(at.findIndex((a) => a.number === trial.number));
+    if (points.length < this.minTrials) return false;
+    const keep = Math.max(1, Math.ceil(points.length / this.eta));
+    return !promotionOrder(points, numbers).slice(0, keep).includes(0);
   }
 
   /** Minimisation form: the reported value, then each known objective from the config. */

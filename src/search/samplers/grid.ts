@@ -4,8 +4,7 @@
  * tables of real trials (bench/record-trials.ts); any prefix of its order is a uniform random
  * subset of the grid, so a table recorded only in part is still an unbiased sample.
  */
-import type { Config, FrozenTrial } from '../../trials/index.js';
-import type { Sampler } from '../types.js';
+import type { Config, FrozenTrial, Sampler } from '../types.js';
 import { SearchSpaceError } from '../space/errors.js';
 import { Rng } from '../../core/random.js';
 import type { ParamDef, SearchSpace } from '../space/space.js';
@@ -65,20 +64,21 @@ export class GridSampler implements Sampler {
   private readonly space: SearchSpace;
   /** The whole grid in this sampler's order. */
   readonly order: readonly Config[];
+  /** `space.key` of each config of `order` (computed once, not on every call). */
+  private readonly keys: readonly string[];
 
   constructor(opts: GridSamplerOptions) {
     this.space = opts.space;
     this.order = new Rng(opts.seed ?? 0).shuffle(enumerateSpace(opts.space, opts.maxConfigs));
+    this.keys = this.order.map((c) => opts.space.key(c));
   }
 
   /** The next `n` configurations of the order not yet completed or pending; fewer when the grid is done. */
   sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
     const taken = takenKeys(this.space, args.complete, args.pending);
     const out: Config[] = [];
-    for (const c of this.order) {
-      if (out.length >= args.n) break;
-      if (!taken.has(this.space.key(c))) out.push(c);
-    }
+    for (let i = 0; i < this.order.length && out.length < args.n; i++)
+      if (!taken.has(this.keys[i]!)) out.push(this.order[i]!);
     return out;
   }
 }
