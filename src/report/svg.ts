@@ -81,6 +81,26 @@ export function svgRoot(
 export const SHAPES = ['square', 'triangle', 'diamond', 'triangle-down', 'plus', 'star', 'hexagon', 'cross'] as const;
 export type Shape = (typeof SHAPES)[number] | 'circle';
 
+/** The outline of a plus sign of half-width `r * 0.4` and half-length `r * 1.2`, centred on 0. */
+function plusOutline(r: number): [number, number][] {
+  const w = r * 0.4;
+  const h = r * 1.2;
+  return [
+    [-w, -h],
+    [w, -h],
+    [w, -w],
+    [h, -w],
+    [h, w],
+    [w, w],
+    [w, h],
+    [-w, h],
+    [-w, w],
+    [-h, w],
+    [-h, -w],
+    [-w, -w],
+  ];
+}
+
 /** A marker path/circle of `shape` at (x, y) with radius-like size `r`. */
 export function marker(shape: Shape, x: number, y: number, r: number, a: Attrs, ...children: string[]): string {
   const poly = (pts: [number, number][]): string =>
@@ -121,45 +141,13 @@ export function marker(shape: Shape, x: number, y: number, r: number, a: Attrs, 
         [-r * 1.1, 0],
       ]);
       break;
-    case 'plus': {
-      const w = r * 0.4;
-      const h = r * 1.2;
-      d = poly([
-        [-w, -h],
-        [w, -h],
-        [w, -w],
-        [h, -w],
-        [h, w],
-        [w, w],
-        [w, h],
-        [-w, h],
-        [-w, w],
-        [-h, w],
-        [-h, -w],
-        [-w, -w],
-      ]);
+    case 'plus':
+      d = poly(plusOutline(r));
       break;
-    }
     case 'cross': {
       // The plus rotated by 45 degrees.
-      const w = r * 0.4;
-      const h = r * 1.2;
-      const pts: [number, number][] = [
-        [-w, -h],
-        [w, -h],
-        [w, -w],
-        [h, -w],
-        [h, w],
-        [w, w],
-        [w, h],
-        [-w, h],
-        [-w, w],
-        [-h, w],
-        [-h, -w],
-        [-w, -w],
-      ];
       const c = Math.SQRT1_2;
-      d = poly(pts.map(([dx, dy]) => [c * (dx - dy), c * (dx + dy)]));
+      d = poly(plusOutline(r).map(([dx, dy]) => [c * (dx - dy), c * (dx + dy)]));
       break;
     }
     case 'star': {

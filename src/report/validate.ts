@@ -100,27 +100,22 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
     if (b.split !== 'search' && b.split !== 'dev')
       throw new ReportError(`${f}.split`, `must be "search" or "dev", got ${JSON.stringify(b.split)}`);
   });
-  if (data.retrain) {
-    data.retrain.results.forEach((r, i) => {
-      const f = `retrain.results[${i}]`;
-      const t = byNumber.get(r.trial);
-      if (t?.state !== 'COMPLETE')
-        throw new ReportError(`${f}.trial`, `trial ${r.trial} is not a COMPLETE trial of this study`);
-      if (!finite(r.mean)) throw new ReportError(`${f}.mean`, `must be a finite number, got ${r.mean}`);
-      if (!(finite(r.std) && r.std >= 0))
-        throw new ReportError(`${f}.std`, `must be a finite number >= 0, got ${r.std}`);
-      if (!Number.isInteger(r.seeds) || r.seeds < 1)
-        throw new ReportError(`${f}.seeds`, `must be a positive integer, got ${r.seeds}`);
-    });
-  }
+  const checkSeeded = (r: { trial: number; mean: number; std: number }, f: string): void => {
+    if (byNumber.get(r.trial)?.state !== 'COMPLETE')
+      throw new ReportError(`${f}.trial`, `trial ${r.trial} is not a COMPLETE trial of this study`);
+    if (!finite(r.mean)) throw new ReportError(`${f}.mean`, `must be a finite number, got ${r.mean}`);
+    if (!(finite(r.std) && r.std >= 0)) throw new ReportError(`${f}.std`, `must be a finite number >= 0, got ${r.std}`);
+  };
+  data.retrain?.results.forEach((r, i) => {
+    const f = `retrain.results[${i}]`;
+    checkSeeded(r, f);
+    if (!Number.isInteger(r.seeds) || r.seeds < 1)
+      throw new ReportError(`${f}.seeds`, `must be a positive integer, got ${r.seeds}`);
+  });
   (data.transfer ?? []).forEach((d, k) => {
     d.results.forEach((r, i) => {
       const f = `transfer[${k}].results[${i}]`;
-      if (byNumber.get(r.trial)?.state !== 'COMPLETE')
-        throw new ReportError(`${f}.trial`, `trial ${r.trial} is not a COMPLETE trial of this study`);
-      if (!finite(r.mean)) throw new ReportError(`${f}.mean`, `must be a finite number, got ${r.mean}`);
-      if (!(finite(r.std) && r.std >= 0))
-        throw new ReportError(`${f}.std`, `must be a finite number >= 0, got ${r.std}`);
+      checkSeeded(r, f);
       if (!finite(r.paramPct)) throw new ReportError(`${f}.paramPct`, `must be a finite number, got ${r.paramPct}`);
     });
   });
