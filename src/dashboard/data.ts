@@ -7,6 +7,7 @@ import type { Storage, StudyRecord, TrialRecord } from '../storage/index.js';
 import type { AttrValue, Config, Direction, TrialState } from '../search/index.js';
 import { hypervolumeWithDirections, inferReferencePoint, paretoFrontIndices, toMinimization } from '../search/index.js';
 import {
+  meanStd,
   readSetup,
   type BaselineRecord,
   type RetrainRecord,
@@ -17,7 +18,7 @@ import {
 /** The read-only slice of a storage the dashboard is given: no method here can change a study. */
 export type ReadOnlyStorage = Pick<Storage, 'location' | 'listStudies' | 'findStudy' | 'listTrials' | 'close'>;
 
-export const TRIAL_STATES: readonly TrialState[] = ['COMPLETE', 'RUNNING', 'WAITING', 'FAILED', 'PRUNED'];
+const TRIAL_STATES: readonly TrialState[] = ['COMPLETE', 'RUNNING', 'WAITING', 'FAILED', 'PRUNED'];
 
 export interface StudySummary {
   name: string;
@@ -171,7 +172,7 @@ const completeOf = (trials: readonly TrialRecord[]) =>
   trials.filter((t) => t.state === 'COMPLETE' && t.values && t.values.length >= 2 && t.values.every(Number.isFinite));
 
 /** Reference point in natural orientation: the Pareto front's nadir plus 10% of its range (as the report's). */
-export function inferRef(values: readonly (readonly number[])[], dirs: readonly Direction[]): number[] {
+function inferRef(values: readonly (readonly number[])[], dirs: readonly Direction[]): number[] {
   const ref = inferReferencePoint(toMinimization(values as number[][], [...dirs]));
   return ref.map((r, j) => (dirs[j] === 'maximize' ? -r : r));
 }
@@ -343,12 +344,6 @@ export function dominanceStatements(
   });
 }
 
-const sampleStats = (xs: readonly number[]) => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length;
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1)) : 0;
-  return { m, sd };
-};
-
 /** Everything one study's page shows; `undefined` when the study does not exist. */
 export async function studyDetail(storage: ReadOnlyStorage, name: string): Promise<StudyDetail | undefined> {
   const record = await storage.findStudy(name);
@@ -388,8 +383,8 @@ export async function studyDetail(storage: ReadOnlyStorage, name: string): Promi
   const devBaselines = baselines
     .filter((b) => b.devValues && b.devValues.length > 0)
     .map((b) => {
-      const { m, sd } = sampleStats(b.devValues!);
-      return { method: b.method, paramPct: b.paramPct, metric: m, std: sd };
+      const { mean, std } = meanStd(b.devValues!);
+      return { method: b.method, paramPct: b.paramPct, metric: mean, std };
     });
   const devDom = dominanceOf(
     dir,

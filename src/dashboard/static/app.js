@@ -130,6 +130,30 @@ function setMain(...children) {
   main.replaceChildren(...children.filter((c) => c !== null && c !== undefined && c !== false));
 }
 
+/**
+ * A titled chart box: heading, the chart's element and a caption below it: fixed text, or (`true`)
+ * an empty one with id `{id}-cap` that the render fills in.
+ */
+function chartPanel(title, id, caption) {
+  return h(
+    'div',
+    null,
+    h('h2', null, title),
+    h('div', { id, class: 'chart' }),
+    caption === true
+      ? h('p', { id: `${id}-cap`, class: 'caption' })
+      : caption
+        ? h('p', { class: 'caption' }, caption)
+        : null,
+  );
+}
+
+/** A filter control's handler: stores what `read` takes from the control and re-renders. */
+const onFilter = (key, read) => (e) => {
+  state.filter[key] = read(e.target);
+  void render(false);
+};
+
 function disposeCharts() {
   for (const c of charts.values()) c.dispose();
   charts.clear();
@@ -302,14 +326,8 @@ async function renderOverview(fresh) {
       h(
         'section',
         { class: 'grid2' },
-        h('div', null, h('h2', null, 'Pareto fronts'), h('div', { id: 'ov-scatter', class: 'chart' })),
-        h(
-          'div',
-          null,
-          h('h2', null, 'Hypervolume history'),
-          h('div', { id: 'ov-hv', class: 'chart' }),
-          h('p', { id: 'ov-hv-cap', class: 'caption' }),
-        ),
+        chartPanel('Pareto fronts', 'ov-scatter'),
+        chartPanel('Hypervolume history', 'ov-hv', true),
       ),
     );
   }
@@ -761,20 +779,8 @@ async function renderStudy(route, fresh) {
       h(
         'section',
         { class: 'grid2' },
-        h(
-          'div',
-          null,
-          h('h2', null, 'Pareto front'),
-          h('div', { id: 'st-scatter', class: 'chart' }),
-          h('p', { class: 'caption' }, 'Hover a point for its configuration; click it to open the trial.'),
-        ),
-        h(
-          'div',
-          null,
-          h('h2', null, 'Hypervolume history'),
-          h('div', { id: 'st-hv', class: 'chart' }),
-          h('p', { id: 'st-hv-cap', class: 'caption' }),
-        ),
+        chartPanel('Pareto front', 'st-scatter', 'Hover a point for its configuration; click it to open the trial.'),
+        chartPanel('Hypervolume history', 'st-hv', true),
       ),
       h('h2', null, 'Trials'),
       h(
@@ -788,10 +794,7 @@ async function renderStudy(route, fresh) {
             id: 'flt-text',
             type: 'search',
             placeholder: 'e.g. PA 8, layers 1, failed',
-            oninput: (e) => {
-              state.filter.text = e.target.value;
-              void render(false);
-            },
+            oninput: onFilter('text', (el) => el.value),
           }),
         ),
         h(
@@ -802,10 +805,7 @@ async function renderStudy(route, fresh) {
             'select',
             {
               id: 'flt-state',
-              onchange: (e) => {
-                state.filter.state = e.target.value;
-                void render(false);
-              },
+              onchange: onFilter('state', (el) => el.value),
             },
             ['ALL', 'COMPLETE', 'RUNNING', 'WAITING', 'FAILED', 'PRUNED'].map((s) =>
               h('option', { value: s }, s.toLowerCase()),
@@ -818,10 +818,7 @@ async function renderStudy(route, fresh) {
           h('input', {
             id: 'flt-front',
             type: 'checkbox',
-            onchange: (e) => {
-              state.filter.frontOnly = e.target.checked;
-              void render(false);
-            },
+            onchange: onFilter('frontOnly', (el) => el.checked),
           }),
           ' Pareto front only',
         ),
@@ -831,23 +828,11 @@ async function renderStudy(route, fresh) {
       h(
         'section',
         { class: 'grid2' },
-        h(
-          'div',
-          null,
-          h('h2', null, 'Parameter importance'),
-          h('div', { id: 'st-imp', class: 'chart' }),
-          h('p', { id: 'st-imp-cap', class: 'caption' }),
-        ),
-        h(
-          'div',
-          null,
-          h('h2', null, 'Parallel coordinates'),
-          h('div', { id: 'st-par', class: 'chart' }),
-          h(
-            'p',
-            { class: 'caption' },
-            'One line per complete trial (of the filtered ones), coloured by the metric; drag on an axis to brush.',
-          ),
+        chartPanel('Parameter importance', 'st-imp', true),
+        chartPanel(
+          'Parallel coordinates',
+          'st-par',
+          'One line per complete trial (of the filtered ones), coloured by the metric; drag on an axis to brush.',
         ),
       ),
       h('h2', null, 'Re-train, baselines, transfer'),
