@@ -164,7 +164,10 @@ describe('dashboard in Chromium', { skip }, () => {
     await page.selectOption('#flt-state', 'ALL');
     // Sort by metric, descending (click twice): the first row has the best metric.
     await page.locator('#trials-table th button', { hasText: 'metric' }).click();
+    await page.locator('#trials-table th[aria-sort="ascending"]', { hasText: 'metric' }).waitFor();
     await page.locator('#trials-table th button', { hasText: 'metric' }).click();
+    // The table re-renders after each click: read it once it shows the descending sort.
+    await page.locator('#trials-table th[aria-sort="descending"]', { hasText: 'metric' }).waitFor();
     const firstMetric = Number(await page.locator('#trials-table tbody tr:first-child td:nth-child(3)').textContent());
     const best = Math.max(...Array.from({ length: 14 }, (_, n) => fakeTrial(1, n).metric));
     assert.ok(Math.abs(firstMetric - best) < 1e-3, `${firstMetric} vs ${best}`);
