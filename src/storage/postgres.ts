@@ -24,7 +24,7 @@
  * worker, same timestamp) before trying again, so a blip never creates or claims twice.
  */
 import pg from 'pg';
-import type { AttrValue, Direction } from '../trials/index.js';
+import type { AttrValue } from '../trials/index.js';
 import {
   DuplicateStudyError,
   NotAutopeftDatabaseError,
@@ -38,7 +38,18 @@ import {
 } from './errors.js';
 import { checkImport, trialRowOf } from './copy.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
-import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow } from './rows.js';
+import {
+  COUNTED,
+  newTrialRow,
+  type StudyRow,
+  studyRecord,
+  TRIAL_COLUMNS,
+  TRIAL_INSERT_COLUMNS,
+  toTrialRecord,
+  trialValues,
+  withIntermediate,
+  type TrialRow,
+} from './rows.js';
 import type {
   CreateTrialOptions,
   FailStaleOptions,
@@ -65,7 +76,6 @@ import {
   checkTrialInit,
   checkTrialNumber,
   checkWorkerId,
-  deepFreeze,
 } from './validate.js';
 
 /** What queries run on: a pooled connection inside a transaction, or the pool itself. */
@@ -234,7 +244,7 @@ function errorText(e: unknown): string {
 }
 
 /** A lost or refused connection, a server restarting, a conflict to retry: worth trying again. */
-export function isTransient(e: unknown): boolean {
+function isTransient(e: unknown): boolean {
   if (e instanceof StorageError) return false;
   const code = (e as { code?: unknown }).code;
   if (typeof code === 'string') {
@@ -272,35 +282,9 @@ function fatalConnectError(location: string, e: unknown): StorageError | undefin
   return undefined;
 }
 
-interface StudyRow {
-  id: number;
-  name: string;
-  directions: string;
-  objective_names: string;
-  user_attrs: string;
-  system_attrs: string;
-  created_at: number;
-}
-
-/** The trial columns under `TrialRow`'s field names, so rows come back ready for `toTrialRecord`. */
-const TRIAL_COLUMNS = `number, state, config, values_json AS "values", reason, user_attrs AS "userAttrs",
-  worker_id AS "workerId", created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
-  heartbeat_at AS "heartbeatAt", interrupted, requeued_from AS "requeuedFrom", requeued_as AS "requeuedAs",
-  intermediate`;
 const SELECT_TRIAL = `SELECT ${TRIAL_COLUMNS} FROM trials`;
-
-const COUNTED = `NOT (state = 'FAILED' AND interrupted IS NOT NULL)`;
-
-function studyRecord(r: StudyRow): StudyRecord {
-  return deepFreeze({
-    name: r.name,
-    directions: JSON.parse(r.directions) as Direction[],
-    objectiveNames: JSON.parse(r.objective_names) as string[],
-    userAttrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
-    systemAttrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
-    createdAt: r.created_at,
-  });
-}
+const INSERT_TRIAL = `INSERT INTO trials (study_id, ${TRIAL_INSERT_COLUMNS})
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`;
 
 /** int8 (BIGINT, COUNT) as a JS number: millisecond times and counts fit in 2^53. */
 const TYPES: pg.CustomTypesConfig = {
@@ -552,26 +536,7 @@ export class PostgresStorage implements Storage {
   }
 
   private async insertTrial(db: Db, studyId: number, row: TrialRow): Promise<void> {
-    await db.query(
-      `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at,
-         started_at, finished_at, heartbeat_at, requeued_from)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-      [
-        studyId,
-        row.number,
-        row.state,
-        row.config,
-        row.values,
-        row.reason,
-        row.userAttrs,
-        row.workerId,
-        row.createdAt,
-        row.startedAt,
-        row.finishedAt,
-        row.heartbeatAt,
-        row.requeuedFrom,
-      ],
-    );
+    await db.query(INSERT_TRIAL, [studyId, ...trialValues(row)]);
   }
 
   private async nextNumber(db: Db, studyId: number): Promise<number> {
@@ -951,7 +916,6 @@ export class PostgresStorage implements Storage {
     return this.call(() =>
       this.tx(async (db): Promise<FailStaleResult> => {
         const s = await this.studyRow(db, study, true);
-        checkOlderThan(options.olderThanMs, `study "${study}" failStale`);
         const now = this.now();
         const running = (
           await db.query<TrialRow>(
@@ -994,14 +958,7 @@ export class PostgresStorage implements Storage {
         );
         if (!r.rows[0]) throw new DuplicateStudyError(study.name, this.location);
         const id = r.rows[0].id;
-        for (const t of trials) {
-          const row = trialRowOf(t);
-          await this.insertTrial(db, id, row);
-          await db.query(
-            `UPDATE trials SET interrupted = $1, requeued_as = $2, intermediate = $3 WHERE study_id = $4 AND number = $5`,
-            [row.interrupted, row.requeuedAs, row.intermediate, id, row.number],
-          );
-        }
+        for (const t of trials) await this.insertTrial(db, id, trialRowOf(t));
       }),
     );
   }

@@ -1,6 +1,6 @@
 /** The stored shape of a trial, shared by the backends, and its conversion to a frozen snapshot. */
-import type { AttrValue, IntermediateValue, InterruptKind, TrialState } from '../trials/index.js';
-import type { TrialInit, TrialRecord } from './types.js';
+import type { AttrValue, Direction, IntermediateValue, InterruptKind, TrialState } from '../trials/index.js';
+import type { StudyRecord, TrialInit, TrialRecord } from './types.js';
 import { deepFreeze } from './validate.js';
 
 /** Config, values and attrs as JSON text; optional times as null. */
@@ -22,6 +22,62 @@ export interface TrialRow {
   /** JSON array of `IntermediateValue`s sorted by step; null (or absent) when none was reported. */
   intermediate?: string | null;
 }
+
+/** A `studies` row of the SQL backends (SQLite, PostgreSQL): attributes and names as JSON text. */
+export interface StudyRow {
+  id: number;
+  name: string;
+  directions: string;
+  objective_names: string;
+  user_attrs: string;
+  system_attrs: string;
+  created_at: number;
+}
+
+export function studyRecord(r: StudyRow): StudyRecord {
+  return deepFreeze({
+    name: r.name,
+    directions: JSON.parse(r.directions) as Direction[],
+    objectiveNames: JSON.parse(r.objective_names) as string[],
+    userAttrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
+    systemAttrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
+    createdAt: r.created_at,
+  });
+}
+
+/** The `trials` columns of the SQL backends under `TrialRow`'s field names, ready for `toTrialRecord`. */
+export const TRIAL_COLUMNS = `number, state, config, values_json AS "values", reason, user_attrs AS "userAttrs",
+  worker_id AS "workerId", created_at AS "createdAt", started_at AS "startedAt", finished_at AS "finishedAt",
+  heartbeat_at AS "heartbeatAt", interrupted, requeued_from AS "requeuedFrom", requeued_as AS "requeuedAs",
+  intermediate`;
+
+/** The columns a trial insert writes after `study_id`, in the order of `trialValues`. */
+export const TRIAL_INSERT_COLUMNS = `number, state, config, values_json, reason, user_attrs, worker_id, created_at,
+  started_at, finished_at, heartbeat_at, interrupted, requeued_from, requeued_as, intermediate`;
+
+/** A row's values for `TRIAL_INSERT_COLUMNS`. */
+export function trialValues(row: TrialRow): (string | number | null)[] {
+  return [
+    row.number,
+    row.state,
+    row.config,
+    row.values,
+    row.reason,
+    row.userAttrs,
+    row.workerId,
+    row.createdAt,
+    row.startedAt,
+    row.finishedAt,
+    row.heartbeatAt,
+    row.interrupted,
+    row.requeuedFrom,
+    row.requeuedAs,
+    row.intermediate ?? null,
+  ];
+}
+
+/** SQL: the trials that count toward a target (`countsTowardTarget`): all but the interrupted ones. */
+export const COUNTED = `NOT (state = 'FAILED' AND interrupted IS NOT NULL)`;
 
 /** `json` (a row's intermediate values) with `value` at `step`, replacing an earlier report of that step. */
 export function withIntermediate(json: string | null | undefined, step: number, value: number): string {

@@ -10,7 +10,7 @@
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
-import type { AttrValue, Direction } from '../trials/index.js';
+import type { AttrValue } from '../trials/index.js';
 import {
   DuplicateStudyError,
   NotAutopeftDatabaseError,
@@ -23,7 +23,18 @@ import {
   UnknownTrialError,
 } from './errors.js';
 import { checkIdentity, migrate, MIGRATIONS, type Migration } from './migrations.js';
-import { newTrialRow, toTrialRecord, withIntermediate, type TrialRow } from './rows.js';
+import {
+  COUNTED,
+  newTrialRow,
+  type StudyRow,
+  studyRecord,
+  TRIAL_COLUMNS,
+  TRIAL_INSERT_COLUMNS,
+  toTrialRecord,
+  trialValues,
+  withIntermediate,
+  type TrialRow,
+} from './rows.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
 import { checkImport, trialRowOf } from './copy.js';
 import type {
@@ -52,7 +63,6 @@ import {
   checkTrialInit,
   checkTrialNumber,
   checkWorkerId,
-  deepFreeze,
 } from './validate.js';
 
 export interface SqliteStorageOptions extends StorageOptions {
@@ -62,34 +72,9 @@ export interface SqliteStorageOptions extends StorageOptions {
   migrations?: readonly Migration[];
 }
 
-interface StudyRow {
-  id: number;
-  name: string;
-  directions: string;
-  objective_names: string;
-  user_attrs: string;
-  system_attrs: string;
-  created_at: number;
-}
-
-/** The trial columns, selected under `TrialRow`'s field names so rows come back ready for `toTrialRecord`. */
-const SELECT_TRIAL = `SELECT number, state, config, values_json AS "values", reason, user_attrs AS userAttrs, worker_id AS workerId,
-  created_at AS createdAt, started_at AS startedAt, finished_at AS finishedAt, heartbeat_at AS heartbeatAt,
-  interrupted, requeued_from AS requeuedFrom, requeued_as AS requeuedAs, intermediate FROM trials`;
-
-/** Trials that count toward a target (`countsTowardTarget`): all but the interrupted ones. */
-const COUNTED = `NOT (state = 'FAILED' AND interrupted IS NOT NULL)`;
-
-function studyRecord(r: StudyRow): StudyRecord {
-  return deepFreeze({
-    name: r.name,
-    directions: JSON.parse(r.directions) as Direction[],
-    objectiveNames: JSON.parse(r.objective_names) as string[],
-    userAttrs: JSON.parse(r.user_attrs) as Record<string, AttrValue>,
-    systemAttrs: JSON.parse(r.system_attrs) as Record<string, AttrValue>,
-    createdAt: r.created_at,
-  });
-}
+const SELECT_TRIAL = `SELECT ${TRIAL_COLUMNS} FROM trials`;
+const INSERT_TRIAL = `INSERT INTO trials (study_id, ${TRIAL_INSERT_COLUMNS})
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 function isSqliteError(e: unknown): e is Error & { code: string } {
   return e instanceof Database.SqliteError;
@@ -241,27 +226,35 @@ export class SqliteStorage implements Storage {
       .prepare(`SELECT COALESCE(MAX(number), -1) + 1 AS n FROM trials WHERE study_id = ?`)
       .get(studyId) as { n: number };
     const row = newTrialRow(n, init, now, requeuedFrom);
-    this.db
+    this.db.prepare(INSERT_TRIAL).run(studyId, ...trialValues(row));
+    return row;
+  }
+
+  /**
+   * Inserts a study row (DuplicateStudyError if the name is taken; created now unless `createdAt`
+   * is given) and returns its id; inside `immediate`.
+   */
+  private insertStudy(
+    s: Pick<StudyRecord, 'name' | 'directions' | 'objectiveNames'> & {
+      createdAt?: number;
+      userAttrs?: Readonly<Record<string, AttrValue>> | undefined;
+      systemAttrs?: Readonly<Record<string, AttrValue>> | undefined;
+    },
+  ): number | bigint {
+    if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(s.name))
+      throw new DuplicateStudyError(s.name, this.location);
+    return this.db
       .prepare(
-        `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at, requeued_from)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT INTO studies (name, directions, objective_names, user_attrs, system_attrs, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
       )
       .run(
-        studyId,
-        row.number,
-        row.state,
-        row.config,
-        row.values,
-        row.reason,
-        row.userAttrs,
-        row.workerId,
-        row.createdAt,
-        row.startedAt,
-        row.finishedAt,
-        row.heartbeatAt,
-        row.requeuedFrom,
-      );
-    return row;
+        s.name,
+        JSON.stringify(s.directions),
+        JSON.stringify(s.objectiveNames),
+        JSON.stringify(s.userAttrs ?? {}),
+        JSON.stringify(s.systemAttrs ?? {}),
+        s.createdAt ?? this.now(),
+      ).lastInsertRowid;
   }
 
   /** Writes interrupted rows back and inserts re-runs (the SQLite side of `interruptRow`). */
@@ -282,20 +275,7 @@ export class SqliteStorage implements Storage {
     this.open();
     const names = checkStudySpec(spec);
     const row = this.immediate(() => {
-      if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(spec.name))
-        throw new DuplicateStudyError(spec.name, this.location);
-      this.db
-        .prepare(
-          `INSERT INTO studies (name, directions, objective_names, user_attrs, system_attrs, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          spec.name,
-          JSON.stringify(spec.directions),
-          JSON.stringify(names),
-          JSON.stringify(spec.userAttrs ?? {}),
-          JSON.stringify(spec.systemAttrs ?? {}),
-          this.now(),
-        );
+      this.insertStudy({ ...spec, objectiveNames: names });
       return this.studyRow(spec.name);
     });
     return studyRecord(row);
@@ -506,45 +486,9 @@ export class SqliteStorage implements Storage {
     this.open();
     checkImport(study, trials);
     this.immediate(() => {
-      if (this.db.prepare(`SELECT 1 FROM studies WHERE name = ?`).get(study.name))
-        throw new DuplicateStudyError(study.name, this.location);
-      const { lastInsertRowid } = this.db
-        .prepare(
-          `INSERT INTO studies (name, directions, objective_names, user_attrs, system_attrs, created_at) VALUES (?, ?, ?, ?, ?, ?)`,
-        )
-        .run(
-          study.name,
-          JSON.stringify(study.directions),
-          JSON.stringify(study.objectiveNames),
-          JSON.stringify(study.userAttrs),
-          JSON.stringify(study.systemAttrs),
-          study.createdAt,
-        );
-      const insert = this.db.prepare(
-        `INSERT INTO trials (study_id, number, state, config, values_json, reason, user_attrs, worker_id, created_at, started_at, finished_at, heartbeat_at, interrupted, requeued_from, requeued_as, intermediate)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      );
-      for (const t of trials) {
-        const r = trialRowOf(t);
-        insert.run(
-          lastInsertRowid,
-          r.number,
-          r.state,
-          r.config,
-          r.values,
-          r.reason,
-          r.userAttrs,
-          r.workerId,
-          r.createdAt,
-          r.startedAt,
-          r.finishedAt,
-          r.heartbeatAt,
-          r.interrupted,
-          r.requeuedFrom,
-          r.requeuedAs,
-          r.intermediate,
-        );
-      }
+      const id = this.insertStudy(study);
+      const insert = this.db.prepare(INSERT_TRIAL);
+      for (const t of trials) insert.run(id, ...trialValues(trialRowOf(t)));
     });
   }
 
