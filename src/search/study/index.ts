@@ -7,7 +7,7 @@ export type {
   EnqueueOptions,
   HeartbeatOptions,
   LoadStudyOptions,
-  TellArg,
   WarmStartSource,
 } from './study.js';
+export type { TellArg } from './tell.js';
 export { SamplerOutputError, StudyError, StudyMismatchError, StudyOptionsError, TellValuesError } from './errors.js';

@@ -19,26 +19,17 @@ import type {
   InterruptResult,
   ObjectiveSpec,
   StudyRecord,
-  TrialOutcome,
   TrialRecord,
   TrialState,
 } from '../../trials/index.js';
 import { paretoFrontIndices, toMinimization } from '../pareto/index.js';
 import type { Sampler } from '../types.js';
-import { SamplerOutputError, StudyMismatchError, StudyOptionsError, TellValuesError } from './errors.js';
+import { SamplerOutputError, StudyMismatchError, StudyOptionsError } from './errors.js';
+import { resolveTellArg, type TellArg } from './tell.js';
 import { deadLocalWorkers, defaultWorkerId } from './workers.js';
 
 /** Study system attribute holding the sampler's state: `{ name, state }` (see `Sampler.exportState`). */
 export const SAMPLER_STATE_KEY = 'sampler';
-
-/**
- * What `tell` accepts for a finished trial:
- * - all objective values in objective order;
- * - only the values of the objectives without `known` (in objective order): the study computes the rest;
- * - an object by objective name (known objectives may be left out);
- * - `{ state: 'FAILED', reason }` or `{ state: 'PRUNED', reason? }`, or a storage `TrialOutcome`.
- */
-export type TellArg = readonly number[] | Readonly<Record<string, number>> | TrialOutcome;
 
 export interface HeartbeatOptions {
   /** Beat every RUNNING trial this Study asked for, this often. */
@@ -262,62 +253,14 @@ export class Study {
     return configs;
   }
 
-  /** Turns a tell argument into a storage outcome, computing known objectives from the config. */
-  private async resolve(number: number, result: TellArg): Promise<TrialOutcome> {
-    if (!Array.isArray(result) && typeof (result as { state?: unknown }).state === 'string')
-      return result as TrialOutcome;
-    const objs = this.objectives;
-    const where = `study "${this.name}" trial #${number}`;
-    const unknownIdx = objs.flatMap((o, i) => (o.known ? [] : [i]));
-    const given = new Map<number, number>();
-    if (Array.isArray(result)) {
-      const arr = result as readonly number[];
-      if (arr.length === objs.length)
-        arr.forEach((v, i) => {
-          given.set(i, v);
-        });
-      else if (arr.length === unknownIdx.length)
-        arr.forEach((v, j) => {
-          given.set(unknownIdx[j]!, v);
-        });
-      else {
-        throw new TellValuesError(
-          `${where}: got ${arr.length} values; pass all ${objs.length} (${objs.map((o) => o.name).join(', ')}) or only the ${unknownIdx.length} not known (${unknownIdx.map((i) => objs[i]!.name).join(', ') || 'none'})`,
-        );
-      }
-    } else {
-      const rec = result as Readonly<Record<string, number>>;
-      for (const key of Object.keys(rec)) {
-        const i = objs.findIndex((o) => o.name === key);
-        if (i < 0)
-          throw new TellValuesError(`${where}: "${key}" is not an objective (${objs.map((o) => o.name).join(', ')})`);
-        given.set(i, rec[key]!);
-      }
-    }
-    let config: Config | undefined;
-    const values: number[] = [];
-    for (const [i, o] of objs.entries()) {
-      const v = given.get(i);
-      if (v !== undefined) {
-        values.push(v);
-        continue;
-      }
-      if (!o.known)
-        throw new TellValuesError(`${where}: no value for objective "${o.name}"; pass it or tell the trial FAILED`);
-      config ??= (await this.storage.getTrial(this.name, number)).config;
-      const k = o.known(config);
-      if (!Number.isFinite(k))
-        throw new TellValuesError(
-          `${where}: known objective "${o.name}" computed ${k} from the config; fix its known() function`,
-        );
-      values.push(k);
-    }
-    return { state: 'COMPLETE', values };
-  }
-
   /** Finishes a RUNNING trial: values (see `TellArg`), or FAILED with a reason, or PRUNED. */
   async tell(number: number, result: TellArg): Promise<TrialRecord> {
-    const outcome = await this.resolve(number, result);
+    const outcome = await resolveTellArg(
+      result,
+      this.objectives,
+      `study "${this.name}" trial #${number}`,
+      async () => (await this.storage.getTrial(this.name, number)).config,
+    );
     try {
       const t = await this.storage.tellTrial(this.name, number, outcome);
       this.running.delete(number);
