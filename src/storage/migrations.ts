@@ -82,23 +82,33 @@ export const MIGRATIONS: readonly Migration[] = [
  */
 const V1_SYSTEM_KEYS = ['autopeft', 'retrain', 'baselines', 'transfer'];
 
+/**
+ * A study's pre-v2 user attributes (JSON) split into user and system attributes (JSON), or
+ * undefined when the study was not made by `autopeft search` and stays as it is. Shared with the
+ * PostgreSQL v2 migration, so both backends write the same JSON text.
+ */
+export function splitV1Attrs(userAttrs: string): { user: string; system: string } | undefined {
+  const user = JSON.parse(userAttrs) as Record<string, unknown>;
+  if (!('autopeft' in user)) return undefined;
+  const system: Record<string, unknown> = {};
+  for (const k of V1_SYSTEM_KEYS) {
+    if (!(k in user)) continue;
+    system[k] = user[k];
+    delete user[k];
+  }
+  if ('boState' in user) {
+    system.sampler = { name: 'bo', state: user.boState };
+    delete user.boState;
+  }
+  return { user: JSON.stringify(user), system: JSON.stringify(system) };
+}
+
 function moveV1SystemAttrs(db: BetterSqlite3.Database): void {
   const rows = db.prepare(`SELECT id, user_attrs FROM studies`).all() as { id: number; user_attrs: string }[];
   const update = db.prepare(`UPDATE studies SET user_attrs = ?, system_attrs = ? WHERE id = ?`);
   for (const r of rows) {
-    const user = JSON.parse(r.user_attrs) as Record<string, unknown>;
-    if (!('autopeft' in user)) continue;
-    const system: Record<string, unknown> = {};
-    for (const k of V1_SYSTEM_KEYS) {
-      if (!(k in user)) continue;
-      system[k] = user[k];
-      delete user[k];
-    }
-    if ('boState' in user) {
-      system.sampler = { name: 'bo', state: user.boState };
-      delete user.boState;
-    }
-    update.run(JSON.stringify(user), JSON.stringify(system), r.id);
+    const split = splitV1Attrs(r.user_attrs);
+    if (split) update.run(split.user, split.system, r.id);
   }
 }
 

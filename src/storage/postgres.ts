@@ -38,6 +38,7 @@ import {
 } from './errors.js';
 import { checkImport, trialRowOf } from './copy.js';
 import { defaultReason, interruptRow, orphanReason, type RowWriter } from './interrupt.js';
+import { splitV1Attrs } from './migrations.js';
 import {
   COUNTED,
   newTrialRow,
@@ -137,23 +138,13 @@ export const PG_MIGRATIONS: readonly PgMigration[] = [
       // JSON.stringify's form on both backends.
       const studies = await db.query<{ id: number; user_attrs: string }>(`SELECT id, user_attrs FROM studies`);
       for (const r of studies.rows) {
-        const user = JSON.parse(r.user_attrs) as Record<string, unknown>;
-        if (!('autopeft' in user)) continue;
-        const system: Record<string, unknown> = {};
-        for (const k of ['autopeft', 'retrain', 'baselines', 'transfer']) {
-          if (!(k in user)) continue;
-          system[k] = user[k];
-          delete user[k];
-        }
-        if ('boState' in user) {
-          system.sampler = { name: 'bo', state: user.boState };
-          delete user.boState;
-        }
-        await db.query(`UPDATE studies SET user_attrs = $1, system_attrs = $2 WHERE id = $3`, [
-          JSON.stringify(user),
-          JSON.stringify(system),
-          r.id,
-        ]);
+        const split = splitV1Attrs(r.user_attrs);
+        if (split)
+          await db.query(`UPDATE studies SET user_attrs = $1, system_attrs = $2 WHERE id = $3`, [
+            split.user,
+            split.system,
+            r.id,
+          ]);
       }
       await db.query(`
         UPDATE trials SET interrupted = CASE
