@@ -348,6 +348,11 @@ export class PostgresStorage implements Storage {
     // An idle pooled connection that the server drops (restart) must not crash the process: the
     // pool discards it and the next call reconnects.
     this.pool.on('error', () => undefined);
+    // A checked-out connection (the study lock's, or one inside a transaction) that the server drops
+    // between queries emits 'error' on its client, which the pool does not listen to: without a
+    // listener Node throws it and the worker dies. Ignore the event; the connection's next query
+    // fails and is retried like any lost connection.
+    this.pool.on('connect', (client) => client.on('error', () => undefined));
   }
 
   // ---- plumbing ----------------------------------------------------------------------------
