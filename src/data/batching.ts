@@ -32,6 +32,13 @@ import { DataError } from './errors.js';
 import { Rng } from '../core/random.js';
 import type { Example } from './tasks/types.js';
 
+/** Token ids of example i are ids[offsets[i] .. offsets[i+1]), lengths[i] of them. */
+export interface TokenStream {
+  ids: Int32Array;
+  offsets: Int32Array;
+  lengths: Int32Array;
+}
+
 export interface TokenizedSet {
   n: number;
   maxLength: number;
@@ -49,7 +56,7 @@ export interface TokenizedSet {
    * Siamese sets: the second texts' stream (same layout as ids / offsets / lengths above, which
    * then hold the first texts alone).
    */
-  second?: { ids: Int32Array; offsets: Int32Array; lengths: Int32Array };
+  second?: TokenStream;
   /** Per example, the length batches sort and pad by: `lengths`, or the longer text's (siamese). */
   longest: Int32Array;
 }
@@ -57,7 +64,7 @@ export interface TokenizedSet {
 const tokenCache = new WeakMap<readonly Example[], WeakMap<Tokenizer, Map<string, TokenizedSet>>>();
 
 /** One text per example: ids laid end to end with n + 1 offsets. */
-function packStream(n: number, encode: (i: number) => number[]): TokenizedSet['second'] & {} {
+function packStream(n: number, encode: (i: number) => number[]): TokenStream {
   const offsets = new Int32Array(n + 1);
   const lengths = new Int32Array(n);
   const chunks: number[][] = new Array(n);
@@ -90,39 +97,32 @@ export function tokenizeExamples(
   const key = `${maxLength}:${pairEncoding}`;
   const hit = byLen.get(key);
   if (hit !== undefined) return hit;
-  const set = pairEncoding === 'siamese' ? tokenizeSiamese(examples, tokenizer, maxLength) : tokenizeCross();
+  const set =
+    pairEncoding === 'siamese'
+      ? tokenizeSiamese(examples, tokenizer, maxLength)
+      : tokenizeCross(examples, tokenizer, maxLength);
   byLen.set(key, set);
   return set;
+}
 
-  function tokenizeCross(): TokenizedSet {
-    const n = examples.length;
-    const offsets = new Int32Array(n + 1);
-    const lengths = new Int32Array(n);
-    const labels = new Float64Array(n);
-    const chunks: { ids: number[]; types: number[] }[] = new Array(n);
-    let total = 0;
-    for (let i = 0; i < n; i++) {
-      const ex = examples[i];
-      const enc = tokenizer.encode(ex.text, ex.pair, maxLength);
-      if (enc.inputIds.length > maxLength || enc.tokenTypeIds.length !== enc.inputIds.length) {
-        throw new Error(
-          `tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`,
-        );
-      }
-      chunks[i] = { ids: enc.inputIds, types: enc.tokenTypeIds };
-      lengths[i] = enc.inputIds.length;
-      labels[i] = ex.label;
-      total += enc.inputIds.length;
-      offsets[i + 1] = total;
+function tokenizeCross(examples: readonly Example[], tokenizer: Tokenizer, maxLength: number): TokenizedSet {
+  const n = examples.length;
+  const types: number[][] = new Array(n);
+  const stream = packStream(n, (i) => {
+    const ex = examples[i]!;
+    const enc = tokenizer.encode(ex.text, ex.pair, maxLength);
+    if (enc.inputIds.length > maxLength || enc.tokenTypeIds.length !== enc.inputIds.length) {
+      throw new Error(
+        `tokenizer broke its contract on example ${i}: ${enc.inputIds.length} ids (max ${maxLength}), ${enc.tokenTypeIds.length} type ids`,
+      );
     }
-    const ids = new Int32Array(total);
-    const typeIds = new Uint8Array(total);
-    for (let i = 0; i < n; i++) {
-      ids.set(chunks[i].ids, offsets[i]);
-      typeIds.set(chunks[i].types, offsets[i]);
-    }
-    return { n, maxLength, ids, typeIds, offsets, lengths, labels, longest: lengths };
-  }
+    types[i] = enc.tokenTypeIds;
+    return enc.inputIds;
+  });
+  const typeIds = new Uint8Array(stream.ids.length);
+  for (let i = 0; i < n; i++) typeIds.set(types[i]!, stream.offsets[i]);
+  const labels = Float64Array.from(examples, (ex) => ex.label);
+  return { n, maxLength, ...stream, typeIds, labels, longest: stream.lengths };
 }
 
 function tokenizeSiamese(examples: readonly Example[], tokenizer: Tokenizer, maxLength: number): TokenizedSet {
@@ -259,27 +259,20 @@ export class Batcher {
 
   /** Build one padded batch from example indices. */
   makeBatch(indices: Int32Array): Batch {
-    const { ids, typeIds, offsets, lengths, labels, second } = this.tokens;
+    const { typeIds, offsets, lengths, labels, second } = this.tokens;
     const { padding, padToMultipleOf, maxLength, regression } = this.opts;
     const b = indices.length;
     let longest = 1;
     for (const i of indices) longest = Math.max(longest, this.tokens.longest[i]);
     const seq =
       padding === 'fixed' ? maxLength : Math.min(maxLength, Math.ceil(longest / padToMultipleOf) * padToMultipleOf);
-    const inputIds = new BigInt64Array(b * seq).fill(BigInt(this.padId));
-    const attentionMask = new BigInt64Array(b * seq);
+    const { inputIds, attentionMask } = this.padStream(this.tokens, indices, seq);
     const tokenTypeIds = new BigInt64Array(b * seq);
     const lab = regression ? new Float32Array(b) : new BigInt64Array(b);
     for (let r = 0; r < b; r++) {
       const ex = indices[r];
       const o = offsets[ex];
-      const len = lengths[ex];
-      const row = r * seq;
-      for (let t = 0; t < len; t++) {
-        inputIds[row + t] = BigInt(ids[o + t]);
-        attentionMask[row + t] = 1n;
-        tokenTypeIds[row + t] = BigInt(typeIds[o + t]);
-      }
+      for (let t = 0; t < lengths[ex]; t++) tokenTypeIds[r * seq + t] = BigInt(typeIds[o + t]);
       if (lab instanceof Float32Array) lab[r] = labels[ex];
       else lab[r] = BigInt(labels[ex]);
     }
@@ -298,10 +291,10 @@ export class Batcher {
 
   /** One stream's ids and mask for `indices`, padded to `seq`. */
   private padStream(
-    s: NonNullable<TokenizedSet['second']>,
+    s: TokenStream,
     indices: Int32Array,
     seq: number,
-  ): NonNullable<Batch['second']> {
+  ): { inputIds: BigInt64Array; attentionMask: BigInt64Array } {
     const inputIds = new BigInt64Array(indices.length * seq).fill(BigInt(this.padId));
     const attentionMask = new BigInt64Array(indices.length * seq);
     indices.forEach((ex, r) => {

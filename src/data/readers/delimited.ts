@@ -14,8 +14,8 @@
  * the first row's, without a header) is an error naming file:line (or is skipped and counted, when
  * `onRagged: 'skip'`, which QQP's known broken train rows need).
  */
-import { readFileSync } from 'node:fs';
 import { DataError } from '../errors.js';
+import { readTextFile } from './text.js';
 
 export type Quoting = 'none' | 'rfc4180';
 
@@ -56,36 +56,11 @@ export interface Table {
  * a file far larger than the longest JS string (e.g. MNLI train, ~400 MB) never becomes one.
  */
 export function readDelimited(path: string, options: DelimitedOptions = {}): Table {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, {
-      file: path,
-    });
-  }
-  checkTextEncoding(buf, path);
+  const buf = readTextFile(path);
   const delimiter = checkDelimiter(options.delimiter ?? '\t', path);
   const quoting: Quoting = options.quoting ?? (delimiter === '\t' ? 'none' : 'rfc4180');
   if (quoting === 'rfc4180') return parseDelimited(buf.toString('utf8'), path, options);
   return buildTable(splitPlainBuffer(buf, delimiter), path, options, quoting);
-}
-
-/**
- * Refuses bytes that are not UTF-8 text before they are parsed (and end up in a message): UTF-16/32
- * byte-order marks, and NUL bytes in the first 64 KiB (binary data, or UTF-16 without a BOM).
- */
-export function checkTextEncoding(buf: Buffer, path: string): void {
-  const bom = (...b: number[]) => b.every((x, i) => buf[i] === x);
-  const utf =
-    bom(0xff, 0xfe, 0, 0) || bom(0, 0, 0xfe, 0xff) ? 'UTF-32' : bom(0xff, 0xfe) || bom(0xfe, 0xff) ? 'UTF-16' : '';
-  if (utf) throw new DataError(`the file is ${utf} encoded (byte-order mark); fix: save it as UTF-8`, { file: path });
-  const nul = buf.subarray(0, 65536).indexOf(0);
-  if (nul >= 0)
-    throw new DataError(
-      `byte ${nul} is NUL: binary data or UTF-16 without a byte-order mark, not UTF-8 text; fix: save it as UTF-8 text`,
-      { file: path },
-    );
 }
 
 function checkDelimiter(delimiter: string, source: string): string {

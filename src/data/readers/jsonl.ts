@@ -2,9 +2,8 @@
  * JSON Lines reader (SuperGLUE's format): one JSON object per line; blank lines are skipped; a
  * BOM and CRLF line ends are accepted. Bad JSON is an error naming file:line.
  */
-import { readFileSync } from 'node:fs';
-import { checkTextEncoding } from './delimited.js';
 import { DataError } from '../errors.js';
+import { readTextFile } from './text.js';
 
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 export type JsonRecord = { [key: string]: JsonValue };
@@ -19,15 +18,7 @@ export interface RecordTable {
 }
 
 export function readJsonl(path: string, options: { maxRows?: number } = {}): RecordTable {
-  let buf: Buffer;
-  try {
-    buf = readFileSync(path);
-  } catch (e) {
-    throw new DataError(`cannot read file (${(e as NodeJS.ErrnoException).code ?? String(e)}); fix: check the path`, {
-      file: path,
-    });
-  }
-  checkTextEncoding(buf, path);
+  const buf = readTextFile(path);
   return parseJsonl(buf.toString('utf8'), path, options);
 }
 
