@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
@@ -92,6 +93,41 @@ test('a stop request ends that job early with its result, in the pool and inline
       4,
     );
     await ex.close();
+  }
+});
+
+test('a stop signal shared by many jobs keeps no listener once each job settles (done, failed or stopped)', async () => {
+  const pool = new ProcessPoolExecutor({ workers: 1 });
+  try {
+    const run = new AbortController();
+    const listeners = () => getEventListeners(run.signal, 'abort').length;
+    const opts = { stop: run.signal };
+    const ys = await Promise.all(
+      [1, 2, 3, 4].map((x) => pool.run({ module: JOBS, fn: 'square', args: { x } }, undefined, opts)),
+    );
+    assert.deepEqual(
+      ys.map((r) => (r as { y: number }).y),
+      [1, 4, 9, 16],
+    );
+    assert.equal(listeners(), 0);
+    await assert.rejects(pool.run({ module: JOBS, fn: 'userFailure', args: null }, undefined, opts));
+    await assert.rejects(pool.run({ module: JOBS, fn: 'crash', args: null }, undefined, opts), /died/);
+    assert.equal(listeners(), 0);
+    // While a job runs its listener is there (so the count above is a real one), and it goes with the job.
+    let during = -1;
+    const r = (await pool.run(
+      { module: JOBS, fn: 'countUntilStopped', args: null },
+      (e) => {
+        if ((e as { tick: number }).tick === 3) {
+          during = listeners();
+          run.abort();
+        }
+      },
+      opts,
+    )) as { stopped: boolean };
+    assert.deepEqual([r.stopped, during, listeners()], [true, 1, 0]);
+  } finally {
+    await pool.close();
   }
 });
 

@@ -16,6 +16,8 @@ interface Pending {
   job: JobSpec;
   onProgress: ((e: Json) => void) | undefined;
   stop: AbortSignal | undefined;
+  /** Removes this job's listener from `stop` (set once the job is sent to a worker). */
+  unlisten?: () => void;
   resolve: (v: Json) => void;
   reject: (e: Error) => void;
 }
@@ -123,14 +125,33 @@ export class ProcessPoolExecutor implements Executor {
         if (w.busy === p && !w.exited) w.proc.send({ type: 'stop', id: p.id } satisfies ToChild, ignoreSendError);
       };
       if (p.stop?.aborted) stop();
-      else p.stop?.addEventListener('abort', stop, { once: true });
+      else if (p.stop) {
+        // Removed when the job settles: one signal often serves a whole run of jobs.
+        const signal = p.stop;
+        signal.addEventListener('abort', stop, { once: true });
+        p.unlisten = () => signal.removeEventListener('abort', stop);
+      }
     }
   }
 
   run(job: JobSpec, onProgress?: (event: Json) => void, options: RunOptions = {}): Promise<Json> {
     if (this.closed) return Promise.reject(new JobError('executor closed', 'AbortError'));
     return new Promise<Json>((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, job, onProgress, stop: options.stop, resolve, reject });
+      const p: Pending = {
+        id: this.nextId++,
+        job,
+        onProgress,
+        stop: options.stop,
+        resolve: (v) => {
+          p.unlisten?.();
+          resolve(v);
+        },
+        reject: (e) => {
+          p.unlisten?.();
+          reject(e);
+        },
+      };
+      this.queue.push(p);
       this.pump();
     });
   }
