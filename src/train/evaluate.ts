@@ -55,7 +55,7 @@ function frozenPrograms(o: EvaluateOptions, numLabels: number, siamese: boolean)
 }
 
 /** The pair encoding a saved adapter was trained with (absent in its config: `cross`), checked against the backbone. */
-export function adapterPairEncoding(adapter: SavedAdapter, backbone: Backbone): PairEncoding {
+function adapterPairEncoding(adapter: SavedAdapter, backbone: Backbone): PairEncoding {
   const enc = adapter.head?.pairEncoding ?? 'cross';
   if (!(backbone.pairEncodings ?? ['cross']).includes(enc))
     throw new TrainingError(

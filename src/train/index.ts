@@ -17,6 +17,6 @@ export {
 } from './trial.js';
 export { evaluateAdapter, type EvaluateOptions } from './evaluate.js';
 export { saveTrained } from './save.js';
-export { cacheLayerFor, createLayerCache } from './layer-cache.js';
+export { cacheLayerFor } from './layer-cache.js';
 export { linearWarmupDecay } from './schedule.js';
 export { TrainingError, DivergedError } from './errors.js';
