@@ -114,7 +114,8 @@ export interface ClassifierGraph {
 }
 
 export interface BuildClassifierOptions {
-  seqLen: number;
+  /** A static length, or a symbol (e.g. 'seq'): one program for every padded length. */
+  seqLen: Dim;
   numLabels: number;
   hooks?: EncoderHooks | undefined;
   /** Seed of the fresh head and of the dropout sites. */
@@ -131,6 +132,12 @@ export interface BuildClassifierOptions {
    */
   fromLayer?: number | undefined;
   /**
+   * No dropout in the layers below this one (and the embeddings) while training: the frozen
+   * prefix becomes deterministic, hence cacheable (`--frozen-dropout 0`; backbones with
+   * `frozenLayerDropout`). Default 0.
+   */
+  noDropoutBelow?: number | undefined;
+  /**
    * `siamese`: a pair model (two token streams, `SECOND_TEXT_INPUTS` beside the usual inputs, the
    * head over both texts' vectors); only backbones listing it in `pairEncodings`. Default (and
    * `cross`): one stream.
@@ -146,7 +153,8 @@ export interface BuildClassifierOptions {
 export interface LayerCache {
   readonly layer: number;
   readonly width: number;
-  compute(ids: readonly (readonly number[])[]): Promise<Float32Array[]>;
+  /** Rows of each example from its token ids (and token type ids, where the model reads them). */
+  compute(ids: readonly (readonly number[])[], typeIds?: readonly (readonly number[])[]): Promise<Float32Array[]>;
   release(): Promise<void>;
 }
 
@@ -206,9 +214,20 @@ export interface Backbone {
   /**
    * Frozen-prefix caching capability: a per-example cache of layer `layer`'s inputs (pair with
    * `buildClassifier({ fromLayer: layer })`). Only backbones whose frozen layers are
-   * deterministic offer it (USE-lite; BERT/RoBERTa apply dropout in every layer).
+   * deterministic offer it: USE-lite always; BERT/RoBERTa (`frozenLayerDropout`) only when the
+   * run switches dropout off below the cached layer (`noDropoutBelow`).
    */
   layerCache?(layer: number, opts?: LayerCacheOptions): LayerCache;
+  /**
+   * True when the encoder's layers apply dropout while training: their cached outputs equal the
+   * trained model's only with `noDropoutBelow` (BERT/RoBERTa). Absent: no dropout (USE-lite).
+   */
+  readonly frozenLayerDropout?: boolean;
+  /**
+   * A content hash of the frozen weights (hex), computed once: what a cache shared across trials
+   * and processes keys the model by (two folders with the same weights share entries).
+   */
+  fingerprint?(): string;
 }
 
 /** Thrown for a pair encoding the backbone cannot build. */

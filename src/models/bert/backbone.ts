@@ -6,7 +6,17 @@ import type { EncoderConfig } from '../config.js';
 import type { Tokenizer } from '../tokenizers/types.js';
 import type { Dim } from '../../graph/ir.js';
 import { seededNormal } from '../../core/random.js';
-import type { Backbone, BackboneDims, BuildClassifierOptions, ClassifierGraph, ExportBackbone } from '../types.js';
+import { weightsFingerprint } from '../fingerprint.js';
+import type {
+  Backbone,
+  BackboneDims,
+  BuildClassifierOptions,
+  ClassifierGraph,
+  ExportBackbone,
+  LayerCacheOptions,
+} from '../types.js';
+import { BertConfigError } from './config.js';
+import { BertLayerCache } from './layer-cache.js';
 
 export function bertConfigFromEncoder(c: EncoderConfig): BertConfig {
   return {
@@ -47,7 +57,10 @@ export class BertBackbone implements Backbone {
   readonly dims: BackboneDims;
   readonly backboneParams: number;
   readonly maxLength: number;
+  /** Every layer applies dropout while training: caching needs `noDropoutBelow` (../types.ts). */
+  readonly frozenLayerDropout = true;
   private readonly config: BertConfig;
+  private hash: string | undefined;
   /** Weights under the builder's names (`bert.` / `roberta.` prefix). */
   private readonly weights: Map<string, { data: Float32Array; shape: readonly number[] }>;
 
@@ -123,6 +136,9 @@ export class BertBackbone implements Backbone {
       }
     }
     const isHead = (name: string) => name.startsWith('classifier') || name.includes('.pooler.');
+    const from = opts.fromLayer ?? 0;
+    if (from > 0 && opts.fullFineTune)
+      throw new BertConfigError('fromLayer > 0 caches frozen layers; it cannot be combined with full fine-tuning');
     const built = buildBert({
       config: this.config,
       weights,
@@ -132,9 +148,21 @@ export class BertBackbone implements Backbone {
       trainable: opts.fullFineTune ? (n) => !n.includes('.embeddings.') || isHead(n) : isHead,
       seed: opts.seed,
       ...(opts.dropout ? {} : { hiddenDropout: 0, attentionDropout: 0 }),
+      ...(from > 0 ? { fromLayer: from } : {}),
+      ...(opts.noDropoutBelow ? { noDropoutBelow: opts.noDropoutBelow } : {}),
     });
-    const inputNames = [built.inputIds.name, built.attentionMask.name];
+    const inputNames = [(built.hiddenIn ?? built.inputIds)!.name, built.attentionMask.name];
     if (built.tokenTypeIds) inputNames.push(built.tokenTypeIds.name);
     return { graph: built.graph, logits: built.logits!, inputNames, headParams: built.params };
+  }
+
+  /** Per-example cache of layer k's inputs; exact only for runs built with `noDropoutBelow: k`. */
+  layerCache(k: number, opts: LayerCacheOptions = {}): BertLayerCache {
+    return new BertLayerCache(this.config, this.weights, k, this.tokenizer.padId, this.maxLength, opts);
+  }
+
+  fingerprint(): string {
+    this.hash ??= weightsFingerprint(JSON.stringify(this.config), this.weights);
+    return this.hash;
   }
 }

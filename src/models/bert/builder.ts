@@ -36,11 +36,23 @@ export interface BertBuildOptions {
   attentionDropout?: number;
   /** Build into this graph (default: a new one). */
   graph?: Graph;
+  /**
+   * Frozen-prefix caching: start at layer k from its input `hidden_in` [B, S, H] (no embeddings,
+   * no `input_ids`); dropout sites keep the numbers they have in the full graph.
+   */
+  fromLayer?: number;
+  /** Stop before layer k and return its input as `hidden` (no head): the cache's forward program. */
+  toLayer?: number;
+  /** No dropout in the embeddings and layers below this one (`--frozen-dropout 0`). */
+  noDropoutBelow?: number;
 }
 
 export interface BertGraph {
   graph: Graph;
-  inputIds: Value;
+  /** Absent when the graph starts at a cached layer (`fromLayer`). */
+  inputIds?: Value | undefined;
+  /** `hidden_in` [B, S, H], the input of layer `fromLayer` (> 0). */
+  hiddenIn?: Value | undefined;
   attentionMask: Value;
   /** Absent when typeVocabSize is 1 (RoBERTa). */
   tokenTypeIds?: Value | undefined;
@@ -91,9 +103,19 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   const params: Value[] = [];
   const hidP = opts.hiddenDropout ?? cfg.hiddenDropout;
   const attP = opts.attentionDropout ?? cfg.attentionDropout;
-  let site = 0;
+  const from = opts.fromLayer ?? 0;
+  const to = opts.toLayer ?? cfg.numLayers;
+  if (!Number.isInteger(from) || from < 0 || from > to || to > cfg.numLayers)
+    throw new BertConfigError(
+      `layers: fromLayer ${from} / toLayer ${to} must satisfy 0 <= from <= to <= ${cfg.numLayers}`,
+    );
+  // Sites are numbered as in the full graph (embeddings 0, then 3 per layer) whatever the first
+  // layer built, so a graph started at a cached layer draws the full graph's dropout masks.
+  let site = from > 0 ? 1 + 3 * from : 0;
+  let layer = -1;
   const seed = opts.seed ?? 0;
-  const drop = (x: Value, p: number) => ops.dropout(x, p, seed * 1000 + site++);
+  const quiet = opts.noDropoutBelow ?? 0;
+  const drop = (x: Value, p: number) => ops.dropout(x, layer < quiet ? 0 : p, seed * 1000 + site++);
 
   const W = (name: string, shape: readonly number[]): Value => {
     const w = opts.weights.get(name);
@@ -113,29 +135,35 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   const ln = (x: Value, name: string) =>
     ops.layerNorm(x, W(`${name}.weight`, [H]), W(`${name}.bias`, [H]), cfg.layerNormEps);
 
-  const inputIds = g.input('input_ids', 'int64', [B, S]);
+  const hiddenIn = from > 0 ? g.input('hidden_in', 'float32', [B, S, H]) : undefined;
+  const inputIds = hiddenIn ? undefined : g.input('input_ids', 'int64', [B, S]);
   const attentionMask = g.input('attention_mask', 'int64', [B, S]);
-  const tokenTypeIds = cfg.typeVocabSize > 1 ? g.input('token_type_ids', 'int64', [B, S]) : undefined;
+  const tokenTypeIds = !hiddenIn && cfg.typeVocabSize > 1 ? g.input('token_type_ids', 'int64', [B, S]) : undefined;
+  let x = hiddenIn ?? embed(inputIds!);
 
-  // Embeddings.
-  const e = `${pre}.embeddings`;
-  const posOffset = cfg.flavour === 'roberta' ? cfg.padTokenId + 1 : 0;
-  if (typeof S === 'number' && S + posOffset > cfg.maxPositions)
-    throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
-  const positions =
-    typeof S === 'number'
-      ? g.constant(
-          BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)),
-          [S],
-        )
-      : ops.rangeOf(inputIds, 1, posOffset);
-  let x = ops.add(
-    ops.gather(W(`${e}.word_embeddings.weight`, [cfg.vocabSize, H]), inputIds),
-    ops.gather(W(`${e}.position_embeddings.weight`, [cfg.maxPositions, H]), positions),
-  );
-  const tt = W(`${e}.token_type_embeddings.weight`, [cfg.typeVocabSize, H]);
-  x = ops.add(x, tokenTypeIds ? ops.gather(tt, tokenTypeIds) : ops.reshape(ops.slice(tt, [0], [1], [0]), [H]));
-  x = drop(ln(x, `${e}.LayerNorm`), hidP);
+  function embed(ids: Value): Value {
+    const e = `${pre}.embeddings`;
+    const posOffset = cfg.flavour === 'roberta' ? cfg.padTokenId + 1 : 0;
+    if (typeof S === 'number' && S + posOffset > cfg.maxPositions)
+      throw new BertConfigError(`seqLen ${S} exceeds max_position_embeddings ${cfg.maxPositions}`);
+    const positions =
+      typeof S === 'number'
+        ? g.constant(
+            BigInt64Array.from({ length: S }, (_, i) => BigInt(i + posOffset)),
+            [S],
+          )
+        : ops.rangeOf(ids, 1, posOffset);
+    const sum = ops.add(
+      ops.gather(W(`${e}.word_embeddings.weight`, [cfg.vocabSize, H]), ids),
+      ops.gather(W(`${e}.position_embeddings.weight`, [cfg.maxPositions, H]), positions),
+    );
+    const tt = W(`${e}.token_type_embeddings.weight`, [cfg.typeVocabSize, H]);
+    const typed = ops.add(
+      sum,
+      tokenTypeIds ? ops.gather(tt, tokenTypeIds) : ops.reshape(ops.slice(tt, [0], [1], [0]), [H]),
+    );
+    return drop(ln(typed, `${e}.LayerNorm`), hidP);
+  }
 
   // Additive mask bias [B, 1, 1, S].
   const maskBias = ops.unsqueeze(ops.mul(ops.sub(1, ops.cast(attentionMask, 'float32')), MASK_MIN), [1, 2]);
@@ -143,7 +171,8 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   const scale = 1 / Math.sqrt(dh);
   const heads = (t: Value) => ops.transpose(ops.reshape(t, [0, 0, nh, dh]), [0, 2, 1, 3]);
 
-  for (let l = 0; l < cfg.numLayers; l++) {
+  for (let l = from; l < to; l++) {
+    layer = l;
     const p = `${pre}.encoder.layer.${l}`;
     const last = l === cfg.numLayers - 1;
     // With clsOnly, the last layer computes queries (and everything after) for row 0 only.
@@ -195,10 +224,12 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
     }
     x = outLn(ops.add(ffnOut, attn));
   }
+  layer = cfg.numLayers;
   const hidden = x;
-  const cls = ops.reshape(clsOnly ? hidden : ops.slice(hidden, [0], [1], [1]), [0, H]);
+  const lastBuilt = to === cfg.numLayers && from < to;
+  const cls = ops.reshape(clsOnly && lastBuilt ? hidden : ops.slice(hidden, [0], [1], [1]), [0, H]);
 
-  const numLabels = opts.numLabels ?? 2;
+  const numLabels = to < cfg.numLayers ? 0 : (opts.numLabels ?? 2);
   let logits: Value | undefined;
   if (numLabels > 0) {
     if (cfg.flavour === 'bert') {
@@ -209,5 +240,5 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
       logits = lin(drop(d, hidP), 'classifier.out_proj', numLabels, H);
     }
   }
-  return { graph: g, inputIds, attentionMask, tokenTypeIds, hidden, cls, logits, params };
+  return { graph: g, inputIds, hiddenIn, attentionMask, tokenTypeIds, hidden, cls, logits, params };
 }

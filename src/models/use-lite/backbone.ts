@@ -23,6 +23,7 @@ import {
   SECOND_TEXT_INPUTS,
 } from '../types.js';
 import type { Dim } from '../../graph/ir.js';
+import { weightsFingerprint } from '../fingerprint.js';
 import { useLiteExportBackbone } from './export.js';
 import { allButUseLiteEmbeddings, buildUseLite, UseLiteBuildError, USE_LITE_INPUTS, useLiteDims } from './graph.js';
 import { UseLiteLayerCache } from './layer-cache.js';
@@ -107,6 +108,13 @@ export class UseLiteBackbone implements Backbone {
   /** Per-example cache of layer k's inputs (frozen-prefix caching; pair with buildClassifier({fromLayer: k})). */
   layerCache(k: number, opts: LayerCacheOptions = {}): UseLiteLayerCache {
     return new UseLiteLayerCache(this.model, k, opts);
+  }
+
+  private hash: string | undefined;
+
+  fingerprint(): string {
+    this.hash ??= weightsFingerprint(JSON.stringify(this.model.config), this.model.weights);
+    return this.hash;
   }
 
   exportBackbone(opts: { seqLen: Dim; numLabels: number }): ExportBackbone {
