@@ -544,6 +544,51 @@ export function runStorageConformance(backend: string, factory: StorageFactory):
       );
     });
 
+    it('marks every change of a study: progress on trials and attributes, version on any write', async (s, clock) => {
+      assert.deepEqual(await s.studyMarkers(), []);
+      await s.createStudy({ name: 'a', ...TWO });
+      await s.createStudy({ name: 'b', directions: ['minimize'] });
+      const marks = async () => new Map((await s.studyMarkers()).map((m) => [m.name, m]));
+      let last = await marks();
+      assert.deepEqual([...last.keys()], ['a', 'b']);
+      const b0 = last.get('b')!.progress;
+      /** Runs a write; checks whether study a's progress moved as `progress` says (its version always moves). */
+      const step = async (what: string, progress: boolean, write: () => Promise<unknown>) => {
+        await write();
+        const now = await marks();
+        const [was, is] = [last.get('a')!, now.get('a')!];
+        assert.equal(is.progress !== was.progress, progress, `${what}: progress ${progress ? 'kept' : 'moved'}`);
+        assert.notEqual(is.version, was.version, `${what}: version kept`);
+        assert.equal(now.get('b')!.progress, b0, `${what}: study b's progress moved`);
+        last = now;
+      };
+      await step('a trial created', true, () => s.createTrial('a', { state: 'WAITING', config: { i: 0 } }));
+      assert.deepEqual(await marks(), last, 'nothing written: the markers stay');
+      await step('claimed', true, () => s.claimWaiting('a', 'w'));
+      await step('heartbeat', false, () => s.heartbeat('a', 0));
+      await step('intermediate value', false, () => s.reportIntermediate('a', 0, 100, 0.5));
+      await step('trial attributes', false, () => s.setTrialUserAttrs('a', 0, { note: 'x' }));
+      await step('trial attributes of the same length', false, () => s.setTrialUserAttrs('a', 0, { note: 'y' }));
+      await step('told', true, () => s.tellTrial('a', 0, { state: 'COMPLETE', values: [0.5, 1] }));
+      await step('study user attributes', true, () => s.setStudyUserAttrs('a', { k: 1 }));
+      await step('study system attributes', true, () => s.setStudySystemAttrs('a', { retrain: [1] }));
+      await step('system attributes of the same length', true, () => s.setStudySystemAttrs('a', { retrain: [2] }));
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 1 }, workerId: 'w' });
+      await s.createTrial('a', { state: 'RUNNING', config: { i: 2 }, workerId: 'w' });
+      last = await marks();
+      await step('interrupted and re-queued', true, () => s.interruptTrial('a', 1, { kind: 'user', requeue: true }));
+      clock.t += 10_000;
+      await step('failed as stale', true, () => s.failStale('a', { olderThanMs: 1000 }));
+      // Deleted and created again (the same name, no trials): new markers.
+      await s.deleteStudy('a');
+      assert.deepEqual([...(await marks()).keys()], ['b']);
+      clock.t += 1;
+      await s.createStudy({ name: 'a', ...TWO });
+      const again = (await marks()).get('a')!;
+      assert.notEqual(again.progress, last.get('a')!.progress);
+      assert.deepEqual([...(await marks()).keys()], ['b', 'a']);
+    });
+
     it('returns frozen snapshots detached from the stored data', async (s) => {
       await s.createStudy({ name: 'a', ...TWO });
       const config: Config = { x: 1 };

@@ -9,6 +9,7 @@ export type {
   Storage,
   StorageOptions,
   StudyRecord,
+  StudyMarker,
   StudySpec,
   TrialInit,
   TrialOutcome,

@@ -21,6 +21,7 @@ import type {
   ListTrialsOptions,
   Storage,
   StorageOptions,
+  StudyMarker,
   StudyRecord,
   StudySpec,
   TrialInit,
@@ -52,6 +53,11 @@ interface StudyEntry {
   systemAttrs: string;
   createdAt: number;
   trials: Row[];
+  /** Storage-wide creation number: a study deleted and created again gets new markers. */
+  id: number;
+  /** Write counters behind `studyMarkers`: `progress` counts trial creations, state changes and attribute writes; `version` every write. */
+  progress: number;
+  version: number;
 }
 
 export class MemoryStorage implements Storage {
@@ -59,6 +65,7 @@ export class MemoryStorage implements Storage {
   private readonly studies = new Map<string, StudyEntry>();
   private readonly now: () => number;
   private closed = false;
+  private nextStudyId = 0;
 
   constructor(options: StorageOptions = {}) {
     this.now = options.now ?? Date.now;
@@ -66,6 +73,12 @@ export class MemoryStorage implements Storage {
 
   private open(): void {
     if (this.closed) throw new StorageClosedError(this.location);
+  }
+
+  /** Counts a write to `s` for its markers (`progress`: one that `StudyMarker.progress` must see). */
+  private wrote(s: StudyEntry, progress: boolean): void {
+    s.version++;
+    if (progress) s.progress++;
   }
 
   private study(name: string): StudyEntry {
@@ -106,6 +119,9 @@ export class MemoryStorage implements Storage {
       systemAttrs: JSON.stringify(spec.systemAttrs ?? {}),
       createdAt: this.now(),
       trials: [],
+      id: this.nextStudyId++,
+      progress: 0,
+      version: 0,
     };
     this.studies.set(spec.name, s);
     return this.record(s);
@@ -126,6 +142,15 @@ export class MemoryStorage implements Storage {
     return [...this.studies.values()].map((s) => this.record(s));
   }
 
+  async studyMarkers(): Promise<StudyMarker[]> {
+    this.open();
+    return [...this.studies.values()].map((s) => ({
+      name: s.name,
+      progress: `${s.id}:${s.progress}`,
+      version: `${s.id}:${s.version}`,
+    }));
+  }
+
   async deleteStudy(name: string): Promise<void> {
     this.study(name);
     this.studies.delete(name);
@@ -135,12 +160,14 @@ export class MemoryStorage implements Storage {
     const s = this.study(study);
     checkAttrs(attrs, `study "${study}" userAttrs`);
     s.userAttrs = JSON.stringify({ ...JSON.parse(s.userAttrs), ...attrs });
+    this.wrote(s, true);
   }
 
   async setStudySystemAttrs(study: string, attrs: Record<string, AttrValue>): Promise<void> {
     const s = this.study(study);
     checkAttrs(attrs, `study "${study}" systemAttrs`);
     s.systemAttrs = JSON.stringify({ ...JSON.parse(s.systemAttrs), ...attrs });
+    this.wrote(s, true);
   }
 
   /** Writes interrupted rows back and appends re-runs (the memory side of `interruptRow`). */
@@ -165,6 +192,7 @@ export class MemoryStorage implements Storage {
       throw new TrialLimitError(study, options.maxTrials);
     const row = newTrialRow(s.trials.length, init, this.now());
     s.trials.push(row);
+    this.wrote(s, true);
     return toTrialRecord(row);
   }
 
@@ -178,6 +206,7 @@ export class MemoryStorage implements Storage {
     row.workerId = workerId;
     row.startedAt = now;
     row.heartbeatAt = now;
+    this.wrote(s, true);
     return toTrialRecord(row);
   }
 
@@ -189,27 +218,31 @@ export class MemoryStorage implements Storage {
     row.finishedAt = this.now();
     if (outcome.state === 'COMPLETE') row.values = JSON.stringify(outcome.values);
     else row.reason = outcome.reason ?? null;
+    this.wrote(s, true);
     return toTrialRecord(row);
   }
 
   async setTrialUserAttrs(study: string, number: number, attrs: Record<string, AttrValue>): Promise<void> {
-    const { row } = this.row(study, number);
+    const { s, row } = this.row(study, number);
     checkAttrs(attrs, `study "${study}" trial #${number} userAttrs`);
     row.userAttrs = JSON.stringify({ ...JSON.parse(row.userAttrs), ...attrs });
+    this.wrote(s, false);
   }
 
   async reportIntermediate(study: string, number: number, step: number, value: number): Promise<void> {
-    const { row } = this.row(study, number);
+    const { s, row } = this.row(study, number);
     checkIntermediate(step, value, `study "${study}" trial #${number}`);
     if (row.state !== 'RUNNING')
       throw new TrialNotRunningError(study, number, row.state, 'report an intermediate value of');
     row.intermediate = withIntermediate(row.intermediate, step, value);
+    this.wrote(s, false);
   }
 
   async heartbeat(study: string, number: number): Promise<void> {
-    const { row } = this.row(study, number);
+    const { s, row } = this.row(study, number);
     if (row.state !== 'RUNNING') throw new TrialNotRunningError(study, number, row.state, 'heartbeat');
     row.heartbeatAt = this.now();
+    this.wrote(s, false);
   }
 
   async getTrial(study: string, number: number): Promise<TrialRecord> {
@@ -227,6 +260,7 @@ export class MemoryStorage implements Storage {
     checkInterrupt(options, `study "${study}" trial #${number}`);
     if (row.state !== 'RUNNING') throw new TrialNotRunningError(study, number, row.state, 'interrupt');
     const reason = options.reason ?? defaultReason(options.kind, row);
+    this.wrote(s, true);
     return interruptRow(row, options.kind, reason, options.requeue === true, this.now(), this.writer(s));
   }
 
@@ -243,6 +277,7 @@ export class MemoryStorage implements Storage {
       failed.push(r.failed);
       if (r.requeued) requeued.push(r.requeued);
     }
+    if (failed.length > 0) this.wrote(s, true);
     return { failed, requeued };
   }
 
@@ -258,6 +293,9 @@ export class MemoryStorage implements Storage {
       systemAttrs: JSON.stringify(study.systemAttrs),
       createdAt: study.createdAt,
       trials: trials.map(trialRowOf),
+      id: this.nextStudyId++,
+      progress: 0,
+      version: 0,
     });
   }
 

@@ -60,6 +60,7 @@ import type {
   ListTrialsOptions,
   Storage,
   StorageOptions,
+  StudyMarker,
   StudyRecord,
   StudySpec,
   TrialInit,
@@ -622,6 +623,31 @@ export class PostgresStorage implements Storage {
     return this.call(async () =>
       (await this.pool.query<StudyRow>(`SELECT * FROM studies ORDER BY id`)).rows.map(studyRecord),
     );
+  }
+
+  async studyMarkers(): Promise<StudyMarker[]> {
+    // Per study: trial count and per-state counts (every state change moves one count: a trial
+    // only moves WAITING -> RUNNING -> done), the newest creation and finish times, and a hash of
+    // the attributes. `version` adds the row versions: every UPDATE gives a row the writing
+    // transaction's id (xmin), so their sum moves on any write to the study's rows.
+    const r = await this.call(() =>
+      this.pool.query<{ name: string; progress: string; writes: string }>(
+        `SELECT s.name,
+           concat_ws(':', s.id, s.created_at, COALESCE(t.n, 0), COALESCE(t.counts, ''), COALESCE(t.last, ''),
+             md5(s.user_attrs || chr(0) || s.system_attrs)) AS progress,
+           s.xmin::text || '.' || COALESCE(t.xs, 0) AS writes
+         FROM studies s LEFT JOIN (
+           SELECT study_id, COUNT(*) AS n,
+             concat_ws('.', COUNT(*) FILTER (WHERE state = 'WAITING'), COUNT(*) FILTER (WHERE state = 'RUNNING'),
+               COUNT(*) FILTER (WHERE state = 'COMPLETE'), COUNT(*) FILTER (WHERE state = 'FAILED'),
+               COUNT(*) FILTER (WHERE state = 'PRUNED')) AS counts,
+             concat_ws('.', MAX(number), MAX(created_at), COALESCE(MAX(finished_at)::text, '')) AS last,
+             SUM(xmin::text::bigint) AS xs
+           FROM trials GROUP BY study_id) t ON t.study_id = s.id
+         ORDER BY s.id`,
+      ),
+    );
+    return r.rows.map((x) => ({ name: x.name, progress: x.progress, version: `${x.progress}|${x.writes}` }));
   }
 
   async deleteStudy(name: string): Promise<void> {

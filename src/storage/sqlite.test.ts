@@ -41,6 +41,24 @@ describe('sqlite storage file handling', () => {
     raw.close();
   });
 
+  test('study markers seen by another connection move with its writes (heartbeats in version only)', async () => {
+    const file = tmpFile();
+    const writer = openSqliteStorage(file);
+    const reader = openSqliteStorage(file);
+    await writer.createStudy({ name: 's', directions: ['maximize', 'minimize'] });
+    await writer.createTrial('s', { state: 'RUNNING', config: { x: 1 }, workerId: 'w' });
+    const [m0] = await reader.studyMarkers();
+    await writer.heartbeat('s', 0);
+    const [m1] = await reader.studyMarkers();
+    assert.deepEqual([m1!.progress === m0!.progress, m1!.version === m0!.version], [true, false]);
+    await writer.tellTrial('s', 0, { state: 'COMPLETE', values: [0.7, 2] });
+    const [m2] = await reader.studyMarkers();
+    assert.deepEqual([m2!.progress === m1!.progress, m2!.version === m1!.version], [false, false]);
+    assert.deepEqual(await reader.studyMarkers(), [m2]);
+    await writer.close();
+    await reader.close();
+  });
+
   test('refuses files that are not autopeft databases, without touching them', () => {
     const text = join(dir, 'notes.db');
     writeFileSync(text, 'these are my notes, not a database\n'.repeat(200));

@@ -7,6 +7,7 @@
  * sweep) inside `BEGIN IMMEDIATE`, which takes the write lock up front, so two processes can never
  * both see the same WAITING trial as free or hand out the same trial number.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import Database from 'better-sqlite3';
@@ -46,6 +47,7 @@ import type {
   ListTrialsOptions,
   Storage,
   StorageOptions,
+  StudyMarker,
   StudyRecord,
   StudySpec,
   TrialInit,
@@ -296,6 +298,41 @@ export class SqliteStorage implements Storage {
   async listStudies(): Promise<StudyRecord[]> {
     this.open();
     return this.read(() => this.db.prepare(`SELECT * FROM studies ORDER BY id`).all() as StudyRow[]).map(studyRecord);
+  }
+
+  async studyMarkers(): Promise<StudyMarker[]> {
+    this.open();
+    // Per study: trial count and per-state counts (every state change moves one count: a trial
+    // only moves WAITING -> RUNNING -> done), the newest creation and finish times, and a hash of
+    // the attributes. `version` adds the file's write counters: PRAGMA data_version moves on every
+    // commit of another connection, total_changes() on this one's own writes.
+    const rows = this.read(
+      () =>
+        this.db
+          .prepare(
+            `SELECT s.id, s.name, s.created_at AS createdAt, s.user_attrs AS userAttrs, s.system_attrs AS systemAttrs,
+               COUNT(t.number) || ':' || COALESCE(MAX(t.number), '') || ':' || TOTAL(t.state = 'WAITING') || ':' ||
+                 TOTAL(t.state = 'RUNNING') || ':' || TOTAL(t.state = 'COMPLETE') || ':' || TOTAL(t.state = 'FAILED') ||
+                 ':' || TOTAL(t.state = 'PRUNED') || ':' || COALESCE(MAX(t.created_at), '') || ':' ||
+                 COALESCE(MAX(t.finished_at), '') AS trials,
+               (SELECT data_version FROM pragma_data_version) || '.' || total_changes() AS writes
+             FROM studies s LEFT JOIN trials t ON t.study_id = s.id GROUP BY s.id ORDER BY s.id`,
+          )
+          .all() as {
+          id: number;
+          name: string;
+          createdAt: number;
+          userAttrs: string;
+          systemAttrs: string;
+          trials: string;
+          writes: string;
+        }[],
+    );
+    return rows.map((r) => {
+      const attrs = createHash('sha1').update(r.userAttrs).update('\0').update(r.systemAttrs).digest('base64url');
+      const progress = `${r.id}:${r.createdAt}:${r.trials}:${attrs}`;
+      return { name: r.name, progress, version: `${progress}|${r.writes}` };
+    });
   }
 
   async deleteStudy(name: string): Promise<void> {

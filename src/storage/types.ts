@@ -36,6 +36,26 @@ export type {
   TrialRecord,
 } from '../trials/index.js';
 
+/**
+ * A study's change marker (`Storage.studyMarkers`): opaque tokens, only ever compared with the same
+ * study's tokens from an earlier call on the same storage object.
+ */
+export interface StudyMarker {
+  readonly name: string;
+  /**
+   * Changes when a trial is created or changes state (claimed, told, interrupted, failed as
+   * stale), when the study's attributes change, and when the study is deleted and created again.
+   * Heartbeats, intermediate values and trial attributes leave it as it is.
+   */
+  readonly progress: string;
+  /**
+   * Changes with `progress` and on every other write to the study too (heartbeats, intermediate
+   * values, trial attributes). It may also change when the study did not (SQLite: any write to the
+   * file), never the other way round.
+   */
+  readonly version: string;
+}
+
 export interface Storage {
   /** A short human description for error messages, e.g. `memory` or `sqlite:/path/to.db`. */
   readonly location: string;
@@ -48,6 +68,11 @@ export interface Storage {
   findStudy(name: string): Promise<StudyRecord | undefined>;
   /** All studies, in creation order. */
   listStudies(): Promise<StudyRecord[]>;
+  /**
+   * Every study's change marker, in creation order, from one small query that reads no trial's
+   * data: what a viewer polls to learn cheaply whether a study changed.
+   */
+  studyMarkers(): Promise<StudyMarker[]>;
   /** Deletes a study and all its trials; throws `UnknownStudyError` when absent. */
   deleteStudy(name: string): Promise<void>;
   /** Merges `attrs` into the study's user attributes. */
