@@ -206,3 +206,27 @@ export function computeMetrics(
   for (const m of new Set([...info.metrics, info.mainMetric])) out[m] = value(m);
   return { metrics: out, main: out[info.mainMetric]!, mainMetric: info.mainMetric };
 }
+
+/** The metrics a task reports (its `metrics` and its main metric): the choices of `--metric`. */
+export function taskMetrics(info: Pick<TaskInfo, 'metrics' | 'mainMetric'>): MetricName[] {
+  return [...new Set([info.mainMetric, ...info.metrics])];
+}
+
+/**
+ * `info` with `metric` as its main metric (the search objective and the model-selection metric);
+ * `info` itself when `metric` is undefined. A metric the task does not report is a DataError
+ * naming `flag` and listing the task's metrics.
+ */
+export function selectMetric<T extends Pick<TaskInfo, 'name' | 'metrics' | 'mainMetric'>>(
+  info: T,
+  metric: string | undefined,
+  flag = '--metric',
+): T {
+  if (metric === undefined || metric === info.mainMetric) return info;
+  const known = taskMetrics(info);
+  if (!(known as string[]).includes(metric))
+    throw new DataError(
+      `${flag} ${metric}: task ${info.name} reports ${known.join(', ')}; choose one of them (default ${info.mainMetric})`,
+    );
+  return { ...info, mainMetric: metric as MetricName };
+}

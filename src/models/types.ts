@@ -94,6 +94,13 @@ export const PAIR_ENCODINGS: readonly PairEncoding[] = ['cross', 'siamese'];
  *   w, b start at the label range's width and low end).
  */
 export type PairHead = 'linear' | 'mlp' | 'cosine';
+/**
+ * The classification head of a BERT/RoBERTa classifier: `pooler` = the pretrained pooler (BERT) or
+ * the usual classifier (RoBERTa); `fresh` = dropout -> dense(H, H) -> tanh -> dropout -> linear on
+ * [CLS], all N(0, 0.02) with zero biases, the pooler unused (the AutoPEFT reference's head).
+ */
+export type ClassifierHead = 'pooler' | 'fresh';
+export const CLASSIFIER_HEADS: readonly ClassifierHead[] = ['pooler', 'fresh'];
 export const PAIR_HEADS: readonly PairHead[] = ['linear', 'mlp', 'cosine'];
 
 /** Graph input names of a siamese pair's second text (the first keeps the usual names). */
@@ -147,6 +154,8 @@ export interface BuildClassifierOptions {
   pairHead?: PairHead | undefined;
   /** Regression targets' range [low, high]: the `cosine` head's initial mapping. Default [0, 1]. */
   labelRange?: readonly [number, number] | undefined;
+  /** BERT/RoBERTa head (default `pooler`); backbones without a pooler take only `pooler`. */
+  head?: ClassifierHead | undefined;
 }
 
 /** Computes, once per example, the input of a frozen layer k (rows `T_i x width`). */
@@ -189,6 +198,11 @@ export interface Backbone {
   readonly dims: BackboneDims;
   /** Parameter count of the encoder without any head (the paper's param-% denominator). */
   readonly backboneParams: number;
+  /**
+   * Parameters of the pooler outside `backboneParams` (BERT/RoBERTa: H·H + H); the reference's
+   * param-% denominator counts them (`paramDenominator: 'with-pooler'`). Absent: no pooler.
+   */
+  readonly poolerParams?: number;
   readonly tokenizer: Tokenizer;
   /** Longest input the model takes (special tokens included). */
   readonly maxLength: number;

@@ -42,6 +42,21 @@ export function paperParamPct(cfg: PeftConfig, dims: PaperDims, backboneParams: 
   return (100 * paperParamCount(cfg, dims)) / backboneParams;
 }
 
+/**
+ * The param-% denominator: `encoder` = the backbone without any head (ours); `with-pooler` = plus the
+ * pooler (the reference's `model.num_parameters()`: 109,482,240 for BERT-base, ours 108,891,648).
+ */
+export type ParamDenominator = 'encoder' | 'with-pooler';
+export const PARAM_DENOMINATORS: readonly ParamDenominator[] = ['encoder', 'with-pooler'];
+
+/** The parameter count `paperParamPct` divides by under `d` (a backbone without a pooler: its encoder). */
+export function paramDenominatorOf(
+  b: { backboneParams: number; poolerParams?: number | undefined },
+  d: ParamDenominator = 'encoder',
+): number {
+  return b.backboneParams + (d === 'with-pooler' ? (b.poolerParams ?? 0) : 0);
+}
+
 /** Trainable PEFT elements (training form: biases and the PT MLP included), without the head. */
 export function exactPeftParamCount(cfg: PeftConfig, dims: PeftDims): number {
   return peftTensorSpecs(cfg, dims).reduce((s, t) => s + shapeSize(t.shape), 0);

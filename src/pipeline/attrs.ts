@@ -7,7 +7,12 @@
 import type { AttrValue, StudyRecord } from '../trials/index.js';
 import type { TrialSpec } from '../train/trial.js';
 import { UsageError } from '../core/errors.js';
-import type { PairEncoding } from '../models/types.js';
+import type { ClassifierHead, PairEncoding } from '../models/types.js';
+import type { MetricName } from '../data/tasks/types.js';
+import type { ParamDenominator } from '../peft/params.js';
+import { DEFAULT_PEFT_OPTIONS, type PeftConfig, type SerialAdapterForm } from '../peft/config.js';
+import { peftFromSearch } from '../search/space/autopeft.js';
+import type { Config } from '../search/types.js';
 
 export interface SearchSetup {
   model: string;
@@ -33,6 +38,37 @@ export interface SearchSetup {
   noise?: 'learned' | 'binomial';
   /** The `--preset` the study was made with and the option keys it set (absent: none). */
   preset?: { name: string; applied: string[] };
+  /** The search objective and model-selection metric (absent in older studies: the task's main metric). */
+  metric?: MetricName;
+  /** The trials' classification head (absent: `pooler`). */
+  head?: ClassifierHead;
+  /** What param % divides by (absent: `encoder`). */
+  paramDenominator?: ParamDenominator;
+  /** Fixed hypervolume reference point [metric, paramPct] (absent: inferred from the trials). */
+  refPoint?: [number, number];
+  /** The serial adapter form of every trial (absent: `houlsby`). */
+  saForm?: SerialAdapterForm;
+}
+
+/** The study's trial settings with their defaults filled in (older studies recorded none of them). */
+export function setupProtocol(s: SearchSetup): {
+  head: ClassifierHead;
+  paramDenominator: ParamDenominator;
+  saForm: SerialAdapterForm;
+} {
+  return {
+    head: s.head ?? 'pooler',
+    paramDenominator: s.paramDenominator ?? 'encoder',
+    saForm: s.saForm ?? DEFAULT_PEFT_OPTIONS.saForm,
+  };
+}
+
+/** A trial's flat search config as the PeftConfig it trains, with the study's serial adapter form. */
+export function setupPeft(s: Pick<SearchSetup, 'numLayers' | 'saForm'>, config: Config, saForm = s.saForm): PeftConfig {
+  return peftFromSearch(config, s.numLayers, {
+    ...DEFAULT_PEFT_OPTIONS,
+    saForm: saForm ?? DEFAULT_PEFT_OPTIONS.saForm,
+  });
 }
 
 export interface SearchPruner {

@@ -6,15 +6,18 @@
 import type { Storage } from '../storage/types.js';
 import type { AttrValue, Config } from '../search/types.js';
 import { paretoFrontIndices, toMinimization } from '../search/pareto/index.js';
-import { peftFromSearch } from '../search/space/autopeft.js';
-import { parsePeftConfig, type PeftConfig } from '../peft/config.js';
+import { parsePeftConfig, type PeftConfig, type SerialAdapterForm } from '../peft/config.js';
+import type { ParamDenominator } from '../peft/params.js';
+import type { MetricName } from '../data/tasks/types.js';
 import type { TrialResult, TrialSpec } from '../train/trial.js';
 import { UsageError } from '../core/errors.js';
-import type { PairEncoding } from '../models/types.js';
+import type { ClassifierHead, PairEncoding } from '../models/types.js';
 import {
   meanStd,
   readSetup,
   setupPairEncoding,
+  setupPeft,
+  setupProtocol,
   type BaselineRecord,
   type RetrainRecord,
   type SearchSetup,
@@ -32,7 +35,28 @@ export interface FollowupOptions {
   workers: number;
   threadsPerWorker?: number;
   events?: BatchEvents;
+  /** Overrides of the study's trial settings (each absent: the study's; the metric: see each function). */
+  protocol?: FollowupProtocol;
 }
+
+export interface FollowupProtocol {
+  metric?: MetricName;
+  head?: ClassifierHead;
+  paramDenominator?: ParamDenominator;
+  saForm?: SerialAdapterForm;
+}
+
+/** How these runs score, build and count a trial: `over` where given, else the study's settings. */
+function runProtocol(setup: SearchSetup, over: FollowupProtocol = {}, metric = over.metric ?? setup.metric) {
+  const p = setupProtocol(setup);
+  return {
+    ...(metric !== undefined ? { metric } : {}),
+    head: over.head ?? p.head,
+    paramDenominator: over.paramDenominator ?? p.paramDenominator,
+    saForm: over.saForm ?? p.saForm,
+  };
+}
+type RunProtocol = ReturnType<typeof runProtocol>;
 
 export async function frontTrials(storage: Storage, study: string, only?: readonly number[]) {
   const trials = (await storage.listTrials(study, { states: ['COMPLETE'] })).filter((t) =>
@@ -57,6 +81,7 @@ export async function frontTrials(storage: Storage, study: string, only?: readon
 
 function specFor(
   setup: SearchSetup,
+  protocol: RunProtocol,
   peft: PeftConfig,
   hyper: TrialSpec['hyper'],
   seed: number,
@@ -74,6 +99,9 @@ function specFor(
     ...(fidelity ? { fidelity } : {}),
     reportDev: true,
     pairEncoding,
+    ...(protocol.metric !== undefined ? { metric: protocol.metric } : {}),
+    head: protocol.head,
+    paramDenominator: protocol.paramDenominator,
   };
 }
 
@@ -91,9 +119,10 @@ function collect(results: (TrialResult | Error)[], from: number, n: number, what
 export async function retrainFront(o: FollowupOptions & { trials?: readonly number[] }): Promise<RetrainRecord[]> {
   const setup = readSetup(await o.storage.getStudy(o.study));
   const front = await frontTrials(o.storage, o.study, o.trials);
+  const p = runProtocol(setup, o.protocol);
   const specs = front.flatMap((t) =>
     Array.from({ length: o.seeds }, (_, s) =>
-      specFor(setup, peftFromSearch(t.config, setup.numLayers), o.hyper, o.hyper.seed + s, o.fidelity),
+      specFor(setup, p, setupPeft(setup, t.config, p.saForm), o.hyper, o.hyper.seed + s, o.fidelity),
     ),
   );
   const results = await runTrials(specs, o.workers, o.events, o.threadsPerWorker);
@@ -136,16 +165,21 @@ export function defaultBaselines(hidden: number, full: boolean): BaselineSpec[] 
  */
 export async function runBaselines(o: FollowupOptions & { baselines: BaselineSpec[] }): Promise<BaselineRecord[]> {
   const setup = readSetup(await o.storage.getStudy(o.study));
+  // The search-fidelity runs share the study's chart: they train, score and count as its trials did;
+  // the full-fidelity runs take the overrides.
+  const asStudy = runProtocol(setup);
+  const full_ = runProtocol(setup, o.protocol);
   // A baseline's config is the `--peft` JSON form ({"sa": 8}: every layer); checked like `--peft`.
-  const peftOf = (b: BaselineSpec) => parsePeftConfig(b.config, setup.numLayers, `baseline ${b.method}`);
+  const peftOf = (b: BaselineSpec, saForm: SerialAdapterForm) =>
+    parsePeftConfig({ ...b.config, saForm }, setup.numLayers, `baseline ${b.method}`);
   const low: TrialSpec[] = o.baselines.map((b) => ({
-    ...specFor(setup, peftOf(b), setup.hyper, setup.seed, setup.fidelity),
+    ...specFor(setup, asStudy, peftOf(b, asStudy.saForm), setup.hyper, setup.seed, setup.fidelity),
     reportDev: false,
     ...(b.fullFineTune ? { fullFineTune: true } : {}),
   }));
   const full: TrialSpec[] = o.baselines.flatMap((b) =>
     Array.from({ length: o.seeds }, (_, s) => ({
-      ...specFor(setup, peftOf(b), o.hyper, o.hyper.seed + s, o.fidelity),
+      ...specFor(setup, full_, peftOf(b, full_.saForm), o.hyper, o.hyper.seed + s, o.fidelity),
       ...(b.fullFineTune ? { fullFineTune: true } : {}),
     })),
   );
@@ -193,11 +227,14 @@ export async function transferFront(
   const record = await o.storage.getStudy(o.study);
   const setup = readSetup(record);
   const front = await frontTrials(o.storage, o.study, o.trials);
+  // Another task: its own main metric unless one is given (the study's metric belongs to its task).
+  const p = runProtocol(setup, o.protocol, o.protocol?.metric);
   const specs = front.flatMap((t) =>
     Array.from({ length: o.seeds }, (_, s) =>
       specFor(
         setup,
-        peftFromSearch(t.config, setup.numLayers),
+        p,
+        setupPeft(setup, t.config, p.saForm),
         o.hyper,
         o.hyper.seed + s,
         o.fidelity,

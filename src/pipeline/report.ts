@@ -12,7 +12,7 @@ import {
 import { countsTowardTarget, type FrozenTrial } from '../trials/index.js';
 import { reportTrialsFromFrozen } from '../report/index.js';
 import type { BaselinePoint, ReportData } from '../report/types.js';
-import { readSetup, type BaselineRecord, type RetrainRecord } from './attrs.js';
+import { readSetup, setupProtocol, type BaselineRecord, type RetrainRecord } from './attrs.js';
 import type { TransferRecord } from './followup.js';
 import { UsageError } from '../core/errors.js';
 
@@ -59,7 +59,8 @@ export async function summarizeStudy(
   const complete = trials.filter((t) => t.state === 'COMPLETE' && t.values && t.values.every(Number.isFinite));
   if (complete.length === 0)
     throw new UsageError(`study "${study}" has no complete trials yet; run \`autopeft search --study ${study}\` first`);
-  const ref = referencePoint(complete, opts.refPoint);
+  // --ref of `report`, else the one the search fixed (--ref-point), else inferred.
+  const ref = referencePoint(complete, opts.refPoint ?? setup.refPoint);
   const byFinish = [...complete].sort((a, b) => (a.finishedAt ?? 0) - (b.finishedAt ?? 0) || a.number - b.number);
   const hv: number[] = [];
   for (let k = 1; k <= byFinish.length; k++) hv.push(hypervolumeOf(byFinish.slice(0, k), ref));
@@ -151,6 +152,11 @@ export async function summarizeStudy(
       lr: setup.hyper.lr,
       'batch size': setup.hyper.batchSize,
       'max length': setup.hyper.maxLength,
+      ...(setup.metric !== undefined ? { metric: setup.metric } : {}),
+      'param % denominator': setupProtocol(setup).paramDenominator,
+      head: setupProtocol(setup).head,
+      ...(setup.saForm !== undefined ? { 'serial adapter': setup.saForm } : {}),
+      ...(setup.refPoint ? { 'reference point': setup.refPoint.join(', ') } : {}),
     },
   };
   return { data, complete, front };

@@ -25,7 +25,7 @@ import { describePeft } from '../peft/config.js';
 import { SEARCH_DEFAULTS } from '../search/defaults.js';
 import { createPruner, type Pruner, type PrunerName } from '../search/pruners/index.js';
 import { createSampler, type SamplerName } from '../search/samplers/index.js';
-import { autopeftObjectives, autopeftSpace, peftFromSearch } from '../search/space/autopeft.js';
+import { autopeftObjectives, autopeftSpace } from '../search/space/autopeft.js';
 import { createStudy, type Study } from '../search/study/index.js';
 import type { Storage } from '../storage/types.js';
 import type { TrainEvent } from '../train/trainer.js';
@@ -33,11 +33,17 @@ import { getBackbone, getTask, type TrialResult, type TrialSpec } from '../train
 import type { AttrValue, Config, StudyRecord, TrialRecord } from '../trials/index.js';
 import { UsageError } from '../core/errors.js';
 import { TRIAL_JOB } from './jobs/trial.js';
-import { type PairEncoding, resolvePairEncoding } from '../models/types.js';
+import { type ClassifierHead, type PairEncoding, resolvePairEncoding } from '../models/types.js';
+import type { MetricName } from '../data/tasks/types.js';
+import { selectMetric } from '../data/metrics.js';
+import type { ParamDenominator } from '../peft/params.js';
+import type { SerialAdapterForm } from '../peft/config.js';
 import {
   PLAN_KEY,
   SETUP_KEY,
   setupPairEncoding,
+  setupPeft,
+  setupProtocol,
   type SearchPlan,
   type SearchPruner,
   type SearchSetup,
@@ -78,6 +84,16 @@ export interface SearchOptions {
   noise?: 'learned' | 'binomial';
   /** The `--preset` used and the keys it set: recorded in the setup (the values are in the setup already). */
   preset?: { name: string; applied: string[] };
+  /** Search objective and model-selection metric, one of the task's (default: its main metric). */
+  metric?: MetricName;
+  /** BERT/RoBERTa classification head of every trial (default `pooler`). */
+  head?: ClassifierHead;
+  /** What param % divides by (default `encoder`). */
+  paramDenominator?: ParamDenominator;
+  /** Fixed hypervolume reference point [metric, paramPct] for BO and the report (default: inferred). */
+  refPoint?: [number, number];
+  /** Serial adapter form of every trial (default `houlsby`). */
+  saForm?: SerialAdapterForm;
   /** Trials trained at once on this machine; 0 = only create the study and its plan (for `autopeft worker`). */
   workers: number;
   threadsPerWorker?: number;
@@ -147,8 +163,11 @@ export const STALE_MS = 60_000;
 export const DEFAULT_TRIAL_TIMEOUT_MS = 6 * 3600_000;
 export const DEFAULT_TRIAL_DIR = 'autopeft-trials';
 
-/** The first setting that differs between a stored study's setup and this run's, if any. */
-export function setupDiff(a: SearchSetup, b: SearchSetup): string | undefined {
+/**
+ * The first setting that differs between a stored study's setup and this run's, if any. `mainMetric`:
+ * the task's own, which studies made before the metric was recorded were searched on.
+ */
+export function setupDiff(a: SearchSetup, b: SearchSetup, mainMetric?: string): string | undefined {
   const keys: (keyof SearchSetup)[] = ['model', 'task', 'sampler', 'lora', 'numLayers', 'hidden'];
   for (const k of keys)
     if (JSON.stringify(a[k]) !== JSON.stringify(b[k]))
@@ -156,6 +175,17 @@ export function setupDiff(a: SearchSetup, b: SearchSetup): string | undefined {
   // One search never mixes the two pair encodings.
   if (setupPairEncoding(a) !== setupPairEncoding(b))
     return `--pair-encoding ${setupPairEncoding(a)} (stored) vs ${setupPairEncoding(b)} (now)`;
+  // One objective, one head, one param-% formula and one serial adapter per study.
+  const ma = a.metric ?? mainMetric;
+  const mb = b.metric ?? mainMetric;
+  if (ma !== mb) return `--metric ${ma ?? 'the task default'} (stored) vs ${mb ?? 'the task default'} (now)`;
+  const [pa, pb] = [setupProtocol(a), setupProtocol(b)];
+  if (pa.head !== pb.head) return `--head ${pa.head} (stored) vs ${pb.head} (now)`;
+  if (pa.paramDenominator !== pb.paramDenominator)
+    return `--param-denominator ${pa.paramDenominator} (stored) vs ${pb.paramDenominator} (now)`;
+  if (pa.saForm !== pb.saForm) return `--sa-form ${pa.saForm} (stored) vs ${pb.saForm} (now)`;
+  const ref = (x: SearchSetup) => (x.refPoint ? x.refPoint.join(',') : 'inferred');
+  if (ref(a) !== ref(b)) return `--ref-point ${ref(a)} (stored) vs ${ref(b)} (now)`;
   // The learning-curve grid is derived (from the data's size), and a resumed search reuses the stored one.
   const { checkpoints: _a, ...ha } = a.hyper;
   const { checkpoints: _b, ...hb } = b.hyper;
@@ -165,9 +195,9 @@ export function setupDiff(a: SearchSetup, b: SearchSetup): string | undefined {
   )
     return 'training fidelity/hyperparameters differ';
   // Studies made before pruning and the noise model were recorded ran without either.
-  const pa = prunerKey(a.pruner);
-  const pb = prunerKey(b.pruner);
-  if (pa !== pb) return `pruner ${pa} (stored) vs ${pb} (now)`;
+  const pra = prunerKey(a.pruner);
+  const prb = prunerKey(b.pruner);
+  if (pra !== prb) return `pruner ${pra} (stored) vs ${prb} (now)`;
   if ((a.noise ?? 'learned') !== (b.noise ?? 'learned'))
     return `noise ${a.noise ?? 'learned'} (stored) vs ${b.noise ?? 'learned'} (now)`;
   return undefined;
@@ -223,13 +253,13 @@ export function curveSteps(total: number, eta: number, batchSize: number): numbe
 }
 
 /** A stored study may be resumed only by a search with the same settings. */
-function checkResumable(existing: StudyRecord, setup: SearchSetup, location: string): void {
+function checkResumable(existing: StudyRecord, setup: SearchSetup, location: string, mainMetric?: string): void {
   const stored = existing.systemAttrs[SETUP_KEY] as unknown as SearchSetup | undefined;
   if (!stored)
     throw new UsageError(
       `study "${existing.name}" in ${location} was not created by autopeft search; choose another --study`,
     );
-  const diff = setupDiff(stored, setup);
+  const diff = setupDiff(stored, setup, mainMetric);
   if (diff)
     throw new UsageError(
       `study "${existing.name}" exists with other settings (${diff}); resume it with the same flags or choose another --study`,
@@ -258,7 +288,7 @@ export function searchTrialJob(
   paramPct: (c: Config) => number,
 ): TrialJob<SearchTrialResult> {
   const { setup } = o;
-  const peft = peftFromSearch(t.config, setup.numLayers);
+  const peft = setupPeft(setup, t.config);
   const number = t.number;
   if (o.trialCmd !== undefined) {
     const args = {
@@ -307,6 +337,9 @@ export function searchTrialJob(
     hyper: setup.hyper,
     ...(setup.fidelity ? { fidelity: setup.fidelity } : {}),
     pairEncoding: setupPairEncoding(setup),
+    ...(setup.metric !== undefined ? { metric: setup.metric } : {}),
+    ...(setup.head !== undefined ? { head: setup.head } : {}),
+    ...(setup.paramDenominator !== undefined ? { paramDenominator: setup.paramDenominator } : {}),
   };
   return {
     run: async (ex: Executor, control) => ({
@@ -354,7 +387,7 @@ function trainedAttrs(r: TrialResult): Record<string, AttrValue> {
 /** The loop's events as `SearchEvent`s (hypervolume and best metric over the study's complete trials). */
 export function searchEvents(
   emit: (e: SearchEvent) => void,
-  numLayers: number,
+  setup: Pick<SearchSetup, 'numLayers' | 'saForm' | 'refPoint'>,
   paramPct: (c: Config) => number,
 ): LoopEvents<SearchTrialResult> {
   return {
@@ -362,12 +395,12 @@ export function searchEvents(
       emit({
         kind: 'trial-start',
         number: t.number,
-        description: describePeft(peftFromSearch(t.config, numLayers)),
+        description: describePeft(setupPeft(setup, t.config)),
       }),
     done: (t, out, c) => {
       const common = {
         number: t.number,
-        hypervolume: hypervolumeOf(c.complete, referencePoint(c.complete)),
+        hypervolume: hypervolumeOf(c.complete, referencePoint(c.complete, setup.refPoint)),
         bestMetric: Math.max(...c.complete.map((x) => x.values![0]!)),
         complete: c.complete.length,
         failed: c.failed,
@@ -431,6 +464,9 @@ export async function openSearchStudy(o: {
     hidden: setup.hidden,
     backboneParams: setup.backboneParams,
     ...(attentionWidths ? { attentionWidths } : {}),
+    // The pooler's count comes from the backbone: older setups did not record it.
+    ...(backbone.poolerParams !== undefined ? { poolerParams: backbone.poolerParams } : {}),
+    paramDenominator: setupProtocol(setup).paramDenominator,
   });
   const space = autopeftSpace({ numLayers: setup.numLayers, hidden: setup.hidden, lora: setup.lora });
   const staleAfterMs = o.staleAfterMs ?? STALE_MS;
@@ -444,6 +480,7 @@ export async function openSearchStudy(o: {
       seed: setup.seed,
       nInit: o.nInit,
       noise: setup.noise ?? 'learned',
+      ...(setup.refPoint ? { referencePoint: setup.refPoint } : {}),
     }),
     loadIfExists: true,
     systemAttrs: { [SETUP_KEY]: setup as unknown as AttrValue },
@@ -468,6 +505,16 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
   if (!(o.batch >= 1)) throw new UsageError(`--batch must be >= 1, got ${o.batch}`);
   const backbone = await getBackbone(o.model);
   const { numLayers, hidden } = backbone.dims;
+  if (o.trialCmd !== undefined && (o.metric !== undefined || o.head !== undefined))
+    throw new UsageError(
+      '--metric and --head set how our trainer scores and builds a trial; a --trial-cmd command chooses its own: drop them',
+    );
+  if (o.refPoint && !o.refPoint.every(Number.isFinite))
+    throw new UsageError(`--ref-point must be two finite numbers METRIC,PCT, got ${o.refPoint.join(',')}`);
+  // The metric is checked against the task (and recorded resolved) before the study exists.
+  const info = o.trialCmd === undefined ? (await getTask(o.task, o.dataDir, 0)).info : undefined;
+  const mainMetric = info?.mainMetric;
+  const metric = info ? selectMetric(info, o.metric).mainMetric : undefined;
   const existing = await o.storage.findStudy(o.study);
   const stored = existing?.systemAttrs[SETUP_KEY] as unknown as SearchSetup | undefined;
   const controls = await searchControls(o, stored);
@@ -487,8 +534,13 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     pruner: controls.pruner,
     noise: controls.noise,
     ...(o.preset ? { preset: o.preset } : {}),
+    ...(metric !== undefined ? { metric } : {}),
+    ...(o.head !== undefined ? { head: o.head } : {}),
+    ...(o.paramDenominator !== undefined ? { paramDenominator: o.paramDenominator } : {}),
+    ...(o.refPoint ? { refPoint: [o.refPoint[0], o.refPoint[1]] as [number, number] } : {}),
+    ...(o.saForm !== undefined ? { saForm: o.saForm } : {}),
   };
-  if (existing) checkResumable(existing, setup, o.storage.location);
+  if (existing) checkResumable(existing, setup, o.storage.location, mainMetric);
   const { study, paramPct, pruner } = await openSearchStudy({
     storage: o.storage,
     study: o.study,
@@ -526,7 +578,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     const jobFor = (t: TrialRecord) => searchTrialJob(run, t, paramPct);
     const target = { trials: o.trials, batch: o.batch, pruner, ...(o.signal ? { signal: o.signal } : {}) };
     const emit = o.onEvent ?? (() => undefined);
-    const loop = await runStudy(study, executor, jobFor, target, searchEvents(emit, setup.numLayers, paramPct));
+    const loop = await runStudy(study, executor, jobFor, target, searchEvents(emit, setup, paramPct));
     // The loop counts pruned trials with the failed ones (neither is complete); the CLI tells them apart.
     const pruned = (await study.trials(['PRUNED'])).length;
     const out = { ...loop, failed: loop.failed - pruned, pruned };

@@ -108,7 +108,7 @@ export async function runWorker(o: WorkerOptions): Promise<WorkerOutcome> {
       ...(o.trialDir !== undefined ? { trialDir: o.trialDir } : {}),
       onEvent: emit,
     };
-    const events = searchEvents(emit, setup.numLayers, paramPct);
+    const events = searchEvents(emit, setup, paramPct);
     const counting = {
       ...events,
       done: (...a: Parameters<NonNullable<typeof events.done>>) => {

@@ -16,7 +16,7 @@ import { Batcher, tokenizeExamples } from '../data/batching.js';
 import { computeMetrics, labelsOf, type MetricResult } from '../data/metrics.js';
 import type { Example, TaskInfo } from '../data/tasks/types.js';
 import type { Backbone, EncoderHooks } from '../models/backbone.js';
-import type { PairEncoding, PairHead } from '../models/types.js';
+import type { ClassifierHead, PairEncoding, PairHead } from '../models/types.js';
 import type { NamedTensor } from '../runtime/params.js';
 import { compileTraining } from '../runtime/training.js';
 import { batchLoss, DivergenceGuard, naturalLossScale } from './divergence.js';
@@ -85,6 +85,8 @@ export interface TrainerOptions extends TrainHyper {
   pairEncoding?: PairEncoding;
   /** Siamese head (default: the backbone's `defaultPairHead`). */
   pairHead?: PairHead;
+  /** BERT/RoBERTa classification head (default `pooler`; models/types.ts `ClassifierHead`). */
+  head?: ClassifierHead;
   onEvent?: (e: TrainEvent) => void;
   signal?: AbortSignal;
   /** Asked before every step; true ends training there with what it reached (see `EpochLoop.stop`). */
@@ -125,6 +127,7 @@ async function compileLength(
     headWeights: opts.headWeights,
     fullFineTune: opts.fullFineTune,
     ...(fromLayer > 0 ? { fromLayer } : {}),
+    ...(opts.head ? { head: opts.head } : {}),
     ...plan.pairOptions,
   });
   const train = await compileTraining({

@@ -13,9 +13,12 @@ import { subsample } from '../data/split.js';
 import type { TaskData } from '../data/tasks/types.js';
 import { createPeft } from '../peft/create.js';
 import { describePeft, isNoop, parsePeftConfig, type PeftConfig, type PeftModelLimits } from '../peft/config.js';
-import { paperParamPct } from '../peft/params.js';
+import { paperParamPct, paramDenominatorOf, type ParamDenominator } from '../peft/params.js';
+import { selectMetric } from '../data/metrics.js';
+import type { MetricName } from '../data/tasks/types.js';
 import { loadBackbone, type Backbone } from '../models/backbone.js';
 import {
+  type ClassifierHead,
   PAIR_HEADS,
   type PairEncoding,
   type PairHead,
@@ -64,6 +67,12 @@ export interface TrialSpec {
   pairEncoding?: PairEncoding;
   /** Siamese head (default: the backbone's `defaultPairHead`). */
   pairHead?: PairHead;
+  /** The metric to select on and report as `metric` (default: the task's main metric); one of the task's. */
+  metric?: MetricName;
+  /** BERT/RoBERTa classification head (default `pooler`; `fresh`: the reference's). */
+  head?: ClassifierHead;
+  /** What `paramPct` divides by (default `encoder`; `with-pooler`: the reference's). */
+  paramDenominator?: ParamDenominator;
 }
 
 export interface TrialResult {
@@ -153,6 +162,12 @@ export async function runTrial(
     throw new TrainingError(
       `the PEFT config ${describePeft(cfg)} trains nothing but the head; switch on at least one module in one layer`,
     );
+  // The chosen metric becomes the task's main one: early stopping, best epoch and `metric` follow it.
+  const info = selectMetric(data.info, spec.metric);
+  if (spec.head === 'fresh' && backbone.kind === 'use-lite')
+    throw new TrainingError(
+      '--head fresh replaces the BERT/RoBERTa pooler; use-lite has none (its head is trained from scratch already): drop --head',
+    );
   const validation = data.validation ?? [];
   if (validation.length === 0) throw new TrainingError(`task ${spec.task} has no validation split to select on`);
   const train = sliceTrain(data, spec.fidelity, spec.hyper.seed);
@@ -175,9 +190,10 @@ export async function runTrial(
   const out = await trainClassifier({
     ...hyper,
     backbone,
-    task: data.info,
+    task: info,
     train,
     eval: validation,
+    ...(spec.head ? { head: spec.head } : {}),
     hooks: () => createPeft(cfg, dims, { seed: hyper.seed }).hooks,
     cacheLayer: spec.layerCache === false ? 0 : cacheLayerFor(backbone, cfg, spec.fullFineTune === true),
     pairEncoding,
@@ -188,10 +204,10 @@ export async function runTrial(
     ...(hooks.stop ? { stop: hooks.stop } : {}),
   });
   try {
-    const pct = spec.fullFineTune ? 100 : paperParamPct(cfg, dims, backbone.backboneParams);
+    const pct = spec.fullFineTune ? 100 : paperParamPct(cfg, dims, paramDenominatorOf(backbone, spec.paramDenominator));
     const result: TrialResult = {
       metric: out.best.metric,
-      metricName: data.info.mainMetric,
+      metricName: info.mainMetric,
       metrics: out.best.metrics as Record<string, number>,
       paramPct: pct,
       peft: cfg,
@@ -222,7 +238,7 @@ export async function runTrial(
         task: spec.task,
         cfg,
         backbone,
-        info: data.info,
+        info,
         params: out.params,
         pair: { encoding: effectivePairEncoding(pairEncoding, train), head: pairHead },
         extra: {
@@ -234,6 +250,9 @@ export async function runTrial(
           hyper: spec.hyper,
           fidelity: spec.fidelity ?? null,
           fullFineTune: spec.fullFineTune ?? false,
+          metricName: info.mainMetric,
+          head: spec.head ?? 'pooler',
+          paramDenominator: spec.paramDenominator ?? 'encoder',
         },
       });
       result.savedTo = spec.saveDir;

@@ -56,6 +56,8 @@ export class BertBackbone implements Backbone {
   readonly kind: 'bert' | 'roberta';
   readonly dims: BackboneDims;
   readonly backboneParams: number;
+  /** The pooler's dense (H·H + H), kept out of backboneParams; `paramDenominator: 'with-pooler'` adds it. */
+  readonly poolerParams: number;
   readonly maxLength: number;
   /** Every layer applies dropout while training: caching needs `noDropoutBelow` (../types.ts). */
   readonly frozenLayerDropout = true;
@@ -82,6 +84,8 @@ export class BertBackbone implements Backbone {
     this.backboneParams = count;
     this.maxLength = encoder.maxSequenceLength;
     const H = this.config.hiddenSize;
+    // NOTE: counted whether or not the checkpoint has one: the reference's model always builds a pooler.
+    this.poolerParams = H * H + H;
     // BERT checkpoints without a pooler (e.g. from a masked-LM model) get a fresh one.
     if (this.kind === 'bert' && !this.weights.has('bert.pooler.dense.weight')) {
       for (const [k, v] of freshHead(
@@ -125,11 +129,23 @@ export class BertBackbone implements Backbone {
 
   buildClassifier(opts: BuildClassifierOptions): ClassifierGraph {
     const weights = new Map(this.weights);
-    for (const [k, v] of freshHead(this.headShapes(opts.numLabels), opts.seed)) {
+    // A fresh BERT head re-initialises the pooler's dense with the classifier (one seeded stream).
+    const fresh = opts.head === 'fresh' && this.kind === 'bert';
+    const H = this.config.hiddenSize;
+    const shapes: [string, number[]][] = [
+      ...(fresh
+        ? ([
+            ['bert.pooler.dense.weight', [H, H]],
+            ['bert.pooler.dense.bias', [H]],
+          ] as [string, number[]][])
+        : []),
+      ...this.headShapes(opts.numLabels),
+    ];
+    for (const [k, v] of freshHead(shapes, opts.seed)) {
       const saved = opts.headWeights?.get(k);
       weights.set(k, saved ? { data: saved.data, shape: v.shape } : v);
     }
-    if (this.kind === 'bert') {
+    if (this.kind === 'bert' && !fresh) {
       for (const k of ['bert.pooler.dense.weight', 'bert.pooler.dense.bias']) {
         const saved = opts.headWeights?.get(k);
         if (saved) weights.set(k, { data: saved.data, shape: this.weights.get(k)!.shape });
@@ -148,6 +164,7 @@ export class BertBackbone implements Backbone {
       trainable: opts.fullFineTune ? (n) => !n.includes('.embeddings.') || isHead(n) : isHead,
       seed: opts.seed,
       ...(opts.dropout ? {} : { hiddenDropout: 0, attentionDropout: 0 }),
+      ...(fresh ? { head: 'fresh' as const } : {}),
       ...(from > 0 ? { fromLayer: from } : {}),
       ...(opts.noDropoutBelow ? { noDropoutBelow: opts.noDropoutBelow } : {}),
     });

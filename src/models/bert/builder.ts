@@ -45,6 +45,12 @@ export interface BertBuildOptions {
   toLayer?: number;
   /** No dropout in the embeddings and layers below this one (`--frozen-dropout 0`). */
   noDropoutBelow?: number;
+  /**
+   * BERT's head: `pooler` (default) = tanh(pooler.dense([CLS])) -> dropout -> classifier; `fresh`
+   * adds a dropout before the dense (the reference's dropout -> dense -> tanh -> dropout -> linear).
+   * RoBERTa's head already has that form, so the option changes nothing there.
+   */
+  head?: 'pooler' | 'fresh' | undefined;
 }
 
 export interface BertGraph {
@@ -233,7 +239,10 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   let logits: Value | undefined;
   if (numLabels > 0) {
     if (cfg.flavour === 'bert') {
-      const pooled = ops.tanh(lin(cls, `${pre}.pooler.dense`, H, H));
+      // The fresh head's dense sits in the pooler's slot: without dropout (inference) both heads are
+      // one graph, so its weights load, evaluate and export where the pooler's go.
+      const x0 = opts.head === 'fresh' ? drop(cls, hidP) : cls;
+      const pooled = ops.tanh(lin(x0, `${pre}.pooler.dense`, H, H));
       logits = lin(drop(pooled, hidP), 'classifier', numLabels, H);
     } else {
       const d = ops.tanh(lin(drop(cls, hidP), 'classifier.dense', H, H));

@@ -8,7 +8,8 @@ import * as c from '../../exec/codec.js';
 import type { Codec } from '../../exec/codec.js';
 import { jobFunction, type JobType } from '../../exec/job.js';
 import { METRIC_NAMES } from '../../data/tasks/types.js';
-import { PAIR_ENCODINGS, PAIR_HEADS } from '../../models/types.js';
+import { CLASSIFIER_HEADS, PAIR_ENCODINGS, PAIR_HEADS } from '../../models/types.js';
+import { PARAM_DENOMINATORS } from '../../peft/params.js';
 import { SA_FORMS, type PeftConfig } from '../../peft/config.js';
 import type { TrainEvent, TrainHyper } from '../../train/trainer.js';
 import { runTrial, type Fidelity, type TrialResult, type TrialSpec } from '../../train/trial.js';
@@ -65,6 +66,9 @@ export const trialSpecCodec: Codec<TrialSpec> = c.object<TrialSpec>({
   saveDir: c.optional(c.string),
   pairEncoding: c.optional(c.literal(...PAIR_ENCODINGS)),
   pairHead: c.optional(c.literal(...PAIR_HEADS)),
+  metric: c.optional(c.literal(...METRIC_NAMES)),
+  head: c.optional(c.literal(...CLASSIFIER_HEADS)),
+  paramDenominator: c.optional(c.literal(...PARAM_DENOMINATORS)),
 });
 
 const metrics = c.record(c.number);

@@ -10,7 +10,7 @@
  * one param-% function (`paperParamPct`).
  */
 import { DEFAULT_PEFT_OPTIONS, type PeftConfig, type PeftOptions } from '../../peft/config.js';
-import { paperParamPct } from '../../peft/params.js';
+import { paperParamPct, paramDenominatorOf, type ParamDenominator } from '../../peft/params.js';
 import type { Config, ObjectiveSpec } from '../types.js';
 import { SearchSpaceError } from './errors.js';
 import { SearchSpace, type ParamDef } from './space.js';
@@ -108,6 +108,10 @@ export interface ParamPctModel extends AutopeftModel {
    * everywhere. USE-lite: [256, 512] (its layer 0 attends at 256 on a 512-wide stream).
    */
   attentionWidths?: readonly number[] | undefined;
+  /** Parameters of the pooler outside `backboneParams` (BERT/RoBERTa: H·H + H); default none. */
+  poolerParams?: number | undefined;
+  /** `with-pooler` divides by backboneParams + poolerParams (the reference's); default `encoder`. */
+  paramDenominator?: ParamDenominator | undefined;
 }
 
 /** Flat search config (`layer_i`, `sa`, `pa`, `pt`, `lora`) -> the structured PeftConfig trials train. */
@@ -146,12 +150,17 @@ export function searchFromPeft(cfg: PeftConfig): Config {
 /**
  * The paper's tunable-parameter percentage of a flat search config: the PEFT room's
  * `paperParamPct` (per active layer l: 2·H·D_sa + 2·H·D_pa + 2·w_l·L_pt + 4·w_l·r_lora, w_l = the
- * layer's attention width) over `backboneParams`. Biases and the PT MLP are not counted (as in the paper).
+ * layer's attention width) over `backboneParams` (+ `poolerParams` with `paramDenominator: 'with-pooler'`,
+ * the PEFT room's `paramDenominatorOf`, which trials use too). Biases and the PT MLP are not counted (as in the paper).
  */
 export function paramPct(config: Config, model: ParamPctModel): number {
   checkModel(model, 'paramPct');
   if (!(model.backboneParams > 0)) throw new SearchSpaceError('paramPct: backboneParams must be > 0');
-  return paperParamPct(peftFromSearch(config, model.numLayers), model, model.backboneParams);
+  return paperParamPct(
+    peftFromSearch(config, model.numLayers),
+    model,
+    paramDenominatorOf(model, model.paramDenominator),
+  );
 }
 
 /** The AutoPEFT objectives: the dev metric (maximised, unknown) and param % (minimised, known). */
