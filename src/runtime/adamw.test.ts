@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { Graph } from '../graph/ir.js';
 import * as ops from '../graph/ops/index.js';
 import { Rng } from '../testing/random.js';
-import { type DecayForm, adamWScalars, adamWSegment } from './adamw.js';
+import { type DecayForm, adamWScalars, adamWSegment, adamWSegment32 } from './adamw.js';
+import { adamWSegment32Simd } from './adamw-simd.js';
 import { compileEval } from './eval.js';
 import { tensor } from './session.js';
 import { adamWUpdate, compileTraining } from './training.js';
@@ -86,6 +87,43 @@ describe('AdamW in JS', () => {
   }
 });
 
+describe('AdamW SIMD kernel', () => {
+  it("gives the scalar JS update's bits: every decay form, chunk and lane tails, no gradient, clipping, out of place", () => {
+    const rng = new Rng(9);
+    const n = 8192 * 2 + 13; // two full chunks and a tail that is not a multiple of 4
+    const off = 5;
+    const len = n + off + 3;
+    const p = rng.float32(len, 1);
+    const m = rng.float32(len, 0.01);
+    const v = Float32Array.from(rng.float32(len, 1e-3), Math.abs);
+    p[off] = 0;
+    p[off + 1] = -0;
+    const grad = rng.float32(n, 0.1);
+    grad[2] = 0;
+    const settings = { beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0.01, maxGradNorm: 1 };
+    for (const decay of ['none', 'masked-on', 'masked-off', 'scaled'] as DecayForm[]) {
+      for (const [g, norm] of [
+        [grad, undefined],
+        [grad, 7.5],
+        [null, undefined],
+      ] as const) {
+        const s = adamWScalars(settings, 3e-3, 4, norm, true);
+        const js = [p, m, v].map((a) => a.slice()) as [Float32Array, Float32Array, Float32Array];
+        adamWSegment32(js[0], js[1], js[2], js[0], js[1], js[2], g, off, n, s, decay);
+        // Out of place: the inputs stay as they were, the outputs get the same bits.
+        const ins = [p, m, v].map((a) => a.slice()) as [Float32Array, Float32Array, Float32Array];
+        const outs = [p, m, v].map((a) => a.slice()) as [Float32Array, Float32Array, Float32Array];
+        assert.ok(adamWSegment32Simd(...ins, ...outs, g, off, n, s, decay), 'WebAssembly SIMD is available');
+        for (let k = 0; k < 3; k++) {
+          assert.deepEqual(new Uint32Array(outs[k]!.buffer), new Uint32Array(js[k]!.buffer), `${decay} array ${k}`);
+          assert.deepEqual(ins[k], [p, m, v][k], 'inputs untouched');
+        }
+        assert.notDeepEqual(outs[0], p, 'the params moved');
+      }
+    }
+  });
+});
+
 describe('TrainingProgram state', () => {
   const program = async () => {
     const g = new Graph();
@@ -150,6 +188,30 @@ describe('TrainingProgram state', () => {
     a.setState({ ...a.getState(), params: snap.params });
     await a.step(x, 0.1);
     assert.deepEqual(Array.from(snap.params.data as Float32Array), copy);
+    await Promise.all([a.release(), b.release()]);
+  });
+
+  it('snapshotParams gives up only the params: the moments stay updated in place; setParams restores', async () => {
+    const a = await program();
+    const b = await program();
+    await a.step(x, 0.1);
+    await b.step(x, 0.1);
+    // Each param is an input of its own (a view into the flat vector), not a slice of one split inside the graph.
+    assert.deepEqual([...a.session.inputNames].sort(), ['w', 'x']);
+    const m = (a as unknown as { m: { data: Float32Array } }).m.data;
+    const snap = a.snapshotParams();
+    const copy = Array.from(snap.data as Float32Array);
+    await a.step(x, 0.1);
+    await a.step(x, 0.1);
+    assert.deepEqual(Array.from(snap.data as Float32Array), copy, 'snapshot unchanged');
+    assert.equal((a as unknown as { m: { data: Float32Array } }).m.data, m, 'moments still in place');
+    for (let i = 0; i < 2; i++) await b.step(x, 0.1);
+    assert.deepEqual(Array.from(a.readParams().get('w')!.data), Array.from(b.readParams().get('w')!.data));
+    a.setParams(snap);
+    assert.deepEqual(Array.from(a.readParams().get('w')!.data), copy);
+    await a.step(x, 0.1);
+    assert.deepEqual(Array.from(snap.data as Float32Array), copy, 'a restored snapshot stays intact');
+    assert.throws(() => a.setParams(tensor('float32', new Float32Array(2), [2])), /setParams: 2 values given/);
     await Promise.all([a.release(), b.release()]);
   });
 });

@@ -11,6 +11,8 @@ export class EvalProgram {
     readonly store: ParamStore | undefined,
     readonly dataInputs: readonly Value[],
     readonly outputNames: readonly string[],
+    /** Names of the params the model reads (graph inputs). */
+    private readonly paramInputs: ReadonlySet<string>,
   ) {}
 
   /** Runs the forward pass with the store's current params. */
@@ -24,7 +26,7 @@ export class EvalProgram {
         );
       all[v.name] = t;
     }
-    if (this.store) all[this.store.input.name] = this.store.current;
+    this.store?.feedInto(all, this.paramInputs);
     const out = await this.session.run(all);
     const res: Record<string, ort.Tensor> = {};
     for (const n of this.outputNames) res[n] = out[n]!;
@@ -44,18 +46,19 @@ export async function compileEvalWithStore(
   const outs = Object.entries(outputs);
   const model = emitOnnx({
     outputs: outs,
-    flatParams: store ? { input: store.input, params: store.params } : undefined,
+    paramInputs: store?.params ?? [],
     training: false,
     contribOps: cfg.contribOps,
     externalDataDir: cfg.externalDataDir,
   });
   const session = await createSession(model, cfg);
-  const dataInputs = model.inputs.filter((x) => x !== store?.input);
+  const params = new Set<Value>(store?.params);
   return new EvalProgram(
     session,
     store,
-    dataInputs,
+    model.inputs.filter((x) => !params.has(x)),
     outs.map(([k]) => k),
+    new Set(model.inputs.filter((x) => params.has(x)).map((x) => x.name)),
   );
 }
 

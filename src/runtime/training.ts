@@ -119,6 +119,8 @@ export class TrainingProgram {
     private readonly config: SessionConfig,
     /** Number of ONNX nodes in the emitted training graph. */
     readonly nodeCount: number,
+    /** Names of the params the model reads (graph inputs). */
+    private readonly paramInputs: ReadonlySet<string>,
   ) {
     this.m = this.zeros();
     this.v = this.zeros();
@@ -153,7 +155,7 @@ export class TrainingProgram {
         );
       all[v.name] = t;
     }
-    all[this.store.input.name] = this.store.current;
+    this.store.feedInto(all, this.paramInputs);
     const t0 = performance.now();
     const out = await this.session.run(all);
     const t1 = performance.now();
@@ -214,6 +216,24 @@ export class TrainingProgram {
   getState(): TrainingState {
     this.owned.clear();
     return { params: this.store.current, m: this.m, v: this.v, stepsTaken: this.stepsTaken };
+  }
+
+  /**
+   * The current params as a snapshot (the ORT tensor itself, never changed afterwards: the next step
+   * writes its params into a fresh buffer once, then in place again). Unlike `getState`, the moments
+   * stay this program's and keep being updated in place.
+   */
+  snapshotParams(): ort.Tensor {
+    this.owned.delete(this.store.current);
+    return this.store.current;
+  }
+
+  /** Replaces the current params (e.g. with a snapshot of the best epoch's), keeping the moments. */
+  setParams(params: ort.Tensor): void {
+    if (params.dims[0] !== this.store.size)
+      throw new GraphError(`setParams: ${params.dims[0]} values given, this program has ${this.store.size} params`);
+    this.owned.delete(this.store.current);
+    this.store.current = params;
   }
 
   /** Adopts another program's state (same param layout); see `getState`. */
@@ -301,13 +321,14 @@ export async function compileTraining(opts: TrainingOptions): Promise<TrainingPr
   });
   const model = emitOnnx({
     outputs,
-    flatParams: { input: store.input, params },
+    paramInputs: params,
     training: true,
     contribOps: opts.contribOps,
     externalDataDir: opts.externalDataDir,
   });
   const session = await createSession(model, opts);
-  const dataInputs = model.inputs.filter((x) => x !== store.input);
+  const paramSet = new Set<Value>(params);
+  const dataInputs = model.inputs.filter((x) => !paramSet.has(x));
   return new TrainingProgram(
     session,
     store,
@@ -324,5 +345,6 @@ export async function compileTraining(opts: TrainingOptions): Promise<TrainingPr
     extra.map(([k]) => k),
     opts,
     model.nodeCount,
+    new Set(model.inputs.filter((x) => paramSet.has(x)).map((x) => x.name)),
   );
 }
