@@ -8,7 +8,18 @@
  * v, g in, the kernel updates it in place, and the JS side copies p, m, v out (cache-resident copies:
  * the data is still read from and written to main memory once).
  */
-import type { AdamWScalars, DecayForm } from './adamw.js';
+/** The step's scalars and decay form as ./adamw.ts computes them (AdamWScalars, DecayForm). */
+interface Scalars {
+  c1: number;
+  c2: number;
+  eps: number;
+  bc2: number;
+  stepSize: number;
+  lw: number;
+  keep: number;
+  gradScale: number;
+}
+type Decay = 'none' | 'masked-on' | 'masked-off' | 'scaled';
 
 /** Floats per array per chunk (4 arrays x 32 KB: the module's 2 pages). */
 const CHUNK = 8192;
@@ -149,8 +160,8 @@ export function adamWSegment32Simd(
   grad: Float32Array | null,
   off: number,
   n: number,
-  s: AdamWScalars,
-  decay: DecayForm,
+  s: Scalars,
+  decay: Decay,
 ): boolean {
   const k = simdKernel();
   if (!k) return false;
