@@ -17,12 +17,15 @@ export class ProgramsByLength<P> {
     private readonly free: (p: P) => Promise<void>,
   ) {}
 
-  /** The program for `seq`, compiled on first use. */
-  async get(seq: number): Promise<P> {
-    let p = this.byLength.get(seq);
+  /**
+   * The program stored under `key` (a padded length), compiled on first use for length `seq`
+   * (default `key`; a symbolic-length program is stored under one key whatever the length).
+   */
+  async get(key: number, seq = key): Promise<P> {
+    let p = this.byLength.get(key);
     if (p === undefined) {
       p = await this.compile(seq);
-      this.byLength.set(seq, p);
+      this.byLength.set(key, p);
     }
     return p;
   }

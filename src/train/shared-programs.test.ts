@@ -48,3 +48,42 @@ test('programs of two lengths continue one AdamW run; forward uses the current w
     await programs.release();
   }
 });
+
+test('symbolic: one program serves every length, and trains as one program per length does', async () => {
+  const run = async (symbolic: boolean) => {
+    const compiled: number[] = [];
+    const programs = new SharedTrainingPrograms(async (seq) => {
+      compiled.push(seq);
+      const m = sumModel(symbolic ? 'seq' : seq, 2, [0.2, -0.4], [0.1, 0]);
+      const train = await compileTraining({ loss: buildLoss(m.logits, false), params: m.graph.params, threads: 1 });
+      return { train, inputNames: m.inputNames, logits: m.logits };
+    }, symbolic);
+    try {
+      const short = makeBatch([[1, 2], [3]], 4, [0, 1], [1, 0]);
+      const long = makeBatch([[1, 1, 1, 1, 1, 1]], 8, [2], [1]);
+      for (const b of [short, long, short]) {
+        const p = await programs.use(b.seq);
+        await p.train.step({ ...tokenFeeds(b, p.inputNames), ...lossFeeds(b, false) }, 0.1);
+      }
+      const rows = [
+        [1, 2],
+        [2, 2, 2, 2, 2, 2, 2, 2, 2, 2],
+      ];
+      const out = await programs.forward(
+        [makeBatch(rows.slice(0, 1), 4, [0], [0]), makeBatch(rows.slice(1), 16, [1], [0])],
+        2,
+        2,
+      );
+      return { compiled, count: programs.compiled, params: programs.readParams(), out };
+    } finally {
+      await programs.release();
+    }
+  };
+  const one = await run(true);
+  const per = await run(false);
+  assert.deepEqual(one.compiled, [4], 'compiled once, for the first length seen');
+  assert.equal(one.count, 1);
+  assert.deepEqual(per.compiled, [4, 8, 16]);
+  for (const [k, t] of per.params) assert.deepEqual(one.params.get(k)!.data, t.data, k);
+  assert.deepEqual(one.out, per.out);
+});

@@ -1,6 +1,7 @@
 /**
- * The training programs of one run: one per padded length (./programs.ts), all continuing one
- * AdamW run. The program a step uses adopts the state (params, moments, step count) of the one used
+ * The training programs of one run: one program with a symbolic sequence axis for every padded
+ * length (the default: one compile per trial), or one per padded length (./programs.ts), all
+ * continuing one AdamW run. The program a step uses adopts the state (params, moments, step count) of the one used
  * before it (TrainingProgram.handOver: the ORT tensors are handed over, not copied, and the program
  * that steps keeps updating them in place), and a forward pass runs each length's eval program on
  * the current weights.
@@ -28,11 +29,28 @@ export class SharedTrainingPrograms {
   private readonly byLength: ProgramsByLength<LengthProgram>;
   private current: LengthProgram | undefined;
 
-  constructor(compile: (seq: number) => Promise<LengthProgram>) {
+  /**
+   * `compile(seq)` builds the program for padded length `seq`; with `symbolic`, it is called once
+   * (with the first length seen) and must build a program that takes every length.
+   */
+  constructor(
+    compile: (seq: number) => Promise<LengthProgram>,
+    private readonly symbolic = false,
+  ) {
     this.byLength = new ProgramsByLength(compile, async (p) => {
       await p.train.release();
       await p.eval?.release();
     });
+  }
+
+  /** The program serving padded length `seq`. */
+  private program(seq: number): Promise<LengthProgram> {
+    return this.symbolic ? this.byLength.get(0, seq) : this.byLength.get(seq);
+  }
+
+  /** Programs compiled so far (one when symbolic). */
+  get compiled(): number {
+    return this.byLength.lengths().length;
   }
 
   private get active(): LengthProgram {
@@ -42,7 +60,7 @@ export class SharedTrainingPrograms {
 
   /** The program for `seq`, holding the run's current state: take a training step with it. */
   async use(seq: number): Promise<LengthProgram> {
-    const p = await this.byLength.get(seq);
+    const p = await this.program(seq);
     if (this.current && this.current !== p) this.current.train.handOver(p.train);
     this.current = p;
     return p;
@@ -52,12 +70,12 @@ export class SharedTrainingPrograms {
   async forward(batches: Iterable<Batch>, n: number, width: number, hidden?: HiddenRows): Promise<Float32Array> {
     const state = this.active.train.getState();
     const logits = await gatherLogits(batches, n, width, async (b) => {
-      const p = await this.byLength.get(b.seq);
-      p.train.setState(state);
+      const p = await this.program(b.seq);
+      if (p !== this.current) p.train.setState(state);
       p.eval ??= await p.train.evalProgram({ logits: p.logits });
       return (await p.eval.run(batchFeeds(b, p.inputNames, hidden))).logits!.data as Float32Array;
     });
-    this.active.train.setState(state);
+    if (!this.symbolic) this.active.train.setState(state);
     return logits;
   }
 

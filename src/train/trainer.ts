@@ -5,8 +5,9 @@
  *
  * - batches: length-bucketed and padded to a multiple of `seqBucket` tokens (data/batching.ts);
  * - frozen-prefix cache: the rows entering the lowest PEFT layer, computed once (./layer-cache.ts);
- * - programs: one training program per padded length, sharing one AdamW run (./shared-programs.ts),
- *   so short inputs cost short compute; the loss is ./loss.ts's, the feeds ./feeds.ts's;
+ * - programs: one training program with a symbolic sequence axis (or one per padded length), one
+ *   AdamW run (./shared-programs.ts), so short inputs cost short compute; the loss is ./loss.ts's,
+ *   the feeds ./feeds.ts's;
  * - the epoch loop with early stopping and best weights (./epochs.ts);
  * - divergence checks on every loss, the weights and the evaluation outputs (./divergence.ts);
  * - sentence pairs encoded as one sequence (`cross`) or each text on its own (`siamese`: two token
@@ -25,6 +26,7 @@ import { TrainingError } from './errors.js';
 import { batchFeeds, predictionsOf } from './feeds.js';
 import { type CacheEvent, type CachedRows, openCachedRows } from './layer-cache.js';
 import { buildLoss, lossFeeds } from './loss.js';
+import type { PrefixStore } from './prefix-store.js';
 import { type LengthProgram, SharedTrainingPrograms } from './shared-programs.js';
 
 export type { EpochRecord } from './epochs.js';
@@ -78,6 +80,18 @@ export interface TrainerOptions extends TrainHyper {
   cacheLayer?: number;
   /** Do not cache when the cached rows would exceed this many bytes (default 3e9). */
   cacheMaxBytes?: number;
+  /** Cached rows shared across the trials of a study (./prefix-store.ts); with `cacheLayer`. */
+  prefixStore?: PrefixStore | undefined;
+  /**
+   * No dropout in the embeddings and layers below this one (`--frozen-dropout 0`): BERT/RoBERTa's
+   * frozen prefix becomes deterministic, so it can be cached (`cacheLayer` up to this layer).
+   */
+  noDropoutBelow?: number;
+  /**
+   * `symbolic` (default): one training program takes every padded length; `per-length`: one
+   * program per padded length (docs/engine.md, "One program for all lengths").
+   */
+  programs?: 'symbolic' | 'per-length';
   /**
    * How pairs are encoded (default 'cross'; `resolvePairEncoding` gives the backbone's). Only pair
    * tasks (examples with a second text) are affected.
@@ -119,7 +133,7 @@ async function compileLength(
   fromLayer: number,
 ): Promise<LengthProgram> {
   const built = opts.backbone.buildClassifier({
-    seqLen,
+    seqLen: opts.programs === 'per-length' ? seqLen : 'seq',
     numLabels: plan.numLabels,
     hooks: opts.hooks?.(),
     seed: opts.seed,
@@ -127,6 +141,7 @@ async function compileLength(
     headWeights: opts.headWeights,
     fullFineTune: opts.fullFineTune,
     ...(fromLayer > 0 ? { fromLayer } : {}),
+    ...(opts.noDropoutBelow ? { noDropoutBelow: opts.noDropoutBelow } : {}),
     ...(opts.head ? { head: opts.head } : {}),
     ...plan.pairOptions,
   });
@@ -198,6 +213,7 @@ function openCache(opts: TrainerOptions, plan: RunPlan): Promise<CachedRows | un
     sets: [plan.batcher.tokens, evalTokens],
     threads: opts.threads,
     maxBytes: opts.cacheMaxBytes,
+    store: opts.prefixStore,
     onEvent: opts.onEvent,
   });
 }
@@ -241,7 +257,7 @@ export async function trainClassifier(opts: TrainerOptions): Promise<TrainOutcom
     const p = await compileLength(opts, plan, seq, cached?.layer ?? 0);
     trainableParams = p.train.store.size;
     return p;
-  });
+  }, opts.programs !== 'per-length');
   const guard = new DivergenceGuard(naturalLossScale(task.regression, numLabels, labelsOf(opts.train)), opts.lr);
   const trainRows = cached && (await cached.rows(plan.batcher.tokens));
 

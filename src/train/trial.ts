@@ -28,6 +28,8 @@ import {
 import { TrainingError } from './errors.js';
 import { effectivePairEncoding, trainClassifier, type TrainEvent, type TrainHyper } from './trainer.js';
 import { cacheLayerFor } from './layer-cache.js';
+import { sharedPrefixStore } from './prefix-store.js';
+import { cacheableLayer } from '../peft/types.js';
 
 export interface Fidelity {
   /** Use this fraction of the (post-validation) training split. */
@@ -61,6 +63,12 @@ export interface TrialSpec {
   splitSeed?: number;
   /** Frozen-prefix caching when the backbone allows it (default true; see ./layer-cache.ts). */
   layerCache?: boolean;
+  /**
+   * `--frozen-dropout 0`: no dropout in the frozen layers below the lowest adapted layer (a deviation
+   * from BERT/RoBERTa's training), which makes them cacheable and their rows shareable across the
+   * trials of a study. Absent: the model's dropout everywhere. Only 0 is accepted.
+   */
+  frozenDropout?: number;
   /** Save the trained adapter (PEFT + head weights, adapter_config.json) into this folder. */
   saveDir?: string;
   /** How sentence pairs are encoded (default: the backbone's, `resolvePairEncoding`). */
@@ -168,6 +176,11 @@ export async function runTrial(
     throw new TrainingError(
       '--head fresh replaces the BERT/RoBERTa pooler; use-lite has none (its head is trained from scratch already): drop --head',
     );
+  if (spec.frozenDropout !== undefined && spec.frozenDropout !== 0)
+    throw new TrainingError(
+      `--frozen-dropout takes 0 (no dropout below the lowest adapted layer), got ${spec.frozenDropout}; drop the flag to keep the model's dropout`,
+    );
+  const frozenOff = spec.frozenDropout === 0;
   const validation = data.validation ?? [];
   if (validation.length === 0) throw new TrainingError(`task ${spec.task} has no validation split to select on`);
   const train = sliceTrain(data, spec.fidelity, spec.hyper.seed);
@@ -195,7 +208,10 @@ export async function runTrial(
     eval: validation,
     ...(spec.head ? { head: spec.head } : {}),
     hooks: () => createPeft(cfg, dims, { seed: hyper.seed }).hooks,
-    cacheLayer: spec.layerCache === false ? 0 : cacheLayerFor(backbone, cfg, spec.fullFineTune === true),
+    cacheLayer: spec.layerCache === false ? 0 : cacheLayerFor(backbone, cfg, spec.fullFineTune === true, frozenOff),
+    // The frozen prefix without dropout whether or not it is cached: the same model either way.
+    ...(frozenOff ? { noDropoutBelow: cacheableLayer(cfg, spec.fullFineTune === true) } : {}),
+    ...(spec.layerCache === false ? {} : { prefixStore: sharedPrefixStore() }),
     pairEncoding,
     pairHead,
     ...(spec.fullFineTune ? { fullFineTune: true } : {}),

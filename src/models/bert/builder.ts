@@ -121,7 +121,7 @@ export function buildBert(opts: BertBuildOptions): BertGraph {
   let layer = -1;
   const seed = opts.seed ?? 0;
   const quiet = opts.noDropoutBelow ?? 0;
-  const drop = (x: Value, p: number) => ops.dropout(x, layer < quiet ? 0 : p, seed * 1000 + site++);
+  const drop = (x: Value, p: number) => ops.dropout(x, quiet > 0 && layer < quiet ? 0 : p, seed * 1000 + site++);
 
   const W = (name: string, shape: readonly number[]): Value => {
     const w = opts.weights.get(name);

@@ -63,6 +63,7 @@ export const trialSpecCodec: Codec<TrialSpec> = c.object<TrialSpec>({
   reportDev: c.optional(c.boolean),
   splitSeed: c.optional(c.number),
   layerCache: c.optional(c.boolean),
+  frozenDropout: c.optional(c.number),
   saveDir: c.optional(c.string),
   pairEncoding: c.optional(c.literal(...PAIR_ENCODINGS)),
   pairHead: c.optional(c.literal(...PAIR_HEADS)),
@@ -139,6 +140,7 @@ export const trainEventCodec: Codec<TrainEvent> = c.byKind<TrainEvent>({
     bytes: c.number,
     seconds: c.number,
     skipped: c.optional(c.string),
+    shared: c.optional(c.object<NonNullable<Ev<'cache'>['shared']>>({ hits: c.number, misses: c.number })),
   }),
 });
 

@@ -2,10 +2,10 @@
  * A two-parameter classifier for the train room's unit tests: logits[r] = (sum of row r's token
  * ids) x w + b, so its outputs do not depend on padding and are easy to compute by hand.
  */
-import { Graph, type Value } from '../../graph/ir.js';
+import { type Dim, Graph, type Value } from '../../graph/ir.js';
 import * as ops from '../../graph/ops/index.js';
 
-export function sumModel(seq: number, width: number, w: readonly number[], b: readonly number[]) {
+export function sumModel(seq: Dim, width: number, w: readonly number[], b: readonly number[]) {
   const g = new Graph();
   const ids = g.input('input_ids', 'int64', ['batch', seq]);
   const s = ops.reduceSum(ops.cast(ids, 'float32'), [1], true);
