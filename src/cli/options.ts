@@ -7,6 +7,9 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../core/errors.js';
+import { CLASSIFIER_HEADS, type ClassifierHead } from '../models/types.js';
+import { SA_FORMS, type SerialAdapterForm } from '../peft/config.js';
+import { PARAM_DENOMINATORS, type ParamDenominator } from '../peft/params.js';
 
 export interface OptionRule<T = unknown> {
   /** What the option accepts, for messages: "an integer >= 1". */
@@ -108,3 +111,28 @@ export function positive(flag: string): (v: string) => number {
 export function sizeSpec(flag: string): (v: string) => { fraction?: number; count?: number } {
   return flagParser(flag, rules.size()) as (v: string) => { fraction?: number; count?: number };
 }
+
+/**
+ * The protocol options of the commands that train (docs/paper-protocol.md). `--metric` takes any
+ * metric name here: whether the task reports it is checked against the task (`selectMetric`), whose
+ * message lists the task's metrics.
+ */
+export const protocolRules = {
+  metric: {
+    what: 'a metric name such as accuracy, f1, mcc, spearman',
+    schema: z.string().regex(/^[a-z][a-z_]{0,39}$/),
+    fromText: (t) => t,
+  } satisfies OptionRule<string>,
+  head: rules.oneOf<ClassifierHead>(CLASSIFIER_HEADS),
+  paramDenominator: rules.oneOf<ParamDenominator>(PARAM_DENOMINATORS),
+  saForm: rules.oneOf<SerialAdapterForm>(SA_FORMS),
+  /** `METRIC,PCT` (a config file: [METRIC, PCT]), in the objectives' own orientation. */
+  refPoint: {
+    what: 'METRIC,PCT: two numbers, the metric floor and the param-% ceiling (e.g. 0.7,26)',
+    schema: z.tuple([z.number().finite(), z.number().finite().positive()]),
+    fromText: (t) => {
+      const parts = t.split(',');
+      return parts.length === 2 ? parts.map((x) => decimal(x.trim())) : Number.NaN;
+    },
+  } satisfies OptionRule<[number, number]>,
+} as const;

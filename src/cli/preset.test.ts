@@ -46,14 +46,32 @@ const PAPER_HYPER = {
 };
 
 test('search --preset paper: the reference training and budget reach the trial hyperparameters; a flag wins', async () => {
-  const { flags, stderr } = await optionsOf(['search', '--task', 'mrpc', '--preset', 'paper', '--epochs', '2']);
+  const { flags, stderr } = await optionsOf([
+    'search',
+    '--task',
+    'mrpc',
+    '--model',
+    'bert-base-uncased',
+    '--preset',
+    'paper',
+    '--epochs',
+    '2',
+  ]);
   assert.deepEqual(hyperOf(flags as unknown as HyperFlags), { ...PAPER_HYPER, epochs: 2, seed: 0 });
   assert.equal(flags.trials, 200);
   assert.equal(flags.nInit, 100);
   assert.equal(flags.batch, 4);
-  assert.match(stderr, /^preset paper: set lr, batchSize, maxLength, patience, warmupRatio, weightDecay/m);
+  assert.match(
+    stderr,
+    /^preset paper: set lr, batchSize, maxLength, patience, warmupRatio, weightDecay, metric, saForm, head, paramDenominator, nInit, batch, trials, refPoint$/m,
+  );
   assert.doesNotMatch(stderr, /set [^;]*epochs/, 'epochs was given on the command line');
-  assert.match(stderr, /not applied \(no switch yet\): metric, saForm, head, paramDenominator, refPoint/);
+  // The protocol settings, the metric resolved for the task (MRPC: accuracy, not acc_and_f1).
+  assert.equal(flags.metric, 'accuracy');
+  assert.equal(flags.saForm, 'pfeiffer');
+  assert.equal(flags.head, 'fresh');
+  assert.equal(flags.paramDenominator, 'with-pooler');
+  assert.deepEqual(flags.refPoint, [0.7, 26]);
   // Without the preset: the command's own defaults.
   const plain = await optionsOf(['search', '--task', 'mrpc']);
   assert.deepEqual(hyperOf(plain.flags as unknown as HyperFlags), {
@@ -64,12 +82,82 @@ test('search --preset paper: the reference training and budget reach the trial h
     seed: 0,
   });
   assert.equal(plain.stderr, '');
+  for (const k of ['metric', 'saForm', 'head', 'paramDenominator', 'refPoint'])
+    assert.equal(plain.flags[k], undefined, k);
+});
+
+test('search --preset paper: each protocol flag overrides the preset; a --config key too', async () => {
+  const { flags, stderr } = await optionsOf([
+    'search',
+    '--task',
+    'stsb',
+    '--preset',
+    'paper',
+    '--metric',
+    'pearson',
+    '--head',
+    'pooler',
+    '--param-denominator',
+    'encoder',
+    '--sa-form',
+    'houlsby',
+    '--ref-point',
+    '0.5,10',
+  ]);
+  assert.deepEqual(
+    [flags.metric, flags.head, flags.paramDenominator, flags.saForm, flags.refPoint],
+    ['pearson', 'pooler', 'encoder', 'houlsby', [0.5, 10]],
+  );
+  assert.doesNotMatch(stderr, /set [^;]*(metric|head|paramDenominator|saForm|refPoint)/);
+  // STS-B's reference metric is Spearman.
+  assert.equal((await optionsOf(['search', '--task', 'stsb', '--preset', 'paper'])).flags.metric, 'spearman');
+  const dir = mkdtempSync(join(tmpdir(), 'autopeft-preset-'));
+  const file = join(dir, 'c.json');
+  writeFileSync(file, JSON.stringify({ preset: 'paper', refPoint: [0.6, 5], head: 'pooler' }));
+  const c = await optionsOf(['search', '--task', 'cola', '--config', file]);
+  assert.deepEqual([c.flags.refPoint, c.flags.head, c.flags.metric], [[0.6, 5], 'pooler', 'mcc']);
+});
+
+test('search --preset paper on use-lite or with --trial-cmd: the settings that cannot hold are left out, said so', async () => {
+  const a = await optionsOf(['search', '--task', 'sst2', '--model', 'use-lite', '--preset', 'paper']);
+  assert.equal(a.flags.head, undefined);
+  assert.equal(a.flags.metric, 'accuracy');
+  assert.match(a.stderr, /not for this run: head \(use-lite has no pooler to replace\)/);
+  const b = await optionsOf(['search', '--task', 'sst2', '--model', 'x', '--trial-cmd', 'true', '--preset', 'paper']);
+  assert.equal(b.flags.head, undefined);
+  assert.equal(b.flags.metric, undefined);
+  assert.match(b.stderr, /not for this run: metric \(a --trial-cmd command chooses its own\), head/);
+});
+
+test('--metric, --head, --param-denominator, --sa-form and --ref-point reject bad values in one line', async () => {
+  for (const [args, re] of [
+    [['search', '--task', 'mrpc', '--ref-point', '0.7'], /--ref-point must be METRIC,PCT: two numbers/],
+    [['search', '--task', 'mrpc', '--ref-point', '0.7,-1'], /--ref-point must be METRIC,PCT/],
+    [['search', '--task', 'mrpc', '--head', 'mlp'], /--head must be one of pooler, fresh, got "mlp"/],
+    [['retrain', '--study', 's', '--sa-form', 'x'], /--sa-form must be one of houlsby, pfeiffer, got "x"/],
+    [
+      ['train', '--task', 'mrpc', '--param-denominator', 'all'],
+      /--param-denominator must be one of encoder, with-pooler/,
+    ],
+    [['train', '--task', 'mrpc', '--metric', 'Acc!'], /--metric must be a metric name/],
+  ] as const) {
+    const r = await runCli([...args]);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, re);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  }
 });
 
 test('retrain --preset paper: seeds 40-44 and the reference training; --seeds and --lr win', async () => {
   const a = await optionsOf(['retrain', '--study', 's', '--preset', 'paper']);
   assert.deepEqual(hyperOf(a.flags as unknown as HyperFlags), { ...PAPER_HYPER, seed: 40 });
   assert.equal(a.flags.seeds, 5, 'seeds 40, 41, 42, 43, 44');
+  // The task is the study's: the per-task metric is resolved when the command has read it.
+  assert.deepEqual(
+    [a.flags.metric, a.flags.head, a.flags.paramDenominator, a.flags.saForm],
+    ['task', 'fresh', 'with-pooler', 'pfeiffer'],
+  );
+  assert.match(a.stderr, /^preset paper: set [^;]*$/m, 'every setting of retrain is wired');
   const b = await optionsOf(['retrain', '--study', 's', '--preset', 'paper', '--seeds', '2', '--lr', '3e-4']);
   assert.deepEqual(hyperOf(b.flags as unknown as HyperFlags), { ...PAPER_HYPER, lr: 3e-4, seed: 40 });
   assert.equal(b.flags.seeds, 2);

@@ -33,8 +33,10 @@ export interface PresetUse {
   name: string;
   /** Option keys the preset set. */
   applied: string[];
-  /** Preset settings this command has no option for yet (reported, not silently dropped). */
+  /** Preset settings this command has no option for (reported, not silently dropped). */
   notWired: string[];
+  /** Preset settings that do not apply to this run, with why ("head (use-lite has no pooler)"). */
+  skipped: string[];
 }
 
 /** The preset use of the last run of each command (read by the command's action). */
@@ -77,8 +79,19 @@ export function applyPresetTo(cmd: Command, name: string, command: PresetCommand
   const preset = getPreset(name);
   const keys = new Set(cmd.options.map((o) => o.attributeName()));
   const userSet = (k: string) => USER_SOURCES.has(cmd.getOptionValueSource(k) ?? '');
-  const use: PresetUse = { name, applied: [], notWired: [] };
+  const use: PresetUse = { name, applied: [], notWired: [], skipped: [] };
+  const model = keys.has('model') ? (cmd.getOptionValue('model') as string | undefined) : undefined;
+  const external = keys.has('trialCmd') && cmd.getOptionValue('trialCmd') !== undefined;
   for (const [key, value] of Object.entries(presetValues(preset, command, task))) {
+    // Settings that cannot hold for this run are left out and said so (an explicit flag would be an error).
+    if ((key === 'metric' || key === 'head') && external) {
+      use.skipped.push(`${key} (a --trial-cmd command chooses its own)`);
+      continue;
+    }
+    if (key === 'head' && model === 'use-lite') {
+      use.skipped.push('head (use-lite has no pooler to replace)');
+      continue;
+    }
     // A list of seeds is `--seed first --seeds count` here (the commands train seeds first..first+count-1).
     if (key === 'seeds' && Array.isArray(value) && keys.has('seeds') && keys.has('seed')) {
       const list = value as number[];
@@ -110,5 +123,10 @@ export function applyPresetTo(cmd: Command, name: string, command: PresetCommand
 
 /** One line for stderr: what the preset set, and what it could not. */
 export function presetLine(use: PresetUse): string {
-  return `preset ${use.name}: ${use.applied.length > 0 ? `set ${use.applied.join(', ')}` : 'every setting given by the user'}${use.notWired.length > 0 ? `; not applied (no switch yet): ${use.notWired.join(', ')}` : ''}`;
+  return `preset ${use.name}: ${use.applied.length > 0 ? `set ${use.applied.join(', ')}` : 'every setting given by the user'}${use.skipped.length > 0 ? `; not for this run: ${use.skipped.join(', ')}` : ''}${use.notWired.length > 0 ? `; not applied (no switch): ${use.notWired.join(', ')}` : ''}`;
+}
+
+/** Whether `key`'s value on `cmd` was set by a preset (not by the user, not a default). */
+export function fromPreset(cmd: Command, key: string): boolean {
+  return cmd.getOptionValueSource(key) === 'preset';
 }

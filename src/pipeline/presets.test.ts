@@ -34,7 +34,7 @@ test('paper preset: the reference protocol per command', () => {
   );
   // 100 random + 25 batches of 4.
   assert.equal(((search.trials as number) - (search.nInit as number)) / (search.batch as number), 25);
-  assert.deepEqual(search.refPoint, [26, 0.7]);
+  assert.deepEqual(search.refPoint, [0.7, 26]);
   assert.equal(search.saForm, 'pfeiffer');
   assert.equal(search.head, 'fresh');
   assert.equal(search.paramDenominator, 'with-pooler');

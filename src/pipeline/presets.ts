@@ -32,6 +32,14 @@ export interface Preset {
 
 const TRAINING: readonly PresetCommand[] = PRESET_COMMANDS;
 
+/** `metric: task`: the preset's metric depends on the task (`paperMetric`), resolved once the task is known. */
+export const TASK_METRIC = 'task';
+
+/** `value` with `TASK_METRIC` resolved for `task` (`paperMetric`); any other value as it is. */
+export function resolveMetric<T extends string | undefined>(value: T, task: string): T | MetricName {
+  return value === TASK_METRIC ? paperMetric(task) : value;
+}
+
 /**
  * The reference's task metric: accuracy where the GLUE metric reports one (MRPC and QQP included,
  * not acc_and_f1), Matthews correlation for CoLA, Spearman for STS-B (adapterhub/bo/base_function.py
@@ -102,7 +110,7 @@ export const PAPER_PRESET: Preset = {
     },
     {
       key: 'metric',
-      value: 'task',
+      value: TASK_METRIC,
       commands: TRAINING,
       what: 'search / model-selection metric: accuracy (MRPC, QQP and the rest), MCC (CoLA), Spearman (STS-B) — `paperMetric`',
       reference:
@@ -155,9 +163,10 @@ export const PAPER_PRESET: Preset = {
     },
     {
       key: 'refPoint',
-      value: [26, 0.7],
+      // [metric, paramPct], the objectives' order (`--ref-point 0.7,26`); the reference writes [26., 0.7].
+      value: [0.7, 26],
       commands: ['search'],
-      what: "hypervolume reference point (26% params, metric 0.7); CoLA's MCC stays below 0.7, so its hypervolume is 0",
+      what: "hypervolume reference point (metric 0.7, 26% params); CoLA's MCC stays below 0.7, so its hypervolume is 0",
       reference: 'settings.py:24 (ref_point [26., 0.7], every task); run_one_replicate.py:161-162',
     },
     {
@@ -184,7 +193,7 @@ export function presetValues(preset: Preset, command: PresetCommand, task?: stri
   const out: Record<string, unknown> = {};
   for (const s of preset.settings) {
     if (!s.commands.includes(command)) continue;
-    out[s.key] = s.key === 'metric' && s.value === 'task' && task !== undefined ? paperMetric(task) : s.value;
+    out[s.key] = s.key === 'metric' && task !== undefined ? resolveMetric(s.value as string, task) : s.value;
   }
   return out;
 }

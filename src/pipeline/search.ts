@@ -34,7 +34,6 @@ import type { AttrValue, Config, StudyRecord, TrialRecord } from '../trials/inde
 import { UsageError } from '../core/errors.js';
 import { TRIAL_JOB } from './jobs/trial.js';
 import { type ClassifierHead, type PairEncoding, resolvePairEncoding } from '../models/types.js';
-import type { MetricName } from '../data/tasks/types.js';
 import { selectMetric } from '../data/metrics.js';
 import type { ParamDenominator } from '../peft/params.js';
 import type { SerialAdapterForm } from '../peft/config.js';
@@ -84,8 +83,8 @@ export interface SearchOptions {
   noise?: 'learned' | 'binomial';
   /** The `--preset` used and the keys it set: recorded in the setup (the values are in the setup already). */
   preset?: { name: string; applied: string[] };
-  /** Search objective and model-selection metric, one of the task's (default: its main metric). */
-  metric?: MetricName;
+  /** Search objective and model-selection metric, checked to be one of the task's (default: its main metric). */
+  metric?: string;
   /** BERT/RoBERTa classification head of every trial (default `pooler`). */
   head?: ClassifierHead;
   /** What param % divides by (default `encoder`). */
@@ -380,6 +379,7 @@ function trainedAttrs(r: TrialResult): Record<string, AttrValue> {
     // The binomial noise model's n (BoSampler noise: 'binomial').
     validationExamples: r.validationExamples,
     ...(r.stoppedAt !== undefined ? { stoppedAt: r.stoppedAt } : {}),
+    ...(r.head !== undefined ? { head: r.head } : {}),
     description: r.description,
   };
 }

@@ -112,6 +112,8 @@ export interface TrialResult {
   savedTo?: string;
   /** The pair encoding the trial trained with (pair tasks; single-text ones are encoded alike). */
   pairEncoding?: PairEncoding;
+  /** The classification head it trained (BERT/RoBERTa; absent for backbones without a pooler). */
+  head?: ClassifierHead;
 }
 
 // A pool worker runs many trials: keep the backbone and the task data between them.
@@ -238,6 +240,7 @@ export async function runTrial(
       ...(out.stopped ? { stoppedAt: out.stopped.examplesSeen } : {}),
       description: spec.fullFineTune ? 'full fine-tuning' : describePeft(cfg),
       pairEncoding,
+      ...(backbone.poolerParams !== undefined ? { head: spec.head ?? 'pooler' } : {}),
     };
     if (spec.reportDev) {
       if (!data.dev || data.dev.length === 0)

@@ -7,7 +7,15 @@ import { defaultBaselines, runBaselines } from '../../pipeline/followup.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { fidelityOf, hyperOf, MAX_SEEDS, seedCount, type FollowFlags } from './retrain.js';
+import {
+  addSaFormFlag,
+  fidelityOf,
+  followupProtocol,
+  hyperOf,
+  MAX_SEEDS,
+  seedCount,
+  type FollowFlags,
+} from './retrain.js';
 import { openStudy } from '../study.js';
 import { addPresetFlag } from '../preset.js';
 
@@ -35,40 +43,45 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'stdout: one JSON document {"study","baselines"}; human text to stderr')
     .option('--quiet', 'no progress output');
   addPresetFlag(cmd, 'baselines', ctx.stderr);
-  addTrainingFlags(cmd).action(async (f: FollowFlags & { fullFt?: boolean; json?: boolean; quiet?: boolean }) => {
-    const { storage, setup } = await openStudy(f);
-    try {
-      const baselines = defaultBaselines(setup.hidden, f.fullFt === true);
-      const labels = [
-        ...baselines.map((b) => `${b.method} (search fidelity)`),
-        ...baselines.flatMap((b) => Array.from({ length: f.seeds }, (_, s) => `${b.method} seed ${f.seed + s}`)),
-      ];
-      const events = batchProgress(ctx, 'baselines', labels.length, (i) => labels[i]!, f.quiet === true);
-      const records = await runBaselines({
-        storage,
-        study: f.study,
-        hyper: hyperOf(f),
-        ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
-        seeds: f.seeds,
-        workers: f.workers,
-        baselines,
-        events,
-        ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
-      });
-      events.stop();
-      const { human, json } = commandOutput(ctx, f.json);
-      human.write(`baselines for "${f.study}" (${setup.task}, ${setup.model}):\n`);
-      for (const r of records) {
-        const dev = r.devValues
-          ? `  dev ${fmtNum(r.devValues.reduce((a, b) => a + b, 0) / r.devValues.length)} (${r.devValues.length} seeds)`
-          : '';
-        human.write(
-          `  ${r.method.padEnd(8)} params ${fmtNum(r.paramPct).padStart(8)}%  validation ${r.metricName} ${fmtNum(r.metric)}${dev}\n`,
-        );
+  addSaFormFlag(addTrainingFlags(cmd)).action(
+    async (f: FollowFlags & { fullFt?: boolean; json?: boolean; quiet?: boolean }) => {
+      const { storage, setup } = await openStudy(f);
+      try {
+        // The protocol flags apply to the full-fidelity runs; the search-fidelity ones train as the study's trials did.
+        const protocol = await followupProtocol(cmd, f, setup);
+        const baselines = defaultBaselines(setup.hidden, f.fullFt === true);
+        const labels = [
+          ...baselines.map((b) => `${b.method} (search fidelity)`),
+          ...baselines.flatMap((b) => Array.from({ length: f.seeds }, (_, s) => `${b.method} seed ${f.seed + s}`)),
+        ];
+        const events = batchProgress(ctx, 'baselines', labels.length, (i) => labels[i]!, f.quiet === true);
+        const records = await runBaselines({
+          storage,
+          study: f.study,
+          hyper: hyperOf(f),
+          ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
+          seeds: f.seeds,
+          workers: f.workers,
+          baselines,
+          events,
+          ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
+          protocol,
+        });
+        events.stop();
+        const { human, json } = commandOutput(ctx, f.json);
+        human.write(`baselines for "${f.study}" (${setup.task}, ${setup.model}):\n`);
+        for (const r of records) {
+          const dev = r.devValues
+            ? `  dev ${fmtNum(r.devValues.reduce((a, b) => a + b, 0) / r.devValues.length)} (${r.devValues.length} seeds)`
+            : '';
+          human.write(
+            `  ${r.method.padEnd(8)} params ${fmtNum(r.paramPct).padStart(8)}%  validation ${r.metricName} ${fmtNum(r.metric)}${dev}\n`,
+          );
+        }
+        json({ study: f.study, baselines: records });
+      } finally {
+        await storage.close();
       }
-      json({ study: f.study, baselines: records });
-    } finally {
-      await storage.close();
-    }
-  });
+    },
+  );
 }

@@ -2,12 +2,13 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
-import { int } from '../options.js';
+import { flagParser, int, protocolRules } from '../options.js';
 import { UsageError } from '../../core/errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
 import { getBackbone, getTask } from '../../train/trial.js';
 import { evaluateAdapter } from '../../train/evaluate.js';
 import { describePeft } from '../../peft/config.js';
+import { selectMetric } from '../../data/metrics.js';
 
 /** `autopeft evaluate`: score a saved adapter on a task split. */
 export function register(program: Command, ctx: CliContext): void {
@@ -22,7 +23,15 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--max-length <n>', 'longest input in tokens', int('--max-length', 4), 128)
     .option('--threads <n>', 'intra-op threads', int('--threads', 1))
     .option('--pair-encoding <cross|siamese>', "must match the adapter's (recorded in its config); a check only")
-    .option('--json', 'stdout: one JSON document {"task","split","metric","metrics","examples"}; human text to stderr')
+    .option(
+      '--metric <name>',
+      'the metric reported as "metric", one of the task\'s (default: the one the adapter was selected on, else the task\'s main metric)',
+      flagParser('--metric', protocolRules.metric),
+    )
+    .option(
+      '--json',
+      'stdout: one JSON document {"task","split","metric","metricName","metrics","examples"}; human text to stderr',
+    )
     .action(
       async (f: {
         adapter: string;
@@ -33,6 +42,7 @@ export function register(program: Command, ctx: CliContext): void {
         maxLength: number;
         threads?: number;
         pairEncoding?: string;
+        metric?: string;
         json?: boolean;
       }) => {
         if (f.split !== 'dev' && f.split !== 'validation')
@@ -50,10 +60,14 @@ export function register(program: Command, ctx: CliContext): void {
         const examples = f.split === 'dev' ? data.dev : data.validation;
         if (!examples || examples.length === 0)
           throw new UsageError(`task ${task} has no ${f.split} split${f.data ? ` under ${f.data}` : '; pass --data'}`);
+        // The adapter records the metric it was selected on (train --metric); on its own task that is the default.
+        const selectedOn = adapter.extra?.metricName;
+        const own = task === adapter.task && typeof selectedOn === 'string' ? selectedOn : undefined;
+        const info = selectMetric(data.info, f.metric ?? own);
         const r = await evaluateAdapter({
           backbone,
           adapter,
-          task: data.info,
+          task: info,
           examples,
           maxLength: f.maxLength,
           ...(f.threads !== undefined ? { threads: f.threads } : {}),
@@ -64,7 +78,7 @@ export function register(program: Command, ctx: CliContext): void {
             .map(([k, v]) => `${k} ${fmtNum(v!)}`)
             .join(', ')}\n`,
         );
-        json({ task, split: f.split, metric: r.main, metrics: r.metrics, examples: r.n });
+        json({ task, split: f.split, metric: r.main, metricName: r.mainMetric, metrics: r.metrics, examples: r.n });
       },
     );
 }

@@ -2,15 +2,18 @@ import type { Command } from 'commander';
 import type { CliContext } from '../context.js';
 import { commandOutput } from '../json.js';
 import { fmtNum } from '../progress.js';
-import { int } from '../options.js';
+import { flagParser, int, protocolRules } from '../options.js';
 import { UsageError } from '../../core/errors.js';
-import { frontTrials, retrainFront } from '../../pipeline/followup.js';
-import { describePeft } from '../../peft/config.js';
-import { peftFromSearch } from '../../search/space/autopeft.js';
+import { type FollowupProtocol, frontTrials, retrainFront } from '../../pipeline/followup.js';
+import { describePeft, type SerialAdapterForm } from '../../peft/config.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { openStudy } from '../study.js';
-import { addPresetFlag } from '../preset.js';
+import { addPresetFlag, fromPreset } from '../preset.js';
+import { resolveMetric } from '../../pipeline/presets.js';
+import { setupPeft } from '../../pipeline/attrs.js';
+import { selectMetric } from '../../data/metrics.js';
+import { getTask } from '../../train/trial.js';
 import { addTrainingFlags, fidelityOf, hyperOf, type TrainFlags } from './train.js';
 
 export { hyperOf, fidelityOf };
@@ -41,6 +44,37 @@ export interface FollowFlags extends TrainFlags {
   seeds: number;
   trials?: number[];
   workers: number;
+  saForm?: SerialAdapterForm;
+}
+
+/** `--sa-form` of retrain, baselines and transfer: the configurations come from the study, not `--peft`. */
+export function addSaFormFlag(cmd: Command): Command {
+  return cmd.option(
+    '--sa-form <houlsby|pfeiffer>',
+    "serial adapter form of these runs (default: the study's)",
+    flagParser('--sa-form', protocolRules.saForm),
+  );
+}
+
+/**
+ * The protocol flags as overrides of the study's settings: `--metric` resolved (a preset's per-task
+ * metric) and checked against `task` before any training; a preset's fresh head left out on use-lite,
+ * which has no pooler (the user's own `--head fresh` there is refused by the trial).
+ */
+export async function followupProtocol(
+  cmd: Command,
+  f: Pick<FollowFlags, 'metric' | 'head' | 'paramDenominator' | 'saForm'>,
+  on: { task: string; dataDir?: string | undefined; model: string },
+): Promise<FollowupProtocol> {
+  const metric = f.metric === undefined ? undefined : resolveMetric(f.metric, on.task);
+  const checked = metric === undefined ? undefined : selectMetric((await getTask(on.task, on.dataDir, 0)).info, metric);
+  const head = on.model === 'use-lite' && fromPreset(cmd, 'head') ? undefined : f.head;
+  return {
+    ...(checked ? { metric: checked.mainMetric } : {}),
+    ...(head !== undefined ? { head } : {}),
+    ...(f.paramDenominator !== undefined ? { paramDenominator: f.paramDenominator } : {}),
+    ...(f.saForm !== undefined ? { saForm: f.saForm } : {}),
+  };
 }
 
 /** `autopeft retrain`: the front at full fidelity with several seeds, mean ± std on the dev set. */
@@ -66,9 +100,10 @@ export function register(program: Command, ctx: CliContext): void {
     )
     .option('--quiet', 'no progress output');
   addPresetFlag(cmd, 'retrain', ctx.stderr);
-  addTrainingFlags(cmd).action(async (f: FollowFlags & { json?: boolean; quiet?: boolean }) => {
+  addSaFormFlag(addTrainingFlags(cmd)).action(async (f: FollowFlags & { json?: boolean; quiet?: boolean }) => {
     const { storage, setup } = await openStudy(f);
     try {
+      const protocol = await followupProtocol(cmd, f, setup);
       const front = await frontTrials(storage, f.study, f.trials);
       const labels = front.flatMap((t) =>
         Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`),
@@ -84,6 +119,7 @@ export function register(program: Command, ctx: CliContext): void {
         ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
         events,
         ...(f.trials ? { trials: f.trials } : {}),
+        protocol,
       });
       events.stop();
       const { human, json } = commandOutput(ctx, f.json);
@@ -93,7 +129,7 @@ export function register(program: Command, ctx: CliContext): void {
       for (const r of records) {
         const t = front.find((x) => x.number === r.trial)!;
         human.write(
-          `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(peftFromSearch(t.config, setup.numLayers))}\n`,
+          `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)} ± ${fmtNum(r.std)}  params ${fmtNum(r.paramPct)}%  ${describePeft(setupPeft(setup, t.config, protocol.saForm))}\n`,
         );
       }
       json({

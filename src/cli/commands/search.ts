@@ -3,7 +3,7 @@ import type { Command } from 'commander';
 import { basename } from 'node:path';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
-import { flagParser, rules, safeName, type OptionRule } from '../options.js';
+import { flagParser, protocolRules, rules, safeName, type OptionRule } from '../options.js';
 import { commandOutput } from '../json.js';
 import { UsageError } from '../../core/errors.js';
 import { openStorage, storageFile } from '../../storage/index.js';
@@ -14,6 +14,10 @@ import { SEARCH_DEFAULTS } from '../../search/defaults.js';
 import { getBackbone, getTask, type TrialSpec } from '../../train/trial.js';
 import { hyperOf } from './train.js';
 import { addPresetFlag, presetUseOf, warmupRatioRule, weightDecayRule } from '../preset.js';
+import { resolveMetric } from '../../pipeline/presets.js';
+import type { ClassifierHead } from '../../models/types.js';
+import type { ParamDenominator } from '../../peft/params.js';
+import type { SerialAdapterForm } from '../../peft/config.js';
 
 /** `--storage` of every command unless `$AUTOPEFT_STORAGE` (e.g. a postgres:// URL) or a --config file names another. */
 export const DEFAULT_STORAGE = 'autopeft.sqlite';
@@ -49,6 +53,11 @@ interface SearchFlags {
   ashaEta?: number;
   ashaMinTrials?: number;
   noise?: 'learned' | 'binomial';
+  metric?: string;
+  head?: ClassifierHead;
+  paramDenominator?: ParamDenominator;
+  refPoint?: [number, number];
+  saForm?: SerialAdapterForm;
   config?: string;
   quiet?: boolean;
 }
@@ -210,6 +219,42 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     arg: 'x',
     help: 'AdamW weight decay (default 0.01)',
     rule: weightDecayRule,
+  },
+  // The protocol (docs/paper-protocol.md): recorded in the study; a resumed study needs the same values.
+  {
+    key: 'metric',
+    flag: '--metric',
+    arg: 'name',
+    help: "search objective and model-selection metric, one of the task's (accuracy, f1, mcc, spearman, ...; default its main metric)",
+    rule: protocolRules.metric,
+  },
+  {
+    key: 'head',
+    flag: '--head',
+    arg: 'pooler|fresh',
+    help: "BERT/RoBERTa classification head: the pretrained pooler (default) or the reference's fresh dense + tanh + linear",
+    rule: protocolRules.head,
+  },
+  {
+    key: 'paramDenominator',
+    flag: '--param-denominator',
+    arg: 'encoder|with-pooler',
+    help: 'param % over the encoder (default) or the encoder + pooler (the reference: 109,482,240 for BERT-base)',
+    rule: protocolRules.paramDenominator,
+  },
+  {
+    key: 'saForm',
+    flag: '--sa-form',
+    arg: 'houlsby|pfeiffer',
+    help: "every trial's serial adapter form (default houlsby; pfeiffer: the reference's, docs/peft.md)",
+    rule: protocolRules.saForm,
+  },
+  {
+    key: 'refPoint',
+    flag: '--ref-point',
+    arg: 'METRIC,PCT',
+    help: 'fixed hypervolume reference point for BO and the report, e.g. 0.7,26 (default: inferred from the trials)',
+    rule: protocolRules.refPoint,
   },
   // No commander defaults below: unset means the resumed study's stored setting, else SEARCH_DEFAULTS.
   {
@@ -416,6 +461,11 @@ export function register(program: Command, ctx: CliContext): void {
           ...(flags.ashaEta !== undefined ? { ashaEta: flags.ashaEta } : {}),
           ...(flags.ashaMinTrials !== undefined ? { ashaMinTrials: flags.ashaMinTrials } : {}),
           ...(flags.noise !== undefined ? { noise: flags.noise } : {}),
+          ...(flags.metric !== undefined ? { metric: resolveMetric(flags.metric, flags.task) } : {}),
+          ...(flags.head !== undefined ? { head: flags.head } : {}),
+          ...(flags.paramDenominator !== undefined ? { paramDenominator: flags.paramDenominator } : {}),
+          ...(flags.refPoint !== undefined ? { refPoint: flags.refPoint } : {}),
+          ...(flags.saForm !== undefined ? { saForm: flags.saForm } : {}),
           ...(presetUseOf(cmd) ? { preset: { name: presetUseOf(cmd)!.name, applied: presetUseOf(cmd)!.applied } } : {}),
           onEvent,
           signal: controller.signal,

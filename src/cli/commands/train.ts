@@ -3,13 +3,15 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { CliContext } from '../context.js';
 import { createProgress, fmtDuration, fmtNum } from '../progress.js';
-import { flagParser, int, positive, sizeSpec } from '../options.js';
+import { flagParser, int, positive, protocolRules, sizeSpec } from '../options.js';
 import { warmupRatioRule, weightDecayRule } from '../preset.js';
 import { emptyPeftConfig, readPeftArg } from '../../peft/config.js';
 import { getBackbone, peftLimitsOf, runTrial, type TrialSpec } from '../../train/trial.js';
 import type { TrainEvent } from '../../train/trainer.js';
 import { UsageError } from '../../core/errors.js';
-import type { PairEncoding, PairHead } from '../../models/types.js';
+import type { ClassifierHead, PairEncoding, PairHead } from '../../models/types.js';
+import type { ParamDenominator } from '../../peft/params.js';
+import type { MetricName } from '../../data/tasks/types.js';
 import { commandOutput } from '../json.js';
 
 /**
@@ -46,6 +48,10 @@ export interface TrainFlags {
   layerCache?: boolean;
   pairEncoding?: string;
   pairHead?: string;
+  /** Checked against the task when the run starts (`selectMetric`). */
+  metric?: string;
+  head?: ClassifierHead;
+  paramDenominator?: ParamDenominator;
   json?: boolean;
   quiet?: boolean;
 }
@@ -98,7 +104,22 @@ export function addTrainingFlags(cmd: Command): Command {
       flagParser('--weight-decay', weightDecayRule),
     )
     .option('--train-limit <n|fraction>', 'train on a seeded subset of the training split', sizeSpec('--train-limit'))
-    .option('--threads <n>', 'intra-op threads (default: all cores)', int('--threads', 1));
+    .option('--threads <n>', 'intra-op threads (default: all cores)', int('--threads', 1))
+    .option(
+      '--metric <name>',
+      "model-selection metric, one of the task's (accuracy, f1, mcc, spearman, ...; default its main metric)",
+      flagParser('--metric', protocolRules.metric),
+    )
+    .option(
+      '--head <pooler|fresh>',
+      "BERT/RoBERTa head: the pretrained pooler (default) or a fresh dense + tanh + linear (the reference's)",
+      flagParser('--head', protocolRules.head),
+    )
+    .option(
+      '--param-denominator <encoder|with-pooler>',
+      'param % over the encoder (default) or the encoder + pooler (the reference)',
+      flagParser('--param-denominator', protocolRules.paramDenominator),
+    );
 }
 
 /** `autopeft train`: fine-tune one PEFT configuration and report its dev score. */
@@ -135,7 +156,7 @@ export function register(program: Command, ctx: CliContext): void {
   addTrainingFlags(cmd)
     .option(
       '--json',
-      'stdout: one JSON document {"task","metric","metrics","paramPct","trainableParams","trainSeconds","validation","config"}; human text to stderr',
+      'stdout: one JSON document {"task","metric","metricName","metrics","paramPct","trainableParams","trainSeconds","validation","config"}; human text to stderr',
     )
     .option('--quiet', 'no progress output')
     .action(async (flags: TrainFlags) => {
@@ -162,6 +183,10 @@ export function register(program: Command, ctx: CliContext): void {
         ...(flags.layerCache === false ? { layerCache: false } : {}),
         ...(flags.pairEncoding !== undefined ? { pairEncoding: flags.pairEncoding as PairEncoding } : {}),
         ...(flags.pairHead !== undefined ? { pairHead: flags.pairHead as PairHead } : {}),
+        // runTrial checks the metric against the task (one line listing the task's metrics).
+        ...(flags.metric !== undefined ? { metric: flags.metric as MetricName } : {}),
+        ...(flags.head !== undefined ? { head: flags.head } : {}),
+        ...(flags.paramDenominator !== undefined ? { paramDenominator: flags.paramDenominator } : {}),
       };
       const bar = createProgress({
         label: 'train',
@@ -215,6 +240,8 @@ export function register(program: Command, ctx: CliContext): void {
         paramPct: r.paramPct,
         trainableParams: r.trainableParams,
         trainSeconds: r.trainSeconds,
+        metricName: r.metricName,
+        ...(r.head !== undefined ? { head: r.head } : {}),
         validation: { metric: r.metric, metrics: r.metrics },
         // The config as trained (options included); `--peft` accepts it back as it is.
         config: r.peft,

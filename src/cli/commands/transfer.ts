@@ -6,11 +6,20 @@ import { fmtNum } from '../progress.js';
 import { int } from '../options.js';
 import { frontTrials, transferFront } from '../../pipeline/followup.js';
 import { describePeft } from '../../peft/config.js';
-import { peftFromSearch } from '../../search/space/autopeft.js';
+import { setupPeft } from '../../pipeline/attrs.js';
 import { batchProgress } from '../batch-progress.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags } from './train.js';
-import { fidelityOf, hyperOf, MAX_SEEDS, seedCount, trialList, type FollowFlags } from './retrain.js';
+import {
+  addSaFormFlag,
+  fidelityOf,
+  followupProtocol,
+  hyperOf,
+  MAX_SEEDS,
+  seedCount,
+  trialList,
+  type FollowFlags,
+} from './retrain.js';
 import { openStudy } from '../study.js';
 import { addPresetFlag } from '../preset.js';
 
@@ -34,12 +43,18 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--json', 'stdout: one JSON document {"study","task","results"}; human text to stderr')
     .option('--quiet', 'no progress output');
   addPresetFlag(cmd, 'transfer', ctx.stderr, 'task');
-  addTrainingFlags(cmd).action(
+  addSaFormFlag(addTrainingFlags(cmd)).action(
     async (
       f: FollowFlags & { task: string; data?: string; pairEncoding?: string; json?: boolean; quiet?: boolean },
     ) => {
       const { storage, setup } = await openStudy(f);
       try {
+        // --metric is the target task's (default: its main metric, not the study's).
+        const protocol = await followupProtocol(cmd, f, {
+          task: f.task,
+          dataDir: f.data ?? setup.dataDir,
+          model: setup.model,
+        });
         const front = await frontTrials(storage, f.study, f.trials);
         const labels = front.flatMap((t) =>
           Array.from({ length: f.seeds }, (_, s) => `trial ${t.number} seed ${f.seed + s}`),
@@ -58,6 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
           events,
           ...(f.trials ? { trials: f.trials } : {}),
           ...(f.threads !== undefined ? { threadsPerWorker: f.threads } : {}),
+          protocol,
         });
         events.stop();
         const { human, json } = commandOutput(ctx, f.json);
@@ -66,7 +82,7 @@ export function register(program: Command, ctx: CliContext): void {
         );
         for (const r of out) {
           human.write(
-            `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(peftFromSearch(r.config, setup.numLayers))}\n`,
+            `  trial ${String(r.trial).padStart(3)}  ${fmtNum(r.mean)}${r.values.length > 1 ? ` ± ${fmtNum(r.std)}` : ''}  (source ${fmtNum(r.sourceMetric)})  params ${fmtNum(r.paramPct)}%  ${describePeft(setupPeft(setup, r.config, protocol.saForm))}\n`,
           );
         }
         json({ study: f.study, task: f.task, results: out });

@@ -97,6 +97,7 @@ export const trialResultCodec: Codec<TrialResult> = c.object<TrialResult>({
   description: c.string,
   savedTo: c.optional(c.string),
   pairEncoding: c.optional(c.literal(...PAIR_ENCODINGS)),
+  head: c.optional(c.literal(...CLASSIFIER_HEADS)),
 });
 
 type Ev<K extends TrainEvent['kind']> = Extract<TrainEvent, { kind: K }>;
