@@ -48,6 +48,8 @@ export interface SearchSetup {
   refPoint?: [number, number];
   /** The serial adapter form of every trial (absent: `houlsby`). */
   saForm?: SerialAdapterForm;
+  /** `--frozen-dropout 0`: no dropout below each trial's lowest adapted layer (absent: the model's). */
+  frozenDropout?: number;
 }
 
 /** The study's trial settings with their defaults filled in (older studies recorded none of them). */

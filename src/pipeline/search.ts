@@ -93,6 +93,8 @@ export interface SearchOptions {
   refPoint?: [number, number];
   /** Serial adapter form of every trial (default `houlsby`). */
   saForm?: SerialAdapterForm;
+  /** 0: no dropout below each trial's lowest adapted layer, which is then cached (TrialSpec.frozenDropout). */
+  frozenDropout?: number;
   /** Trials trained at once on this machine; 0 = only create the study and its plan (for `autopeft worker`). */
   workers: number;
   threadsPerWorker?: number;
@@ -339,6 +341,7 @@ export function searchTrialJob(
     ...(setup.metric !== undefined ? { metric: setup.metric } : {}),
     ...(setup.head !== undefined ? { head: setup.head } : {}),
     ...(setup.paramDenominator !== undefined ? { paramDenominator: setup.paramDenominator } : {}),
+    ...(setup.frozenDropout !== undefined ? { frozenDropout: setup.frozenDropout } : {}),
   };
   return {
     run: async (ex: Executor, control) => ({
@@ -539,6 +542,7 @@ export async function runSearch(o: SearchOptions): Promise<SearchOutcome> {
     ...(o.paramDenominator !== undefined ? { paramDenominator: o.paramDenominator } : {}),
     ...(o.refPoint ? { refPoint: [o.refPoint[0], o.refPoint[1]] as [number, number] } : {}),
     ...(o.saForm !== undefined ? { saForm: o.saForm } : {}),
+    ...(o.frozenDropout !== undefined ? { frozenDropout: o.frozenDropout } : {}),
   };
   if (existing) checkResumable(existing, setup, o.storage.location, mainMetric);
   const { study, paramPct, pruner } = await openSearchStudy({

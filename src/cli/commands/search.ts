@@ -58,6 +58,7 @@ interface SearchFlags {
   paramDenominator?: ParamDenominator;
   refPoint?: [number, number];
   saForm?: SerialAdapterForm;
+  frozenDropout?: '0';
   config?: string;
   quiet?: boolean;
 }
@@ -241,6 +242,13 @@ const SEARCH_OPTIONS: readonly SearchOption[] = [
     arg: 'encoder|with-pooler',
     help: 'param % over the encoder (default) or the encoder + pooler (the reference: 109,482,240 for BERT-base)',
     rule: protocolRules.paramDenominator,
+  },
+  {
+    key: 'frozenDropout',
+    flag: '--frozen-dropout',
+    arg: '0',
+    help: 'no dropout in the frozen layers below the lowest adapted layer: BERT/RoBERTa trials then start from shared cached rows (docs/training.md)',
+    rule: rules.oneOf(['0'] as const),
   },
   {
     key: 'saForm',
@@ -466,6 +474,7 @@ export function register(program: Command, ctx: CliContext): void {
           ...(flags.paramDenominator !== undefined ? { paramDenominator: flags.paramDenominator } : {}),
           ...(flags.refPoint !== undefined ? { refPoint: flags.refPoint } : {}),
           ...(flags.saForm !== undefined ? { saForm: flags.saForm } : {}),
+          ...(flags.frozenDropout !== undefined ? { frozenDropout: Number(flags.frozenDropout) } : {}),
           ...(presetUseOf(cmd) ? { preset: { name: presetUseOf(cmd)!.name, applied: presetUseOf(cmd)!.applied } } : {}),
           onEvent,
           signal: controller.signal,
