@@ -120,7 +120,7 @@ export function sizeSpec(flag: string): (v: string) => { fraction?: number; coun
 export const protocolRules = {
   metric: {
     what: 'a metric name such as accuracy, f1, mcc, spearman',
-    schema: z.string().regex(/^[a-z][a-z_]{0,39}$/),
+    schema: z.string().regex(/^[a-z][a-z0-9_]{0,39}$/),
     fromText: (t) => t,
   } satisfies OptionRule<string>,
   head: rules.oneOf<ClassifierHead>(CLASSIFIER_HEADS),

@@ -87,13 +87,14 @@ const searchArgs = (study: string, extra: string[]) => [
   ...extra,
 ];
 
-async function stored(study: string): Promise<{ setup: SearchSetup; trials: FrozenTrial[] }> {
+async function stored(study: string): Promise<{ setup: SearchSetup; trials: FrozenTrial[]; retrain: unknown }> {
   const s = openSqliteStorage(db);
   try {
     const record = await s.getStudy(study);
     return {
       setup: record.systemAttrs['autopeft'] as unknown as SearchSetup,
       trials: await s.listTrials(study, { states: ['COMPLETE'] }),
+      retrain: record.systemAttrs['retrain'],
     };
   } finally {
     await s.close();
@@ -160,6 +161,40 @@ test('search --preset paper: every preset value reaches the trials; report uses 
   for (const line of [/metric \| accuracy/, /param % denominator \| with-pooler/, /head \| fresh/])
     assert.match(md, line);
 
+  // retrain --preset paper: the study's task resolves the metric; the front trial re-trained with the
+  // fresh head, counted over the encoder + pooler (flags cut the seeds and epochs).
+  const first = trials.find((t) => (t.config.sa as number) > 0) ?? trials[0]!;
+  const rt = await runCli([
+    'retrain',
+    '--study',
+    'paper',
+    '--storage',
+    db,
+    '--preset',
+    'paper',
+    '--trials',
+    String(first.number),
+    '--seeds',
+    '1',
+    '--epochs',
+    '1',
+    '--max-length',
+    '24',
+    '--threads',
+    '1',
+    '--quiet',
+    '--json',
+  ]);
+  assert.equal(rt.code, 0, rt.stderr);
+  assert.match(rt.stderr, /preset paper: set [^;]*metric, saForm, head, paramDenominator/);
+  const [res] = rt.json().results as { metricName: string; paramPct: number; values: number[] }[];
+  assert.equal(res!.metricName, 'accuracy');
+  assert.ok(Math.abs(res!.paramPct - pctOf(first, setup, 'with-pooler')) < 1e-12);
+  assert.deepEqual(
+    (rt.json().results as Record<string, unknown>[]).map(({ config: _, ...r }) => r),
+    (await stored('paper')).retrain,
+  );
+
   // Resuming with another metric (or head) is refused before any training.
   const again = await runCli(searchArgs('paper', ['--trials', '4', '--n-init', '2', '--metric', 'mcc']));
   assert.equal(again.code, 2);
@@ -216,4 +251,65 @@ test('--metric the task does not report: one line listing its metrics, no study 
   } finally {
     await s.close();
   }
+});
+
+test('train --metric --head fresh --param-denominator with-pooler: recorded in the adapter; evaluate scores it alike', async () => {
+  const out = join(dir, 'adapter');
+  const t = await runCli([
+    'train',
+    '--model',
+    join(dir, 'tiny'),
+    '--task',
+    task,
+    '--peft',
+    '{"sa": 4, "saForm": "pfeiffer"}',
+    '--metric',
+    'mcc',
+    '--head',
+    'fresh',
+    '--param-denominator',
+    'with-pooler',
+    '--max-steps',
+    '4',
+    '--max-length',
+    '24',
+    '--batch-size',
+    '16',
+    '--threads',
+    '1',
+    '--out',
+    out,
+    '--quiet',
+    '--json',
+  ]);
+  assert.equal(t.code, 0, t.stderr);
+  const j = t.json() as {
+    metricName: string;
+    head: string;
+    metric: number;
+    metrics: Record<string, number>;
+    paramPct: number;
+  };
+  assert.deepEqual([j.metricName, j.head], ['mcc', 'fresh']);
+  assert.equal(j.metric, j.metrics.mcc, 'the dev metric reported is the one selected on');
+  // 2 layers x 2·H·4 over the encoder + pooler.
+  const backboneParams = (await stored('paper')).setup.backboneParams;
+  assert.ok(Math.abs(j.paramPct - (100 * 2 * 2 * H * 4) / (backboneParams + H * H + H)) < 1e-12);
+  const config = JSON.parse(readFileSync(join(out, 'autopeft_adapter.json'), 'utf8')) as {
+    extra: Record<string, unknown>;
+  };
+  assert.deepEqual(
+    [config.extra.metricName, config.extra.head, config.extra.paramDenominator],
+    ['mcc', 'fresh', 'with-pooler'],
+  );
+  // The fresh head's weights sit in the pooler's slot: evaluate rebuilds the trained classifier exactly.
+  const e = await runCli(['evaluate', '--adapter', out, '--max-length', '24', '--json']);
+  assert.equal(e.code, 0, e.stderr);
+  const ej = e.json() as { metricName: string; metrics: Record<string, number> };
+  assert.equal(ej.metricName, 'mcc', 'the metric the adapter was selected on');
+  for (const [k, v] of Object.entries(j.metrics))
+    assert.ok(Math.abs(ej.metrics[k]! - v) < 1e-9, `${k}: ${ej.metrics[k]} vs ${v}`);
+  const f1 = await runCli(['evaluate', '--adapter', out, '--max-length', '24', '--metric', 'f1', '--json']);
+  assert.equal(f1.code, 0, f1.stderr);
+  assert.equal((f1.json() as { metricName: string }).metricName, 'f1');
 });
