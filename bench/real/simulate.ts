@@ -172,7 +172,8 @@ export async function runStrategy(t: Table, s: Strategy, seed: number, o: RunOpt
   for (const config of initialDesign(t, space, seed, Math.min(o.nInit, o.budget))) evaluate(config);
   while (trace.hv.length < o.budget) {
     const n = Math.min(o.batch, o.budget - trace.hv.length);
-    const configs = await sampler.sample({ complete, pending: [], n });
+    const pruned = all.filter((t) => t.state === 'PRUNED');
+    const configs = await sampler.sample({ complete, pending: [], pruned, n });
     if (configs.length === 0) break; // the space is exhausted
     for (const config of configs) evaluate(config);
   }

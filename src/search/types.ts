@@ -17,6 +17,19 @@ export type {
   TrialState,
 } from '../trials/index.js';
 
+/** What a sampler is shown: the study's history and how many configs to propose. */
+export interface SampleArgs {
+  complete: readonly FrozenTrial[];
+  pending: readonly Config[];
+  /**
+   * Trials a pruner stopped early. Samplers do not propose their configurations again: without this
+   * a sampler that learns only from complete trials (BO) keeps re-proposing what the pruner keeps
+   * stopping (measured on the recorded SST-2 table: 24 distinct configs in 100 ASHA trials).
+   */
+  pruned?: readonly FrozenTrial[];
+  n: number;
+}
+
 /**
  * A sampler proposes `n` new configs given the study's history.
  * `pending` are configs already handed out (WAITING/RUNNING) whose results are unknown: BO treats
@@ -25,11 +38,7 @@ export type {
  */
 export interface Sampler {
   readonly name: string;
-  sample(args: {
-    complete: readonly FrozenTrial[];
-    pending: readonly Config[];
-    n: number;
-  }): Promise<Config[]> | Config[];
+  sample(args: SampleArgs): Promise<Config[]> | Config[];
   /**
    * Plain-JSON state that a restarted sampler needs to propose what an uninterrupted one would
    * (BO: the last GP hyperparameters). The Study stores it as a study system attribute after

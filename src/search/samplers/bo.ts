@@ -10,7 +10,7 @@
  * Supported objective layouts: exactly one objective without `known`, plus any number of known
  * ones (0: expected improvement; 1: the 2-D closed form; >= 2: the grid form, fine for 2-3).
  */
-import type { AttrValue, Config, FrozenTrial, Sampler } from '../types.js';
+import type { AttrValue, Config, FrozenTrial, Sampler, SampleArgs } from '../types.js';
 import { Rng, mixSeed } from '../../core/random.js';
 import { SearchSpaceError } from '../space/errors.js';
 import { SEARCH_DEFAULTS } from '../defaults.js';
@@ -170,10 +170,10 @@ export class BoSampler implements Sampler {
     this.lastColdN = st.lastColdN as number;
   }
 
-  sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
+  sample(args: SampleArgs): Config[] {
     const { space } = this.o;
     const rng = new Rng(mixSeed(this.o.seed ?? 0, args.complete.length, args.pending.length, args.n, 3));
-    const taken = takenKeys(space, args.complete, args.pending);
+    const taken = takenKeys(space, args);
     const nInit = Math.max(2, this.o.nInit ?? 20);
     if (args.complete.length < nInit) {
       this.last = {

@@ -1,5 +1,5 @@
 /** Helpers shared by the samplers. */
-import type { Config, FrozenTrial, ObjectiveSpec } from '../types.js';
+import type { Config, FrozenTrial, ObjectiveSpec, SampleArgs } from '../types.js';
 import type { SearchSpace } from '../space/space.js';
 import { SearchSpaceError } from '../space/errors.js';
 import type { Rng } from '../../core/random.js';
@@ -52,13 +52,11 @@ export function sampleUnique(space: SearchSpace, rng: Rng, n: number, taken: Set
   return out;
 }
 
-export function takenKeys(
-  space: SearchSpace,
-  complete: readonly FrozenTrial[],
-  pending: readonly Config[],
-): Set<string> {
+/** Keys of every configuration the study already has: complete, pending and pruned. */
+export function takenKeys(space: SearchSpace, args: Omit<SampleArgs, 'n'>): Set<string> {
   const s = new Set<string>();
-  for (const t of complete) s.add(space.key(t.config));
-  for (const c of pending) s.add(space.key(c));
+  for (const t of args.complete) s.add(space.key(t.config));
+  for (const c of args.pending) s.add(space.key(c));
+  for (const t of args.pruned ?? []) s.add(space.key(t.config));
   return s;
 }

@@ -4,7 +4,7 @@
  * tables of real trials (bench/record-trials.ts); any prefix of its order is a uniform random
  * subset of the grid, so a table recorded only in part is still an unbiased sample.
  */
-import type { Config, FrozenTrial, Sampler } from '../types.js';
+import type { Config, Sampler, SampleArgs } from '../types.js';
 import { SearchSpaceError } from '../space/errors.js';
 import { Rng } from '../../core/random.js';
 import type { ParamDef, SearchSpace } from '../space/space.js';
@@ -74,8 +74,8 @@ export class GridSampler implements Sampler {
   }
 
   /** The next `n` configurations of the order not yet completed or pending; fewer when the grid is done. */
-  sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
-    const taken = takenKeys(this.space, args.complete, args.pending);
+  sample(args: SampleArgs): Config[] {
+    const taken = takenKeys(this.space, args);
     const out: Config[] = [];
     for (let i = 0; i < this.order.length && out.length < args.n; i++)
       if (!taken.has(this.keys[i]!)) out.push(this.order[i]!);

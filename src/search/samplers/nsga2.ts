@@ -6,7 +6,7 @@
  * neighbour moves (each param moved with probability 1/#params, at least one move), and repair to
  * validity. Until `populationSize` trials are complete it samples uniformly.
  */
-import type { Config, FrozenTrial, Sampler } from '../types.js';
+import type { Config, FrozenTrial, Sampler, SampleArgs } from '../types.js';
 import { Rng, mixSeed } from '../../core/random.js';
 import { crowdingDistance, nonDominatedSort } from '../pareto/pareto.js';
 import { checkObjectives, minimizationMatrix, sampleUnique, takenKeys, type SamplerOptions } from './common.js';
@@ -33,10 +33,10 @@ export class Nsga2Sampler implements Sampler {
     this.o = { populationSize: 20, crossoverProb: 0.9, seed: 0, ...opts };
   }
 
-  sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
+  sample(args: SampleArgs): Config[] {
     const { space } = this.o;
     const rng = new Rng(mixSeed(this.o.seed, args.complete.length, args.pending.length, args.n, 2));
-    const taken = takenKeys(space, args.complete, args.pending);
+    const taken = takenKeys(space, args);
     if (args.complete.length < this.o.populationSize) return sampleUnique(space, rng, args.n, taken);
     const pop = this.survivors(args.complete);
     const out: Config[] = [];

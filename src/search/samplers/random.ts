@@ -1,5 +1,5 @@
 /** Uniform random search over the valid configs, avoiding configs already tried or pending. */
-import type { Config, FrozenTrial, Sampler } from '../types.js';
+import type { Config, Sampler, SampleArgs } from '../types.js';
 import { Rng, mixSeed } from '../../core/random.js';
 import type { SearchSpace } from '../space/space.js';
 import { sampleUnique, takenKeys } from './common.js';
@@ -19,8 +19,8 @@ export class RandomSampler implements Sampler {
     this.seed = opts.seed ?? 0;
   }
 
-  sample(args: { complete: readonly FrozenTrial[]; pending: readonly Config[]; n: number }): Config[] {
+  sample(args: SampleArgs): Config[] {
     const rng = new Rng(mixSeed(this.seed, args.complete.length, args.pending.length, args.n));
-    return sampleUnique(this.space, rng, args.n, takenKeys(this.space, args.complete, args.pending));
+    return sampleUnique(this.space, rng, args.n, takenKeys(this.space, args));
   }
 }

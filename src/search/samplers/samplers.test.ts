@@ -6,6 +6,7 @@ import { runLoop } from '../testing/loop.js';
 import { RandomSampler } from './random.js';
 import { Nsga2Sampler } from './nsga2.js';
 import { BoSampler, binomialNoise } from './bo.js';
+import { GridSampler } from './grid.js';
 import type { Config, FrozenTrial, Sampler } from '../types.js';
 import { SearchSpaceError } from '../space/errors.js';
 
@@ -46,6 +47,40 @@ test('every sampler: valid, unique against history and pending, deterministic fo
       assert.ok(!keys.has(k), `sampler ${mk} repeated a config`);
       keys.add(k);
     }
+  }
+});
+
+test('every sampler: configurations of pruned trials are not proposed again', async () => {
+  const hist = await runLoop({
+    sampler: makeSamplers(1)[0]!,
+    objectives: problem.objectives,
+    evaluate,
+    budget: 16,
+    batch: 4,
+    rng: new Rng(3),
+  });
+  const gridSpace = syntheticPeft({ numLayers: 2, hidden: 16, noise: 0 }).space;
+  const grid = new GridSampler({ space: gridSpace, seed: 1 });
+  for (const [name, make] of [
+    ...makeSamplers(7).map((s, i) => [s.name, () => makeSamplers(7)[i]!] as const),
+    ['grid', () => grid] as const,
+  ]) {
+    const complete = name === 'grid' ? [] : hist;
+    // What the sampler proposes first, then the same call once those configs were pruned.
+    const first = await make().sample({ complete, pending: [], n: 3 });
+    const pruned: FrozenTrial[] = first.map((config, i) => ({
+      number: 100 + i,
+      state: 'PRUNED',
+      config,
+      userAttrs: {},
+      createdAt: 100 + i,
+      intermediateValues: [{ step: 1, value: 0.5 }],
+    }));
+    const again = await make().sample({ complete, pending: [], pruned, n: 3 });
+    const space = name === 'grid' ? gridSpace : problem.space;
+    const prunedKeys = new Set(first.map((c) => space.key(c)));
+    assert.equal(again.length, 3);
+    for (const c of again) assert.ok(!prunedKeys.has(space.key(c)), `${name} proposed a pruned configuration again`);
   }
 });
 

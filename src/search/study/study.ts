@@ -235,6 +235,7 @@ export class Study {
     const all = await this.storage.listTrials(this.name);
     const complete = all.filter((t) => t.state === 'COMPLETE');
     const pending = all.filter((t) => t.state === 'WAITING' || t.state === 'RUNNING').map((t) => t.config);
+    const pruned = all.filter((t) => t.state === 'PRUNED');
     const sampler = this.sampler;
     if (sampler.importState) {
       // Stored by this or another worker of the study after its last sampling call.
@@ -242,7 +243,7 @@ export class Study {
       if (stored && typeof stored === 'object' && !Array.isArray(stored) && stored.name === sampler.name)
         sampler.importState(stored.state ?? null);
     }
-    const configs = await sampler.sample({ complete, pending, n: k });
+    const configs = await sampler.sample({ complete, pending, pruned, n: k });
     if (!Array.isArray(configs) || configs.length !== k) {
       throw new SamplerOutputError(
         `sampler "${sampler.name}" returned ${Array.isArray(configs) ? configs.length : typeof configs} configs for study "${this.name}" but ${k} were asked; fix the sampler`,
