@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Rng } from '../search/index.js';
-import { memoryStorage } from '../storage/index.js';
+import { hypervolumeWithDirections, Rng, type Direction } from '../search/index.js';
+import { memoryStorage, type TrialRecord } from '../storage/index.js';
 import {
   curveOf,
   dashTrial,
   dominanceOf,
   dominanceStatements,
+  hypervolumeHistory,
   hypervolumeOverlay,
   parameterImportance,
   studyDetail,
@@ -77,6 +78,48 @@ describe('dashboard data', () => {
       { step: 500, metric: 0.6 },
       { step: 1000, metric: 0.7 },
     ]);
+  });
+
+  it('hypervolume history equals the hypervolume of every prefix, exactly (ties, duplicates, points past the reference)', () => {
+    const rng = new Rng(7);
+    for (const dirs of [
+      ['maximize', 'minimize'],
+      ['minimize', 'minimize'],
+    ] as Direction[][]) {
+      // Coarse grids make ties and duplicates common; some points lie past the reference point.
+      const trials = Array.from(
+        { length: 400 },
+        (_, n) =>
+          ({
+            number: n,
+            state: 'COMPLETE',
+            config: {},
+            values: [rng.int(40) / 40, rng.int(30) / 10],
+            userAttrs: {},
+            createdAt: 0,
+            finishedAt: 1000 + rng.int(300),
+          }) as TrialRecord,
+      );
+      const ref = dirs[0] === 'maximize' ? [0.1, 2.5] : [0.9, 2.5];
+      const history = hypervolumeHistory(trials, dirs, ref);
+      const byFinish = [...trials].sort((a, b) => a.finishedAt! - b.finishedAt! || a.number - b.number);
+      assert.deepEqual(
+        history.map((h) => h.trial),
+        byFinish.map((t) => t.number),
+      );
+      const want = byFinish.map((_, k) =>
+        hypervolumeWithDirections(
+          byFinish.slice(0, k + 1).map((t) => t.values!),
+          dirs,
+          ref,
+        ),
+      );
+      assert.deepEqual(
+        history.map((h) => h.value),
+        want,
+      );
+      assert.ok(want.at(-1)! > 0 && want.some((w, i) => i > 0 && w === want[i - 1]));
+    }
   });
 
   it('overlays hypervolume histories on one shared reference point', async () => {

@@ -4,7 +4,8 @@ import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { memoryStorage, type Storage } from '../storage/index.js';
 import { isLoopback, startDashboard, type Dashboard } from './server.js';
-import { buildStudy } from './testing/fixture.js';
+import { countCalls } from './testing/counting.js';
+import { addCompleteTrial, buildStudy } from './testing/fixture.js';
 
 /** A raw request (no URL normalisation, any method, any Host header). */
 function raw(
@@ -163,5 +164,137 @@ describe('dashboard server', () => {
     await read(/event: change/);
     assert.match(text, /event: change\ndata: \{"studies":\["spam-random"\]\}/);
     ac.abort();
+  });
+});
+
+/** An event-stream client: `next(re)` waits for `re` after what it matched before; `text()` is all read so far. */
+async function listen(d: Dashboard) {
+  const ac = new AbortController();
+  const res = await fetch(`${d.url}api/events`, { signal: ac.signal });
+  const reader = res.body!.getReader();
+  let text = '';
+  let from = 0;
+  const pump = (async () => {
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return;
+      text += new TextDecoder().decode(value);
+    }
+  })().catch(() => undefined);
+  const next = async (re: RegExp) => {
+    for (let waited = 0; waited < 10_000; waited += 5) {
+      const m = re.exec(text.slice(from));
+      if (m) {
+        from += m.index + m[0].length;
+        return m[0];
+      }
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    throw new Error(`no ${re} in ${JSON.stringify(text.slice(from))}`);
+  };
+  return {
+    next,
+    text: () => text,
+    close: async () => {
+      ac.abort();
+      await pump;
+    },
+  };
+}
+
+describe('dashboard reads', () => {
+  it('polls study markers only, and reads a changed study once for all its browsers', async () => {
+    const inner = memoryStorage();
+    await buildStudy(inner, { name: 'live', complete: 6 });
+    const { storage, calls, reset } = countCalls(inner);
+    const dash = await startDashboard({ storage, port: 0, pollMs: 20 });
+    try {
+      const browsers = await Promise.all([1, 2, 3].map(() => listen(dash)));
+      await Promise.all(browsers.map((b) => b.next(/event: hello/)));
+      // Idle: the per-poll check is the marker query, never a read of the trials.
+      reset();
+      await new Promise((r) => setTimeout(r, 200));
+      assert.ok((calls.studyMarkers ?? 0) >= 3, JSON.stringify(calls));
+      assert.deepEqual(Object.keys(calls), ['studyMarkers']);
+      // A trial finishes: each browser hears it and fetches the study; the study is read once.
+      reset();
+      await addCompleteTrial(inner, 'live', 1, 6);
+      const bodies = await Promise.all(
+        browsers.map(async (b) => {
+          await b.next(/event: change\ndata: \{"studies":\["live"\]\}/);
+          return (await raw(dash, '/api/studies/live')).body;
+        }),
+      );
+      assert.equal((JSON.parse(bodies[0]!) as { trials: unknown[] }).trials.length, 10);
+      assert.ok(bodies.every((b) => b === bodies[0]));
+      assert.deepEqual([calls.findStudy, calls.listTrials], [1, 1]);
+      // The study list and the overlay reuse that read.
+      assert.equal(JSON.parse((await raw(dash, '/api/studies')).body).length, 1);
+      await raw(dash, '/api/hypervolume?study=live');
+      await raw(dash, '/api/hypervolume?study=live');
+      assert.deepEqual([calls.findStudy, calls.listTrials], [1, 1]);
+      for (const b of browsers) await b.close();
+    } finally {
+      await dash.close();
+      await inner.close();
+    }
+  });
+
+  it('never serves a stale study: a heartbeat sends no event but the next request sees it', async () => {
+    const inner = memoryStorage();
+    await buildStudy(inner, { name: 'hb', complete: 3 });
+    const { storage, calls, reset } = countCalls(inner);
+    const dash = await startDashboard({ storage, port: 0, pollMs: 20 });
+    try {
+      const b = await listen(dash);
+      await b.next(/event: hello/);
+      type T = { number: number; heartbeatAt?: number };
+      const running = async () =>
+        (JSON.parse((await raw(dash, '/api/studies/hb')).body) as { trials: T[] }).trials.find((t) => t.number === 4)!;
+      const first = (await running()).heartbeatAt!;
+      await raw(dash, '/api/studies/hb');
+      reset();
+      await new Promise((r) => setTimeout(r, 5));
+      await inner.heartbeat('hb', 4);
+      assert.ok((await running()).heartbeatAt! > first);
+      assert.deepEqual([calls.findStudy, calls.listTrials], [1, 1]);
+      // The heartbeat moved no progress marker: no change event went out, while a tell sends one.
+      await new Promise((r) => setTimeout(r, 200));
+      assert.doesNotMatch(b.text(), /event: change/);
+      await inner.tellTrial('hb', 4, { state: 'FAILED', reason: 'x' });
+      await b.next(/event: change\ndata: \{"studies":\["hb"\]\}/);
+      await b.close();
+    } finally {
+      await dash.close();
+      await inner.close();
+    }
+  });
+
+  it('does not keep a failed read: the next request reads again', async () => {
+    const inner = memoryStorage();
+    await buildStudy(inner, { name: 'flaky', complete: 2 });
+    let fail = true;
+    const storage = new Proxy(inner, {
+      get(target, key, receiver) {
+        if (key === 'listTrials' && fail)
+          return async () => {
+            fail = false;
+            throw new Error('database is locked');
+          };
+        const v = Reflect.get(target, key, receiver) as unknown;
+        return typeof v === 'function' ? v.bind(target) : v;
+      },
+    });
+    const dash = await startDashboard({ storage, port: 0 });
+    try {
+      assert.equal((await raw(dash, '/api/studies/flaky')).status, 500);
+      const r = await raw(dash, '/api/studies/flaky');
+      assert.equal(r.status, 200);
+      assert.equal((JSON.parse(r.body) as { trials: unknown[] }).trials.length, 5);
+      assert.equal((await raw(dash, '/api/studies/gone')).status, 404);
+    } finally {
+      await dash.close();
+      await inner.close();
+    }
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The dashboard's HTTP server (node:http): static client files from this package's own `static/`
  * folder, the vendored ECharts bundle, read-only JSON endpoints over a storage, and a server-sent
- * events stream that says when a study changed (the server polls the storage while clients listen).
+ * events stream that says when a study changed (the server polls the storage's study markers while
+ * clients listen). Study data is read once per change and shared by all browsers (`StudyCache`).
  *
  * Security: every route is GET/HEAD (anything else is 405), static names are looked up in a list
  * read from the folder at start (a request can never name a path), JSON is never HTML, a strict
@@ -14,7 +15,8 @@ import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { fingerprint, hypervolumeOverlay, listStudySummaries, studyDetail, type ReadOnlyStorage } from './data.js';
+import { StudyCache } from './cache.js';
+import type { ReadOnlyStorage } from './data.js';
 
 /** The folder the client files are served from (and only from). */
 export const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
@@ -81,8 +83,10 @@ function send(
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }
 
+const JSON_TYPE = 'application/json; charset=utf-8';
+const NO_STORE = { 'Cache-Control': 'no-store' };
 const json = (res: ServerResponse, status: number, value: unknown) =>
-  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value), { 'Cache-Control': 'no-store' });
+  send(res, status, JSON_TYPE, JSON.stringify(value), NO_STORE);
 
 /** Starts the dashboard; resolves once it listens. */
 export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
@@ -90,6 +94,7 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
   const pollMs = o.pollMs ?? 1000;
   const files = loadStatic();
   const clients = new Set<ServerResponse>();
+  const cache = new StudyCache(o.storage);
   let last: Map<string, string> | null = null;
   let timer: NodeJS.Timeout | null = null;
   let polling = false;
@@ -98,7 +103,9 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
     if (polling) return;
     polling = true;
     try {
-      const now = await fingerprint(o.storage);
+      // One small query: a study's progress marker moves when a trial is added or changes state or
+      // its attributes change (not on heartbeats), which is what the pages show.
+      const now = new Map((await o.storage.studyMarkers()).map((m) => [m.name, m.progress]));
       const changed = last === null ? [] : [...now.keys()].filter((k) => last!.get(k) !== now.get(k));
       const removed = last === null ? [] : [...last.keys()].filter((k) => !now.has(k));
       last = now;
@@ -132,9 +139,8 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       if (!f) return send(res, 404, 'text/plain; charset=utf-8', 'not found\n');
       return send(res, 200, f.type, f.body, { 'Cache-Control': 'no-cache' });
     }
-    if (path === '/api/studies') return json(res, 200, await listStudySummaries(o.storage));
-    if (path === '/api/hypervolume')
-      return json(res, 200, await hypervolumeOverlay(o.storage, url.searchParams.getAll('study')));
+    if (path === '/api/studies') return json(res, 200, await cache.summaries());
+    if (path === '/api/hypervolume') return json(res, 200, await cache.overlay(url.searchParams.getAll('study')));
     const m = /^\/api\/studies\/([^/]+)$/.exec(path);
     if (m) {
       let name: string;
@@ -143,8 +149,10 @@ export async function startDashboard(o: DashboardOptions): Promise<Dashboard> {
       } catch {
         return json(res, 400, { error: 'bad study name encoding' });
       }
-      const d = await studyDetail(o.storage, name);
-      return d ? json(res, 200, d) : json(res, 404, { error: `no study named ${JSON.stringify(name)}` });
+      const d = await cache.detailJson(name);
+      return d === undefined
+        ? json(res, 404, { error: `no study named ${JSON.stringify(name)}` })
+        : send(res, 200, JSON_TYPE, d, NO_STORE);
     }
     if (path === '/api/events') {
       res.writeHead(200, {
