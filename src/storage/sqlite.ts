@@ -302,21 +302,18 @@ export class SqliteStorage implements Storage {
 
   async studyMarkers(): Promise<StudyMarker[]> {
     this.open();
-    // Per study: trial count and per-state counts (every state change moves one count: a trial
-    // only moves WAITING -> RUNNING -> done), the newest creation and finish times, and a hash of
-    // the attributes. `version` adds the file's write counters: PRAGMA data_version moves on every
-    // commit of another connection, total_changes() on this one's own writes.
-    const rows = this.read(
-      () =>
-        this.db
+    // Per study: its trials' count and newest number in each state, from the (study_id, state,
+    // number) index alone (every state change moves a count: a trial only goes WAITING -> RUNNING
+    // -> done), and a hash of the attributes. `version` adds the file's write counters:
+    // PRAGMA data_version moves on every commit of another connection, total_changes() on this
+    // connection's own writes. One read transaction: both statements see the same commit.
+    const { studies, counts } = this.read(() =>
+      this.db.transaction(() => ({
+        studies: this.db
           .prepare(
-            `SELECT s.id, s.name, s.created_at AS createdAt, s.user_attrs AS userAttrs, s.system_attrs AS systemAttrs,
-               COUNT(t.number) || ':' || COALESCE(MAX(t.number), '') || ':' || TOTAL(t.state = 'WAITING') || ':' ||
-                 TOTAL(t.state = 'RUNNING') || ':' || TOTAL(t.state = 'COMPLETE') || ':' || TOTAL(t.state = 'FAILED') ||
-                 ':' || TOTAL(t.state = 'PRUNED') || ':' || COALESCE(MAX(t.created_at), '') || ':' ||
-                 COALESCE(MAX(t.finished_at), '') AS trials,
+            `SELECT id, name, created_at AS createdAt, user_attrs AS userAttrs, system_attrs AS systemAttrs,
                (SELECT data_version FROM pragma_data_version) || '.' || total_changes() AS writes
-             FROM studies s LEFT JOIN trials t ON t.study_id = s.id GROUP BY s.id ORDER BY s.id`,
+             FROM studies ORDER BY id`,
           )
           .all() as {
           id: number;
@@ -324,13 +321,25 @@ export class SqliteStorage implements Storage {
           createdAt: number;
           userAttrs: string;
           systemAttrs: string;
-          trials: string;
           writes: string;
         }[],
+        counts: this.db
+          .prepare(
+            `SELECT study_id AS id, state, COUNT(*) AS n, MAX(number) AS last FROM trials GROUP BY study_id, state`,
+          )
+          .all() as { id: number; state: string; n: number; last: number }[],
+      }))(),
     );
-    return rows.map((r) => {
+    const byStudy = new Map<number, string[]>();
+    for (const c of counts) {
+      const parts = byStudy.get(c.id) ?? [];
+      parts.push(`${c.state[0]}${c.n}<${c.last}`);
+      byStudy.set(c.id, parts);
+    }
+    return studies.map((r) => {
       const attrs = createHash('sha1').update(r.userAttrs).update('\0').update(r.systemAttrs).digest('base64url');
-      const progress = `${r.id}:${r.createdAt}:${r.trials}:${attrs}`;
+      const trials = (byStudy.get(r.id) ?? []).sort().join(',');
+      const progress = `${r.id}:${r.createdAt}:${trials}:${attrs}`;
       return { name: r.name, progress, version: `${progress}|${r.writes}` };
     });
   }
