@@ -420,7 +420,13 @@ export function modelCard(o: ExportOptions, format: ExportFormat, maxLength: num
     '',
     `- PEFT: ${describePeft(c)} — serial adapter ${c.sa}, parallel adapter ${c.pa} (scaling ${c.options.paScaling}), prefix length ${c.pt} (MLP bottleneck ${c.options.ptBottleneck}), LoRA rank ${c.lora} (alpha ${c.options.loraAlpha})`,
     `- layers with modules: ${active.length ? active.join(', ') : 'none'} of ${c.layers.length}`,
-    `- tunable parameters: ${pct(paramPct)} of the backbone (AutoPEFT's count, head excluded)`,
+    `- tunable parameters: ${pct(paramPct)} of the backbone${extra['paramDenominator'] === 'with-pooler' ? ' with its pooler' : ''} (AutoPEFT's count, head excluded)`,
+    ...(extra['head'] === 'fresh'
+      ? [
+          "- classification head: fresh (dropout, dense + tanh, dropout, linear on [CLS], trained from N(0, 0.02)); its dense is stored in the pooler's place",
+        ]
+      : []),
+    ...(typeof extra['metricName'] === 'string' ? [`- selected on: validation ${extra['metricName']}`] : []),
     `- backbone: ${adapter.backbone.id} (${backbone.kind}, ${backbone.dims.numLayers} layers, hidden ${backbone.dims.hidden})`,
     `- longest input: ${maxLength} tokens`,
     ...(extra['hyper'] ? [`- training: ${JSON.stringify(extra['hyper'])}`] : []),

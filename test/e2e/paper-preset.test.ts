@@ -195,6 +195,21 @@ test('search --preset paper: every preset value reaches the trials; report uses 
     (await stored('paper')).retrain,
   );
 
+  // transfer --metric: checked against the target task (the toy task reports accuracy only) before any training.
+  const tr = await runCli([
+    'transfer',
+    '--study',
+    'paper',
+    '--storage',
+    db,
+    '--task',
+    join(dir, 'toy.json'),
+    '--metric',
+    'f1',
+  ]);
+  assert.equal(tr.code, 2);
+  assert.match(tr.stderr, /--metric f1: task toy reports accuracy; choose one of them/);
+
   // Resuming with another metric (or head) is refused before any training.
   const again = await runCli(searchArgs('paper', ['--trials', '4', '--n-init', '2', '--metric', 'mcc']));
   assert.equal(again.code, 2);
@@ -309,6 +324,13 @@ test('train --metric --head fresh --param-denominator with-pooler: recorded in t
   assert.equal(ej.metricName, 'mcc', 'the metric the adapter was selected on');
   for (const [k, v] of Object.entries(j.metrics))
     assert.ok(Math.abs(ej.metrics[k]! - v) < 1e-9, `${k}: ${ej.metrics[k]} vs ${v}`);
+  // The export's model card says which head and denominator the adapter was trained with.
+  const ex = await runCli(['export', '--adapter', out, '--format', 'adapters', '--out', join(dir, 'export')]);
+  assert.equal(ex.code, 0, ex.stderr);
+  const card = readFileSync(join(dir, 'export', 'README.md'), 'utf8');
+  assert.match(card, /of the backbone with its pooler/);
+  assert.match(card, /classification head: fresh/);
+  assert.match(card, /selected on: validation mcc/);
   const f1 = await runCli(['evaluate', '--adapter', out, '--max-length', '24', '--metric', 'f1', '--json']);
   assert.equal(f1.code, 0, f1.stderr);
   assert.equal((f1.json() as { metricName: string }).metricName, 'f1');
