@@ -87,3 +87,35 @@ test('symbolic: one program serves every length, and trains as one program per l
   for (const [k, t] of per.params) assert.deepEqual(one.params.get(k)!.data, t.data, k);
   assert.deepEqual(one.out, per.out);
 });
+
+test('a forward pass at other lengths hands the AdamW buffers back: the next step still updates them in place', async () => {
+  const programs = new SharedTrainingPrograms(async (seq) => {
+    const m = sumModel(seq, 2, [0.2, -0.4], [0.1, 0]);
+    const train = await compileTraining({ loss: buildLoss(m.logits, false), params: m.graph.params, threads: 1 });
+    return { train, inputNames: m.inputNames, logits: m.logits };
+  });
+  try {
+    const b4 = makeBatch([[1, 2], [3]], 4, [0, 1], [1, 0]);
+    const step = async () => {
+      const p = await programs.use(4);
+      await p.train.step({ ...tokenFeeds(b4, p.inputNames), ...lossFeeds(b4, false) }, 0.1);
+      return p.train;
+    };
+    await step();
+    const train = await step();
+    const peek = train as unknown as { store: { current: { data: unknown } }; m: { data: unknown } };
+    const [p0, m0] = [peek.store.current.data, peek.m.data];
+    await programs.forward([makeBatch([[1]], 4, [0], [0]), makeBatch([[2, 2, 2, 2, 2, 2]], 8, [1], [0])], 2, 2);
+    await step();
+    assert.equal(peek.store.current.data, p0, 'params updated in place after the forward pass');
+    assert.equal(peek.m.data, m0, 'moments updated in place after the forward pass');
+    // params() is a snapshot: the next step writes the params elsewhere, the moments stay in place.
+    const snap = programs.params();
+    const copy = Array.from(snap.data as Float32Array);
+    await step();
+    assert.deepEqual(Array.from(snap.data as Float32Array), copy);
+    assert.equal(peek.m.data, m0);
+  } finally {
+    await programs.release();
+  }
+});

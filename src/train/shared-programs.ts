@@ -68,25 +68,32 @@ export class SharedTrainingPrograms {
 
   /** Logits of `n` examples (example order, n x width) under the current weights. */
   async forward(batches: Iterable<Batch>, n: number, width: number, hidden?: HiddenRows): Promise<Float32Array> {
-    const state = this.active.train.getState();
+    // The state moves to each length's program and back (handOver: no snapshot, so the next step
+    // still updates params and moments in place instead of allocating them afresh).
+    const home = this.active;
+    let at = home;
     const logits = await gatherLogits(batches, n, width, async (b) => {
       const p = await this.program(b.seq);
-      if (p !== this.current) p.train.setState(state);
+      at.train.handOver(p.train);
+      at = p;
       p.eval ??= await p.train.evalProgram({ logits: p.logits });
       return (await p.eval.run(batchFeeds(b, p.inputNames, hidden))).logits!.data as Float32Array;
     });
-    if (!this.symbolic) this.active.train.setState(state);
+    at.train.handOver(home.train);
     return logits;
   }
 
-  /** The current flat parameter vector (the ORT tensor itself; later steps return new tensors). */
+  /**
+   * The current flat parameter vector: a snapshot (the ORT tensor itself, which later steps leave
+   * intact; they write the params into a new buffer once, the moments stay in place).
+   */
   params(): ort.Tensor {
-    return this.active.train.getState().params;
+    return this.active.train.snapshotParams();
   }
 
   /** Replaces the current parameters (e.g. with the best epoch's), keeping the optimiser state. */
   setParams(params: ort.Tensor): void {
-    this.active.train.setState({ ...this.active.train.getState(), params });
+    this.active.train.setParams(params);
   }
 
   /** The current parameters by name (copies). */
