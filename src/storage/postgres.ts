@@ -634,7 +634,7 @@ export class PostgresStorage implements Storage {
       this.pool.query<{ name: string; progress: string; writes: string }>(
         `SELECT s.name,
            concat_ws(':', s.id, s.created_at, COALESCE(t.n, 0), COALESCE(t.counts, ''), COALESCE(t.last, ''),
-             md5(s.user_attrs || chr(0) || s.system_attrs)) AS progress,
+             md5(s.user_attrs || ' ' || s.system_attrs)) AS progress,
            s.xmin::text || '.' || COALESCE(t.xs, 0) AS writes
          FROM studies s LEFT JOIN (
            SELECT study_id, COUNT(*) AS n,
