@@ -174,6 +174,19 @@ export interface LayerCacheOptions extends SessionConfig {
   seqBucket?: number;
 }
 
+/** What `Backbone.exportBackbone` builds. */
+export interface ExportBackboneOptions {
+  seqLen: Dim;
+  numLabels: number;
+  /**
+   * `siamese`: a two-input pair model (`SECOND_TEXT_INPUTS` ids and mask beside the usual inputs,
+   * the head over both texts' vectors); only backbones listing it in `pairEncodings`. Default `cross`.
+   */
+  pairEncoding?: PairEncoding | undefined;
+  /** The siamese head the adapter was trained with (default `linear`). */
+  pairHead?: PairHead | undefined;
+}
+
 /**
  * A backbone as a merged export takes it (src/peft/export.ts composes it with the adapter): frozen
  * weights (head included, replaced by the adapter's) and a builder at a static length.
@@ -224,7 +237,7 @@ export interface Backbone {
    * static length, or a symbolic one (a string such as 'sequence': any length up to `maxLength`).
    * Absent: this backbone cannot be exported.
    */
-  exportBackbone?(opts: { seqLen: Dim; numLabels: number }): ExportBackbone;
+  exportBackbone?(opts: ExportBackboneOptions): ExportBackbone;
   /**
    * Frozen-prefix caching capability: a per-example cache of layer `layer`'s inputs (pair with
    * `buildClassifier({ fromLayer: layer })`). Only backbones whose frozen layers are

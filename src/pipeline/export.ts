@@ -9,6 +9,11 @@
  *   'use-lite', which transformers.js has no class for) with AutoModel + AutoTokenizer (README).
  *   The ONNX file is checked before it is reported: run by onnxruntime-node on padded inputs, its
  *   logits are compared with autopeft's forward.
+ *   A siamese adapter (USE-lite pair tasks, `head.pairEncoding: 'siamese'`) exports the two-input
+ *   pair model: `input_ids`, `attention_mask` (first texts), `input_ids_b`, `attention_mask_b`
+ *   (second texts), each text tokenized on its own and both padded to one length; the folder
+ *   keeps the layout (tokenizer.json loads in transformers.js) but no transformers.js pipeline
+ *   takes two-input models: the card shows the onnxruntime-node call.
  * - `adapters`: AdapterHub's adapter_config.json + adapter.safetensors (src/peft/export.ts).
  * - `peft`: HF PEFT's adapter_config.json + adapter_model.safetensors (LoRA only).
  */
@@ -17,6 +22,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Batcher } from '../data/batching.js';
 import type { Backbone } from '../models/backbone.js';
+import { type PairHead, SECOND_TEXT_INPUTS } from '../models/types.js';
 import { resolveModel } from '../models/hub/resolve.js';
 import { writeSafetensors } from '../models/io/safetensors.js';
 import { byteLevelBpeTokenizerJson, parseMergesTxt } from '../models/tokenizers/bpe.js';
@@ -104,10 +110,19 @@ export interface ExportOptions {
   format?: ExportFormat;
   /** Longest input in tokens (tokenizer_config.json model_max_length; capped at the backbone's). */
   maxLength: number;
-  /** Texts the ONNX file is checked on (transformers.js layout). */
-  checkTexts: readonly string[];
+  /**
+   * Inputs the ONNX file is checked on (transformers.js layout): texts, or pairs for pair tasks.
+   * A siamese adapter needs pairs (texts without one are refused).
+   */
+  checkTexts: readonly (string | CheckInput)[];
   /** Set when exported from a study: the card names the trial's place on the front. */
   study?: StudyPlacement;
+}
+
+/** One check input: a text and, for pair tasks, its second text. */
+export interface CheckInput {
+  text: string;
+  pair?: string | undefined;
 }
 
 export interface ExportResult {
@@ -116,6 +131,8 @@ export interface ExportResult {
   /** Files written, relative to outDir. */
   files: string[];
   maxLength: number;
+  /** `siamese`: the ONNX file takes two texts (`input_ids_b`, `attention_mask_b` beside the first's). */
+  pairEncoding: 'cross' | 'siamese';
   /** transformers.js layout: the ONNX file's inputs, size and check. */
   onnx?: {
     path: string;
@@ -134,6 +151,26 @@ export function labelNames(adapter: SavedAdapter): string[] {
   const given = adapter.head?.labels;
   return Array.from({ length: n }, (_, i) => given?.[i] ?? `LABEL_${i}`);
 }
+
+/**
+ * The siamese head of a two-text adapter (`head.pairEncoding: 'siamese'`), or undefined for a
+ * one-sequence adapter (single texts, or pairs joined `cross`). Refused on a backbone that cannot
+ * build siamese pairs.
+ */
+export function siamesePairHead(
+  adapter: SavedAdapter,
+  backbone: Pick<Backbone, 'kind' | 'pairEncodings'>,
+): PairHead | undefined {
+  if (adapter.head?.pairEncoding !== 'siamese') return undefined;
+  if (!(backbone.pairEncodings ?? ['cross']).includes('siamese'))
+    throw new UsageError(
+      `the adapter encodes sentence pairs as 'siamese', which ${backbone.kind} backbones cannot build; use it with the backbone it was trained on (--model)`,
+    );
+  return adapter.head.pairHead ?? 'linear';
+}
+
+/** The inputs of a siamese export, in feed order. */
+export const SIAMESE_INPUTS = ['input_ids', 'attention_mask', SECOND_TEXT_INPUTS.ids, SECOND_TEXT_INPUTS.mask] as const;
 
 /** Tokenizer files of a BERT/RoBERTa checkpoint folder, as tokenizer.json (built as the loader builds it). */
 async function hfTokenizerFiles(
@@ -197,11 +234,14 @@ async function transformersFiles(
   const regression = adapter.head?.kind === 'regression';
   const id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
   const label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
+  const pairHead = siamesePairHead(adapter, backbone);
   const autopeft = {
     task: adapter.task ?? null,
     peft: describePeft(adapter.config),
     backbone: adapter.backbone.id,
     adapter: ADAPTER_CONFIG_FILE,
+    pairEncoding: pairHead ? 'siamese' : 'cross',
+    ...(pairHead ? { pairHead, inputs: [...SIAMESE_INPUTS] } : {}),
   };
   if (backbone.kind === 'use-lite') {
     const vocab = parseUseLiteVocab(
@@ -225,6 +265,8 @@ async function transformersFiles(
         vocab_size: backbone.tokenizer.vocabSize,
         max_position_embeddings: backbone.maxLength,
         pad_token_id: backbone.tokenizer.padId,
+        // Siamese: two texts, each tokenized on its own, both padded to one length (README.md).
+        ...(pairHead ? { pair_encoding: 'siamese', input_names: [...SIAMESE_INPUTS] } : {}),
         autopeft,
       },
       'tokenizer.json': useLiteTokenizerJson(vocab),
@@ -268,31 +310,38 @@ async function writeOnnx(o: ExportOptions, maxLength: number): Promise<NonNullab
   if (!exportBackbone)
     throw new UsageError(`export: the ${backbone.kind} backbone '${backbone.id}' has no merged export`);
   const numLabels = adapter.head?.numLabels ?? 2;
+  const pairHead = siamesePairHead(adapter, backbone);
+  const pair = pairHead ? { pairEncoding: 'siamese' as const, pairHead } : {};
   // NOTE: LoRA stays a branch (mergeLora: false), as this export has always written it.
   const merge = { mergeLora: false };
   await mkdir(join(o.outDir, 'onnx'), { recursive: true });
   const path = join(o.outDir, 'onnx', 'model.onnx');
-  const model = await exportMergedOnnx(exportBackbone({ seqLen: 'sequence', numLabels }), adapter, { ...merge, path });
+  const model = await exportMergedOnnx(exportBackbone({ seqLen: 'sequence', numLabels, ...pair }), adapter, {
+    ...merge,
+    path,
+  });
   const inputs = model.inputs.map((v) => v.name);
 
   // Check: the file on inputs padded to maxLength (padding and the symbolic axis exercised)
   // against autopeft's forward built at the batch's own length.
+  const examples = o.checkTexts.map((c) => {
+    const x = typeof c === 'string' ? { text: c } : c;
+    return { text: x.text, ...(x.pair !== undefined ? { pair: x.pair } : {}), label: 0 };
+  });
+  if (pairHead && examples.some((e) => e.pair === undefined))
+    throw new UsageError('export: the adapter takes sentence pairs (siamese); check it on pairs, not single texts');
+  const batchOptions = {
+    batchSize: examples.length,
+    maxLength,
+    shuffle: false,
+    ...(pairHead ? { pairEncoding: 'siamese' as const } : {}),
+  };
   const session = await ort.InferenceSession.create(path);
-  const examples = o.checkTexts.map((text) => ({ text, label: 0 }));
-  const fixed = [
-    ...new Batcher(examples, backbone.tokenizer, {
-      batchSize: examples.length,
-      maxLength,
-      padding: 'fixed',
-      shuffle: false,
-    }).batches(),
-  ][0]!;
+  const fixed = [...new Batcher(examples, backbone.tokenizer, { ...batchOptions, padding: 'fixed' }).batches()][0]!;
   const got = (await session.run(tokenFeeds(fixed, inputs))).logits!.data as Float32Array;
   await session.release();
-  const db = [
-    ...new Batcher(examples, backbone.tokenizer, { batchSize: examples.length, maxLength, shuffle: false }).batches(),
-  ][0]!;
-  const ref = buildMergedModel(exportBackbone({ seqLen: db.seq, numLabels }), adapter, merge);
+  const db = [...new Batcher(examples, backbone.tokenizer, batchOptions).batches()][0]!;
+  const ref = buildMergedModel(exportBackbone({ seqLen: db.seq, numLabels, ...pair }), adapter, merge);
   const prog = await compileEval(ref.graph, { logits: ref.logits });
   const want = (
     await prog.run(
@@ -315,6 +364,10 @@ async function writeOnnx(o: ExportOptions, maxLength: number): Promise<NonNullab
 
 function layoutModel(o: ExportOptions, format: ExportFormat) {
   const { backbone } = o;
+  if (siamesePairHead(o.adapter, backbone))
+    throw new UsageError(
+      `export --format ${format}: the Python libraries have no siamese (two-text) sequence classifier to load this adapter into; use --format transformers.js (a two-input ONNX model)`,
+    );
   if (backbone.kind === 'use-lite')
     throw new UsageError(
       `export --format ${format}: the Python libraries have no USE-lite model to load this adapter into; use --format transformers.js`,
@@ -337,6 +390,8 @@ export async function exportAdapter(o: ExportOptions): Promise<ExportResult> {
   const format = o.format ?? 'transformers.js';
   checkAdapterBackbone(adapter, backbone.dims);
   const maxLength = Math.min(o.maxLength, backbone.maxLength);
+  // A layout that cannot hold this adapter is refused before anything is written.
+  const libraryModel = format === 'transformers.js' ? undefined : layoutModel(o, format);
   await mkdir(o.outDir, { recursive: true });
   const files: string[] = [];
   let onnx: ExportResult['onnx'];
@@ -349,7 +404,7 @@ export async function exportAdapter(o: ExportOptions): Promise<ExportResult> {
       files.push(name);
     }
   } else if (format === 'adapters') {
-    const l = adapterHubLayout(adapter, layoutModel(o, format), adapter.task ?? 'autopeft');
+    const l = adapterHubLayout(adapter, libraryModel!, adapter.task ?? 'autopeft');
     await writeLayout(o.outDir, l, 'adapter_config.json', 'adapter.safetensors');
     // The head under its transformers names (<Flavour>ForSequenceClassification), BERT's pooler included.
     await writeSafetensors(
@@ -360,7 +415,7 @@ export async function exportAdapter(o: ExportOptions): Promise<ExportResult> {
     files.push('adapter_config.json', 'adapter.safetensors', 'head.safetensors');
     notes = l.notes;
   } else {
-    const l = peftLoraLayout(adapter, layoutModel(o, format), [...adapter.headWeights.keys()]);
+    const l = peftLoraLayout(adapter, libraryModel!, [...adapter.headWeights.keys()]);
     await writeLayout(o.outDir, l, 'adapter_config.json', 'adapter_model.safetensors');
     files.push('adapter_config.json', 'adapter_model.safetensors');
     notes = l.notes;
@@ -370,7 +425,8 @@ export async function exportAdapter(o: ExportOptions): Promise<ExportResult> {
   files.push(ADAPTER_CONFIG_FILE, ADAPTER_WEIGHTS_FILE);
   await writeFile(join(o.outDir, 'README.md'), modelCard(o, format, maxLength, notes));
   files.push('README.md');
-  return { format, outDir: o.outDir, files, maxLength, ...(onnx ? { onnx } : {}) };
+  const pairEncoding = siamesePairHead(adapter, backbone) ? 'siamese' : 'cross';
+  return { format, outDir: o.outDir, files, maxLength, pairEncoding, ...(onnx ? { onnx } : {}) };
 }
 
 const pct = (x: number): string => `${x < 0.1 ? x.toPrecision(2) : x.toFixed(2)}%`;
@@ -388,6 +444,7 @@ export function modelCard(o: ExportOptions, format: ExportFormat, maxLength: num
       : paperParamPct(adapter.config, backbone.dims, backbone.backboneParams);
   const c = adapter.config;
   const active = c.layers.flatMap((on, l) => (on ? [l] : []));
+  const pairHead = siamesePairHead(adapter, backbone);
   const lines: string[] = [
     '---',
     `library_name: ${format === 'peft' ? 'peft' : format === 'adapters' ? 'adapter-transformers' : 'transformers.js'}`,
@@ -428,7 +485,12 @@ export function modelCard(o: ExportOptions, format: ExportFormat, maxLength: num
       : []),
     ...(typeof extra['metricName'] === 'string' ? [`- selected on: validation ${extra['metricName']}`] : []),
     `- backbone: ${adapter.backbone.id} (${backbone.kind}, ${backbone.dims.numLayers} layers, hidden ${backbone.dims.hidden})`,
-    `- longest input: ${maxLength} tokens`,
+    pairHead
+      ? `- input: sentence pairs, encoded **siamese**: each text on its own through the same encoder and PEFT modules, the ${pairHead} head over both sentence vectors (${pairHead === 'cosine' ? 'w cos(u, v) + b' : '[u, v, |u − v|, u ⊙ v]'})`
+      : adapter.head?.pairEncoding === 'cross'
+        ? '- input: one text, or a sentence pair joined into one sequence (cross encoding)'
+        : '- input: one text',
+    `- longest input: ${maxLength} tokens${pairHead ? ' per text' : ''}`,
     ...(extra['hyper'] ? [`- training: ${JSON.stringify(extra['hyper'])}`] : []),
   ];
   if (o.study) {
@@ -451,7 +513,39 @@ export function modelCard(o: ExportOptions, format: ExportFormat, maxLength: num
     );
   }
   lines.push('', '## Files and how to load them', '');
-  if (format === 'transformers.js') {
+  if (format === 'transformers.js' && pairHead) {
+    lines.push(
+      `- \`onnx/model.onnx\`: backbone + PEFT modules + head merged into one graph (standard ONNX opset 17 ops) that takes **two texts**: inputs \`${SIAMESE_INPUTS.join('`, `')}\`, all int64 \`[batch, sequence]\` (the first texts, then the second texts, each tokenized on its own and both padded to one length), output \`logits\` \`[batch, ${adapter.head?.numLabels ?? 2}]\``,
+      '- `config.json`, `tokenizer.json`, `tokenizer_config.json`: the transformers.js layout (`config.json` says `"pair_encoding": "siamese"` and lists `input_names`)',
+      '',
+      "No transformers.js pipeline takes a two-input model; tokenize with the folder's tokenizer and run the file with onnxruntime-node (or onnxruntime-web):",
+      '',
+      '```js',
+      '// dir: the path of this folder',
+      "import { join } from 'node:path';",
+      "import * as ort from 'onnxruntime-node';",
+      "import { AutoTokenizer } from '@huggingface/transformers';",
+      'const tokenizer = await AutoTokenizer.from_pretrained(dir, { local_files_only: true });',
+      "const session = await ort.InferenceSession.create(join(dir, 'onnx', 'model.onnx'));",
+      "const a = ['The company said profits rose.'];",
+      "const b = ['Profits went up, the company said.'];",
+      '// Each text on its own; tokenizing both lists in one call pads them to one length.',
+      `const enc = tokenizer([...a, ...b], { padding: true, truncation: true, max_length: ${maxLength} });`,
+      'const [n, S] = [a.length, enc.input_ids.dims[1]];',
+      "const half = (t, i) => new ort.Tensor('int64', t.data.slice(i * n * S, (i + 1) * n * S), [n, S]);",
+      'const { logits } = await session.run({',
+      '  input_ids: half(enc.input_ids, 0),',
+      '  attention_mask: half(enc.attention_mask, 0),',
+      '  input_ids_b: half(enc.input_ids, 1),',
+      '  attention_mask_b: half(enc.attention_mask, 1),',
+      '});',
+      '```',
+      '',
+      adapter.head?.kind === 'regression'
+        ? '`logits.data[i]` is the predicted value of pair i.'
+        : `\`logits\` holds one row of ${adapter.head?.numLabels ?? 2} scores per pair (labels ${labelNames(adapter).join(', ')} in that order; softmax for probabilities). \`autopeft predict --model-dir <dir> --text A --pair B\` does the same.`,
+    );
+  } else if (format === 'transformers.js') {
     lines.push(
       '- `onnx/model.onnx`: backbone + PEFT modules + head merged into one graph (standard ONNX opset 17 ops), inputs `[batch, sequence]`, output `logits`',
       '- `config.json`, `tokenizer.json`, `tokenizer_config.json`: the transformers.js layout',

@@ -8,6 +8,9 @@
  * - export: `onnx/model.onnx` in onnxruntime-node, tokenized by the folder's own `tokenizer.json`
  *   (+ tokenizer_config.json: pad token, model_max_length) and labelled by config.json's id2label,
  *   exactly what another runtime loading the folder sees.
+ * Sentence pairs: a siamese adapter (`head.pairEncoding: 'siamese'`) or a two-input export
+ * (`input_ids_b` among its inputs) encodes each text on its own (both padded to one length), and
+ * every input must then be a pair; any other model joins a pair into one sequence (cross).
  * Scores are softmax probabilities (classification) or the raw output (regression, label null).
  */
 import { existsSync } from 'node:fs';
@@ -25,7 +28,8 @@ import { ort } from '../runtime/session.js';
 import { tokenFeeds } from '../train/feeds.js';
 import { gatherLogits, ProgramsByLength } from '../train/programs.js';
 import { UsageError } from '../core/errors.js';
-import { labelNames } from './export.js';
+import { labelNames, siamesePairHead } from './export.js';
+import { SECOND_TEXT_INPUTS } from '../models/types.js';
 
 /** One input: a text, or a pair for pair tasks. */
 export interface PredictInput {
@@ -81,13 +85,23 @@ export function toPredictions(
 const asExamples = (inputs: readonly PredictInput[]): Example[] =>
   inputs.map((x) => ({ text: x.text, ...(x.pair !== undefined ? { pair: x.pair } : {}), label: 0 }));
 
-function batcher(o: PredictOptions, tokenizer: Tokenizer, maxLength: number, pad16: boolean) {
+function batcher(o: PredictOptions, tokenizer: Tokenizer, maxLength: number, pad16: boolean, siamese: boolean) {
   return new Batcher(asExamples(o.inputs), tokenizer, {
     batchSize: o.batchSize ?? 64,
     maxLength,
     ...(pad16 ? { padToMultipleOf: 16 } : {}),
     shuffle: false,
+    ...(siamese ? { pairEncoding: 'siamese' as const } : {}),
   });
+}
+
+/** A two-text model gives no answer for one text: every input must carry its second text. */
+function requirePairs(inputs: readonly PredictInput[], what: string): void {
+  const i = inputs.findIndex((x) => x.pair === undefined);
+  if (i >= 0)
+    throw new UsageError(
+      `input ${i + 1} has no second text, but ${what} takes sentence pairs (siamese); give each --text its --pair, or two tab-separated columns in --input`,
+    );
 }
 
 /** Predictions of a saved adapter on its backbone (evaluate's forward). */
@@ -101,6 +115,8 @@ export async function predictWithAdapter(
   const numLabels = regression ? 1 : labels.length;
   if (o.inputs.length === 0) return { labels, regression, predictions: [] };
   const maxLength = Math.min(o.maxLength ?? 128, backbone.maxLength);
+  const pairHead = siamesePairHead(adapter, backbone);
+  if (pairHead) requirePairs(o.inputs, 'the adapter');
   const headWeights = new Map(
     [...adapter.headWeights].map(([k, t]) => [
       k,
@@ -117,6 +133,7 @@ export async function predictWithAdapter(
         seed: 0,
         dropout: false,
         headWeights,
+        ...(pairHead ? { pairEncoding: 'siamese' as const, pairHead } : {}),
       });
       peft.assertBuilt();
       const threads = o.threads !== undefined ? { threads: o.threads } : {};
@@ -126,7 +143,7 @@ export async function predictWithAdapter(
   );
   try {
     const logits = await gatherLogits(
-      batcher(o, backbone.tokenizer, maxLength, true).batches(),
+      batcher(o, backbone.tokenizer, maxLength, true, pairHead !== undefined).batches(),
       o.inputs.length,
       numLabels,
       async (b) => {
@@ -173,9 +190,11 @@ export async function predictWithExport(o: PredictOptions & { dir: string }): Pr
     ...(o.threads !== undefined ? { intraOpNumThreads: o.threads, interOpNumThreads: 1 } : {}),
   });
   try {
+    const siamese = session.inputNames.includes(SECOND_TEXT_INPUTS.ids);
+    if (siamese) requirePairs(o.inputs, `${modelPath}`);
     const width = regression ? 1 : labels.length;
     const logits = await gatherLogits(
-      batcher(o, tokenizer, maxLength, false).batches(),
+      batcher(o, tokenizer, maxLength, false, siamese).batches(),
       o.inputs.length,
       width,
       async (b) => (await session.run(tokenFeeds(b, [...session.inputNames]))).logits!.data as Float32Array,

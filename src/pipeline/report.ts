@@ -12,7 +12,8 @@ import {
 import { countsTowardTarget, type FrozenTrial } from '../trials/index.js';
 import { reportTrialsFromFrozen } from '../report/index.js';
 import type { BaselinePoint, ReportData } from '../report/types.js';
-import { readSetup, setupProtocol, type BaselineRecord, type RetrainRecord } from './attrs.js';
+import { getTaskSpec } from '../data/tasks/registry.js';
+import { readSetup, setupPairEncoding, setupProtocol, type BaselineRecord, type RetrainRecord } from './attrs.js';
 import type { TransferRecord } from './followup.js';
 import { UsageError } from '../core/errors.js';
 
@@ -96,6 +97,8 @@ export async function summarizeStudy(
     study,
     task: setup.task,
     model: setup.model,
+    // Pair tasks only (a known single-text task has no pairs to encode); absent in older setups: cross.
+    ...(getTaskSpec(setup.task)?.textColumns.length === 1 ? {} : { pairEncoding: setupPairEncoding(setup) }),
     objectives: [
       {
         name: record.objectiveNames[0] ?? 'metric',

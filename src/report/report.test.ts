@@ -32,7 +32,7 @@ test('report.json holds the summary keys, every trial and the hypervolume histor
   assert.deepEqual(parsed, json);
   const keys = ['study', 'trials', 'hypervolume', 'refPoint', 'front', 'allTrials', 'hypervolumeHistory'];
   assert.deepEqual(
-    Object.keys(json).filter((k) => !['baselines', 'retrain', 'transfer'].includes(k)),
+    Object.keys(json).filter((k) => !['pairEncoding', 'baselines', 'retrain', 'transfer'].includes(k)),
     keys,
   );
   assert.deepEqual(
@@ -260,5 +260,23 @@ test('transfer results: rendered as a table per target task in report.md and rep
   assert.throws(
     () => renderReport(data),
     (e: Error) => e instanceof ReportError && /transfer\[0\]\.results\[0\]\.trial/.test(e.message),
+  );
+});
+
+test("the study's pair encoding: a summary line in report.md and report.html, kept in report.json; absent: not shown", () => {
+  for (const enc of ['siamese', 'cross'] as const) {
+    const { files, json } = renderReport({ ...fixtureStudy(), pairEncoding: enc });
+    const row = files['report.md'].split('\n').find((l) => l.startsWith('| pair encoding |'));
+    assert.ok(row?.startsWith(`| pair encoding | ${enc} (`), row);
+    assert.match(files['report.html'], new RegExp(`<th scope="row">pair encoding</th><td>${enc} \\(`));
+    assert.equal(json.pairEncoding, enc);
+  }
+  const plain = renderReport(fixtureStudy());
+  assert.ok(!plain.files['report.md'].includes('pair encoding'));
+  assert.ok(!plain.files['report.html'].includes('pair encoding'));
+  assert.ok(!('pairEncoding' in plain.json));
+  assert.throws(
+    () => renderReport({ ...fixtureStudy(), pairEncoding: 'both' as 'cross' }),
+    (e: Error) => e instanceof ReportError && /pairEncoding/.test(e.message) && /"cross" or "siamese"/.test(e.message),
   );
 });

@@ -1,7 +1,13 @@
 /** The report's summary as key/value lines, shared by the Markdown and HTML writers. */
 import { count, formatDuration, formatNumber, formatPct, span } from './format.js';
-import type { ReportJson, TrialState } from './types.js';
+import type { PairEncoding, ReportJson, TrialState } from './types.js';
 import type { ReportView } from './view.js';
+
+/** The summary's words for each pair encoding. */
+const PAIR_ENCODING_TEXT: Record<PairEncoding, string> = {
+  cross: 'cross (each pair as one sequence: first text, separator, second text)',
+  siamese: 'siamese (each text encoded on its own by the shared encoder and PEFT modules; head over both vectors)',
+};
 
 const STATES: TrialState[] = ['COMPLETE', 'FAILED', 'PRUNED', 'RUNNING', 'WAITING'];
 
@@ -14,6 +20,7 @@ export function summaryLines(v: ReportView): [string, string][] {
     ['study', data.study],
     ['task', data.task],
     ['model', data.model],
+    ...(data.pairEncoding ? [['pair encoding', PAIR_ENCODING_TEXT[data.pairEncoding]] as [string, string]] : []),
     ['objectives', data.objectives.map((o) => `${o.label ?? o.name} (${o.direction})`).join(', ')],
     ['trials', `${data.trials.length}: ${counts.map(([s, n]) => `${n} ${s.toLowerCase()}`).join(', ')}`],
     [
@@ -63,6 +70,7 @@ export function reportJson(v: ReportView): ReportJson {
     front: v.front.map((t) => ({ trial: t.number, metric: t.metric, paramPct: t.paramPct, config: { ...t.config } })),
     allTrials: v.trials.map((t) => ({ ...t, config: { ...t.config } })),
     hypervolumeHistory: [...v.data.hypervolume],
+    ...(v.data.pairEncoding ? { pairEncoding: v.data.pairEncoding } : {}),
     ...(v.data.baselines && v.data.baselines.length > 0 ? { baselines: v.data.baselines.map((b) => ({ ...b })) } : {}),
     ...(v.data.retrain ? { retrain: v.data.retrain } : {}),
     ...(v.data.transfer && v.data.transfer.length > 0 ? { transfer: v.data.transfer } : {}),

@@ -118,9 +118,18 @@ export interface ReportData {
   retrain?: RetrainData;
   /** The front transferred to other tasks, one entry per target task. */
   transfer?: TransferData[];
+  /**
+   * How the study encodes sentence pairs (its search setup's `pairEncoding`; older setups recorded
+   * none: `cross`): `cross` = one sequence `a </s> b`, `siamese` = each text on its own through the
+   * shared encoder and PEFT modules, the head over both vectors. Absent: not shown (single-text tasks).
+   */
+  pairEncoding?: PairEncoding;
   /** Free key/value lines for the summary (sampler, fidelity, seed, generated-at ...). */
   settings?: Record<string, string | number>;
 }
+
+export const PAIR_ENCODING_VALUES = ['cross', 'siamese'] as const;
+export type PairEncoding = (typeof PAIR_ENCODING_VALUES)[number];
 
 /** Rendering choices that are not data. */
 export interface ReportOptions {
@@ -150,6 +159,8 @@ export interface ReportJson {
   allTrials: ReportTrial[];
   /** Hypervolume after each completed trial, in completion order (on `refPoint`). */
   hypervolumeHistory: number[];
+  /** The study's pair encoding (pair tasks only; see ReportData.pairEncoding). */
+  pairEncoding?: PairEncoding;
   /** Present when the study has them. */
   baselines?: BaselinePoint[];
   retrain?: RetrainData;

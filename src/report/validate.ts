@@ -3,7 +3,7 @@
  * point or plots a NaN is worse than an error.
  */
 import { ReportError } from './errors.js';
-import type { ReportData, ReportTrial } from './types.js';
+import { PAIR_ENCODING_VALUES, type ReportData, type ReportTrial } from './types.js';
 
 const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
 
@@ -88,6 +88,11 @@ export function validateReportData(data: ReportData): Map<number, ReportTrial> {
       `must be two finite numbers [metric, paramPct], got ${JSON.stringify(data.refPoint)}`,
     );
   }
+  if (data.pairEncoding !== undefined && !(PAIR_ENCODING_VALUES as readonly string[]).includes(data.pairEncoding))
+    throw new ReportError(
+      'pairEncoding',
+      `must be ${PAIR_ENCODING_VALUES.map((e) => `"${e}"`).join(' or ')}, got ${JSON.stringify(data.pairEncoding)}`,
+    );
   (data.baselines ?? []).forEach((b, i) => {
     const f = `baselines[${i}]`;
     if (typeof b.method !== 'string' || b.method === '')

@@ -7,7 +7,9 @@ import { UsageError } from '../../core/errors.js';
 import { loadPeftAdapter } from '../../peft/io.js';
 import { peftFromSearch } from '../../search/space/autopeft.js';
 import { getBackbone, getTask, runTrial } from '../../train/trial.js';
+import { setupPairEncoding } from '../../pipeline/attrs.js';
 import {
+  type CheckInput,
   EXPORT_FORMATS,
   exportAdapter,
   type ExportFormat,
@@ -17,6 +19,13 @@ import {
 import { openStudy } from '../study.js';
 import { DEFAULT_STORAGE } from './search.js';
 import { addTrainingFlags, checkOutDir, fidelityOf, hyperOf, type TrainFlags } from './train.js';
+
+/** Check inputs when the task's files are not at hand. */
+const FIXED_CHECK: CheckInput[] = [
+  { text: 'a gripping, beautifully shot film.' },
+  { text: 'the plot never comes together and the jokes fall flat.' },
+  { text: 'ok.' },
+];
 
 interface ExportFlags extends Partial<TrainFlags> {
   adapter?: string;
@@ -43,6 +52,10 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--study <name>', 'a search study: train trial --trial at full fidelity, then export it')
     .option('--trial <n>', 'trial number in --study', int('--trial', 0))
     .option('--storage <file.sqlite>', 'SQLite file holding the studies', DEFAULT_STORAGE)
+    .option(
+      '--data <dir>',
+      "folder holding the task's files: the ONNX check runs on its first dev examples (default: the study's, else fixed sentences)",
+    )
     .requiredOption('--out <dir>', 'output folder')
     .option('--format <name>', `layout: ${EXPORT_FORMATS.join(' | ')}`, 'transformers.js')
     .option(
@@ -60,6 +73,7 @@ export function register(program: Command, ctx: CliContext): void {
     const human = f.json ? ctx.stderr : ctx.stdout;
     let adapterDir = f.adapter;
     let placement: StudyPlacement | undefined;
+    let dataDir = f.data;
     if (!adapterDir) {
       if (!f.study || f.trial === undefined)
         throw new UsageError('pass --adapter <dir>, or --study <name> with --trial <n>');
@@ -82,11 +96,14 @@ export function register(program: Command, ctx: CliContext): void {
           task: setup.task,
           ...(setup.dataDir !== undefined ? { dataDir: setup.dataDir } : {}),
           peft: peftFromSearch(trial.config, setup.numLayers),
+          // The study's pair encoding (absent in older studies: cross), as retrain uses it.
+          pairEncoding: setupPairEncoding(setup),
           hyper: { ...hyperOf(f as TrainFlags), ...(f.threads !== undefined ? { threads: f.threads } : {}) },
           ...(fidelityOf(f) ? { fidelity: fidelityOf(f)! } : {}),
           reportDev: true,
           saveDir: adapterDir,
         };
+        dataDir ??= setup.dataDir;
       } finally {
         await storage.close();
       }
@@ -100,14 +117,19 @@ export function register(program: Command, ctx: CliContext): void {
     }
     const adapter = await loadPeftAdapter(adapterDir);
     const backbone = await getBackbone(adapter.backbone.id);
-    // A few real inputs for the check when the task's files are at hand, else fixed sentences.
-    let texts = ['a gripping, beautifully shot film.', 'the plot never comes together and the jokes fall flat.', 'ok.'];
+    // A few real inputs (pairs for pair tasks) for the check when the task's files are at hand,
+    // else fixed sentences (pairs for a two-text adapter).
+    let texts: CheckInput[] = FIXED_CHECK;
     try {
-      if (adapter.task)
-        texts = (await getTask(adapter.task, undefined, 0)).dev?.slice(0, 8).map((e) => e.text) ?? texts;
+      if (adapter.task) {
+        const dev = (await getTask(adapter.task, dataDir, 0)).dev?.slice(0, 8);
+        if (dev && dev.length > 0) texts = dev.map((e) => ({ text: e.text, pair: e.pair }));
+      }
     } catch {
       // The task's files are elsewhere: the fixed sentences check the export just as well.
     }
+    if (adapter.head?.pairEncoding === 'siamese' && texts.some((t) => t.pair === undefined))
+      texts = FIXED_CHECK.map((t, i) => ({ text: t.text, pair: FIXED_CHECK[(i + 1) % FIXED_CHECK.length]!.text }));
     const r = await exportAdapter({
       backbone,
       adapter,
@@ -120,7 +142,7 @@ export function register(program: Command, ctx: CliContext): void {
     human.write(`exported (${format}) to ${f.out}/: ${r.files.join(', ')}\n`);
     if (r.onnx) {
       human.write(
-        `onnx/model.onnx ${(r.onnx.bytes / 1e6).toFixed(1)} MB, inputs ${r.onnx.inputs.join(', ')} [batch, sequence <= ${r.maxLength}]\n`,
+        `onnx/model.onnx ${(r.onnx.bytes / 1e6).toFixed(1)} MB, inputs ${r.onnx.inputs.join(', ')} [batch, sequence <= ${r.maxLength}]${r.pairEncoding === 'siamese' ? ' (two texts, each tokenized on its own, both padded to one length)' : ''}\n`,
       );
       human.write(
         `checked: onnxruntime logits match autopeft's forward to ${r.onnx.maxAbsDiff.toExponential(1)} (max abs diff on ${texts.length} inputs)\n`,
@@ -130,7 +152,9 @@ export function register(program: Command, ctx: CliContext): void {
       const onnx = r.onnx
         ? { path: r.onnx.path, inputs: r.onnx.inputs, bytes: r.onnx.bytes, maxAbsDiff: r.onnx.maxAbsDiff }
         : null;
-      ctx.stdout.write(`${JSON.stringify({ format, dir: f.out, files: r.files, maxLength: r.maxLength, onnx })}\n`);
+      ctx.stdout.write(
+        `${JSON.stringify({ format, dir: f.out, files: r.files, maxLength: r.maxLength, pairEncoding: r.pairEncoding, onnx })}\n`,
+      );
     }
   });
 }

@@ -18,6 +18,7 @@ interface PredictFlags {
   modelDir?: string;
   input?: string;
   text?: string[];
+  pair?: string[];
   jsonl?: boolean;
   model?: string;
   maxLength?: number;
@@ -60,6 +61,15 @@ export function parseInputs(content: string, jsonl: boolean, where: string): Pre
   return out;
 }
 
+/** Inputs from repeated --text (and --pair: the i-th --pair is the second text of the i-th --text). */
+export function flagInputs(texts: readonly string[], pairs: readonly string[] | undefined): PredictInput[] {
+  if (pairs !== undefined && pairs.length !== texts.length)
+    throw new UsageError(
+      `--pair given ${pairs.length} time(s) for ${texts.length} --text: give each --text exactly one --pair, in the same order`,
+    );
+  return texts.map((text, i) => (pairs !== undefined ? { text, pair: pairs[i]! } : { text }));
+}
+
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const c of process.stdin) chunks.push(c as Buffer);
@@ -75,6 +85,11 @@ export function register(program: Command, ctx: CliContext): void {
     .option('--model-dir <dir>', 'exported folder (export --format transformers.js): onnx/model.onnx + tokenizer.json')
     .option('--input <file|->', 'texts, one a line (a tab separates a pair), or JSONL (*.jsonl or --jsonl); - = stdin')
     .option('--text <text>', 'a text to classify (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+    .option(
+      '--pair <text>',
+      'the second text of a sentence pair, one per --text in the same order (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
     .option('--jsonl', 'read --input as JSONL: {"text", optional "pair"} per line')
     .option('--model <name|dir|hub id>', 'backbone for --adapter (default: the one it was trained on)')
     .option(
@@ -88,7 +103,7 @@ export function register(program: Command, ctx: CliContext): void {
     .action(async (f: PredictFlags) => {
       if ((f.adapter === undefined) === (f.modelDir === undefined))
         throw new UsageError('pass exactly one of --adapter <dir> and --model-dir <dir>');
-      const inputs: PredictInput[] = (f.text ?? []).map((text) => ({ text }));
+      const inputs = flagInputs(f.text ?? [], f.pair);
       if (f.input !== undefined) {
         const fromStdin = f.input === '-';
         if (!fromStdin && !existsSync(f.input)) throw new UsageError(`--input ${f.input}: no such file`);

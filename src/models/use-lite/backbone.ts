@@ -17,12 +17,12 @@ import {
   type BuildClassifierOptions,
   type ClassifierGraph,
   type ExportBackbone,
+  type ExportBackboneOptions,
   type LayerCacheOptions,
   type PairEncoding,
   type PairHead,
   SECOND_TEXT_INPUTS,
 } from '../types.js';
-import type { Dim } from '../../graph/ir.js';
 import { weightsFingerprint } from '../fingerprint.js';
 import { useLiteExportBackbone } from './export.js';
 import { allButUseLiteEmbeddings, buildUseLite, UseLiteBuildError, USE_LITE_INPUTS, useLiteDims } from './graph.js';
@@ -117,7 +117,7 @@ export class UseLiteBackbone implements Backbone {
     return this.hash;
   }
 
-  exportBackbone(opts: { seqLen: Dim; numLabels: number }): ExportBackbone {
+  exportBackbone(opts: ExportBackboneOptions): ExportBackbone {
     return useLiteExportBackbone(this.model, opts);
   }
 }

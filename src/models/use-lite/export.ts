@@ -1,11 +1,10 @@
 /** USE-lite's merged-export capability (`UseLiteBackbone.exportBackbone`). docs/use-lite-training.md. */
-import type { Dim } from '../../graph/ir.js';
-import type { EncoderHooks, ExportBackbone, WeightMap } from '../types.js';
+import type { EncoderHooks, ExportBackbone, ExportBackboneOptions, WeightMap } from '../types.js';
 import {
   buildUseLite,
   freshUseLiteHead,
+  freshUseLitePairHead,
   UseLiteBuildError,
-  USE_LITE_HEAD,
   USE_LITE_NAMES,
   useLiteDims,
 } from './graph.js';
@@ -24,8 +23,12 @@ export const useLiteProjectionName = (l: number, t: 'query' | 'value'): string =
  * `useLiteDims(model).attentionWidths`: 256 in layer 0, 512 in layer 1): the transposed slice of
  * the packed q|k|v kernel. `build` writes those matrices back into the packed kernel; the hooks
  * see the native widths, as in training.
+ *
+ * `pairEncoding: 'siamese'` builds the two-input pair model (`input_ids`, `attention_mask`,
+ * `input_ids_b`, `attention_mask_b`, all [batch, seqLen]: both texts padded to one length) with the
+ * `pairHead` head tensors (`freshUseLitePairHead` shapes) in place of the single-text head.
  */
-export function useLiteExportBackbone(model: UseLiteModel, opts: { seqLen: Dim; numLabels: number }): ExportBackbone {
+export function useLiteExportBackbone(model: UseLiteModel, opts: ExportBackboneOptions): ExportBackbone {
   const { params, config } = model;
   const H = config.hidden;
   const weights = new Map<string, Tensor>();
@@ -57,7 +60,12 @@ export function useLiteExportBackbone(model: UseLiteModel, opts: { seqLen: Dim; 
   });
   put(USE_LITE_NAMES.pool('kernel'), params.pool.kernel, [params.pool.rows, params.pool.cols]);
   put(USE_LITE_NAMES.pool('bias'), params.pool.bias, [params.pool.cols]);
-  for (const [n, t] of freshUseLiteHead(opts.numLabels, H, 0)) put(n, t.data, t.shape);
+  const siamese = opts.pairEncoding === 'siamese';
+  const pairHead = opts.pairHead ?? 'linear';
+  const freshHead = siamese
+    ? freshUseLitePairHead(pairHead, opts.numLabels, H, 0)
+    : freshUseLiteHead(opts.numLabels, H, 0);
+  for (const [n, t] of freshHead) put(n, t.data, t.shape);
 
   const build = (w: WeightMap, hooks: EncoderHooks) => {
     const get = (name: string, size: number): Float32Array => {
@@ -106,17 +114,14 @@ export function useLiteExportBackbone(model: UseLiteModel, opts: { seqLen: Dim; 
         bias: get(USE_LITE_NAMES.pool('bias'), H),
       },
     };
-    const head = new Map(
-      [USE_LITE_HEAD.weight, USE_LITE_HEAD.bias].map(
-        (n) => [n, { data: get(n, n === USE_LITE_HEAD.weight ? opts.numLabels * H : opts.numLabels) }] as const,
-      ),
-    );
+    const head = new Map([...freshHead].map(([n, t]) => [n, { data: get(n, t.data.length) }] as const));
     const built = buildUseLite({
       model: { params: merged, config },
       seqLen: opts.seqLen,
       hooks,
       attentionHookWidth: 'native',
-      head: { numLabels: opts.numLabels, weights: head, trainable: false },
+      siamese,
+      head: { numLabels: opts.numLabels, weights: head, trainable: false, ...(siamese ? { pairHead } : {}) },
     });
     return { graph: built.graph, logits: built.logits! };
   };
