@@ -20,9 +20,13 @@
  * Peak RSS per side: our process (both equal-work programs) at the end of the equal-work phase, and
  * the PyTorch peer process (both models) then.
  *
+ * CPU time per step (user + system, all threads; ours from process.cpuUsage, the peer's from
+ * time.process_time) is reported too, and its equal-work ratio as `cpuRatio`: on a shared machine
+ * the wall-clock ratios move with the load, the CPU time each side spends much less.
+ *
  * Last line: {"shape", "equalWork": true, "adapterStepMs", "fullStepMs", "torchAdapterStepMs",
  * "torchFullStepMs", "adapterRatio", "fullRatio", "adapterRatioPruned", "fullRatioPruned",
- * "peakRssMb": {"ours", "torch"}, "load"}.
+ * "peakRssMb": {"ours", "torch"}, "cpuRatio": {"adapter", "full"}, "load"}.
  *
  * Usage: npx tsx bench/engine.ts [--shape tiny|base] [--rounds N] [--block N] [--threads 2]
  *        [--no-torch] [--no-pruned] [--openblas native|asis] [--peers default,passive]
@@ -103,12 +107,13 @@ class TorchPeer {
   private next(): Promise<string> {
     return new Promise((res) => this.queue.push(res));
   }
-  async steps(kind: Kind, n: number, pruned: boolean): Promise<number[]> {
+  /** Wall-clock and CPU (all threads) ms of `n` steps. */
+  async steps(kind: Kind, n: number, pruned: boolean): Promise<{ ms: number[]; cpuMs: number[] }> {
     const r = this.next();
     this.proc.stdin.write(`${kind} ${n}${pruned ? ' pruned' : ''}\n`);
-    const res = JSON.parse(await r) as { ms: number[]; maxRssMb: number };
+    const res = JSON.parse(await r) as { ms: number[]; cpuMs: number[]; maxRssMb: number };
     this.maxRssMb = res.maxRssMb;
-    return res.ms;
+    return res;
   }
   stop(): void {
     this.proc.stdin.write('quit\n');
@@ -132,17 +137,24 @@ async function timeRounds(
       const ms: number[] = [];
       for (let i = 0; i < BLOCK; i++) {
         const t = performance.now();
+        const c = process.cpuUsage();
         await ours[k].step(feeds, 1e-4);
         ms.push(performance.now() - t);
+        const dc = process.cpuUsage(c);
+        add(`ours/${k}/cpu`, [(dc.user + dc.system) / 1000]);
         add(`ours/${k}/run`, [ours[k].lastStepMs.run]);
         add(`ours/${k}/update`, [ours[k].lastStepMs.update]);
       }
       add(`ours/${k}`, ms);
-      for (const p of peers) add(`torch-${p.label}/${k}`, await p.steps(k, BLOCK, pruned));
+      for (const p of peers) {
+        const res = await p.steps(k, BLOCK, pruned);
+        add(`torch-${p.label}/${k}`, res.ms);
+        add(`torch-${p.label}/${k}/cpu`, res.cpuMs);
+      }
     }
     console.log(
       `${label} round ${r + 1}/${ROUNDS} (load ${loadavg()[0]!.toFixed(1)}): ${Object.entries(times)
-        .filter(([k]) => !k.endsWith('/run') && !k.endsWith('/update'))
+        .filter(([k]) => !k.endsWith('/run') && !k.endsWith('/update') && !k.endsWith('/cpu'))
         .map(([k, v]) => `${k} ${r1(median(v))}`)
         .join(', ')}`,
     );
@@ -164,12 +176,29 @@ function summarise(label: string, times: Record<string, number[]>, peers: TorchP
       `${label} ratios of minima (less sensitive to load): ${KINDS.map((k) => `${k} ${r1(mn(`ours/${k}`))} / ${r1(pm(k))} = ${(mn(`ours/${k}`) / pm(k)).toFixed(3)}`).join(', ')}`,
     );
   }
-  const res = {} as Record<Kind, { ours: number; torch: number | null; ratio: number | null }>;
+  const res = {} as Record<
+    Kind,
+    { ours: number; torch: number | null; ratio: number | null; cpuRatio: number | null; cpu: [number, number | null] }
+  >;
   for (const k of KINDS) {
     const ours = median(times[`ours/${k}`]!);
     const torch = peer(k);
-    res[k] = { ours, torch, ratio: torch === null ? null : ours / torch };
+    // CPU time per step (all threads, user + system) of ours and of the peer chosen on wall time:
+    // the work each side does, which load changes far less than the wall-clock time.
+    const best = peers.find((p) => median(times[`torch-${p.label}/${k}`]!) === torch);
+    const oursCpu = median(times[`ours/${k}/cpu`]!);
+    const torchCpu = best ? median(times[`torch-${best.label}/${k}/cpu`]!) : null;
+    res[k] = {
+      ours,
+      torch,
+      ratio: torch === null ? null : ours / torch,
+      cpuRatio: torchCpu === null ? null : oursCpu / torchCpu,
+      cpu: [oursCpu, torchCpu],
+    };
   }
+  console.log(
+    `${label} CPU ms per step (all threads), ours vs peer: ${KINDS.map((k) => `${k} ${r1(res[k].cpu[0])} vs ${res[k].cpu[1] === null ? '-' : r1(res[k].cpu[1]!)}`).join(', ')}`,
+  );
   return res;
 }
 
@@ -234,6 +263,10 @@ async function main() {
       adapterRatioPruned: pruned?.adapter.ratio == null ? null : r3(pruned.adapter.ratio),
       fullRatioPruned: pruned?.full.ratio == null ? null : r3(pruned.full.ratio),
       peakRssMb: peakRss,
+      cpuRatio: {
+        adapter: equal.adapter.cpuRatio === null ? null : r3(equal.adapter.cpuRatio),
+        full: equal.full.cpuRatio === null ? null : r3(equal.full.cpuRatio),
+      },
       load: [r1(load0), r1(load1)],
     }),
   );

@@ -160,9 +160,10 @@ for line in sys.stdin:
         break
     kind, n, pruned = parts[0], int(parts[1]), len(parts) > 2 and parts[2] == "pruned"
     m, o = models[kind]
-    ms = []
+    ms, cpu = [], []
     for _ in range(n):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         step(m, o, pruned)
         ms.append((time.perf_counter() - t) * 1000)
-    print(json.dumps({"kind": kind, "ms": ms, "maxRssMb": max_rss_mb()}), flush=True)
+        cpu.append((time.process_time() - c) * 1000)  # all threads of the process (user + system)
+    print(json.dumps({"kind": kind, "ms": ms, "cpuMs": cpu, "maxRssMb": max_rss_mb()}), flush=True)
