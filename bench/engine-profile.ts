@@ -1,7 +1,8 @@
 /**
  * Where a training step of the bench's BERT spends its time, per ONNX op type and per node, from
  * ORT's profiler (median over steps, so preemption outliers on a shared machine do not dominate),
- * and the step's split between the ORT run and the JS AdamW update.
+ * the step's split between the ORT run and the AdamW update, the binding's share of the run (feeds in,
+ * gradients out), and CPU time and page faults per step.
  * Usage: npx tsx bench/engine-profile.ts [adapter|full] [--shape tiny|base] [--steps 10] [--top 20] [--cls-only]
  */
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -22,11 +23,22 @@ const prog = await buildProgram(kind, shape, {
   clsOnly: args.includes('--cls-only'),
 });
 const feeds = benchFeeds(shape);
-const split = { run: [] as number[], update: [] as number[], step: [] as number[] };
+const split = {
+  run: [] as number[],
+  update: [] as number[],
+  step: [] as number[],
+  cpu: [] as number[],
+  faults: [] as number[],
+};
 for (let i = 0; i < steps; i++) {
   const t = performance.now();
+  const c = process.cpuUsage();
+  const f = process.resourceUsage().minorPageFault;
   await prog.step(feeds, 1e-4);
   split.step.push(performance.now() - t);
+  const dc = process.cpuUsage(c);
+  split.cpu.push((dc.user + dc.system) / 1000);
+  split.faults.push(process.resourceUsage().minorPageFault - f);
   split.run.push(prog.lastStepMs.run);
   split.update.push(prog.lastStepMs.update);
 }
@@ -67,6 +79,10 @@ for (const n of perNode.values()) {
 }
 console.log(
   `${kind}: ${prog.nodeCount} ONNX nodes before ORT fusions, ${perNode.size} after; model_run median ${med(runs).toFixed(1)} ms; sum of per-node medians ${sum.toFixed(1)} ms`,
+);
+// The run as JS sees it minus ORT's own model_run: feeds in and the outputs (gradients) out of the binding.
+console.log(
+  `${kind}: binding (ORT run - model_run) ${(med0(split.run) - med(runs)).toFixed(1)} ms; CPU per step (all threads) ${med0(split.cpu).toFixed(1)} ms; minor page faults per step ${med0(split.faults)}`,
 );
 for (const [op, [ms, n]] of [...byOp].sort((a, b) => b[1][0] - a[1][0]).slice(0, top))
   console.log(`${ms.toFixed(2).padStart(8)} ms  ${String(n).padStart(4)} x ${op}`);
