@@ -78,6 +78,14 @@ export function sumOfSquares(grads: readonly (FloatArray | null)[]): number {
   return s;
 }
 
+/** Zeros for a param without a gradient: one buffer per type, grown as needed and never written to. */
+const zeroBuffers = new Map<unknown, FloatArray>();
+function zeros<T extends FloatArray>(n: number, type: { new (n: number): T }): T {
+  let z = zeroBuffers.get(type) as T | undefined;
+  if (!z || z.length < n) zeroBuffers.set(type, (z = new type(n)));
+  return z;
+}
+
 /**
  * One AdamW update of the segment [off, off + n) of the flat vectors (g indexed from 0; null = a
  * zero gradient). Reads p, m, v and writes pOut, mOut, vOut, which may be the same arrays (in
@@ -100,7 +108,7 @@ export function adamWSegment32(
   decay: DecayForm,
 ): void {
   const { c1, c2, eps, bc2, stepSize, gradScale, keep } = s;
-  const g = grad ?? new Float32Array(n);
+  const g = grad ?? zeros(n, Float32Array);
   if (decay === 'scaled') {
     for (let i = 0, j = off; i < n; i++, j++) {
       const gi = Math.fround(g[i]! * gradScale);
@@ -147,7 +155,7 @@ export function adamWSegment64(
   decay: DecayForm,
 ): void {
   const { c1, c2, eps, bc2, stepSize, gradScale, keep, lw } = s;
-  const g = grad ?? new Float64Array(n);
+  const g = grad ?? zeros(n, Float64Array);
   const mode = decay === 'scaled' ? 1 : decay === 'masked-on' ? 2 : 0;
   for (let i = 0, j = off; i < n; i++, j++) {
     const gi = g[i]! * gradScale;
