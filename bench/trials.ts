@@ -18,6 +18,7 @@
  *
  * Usage: npm run bench:trials -- [--shape tiny|small|base] [--trials 24] [--train 200] [--eval 100]
  *        [--max-length 128] [--threads 1] [--seed 0] [--modes without,with[,per-length]]
+ *        [--max-minutes m] (stop after the trial that crosses m minutes; "trials" says how many ran)
  */
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -48,7 +49,9 @@ const SHAPES = {
 const shapeName = arg('shape', 'small') as keyof typeof SHAPES;
 const shape = SHAPES[shapeName];
 if (!shape) throw new Error(`--shape must be one of ${Object.keys(SHAPES).join(', ')}`);
-const trials = Number(arg('trials', '24'));
+const planned = Number(arg('trials', '24'));
+// Stop after the trial that crosses this many minutes (the summary covers the trials run).
+const maxMinutes = Number(arg('max-minutes', 'Infinity'));
 const trainN = Number(arg('train', '200'));
 const evalN = Number(arg('eval', '100'));
 const maxLength = Number(arg('max-length', '128'));
@@ -71,12 +74,12 @@ try {
   const train = subsample(data.train, { count: trainN, seed, regression: false });
   const evalSet = subsample(data.validation ?? data.dev!, { count: evalN, seed: seed + 1, regression: false });
   console.log(
-    `${shapeName}: L${shape.layers} H${shape.hidden}, ${trials} trials x ${train.length} SST-2 examples (eval ${evalSet.length}), max length ${maxLength}, ${threads} thread(s); model ready in ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${loadavg()[0]!.toFixed(1)}`,
+    `${shapeName}: L${shape.layers} H${shape.hidden}, ${planned} trials x ${train.length} SST-2 examples (eval ${evalSet.length}), max length ${maxLength}, ${threads} thread(s); model ready in ${((performance.now() - t0) / 1000).toFixed(1)} s; load ${loadavg()[0]!.toFixed(1)}`,
   );
 
   const space = autopeftSpace({ numLayers: shape.layers, hidden: shape.hidden });
   const rng = new Rng(seed);
-  const configs = Array.from({ length: trials }, () => peftFromSearch(space.sample(rng), shape.layers));
+  const configs = Array.from({ length: planned }, () => peftFromSearch(space.sample(rng), shape.layers));
   const store = new PrefixStore({ dir: join(work, 'store') });
 
   type Row = { seconds: number; metrics: Record<string, number>; layer: number; cacheSec: number };
@@ -114,7 +117,9 @@ try {
   };
   // Warm-up (not timed): the process's first sessions, tokenizer and allocator caches, in every arm.
   for (const m of modes) await runOne(m === 'with' ? 'without' : m, 0);
-  for (let i = 0; i < trials; i++) {
+  const started = performance.now();
+  let trials = 0;
+  for (let i = 0; i < planned && (performance.now() - started) / 60000 < maxMinutes; i++, trials++) {
     // Alternate which arm goes first, so neither always follows the other's allocations.
     const order = i % 2 === 0 ? modes : [...modes].reverse();
     const line: string[] = [];
@@ -163,7 +168,10 @@ try {
     ...(rows['per-length'] && rows.without
       ? { symbolicSpeedup: Number((total('per-length') / total('without')).toFixed(3)) }
       : {}),
-    sameScores: modes.every((m) => same(modes[0]!, m)),
+    // The cache must not change a score; per-length programs draw other dropout masks (one RNG per
+    // program), so their scores are compared on their own.
+    ...(rows.with && rows.without ? { sameScores: same('without', 'with') } : {}),
+    ...(rows['per-length'] && rows.without ? { sameScoresPerLength: same('without', 'per-length') } : {}),
     byLayer,
     store: store.stats,
     load: {
