@@ -7,6 +7,7 @@
  *   `predict --model-dir` give the same labels and scores (<= 1e-4) on MRPC dev pairs, from a
  *   --text/--pair (CLI) or pairs in process; one text alone, a --pair count mismatch and the
  *   Python-library formats are one-line errors (nothing written);
+ * - the mlp (classification) and cosine (regression) pair heads export and predict alike;
  * - cross (one sequence per pair): predict --adapter and --model-dir agree on the same pairs.
  */
 import { after, before, describe, it } from 'node:test';
@@ -29,6 +30,7 @@ import type { Backbone } from '../../src/models/backbone.js';
 import { exportAdapter } from '../../src/pipeline/export.js';
 import { type PredictInput, predictWithAdapter, predictWithExport } from '../../src/pipeline/predict.js';
 import { flagInputs, parseInputs } from '../../src/cli/commands/predict.js';
+import { seededNormal } from '../../src/core/random.js';
 import { cli } from './helpers.js';
 
 const DATA = join(import.meta.dirname, '../../../shared/data');
@@ -191,6 +193,39 @@ describe('USE-lite sentence pairs: export and predict', { skip: !haveMrpc && `no
           new RegExp(`^export --format ${format}: .*siamese.*use --format transformers\\.js`).test(e.message),
       );
     assert.ok(!existsSync(join(dir, 'adapters')), 'a refused export writes nothing');
+  });
+
+  it('the mlp head (classification) and the cosine head (regression) export and predict as the adapter does', async () => {
+    const base = await loadPeftAdapter(siamese);
+    const rnd = seededNormal(11);
+    const randomHead = (pairHead: 'mlp' | 'cosine', numLabels: number) =>
+      new Map(
+        [...backbone.exportBackbone!({ seqLen: 8, numLabels, pairEncoding: 'siamese', pairHead }).weights]
+          .filter(([n]) => n.startsWith('classifier'))
+          .map(([n, t]) => [n, { data: Float32Array.from(t.data, () => 0.3 * rnd()), shape: [...t.shape] }]),
+      );
+    for (const [pairHead, numLabels] of [
+      ['mlp', 2],
+      ['cosine', 1],
+    ] as const) {
+      const adapter = {
+        ...base,
+        head: {
+          kind: numLabels === 1 ? ('regression' as const) : ('classification' as const),
+          numLabels,
+          pairEncoding: 'siamese' as const,
+          pairHead,
+        },
+        headWeights: randomHead(pairHead, numLabels),
+      };
+      const outDir = join(dir, `head-${pairHead}`);
+      const r = await exportAdapter({ backbone, adapter, outDir, maxLength: 128, checkTexts: inputs.slice(0, 8) });
+      assert.ok(r.onnx!.maxAbsDiff < 1e-4, `${pairHead}: export check ${r.onnx!.maxAbsDiff}`);
+      const viaAdapter = await predictWithAdapter({ backbone, adapter, inputs: inputs.slice(0, 8), threads: 1 });
+      const viaExport = await predictWithExport({ dir: outDir, inputs: inputs.slice(0, 8), threads: 1 });
+      assert.equal(viaExport.regression, numLabels === 1);
+      assertSame(viaExport.predictions, viaAdapter.predictions, `${pairHead}: adapter vs export`);
+    }
   });
 
   it('a cross adapter (one sequence per pair): predict --adapter and --model-dir agree on MRPC dev pairs', async () => {
