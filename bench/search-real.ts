@@ -8,7 +8,9 @@
  * (median and interquartile range), evaluations and compute needed to reach random search's
  * 200-evaluation hypervolume, paired win rates at 50 evaluations, how well each fidelity ranks the
  * configurations (Spearman with the truth), and what the AutoPEFT space adds over single-method
- * configurations. The last line is one JSON object (see the README's benchmark table).
+ * configurations. `--svg DIR` also writes the plots docs/search.md shows (sampler curves per
+ * evaluation and per compute, fidelity correlations, the table). The last line is one JSON object
+ * (see the README's benchmark table).
  */
 import { BoSampler } from '../src/search/samplers/bo.js';
 import { Nsga2Sampler } from '../src/search/samplers/nsga2.js';
@@ -25,8 +27,12 @@ import {
   runStrategy,
   type Strategy,
   spaceVsSingleMethod,
+  truthNoise,
   winRate,
 } from './real/simulate.js';
+import { curvesSvg, fidelitySvg, tableSvg } from './real/plots.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
@@ -121,10 +127,36 @@ const fs = fidelitySpearman(table);
 console.log('\nSpearman with the truth (dev accuracy at the top fidelity, mean over seeds):');
 for (const [f, v] of Object.entries(fs))
   console.log(`  ${f.padStart(6)} examples: one seed ${fmt(v.single)}, mean of seeds ${fmt(v.mean)}`);
+const tn = truthNoise(table);
+console.log(
+  `  the truth's own noise: dev seed 0 vs seed 1 Spearman ${fmt(tn.seedVsSeed)}; ` +
+    `spread of the truth across configurations (sd) ${(100 * tn.truthSd).toFixed(2)} points, ` +
+    `mean seed-to-seed dev gap ${(100 * tn.meanSeedGap).toFixed(2)} points`,
+);
 const sm = spaceVsSingleMethod(table);
 console.log(
   `\nsingle-method configurations (one module, all layers; ${sm.singleMethodConfigs} of them): ${fmt(sm.singleMethod)} of the full space's hypervolume`,
 );
+
+const svgDir = arg('svg', '');
+if (svgDir) {
+  mkdirSync(svgDir, { recursive: true });
+  const label = `${table.configs.length} configs x ${table.seeds} seeds, ${SEEDS} run seeds`;
+  const files: [string, string][] = [
+    [
+      'search-real-evals.svg',
+      curvesSvg(runs, 'evaluations', top, `Recorded SST-2 trials: hypervolume per evaluation (${label})`),
+    ],
+    [
+      'search-real-compute.svg',
+      curvesSvg(runs, 'compute', top, `Recorded SST-2 trials: hypervolume per compute (${label})`),
+    ],
+    ['search-real-fidelity.svg', fidelitySvg(fs, tn.seedVsSeed, 'How well each fidelity ranks configurations')],
+    ['search-real-table.svg', tableSvg(table, 'The recorded table: true score against param %')],
+  ];
+  for (const [name, svg] of files) writeFileSync(join(svgDir, name), svg);
+  console.error(`wrote ${files.map(([n]) => join(svgDir, n)).join(', ')}`);
+}
 
 const d = runs.get(DEFAULT);
 const dCompute = d && random ? computeToReach(d, target) : Number.NaN;
@@ -143,6 +175,11 @@ console.log(
     computeFractionToRandom200: Number.isFinite(dCompute) ? dCompute / randomCompute : null,
     fidelitySpearman: Object.fromEntries(Object.entries(fs).map(([k, v]) => [k, Number(v.single.toFixed(4))])),
     spaceVsSingleMethodHv: [Number(sm.singleMethod.toFixed(4)), 1],
+    truthNoise: {
+      seedVsSeedSpearman: Number(tn.seedVsSeed.toFixed(4)),
+      truthSdPoints: Number((100 * tn.truthSd).toFixed(3)),
+      meanSeedGapPoints: Number((100 * tn.meanSeedGap).toFixed(3)),
+    },
     hvAt50: Object.fromEntries([...runs].map(([k, rs]) => [k, Number(median(rs.map((r) => hvAt(r, 50))).toFixed(4))])),
     strategies: summary,
   }),

@@ -288,3 +288,19 @@ export function spaceVsSingleMethod(t: Table): { singleMethod: number; space: nu
   const norm = bestHv(t);
   return { singleMethod: trueHv(single, ref) / norm, space: 1, singleMethodConfigs: single.length };
 }
+
+/**
+ * How noisy the truth itself is: the Spearman of the configurations' official dev scores between
+ * the first two recorded seeds (a split-half reliability; the ceiling for any fidelity's one-seed
+ * correlation), the spread of the truth across configurations, and the mean seed-to-seed gap.
+ */
+export function truthNoise(t: Table): { seedVsSeed: number; truthSd: number; meanSeedGap: number } {
+  const two = t.configs.filter((c) => c.rows.length >= 2);
+  const d0 = two.map((c) => c.rows[0]!.dev);
+  const d1 = two.map((c) => c.rows[1]!.dev);
+  const truths = t.configs.map((c) => c.truth);
+  const m = truths.reduce((a, b) => a + b, 0) / truths.length;
+  const truthSd = Math.sqrt(truths.reduce((a, v) => a + (v - m) ** 2, 0) / Math.max(1, truths.length - 1));
+  const meanSeedGap = d0.reduce((a, v, i) => a + Math.abs(v - d1[i]!), 0) / Math.max(1, d0.length);
+  return { seedVsSeed: spearman(d0, d1), truthSd, meanSeedGap };
+}

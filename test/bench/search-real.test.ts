@@ -13,8 +13,10 @@ import {
   spaceVsSingleMethod,
   spearman,
   tableSpace,
+  truthNoise,
   winRate,
 } from '../../bench/real/simulate.js';
+import { curvesSvg, fidelitySvg, tableSvg } from '../../bench/real/plots.js';
 import { buildTable, configKey, parseRows, type TableRow } from '../../bench/real/table.js';
 
 const SIZES = [0, 1, 4, 16];
@@ -180,4 +182,36 @@ test('bo-binomial strategy: the noise-aware BO runs on the table (validation siz
   );
   assert.equal(r.hv.length, 20);
   assert.ok(r.hv.at(-1)! > 0);
+});
+
+test("truth noise: seeds' dev scores against each other; the plots draw every strategy and configuration", async () => {
+  const t = buildTable(syntheticRows(2));
+  const tn = truthNoise(t);
+  // The synthetic dev noise (0.002) is far below the truth's spread across configs, so the seeds agree.
+  assert.ok(tn.seedVsSeed > 0.9, `seed vs seed ${tn.seedVsSeed}`);
+  assert.ok(tn.truthSd > 10 * tn.meanSeedGap);
+  const runs = new Map([
+    [
+      'random',
+      [
+        await runStrategy(t, { name: 'random', make: ({ space, seed }) => new RandomSampler({ space, seed }) }, 0, {
+          budget: 20,
+          nInit: 5,
+          batch: 4,
+        }),
+      ],
+    ],
+  ]);
+  for (const svg of [curvesSvg(runs, 'evaluations', 400, 'e'), curvesSvg(runs, 'compute', 400, 'c')]) {
+    assert.match(svg, /^<svg /);
+    assert.match(svg, />random</);
+    assert.doesNotMatch(svg, /NaN|Infinity/);
+  }
+  const fsvg = fidelitySvg(fidelitySpearman(t), tn.seedVsSeed, 'f');
+  assert.match(fsvg, />400</);
+  assert.doesNotMatch(fsvg, /NaN/);
+  const tsvg = tableSvg(t, 't');
+  // A circle per configuration that is not single-method (9 are), plus the legend's two circles.
+  assert.equal((tsvg.match(/<circle /g) ?? []).length, t.configs.length - 9 + 2);
+  assert.doesNotMatch(tsvg, /NaN/);
 });
