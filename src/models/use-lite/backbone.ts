@@ -63,11 +63,13 @@ export class UseLiteBackbone implements Backbone {
   }
 
   /**
-   * NOTE: measured on the official dev sets (docs/use-lite-training.md, "Sentence pairs"): the
-   * linear layer over [u, v, |u - v|, u * v] for classification, the cosine for regression.
+   * NOTE: measured at one commit, 3 seeds (docs/use-lite-training.md, "Head comparisons"): for
+   * classification the MLP over [u, v, |u - v|, u * v] beats the linear layer on MRPC (77.6 ± 0.9 vs
+   * 74.7 ± 1.8 dev accuracy, also on validation); for regression the cosine beats a linear head on
+   * STS-B (Pearson 83.86 vs 82.37).
    */
   defaultPairHead(regression: boolean): PairHead {
-    return regression ? 'cosine' : 'linear';
+    return regression ? 'cosine' : 'mlp';
   }
 
   /** `fromLayer: k` starts from `hidden_in` (see `layerCache`); no PEFT module may sit below k, and not with fullFineTune. */
