@@ -10,8 +10,9 @@
  * sizes^3 - 3) is trained with each seed by the product's own trial (`runTrial`: USE-lite, one epoch
  * over `max(checkpoints)` training examples, the product's default hyperparameters, the validation
  * split carved from train with split seed 0), scoring the validation split after each checkpoint
- * (examples seen) and the official dev set at the end. The configurations come from the product's
- * GridSampler in its seeded order, so a table recorded in part is a uniform random subset.
+ * (examples seen) and the official dev set at the end. The single-method configurations (one module
+ * kind at every layer: the baselines) come first, then the rest in the product's GridSampler's seeded
+ * order, so a table recorded in part is those baselines plus a uniform random subset.
  *
  * Resumable: rows already in the table or in this shard's part file are skipped; each finished row
  * is appended to bench/data/parts/<name>.<shard>.jsonl at once (a kill loses at most the running
@@ -75,8 +76,14 @@ const NUM_LAYERS = 2; // USE-lite
 
 const HIDDEN = 512; // USE-lite
 const space = autopeftSpace({ numLayers: NUM_LAYERS, hidden: HIDDEN, sizes });
-const order = new GridSampler({ space, seed: 2026 }).order;
 const keyOf = (c: Config): string => keyOfConfig(c, NUM_LAYERS);
+// The single-method configurations (one module kind, every layer) come first, so that even a table
+// recorded in part holds the baselines the harness compares the whole space against; the rest follow
+// in the GridSampler's seeded order (a uniform random subset when recorded in part).
+const isSingleMethod = (c: Config): boolean =>
+  configLayers(c, NUM_LAYERS).every((b) => b) && [c.sa, c.pa, c.pt].filter((x) => Number(x) > 0).length === 1;
+const gridOrder = new GridSampler({ space, seed: 2026 }).order;
+const order = [...gridOrder.filter(isSingleMethod), ...gridOrder.filter((c) => !isSingleMethod(c))];
 
 const done = new Set(allRows().map((r) => `${r.key}#${r.seed}`));
 // Config-major order (every seed of a configuration before the next one), then this shard's share.
