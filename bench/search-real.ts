@@ -124,7 +124,7 @@ if (random) {
 }
 
 const fs = fidelitySpearman(table);
-console.log('\nSpearman with the truth (dev accuracy at the top fidelity, mean over seeds):');
+console.log('\nSpearman with the truth (official dev score at the top fidelity, mean over seeds):');
 for (const [f, v] of Object.entries(fs))
   console.log(`  ${f.padStart(6)} examples: one seed ${fmt(v.single)}, mean of seeds ${fmt(v.mean)}`);
 const tn = truthNoise(table);

@@ -147,7 +147,7 @@ export function fidelitySvg(
     heading(
       FRAME.left,
       title,
-      'Spearman with the truth (mean dev accuracy over seeds at the top fidelity)',
+      'Spearman with the truth (mean dev score over seeds at the top fidelity)',
       W - FRAME.left,
     ),
     axes(FRAME, x, y, 'training examples seen (fidelity)', 'Spearman with the truth'),
@@ -194,10 +194,10 @@ export function tableSvg(t: Table, title: string): string {
     heading(
       FRAME.left,
       title,
-      `${t.configs.length} configurations; truth = mean official dev accuracy over seeds`,
+      `${t.configs.length} configurations; truth = mean official dev score over seeds`,
       W - FRAME.left,
     ),
-    axes(FRAME, x, y, '% tunable parameters (log)', 'true score (dev accuracy)'),
+    axes(FRAME, x, y, '% tunable parameters (log)', 'true score (dev metric)'),
     el('path', {
       d: frontPts
         .map((c, j) => `${j === 0 ? 'M' : 'L'}${x.map(c.paramPct).toFixed(1)},${y.map(c.truth).toFixed(1)}`)
