@@ -19,11 +19,9 @@ import { startDashboard } from '../src/dashboard/server.js';
 import { countCalls } from '../src/dashboard/testing/counting.js';
 import { addCompleteTrial, buildStudy } from '../src/dashboard/testing/fixture.js';
 import { openSqliteStorage } from '../src/storage/index.js';
+import { numFlag } from './lib/flags.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numFlag;
 const trials = arg('trials', 2000);
 const clients = arg('clients', 3);
 const polls = arg('polls', 50);

@@ -15,11 +15,9 @@ import { loadBackbone } from '../src/models/backbone.js';
 import { createPeft } from '../src/peft/create.js';
 import { parsePeftConfig } from '../src/peft/config.js';
 import { trainClassifier, type TrainEvent } from '../src/train/trainer.js';
+import { median, numFlag } from './lib/flags.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numFlag;
 const examples = arg('examples', 2000);
 const epochs = arg('epochs', 3);
 const reps = arg('reps', 2);
@@ -60,7 +58,6 @@ async function run(cacheLayer: number) {
   return { total, stepMs: (1000 * out.trainSeconds) / out.steps, cacheSec, metric: out.best.metric };
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const cached: Awaited<ReturnType<typeof run>>[] = [];
 const plain: Awaited<ReturnType<typeof run>>[] = [];
 await run(0); // warm-up: tokenizer caches, first session creation

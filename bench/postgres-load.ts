@@ -16,11 +16,9 @@ import { autopeftObjectives, autopeftSpace } from '../src/search/space/autopeft.
 import { createStudy } from '../src/search/study/index.js';
 import { openStorage } from '../src/storage/index.js';
 import { PG_SKIP, startCluster } from '../test/postgres/cluster.js';
+import { flag } from './lib/flags.js';
 
-const arg = (name: string, dflt: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? process.argv[i + 1]! : dflt;
-};
+const arg = flag;
 const BERT_BASE = { numLayers: 12, hidden: 768, backboneParams: 109_482_240 };
 
 async function open(spec: string, sampler: SamplerName, seed: number) {

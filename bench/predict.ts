@@ -21,11 +21,9 @@ import { initTensor } from '../src/peft/init.js';
 import type { SavedAdapter } from '../src/peft/io.js';
 import { exportAdapter } from '../src/pipeline/export.js';
 import { predictWithAdapter, predictWithExport } from '../src/pipeline/predict.js';
+import { median, numFlag } from './lib/flags.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numFlag;
 const n = arg('n', 400);
 const reps = arg('reps', 3);
 const batchSize = arg('batch', 64);
@@ -61,7 +59,6 @@ const inputs = sentences.map((text) => ({ text }));
 const oracle = await loadPackageOracle();
 const ids = sentences.map((s) => backbone.tokenizer.encodeIds(s).slice(0, 128));
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 async function once(f: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await f();

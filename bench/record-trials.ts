@@ -28,11 +28,9 @@ import { autopeftSpace, peftFromSearch } from '../src/search/space/autopeft.js';
 import type { Config } from '../src/trials/index.js';
 import { runTrial } from '../src/train/trial.js';
 import { configLayers, keyOfConfig, parseRows, readRows, type TableRow } from './real/table.js';
+import { flag } from './lib/flags.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+const arg = flag;
 const nums = (s: string): number[] => s.split(',').map(Number);
 
 const out = arg('out', 'bench/data/sst2-use-lite.jsonl.gz');

@@ -33,11 +33,9 @@ import {
 import { curvesSvg, fidelitySvg, tableSvg } from './real/plots.js';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { flag } from './lib/flags.js';
 
-function arg(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] !== undefined ? process.argv[i + 1]! : fallback;
-}
+const arg = flag;
 
 const tablePath = arg('table', 'bench/data/sst2-use-lite.jsonl.gz');
 const SEEDS = Number(arg('seeds', '20'));

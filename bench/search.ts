@@ -29,6 +29,7 @@ import { RandomSampler } from '../src/search/samplers/random.js';
 import { Nsga2Sampler } from '../src/search/samplers/nsga2.js';
 import { BoSampler } from '../src/search/samplers/bo.js';
 import type { Config, FrozenTrial, Sampler } from '../src/search/types.js';
+import { median } from './lib/flags.js';
 
 const quick = process.argv.includes('--quick');
 const seedsArg = process.argv.indexOf('--seeds');
@@ -54,12 +55,6 @@ class PairedInit implements Sampler {
     return this.initial.sample({ ...args, n: Math.min(args.n, this.nInit - out) });
   }
 }
-
-const median = (xs: number[]): number => {
-  const s = xs.slice().sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
-};
 
 function trial(p: SyntheticPeft, config: Config, i: number, rng: Rng): FrozenTrial {
   return {

@@ -35,12 +35,9 @@ import { autopeftSpace, peftFromSearch } from '../src/search/space/autopeft.js';
 import { cacheLayerFor } from '../src/train/layer-cache.js';
 import { PrefixStore } from '../src/train/prefix-store.js';
 import { trainClassifier } from '../src/train/trainer.js';
+import { flag } from './lib/flags.js';
 
-const argv = process.argv.slice(2);
-const arg = (name: string, def: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1]! : def;
-};
+const arg = flag;
 const SHAPES = {
   tiny: { layers: 2, hidden: 128, heads: 2, intermediate: 512 },
   small: { layers: 6, hidden: 256, heads: 4, intermediate: 1024 },

@@ -12,11 +12,9 @@ import { loadUseLite } from '../src/models/use-lite/load.js';
 import { loadPackageOracle, loadPackageTokenizer } from '../src/models/use-lite/oracle.js';
 import { embedIdsReference } from '../src/models/use-lite/reference.js';
 import { MISSING_DATA_MESSAGE, SHARED_DATA_DIR, sst2Dev } from '../src/models/use-lite/test-sentences.js';
+import { median, numFlag } from './lib/flags.js';
 
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i >= 0 ? Number(process.argv[i + 1]) : def;
-};
+const arg = numFlag;
 const n = arg('n', 50);
 const reps = arg('reps', 3);
 const sentences = sst2Dev();
@@ -91,7 +89,6 @@ const batch = sentences.slice(0, n).map((s) => model.tokenizer.encodeIds(s));
 const tokens = batch.reduce((s, b) => s + Math.min(b.length, model.config.maxLength), 0);
 const oracle = await loadPackageOracle();
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 async function once(f: () => unknown): Promise<number> {
   const t0 = performance.now();
   await f();

@@ -18,6 +18,7 @@ import { RandomSampler } from '../../src/search/samplers/random.js';
 import { hypervolume } from '../../src/search/pareto/hypervolume.js';
 import { AshaPruner } from '../../src/search/pruners/asha.js';
 import { keyOfConfig, observe, type Table, type TableConfig } from './table.js';
+import { median, quantile } from '../lib/flags.js';
 
 /** A search strategy: a sampler factory and the fidelity (examples seen) its evaluations use. */
 export interface Strategy {
@@ -180,16 +181,7 @@ export async function runStrategy(t: Table, s: Strategy, seed: number, o: RunOpt
   return trace;
 }
 
-export const median = (xs: readonly number[]): number => quantile(xs, 0.5);
-
-export function quantile(xs: readonly number[], q: number): number {
-  const s = xs.slice().sort((a, b) => a - b);
-  if (s.length === 0) return Number.NaN;
-  const pos = (s.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return s[lo]! + (s[hi]! - s[lo]!) * (pos - lo);
-}
+export { median, quantile };
 
 /** Value of a trace after `n` evaluations (the last one if it stopped early). */
 export const hvAt = (r: RunTrace, n: number): number => r.hv[Math.min(n, r.hv.length) - 1] ?? 0;
