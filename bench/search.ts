@@ -29,15 +29,13 @@ import { RandomSampler } from '../src/search/samplers/random.js';
 import { Nsga2Sampler } from '../src/search/samplers/nsga2.js';
 import { BoSampler } from '../src/search/samplers/bo.js';
 import type { Config, FrozenTrial, Sampler } from '../src/search/types.js';
-import { median } from './lib/flags.js';
+import { median, numFlag } from './lib/flags.js';
 
 const quick = process.argv.includes('--quick');
-const seedsArg = process.argv.indexOf('--seeds');
-const SEEDS = seedsArg > 0 ? Number(process.argv[seedsArg + 1]) : quick ? 3 : 10;
+const SEEDS = numFlag('seeds', quick ? 3 : 10);
 const REPS = quick ? 2 : 3;
-const batchArg = process.argv.indexOf('--batch');
 /** Proposals per round in the sample-efficiency runs (AutoPEFT's reference uses 4). */
-const BATCH = batchArg > 0 ? Number(process.argv[batchArg + 1]) : 1;
+const BATCH = numFlag('batch', 1);
 
 /** Proposes with `initial` until `nInit` configs are out, then with `then`: BO's paired initial design. */
 class PairedInit implements Sampler {
